@@ -1,0 +1,33 @@
+//===- Hydra.h - hydra dialect --------------------------------*- C++ -*-===//
+//
+// The one header users of the hydra dialect include.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYDRA_DIALECT_HYDRA_IR_HYDRA_H
+#define HYDRA_DIALECT_HYDRA_IR_HYDRA_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "hydra/Dialect/Hydra/IR/HydraDialect.h.inc"
+#include "hydra/Dialect/Hydra/IR/HydraEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "hydra/Dialect/Hydra/IR/HydraAttrs.h.inc"
+
+#define GET_OP_CLASSES
+#include "hydra/Dialect/Hydra/IR/HydraOps.h.inc"
+
+namespace mlir::hydra {
+/// Registers the external models (bufferization) of hydra ops.
+void registerBufferizableOpInterfaceExternalModels(DialectRegistry &registry);
+} // namespace mlir::hydra
+
+#endif // HYDRA_DIALECT_HYDRA_IR_HYDRA_H

@@ -1,0 +1,219 @@
+//===- HydraOps.td - hydra operations ----------------------*- tablegen -*-===//
+//
+// One op for the whole hybrid layer, and the three parts it splits into:
+// full attention over a subset of heads, linear attention over a subset, and
+// the scale-normalized merge. The part ops are destination-style so that a
+// head can be written straight into its slot of a shared output.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYDRA_DIALECT_HYDRA_IR_HYDRAOPS_TD
+#define HYDRA_DIALECT_HYDRA_IR_HYDRAOPS_TD
+
+include "hydra/Dialect/Hydra/IR/HydraBase.td"
+include "hydra/Dialect/Hydra/IR/HydraAttrs.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Hydra_TensorOrMemRef : AnyTypeOf<[AnyRankedTensor, AnyMemRef]>;
+
+//===----------------------------------------------------------------------===//
+// hybrid_attention
+//===----------------------------------------------------------------------===//
+
+def Hydra_HybridAttentionOp : Hydra_Op<"hybrid_attention",
+    [AttrSizedOperandSegments, Pure]> {
+  let summary = "head-level hybrid attention: full and linear heads, fused";
+  let description = [{
+    Attention over query heads of two kinds, chosen per head by `heads`:
+    `F` heads compute ONNX Attention-23 (QK·scale → softcap → mask →
+    softmax → ·V, optional causal mask), `L` heads compute ONNX
+    LinearAttention-27 with `update_rule` (state in f32, zero initial
+    state). Query head `h` reads kv head `h / (Hq / Hkv)`. With
+    `fusion_scale` (γ, shape [Hq, Dv]) every head's output row is
+    normalized: y = γ_h ⊙ o / sqrt(mean(o²) + fusion_epsilon).
+
+    Shapes: query [B, Hq, S, Dk], key [B, Hkv, T, Dk], value [B, Hkv, T, Dv],
+    result [B, Hq, S, Dv]. decay (log-space) is [B, Hkv, T] (a scalar per
+    head and step) or [B, Hkv, T, Dk] (per key dimension); beta is
+    [B, Hkv, T] or [B, 1, T]; mask is broadcastable to [B, Hq, S, T], i1
+    (true keeps) or the query's float type (added). Linear heads need S == T.
+
+    Example (7:1 LA:FA, gated rule):
+
+    ```mlir
+    %y = hydra.hybrid_attention %q, %k, %v
+           fusion_scale(%g : tensor<8x64xf32>)
+           decay(%d : tensor<1x8x128xf32>)
+           {heads = #hydra.heads<"FLLLLLLL">, causal,
+            update_rule = #hydra.update_rule<gated>}
+         : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>,
+           tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
+    ```
+  }];
+  let arguments = (ins
+    AnyRankedTensor:$query,
+    AnyRankedTensor:$key,
+    AnyRankedTensor:$value,
+    Optional<AnyRankedTensor>:$fusion_scale,
+    Optional<AnyRankedTensor>:$decay,
+    Optional<AnyRankedTensor>:$beta,
+    Optional<AnyRankedTensor>:$mask,
+    Hydra_HeadMapAttr:$heads,
+    UnitAttr:$causal,
+    OptionalAttr<F32Attr>:$scale,
+    OptionalAttr<F32Attr>:$softcap,
+    OptionalAttr<F32Attr>:$linear_scale,
+    DefaultValuedAttr<Hydra_UpdateRuleAttr, "::mlir::hydra::UpdateRule::Linear">:$update_rule,
+    DefaultValuedAttr<F32Attr, "1.0e-6f">:$fusion_epsilon
+  );
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value
+    (`fusion_scale` `(` $fusion_scale^ `:` type($fusion_scale) `)`)?
+    (`decay` `(` $decay^ `:` type($decay) `)`)?
+    (`beta` `(` $beta^ `:` type($beta) `)`)?
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    attr-dict `:` type($query) `,` type($key) `,` type($value) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The FA softmax scale: the attribute, else 1/sqrt(Dk).
+    float getEffectiveScale();
+    /// The LA output scale: the attribute, else 1/sqrt(Dk).
+    float getEffectiveLinearScale();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Part ops (destination style, on tensors or on buffers)
+//===----------------------------------------------------------------------===//
+
+class Hydra_PathOp<string mnemonic, list<Trait> traits = []>
+    : Hydra_Op<mnemonic, !listconcat(traits, [AttrSizedOperandSegments,
+        DestinationStyleOpInterface,
+        DeclareOpInterfaceMethods<MemoryEffectsOpInterface>])> {
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let hasVerifier = 1;
+  code pathClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// Whether `init` holds all query heads (each head written at its own
+    /// index) rather than only this op's heads in list order.
+    bool writesAllHeads();
+    /// The output slot of the i-th head of `heads`.
+    int64_t getSlot(int64_t i) {
+      return writesAllHeads() ? getHeads()[i] : i;
+    }
+  }];
+}
+
+def Hydra_FullAttentionOp : Hydra_PathOp<"full_attention"> {
+  let summary = "softmax attention over a subset of query heads";
+  let description = [{
+    ONNX Attention-23 for the query heads listed in `heads`, each reading kv
+    head `h / (Hq / Hkv)`: scores q·kᵀ·scale, then `softcap` (c·tanh(s/c)),
+    then the mask (i1: false drops the key; float: added) and the causal
+    mask (key j > query i dropped), softmax over keys, times V.
+
+    The result goes into `init` ([B, Ho, S, Dv]): when Ho == Hq, head h is
+    written at index h and the other heads are left as they are; otherwise
+    Ho == len(heads) and the i-th listed head goes to index i. With
+    `fusion_scale` ([Hq, Dv]) the epilogue normalizes each output row:
+    y = γ_h ⊙ o / sqrt(mean(o²) + fusion_epsilon).
+  }];
+  let arguments = (ins
+    Hydra_TensorOrMemRef:$query,
+    Hydra_TensorOrMemRef:$key,
+    Hydra_TensorOrMemRef:$value,
+    Optional<Hydra_TensorOrMemRef>:$mask,
+    Optional<Hydra_TensorOrMemRef>:$fusion_scale,
+    Hydra_TensorOrMemRef:$init,
+    DenseI64ArrayAttr:$heads,
+    UnitAttr:$causal,
+    F32Attr:$scale,
+    OptionalAttr<F32Attr>:$softcap,
+    DefaultValuedAttr<F32Attr, "1.0e-6f">:$fusion_epsilon
+  );
+  let assemblyFormat = [{
+    $query `,` $key `,` $value
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    (`fusion_scale` `(` $fusion_scale^ `:` type($fusion_scale) `)`)?
+    `into` $init attr-dict `:` type($query) `,` type($key) `,` type($value)
+    `,` type($init) (`->` type($result)^)?
+  }];
+  let extraClassDeclaration = pathClassDeclaration;
+}
+
+def Hydra_LinearAttentionOp : Hydra_PathOp<"linear_attention"> {
+  let summary = "linear (recurrent-state) attention over a subset of query heads";
+  let description = [{
+    ONNX LinearAttention-27 for the query heads listed in `heads`, each
+    reading the state of kv head `h / (Hq / Hkv)`. The state S (Dk × Dv,
+    f32, zero at t = 0) follows `update_rule`:
+
+    - linear:      S_t = S_{t-1} + k_t v_tᵀ
+    - gated:       S_t = exp(g_t) S_{t-1} + k_t v_tᵀ
+    - delta:       S_t = S_{t-1} + β_t k_t (v_t − S_{t-1}ᵀ k_t)ᵀ
+    - gated_delta: S_t = exp(g_t) S_{t-1} + β_t k_t (v_t − exp(g_t) S_{t-1}ᵀ k_t)ᵀ
+
+    and o_t = scale · q_tᵀ S_t. `decay` (g, log-space) is [B, Hkv, T] or
+    [B, Hkv, T, Dk] and is present exactly for the gated rules; `beta` is
+    [B, Hkv, T] or [B, 1, T] and is present exactly for the delta rules.
+    Output placement and `fusion_scale` are as for `hydra.full_attention`.
+  }];
+  let arguments = (ins
+    Hydra_TensorOrMemRef:$query,
+    Hydra_TensorOrMemRef:$key,
+    Hydra_TensorOrMemRef:$value,
+    Optional<Hydra_TensorOrMemRef>:$decay,
+    Optional<Hydra_TensorOrMemRef>:$beta,
+    Optional<Hydra_TensorOrMemRef>:$fusion_scale,
+    Hydra_TensorOrMemRef:$init,
+    DenseI64ArrayAttr:$heads,
+    F32Attr:$scale,
+    DefaultValuedAttr<Hydra_UpdateRuleAttr, "::mlir::hydra::UpdateRule::Linear">:$update_rule,
+    DefaultValuedAttr<F32Attr, "1.0e-6f">:$fusion_epsilon
+  );
+  let assemblyFormat = [{
+    $query `,` $key `,` $value
+    (`decay` `(` $decay^ `:` type($decay) `)`)?
+    (`beta` `(` $beta^ `:` type($beta) `)`)?
+    (`fusion_scale` `(` $fusion_scale^ `:` type($fusion_scale) `)`)?
+    `into` $init attr-dict `:` type($query) `,` type($key) `,` type($value)
+    `,` type($init) (`->` type($result)^)?
+  }];
+  let extraClassDeclaration = pathClassDeclaration;
+}
+
+//===----------------------------------------------------------------------===//
+// scale_norm_merge
+//===----------------------------------------------------------------------===//
+
+def Hydra_ScaleNormMergeOp : Hydra_Op<"scale_norm_merge",
+    [AttrSizedOperandSegments, Pure]> {
+  let summary = "put full and linear head outputs back in head order, normalized";
+  let description = [{
+    `full` holds the outputs of the `F` heads of `heads` in order
+    ([B, #F, S, Dv]), `linear` those of the `L` heads ([B, #L, S, Dv]); the
+    result has all Hq heads in head order. With `fusion_scale` ([Hq, Dv]),
+    each row is normalized: y_h = γ_h ⊙ o_h / sqrt(mean(o_h²) + fusion_epsilon).
+    A head map of one kind takes only that kind's operand.
+  }];
+  let arguments = (ins
+    Optional<AnyRankedTensor>:$full,
+    Optional<AnyRankedTensor>:$linear,
+    Optional<AnyRankedTensor>:$fusion_scale,
+    Hydra_HeadMapAttr:$heads,
+    DefaultValuedAttr<F32Attr, "1.0e-6f">:$fusion_epsilon
+  );
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    (`full` `(` $full^ `:` type($full) `)`)?
+    (`linear` `(` $linear^ `:` type($linear) `)`)?
+    (`fusion_scale` `(` $fusion_scale^ `:` type($fusion_scale) `)`)?
+    attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // HYDRA_DIALECT_HYDRA_IR_HYDRAOPS_TD

@@ -1,0 +1,52 @@
+//===- Passes.h - hydra passes and pipelines ------------------*- C++ -*-===//
+
+#ifndef HYDRA_DIALECT_HYDRA_TRANSFORMS_PASSES_H
+#define HYDRA_DIALECT_HYDRA_TRANSFORMS_PASSES_H
+
+#include "hydra/Dialect/Hydra/IR/Hydra.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir::hydra {
+
+#define GEN_PASS_DECL
+#include "hydra/Dialect/Hydra/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "hydra/Dialect/Hydra/Transforms/Passes.h.inc"
+
+/// Options of the hydra-to-llvm pipeline.
+struct HydraToLLVMOptions : public PassPipelineOptions<HydraToLLVMOptions> {
+  PassOptions::Option<int64_t> queryTile{
+      *this, "query-tile", llvm::cl::desc("Query rows per FA tile"),
+      llvm::cl::init(32)};
+  PassOptions::Option<int64_t> keyTile{
+      *this, "key-tile", llvm::cl::desc("Keys per FA key/value tile"),
+      llvm::cl::init(64)};
+  PassOptions::Option<int64_t> chunkSize{
+      *this, "chunk-size", llvm::cl::desc("Steps per LA chunk"),
+      llvm::cl::init(64)};
+};
+
+/// hydra.hybrid_attention on tensors → split → fuse → bufferize.
+void buildHydraBufferizePipeline(OpPassManager &pm);
+
+/// Bufferized, tiled loops (vector, scf, memref, math) → LLVM dialect for
+/// the host CPU.
+void buildHydraLowerToLLVMPipeline(OpPassManager &pm);
+
+/// The whole way from hydra.hybrid_attention to the LLVM dialect.
+void buildHydraToLLVMPipeline(OpPassManager &pm,
+                              const HydraToLLVMOptions &options);
+
+/// Registers the named pipelines with the pass registry.
+void registerHydraPipelines();
+
+} // namespace mlir::hydra
+
+#endif // HYDRA_DIALECT_HYDRA_TRANSFORMS_PASSES_H

@@ -1,0 +1,64 @@
+//===- Passes.td - hydra passes ----------------------------*- tablegen -*-===//
+
+#ifndef HYDRA_DIALECT_HYDRA_TRANSFORMS_PASSES_TD
+#define HYDRA_DIALECT_HYDRA_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def HydraSplitHeads : Pass<"hydra-split-heads"> {
+  let summary = "Split hydra.hybrid_attention into its full, linear and merge parts";
+  let description = [{
+    Rewrites each `hydra.hybrid_attention` into a `hydra.full_attention` over
+    its F heads, a `hydra.linear_attention` over its L heads (each writing
+    its heads compacted into a fresh tensor) and a `hydra.scale_norm_merge`
+    that puts them back in head order and applies the fusion scale. A map of
+    one kind becomes a single part op writing all heads in order; the merge
+    remains only when a fusion scale must be applied.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
+def HydraFuseMerge : Pass<"hydra-fuse-merge"> {
+  let summary = "Fuse the scale-normalized merge into the attention epilogues";
+  let description = [{
+    Folds every `hydra.scale_norm_merge` into the part ops that feed it: the
+    part ops take the fusion scale and epsilon (normalizing in their
+    epilogue) and write each head straight into its slot of one shared
+    [B, Hq, S, Dv] destination, the linear part into the full part's
+    result. No concat, gather or scatter is left.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
+def HydraTileAttention : Pass<"hydra-tile-attention"> {
+  let summary = "Tile the part ops on buffers into online-softmax and chunkwise loops";
+  let description = [{
+    Lowers bufferized `hydra.full_attention` and `hydra.linear_attention`
+    into loop nests on memrefs. Full attention: an `scf.forall` over
+    (batch, head, query tile), online softmax over key/value tiles (running
+    max and sum, rescaled accumulator); with `causal`, the loop over key
+    tiles stops at the diagonal so fully masked tiles are never visited.
+    Linear attention: an `scf.forall` over (batch, head) and a loop over
+    chunks; within a chunk the masked intra-chunk product plus the carried
+    state's contribution, then the state update. The delta rules first
+    solve the chunk's unit lower-triangular system (UT transform) for the
+    pseudo-values. Work along a head dimension is vector ops on whole rows.
+    The fused normalization runs in the epilogue, one write per output
+    element.
+  }];
+  let options = [
+    Option<"queryTile", "query-tile", "int64_t", /*default=*/"32",
+           "Query rows per full-attention tile">,
+    Option<"keyTile", "key-tile", "int64_t", /*default=*/"64",
+           "Keys per full-attention key/value tile">,
+    Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"64",
+           "Steps per linear-attention chunk">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+#endif // HYDRA_DIALECT_HYDRA_TRANSFORMS_PASSES_TD

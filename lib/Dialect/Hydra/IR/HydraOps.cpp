@@ -1,0 +1,243 @@
+//===- HydraOps.cpp - hydra op verifiers and helpers ----------------------===//
+
+#include "OperandChecks.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::hydra;
+using namespace mlir::hydra::checks;
+
+#define GET_OP_CLASSES
+#include "hydra/Dialect/Hydra/IR/HydraOps.cpp.inc"
+
+static float defaultScale(Value query) {
+  return 1.0f / std::sqrt(float(cast<ShapedType>(query.getType()).getDimSize(3)));
+}
+
+//===----------------------------------------------------------------------===//
+// HybridAttentionOp
+//===----------------------------------------------------------------------===//
+
+float HybridAttentionOp::getEffectiveScale() {
+  return getScale() ? getScale()->convertToFloat() : defaultScale(getQuery());
+}
+
+float HybridAttentionOp::getEffectiveLinearScale() {
+  return getLinearScale() ? getLinearScale()->convertToFloat()
+                          : defaultScale(getQuery());
+}
+
+LogicalResult HybridAttentionOp::verify() {
+  AttentionDims dims;
+  if (failed(verifyQueryKeyValue(*this, getQuery().getType(),
+                                 getKey().getType(), getValue().getType(),
+                                 dims)))
+    return failure();
+  HeadMapAttr heads = getHeads();
+  if (heads.getNumHeads() != dims.numQueryHeads)
+    return emitOpError() << "'heads' has " << heads.getNumHeads()
+                         << " entries but 'query' has " << dims.numQueryHeads
+                         << " heads";
+  if (failed(verifyOutputShape(*this, "result", getType(), dims,
+                               dims.numQueryHeads)))
+    return failure();
+  if (getFusionScale() &&
+      failed(verifyFusionScale(*this, getFusionScale().getType(), dims)))
+    return failure();
+  if (getMask() && failed(verifyMask(*this, getMask().getType(), dims)))
+    return failure();
+  if (failed(verifyLinearInputs(*this, getUpdateRule(), getDecay(), getBeta(),
+                                dims)))
+    return failure();
+  if (!heads.getLinearHeads().empty() &&
+      failed(verifyLinearLengths(*this, dims)))
+    return failure();
+  std::optional<float> softcap;
+  if (getSoftcap())
+    softcap = getSoftcap()->convertToFloat();
+  return verifyEpsilonAndSoftcap(*this, getFusionEpsilon().convertToFloat(),
+                                 softcap);
+}
+
+//===----------------------------------------------------------------------===//
+// Part ops
+//===----------------------------------------------------------------------===//
+
+/// Checks shared by both part ops: tensor or buffer form throughout, the
+/// head list, and the destination.
+static LogicalResult verifyPathOp(Operation *op, ArrayRef<int64_t> heads,
+                                  Value init, ValueRange results,
+                                  AttentionDims &dims) {
+  bool onTensors = isa<RankedTensorType>(init.getType());
+  for (Value operand : op->getOperands())
+    if (isa<RankedTensorType>(operand.getType()) != onTensors)
+      return op->emitOpError()
+             << "operands must be all tensors or all memrefs; 'init' is "
+             << (onTensors ? "a tensor" : "a memref") << " but an operand is "
+             << operand.getType();
+  if (onTensors && (results.size() != 1 || results[0].getType() != init.getType()))
+    return op->emitOpError() << "on tensors, the op must have one result of "
+                                "the 'init' type "
+                             << init.getType();
+  if (!onTensors && !results.empty())
+    return op->emitOpError() << "on memrefs, the op has no results";
+  if (heads.empty())
+    return op->emitOpError() << "'heads' must list at least one query head";
+  for (auto [i, h] : llvm::enumerate(heads)) {
+    if (h < 0 || h >= dims.numQueryHeads)
+      return op->emitOpError() << "'heads' entry " << i << " is " << h
+                               << ", outside [0, " << dims.numQueryHeads << ")";
+    if (i > 0 && h <= heads[i - 1])
+      return op->emitOpError() << "'heads' must be strictly increasing; entry "
+                               << i << " is " << h << " after " << heads[i - 1];
+  }
+  auto initType = cast<ShapedType>(init.getType());
+  int64_t outHeads = initType.getRank() == 4 ? initType.getDimSize(1) : -1;
+  if (outHeads != dims.numQueryHeads && outHeads != (int64_t)heads.size())
+    return op->emitOpError() << "'init' must hold all " << dims.numQueryHeads
+                             << " query heads or the op's " << heads.size()
+                             << " heads, got shape "
+                             << formatShape(initType.getShape());
+  return verifyOutputShape(op, "init", initType, dims, outHeads);
+}
+
+/// Memory effects of a part op on buffers: reads every input, writes init.
+template <typename OpTy>
+static void getPathEffects(
+    OpTy op,
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                         SideEffects::DefaultResource::get());
+    if (&operand == &op.getInitMutable())
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  }
+}
+
+template <typename OpTy> static bool pathWritesAllHeads(OpTy op) {
+  auto initType = cast<ShapedType>(op.getInit().getType());
+  int64_t hq = cast<ShapedType>(op.getQuery().getType()).getDimSize(1);
+  return initType.getDimSize(1) == hq;
+}
+
+bool FullAttentionOp::writesAllHeads() { return pathWritesAllHeads(*this); }
+bool LinearAttentionOp::writesAllHeads() { return pathWritesAllHeads(*this); }
+
+void FullAttentionOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  getPathEffects(*this, effects);
+}
+
+void LinearAttentionOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  getPathEffects(*this, effects);
+}
+
+LogicalResult FullAttentionOp::verify() {
+  AttentionDims dims;
+  if (failed(verifyQueryKeyValue(*this, getQuery().getType(),
+                                 getKey().getType(), getValue().getType(),
+                                 dims)) ||
+      failed(verifyPathOp(*this, getHeads(), getInit(), getResult(), dims)))
+    return failure();
+  if (getFusionScale() &&
+      failed(verifyFusionScale(*this, getFusionScale().getType(), dims)))
+    return failure();
+  if (getMask() && failed(verifyMask(*this, getMask().getType(), dims)))
+    return failure();
+  std::optional<float> softcap;
+  if (getSoftcap())
+    softcap = getSoftcap()->convertToFloat();
+  return verifyEpsilonAndSoftcap(*this, getFusionEpsilon().convertToFloat(),
+                                 softcap);
+}
+
+LogicalResult LinearAttentionOp::verify() {
+  AttentionDims dims;
+  if (failed(verifyQueryKeyValue(*this, getQuery().getType(),
+                                 getKey().getType(), getValue().getType(),
+                                 dims)) ||
+      failed(verifyPathOp(*this, getHeads(), getInit(), getResult(), dims)))
+    return failure();
+  if (getFusionScale() &&
+      failed(verifyFusionScale(*this, getFusionScale().getType(), dims)))
+    return failure();
+  if (failed(verifyLinearInputs(*this, getUpdateRule(), getDecay(), getBeta(),
+                                dims)) ||
+      failed(verifyLinearLengths(*this, dims)))
+    return failure();
+  return verifyEpsilonAndSoftcap(*this, getFusionEpsilon().convertToFloat(),
+                                 std::nullopt);
+}
+
+//===----------------------------------------------------------------------===//
+// ScaleNormMergeOp
+//===----------------------------------------------------------------------===//
+
+/// Checks one merge input against the result: [B, count, S, Dv].
+static LogicalResult verifyMergeInput(Operation *op, StringRef name,
+                                      Value input, int64_t count,
+                                      char kind, ShapedType result) {
+  if (count == 0 && input)
+    return op->emitOpError() << "'" << name << "' is given but 'heads' has no '"
+                             << kind << "' head";
+  if (count > 0 && !input)
+    return op->emitOpError() << "'" << name << "' is missing: 'heads' has "
+                             << count << " '" << kind << "' heads";
+  if (!input)
+    return success();
+  auto t = cast<ShapedType>(input.getType());
+  SmallVector<int64_t> expected = {result.getDimSize(0), count,
+                                   result.getDimSize(2), result.getDimSize(3)};
+  bool ok = t.getRank() == 4;
+  for (unsigned i = 0; ok && i < 4; ++i)
+    ok = !sizesDiffer(t.getDimSize(i), expected[i]);
+  if (!ok)
+    return op->emitOpError() << "'" << name << "' shape "
+                             << formatShape(t.getShape())
+                             << " does not match [B, #" << kind << ", S, Dv] = "
+                             << formatShape(expected);
+  if (t.getElementType() != result.getElementType())
+    return op->emitOpError() << "'" << name << "' element type "
+                             << t.getElementType()
+                             << " does not match the result element type "
+                             << result.getElementType();
+  return success();
+}
+
+LogicalResult ScaleNormMergeOp::verify() {
+  auto result = cast<ShapedType>(getType());
+  HeadMapAttr heads = getHeads();
+  if (result.getRank() != 4)
+    return emitOpError() << "result must be rank 4 [B, Hq, S, Dv], got rank "
+                         << result.getRank();
+  if (result.isDynamicDim(1) || result.isDynamicDim(3) ||
+      result.getDimSize(1) != heads.getNumHeads())
+    return emitOpError() << "result head count (dim 1) must be the "
+                         << heads.getNumHeads() << " heads of 'heads', got "
+                         << formatShape(result.getShape());
+  if (failed(verifyMergeInput(*this, "full", getFull(),
+                              heads.getFullHeads().size(), 'F', result)) ||
+      failed(verifyMergeInput(*this, "linear", getLinear(),
+                              heads.getLinearHeads().size(), 'L', result)))
+    return failure();
+  if (getFusionScale()) {
+    AttentionDims dims;
+    dims.numQueryHeads = result.getDimSize(1);
+    dims.valueDim = result.getDimSize(3);
+    if (failed(verifyFusionScale(*this, getFusionScale().getType(), dims)))
+      return failure();
+  }
+  return verifyEpsilonAndSoftcap(*this, getFusionEpsilon().convertToFloat(),
+                                 std::nullopt);
+}

@@ -1,0 +1,62 @@
+//===- OperandChecks.h - shared operand checks of hydra ops ---*- C++ -*-===//
+//
+// The checks every attention op makes of its operands, written once. Each
+// emits an op error that names the operand and the mismatch.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYDRA_LIB_DIALECT_HYDRA_IR_OPERANDCHECKS_H
+#define HYDRA_LIB_DIALECT_HYDRA_IR_OPERANDCHECKS_H
+
+#include "hydra/Dialect/Hydra/IR/Hydra.h"
+
+namespace mlir::hydra::checks {
+
+/// Sizes shared by the operands of one attention op; dynamic sizes are
+/// ShapedType::kDynamic. Hq, Hkv, Dk and Dv are always static.
+struct AttentionDims {
+  int64_t batch, numQueryHeads, numKvHeads, queryLen, keyLen, keyDim, valueDim;
+  Type elementType;
+};
+
+/// Checks query [B,Hq,S,Dk], key [B,Hkv,T,Dk], value [B,Hkv,T,Dv]: ranks,
+/// float element types, static head counts and sizes, agreeing dims, and
+/// Hq a multiple of Hkv. Fills `dims`.
+LogicalResult verifyQueryKeyValue(Operation *op, Type query, Type key,
+                                  Type value, AttentionDims &dims);
+
+/// Checks that `type` is [B, heads, S, Dv] of the query's element type.
+LogicalResult verifyOutputShape(Operation *op, StringRef name, Type type,
+                                const AttentionDims &dims, int64_t heads);
+
+/// fusion_scale: [Hq, Dv], a float type.
+LogicalResult verifyFusionScale(Operation *op, Type type,
+                                const AttentionDims &dims);
+
+/// mask: rank 2 to 4, broadcastable to [B, Hq, S, T]; i1 or the query's
+/// element type.
+LogicalResult verifyMask(Operation *op, Type type, const AttentionDims &dims);
+
+/// decay and beta against the update rule, and their shapes.
+LogicalResult verifyLinearInputs(Operation *op, UpdateRule rule, Value decay,
+                                 Value beta, const AttentionDims &dims);
+
+/// Linear heads need as many queries as keys.
+LogicalResult verifyLinearLengths(Operation *op, const AttentionDims &dims);
+
+/// fusion_epsilon must be finite and not negative; softcap, when given,
+/// must be positive.
+LogicalResult verifyEpsilonAndSoftcap(Operation *op, float epsilon,
+                                      std::optional<float> softcap);
+
+/// Whether two sizes are known to differ.
+inline bool sizesDiffer(int64_t a, int64_t b) {
+  return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+}
+
+/// Prints a shape as [2, ?, 8].
+std::string formatShape(ArrayRef<int64_t> shape);
+
+} // namespace mlir::hydra::checks
+
+#endif // HYDRA_LIB_DIALECT_HYDRA_IR_OPERANDCHECKS_H

@@ -1,0 +1,39 @@
+//===- AttentionTiling.h - tiled kernels of the part ops ------*- C++ -*-===//
+
+#ifndef HYDRA_LIB_DIALECT_HYDRA_TRANSFORMS_ATTENTIONTILING_H
+#define HYDRA_LIB_DIALECT_HYDRA_TRANSFORMS_ATTENTIONTILING_H
+
+#include "KernelBuilder.h"
+#include "hydra/Dialect/Hydra/IR/Hydra.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::hydra {
+
+struct AttentionTiling {
+  int64_t queryTile;
+  int64_t keyTile;
+  int64_t chunkSize;
+};
+
+/// Replaces a bufferized hydra.full_attention by its online-softmax loops.
+void tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
+                       const AttentionTiling &tiling);
+
+/// Replaces a bufferized hydra.linear_attention by its chunkwise loops.
+void tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
+                         const AttentionTiling &tiling);
+
+/// The query head that the n-th entry of `heads` names.
+Value emitHeadIndex(KernelBuilder &kb, ArrayRef<int64_t> heads, Value n);
+
+/// The epilogue shared by both paths: the optional scale-normalized fusion
+/// (γ_h ⊙ o / sqrt(mean(o²) + ε)) on one output row, then its only store,
+/// at out[outIdx..., :].
+void emitEpilogueStore(KernelBuilder &kb, Value row, Value out,
+                       ValueRange outIdx, Value fusionScale, Value head,
+                       float epsilon);
+
+} // namespace mlir::hydra
+
+#endif // HYDRA_LIB_DIALECT_HYDRA_TRANSFORMS_ATTENTIONTILING_H

@@ -1,0 +1,180 @@
+//===- KernelBuilder.cpp - helpers for writing loop-nest kernels ----------===//
+
+#include "KernelBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/TypeUtilities.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::hydra;
+
+Value KernelBuilder::index(int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+Value KernelBuilder::dim(Value memref, int64_t d) {
+  auto type = cast<MemRefType>(memref.getType());
+  if (!type.isDynamicDim(d))
+    return index(type.getDimSize(d));
+  return memref::DimOp::create(b, loc, memref, d);
+}
+
+Value KernelBuilder::add(Value x, Value y) {
+  return arith::AddIOp::create(b, loc, x, y);
+}
+Value KernelBuilder::sub(Value x, Value y) {
+  return arith::SubIOp::create(b, loc, x, y);
+}
+Value KernelBuilder::mul(Value x, int64_t c) {
+  return arith::MulIOp::create(b, loc, x, index(c));
+}
+Value KernelBuilder::divConst(Value x, int64_t c) {
+  return arith::DivUIOp::create(b, loc, x, index(c));
+}
+Value KernelBuilder::ceilDivConst(Value x, int64_t c) {
+  return arith::CeilDivUIOp::create(b, loc, x, index(c));
+}
+Value KernelBuilder::min(Value x, Value y) {
+  return arith::MinUIOp::create(b, loc, x, y);
+}
+
+Value KernelBuilder::f32(float v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+Value KernelBuilder::negInf() {
+  return f32(-std::numeric_limits<float>::infinity());
+}
+Value KernelBuilder::addf(Value x, Value y) {
+  return arith::AddFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::subf(Value x, Value y) {
+  return arith::SubFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::mulf(Value x, Value y) {
+  return arith::MulFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::divf(Value x, Value y) {
+  return arith::DivFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::maxf(Value x, Value y) {
+  return arith::MaximumFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::exp(Value x) { return math::ExpOp::create(b, loc, x); }
+Value KernelBuilder::select(Value cond, Value t, Value f) {
+  return arith::SelectOp::create(b, loc, cond, t, f);
+}
+
+VectorType KernelBuilder::rowType(int64_t n) {
+  return VectorType::get({n}, b.getF32Type());
+}
+Value KernelBuilder::zeros(int64_t n) {
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(rowType(n), b.getF32FloatAttr(0.0f)));
+}
+Value KernelBuilder::splat(Value scalar, int64_t n) {
+  return vector::BroadcastOp::create(b, loc, rowType(n), scalar);
+}
+Value KernelBuilder::sum(Value vec) {
+  return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, vec);
+}
+Value KernelBuilder::axpy(Value s, Value x, Value acc) {
+  int64_t n = cast<VectorType>(x.getType()).getDimSize(0);
+  return vector::FMAOp::create(b, loc, splat(s, n), x, acc);
+}
+Value KernelBuilder::extract(Value vec, Value pos) {
+  return vector::ExtractOp::create(b, loc, vec, ArrayRef<OpFoldResult>{pos});
+}
+
+Value KernelBuilder::buffer(ArrayRef<int64_t> shape) {
+  return memref::AllocaOp::create(b, loc,
+                                  MemRefType::get(shape, b.getF32Type()));
+}
+
+Value KernelBuilder::toF32(Value v) {
+  Type elt = getElementTypeOrSelf(v.getType());
+  if (elt.isF32())
+    return v;
+  Type target = b.getF32Type();
+  if (auto vt = dyn_cast<VectorType>(v.getType()))
+    target = VectorType::get(vt.getShape(), target);
+  return arith::ExtFOp::create(b, loc, target, v);
+}
+
+Value KernelBuilder::loadRow(Value memref, ValueRange lead, int64_t len) {
+  SmallVector<Value> idx(lead.begin(), lead.end());
+  idx.push_back(index(0));
+  Type elt = cast<MemRefType>(memref.getType()).getElementType();
+  auto type = VectorType::get({len}, elt);
+  return toF32(vector::LoadOp::create(b, loc, type, memref, idx));
+}
+
+void KernelBuilder::storeRow(Value vec, Value memref, ValueRange lead) {
+  SmallVector<Value> idx(lead.begin(), lead.end());
+  idx.push_back(index(0));
+  Type elt = cast<MemRefType>(memref.getType()).getElementType();
+  if (!elt.isF32())
+    vec = arith::TruncFOp::create(
+        b, loc, VectorType::get(cast<VectorType>(vec.getType()).getShape(), elt),
+        vec);
+  vector::StoreOp::create(b, loc, vec, memref, idx);
+}
+
+Value KernelBuilder::load(Value memref, ValueRange idx) {
+  Value v = memref::LoadOp::create(b, loc, memref, idx);
+  return v.getType().isInteger(1) ? v : toF32(v);
+}
+
+void KernelBuilder::store(Value v, Value memref, ValueRange idx) {
+  memref::StoreOp::create(b, loc, v, memref, idx);
+}
+
+SmallVector<Value> KernelBuilder::loop(Value lb, Value ub, Value step,
+                                       ValueRange init, LoopBody body) {
+  auto forOp = scf::ForOp::create(
+      b, loc, lb, ub, step, init,
+      [&](OpBuilder &nested, Location nestedLoc, Value iv, ValueRange iter) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToEnd(nested.getInsertionBlock());
+        SmallVector<Value> yielded = body(iv, iter);
+        scf::YieldOp::create(b, nestedLoc, yielded);
+      });
+  return SmallVector<Value>(forOp.getResults());
+}
+
+void KernelBuilder::loop(Value lb, Value ub, Value step,
+                         function_ref<void(Value iv)> body) {
+  loop(lb, ub, step, ValueRange{}, [&](Value iv, ValueRange) {
+    body(iv);
+    return SmallVector<Value>{};
+  });
+}
+
+void KernelBuilder::loop(Value lb, Value ub, function_ref<void(Value iv)> body) {
+  loop(lb, ub, index(1), body);
+}
+
+void KernelBuilder::forall(ArrayRef<Value> ubs,
+                           function_ref<void(ValueRange ivs)> body) {
+  SmallVector<OpFoldResult> lbs(ubs.size(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> steps(ubs.size(), b.getIndexAttr(1));
+  SmallVector<OpFoldResult> upper(ubs.begin(), ubs.end());
+  auto forallOp = scf::ForallOp::create(b, loc, lbs, upper, steps,
+                                        ValueRange{}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forallOp.getBody()->getTerminator());
+  body(forallOp.getInductionVars());
+}
+
+void KernelBuilder::allocaScope(function_ref<void()> body) {
+  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
+  OpBuilder::InsertionGuard guard(b);
+  b.createBlock(&scope.getBodyRegion());
+  body();
+  memref::AllocaScopeReturnOp::create(b, loc, ValueRange{});
+}

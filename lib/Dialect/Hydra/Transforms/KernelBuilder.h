@@ -1,0 +1,83 @@
+//===- KernelBuilder.h - helpers for writing loop-nest kernels -*- C++ -*-===//
+//
+// The tiled attention kernels are written with these: index and f32
+// arithmetic, scf loops whose bodies are C++ lambdas, and whole-row vector
+// loads and stores that compute in f32 whatever the buffer's element type.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYDRA_LIB_DIALECT_HYDRA_TRANSFORMS_KERNELBUILDER_H
+#define HYDRA_LIB_DIALECT_HYDRA_TRANSFORMS_KERNELBUILDER_H
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::hydra {
+
+class KernelBuilder {
+public:
+  KernelBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  OpBuilder &builder() { return b; }
+  Location getLoc() const { return loc; }
+
+  // Index arithmetic.
+  Value index(int64_t v);
+  Value dim(Value memref, int64_t d);
+  Value add(Value x, Value y);
+  Value sub(Value x, Value y);
+  Value mul(Value x, int64_t c);
+  Value divConst(Value x, int64_t c);
+  Value ceilDivConst(Value x, int64_t c);
+  Value min(Value x, Value y);
+  Value min(Value x, int64_t c) { return min(x, index(c)); }
+
+  // f32 scalar arithmetic.
+  Value f32(float v);
+  Value negInf();
+  Value addf(Value x, Value y);
+  Value subf(Value x, Value y);
+  Value mulf(Value x, Value y);
+  Value divf(Value x, Value y);
+  Value maxf(Value x, Value y);
+  Value exp(Value x);
+  Value select(Value cond, Value t, Value f);
+
+  // f32 vectors of one row.
+  VectorType rowType(int64_t n);
+  Value zeros(int64_t n);
+  Value splat(Value scalar, int64_t n);
+  Value sum(Value vec);
+  Value dot(Value x, Value y) { return sum(mulf(x, y)); }
+  /// acc + s·x, with s a scalar and x, acc vectors.
+  Value axpy(Value s, Value x, Value acc);
+  Value extract(Value vec, Value pos);
+
+  // Memory: f32 stack buffers (memref.alloca); rows are the innermost
+  // dimension at `lead` indices.
+  Value buffer(ArrayRef<int64_t> shape);
+  Value loadRow(Value memref, ValueRange lead, int64_t len);
+  void storeRow(Value vec, Value memref, ValueRange lead);
+  Value load(Value memref, ValueRange idx);
+  void store(Value v, Value memref, ValueRange idx);
+
+  // Control flow. Loop bodies return the values they yield.
+  using LoopBody = function_ref<SmallVector<Value>(Value iv, ValueRange iter)>;
+  SmallVector<Value> loop(Value lb, Value ub, Value step, ValueRange init,
+                          LoopBody body);
+  void loop(Value lb, Value ub, function_ref<void(Value iv)> body);
+  void loop(Value lb, Value ub, Value step, function_ref<void(Value iv)> body);
+  /// scf.forall from 0 to each upper bound, step 1.
+  void forall(ArrayRef<Value> ubs, function_ref<void(ValueRange ivs)> body);
+  /// memref.alloca_scope, so buffers allocated in `body` are freed per
+  /// iteration of the enclosing loop.
+  void allocaScope(function_ref<void()> body);
+
+private:
+  Value toF32(Value v);
+  OpBuilder &b;
+  Location loc;
+};
+
+} // namespace mlir::hydra
+
+#endif // HYDRA_LIB_DIALECT_HYDRA_TRANSFORMS_KERNELBUILDER_H

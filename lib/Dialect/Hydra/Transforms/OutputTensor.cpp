@@ -1,0 +1,21 @@
+//===- OutputTensor.cpp - destinations of the attention part ops ----------===//
+
+#include "OutputTensor.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+
+Value hydra::createAttentionOutput(OpBuilder &b, Location loc, Value query,
+                                   Value value, int64_t numHeads) {
+  auto q = cast<RankedTensorType>(query.getType());
+  auto v = cast<RankedTensorType>(value.getType());
+  SmallVector<int64_t> shape = {q.getDimSize(0), numHeads, q.getDimSize(2),
+                                v.getDimSize(3)};
+  SmallVector<Value> dynamicSizes;
+  for (unsigned dim : {0u, 2u})
+    if (q.isDynamicDim(dim))
+      dynamicSizes.push_back(tensor::DimOp::create(b, loc, query, dim));
+  return tensor::EmptyOp::create(b, loc, shape, q.getElementType(),
+                                 dynamicSizes);
+}

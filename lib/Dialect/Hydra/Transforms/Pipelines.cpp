@@ -1,0 +1,83 @@
+//===- Pipelines.cpp - the hydra pass pipelines ---------------------------===//
+//
+// hydra-to-llvm takes hydra.hybrid_attention on tensors to the LLVM dialect
+// for the host CPU. Upstream passes are named by their textual pipeline so
+// that `--mlir-print-ir-after-all` and docs/passes.md read the same.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hydra/Dialect/Hydra/Transforms/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+#include "llvm/Support/ErrorHandling.h"
+
+using namespace mlir;
+using namespace mlir::hydra;
+
+static void addTextualPipeline(OpPassManager &pm, StringRef text) {
+  if (failed(parsePassPipeline(text, pm, llvm::errs())))
+    llvm::report_fatal_error("hydra: malformed built-in pass pipeline");
+}
+
+void hydra::buildHydraBufferizePipeline(OpPassManager &pm) {
+  pm.addPass(createHydraSplitHeads());
+  pm.addPass(createHydraFuseMerge());
+  pm.addPass(createCSEPass());
+  // Identity layouts at the function boundary keep rows contiguous for the
+  // vector loads of the tiled kernels; results become caller-owned buffers.
+  addTextualPipeline(
+      pm, "one-shot-bufferize{bufferize-function-boundaries "
+          "function-boundary-type-conversion=identity-layout-map},"
+          "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
+          "canonicalize");
+}
+
+void hydra::buildHydraLowerToLLVMPipeline(OpPassManager &pm) {
+  addTextualPipeline(
+      pm, "scf-forall-to-parallel,"
+          "convert-scf-to-cf,"
+          "func.func(llvm-request-c-wrappers),"
+          "convert-vector-to-llvm,"
+          "convert-math-to-llvm,"
+          "convert-math-to-libm,"
+          "expand-strided-metadata,"
+          "lower-affine,"
+          "finalize-memref-to-llvm,"
+          "convert-arith-to-llvm,"
+          "convert-index-to-llvm,"
+          "convert-cf-to-llvm,"
+          "convert-func-to-llvm,"
+          "reconcile-unrealized-casts");
+}
+
+void hydra::buildHydraToLLVMPipeline(OpPassManager &pm,
+                                     const HydraToLLVMOptions &options) {
+  buildHydraBufferizePipeline(pm);
+  HydraTileAttentionOptions tiling;
+  tiling.queryTile = options.queryTile;
+  tiling.keyTile = options.keyTile;
+  tiling.chunkSize = options.chunkSize;
+  pm.addPass(createHydraTileAttention(tiling));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  buildHydraLowerToLLVMPipeline(pm);
+}
+
+void hydra::registerHydraPipelines() {
+  PassPipelineRegistration<>(
+      "hydra-bufferize",
+      "Split heads, fuse the merge and bufferize hydra.hybrid_attention",
+      buildHydraBufferizePipeline);
+  PassPipelineRegistration<>(
+      "hydra-lower-to-llvm",
+      "Lower tiled hydra kernels (scf, vector, memref, math) to the LLVM "
+      "dialect for the host CPU",
+      buildHydraLowerToLLVMPipeline);
+  PassPipelineRegistration<HydraToLLVMOptions>(
+      "hydra-to-llvm",
+      "The whole pipeline from hydra.hybrid_attention to the LLVM dialect",
+      buildHydraToLLVMPipeline);
+}

@@ -1,0 +1,83 @@
+//===- SplitHeads.cpp - hybrid attention → full + linear + merge ----------===//
+//
+// The head map decides which query heads each part computes. The parts
+// write their heads compacted into fresh tensors here; hydra-fuse-merge
+// later points them at one shared destination.
+//
+//===----------------------------------------------------------------------===//
+
+#include "OutputTensor.h"
+#include "hydra/Dialect/Hydra/Transforms/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::hydra {
+#define GEN_PASS_DEF_HYDRASPLITHEADS
+#include "hydra/Dialect/Hydra/Transforms/Passes.h.inc"
+} // namespace mlir::hydra
+
+using namespace mlir;
+using namespace mlir::hydra;
+
+namespace {
+struct SplitHybridAttention : OpRewritePattern<HybridAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(HybridAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    HeadMapAttr heads = op.getHeads();
+    SmallVector<int64_t> fullHeads = heads.getFullHeads();
+    SmallVector<int64_t> linearHeads = heads.getLinearHeads();
+    FloatAttr epsilon = op.getFusionEpsilonAttr();
+
+    Value full, linear;
+    if (!fullHeads.empty()) {
+      Value init = createAttentionOutput(rewriter, loc, op.getQuery(),
+                                         op.getValue(), fullHeads.size());
+      full = FullAttentionOp::create(
+                 rewriter, loc, TypeRange{init.getType()}, op.getQuery(),
+                 op.getKey(), op.getValue(), op.getMask(),
+                 /*fusion_scale=*/Value(), init,
+                 rewriter.getDenseI64ArrayAttr(fullHeads), op.getCausalAttr(),
+                 rewriter.getF32FloatAttr(op.getEffectiveScale()),
+                 op.getSoftcapAttr(), epsilon)
+                 .getResult()[0];
+    }
+    if (!linearHeads.empty()) {
+      Value init = createAttentionOutput(rewriter, loc, op.getQuery(),
+                                         op.getValue(), linearHeads.size());
+      linear = LinearAttentionOp::create(
+                   rewriter, loc, TypeRange{init.getType()}, op.getQuery(),
+                   op.getKey(), op.getValue(), op.getDecay(), op.getBeta(),
+                   /*fusion_scale=*/Value(), init,
+                   rewriter.getDenseI64ArrayAttr(linearHeads),
+                   rewriter.getF32FloatAttr(op.getEffectiveLinearScale()),
+                   op.getUpdateRuleAttr(), epsilon)
+                   .getResult()[0];
+    }
+
+    // One kind and no fusion scale: the single part already holds every
+    // head in order, so there is nothing to merge.
+    bool singleKind = !full || !linear;
+    if (singleKind && !op.getFusionScale()) {
+      rewriter.replaceOp(op, full ? full : linear);
+      return success();
+    }
+    rewriter.replaceOpWithNewOp<ScaleNormMergeOp>(
+        op, op.getType(), full, linear, op.getFusionScale(), heads, epsilon);
+    return success();
+  }
+};
+
+struct HydraSplitHeadsPass
+    : public hydra::impl::HydraSplitHeadsBase<HydraSplitHeadsPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<SplitHybridAttention>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,52 @@
+//===- TileAttention.cpp - the hydra-tile-attention pass ------------------===//
+
+#include "AttentionTiling.h"
+#include "hydra/Dialect/Hydra/Transforms/Passes.h"
+
+namespace mlir::hydra {
+#define GEN_PASS_DEF_HYDRATILEATTENTION
+#include "hydra/Dialect/Hydra/Transforms/Passes.h.inc"
+} // namespace mlir::hydra
+
+using namespace mlir;
+using namespace mlir::hydra;
+
+namespace {
+struct HydraTileAttentionPass
+    : public hydra::impl::HydraTileAttentionBase<HydraTileAttentionPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    for (auto [name, size] : {std::pair<StringRef, int64_t>{"query-tile", queryTile},
+                              {"key-tile", keyTile},
+                              {"chunk-size", chunkSize}})
+      if (size <= 0) {
+        getOperation()->emitError() << "hydra-tile-attention: '" << name
+                                    << "' must be positive, got " << size;
+        return signalPassFailure();
+      }
+    AttentionTiling tiling{queryTile, keyTile, chunkSize};
+
+    SmallVector<Operation *> parts;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<FullAttentionOp, LinearAttentionOp, ScaleNormMergeOp,
+              HybridAttentionOp>(op))
+        parts.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (Operation *op : parts) {
+      if (isa<ScaleNormMergeOp, HybridAttentionOp>(op) ||
+          op->getNumResults() != 0) {
+        op->emitOpError() << "not supported by hydra-tile-attention: it tiles "
+                             "bufferized part ops; run hydra-split-heads, "
+                             "hydra-fuse-merge and one-shot-bufferize first";
+        return signalPassFailure();
+      }
+      if (auto full = dyn_cast<FullAttentionOp>(op))
+        tileFullAttention(rewriter, full, tiling);
+      else
+        tileLinearAttention(rewriter, cast<LinearAttentionOp>(op), tiling);
+    }
+  }
+};
+} // namespace

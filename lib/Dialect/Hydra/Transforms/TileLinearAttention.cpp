@@ -1,0 +1,221 @@
+//===- TileLinearAttention.cpp - chunkwise tiling of linear attention -----===//
+//
+// One scf.forall iteration per (batch, head) carries the f32 state
+// S (Dk × Dv) across chunks of C steps. Within a chunk, with G_t the
+// cumulative log decay from the chunk start (0 without gating) and u_s the
+// chunk's values:
+//
+//   o_t = scale · ( (q_t ⊙ e^{G_t})ᵀ S  +  Σ_{s ≤ t} (Σ_d q_td k_sd e^{G_td − G_sd}) u_s )
+//   S  ← e^{G_L} ⊙ S  +  Σ_s (k_s ⊙ e^{G_L − G_s}) u_sᵀ
+//
+// which is the recurrence exactly. For the delta rules u are the chunk's
+// pseudo-values, the solution of the unit lower-triangular system
+//   u_t = β_t (v_t − Sᵀ(k_t ⊙ e^{G_t}) − Σ_{s<t} (Σ_d k_td k_sd e^{G_td − G_sd}) u_s)
+// i.e. U = (I + diag(β)·tril(A, −1))⁻¹ · diag(β) · (V − (K ⊙ e^G) S), the
+// UT transform, applied by forward substitution.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttentionTiling.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+using namespace mlir;
+using namespace mlir::hydra;
+
+namespace {
+/// Emits the body of one (batch, head) iteration.
+class ChunkedLinearAttention {
+public:
+  ChunkedLinearAttention(KernelBuilder &kb, LinearAttentionOp op,
+                         int64_t chunk)
+      : kb(kb), op(op), chunk(chunk) {
+    q = op.getQuery();
+    k = op.getKey();
+    v = op.getValue();
+    decay = op.getDecay();
+    beta = op.getBeta();
+    dk = cast<MemRefType>(q.getType()).getDimSize(3);
+    dv = cast<MemRefType>(v.getType()).getDimSize(3);
+    perDimDecay = decay && cast<MemRefType>(decay.getType()).getRank() == 4;
+    UpdateRule rule = op.getUpdateRule();
+    delta = rule == UpdateRule::Delta || rule == UpdateRule::GatedDelta;
+  }
+
+  void emit(Value batchIdx, Value head, Value kvHead, Value slot);
+
+private:
+  /// G_t as a row over Dk (a per-head decay is broadcast).
+  Value decayRow(Value t) {
+    if (perDimDecay)
+      return kb.loadRow(cumDecay, t, dk);
+    return kb.splat(kb.load(cumDecay, t), dk);
+  }
+  /// Σ_d x_d k_sd e^{G_td − G_sd} for chunk steps t and s; `gt` is G_t.
+  Value pairWeight(Value x, Value kRow, Value gt, Value s) {
+    if (!decay)
+      return kb.dot(x, kRow);
+    if (perDimDecay)
+      return kb.dot(kb.mulf(x, kRow),
+                    kb.exp(kb.subf(gt, kb.loadRow(cumDecay, s, dk))));
+    Value gts = kb.subf(kb.extract(gt, kb.index(0)), kb.load(cumDecay, s));
+    return kb.mulf(kb.dot(x, kRow), kb.exp(gts));
+  }
+  /// The chunk's value row u_s: the input value, or the pseudo-value.
+  Value valueRow(Value s) {
+    if (delta)
+      return kb.loadRow(pseudoValues, s, dv);
+    return kb.loadRow(v, {bi, kvh, kb.add(c0, s)}, dv);
+  }
+
+  void emitCumulativeDecay(Value len);
+  void emitPseudoValues(Value len);
+  void emitOutputs(Value len);
+  void emitStateUpdate(Value len);
+
+  KernelBuilder &kb;
+  LinearAttentionOp op;
+  int64_t chunk, dk = 0, dv = 0;
+  bool perDimDecay = false, delta = false;
+  Value q, k, v, decay, beta;
+  // Set per iteration.
+  Value bi, h, kvh, outSlot, c0, state, cumDecay, pseudoValues;
+};
+} // namespace
+
+void ChunkedLinearAttention::emitCumulativeDecay(Value len) {
+  Value zero = kb.index(0), one = kb.index(1);
+  if (perDimDecay) {
+    kb.loop(zero, len, one, kb.zeros(dk), [&](Value t, ValueRange it) {
+      Value g = kb.addf(it[0], kb.loadRow(decay, {bi, kvh, kb.add(c0, t)}, dk));
+      kb.storeRow(g, cumDecay, t);
+      return SmallVector<Value>{g};
+    });
+    return;
+  }
+  kb.loop(zero, len, one, kb.f32(0.0f), [&](Value t, ValueRange it) {
+    Value g = kb.addf(it[0], kb.load(decay, {bi, kvh, kb.add(c0, t)}));
+    kb.store(g, cumDecay, t);
+    return SmallVector<Value>{g};
+  });
+}
+
+void ChunkedLinearAttention::emitPseudoValues(Value len) {
+  Value zero = kb.index(0), one = kb.index(1);
+  bool betaPerHead = cast<MemRefType>(beta.getType()).getDimSize(1) != 1;
+  kb.loop(zero, len, [&](Value t) {
+    Value kRow = kb.loadRow(k, {bi, kvh, kb.add(c0, t)}, dk);
+    Value gt = decay ? decayRow(t) : Value();
+    Value kg = decay ? kb.mulf(kRow, kb.exp(gt)) : kRow;
+    // r = v_t − Sᵀ(k_t ⊙ e^{G_t}) − Σ_{s<t} A_ts u_s
+    Value r = kb.loadRow(v, {bi, kvh, kb.add(c0, t)}, dv);
+    r = kb.loop(zero, kb.index(dk), one, r, [&](Value d, ValueRange it) {
+      Value coef = kb.subf(kb.f32(0.0f), kb.extract(kg, d));
+      return SmallVector<Value>{
+          kb.axpy(coef, kb.loadRow(state, d, dv), it[0])};
+    })[0];
+    r = kb.loop(zero, t, one, r, [&](Value s, ValueRange it) {
+      Value ks = kb.loadRow(k, {bi, kvh, kb.add(c0, s)}, dk);
+      Value a = pairWeight(kRow, ks, gt, s);
+      return SmallVector<Value>{kb.axpy(kb.subf(kb.f32(0.0f), a),
+                                        kb.loadRow(pseudoValues, s, dv), it[0])};
+    })[0];
+    Value bt = kb.load(beta, {bi, betaPerHead ? kvh : zero, kb.add(c0, t)});
+    kb.storeRow(kb.mulf(r, kb.splat(bt, dv)), pseudoValues, t);
+  });
+}
+
+void ChunkedLinearAttention::emitOutputs(Value len) {
+  Value zero = kb.index(0), one = kb.index(1);
+  float scale = op.getScale().convertToFloat();
+  float epsilon = op.getFusionEpsilon().convertToFloat();
+  kb.loop(zero, len, [&](Value t) {
+    Value qRow = kb.loadRow(q, {bi, h, kb.add(c0, t)}, dk);
+    Value gt = decay ? decayRow(t) : Value();
+    Value qg = decay ? kb.mulf(qRow, kb.exp(gt)) : qRow;
+    // Carried state: (q_t ⊙ e^{G_t})ᵀ S.
+    Value o = kb.loop(zero, kb.index(dk), one, kb.zeros(dv),
+                      [&](Value d, ValueRange it) {
+                        return SmallVector<Value>{kb.axpy(
+                            kb.extract(qg, d), kb.loadRow(state, d, dv), it[0])};
+                      })[0];
+    // Intra-chunk: the causally masked product over steps s ≤ t.
+    o = kb.loop(zero, kb.add(t, one), one, o, [&](Value s, ValueRange it) {
+      Value ks = kb.loadRow(k, {bi, kvh, kb.add(c0, s)}, dk);
+      Value a = pairWeight(qRow, ks, gt, s);
+      return SmallVector<Value>{kb.axpy(a, valueRow(s), it[0])};
+    })[0];
+    o = kb.mulf(o, kb.splat(kb.f32(scale), dv));
+    emitEpilogueStore(kb, o, op.getInit(), {bi, outSlot, kb.add(c0, t)},
+                      op.getFusionScale(), h, epsilon);
+  });
+}
+
+void ChunkedLinearAttention::emitStateUpdate(Value len) {
+  Value zero = kb.index(0), one = kb.index(1);
+  Value last = kb.sub(len, one);
+  kb.loop(zero, kb.index(dk), [&](Value d) {
+    Value row = kb.loadRow(state, d, dv);
+    Value gLast;
+    if (decay) {
+      gLast = perDimDecay ? kb.load(cumDecay, {last, d}) : kb.load(cumDecay, last);
+      row = kb.mulf(row, kb.splat(kb.exp(gLast), dv));
+    }
+    row = kb.loop(zero, len, one, row, [&](Value s, ValueRange it) {
+      Value coef = kb.load(k, {bi, kvh, kb.add(c0, s), d});
+      if (decay) {
+        Value gs = perDimDecay ? kb.load(cumDecay, {s, d}) : kb.load(cumDecay, s);
+        coef = kb.mulf(coef, kb.exp(kb.subf(gLast, gs)));
+      }
+      return SmallVector<Value>{kb.axpy(coef, valueRow(s), it[0])};
+    })[0];
+    kb.storeRow(row, state, d);
+  });
+}
+
+void ChunkedLinearAttention::emit(Value batchIdx, Value head, Value kvHead,
+                                  Value slot) {
+  bi = batchIdx;
+  h = head;
+  kvh = kvHead;
+  outSlot = slot;
+  Value zero = kb.index(0);
+  state = kb.buffer({dk, dv});
+  kb.loop(zero, kb.index(dk), [&](Value d) { kb.storeRow(kb.zeros(dv), state, d); });
+  if (decay)
+    cumDecay = perDimDecay ? kb.buffer({chunk, dk}) : kb.buffer({chunk});
+  if (delta)
+    pseudoValues = kb.buffer({chunk, dv});
+
+  Value keyLen = kb.dim(k, 2);
+  kb.loop(zero, keyLen, kb.index(chunk), [&](Value start) {
+    c0 = start;
+    Value len = kb.min(kb.sub(keyLen, start), chunk);
+    if (decay)
+      emitCumulativeDecay(len);
+    if (delta)
+      emitPseudoValues(len);
+    emitOutputs(len);
+    emitStateUpdate(len);
+  });
+}
+
+void hydra::tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
+                                const AttentionTiling &tiling) {
+  rewriter.setInsertionPoint(op);
+  KernelBuilder kb(rewriter, op.getLoc());
+  Value q = op.getQuery();
+  int64_t group = cast<MemRefType>(q.getType()).getDimSize(1) /
+                  cast<MemRefType>(op.getKey().getType()).getDimSize(1);
+  SmallVector<int64_t> heads(op.getHeads());
+  bool writesAll = op.writesAllHeads();
+  ChunkedLinearAttention body(kb, op, tiling.chunkSize);
+  kb.forall({kb.dim(q, 0), kb.index(heads.size())}, [&](ValueRange ivs) {
+    kb.allocaScope([&] {
+      Value h = emitHeadIndex(kb, heads, ivs[1]);
+      Value kvh = group == 1 ? h : kb.divConst(h, group);
+      body.emit(ivs[0], h, kvh, writesAll ? h : ivs[1]);
+    });
+  });
+  rewriter.eraseOp(op);
+}

@@ -1,0 +1,124 @@
+"""Hybrid-attention test cases: random inputs, the .mlir function that
+computes them with hydra.hybrid_attention, and the float64 reference."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hydra_exec import mlir_type
+import reference
+
+
+@dataclass
+class HybridCase:
+    heads: str
+    B: int = 1
+    Hkv: int = None  # defaults to Hq (no GQA)
+    S: int = 19
+    T: int = None  # defaults to S
+    Dk: int = 16
+    Dv: int = 16
+    causal: bool = False
+    softcap: float = None
+    mask: str = None  # None | "bool" | "float"
+    mask_shape: tuple = None  # defaults to [B, Hq, S, T]
+    rule: str = "linear"
+    decay: str = None  # None | "head" | "dim"
+    beta_heads: int = None  # None (no beta) | Hkv | 1
+    fusion: bool = False
+    scale: float = None
+    linear_scale: float = None
+    dtype: type = np.float32
+    inputs: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def Hq(self):
+        return len(self.heads)
+
+    def __post_init__(self):
+        self.Hkv = self.Hkv or self.Hq
+        self.T = self.T or self.S
+        if self.mask and self.mask_shape is None:
+            self.mask_shape = (self.B, self.Hq, self.S, self.T)
+
+    def make_inputs(self, seed=0):
+        rng = np.random.default_rng(seed)
+        B, Hq, Hkv, S, T, Dk, Dv = (self.B, self.Hq, self.Hkv, self.S, self.T,
+                                    self.Dk, self.Dv)
+        ins = {
+            "q": rng.standard_normal((B, Hq, S, Dk)),
+            "k": rng.standard_normal((B, Hkv, T, Dk)),
+            "v": rng.standard_normal((B, Hkv, T, Dv)),
+        }
+        if self.rule in ("delta", "gated_delta"):
+            # The delta rules expect unit-norm keys (as models feed them).
+            ins["k"] /= np.linalg.norm(ins["k"], axis=-1, keepdims=True)
+        if self.fusion:
+            ins["fusion_scale"] = 0.5 + rng.random((Hq, Dv))
+        if self.decay == "head":
+            ins["decay"] = -rng.random((B, Hkv, T)) * 0.5
+        elif self.decay == "dim":
+            ins["decay"] = -rng.random((B, Hkv, T, Dk)) * 0.5
+        if self.beta_heads:
+            ins["beta"] = rng.random((B, self.beta_heads, T))
+        if self.mask == "bool":
+            m = rng.random(self.mask_shape) < 0.8
+            # Keep key 0 for every query so no row is fully masked.
+            m[..., 0] = True
+            ins["mask"] = m
+        elif self.mask == "float":
+            ins["mask"] = rng.standard_normal(self.mask_shape)
+        self.inputs = {n: (a if a.dtype == np.bool_ else a.astype(self.dtype))
+                       for n, a in ins.items()}
+        return self.inputs
+
+    def operand_order(self):
+        return [n for n in ("q", "k", "v", "fusion_scale", "decay", "beta", "mask")
+                if n in self.inputs]
+
+    def output_shape(self):
+        return (self.B, self.Hq, self.S, self.Dv)
+
+    def mlir_source(self, name="hybrid"):
+        ins = self.inputs
+        args = ", ".join(f"%{n}: {mlir_type(ins[n].shape, ins[n].dtype)}"
+                         for n in self.operand_order())
+        out_type = mlir_type(self.output_shape(), self.dtype)
+        optional = "".join(
+            f" {n}(%{n} : {mlir_type(ins[n].shape, ins[n].dtype)})"
+            for n in ("fusion_scale", "decay", "beta", "mask") if n in ins)
+        attrs = [f'heads = #hydra.heads<"{self.heads}">']
+        if self.causal:
+            attrs.append("causal")
+        if self.softcap is not None:
+            attrs.append(f"softcap = {float(self.softcap)!r} : f32")
+        if self.scale is not None:
+            attrs.append(f"scale = {float(self.scale)!r} : f32")
+        if self.linear_scale is not None:
+            attrs.append(f"linear_scale = {float(self.linear_scale)!r} : f32")
+        if self.rule != "linear":
+            attrs.append(f"update_rule = #hydra.update_rule<{self.rule}>")
+        qkv_types = ", ".join(mlir_type(ins[n].shape, ins[n].dtype)
+                              for n in ("q", "k", "v"))
+        return (
+            f"func.func @{name}({args}) -> {out_type} {{\n"
+            f"  %y = hydra.hybrid_attention %q, %k, %v{optional}\n"
+            f"       {{{', '.join(attrs)}}}\n"
+            f"     : {qkv_types} -> {out_type}\n"
+            f"  return %y : {out_type}\n"
+            f"}}\n")
+
+    def reference(self):
+        ins = self.inputs
+        return reference.hybrid_attention(
+            ins["q"], ins["k"], ins["v"], self.heads, causal=self.causal,
+            scale=self.scale, linear_scale=self.linear_scale,
+            softcap=self.softcap, mask=ins.get("mask"), rule=self.rule,
+            decay=ins.get("decay"), beta=ins.get("beta"),
+            fusion_scale=ins.get("fusion_scale"))
+
+
+def max_error(got, ref):
+    """The issue's bound: |got − ref| / max(1, max|ref|)."""
+    return float(np.max(np.abs(got.astype(np.float64) - ref)) /
+                 max(1.0, float(np.max(np.abs(ref)))))
