@@ -171,10 +171,3 @@ void KernelBuilder::forall(ArrayRef<Value> ubs,
   body(forallOp.getInductionVars());
 }
 
-void KernelBuilder::allocaScope(function_ref<void()> body) {
-  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
-  OpBuilder::InsertionGuard guard(b);
-  b.createBlock(&scope.getBodyRegion());
-  body();
-  memref::AllocaScopeReturnOp::create(b, loc, ValueRange{});
-}

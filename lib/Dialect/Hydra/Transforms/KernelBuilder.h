@@ -66,11 +66,10 @@ public:
                           LoopBody body);
   void loop(Value lb, Value ub, function_ref<void(Value iv)> body);
   void loop(Value lb, Value ub, Value step, function_ref<void(Value iv)> body);
-  /// scf.forall from 0 to each upper bound, step 1.
+  /// scf.forall from 0 to each upper bound, step 1. The forall is an
+  /// automatic allocation scope: `buffer`s made in its body live for one
+  /// iteration, so iterations never share scratch memory.
   void forall(ArrayRef<Value> ubs, function_ref<void(ValueRange ivs)> body);
-  /// memref.alloca_scope, so buffers allocated in `body` are freed per
-  /// iteration of the enclosing loop.
-  void allocaScope(function_ref<void()> body);
 
 private:
   Value toF32(Value v);

@@ -36,8 +36,15 @@ void hydra::buildHydraBufferizePipeline(OpPassManager &pm) {
 }
 
 void hydra::buildHydraLowerToLLVMPipeline(OpPassManager &pm) {
+  // The CPU code runs the (batch, head, tile) loops serially, so each
+  // forall iteration's stack buffers are hoisted out of the loops and
+  // reused, rather than left as allocas that grow the stack every iteration.
   addTextualPipeline(
-      pm, "scf-forall-to-parallel,"
+      pm, "scf-forall-to-for,"
+          "func.func(buffer-loop-hoisting),"
+          "canonicalize,"
+          "cse,"
+          "loop-invariant-code-motion,"
           "convert-scf-to-cf,"
           "func.func(llvm-request-c-wrappers),"
           "convert-vector-to-llvm,"
@@ -50,7 +57,9 @@ void hydra::buildHydraLowerToLLVMPipeline(OpPassManager &pm) {
           "convert-index-to-llvm,"
           "convert-cf-to-llvm,"
           "convert-func-to-llvm,"
-          "reconcile-unrealized-casts");
+          "reconcile-unrealized-casts,"
+          "canonicalize,"
+          "cse");
 }
 
 void hydra::buildHydraToLLVMPipeline(OpPassManager &pm,
@@ -61,8 +70,6 @@ void hydra::buildHydraToLLVMPipeline(OpPassManager &pm,
   tiling.keyTile = options.keyTile;
   tiling.chunkSize = options.chunkSize;
   pm.addPass(createHydraTileAttention(tiling));
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
   buildHydraLowerToLLVMPipeline(pm);
 }
 

@@ -59,7 +59,6 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
   Value c0 = kb.index(0), c1 = kb.index(1);
 
   kb.forall({batch, kb.index(heads.size()), numQueryTiles}, [&](ValueRange ivs) {
-    kb.allocaScope([&] {
       Value bi = ivs[0], n = ivs[1];
       Value h = emitHeadIndex(kb, heads, n);
       Value kvh = group == 1 ? h : kb.divConst(h, group);
@@ -136,7 +135,6 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
         emitEpilogueStore(kb, o, out, {bi, slot, kb.add(i0, r)}, gamma, h,
                           epsilon);
       });
-    });
   });
   rewriter.eraseOp(op);
 }

@@ -211,11 +211,9 @@ void hydra::tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
   bool writesAll = op.writesAllHeads();
   ChunkedLinearAttention body(kb, op, tiling.chunkSize);
   kb.forall({kb.dim(q, 0), kb.index(heads.size())}, [&](ValueRange ivs) {
-    kb.allocaScope([&] {
-      Value h = emitHeadIndex(kb, heads, ivs[1]);
-      Value kvh = group == 1 ? h : kb.divConst(h, group);
-      body.emit(ivs[0], h, kvh, writesAll ? h : ivs[1]);
-    });
+    Value h = emitHeadIndex(kb, heads, ivs[1]);
+    Value kvh = group == 1 ? h : kb.divConst(h, group);
+    body.emit(ivs[0], h, kvh, writesAll ? h : ivs[1]);
   });
   rewriter.eraseOp(op);
 }

@@ -1,0 +1,52 @@
+// RUN: hydra-opt %s --hydra-to-llvm | FileCheck %s
+// RUN: hydra-opt %s --hydra-bufferize | FileCheck %s --check-prefix=BUF
+// RUN: hydra-opt %s --hydra-to-llvm --mlir-print-ir-after-all -o /dev/null 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=STEPS
+// RUN: hydra-opt %s --hydra-to-llvm="query-tile=4 key-tile=4 chunk-size=4" | FileCheck %s
+
+// The whole way from hydra.hybrid_attention to the LLVM dialect: only LLVM
+// ops are left, the result is a trailing out-parameter, and a C interface
+// wrapper is emitted for callers.
+
+// CHECK-LABEL: llvm.func @hybrid
+// CHECK-SAME:    attributes {llvm.emit_c_interface}
+// CHECK-NOT:     hydra.
+// CHECK-NOT:     scf.
+// CHECK-NOT:     memref.
+// CHECK-NOT:     vector.
+// CHECK-NOT:     arith.
+// CHECK-DAG:     llvm.intr.fmuladd
+// CHECK-DAG:     llvm.intr.vector.reduce.fadd
+// CHECK-DAG:     llvm.intr.exp
+// CHECK-LABEL: llvm.func @_mlir_ciface_hybrid
+// CHECK-SAME:    (%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
+
+// After bufferization the result is written into a caller-owned buffer by
+// the two part ops in turn.
+// BUF-LABEL: func.func @hybrid
+// BUF-SAME:    %[[OUT:[a-z0-9]+]]: memref<1x8x37x8xf32>) {
+// BUF:         hydra.full_attention {{.*}} into %[[OUT]]
+// BUF:         hydra.linear_attention {{.*}} into %[[OUT]]
+// BUF-NEXT:    return
+
+// Every step of the pipeline, in order.
+// STEPS: IR Dump After HydraSplitHeads (hydra-split-heads)
+// STEPS: IR Dump After HydraFuseMerge (hydra-fuse-merge)
+// STEPS: IR Dump After OneShotBufferizePass (one-shot-bufferize)
+// STEPS: IR Dump After BufferResultsToOutParamsPass (buffer-results-to-out-params)
+// STEPS: IR Dump After HydraTileAttention (hydra-tile-attention)
+// STEPS: IR Dump After SCFForallToForLoop (scf-forall-to-for)
+// STEPS: IR Dump After BufferLoopHoistingPass (buffer-loop-hoisting)
+// STEPS: IR Dump After SCFToControlFlowPass (convert-scf-to-cf)
+// STEPS: IR Dump After ConvertVectorToLLVMPass (convert-vector-to-llvm)
+// STEPS: IR Dump After FinalizeMemRefToLLVMConversionPass (finalize-memref-to-llvm)
+// STEPS: IR Dump After ConvertFuncToLLVMPass (convert-func-to-llvm)
+// STEPS: IR Dump After ReconcileUnrealizedCastsPass (reconcile-unrealized-casts)
+
+func.func @hybrid(%q: tensor<1x8x37x16xf32>, %k: tensor<1x4x37x16xf32>, %v: tensor<1x4x37x8xf32>,
+                  %g: tensor<8x8xf32>, %d: tensor<1x4x37xf32>) -> tensor<1x8x37x8xf32> {
+  %y = hydra.hybrid_attention %q, %k, %v fusion_scale(%g : tensor<8x8xf32>) decay(%d : tensor<1x4x37xf32>)
+       {heads = #hydra.heads<"FLLLLLLL">, causal, update_rule = #hydra.update_rule<gated>}
+     : tensor<1x8x37x16xf32>, tensor<1x4x37x16xf32>, tensor<1x4x37x8xf32> -> tensor<1x8x37x8xf32>
+  return %y : tensor<1x8x37x8xf32>
+}

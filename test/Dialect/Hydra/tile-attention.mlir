@@ -1,0 +1,230 @@
+// RUN: hydra-opt %s --hydra-tile-attention="query-tile=16 key-tile=32 chunk-size=8" --cse --split-input-file \
+// RUN:   | FileCheck %s --implicit-check-not=hydra.
+
+// Full attention, causal, GQA (2 query heads a kv head), heads 0 and 2 of
+// 4, with the fused normalization in the epilogue.
+
+// CHECK-LABEL: func @full_causal_fused
+// CHECK-SAME: (%[[Q:.*]]: memref<2x4x?x16xf32>, %[[K:.*]]: memref<2x2x?x16xf32>, %[[V:.*]]: memref<2x2x?x8xf32>, %[[G:.*]]: memref<4x8xf32>, %[[OUT:.*]]: memref<2x4x?x8xf32>)
+// CHECK-DAG:  %[[S:.*]] = memref.dim %[[Q]], %c2
+// CHECK-DAG:  %[[T:.*]] = memref.dim %[[K]], %c2
+// CHECK:      %[[NQT:.*]] = arith.ceildivui %[[S]], %c16
+// One parallel iteration per (batch, head, query tile).
+// CHECK:      scf.forall (%[[B:.*]], %[[N:.*]], %[[QT:.*]]) in (%c2, %c2, %[[NQT]]) {
+// The listed heads are looked up; the kv head is h / 2.
+// CHECK:        %[[H:.*]] = vector.extract %{{.*}}[%[[N]]] : index from vector<2xindex>
+// CHECK:        %[[KVH:.*]] = arith.divui %[[H]], %c2
+// CHECK:        %[[I0:.*]] = arith.muli %[[QT]], %c16
+// CHECK:        %[[ROWS:.*]] = arith.minui %{{.*}}, %c16
+// Accumulator, running max, running sum, one row of scores.
+// CHECK:        %[[ACC:.*]] = memref.alloca() : memref<16x8xf32>
+// CHECK:        %[[MAX:.*]] = memref.alloca() : memref<16xf32>
+// CHECK:        %[[SUM:.*]] = memref.alloca() : memref<16xf32>
+// CHECK:        %[[SC:.*]] = memref.alloca() : memref<32xf32>
+// Causal: the key loop stops after the tile's last query row, so fully
+// masked key tiles are never visited.
+// CHECK:        %[[LASTROW:.*]] = arith.addi %[[I0]], %[[ROWS]]
+// CHECK:        %[[KEND:.*]] = arith.minui %[[T]], %[[LASTROW]]
+// CHECK:        scf.for %[[J0:.*]] = %c0 to %[[KEND]] step %c32 {
+// CHECK:          scf.for %[[R:.*]] = %c0 to %[[ROWS]] step %c1 {
+// CHECK:            %[[QROW:.*]] = vector.load %[[Q]][%[[B]], %[[H]], %{{.*}}, %c0] : memref<2x4x?x16xf32>, vector<16xf32>
+// CHECK:            scf.for {{.*}} iter_args(%[[M:.*]] = %{{.*}}) -> (f32) {
+// CHECK:              vector.load %[[K]][%[[B]], %[[KVH]], %{{.*}}, %c0]
+// CHECK:              vector.reduction <add>
+// CHECK:              arith.cmpi ugt
+// CHECK:              arith.select
+// CHECK:              memref.store %{{.*}}, %[[SC]]
+// CHECK:              arith.maximumf %[[M]]
+// Online softmax: the accumulator is rescaled by exp(m_old - m_new).
+// CHECK:            %[[OLD:.*]] = memref.load %[[MAX]][%[[R]]]
+// CHECK:            %[[NEW:.*]] = arith.maximumf %[[OLD]]
+// CHECK:            %[[SAFE:.*]] = arith.select %{{.*}}, %{{.*}}, %[[NEW]]
+// CHECK:            %[[DIFF:.*]] = arith.subf %[[OLD]], %[[SAFE]]
+// CHECK:            %[[ALPHA:.*]] = math.exp %[[DIFF]]
+// CHECK:            %[[ALPHAV:.*]] = vector.broadcast %[[ALPHA]]
+// CHECK:            %[[ACCROW:.*]] = vector.load %[[ACC]][%[[R]], %c0]
+// CHECK:            %[[SCALED:.*]] = arith.mulf %[[ACCROW]], %[[ALPHAV]]
+// CHECK:            %[[PV:.*]]:2 = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[SCALED]]) -> (f32, vector<8xf32>) {
+// CHECK:              math.exp
+// CHECK:              vector.load %[[V]][%[[B]], %[[KVH]]
+// CHECK:              vector.fma
+// CHECK:            memref.store %{{.*}}, %[[SUM]][%[[R]]]
+// CHECK:            memref.store %[[NEW]], %[[MAX]][%[[R]]]
+// CHECK:            vector.store %[[PV]]#1, %[[ACC]][%[[R]], %c0]
+// Epilogue: o / l, then γ_h ⊙ o / sqrt(mean(o²) + ε), one store per row.
+// CHECK:        scf.for %[[R2:.*]] = %c0 to %[[ROWS]] step %c1 {
+// CHECK:          %[[O:.*]] = arith.divf
+// CHECK:          %[[SQ:.*]] = arith.mulf %[[O]], %[[O]]
+// CHECK:          vector.reduction <add>, %[[SQ]]
+// CHECK:          math.rsqrt
+// CHECK:          vector.load %[[G]][%[[H]], %c0]
+// CHECK:          vector.store %{{.*}}, %[[OUT]][%[[B]], %[[H]], %{{.*}}, %c0] : memref<2x4x?x8xf32>, vector<8xf32>
+func.func @full_causal_fused(%q: memref<2x4x?x16xf32>, %k: memref<2x2x?x16xf32>, %v: memref<2x2x?x8xf32>,
+                             %g: memref<4x8xf32>, %out: memref<2x4x?x8xf32>) {
+  hydra.full_attention %q, %k, %v fusion_scale(%g : memref<4x8xf32>) into %out
+    {heads = array<i64: 0, 2>, causal, scale = 0.25 : f32}
+    : memref<2x4x?x16xf32>, memref<2x2x?x16xf32>, memref<2x2x?x8xf32>, memref<2x4x?x8xf32>
+  return
+}
+
+// -----
+
+// Not causal: the key loop covers all T keys. A bool mask broadcast from
+// [S, T] drops keys; softcap is c·tanh(s/c). Consecutive heads 1-2 are an
+// offset, and a compact output writes head n at index n.
+
+// CHECK-LABEL: func @full_mask_softcap
+// CHECK-SAME: %[[M:[a-z0-9]+]]: memref<7x9xi1>
+// CHECK-SAME: %[[OUT:[a-z0-9]+]]: memref<1x2x7x8xf32>
+// CHECK:      scf.forall (%[[B:.*]], %[[N:.*]], %{{.*}}) in (%c1, %c2, %{{.*}})
+// CHECK:        %[[H:.*]] = arith.addi %[[N]], %c1
+// CHECK:        scf.for %{{.*}} = %c0 to %c9 step %c32
+// CHECK:              %[[T:.*]] = math.tanh
+// CHECK:              %[[CAP:.*]] = arith.mulf %[[T]], %cst
+// CHECK:              %[[KEEP:.*]] = memref.load %[[M]][%{{.*}}, %{{.*}}] : memref<7x9xi1>
+// CHECK:              arith.select %[[KEEP]], %[[CAP]], %{{.*}} : f32
+// CHECK-NOT:          arith.cmpi ugt
+// CHECK:        vector.store %{{.*}}, %[[OUT]][%[[B]], %[[N]], %{{.*}}, %c0] : memref<1x2x7x8xf32>
+func.func @full_mask_softcap(%q: memref<1x4x7x8xf32>, %k: memref<1x4x9x8xf32>, %m: memref<7x9xi1>,
+                             %out: memref<1x2x7x8xf32>) {
+  hydra.full_attention %q, %k, %k mask(%m : memref<7x9xi1>) into %out
+    {heads = array<i64: 1, 2>, scale = 1.0 : f32, softcap = 4.0 : f32}
+    : memref<1x4x7x8xf32>, memref<1x4x9x8xf32>, memref<1x4x9x8xf32>, memref<1x2x7x8xf32>
+  return
+}
+
+// -----
+
+// A float mask with a size-1 head dim is added to the scores.
+
+// CHECK-LABEL: func @full_float_mask
+// CHECK:      %[[MV:.*]] = memref.load %{{.*}}[%{{.*}}, %c0, %{{.*}}, %{{.*}}] : memref<2x1x5x5xf32>
+// CHECK:      arith.addf %{{.*}}, %[[MV]] : f32
+func.func @full_float_mask(%q: memref<2x2x5x8xf32>, %m: memref<2x1x5x5xf32>, %out: memref<2x2x5x8xf32>) {
+  hydra.full_attention %q, %q, %q mask(%m : memref<2x1x5x5xf32>) into %out
+    {heads = array<i64: 0, 1>, scale = 1.0 : f32}
+    : memref<2x2x5x8xf32>, memref<2x2x5x8xf32>, memref<2x2x5x8xf32>, memref<2x2x5x8xf32>
+  return
+}
+
+// -----
+
+// Linear rule: a forall over (batch, head), the f32 state S [Dk, Dv]
+// carried over chunks of 8 steps; per chunk the outputs (carried state plus
+// the masked intra-chunk product s <= t) and then the state update.
+
+// CHECK-LABEL: func @linear_plain
+// CHECK-SAME: (%[[Q:.*]]: memref<1x2x?x16xf32>, %[[K:.*]]: memref<1x2x?x16xf32>, %[[V:.*]]: memref<1x2x?x4xf32>, %[[OUT:.*]]: memref<1x2x?x4xf32>)
+// CHECK:      scf.forall (%[[B:.*]], %[[H:.*]]) in (%c1, %c2) {
+// CHECK:        %[[ST:.*]] = memref.alloca() : memref<16x4xf32>
+// CHECK:        scf.for %[[D:.*]] = %c0 to %c16 step %c1 {
+// CHECK:          vector.store %{{.*}}, %[[ST]][%[[D]], %c0]
+// CHECK:        %[[T:.*]] = memref.dim %[[K]], %c2
+// CHECK:        scf.for %[[C0:.*]] = %c0 to %[[T]] step %c8 {
+// CHECK:          %[[LEN:.*]] = arith.minui %{{.*}}, %c8
+// Outputs.
+// CHECK:          scf.for %[[TT:.*]] = %c0 to %[[LEN]] step %c1 {
+// CHECK:            scf.for %{{.*}} = %c0 to %c16 step %c1 iter_args
+// CHECK:              vector.load %[[ST]]
+// CHECK:              vector.extract
+// CHECK:              vector.fma
+// CHECK:            %[[UPTO:.*]] = arith.addi %[[TT]], %c1
+// CHECK:            scf.for %{{.*}} = %c0 to %[[UPTO]] step %c1 iter_args
+// CHECK:              vector.load %[[K]]
+// CHECK:              vector.reduction <add>
+// CHECK:              vector.load %[[V]]
+// CHECK:              vector.fma
+// CHECK:            vector.store %{{.*}}, %[[OUT]][%[[B]], %[[H]], %{{.*}}, %c0]
+// State update, row by row over Dk.
+// CHECK:          scf.for %[[D2:.*]] = %c0 to %c16 step %c1 {
+// CHECK:            scf.for %{{.*}} = %c0 to %[[LEN]] step %c1 iter_args
+// CHECK:              memref.load %[[K]]
+// CHECK:              vector.fma
+// CHECK:            vector.store %{{.*}}, %[[ST]][%[[D2]], %c0]
+// CHECK-NOT:      math.exp
+func.func @linear_plain(%q: memref<1x2x?x16xf32>, %k: memref<1x2x?x16xf32>, %v: memref<1x2x?x4xf32>,
+                        %out: memref<1x2x?x4xf32>) {
+  hydra.linear_attention %q, %k, %v into %out {heads = array<i64: 0, 1>, scale = 0.25 : f32}
+    : memref<1x2x?x16xf32>, memref<1x2x?x16xf32>, memref<1x2x?x4xf32>, memref<1x2x?x4xf32>
+  return
+}
+
+// -----
+
+// Gated rule, decay per head: the chunk's cumulative log decay G (one
+// scalar a step) weights the carried state by e^{G_t} and pairs by
+// e^{G_t - G_s}.
+
+// CHECK-LABEL: func @gated_per_head
+// CHECK:        %[[G:.*]] = memref.alloca() : memref<8xf32>
+// CHECK:        scf.for
+// Cumulative decay.
+// CHECK:          scf.for {{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32) {
+// CHECK:            %[[GT:.*]] = memref.load %{{.*}} : memref<1x2x12xf32>
+// CHECK:            %[[CUM:.*]] = arith.addf %[[ACC]], %[[GT]]
+// CHECK:            memref.store %[[CUM]], %[[G]]
+// CHECK:          scf.for
+// CHECK:            math.exp
+// CHECK:            arith.subf
+// CHECK:            math.exp
+func.func @gated_per_head(%q: memref<1x2x12x8xf32>, %d: memref<1x2x12xf32>, %out: memref<1x2x12x8xf32>) {
+  hydra.linear_attention %q, %q, %q decay(%d : memref<1x2x12xf32>) into %out
+    {heads = array<i64: 0, 1>, scale = 1.0 : f32, update_rule = #hydra.update_rule<gated>}
+    : memref<1x2x12x8xf32>, memref<1x2x12x8xf32>, memref<1x2x12x8xf32>, memref<1x2x12x8xf32>
+  return
+}
+
+// -----
+
+// Gated delta rule, decay per key dimension: G is a row per step, and the
+// chunk's pseudo-values U are solved first (UT transform by forward
+// substitution), scaled by beta, then used in place of V.
+
+// CHECK-LABEL: func @gated_delta_per_dim
+// CHECK-SAME: %[[BETA:[a-z0-9]+]]: memref<1x1x12xf32>
+// CHECK:        %[[ST:.*]] = memref.alloca() : memref<8x8xf32>
+// CHECK:        %[[G:.*]] = memref.alloca() : memref<8x8xf32>
+// CHECK:        %[[U:.*]] = memref.alloca() : memref<8x8xf32>
+// CHECK:        scf.for
+// CHECK:          scf.for {{.*}} -> (vector<8xf32>) {
+// CHECK:            vector.store %{{.*}}, %[[G]]
+// Pseudo-values: r = v_t - S^T(k_t e^{G_t}) - sum_{s<t} A_ts u_s, u_t = beta_t r.
+// CHECK:          scf.for %[[T:.*]] = %c0 to %{{.*}} step %c1 {
+// CHECK:            scf.for {{.*}} = %c0 to %c8 step %c1 iter_args
+// CHECK:              vector.load %[[ST]]
+// CHECK:            scf.for {{.*}} = %c0 to %[[T]] step %c1 iter_args
+// CHECK:              math.exp {{.*}} : vector<8xf32>
+// CHECK:              vector.load %[[U]]
+// CHECK:            %[[BT:.*]] = memref.load %[[BETA]][%{{.*}}, %c0, %{{.*}}]
+// CHECK:            vector.broadcast %[[BT]]
+// CHECK:            vector.store %{{.*}}, %[[U]][%[[T]], %c0]
+// Outputs read U, not V.
+// CHECK:          scf.for
+// CHECK:              vector.load %[[U]]
+// CHECK:            vector.store
+// State update reads U too.
+// CHECK:          scf.for
+// CHECK:              vector.load %[[U]]
+// CHECK:            vector.store %{{.*}}, %[[ST]]
+func.func @gated_delta_per_dim(%q: memref<1x2x12x8xf32>, %d: memref<1x2x12x8xf32>, %b: memref<1x1x12xf32>,
+                               %out: memref<1x2x12x8xf32>) {
+  hydra.linear_attention %q, %q, %q decay(%d : memref<1x2x12x8xf32>) beta(%b : memref<1x1x12xf32>) into %out
+    {heads = array<i64: 0, 1>, scale = 1.0 : f32, update_rule = #hydra.update_rule<gated_delta>}
+    : memref<1x2x12x8xf32>, memref<1x2x12x8xf32>, memref<1x2x12x8xf32>, memref<1x2x12x8xf32>
+  return
+}
+
+// -----
+
+// f16 buffers: rows are extended to f32 on load and truncated on the store.
+
+// CHECK-LABEL: func @half_precision
+// CHECK:      %[[QR:.*]] = vector.load %{{.*}} : memref<1x1x4x8xf16>, vector<8xf16>
+// CHECK:      arith.extf %[[QR]] : vector<8xf16> to vector<8xf32>
+// CHECK:      %[[TR:.*]] = arith.truncf %{{.*}} : vector<8xf32> to vector<8xf16>
+// CHECK:      vector.store %[[TR]], %{{.*}} : memref<1x1x4x8xf16>, vector<8xf16>
+func.func @half_precision(%q: memref<1x1x4x8xf16>, %out: memref<1x1x4x8xf16>) {
+  hydra.full_attention %q, %q, %q into %out {heads = array<i64: 0>, scale = 1.0 : f32}
+    : memref<1x1x4x8xf16>, memref<1x1x4x8xf16>, memref<1x1x4x8xf16>, memref<1x1x4x8xf16>
+  return
+}
