@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Installs everything hydra needs to build and test on a fresh Debian 12
-# machine. Idempotent: packages already present are left as they are.
-# Run as root (CI and the development machines run as root).
+# machine, as root. Idempotent: what is already there is left as it is.
+#   - Debian packages: LLVM/MLIR 22, the build tools, FlatBuffers and the
+#     ONNX protobuf (for the importer and artifact work that follows);
+#   - a Python virtual environment in .venv with numpy, onnx and pytest for
+#     the execution tests.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  # Compiler toolchain: LLVM/MLIR 22 (libMLIR.so, TableGen, lit, FileCheck).
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools lld-22
-  cmake ninja-build g++ python3 python3-pip
-  # Artifact format and ONNX import, used by the runtime and importer.
+  cmake ninja-build g++ python3 python3-venv python3-pip
   libflatbuffers-dev flatbuffers-compiler
   libonnx-dev protobuf-compiler libprotobuf-dev
-  # Runtime unit tests.
-  libgtest-dev
 )
 
 missing=()
@@ -21,14 +21,18 @@ for p in "${APT_PACKAGES[@]}"; do
     || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Python side: numpy for the execution tests' references.
-PY=${PYTHON:-python3}
-if ! "$PY" -c 'import numpy' 2>/dev/null; then
-  "$PY" -m pip install -q numpy
+PY_PACKAGES=(numpy onnx==1.22.0 pytest)
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python -c 'import numpy, onnx, pytest' 2>/dev/null; then
+  echo "setup: installing ${PY_PACKAGES[*]} into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
 fi
 echo "setup: done"

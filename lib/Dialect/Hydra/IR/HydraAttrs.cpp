@@ -5,9 +5,8 @@
 using namespace mlir;
 using namespace mlir::hydra;
 
-LogicalResult
-HeadMapAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                    StringRef kinds) {
+LogicalResult HeadMapAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  StringRef kinds) {
   if (kinds.empty())
     return emitError() << "head map must name at least one head";
   for (auto [i, c] : llvm::enumerate(kinds))

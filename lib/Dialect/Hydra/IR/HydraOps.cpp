@@ -15,7 +15,8 @@ using namespace mlir::hydra::checks;
 #include "hydra/Dialect/Hydra/IR/HydraOps.cpp.inc"
 
 static float defaultScale(Value query) {
-  return 1.0f / std::sqrt(float(cast<ShapedType>(query.getType()).getDimSize(3)));
+  return 1.0f /
+         std::sqrt(float(cast<ShapedType>(query.getType()).getDimSize(3)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -79,7 +80,8 @@ static LogicalResult verifyPathOp(Operation *op, ArrayRef<int64_t> heads,
              << "operands must be all tensors or all memrefs; 'init' is "
              << (onTensors ? "a tensor" : "a memref") << " but an operand is "
              << operand.getType();
-  if (onTensors && (results.size() != 1 || results[0].getType() != init.getType()))
+  if (onTensors &&
+      (results.size() != 1 || results[0].getType() != init.getType()))
     return op->emitOpError() << "on tensors, the op must have one result of "
                                 "the 'init' type "
                              << init.getType();
@@ -98,19 +100,18 @@ static LogicalResult verifyPathOp(Operation *op, ArrayRef<int64_t> heads,
   auto initType = cast<ShapedType>(init.getType());
   int64_t outHeads = initType.getRank() == 4 ? initType.getDimSize(1) : -1;
   if (outHeads != dims.numQueryHeads && outHeads != (int64_t)heads.size())
-    return op->emitOpError() << "'init' must hold all " << dims.numQueryHeads
-                             << " query heads or the op's " << heads.size()
-                             << " heads, got shape "
-                             << formatShape(initType.getShape());
+    return op->emitOpError()
+           << "'init' must hold all " << dims.numQueryHeads
+           << " query heads or the op's " << heads.size()
+           << " heads, got shape " << formatShape(initType.getShape());
   return verifyOutputShape(op, "init", initType, dims, outHeads);
 }
 
 /// Memory effects of a part op on buffers: reads every input, writes init.
 template <typename OpTy>
 static void getPathEffects(
-    OpTy op,
-    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
-        &effects) {
+    OpTy op, SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+                 &effects) {
   for (OpOperand &operand : op->getOpOperands()) {
     if (!isa<MemRefType>(operand.get().getType()))
       continue;
@@ -186,8 +187,8 @@ LogicalResult LinearAttentionOp::verify() {
 
 /// Checks one merge input against the result: [B, count, S, Dv].
 static LogicalResult verifyMergeInput(Operation *op, StringRef name,
-                                      Value input, int64_t count,
-                                      char kind, ShapedType result) {
+                                      Value input, int64_t count, char kind,
+                                      ShapedType result) {
   if (count == 0 && input)
     return op->emitOpError() << "'" << name << "' is given but 'heads' has no '"
                              << kind << "' head";
@@ -203,15 +204,15 @@ static LogicalResult verifyMergeInput(Operation *op, StringRef name,
   for (unsigned i = 0; ok && i < 4; ++i)
     ok = !sizesDiffer(t.getDimSize(i), expected[i]);
   if (!ok)
-    return op->emitOpError() << "'" << name << "' shape "
-                             << formatShape(t.getShape())
-                             << " does not match [B, #" << kind << ", S, Dv] = "
-                             << formatShape(expected);
+    return op->emitOpError()
+           << "'" << name << "' shape " << formatShape(t.getShape())
+           << " does not match [B, #" << kind
+           << ", S, Dv] = " << formatShape(expected);
   if (t.getElementType() != result.getElementType())
-    return op->emitOpError() << "'" << name << "' element type "
-                             << t.getElementType()
-                             << " does not match the result element type "
-                             << result.getElementType();
+    return op->emitOpError()
+           << "'" << name << "' element type " << t.getElementType()
+           << " does not match the result element type "
+           << result.getElementType();
   return success();
 }
 

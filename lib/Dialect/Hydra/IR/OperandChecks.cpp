@@ -22,7 +22,9 @@ std::string checks::formatShape(ArrayRef<int64_t> shape) {
   return s;
 }
 
-static bool isAttentionFloat(Type t) { return t.isF32() || t.isF16() || t.isBF16(); }
+static bool isAttentionFloat(Type t) {
+  return t.isF32() || t.isF16() || t.isBF16();
+}
 
 static LogicalResult checkRank(Operation *op, StringRef name, ShapedType t,
                                int64_t rank, StringRef layout) {
@@ -44,9 +46,9 @@ static LogicalResult checkSame(Operation *op, StringRef name, int64_t got,
                                StringRef what, StringRef refName,
                                int64_t expected) {
   if (sizesDiffer(got, expected))
-    return op->emitOpError() << "'" << name << "' " << what << " is " << got
-                             << " but '" << refName << "' " << what << " is "
-                             << expected;
+    return op->emitOpError()
+           << "'" << name << "' " << what << " is " << got << " but '"
+           << refName << "' " << what << " is " << expected;
   return success();
 }
 
@@ -65,11 +67,12 @@ LogicalResult checks::verifyQueryKeyValue(Operation *op, Type queryType,
     return op->emitOpError() << "'query' element type must be f32, f16 or "
                                 "bf16, got "
                              << elt;
-  for (auto [name, t] : {std::pair<StringRef, ShapedType>{"key", k}, {"value", v}})
+  for (auto [name, t] :
+       {std::pair<StringRef, ShapedType>{"key", k}, {"value", v}})
     if (t.getElementType() != elt)
-      return op->emitOpError() << "'" << name << "' element type "
-                               << t.getElementType()
-                               << " does not match 'query' element type " << elt;
+      return op->emitOpError()
+             << "'" << name << "' element type " << t.getElementType()
+             << " does not match 'query' element type " << elt;
   if (failed(checkStatic(op, "query", q, 1, "head count")) ||
       failed(checkStatic(op, "query", q, 3, "head size")) ||
       failed(checkStatic(op, "key", k, 1, "head count")) ||
@@ -79,8 +82,8 @@ LogicalResult checks::verifyQueryKeyValue(Operation *op, Type queryType,
                        q.getDimSize(0))) ||
       failed(checkSame(op, "value", v.getDimSize(0), "batch (dim 0)", "query",
                        q.getDimSize(0))) ||
-      failed(checkSame(op, "key", k.getDimSize(3), "head size (dim 3)",
-                       "query", q.getDimSize(3))) ||
+      failed(checkSame(op, "key", k.getDimSize(3), "head size (dim 3)", "query",
+                       q.getDimSize(3))) ||
       failed(checkSame(op, "value", v.getDimSize(1), "head count (dim 1)",
                        "key", k.getDimSize(1))) ||
       failed(checkSame(op, "value", v.getDimSize(2), "length (dim 2)", "key",
@@ -97,10 +100,14 @@ LogicalResult checks::verifyQueryKeyValue(Operation *op, Type queryType,
   int64_t batch = q.getDimSize(0);
   if (ShapedType::isDynamic(batch))
     batch = k.getDimSize(0);
-  dims = {batch,          hq,
-          hkv,            q.getDimSize(2),
-          k.getDimSize(2), q.getDimSize(3),
-          v.getDimSize(3), elt};
+  dims = {batch,
+          hq,
+          hkv,
+          q.getDimSize(2),
+          k.getDimSize(2),
+          q.getDimSize(3),
+          v.getDimSize(3),
+          elt};
   return success();
 }
 
@@ -114,15 +121,13 @@ LogicalResult checks::verifyOutputShape(Operation *op, StringRef name,
   for (unsigned i = 0; ok && i < 4; ++i)
     ok = !sizesDiffer(t.getDimSize(i), expected[i]);
   if (!ok)
-    return op->emitOpError() << "'" << name << "' shape "
-                             << formatShape(t.getShape())
-                             << " does not match [B, heads, S, Dv] = "
-                             << formatShape(expected);
+    return op->emitOpError()
+           << "'" << name << "' shape " << formatShape(t.getShape())
+           << " does not match [B, heads, S, Dv] = " << formatShape(expected);
   if (t.getElementType() != dims.elementType)
-    return op->emitOpError() << "'" << name << "' element type "
-                             << t.getElementType()
-                             << " does not match 'query' element type "
-                             << dims.elementType;
+    return op->emitOpError()
+           << "'" << name << "' element type " << t.getElementType()
+           << " does not match 'query' element type " << dims.elementType;
   return success();
 }
 
@@ -132,10 +137,9 @@ LogicalResult checks::verifyFusionScale(Operation *op, Type type,
   SmallVector<int64_t> expected = {dims.numQueryHeads, dims.valueDim};
   if (t.getRank() != 2 || sizesDiffer(t.getDimSize(0), expected[0]) ||
       sizesDiffer(t.getDimSize(1), expected[1]))
-    return op->emitOpError() << "'fusion_scale' shape "
-                             << formatShape(t.getShape())
-                             << " does not match [Hq, Dv] = "
-                             << formatShape(expected);
+    return op->emitOpError()
+           << "'fusion_scale' shape " << formatShape(t.getShape())
+           << " does not match [Hq, Dv] = " << formatShape(expected);
   if (!isAttentionFloat(t.getElementType()))
     return op->emitOpError() << "'fusion_scale' element type must be f32, f16 "
                                 "or bf16, got "
@@ -181,15 +185,15 @@ LogicalResult checks::verifyLinearInputs(Operation *op, UpdateRule rule,
                                          const AttentionDims &dims) {
   StringRef ruleName = stringifyUpdateRule(rule);
   if (ruleIsGated(rule) && !decay)
-    return op->emitOpError() << "update_rule '" << ruleName
-                             << "' needs a 'decay' operand";
+    return op->emitOpError()
+           << "update_rule '" << ruleName << "' needs a 'decay' operand";
   if (!ruleIsGated(rule) && decay)
     return op->emitOpError() << "'decay' is only allowed with the gated rules, "
                                 "not with update_rule '"
                              << ruleName << "'";
   if (ruleIsDelta(rule) && !beta)
-    return op->emitOpError() << "update_rule '" << ruleName
-                             << "' needs a 'beta' operand";
+    return op->emitOpError()
+           << "update_rule '" << ruleName << "' needs a 'beta' operand";
   if (!ruleIsDelta(rule) && beta)
     return op->emitOpError() << "'beta' is only allowed with the delta rules, "
                                 "not with update_rule '"
@@ -204,10 +208,10 @@ LogicalResult checks::verifyLinearInputs(Operation *op, UpdateRule rule,
     for (int64_t i = 0; ok && i < t.getRank(); ++i)
       ok = !sizesDiffer(t.getDimSize(i), expected[i]);
     if (!ok)
-      return op->emitOpError() << "'decay' shape " << formatShape(t.getShape())
-                               << " matches neither [B, Hkv, T] = "
-                               << formatShape(perHead) << " nor [B, Hkv, T, Dk] = "
-                               << formatShape(perDim);
+      return op->emitOpError()
+             << "'decay' shape " << formatShape(t.getShape())
+             << " matches neither [B, Hkv, T] = " << formatShape(perHead)
+             << " nor [B, Hkv, T, Dk] = " << formatShape(perDim);
     if (!isAttentionFloat(t.getElementType()))
       return op->emitOpError() << "'decay' element type must be f32, f16 or "
                                   "bf16, got "
@@ -221,9 +225,9 @@ LogicalResult checks::verifyLinearInputs(Operation *op, UpdateRule rule,
                !sizesDiffer(t.getDimSize(1), dims.numKvHeads)) &&
               !sizesDiffer(t.getDimSize(2), dims.keyLen);
     if (!ok)
-      return op->emitOpError() << "'beta' shape " << formatShape(t.getShape())
-                               << " does not match [B, Hkv or 1, T] = "
-                               << formatShape(expected);
+      return op->emitOpError()
+             << "'beta' shape " << formatShape(t.getShape())
+             << " does not match [B, Hkv or 1, T] = " << formatShape(expected);
     if (!isAttentionFloat(t.getElementType()))
       return op->emitOpError() << "'beta' element type must be f32, f16 or "
                                   "bf16, got "
@@ -235,19 +239,19 @@ LogicalResult checks::verifyLinearInputs(Operation *op, UpdateRule rule,
 LogicalResult checks::verifyLinearLengths(Operation *op,
                                           const AttentionDims &dims) {
   if (sizesDiffer(dims.queryLen, dims.keyLen))
-    return op->emitOpError() << "linear heads need 'query' length (S = "
-                             << dims.queryLen << ") equal to 'key' length (T = "
-                             << dims.keyLen << ")";
+    return op->emitOpError()
+           << "linear heads need 'query' length (S = " << dims.queryLen
+           << ") equal to 'key' length (T = " << dims.keyLen << ")";
   return success();
 }
 
 LogicalResult checks::verifyEpsilonAndSoftcap(Operation *op, float epsilon,
                                               std::optional<float> softcap) {
   if (!(epsilon >= 0.0f) || std::isinf(epsilon))
-    return op->emitOpError() << "'fusion_epsilon' must be finite and >= 0, got "
-                             << epsilon;
+    return op->emitOpError()
+           << "'fusion_epsilon' must be finite and >= 0, got " << epsilon;
   if (softcap && !(*softcap > 0.0f))
-    return op->emitOpError() << "'softcap' must be > 0 when given, got "
-                             << *softcap;
+    return op->emitOpError()
+           << "'softcap' must be > 0 when given, got " << *softcap;
   return success();
 }

@@ -30,8 +30,8 @@ Value hydra::emitHeadIndex(KernelBuilder &kb, ArrayRef<int64_t> heads,
 }
 
 void hydra::emitEpilogueStore(KernelBuilder &kb, Value row, Value out,
-                              ValueRange outIdx, Value fusionScale,
-                              Value head, float epsilon) {
+                              ValueRange outIdx, Value fusionScale, Value head,
+                              float epsilon) {
   int64_t dv = cast<VectorType>(row.getType()).getDimSize(0);
   if (fusionScale) {
     Value meanSquare = kb.divf(kb.dot(row, row), kb.f32(float(dv)));

@@ -120,8 +120,8 @@ void KernelBuilder::storeRow(Value vec, Value memref, ValueRange lead) {
   Type elt = cast<MemRefType>(memref.getType()).getElementType();
   if (!elt.isF32())
     vec = arith::TruncFOp::create(
-        b, loc, VectorType::get(cast<VectorType>(vec.getType()).getShape(), elt),
-        vec);
+        b, loc,
+        VectorType::get(cast<VectorType>(vec.getType()).getShape(), elt), vec);
   vector::StoreOp::create(b, loc, vec, memref, idx);
 }
 
@@ -155,7 +155,8 @@ void KernelBuilder::loop(Value lb, Value ub, Value step,
   });
 }
 
-void KernelBuilder::loop(Value lb, Value ub, function_ref<void(Value iv)> body) {
+void KernelBuilder::loop(Value lb, Value ub,
+                         function_ref<void(Value iv)> body) {
   loop(lb, ub, index(1), body);
 }
 
@@ -164,10 +165,9 @@ void KernelBuilder::forall(ArrayRef<Value> ubs,
   SmallVector<OpFoldResult> lbs(ubs.size(), b.getIndexAttr(0));
   SmallVector<OpFoldResult> steps(ubs.size(), b.getIndexAttr(1));
   SmallVector<OpFoldResult> upper(ubs.begin(), ubs.end());
-  auto forallOp = scf::ForallOp::create(b, loc, lbs, upper, steps,
-                                        ValueRange{}, std::nullopt);
+  auto forallOp = scf::ForallOp::create(b, loc, lbs, upper, steps, ValueRange{},
+                                        std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forallOp.getBody()->getTerminator());
   body(forallOp.getInductionVars());
 }
-

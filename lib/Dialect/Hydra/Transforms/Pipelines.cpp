@@ -28,38 +28,38 @@ void hydra::buildHydraBufferizePipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
   // Identity layouts at the function boundary keep rows contiguous for the
   // vector loads of the tiled kernels; results become caller-owned buffers.
-  addTextualPipeline(
-      pm, "one-shot-bufferize{bufferize-function-boundaries "
-          "function-boundary-type-conversion=identity-layout-map},"
-          "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
-          "canonicalize");
+  addTextualPipeline(pm,
+                     "one-shot-bufferize{bufferize-function-boundaries "
+                     "function-boundary-type-conversion=identity-layout-map},"
+                     "buffer-results-to-out-params{hoist-static-allocs=true "
+                     "modify-public-functions=true},"
+                     "canonicalize");
 }
 
 void hydra::buildHydraLowerToLLVMPipeline(OpPassManager &pm) {
   // The CPU code runs the (batch, head, tile) loops serially, so each
   // forall iteration's stack buffers are hoisted out of the loops and
   // reused, rather than left as allocas that grow the stack every iteration.
-  addTextualPipeline(
-      pm, "scf-forall-to-for,"
-          "func.func(buffer-loop-hoisting),"
-          "canonicalize,"
-          "cse,"
-          "loop-invariant-code-motion,"
-          "convert-scf-to-cf,"
-          "func.func(llvm-request-c-wrappers),"
-          "convert-vector-to-llvm,"
-          "convert-math-to-llvm,"
-          "convert-math-to-libm,"
-          "expand-strided-metadata,"
-          "lower-affine,"
-          "finalize-memref-to-llvm,"
-          "convert-arith-to-llvm,"
-          "convert-index-to-llvm,"
-          "convert-cf-to-llvm,"
-          "convert-func-to-llvm,"
-          "reconcile-unrealized-casts,"
-          "canonicalize,"
-          "cse");
+  addTextualPipeline(pm, "scf-forall-to-for,"
+                         "func.func(buffer-loop-hoisting),"
+                         "canonicalize,"
+                         "cse,"
+                         "loop-invariant-code-motion,"
+                         "convert-scf-to-cf,"
+                         "func.func(llvm-request-c-wrappers),"
+                         "convert-vector-to-llvm,"
+                         "convert-math-to-llvm,"
+                         "convert-math-to-libm,"
+                         "expand-strided-metadata,"
+                         "lower-affine,"
+                         "finalize-memref-to-llvm,"
+                         "convert-arith-to-llvm,"
+                         "convert-index-to-llvm,"
+                         "convert-cf-to-llvm,"
+                         "convert-func-to-llvm,"
+                         "reconcile-unrealized-casts,"
+                         "canonicalize,"
+                         "cse");
 }
 
 void hydra::buildHydraToLLVMPipeline(OpPassManager &pm,

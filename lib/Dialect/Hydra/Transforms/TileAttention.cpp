@@ -17,9 +17,10 @@ struct HydraTileAttentionPass
   using Base::Base;
 
   void runOnOperation() override {
-    for (auto [name, size] : {std::pair<StringRef, int64_t>{"query-tile", queryTile},
-                              {"key-tile", keyTile},
-                              {"chunk-size", chunkSize}})
+    for (auto [name, size] :
+         {std::pair<StringRef, int64_t>{"query-tile", queryTile},
+          {"key-tile", keyTile},
+          {"chunk-size", chunkSize}})
       if (size <= 0) {
         getOperation()->emitError() << "hydra-tile-attention: '" << name
                                     << "' must be positive, got " << size;

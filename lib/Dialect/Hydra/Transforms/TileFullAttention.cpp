@@ -41,7 +41,8 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
   Value out = op.getInit(), mask = op.getMask(), gamma = op.getFusionScale();
   auto qType = cast<MemRefType>(q.getType());
-  int64_t group = qType.getDimSize(1) / cast<MemRefType>(k.getType()).getDimSize(1);
+  int64_t group =
+      qType.getDimSize(1) / cast<MemRefType>(k.getType()).getDimSize(1);
   int64_t dk = qType.getDimSize(3);
   int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
   int64_t mt = tiling.queryTile, nt = tiling.keyTile;
@@ -58,83 +59,87 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
   Value numQueryTiles = kb.ceilDivConst(queryLen, mt);
   Value c0 = kb.index(0), c1 = kb.index(1);
 
-  kb.forall({batch, kb.index(heads.size()), numQueryTiles}, [&](ValueRange ivs) {
-      Value bi = ivs[0], n = ivs[1];
-      Value h = emitHeadIndex(kb, heads, n);
-      Value kvh = group == 1 ? h : kb.divConst(h, group);
-      Value slot = writesAll ? h : n;
-      Value i0 = kb.mul(ivs[2], mt);
-      Value rows = kb.min(kb.sub(queryLen, i0), mt);
+  kb.forall(
+      {batch, kb.index(heads.size()), numQueryTiles}, [&](ValueRange ivs) {
+        Value bi = ivs[0], n = ivs[1];
+        Value h = emitHeadIndex(kb, heads, n);
+        Value kvh = group == 1 ? h : kb.divConst(h, group);
+        Value slot = writesAll ? h : n;
+        Value i0 = kb.mul(ivs[2], mt);
+        Value rows = kb.min(kb.sub(queryLen, i0), mt);
 
-      Value acc = kb.buffer({mt, dv});
-      Value rowMax = kb.buffer({mt});
-      Value rowSum = kb.buffer({mt});
-      Value scores = kb.buffer({nt});
-      kb.loop(c0, rows, [&](Value r) {
-        kb.store(kb.negInf(), rowMax, r);
-        kb.store(kb.f32(0.0f), rowSum, r);
-        kb.storeRow(kb.zeros(dv), acc, r);
-      });
-
-      // Causal: keys past the tile's last query row are masked for every
-      // row of the tile, so the key loop ends there.
-      Value keyEnd = causal ? kb.min(keyLen, kb.add(i0, rows)) : keyLen;
-      kb.loop(c0, keyEnd, kb.index(nt), [&](Value j0) {
-        Value cols = kb.min(kb.sub(keyEnd, j0), nt);
+        Value acc = kb.buffer({mt, dv});
+        Value rowMax = kb.buffer({mt});
+        Value rowSum = kb.buffer({mt});
+        Value scores = kb.buffer({nt});
         kb.loop(c0, rows, [&](Value r) {
-          Value i = kb.add(i0, r);
-          Value qRow = kb.loadRow(q, {bi, h, i}, dk);
-          // Scores of this row against the tile, and their max.
-          Value tileMax =
-              kb.loop(c0, cols, c1, kb.negInf(), [&](Value c, ValueRange it) {
-                Value j = kb.add(j0, c);
-                Value s = kb.mulf(kb.dot(qRow, kb.loadRow(k, {bi, kvh, j}, dk)),
-                                  kb.f32(scale));
-                if (softcap) {
-                  Value t = math::TanhOp::create(rewriter, kb.getLoc(),
-                                                 kb.mulf(s, kb.f32(1.0f / *softcap)));
-                  s = kb.mulf(t, kb.f32(*softcap));
-                }
-                if (mask)
-                  s = applyMask(kb, mask, s, {bi, h, i, j});
-                if (causal) {
-                  Value future = arith::CmpIOp::create(
-                      rewriter, kb.getLoc(), arith::CmpIPredicate::ugt, j, i);
-                  s = kb.select(future, kb.negInf(), s);
-                }
-                kb.store(s, scores, c);
-                return SmallVector<Value>{kb.maxf(it[0], s)};
-              })[0];
-          Value oldMax = kb.load(rowMax, r);
-          Value newMax = kb.maxf(oldMax, tileMax);
-          // A row with every key masked so far keeps max −inf; subtracting
-          // 0 instead keeps exp() at 0 rather than NaN.
-          Value isEmpty = arith::CmpFOp::create(rewriter, kb.getLoc(),
-                                                arith::CmpFPredicate::OEQ,
-                                                newMax, kb.negInf());
-          Value safeMax = kb.select(isEmpty, kb.f32(0.0f), newMax);
-          Value alpha = kb.exp(kb.subf(oldMax, safeMax));
-          Value accRow = kb.mulf(kb.loadRow(acc, r, dv), kb.splat(alpha, dv));
-          SmallVector<Value> sums = kb.loop(
-              c0, cols, c1, {kb.f32(0.0f), accRow}, [&](Value c, ValueRange it) {
-                Value p = kb.exp(kb.subf(kb.load(scores, c), safeMax));
-                Value vRow = kb.loadRow(v, {bi, kvh, kb.add(j0, c)}, dv);
-                return SmallVector<Value>{kb.addf(it[0], p),
-                                          kb.axpy(p, vRow, it[1])};
-              });
-          kb.store(kb.addf(kb.mulf(kb.load(rowSum, r), alpha), sums[0]),
-                   rowSum, r);
-          kb.store(newMax, rowMax, r);
-          kb.storeRow(sums[1], acc, r);
+          kb.store(kb.negInf(), rowMax, r);
+          kb.store(kb.f32(0.0f), rowSum, r);
+          kb.storeRow(kb.zeros(dv), acc, r);
+        });
+
+        // Causal: keys past the tile's last query row are masked for every
+        // row of the tile, so the key loop ends there.
+        Value keyEnd = causal ? kb.min(keyLen, kb.add(i0, rows)) : keyLen;
+        kb.loop(c0, keyEnd, kb.index(nt), [&](Value j0) {
+          Value cols = kb.min(kb.sub(keyEnd, j0), nt);
+          kb.loop(c0, rows, [&](Value r) {
+            Value i = kb.add(i0, r);
+            Value qRow = kb.loadRow(q, {bi, h, i}, dk);
+            // Scores of this row against the tile, and their max.
+            Value tileMax =
+                kb.loop(c0, cols, c1, kb.negInf(), [&](Value c, ValueRange it) {
+                  Value j = kb.add(j0, c);
+                  Value s =
+                      kb.mulf(kb.dot(qRow, kb.loadRow(k, {bi, kvh, j}, dk)),
+                              kb.f32(scale));
+                  if (softcap) {
+                    Value t = math::TanhOp::create(
+                        rewriter, kb.getLoc(),
+                        kb.mulf(s, kb.f32(1.0f / *softcap)));
+                    s = kb.mulf(t, kb.f32(*softcap));
+                  }
+                  if (mask)
+                    s = applyMask(kb, mask, s, {bi, h, i, j});
+                  if (causal) {
+                    Value future = arith::CmpIOp::create(
+                        rewriter, kb.getLoc(), arith::CmpIPredicate::ugt, j, i);
+                    s = kb.select(future, kb.negInf(), s);
+                  }
+                  kb.store(s, scores, c);
+                  return SmallVector<Value>{kb.maxf(it[0], s)};
+                })[0];
+            Value oldMax = kb.load(rowMax, r);
+            Value newMax = kb.maxf(oldMax, tileMax);
+            // A row with every key masked so far keeps max −inf; subtracting
+            // 0 instead keeps exp() at 0 rather than NaN.
+            Value isEmpty = arith::CmpFOp::create(rewriter, kb.getLoc(),
+                                                  arith::CmpFPredicate::OEQ,
+                                                  newMax, kb.negInf());
+            Value safeMax = kb.select(isEmpty, kb.f32(0.0f), newMax);
+            Value alpha = kb.exp(kb.subf(oldMax, safeMax));
+            Value accRow = kb.mulf(kb.loadRow(acc, r, dv), kb.splat(alpha, dv));
+            SmallVector<Value> sums = kb.loop(
+                c0, cols, c1, {kb.f32(0.0f), accRow},
+                [&](Value c, ValueRange it) {
+                  Value p = kb.exp(kb.subf(kb.load(scores, c), safeMax));
+                  Value vRow = kb.loadRow(v, {bi, kvh, kb.add(j0, c)}, dv);
+                  return SmallVector<Value>{kb.addf(it[0], p),
+                                            kb.axpy(p, vRow, it[1])};
+                });
+            kb.store(kb.addf(kb.mulf(kb.load(rowSum, r), alpha), sums[0]),
+                     rowSum, r);
+            kb.store(newMax, rowMax, r);
+            kb.storeRow(sums[1], acc, r);
+          });
+        });
+
+        kb.loop(c0, rows, [&](Value r) {
+          Value o =
+              kb.divf(kb.loadRow(acc, r, dv), kb.splat(kb.load(rowSum, r), dv));
+          emitEpilogueStore(kb, o, out, {bi, slot, kb.add(i0, r)}, gamma, h,
+                            epsilon);
         });
       });
-
-      kb.loop(c0, rows, [&](Value r) {
-        Value o = kb.divf(kb.loadRow(acc, r, dv),
-                          kb.splat(kb.load(rowSum, r), dv));
-        emitEpilogueStore(kb, o, out, {bi, slot, kb.add(i0, r)}, gamma, h,
-                          epsilon);
-      });
-  });
   rewriter.eraseOp(op);
 }

@@ -5,12 +5,13 @@
 // cumulative log decay from the chunk start (0 without gating) and u_s the
 // chunk's values:
 //
-//   o_t = scale · ( (q_t ⊙ e^{G_t})ᵀ S  +  Σ_{s ≤ t} (Σ_d q_td k_sd e^{G_td − G_sd}) u_s )
-//   S  ← e^{G_L} ⊙ S  +  Σ_s (k_s ⊙ e^{G_L − G_s}) u_sᵀ
+//   o_t = scale · ( (q_t ⊙ e^{G_t})ᵀ S  +  Σ_{s ≤ t} (Σ_d q_td k_sd e^{G_td −
+//   G_sd}) u_s ) S  ← e^{G_L} ⊙ S  +  Σ_s (k_s ⊙ e^{G_L − G_s}) u_sᵀ
 //
 // which is the recurrence exactly. For the delta rules u are the chunk's
 // pseudo-values, the solution of the unit lower-triangular system
-//   u_t = β_t (v_t − Sᵀ(k_t ⊙ e^{G_t}) − Σ_{s<t} (Σ_d k_td k_sd e^{G_td − G_sd}) u_s)
+//   u_t = β_t (v_t − Sᵀ(k_t ⊙ e^{G_t}) − Σ_{s<t} (Σ_d k_td k_sd e^{G_td −
+//   G_sd}) u_s)
 // i.e. U = (I + diag(β)·tril(A, −1))⁻¹ · diag(β) · (V − (K ⊙ e^G) S), the
 // UT transform, applied by forward substitution.
 //
@@ -27,8 +28,7 @@ namespace {
 /// Emits the body of one (batch, head) iteration.
 class ChunkedLinearAttention {
 public:
-  ChunkedLinearAttention(KernelBuilder &kb, LinearAttentionOp op,
-                         int64_t chunk)
+  ChunkedLinearAttention(KernelBuilder &kb, LinearAttentionOp op, int64_t chunk)
       : kb(kb), op(op), chunk(chunk) {
     q = op.getQuery();
     k = op.getKey();
@@ -111,14 +111,13 @@ void ChunkedLinearAttention::emitPseudoValues(Value len) {
     Value r = kb.loadRow(v, {bi, kvh, kb.add(c0, t)}, dv);
     r = kb.loop(zero, kb.index(dk), one, r, [&](Value d, ValueRange it) {
       Value coef = kb.subf(kb.f32(0.0f), kb.extract(kg, d));
-      return SmallVector<Value>{
-          kb.axpy(coef, kb.loadRow(state, d, dv), it[0])};
+      return SmallVector<Value>{kb.axpy(coef, kb.loadRow(state, d, dv), it[0])};
     })[0];
     r = kb.loop(zero, t, one, r, [&](Value s, ValueRange it) {
       Value ks = kb.loadRow(k, {bi, kvh, kb.add(c0, s)}, dk);
       Value a = pairWeight(kRow, ks, gt, s);
-      return SmallVector<Value>{kb.axpy(kb.subf(kb.f32(0.0f), a),
-                                        kb.loadRow(pseudoValues, s, dv), it[0])};
+      return SmallVector<Value>{kb.axpy(
+          kb.subf(kb.f32(0.0f), a), kb.loadRow(pseudoValues, s, dv), it[0])};
     })[0];
     Value bt = kb.load(beta, {bi, betaPerHead ? kvh : zero, kb.add(c0, t)});
     kb.storeRow(kb.mulf(r, kb.splat(bt, dv)), pseudoValues, t);
@@ -134,11 +133,11 @@ void ChunkedLinearAttention::emitOutputs(Value len) {
     Value gt = decay ? decayRow(t) : Value();
     Value qg = decay ? kb.mulf(qRow, kb.exp(gt)) : qRow;
     // Carried state: (q_t ⊙ e^{G_t})ᵀ S.
-    Value o = kb.loop(zero, kb.index(dk), one, kb.zeros(dv),
-                      [&](Value d, ValueRange it) {
-                        return SmallVector<Value>{kb.axpy(
-                            kb.extract(qg, d), kb.loadRow(state, d, dv), it[0])};
-                      })[0];
+    Value o = kb.loop(
+        zero, kb.index(dk), one, kb.zeros(dv), [&](Value d, ValueRange it) {
+          return SmallVector<Value>{
+              kb.axpy(kb.extract(qg, d), kb.loadRow(state, d, dv), it[0])};
+        })[0];
     // Intra-chunk: the causally masked product over steps s ≤ t.
     o = kb.loop(zero, kb.add(t, one), one, o, [&](Value s, ValueRange it) {
       Value ks = kb.loadRow(k, {bi, kvh, kb.add(c0, s)}, dk);
@@ -158,13 +157,15 @@ void ChunkedLinearAttention::emitStateUpdate(Value len) {
     Value row = kb.loadRow(state, d, dv);
     Value gLast;
     if (decay) {
-      gLast = perDimDecay ? kb.load(cumDecay, {last, d}) : kb.load(cumDecay, last);
+      gLast =
+          perDimDecay ? kb.load(cumDecay, {last, d}) : kb.load(cumDecay, last);
       row = kb.mulf(row, kb.splat(kb.exp(gLast), dv));
     }
     row = kb.loop(zero, len, one, row, [&](Value s, ValueRange it) {
       Value coef = kb.load(k, {bi, kvh, kb.add(c0, s), d});
       if (decay) {
-        Value gs = perDimDecay ? kb.load(cumDecay, {s, d}) : kb.load(cumDecay, s);
+        Value gs =
+            perDimDecay ? kb.load(cumDecay, {s, d}) : kb.load(cumDecay, s);
         coef = kb.mulf(coef, kb.exp(kb.subf(gLast, gs)));
       }
       return SmallVector<Value>{kb.axpy(coef, valueRow(s), it[0])};
@@ -181,7 +182,8 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value head, Value kvHead,
   outSlot = slot;
   Value zero = kb.index(0);
   state = kb.buffer({dk, dv});
-  kb.loop(zero, kb.index(dk), [&](Value d) { kb.storeRow(kb.zeros(dv), state, d); });
+  kb.loop(zero, kb.index(dk),
+          [&](Value d) { kb.storeRow(kb.zeros(dv), state, d); });
   if (decay)
     cumDecay = perDimDecay ? kb.buffer({chunk, dk}) : kb.buffer({chunk});
   if (delta)

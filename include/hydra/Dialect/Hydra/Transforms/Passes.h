@@ -28,9 +28,9 @@ struct HydraToLLVMOptions : public PassPipelineOptions<HydraToLLVMOptions> {
   PassOptions::Option<int64_t> keyTile{
       *this, "key-tile", llvm::cl::desc("Keys per FA key/value tile"),
       llvm::cl::init(64)};
-  PassOptions::Option<int64_t> chunkSize{
-      *this, "chunk-size", llvm::cl::desc("Steps per LA chunk"),
-      llvm::cl::init(64)};
+  PassOptions::Option<int64_t> chunkSize{*this, "chunk-size",
+                                         llvm::cl::desc("Steps per LA chunk"),
+                                         llvm::cl::init(64)};
 };
 
 /// hydra.hybrid_attention on tensors → split → fuse → bufferize.
