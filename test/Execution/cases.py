@@ -29,6 +29,7 @@ class HybridCase:
     scale: float = None
     linear_scale: float = None
     dtype: type = np.float32
+    dynamic: bool = False  # B, S and T as '?' in the function's types
     inputs: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -79,14 +80,24 @@ class HybridCase:
     def output_shape(self):
         return (self.B, self.Hq, self.S, self.Dv)
 
+    # Dims that hold B, S or T, made dynamic when `dynamic` is set.
+    _DYNAMIC_DIMS = {"q": (0, 2), "k": (0, 2), "v": (0, 2), "decay": (0, 2),
+                     "beta": (0, 2), "out": (0, 2)}
+
+    def _type(self, name):
+        shape = self.output_shape() if name == "out" else self.inputs[name].shape
+        dtype = self.dtype if name == "out" else self.inputs[name].dtype
+        if self.dynamic:
+            shape = ["?" if i in self._DYNAMIC_DIMS.get(name, ()) else d
+                     for i, d in enumerate(shape)]
+        return mlir_type(shape, dtype)
+
     def mlir_source(self, name="hybrid"):
         ins = self.inputs
-        args = ", ".join(f"%{n}: {mlir_type(ins[n].shape, ins[n].dtype)}"
-                         for n in self.operand_order())
-        out_type = mlir_type(self.output_shape(), self.dtype)
-        optional = "".join(
-            f" {n}(%{n} : {mlir_type(ins[n].shape, ins[n].dtype)})"
-            for n in ("fusion_scale", "decay", "beta", "mask") if n in ins)
+        args = ", ".join(f"%{n}: {self._type(n)}" for n in self.operand_order())
+        out_type = self._type("out")
+        optional = "".join(f" {n}(%{n} : {self._type(n)})"
+                           for n in ("fusion_scale", "decay", "beta", "mask") if n in ins)
         attrs = [f'heads = #hydra.heads<"{self.heads}">']
         if self.causal:
             attrs.append("causal")
@@ -98,8 +109,7 @@ class HybridCase:
             attrs.append(f"linear_scale = {float(self.linear_scale)!r} : f32")
         if self.rule != "linear":
             attrs.append(f"update_rule = #hydra.update_rule<{self.rule}>")
-        qkv_types = ", ".join(mlir_type(ins[n].shape, ins[n].dtype)
-                              for n in ("q", "k", "v"))
+        qkv_types = ", ".join(self._type(n) for n in ("q", "k", "v"))
         return (
             f"func.func @{name}({args}) -> {out_type} {{\n"
             f"  %y = hydra.hybrid_attention %q, %k, %v{optional}\n"
