@@ -60,15 +60,20 @@ CASES = {
 TOLERANCES = {np.dtype(np.float32): 1e-4, np.dtype(np.float16): 2e-3}
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_hybrid_attention_matches_reference(name):
-    case = CASES[name]
+def compile_and_compare(name, case, pipeline):
+    """Runs `case` through `pipeline` on seeded inputs; returns the output
+    and its error against the float64 reference."""
     inputs = case.make_inputs(seed=zlib.crc32(name.encode()))
     got = run_function(case.mlir_source(), "hybrid",
                        [inputs[n] for n in case.operand_order()],
-                       case.output_shape(), case.dtype, pipeline=PIPELINE)
-    ref = case.reference()
-    err = max_error(got, ref)
+                       case.output_shape(), case.dtype, pipeline=pipeline)
+    return got, max_error(got, case.reference())
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hybrid_attention_matches_reference(name):
+    case = CASES[name]
+    got, err = compile_and_compare(name, case, PIPELINE)
     tolerance = TOLERANCES[np.dtype(case.dtype)]
     assert np.all(np.isfinite(got)), "non-finite output"
     assert err <= tolerance, f"max error {err:.3e} > {tolerance}"
@@ -86,10 +91,5 @@ LONG = {
 
 @pytest.mark.parametrize("name", sorted(LONG))
 def test_default_pipeline_long_sequences(name):
-    case = LONG[name]
-    inputs = case.make_inputs(seed=zlib.crc32(name.encode()))
-    got = run_function(case.mlir_source(), "hybrid",
-                       [inputs[n] for n in case.operand_order()],
-                       case.output_shape(), case.dtype)
-    err = max_error(got, case.reference())
+    _, err = compile_and_compare(name, LONG[name], "hydra-to-llvm")
     assert err <= 1e-4, f"max error {err:.3e} > 1e-4"

@@ -14,6 +14,12 @@ using namespace mlir::hydra::checks;
 #define GET_OP_CLASSES
 #include "hydra/Dialect/Hydra/IR/HydraOps.cpp.inc"
 
+static std::optional<float> asFloat(std::optional<APFloat> value) {
+  if (!value)
+    return std::nullopt;
+  return value->convertToFloat();
+}
+
 static float defaultScale(Value query) {
   return 1.0f /
          std::sqrt(float(cast<ShapedType>(query.getType()).getDimSize(3)));
@@ -57,11 +63,8 @@ LogicalResult HybridAttentionOp::verify() {
   if (!heads.getLinearHeads().empty() &&
       failed(verifyLinearLengths(*this, dims)))
     return failure();
-  std::optional<float> softcap;
-  if (getSoftcap())
-    softcap = getSoftcap()->convertToFloat();
   return verifyEpsilonAndSoftcap(*this, getFusionEpsilon().convertToFloat(),
-                                 softcap);
+                                 asFloat(getSoftcap()));
 }
 
 //===----------------------------------------------------------------------===//
@@ -144,36 +147,36 @@ void LinearAttentionOp::getEffects(
   getPathEffects(*this, effects);
 }
 
+/// The checks both part ops make: query/key/value, the head list and
+/// destination, and the fusion scale.
+template <typename OpTy>
+static LogicalResult verifyPartOperands(OpTy op, AttentionDims &dims) {
+  if (failed(verifyQueryKeyValue(op, op.getQuery().getType(),
+                                 op.getKey().getType(), op.getValue().getType(),
+                                 dims)) ||
+      failed(
+          verifyPathOp(op, op.getHeads(), op.getInit(), op.getResult(), dims)))
+    return failure();
+  if (op.getFusionScale() &&
+      failed(verifyFusionScale(op, op.getFusionScale().getType(), dims)))
+    return failure();
+  return success();
+}
+
 LogicalResult FullAttentionOp::verify() {
   AttentionDims dims;
-  if (failed(verifyQueryKeyValue(*this, getQuery().getType(),
-                                 getKey().getType(), getValue().getType(),
-                                 dims)) ||
-      failed(verifyPathOp(*this, getHeads(), getInit(), getResult(), dims)))
-    return failure();
-  if (getFusionScale() &&
-      failed(verifyFusionScale(*this, getFusionScale().getType(), dims)))
+  if (failed(verifyPartOperands(*this, dims)))
     return failure();
   if (getMask() && failed(verifyMask(*this, getMask().getType(), dims)))
     return failure();
-  std::optional<float> softcap;
-  if (getSoftcap())
-    softcap = getSoftcap()->convertToFloat();
   return verifyEpsilonAndSoftcap(*this, getFusionEpsilon().convertToFloat(),
-                                 softcap);
+                                 asFloat(getSoftcap()));
 }
 
 LogicalResult LinearAttentionOp::verify() {
   AttentionDims dims;
-  if (failed(verifyQueryKeyValue(*this, getQuery().getType(),
-                                 getKey().getType(), getValue().getType(),
-                                 dims)) ||
-      failed(verifyPathOp(*this, getHeads(), getInit(), getResult(), dims)))
-    return failure();
-  if (getFusionScale() &&
-      failed(verifyFusionScale(*this, getFusionScale().getType(), dims)))
-    return failure();
-  if (failed(verifyLinearInputs(*this, getUpdateRule(), getDecay(), getBeta(),
+  if (failed(verifyPartOperands(*this, dims)) ||
+      failed(verifyLinearInputs(*this, getUpdateRule(), getDecay(), getBeta(),
                                 dims)) ||
       failed(verifyLinearLengths(*this, dims)))
     return failure();
@@ -200,10 +203,7 @@ static LogicalResult verifyMergeInput(Operation *op, StringRef name,
   auto t = cast<ShapedType>(input.getType());
   SmallVector<int64_t> expected = {result.getDimSize(0), count,
                                    result.getDimSize(2), result.getDimSize(3)};
-  bool ok = t.getRank() == 4;
-  for (unsigned i = 0; ok && i < 4; ++i)
-    ok = !sizesDiffer(t.getDimSize(i), expected[i]);
-  if (!ok)
+  if (!shapeMatches(t, expected))
     return op->emitOpError()
            << "'" << name << "' shape " << formatShape(t.getShape())
            << " does not match [B, #" << kind

@@ -2,11 +2,21 @@
 
 #include "OperandChecks.h"
 
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace mlir::hydra;
 using namespace mlir::hydra::checks;
+
+bool checks::shapeMatches(ShapedType type, ArrayRef<int64_t> expected) {
+  if (type.getRank() != int64_t(expected.size()))
+    return false;
+  for (auto [got, want] : llvm::zip(type.getShape(), expected))
+    if (sizesDiffer(got, want))
+      return false;
+  return true;
+}
 
 std::string checks::formatShape(ArrayRef<int64_t> shape) {
   std::string s;
@@ -24,6 +34,16 @@ std::string checks::formatShape(ArrayRef<int64_t> shape) {
 
 static bool isAttentionFloat(Type t) {
   return t.isF32() || t.isF16() || t.isBF16();
+}
+
+static LogicalResult checkFloatElement(Operation *op, StringRef name,
+                                       Type type) {
+  Type elt = getElementTypeOrSelf(type);
+  if (!isAttentionFloat(elt))
+    return op->emitOpError()
+           << "'" << name << "' element type must be f32, f16 or bf16, got "
+           << elt;
+  return success();
 }
 
 static LogicalResult checkRank(Operation *op, StringRef name, ShapedType t,
@@ -63,10 +83,8 @@ LogicalResult checks::verifyQueryKeyValue(Operation *op, Type queryType,
       failed(checkRank(op, "value", v, 4, "[B, Hkv, T, Dv]")))
     return failure();
   Type elt = q.getElementType();
-  if (!isAttentionFloat(elt))
-    return op->emitOpError() << "'query' element type must be f32, f16 or "
-                                "bf16, got "
-                             << elt;
+  if (failed(checkFloatElement(op, "query", q)))
+    return failure();
   for (auto [name, t] :
        {std::pair<StringRef, ShapedType>{"key", k}, {"value", v}})
     if (t.getElementType() != elt)
@@ -117,10 +135,7 @@ LogicalResult checks::verifyOutputShape(Operation *op, StringRef name,
   auto t = cast<ShapedType>(type);
   SmallVector<int64_t> expected = {dims.batch, heads, dims.queryLen,
                                    dims.valueDim};
-  bool ok = t.getRank() == 4;
-  for (unsigned i = 0; ok && i < 4; ++i)
-    ok = !sizesDiffer(t.getDimSize(i), expected[i]);
-  if (!ok)
+  if (!shapeMatches(t, expected))
     return op->emitOpError()
            << "'" << name << "' shape " << formatShape(t.getShape())
            << " does not match [B, heads, S, Dv] = " << formatShape(expected);
@@ -135,16 +150,11 @@ LogicalResult checks::verifyFusionScale(Operation *op, Type type,
                                         const AttentionDims &dims) {
   auto t = cast<ShapedType>(type);
   SmallVector<int64_t> expected = {dims.numQueryHeads, dims.valueDim};
-  if (t.getRank() != 2 || sizesDiffer(t.getDimSize(0), expected[0]) ||
-      sizesDiffer(t.getDimSize(1), expected[1]))
+  if (!shapeMatches(t, expected))
     return op->emitOpError()
            << "'fusion_scale' shape " << formatShape(t.getShape())
            << " does not match [Hq, Dv] = " << formatShape(expected);
-  if (!isAttentionFloat(t.getElementType()))
-    return op->emitOpError() << "'fusion_scale' element type must be f32, f16 "
-                                "or bf16, got "
-                             << t.getElementType();
-  return success();
+  return checkFloatElement(op, "fusion_scale", t);
 }
 
 LogicalResult checks::verifyMask(Operation *op, Type type,
@@ -203,35 +213,24 @@ LogicalResult checks::verifyLinearInputs(Operation *op, UpdateRule rule,
     SmallVector<int64_t> perHead = {dims.batch, dims.numKvHeads, dims.keyLen};
     SmallVector<int64_t> perDim = {dims.batch, dims.numKvHeads, dims.keyLen,
                                    dims.keyDim};
-    ArrayRef<int64_t> expected = t.getRank() == 4 ? perDim : perHead;
-    bool ok = t.getRank() == 3 || t.getRank() == 4;
-    for (int64_t i = 0; ok && i < t.getRank(); ++i)
-      ok = !sizesDiffer(t.getDimSize(i), expected[i]);
-    if (!ok)
+    if (!shapeMatches(t, perHead) && !shapeMatches(t, perDim))
       return op->emitOpError()
              << "'decay' shape " << formatShape(t.getShape())
              << " matches neither [B, Hkv, T] = " << formatShape(perHead)
              << " nor [B, Hkv, T, Dk] = " << formatShape(perDim);
-    if (!isAttentionFloat(t.getElementType()))
-      return op->emitOpError() << "'decay' element type must be f32, f16 or "
-                                  "bf16, got "
-                               << t.getElementType();
+    if (failed(checkFloatElement(op, "decay", t)))
+      return failure();
   }
   if (beta) {
     auto t = cast<ShapedType>(beta.getType());
     SmallVector<int64_t> expected = {dims.batch, dims.numKvHeads, dims.keyLen};
-    bool ok = t.getRank() == 3 && !sizesDiffer(t.getDimSize(0), dims.batch) &&
-              (t.getDimSize(1) == 1 ||
-               !sizesDiffer(t.getDimSize(1), dims.numKvHeads)) &&
-              !sizesDiffer(t.getDimSize(2), dims.keyLen);
-    if (!ok)
+    SmallVector<int64_t> shared = {dims.batch, 1, dims.keyLen};
+    if (!shapeMatches(t, expected) && !shapeMatches(t, shared))
       return op->emitOpError()
              << "'beta' shape " << formatShape(t.getShape())
              << " does not match [B, Hkv or 1, T] = " << formatShape(expected);
-    if (!isAttentionFloat(t.getElementType()))
-      return op->emitOpError() << "'beta' element type must be f32, f16 or "
-                                  "bf16, got "
-                               << t.getElementType();
+    if (failed(checkFloatElement(op, "beta", t)))
+      return failure();
   }
   return success();
 }

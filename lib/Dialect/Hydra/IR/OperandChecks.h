@@ -54,6 +54,9 @@ inline bool sizesDiffer(int64_t a, int64_t b) {
   return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
 }
 
+/// Whether `type` has the rank of `expected` and no size known to differ.
+bool shapeMatches(ShapedType type, ArrayRef<int64_t> expected);
+
 /// Prints a shape as [2, ?, 8].
 std::string formatShape(ArrayRef<int64_t> shape);
 
