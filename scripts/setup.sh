@@ -13,6 +13,7 @@ APT_PACKAGES=(
   cmake ninja-build g++ python3 python3-venv python3-pip
   libflatbuffers-dev flatbuffers-compiler
   libonnx-dev protobuf-compiler libprotobuf-dev
+  libgtest-dev
 )
 
 missing=()

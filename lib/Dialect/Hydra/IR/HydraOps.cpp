@@ -2,6 +2,7 @@
 
 #include "OperandChecks.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
@@ -241,4 +242,35 @@ LogicalResult ScaleNormMergeOp::verify() {
   }
   return verifyEpsilonAndSoftcap(*this, getFusionEpsilon().convertToFloat(),
                                  std::nullopt);
+}
+
+//===----------------------------------------------------------------------===//
+// LaunchOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LaunchOp::verify() {
+  if (getGrid().empty())
+    return emitOpError() << "needs at least one grid dimension";
+  return success();
+}
+
+LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto kernel =
+      symbolTable.lookupNearestSymbolFrom<func::FuncOp>(*this, getKernelAttr());
+  if (!kernel)
+    return emitOpError() << "kernel '" << getKernel()
+                         << "' is not a func.func in this module";
+  if (!kernel->hasAttr(kKernelAttrName))
+    return emitOpError() << "'" << getKernel() << "' is not marked '"
+                         << kKernelAttrName << "'";
+  SmallVector<Type> expected(getBuffers().getTypes());
+  Builder b(getContext());
+  expected.append({b.getIndexType(), b.getIndexType()});
+  FunctionType type = kernel.getFunctionType();
+  if (type.getResults().size() != 0 ||
+      type.getInputs() != ArrayRef<Type>(expected))
+    return emitOpError() << "kernel '" << getKernel() << "' has type " << type
+                         << " but the launch needs (buffer types..., index "
+                            "begin, index end) -> ()";
+  return success();
 }

@@ -22,18 +22,42 @@ static void addTextualPipeline(OpPassManager &pm, StringRef text) {
     llvm::report_fatal_error("hydra: malformed built-in pass pipeline");
 }
 
-void hydra::buildHydraBufferizePipeline(OpPassManager &pm) {
+static HydraTileAttentionOptions
+tilingOptions(const HydraToLLVMOptions &options) {
+  HydraTileAttentionOptions tiling;
+  tiling.queryTile = options.queryTile;
+  tiling.keyTile = options.keyTile;
+  tiling.chunkSize = options.chunkSize;
+  return tiling;
+}
+
+/// Split, fuse and bufferize; identity layouts at the function boundary
+/// keep rows contiguous for the vector loads of the tiled kernels.
+static void addSplitFuseBufferize(OpPassManager &pm) {
   pm.addPass(createHydraSplitHeads());
   pm.addPass(createHydraFuseMerge());
   pm.addPass(createCSEPass());
-  // Identity layouts at the function boundary keep rows contiguous for the
-  // vector loads of the tiled kernels; results become caller-owned buffers.
   addTextualPipeline(pm,
                      "one-shot-bufferize{bufferize-function-boundaries "
-                     "function-boundary-type-conversion=identity-layout-map},"
-                     "buffer-results-to-out-params{hoist-static-allocs=true "
-                     "modify-public-functions=true},"
-                     "canonicalize");
+                     "function-boundary-type-conversion=identity-layout-map}");
+}
+
+void hydra::buildHydraBufferizePipeline(OpPassManager &pm) {
+  addSplitFuseBufferize(pm);
+  // Results become caller-owned trailing arguments.
+  addTextualPipeline(pm, "buffer-results-to-out-params{hoist-static-allocs="
+                         "true modify-public-functions=true},"
+                         "canonicalize");
+}
+
+void hydra::buildHydraToKernelsPipeline(OpPassManager &pm,
+                                        const HydraToLLVMOptions &options) {
+  addSplitFuseBufferize(pm);
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createHydraTileAttention(tilingOptions(options)));
+  pm.addPass(createHydraOutlineKernels());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
 }
 
 void hydra::buildHydraLowerToLLVMPipeline(OpPassManager &pm) {
@@ -60,16 +84,13 @@ void hydra::buildHydraLowerToLLVMPipeline(OpPassManager &pm) {
                          "reconcile-unrealized-casts,"
                          "canonicalize,"
                          "cse");
+  pm.addPass(createHydraKernelEntries());
 }
 
 void hydra::buildHydraToLLVMPipeline(OpPassManager &pm,
                                      const HydraToLLVMOptions &options) {
   buildHydraBufferizePipeline(pm);
-  HydraTileAttentionOptions tiling;
-  tiling.queryTile = options.queryTile;
-  tiling.keyTile = options.keyTile;
-  tiling.chunkSize = options.chunkSize;
-  pm.addPass(createHydraTileAttention(tiling));
+  pm.addPass(createHydraTileAttention(tilingOptions(options)));
   buildHydraLowerToLLVMPipeline(pm);
 }
 
@@ -83,6 +104,11 @@ void hydra::registerHydraPipelines() {
       "Lower tiled hydra kernels (scf, vector, memref, math) to the LLVM "
       "dialect for the host CPU",
       buildHydraLowerToLLVMPipeline);
+  PassPipelineRegistration<HydraToLLVMOptions>(
+      "hydra-to-kernels",
+      "From hydra.hybrid_attention to a host program of hydra.launch ops "
+      "and the kernels it launches",
+      buildHydraToKernelsPipeline);
   PassPipelineRegistration<HydraToLLVMOptions>(
       "hydra-to-llvm",
       "The whole pipeline from hydra.hybrid_attention to the LLVM dialect",

@@ -13,6 +13,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -26,6 +27,9 @@
 #include "hydra/Dialect/Hydra/IR/HydraOps.h.inc"
 
 namespace mlir::hydra {
+/// The unit attribute that marks a func.func as a kernel for hydra.launch.
+inline constexpr llvm::StringLiteral kKernelAttrName = "hydra.kernel";
+
 /// Registers the external models (bufferization) of hydra ops.
 void registerBufferizableOpInterfaceExternalModels(DialectRegistry &registry);
 } // namespace mlir::hydra

@@ -14,6 +14,7 @@ include "hydra/Dialect/Hydra/IR/HydraBase.td"
 include "hydra/Dialect/Hydra/IR/HydraAttrs.td"
 include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/SymbolInterfaces.td"
 
 def Hydra_TensorOrMemRef : AnyTypeOf<[AnyRankedTensor, AnyMemRef]>;
 
@@ -212,6 +213,36 @@ def Hydra_ScaleNormMergeOp : Hydra_Op<"scale_norm_merge",
     (`linear` `(` $linear^ `:` type($linear) `)`)?
     (`fusion_scale` `(` $fusion_scale^ `:` type($fusion_scale) `)`)?
     attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// launch
+//===----------------------------------------------------------------------===//
+
+def Hydra_LaunchOp : Hydra_Op<"launch", [AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "run a kernel over a grid of independent iterations";
+  let description = [{
+    The host side of an outlined kernel: runs `kernel` (a `func.func`
+    marked `hydra.kernel`) over the iterations [0, ∏ grid) in any order and
+    in parallel. The kernel takes `buffers` followed by the first and the
+    one-past-last flat iteration it is to run; a device splits the range
+    among its workers (CPU threads, GPU blocks).
+
+    ```mlir
+    hydra.launch @layer_kernel0 grid(%b, %c8, %tiles)
+        args(%q, %k, %v, %out) : memref<?x8x?x64xf32>, ...
+    ```
+  }];
+  let arguments = (ins
+    FlatSymbolRefAttr:$kernel,
+    Variadic<Index>:$grid,
+    Arg<Variadic<AnyMemRef>, "kernel buffers", [MemRead, MemWrite]>:$buffers
+  );
+  let assemblyFormat = [{
+    $kernel `grid` `(` $grid `)` `args` `(` $buffers `)` attr-dict `:` type($buffers)
   }];
   let hasVerifier = 1;
 }

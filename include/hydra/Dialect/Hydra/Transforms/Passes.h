@@ -5,6 +5,8 @@
 
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -35,6 +37,12 @@ struct HydraToLLVMOptions : public PassPipelineOptions<HydraToLLVMOptions> {
 
 /// hydra.hybrid_attention on tensors → split → fuse → bufferize.
 void buildHydraBufferizePipeline(OpPassManager &pm);
+
+/// hydra.hybrid_attention → split, fuse, bufferize (results stay function
+/// results), tile, outline: a host program of hydra.launch ops and the
+/// kernels they run.
+void buildHydraToKernelsPipeline(OpPassManager &pm,
+                                 const HydraToLLVMOptions &options);
 
 /// Bufferized, tiled loops (vector, scf, memref, math) → LLVM dialect for
 /// the host CPU.

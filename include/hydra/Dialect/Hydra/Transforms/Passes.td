@@ -61,4 +61,37 @@ def HydraTileAttention : Pass<"hydra-tile-attention"> {
   ];
 }
 
+def HydraOutlineKernels : Pass<"hydra-outline-kernels", "::mlir::ModuleOp"> {
+  let summary = "Outline each top-level scf.forall into a kernel run by hydra.launch";
+  let description = [{
+    Every `scf.forall` directly in a function body (the tiled attention
+    loops) becomes a `func.func` marked `hydra.kernel`, taking the buffers
+    the loop uses and a flat iteration range [begin, end): its body is an
+    `scf.for` over the range that recovers the forall's indices and runs
+    the original iteration. Index values the loop reads (sizes, constants)
+    are recomputed inside the kernel from its buffers. The forall is
+    replaced by `hydra.launch` with the forall's upper bounds as the grid,
+    so what is left in the function is the host program: allocations,
+    launches and the return. Loops must start at 0 with step 1.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::hydra::HydraDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
+def HydraKernelEntries : Pass<"hydra-kernel-entries", "::mlir::ModuleOp"> {
+  let summary = "Give each lowered kernel a packed entry point for the runtime";
+  let description = [{
+    Runs on the LLVM dialect. For every kernel `K` whose C interface
+    `_mlir_ciface_K` exists, adds `hydra_entry_K(ptr argv)`: argument i of
+    the C interface is read from `argv[i]`, a pointer to a memref
+    descriptor for buffers and a pointer to an i64 for the iteration range.
+    One signature for every kernel lets the runtime call any of them
+    without knowing its arity.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // HYDRA_DIALECT_HYDRA_TRANSFORMS_PASSES_TD
