@@ -1,0 +1,133 @@
+/*===- hydra/runtime.h - the hydra runtime C API ------------------------===*
+ *
+ * Loads hydra artifacts (see runtime/schema/hydra_artifact.fbs) and runs
+ * their functions. Every call that can fail returns a hydra_status: NULL on
+ * success, otherwise an object carrying a code and a message that the
+ * caller frees with hydra_status_free. Objects returned through out
+ * parameters are owned by the caller and freed with their _free function.
+ * The runtime links no LLVM, MLIR or protobuf.
+ *
+ *===--------------------------------------------------------------------===*/
+
+#ifndef HYDRA_RUNTIME_H
+#define HYDRA_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define HYDRA_API __attribute__((visibility("default")))
+#else
+#define HYDRA_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*--- status ---------------------------------------------------------------*/
+
+typedef enum hydra_status_code {
+  HYDRA_OK = 0,
+  HYDRA_INVALID_ARGUMENT = 1,  /* a bad call: wrong inputs, null pointers */
+  HYDRA_INVALID_ARTIFACT = 2,  /* the artifact failed verification */
+  HYDRA_NOT_FOUND = 3,         /* no such file or function */
+  HYDRA_UNAVAILABLE = 4,       /* no code or device for this machine */
+  HYDRA_INTERNAL = 5,          /* the system refused (memory, dlopen) */
+} hydra_status_code;
+
+typedef struct hydra_status_s *hydra_status;
+
+HYDRA_API hydra_status_code hydra_status_get_code(hydra_status status);
+/* The message; valid until the status is freed. "" for NULL. */
+HYDRA_API const char *hydra_status_message(hydra_status status);
+HYDRA_API void hydra_status_free(hydra_status status);
+
+/*--- tensors --------------------------------------------------------------*/
+
+typedef enum hydra_dtype {
+  HYDRA_DTYPE_INVALID = 0,
+  HYDRA_DTYPE_F32, HYDRA_DTYPE_F16, HYDRA_DTYPE_BF16, HYDRA_DTYPE_F64,
+  HYDRA_DTYPE_BOOL, HYDRA_DTYPE_I8, HYDRA_DTYPE_I16, HYDRA_DTYPE_I32,
+  HYDRA_DTYPE_I64, HYDRA_DTYPE_U8, HYDRA_DTYPE_U16, HYDRA_DTYPE_U32,
+  HYDRA_DTYPE_U64,
+} hydra_dtype;
+
+/* Bytes per element; 0 for HYDRA_DTYPE_INVALID or an unknown value. */
+HYDRA_API size_t hydra_dtype_size(hydra_dtype dtype);
+/* "f32", "bool", ...; "invalid" for anything else. */
+HYDRA_API const char *hydra_dtype_name(hydra_dtype dtype);
+
+/* A dense, row-major tensor the caller owns. */
+typedef struct hydra_tensor {
+  const char *name;     /* the signature's name (may be NULL on inputs) */
+  hydra_dtype dtype;
+  int32_t rank;
+  const int64_t *shape; /* rank sizes */
+  void *data;           /* product(shape) * hydra_dtype_size(dtype) bytes */
+} hydra_tensor;
+
+/*--- modules --------------------------------------------------------------*/
+
+typedef struct hydra_module_s hydra_module;
+
+/* Reads and verifies an artifact. Nothing in it is used before it passes. */
+HYDRA_API hydra_status hydra_module_load_file(const char *path, hydra_module **out);
+/* The same from memory; the bytes are copied. */
+HYDRA_API hydra_status hydra_module_load_memory(const void *data, size_t size,
+                                      hydra_module **out);
+HYDRA_API void hydra_module_free(hydra_module *module);
+
+HYDRA_API size_t hydra_module_function_count(const hydra_module *module);
+HYDRA_API const char *hydra_module_function_name(const hydra_module *module,
+                                       size_t function);
+
+/* A function's signature: `input` selects inputs (1) or outputs (0).
+ * Dynamic sizes are reported as -1. Pointers stay valid with the module. */
+HYDRA_API size_t hydra_module_signature_count(const hydra_module *module,
+                                    size_t function, int input);
+HYDRA_API hydra_status hydra_module_signature(const hydra_module *module,
+                                    size_t function, int input, size_t index,
+                                    const char **name, hydra_dtype *dtype,
+                                    int32_t *rank, int64_t *shape,
+                                    int32_t max_rank);
+
+/*--- sessions -------------------------------------------------------------*/
+
+typedef enum hydra_device_kind {
+  HYDRA_DEVICE_CPU = 0,
+} hydra_device_kind;
+
+typedef struct hydra_session_options {
+  hydra_device_kind device;
+  int32_t num_threads; /* 0: every core */
+} hydra_session_options;
+
+typedef struct hydra_session_s hydra_session;
+
+/* Prepares `module` (which must outlive the session) to run on a device:
+ * for the CPU, loads its x86_64 code and starts the thread pool. */
+HYDRA_API hydra_status hydra_session_create(hydra_module *module,
+                                  const hydra_session_options *options,
+                                  hydra_session **out);
+HYDRA_API void hydra_session_free(hydra_session *session);
+
+typedef struct hydra_outputs_s hydra_outputs;
+
+/* Runs `function` on `inputs`, in signature order. Every input is checked
+ * (count, dtype, rank, static sizes, and that inputs sharing a dynamic size
+ * agree) before anything runs. Outputs are allocated by the runtime. */
+HYDRA_API hydra_status hydra_session_run(hydra_session *session, const char *function,
+                               const hydra_tensor *inputs, size_t num_inputs,
+                               hydra_outputs **out);
+
+HYDRA_API size_t hydra_outputs_count(const hydra_outputs *outputs);
+/* The i-th output; its data lives as long as `outputs`. */
+HYDRA_API const hydra_tensor *hydra_outputs_get(const hydra_outputs *outputs, size_t i);
+HYDRA_API void hydra_outputs_free(hydra_outputs *outputs);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HYDRA_RUNTIME_H */

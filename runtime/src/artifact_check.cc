@@ -1,0 +1,216 @@
+//===- artifact_check.cc - verify an artifact before use ------------------===//
+
+#include "artifact_check.h"
+#include "status.h"
+
+#include <set>
+#include <string>
+
+using namespace hydra;
+using namespace hydra::rt;
+
+namespace {
+constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kMaxSymbols = 1024;
+constexpr uint32_t kMaxKernelBuffers = 64;
+
+hydra_status invalid(const std::string &where, const std::string &what) {
+  return makeStatus(HYDRA_INVALID_ARTIFACT, "invalid artifact: ", where, ": ",
+                    what);
+}
+
+bool validDType(fb::DType t) {
+  return t >= fb::DType::f32 && t <= fb::DType::u64;
+}
+
+bool isIdentifier(const flatbuffers::String *s) {
+  if (!s || s->size() == 0)
+    return false;
+  for (char c : s->string_view())
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+      return false;
+  return true;
+}
+
+bool alignedIn(const uint8_t *base, const void *p, size_t alignment) {
+  return (static_cast<const uint8_t *>(p) - base) % alignment == 0;
+}
+
+hydra_status checkSignature(const fb::TensorSignature *sig,
+                            const std::string &where, uint32_t numSymbols,
+                            std::set<int64_t> *symbols) {
+  if (!validDType(sig->dtype()))
+    return invalid(where, "unknown dtype " + std::to_string(int(sig->dtype())));
+  if (sig->shape()->size() > kMaxRank)
+    return invalid(where, "rank " + std::to_string(sig->shape()->size()) +
+                              " exceeds " + std::to_string(kMaxRank));
+  for (int64_t d : *sig->shape()) {
+    if (d >= 0)
+      continue;
+    int64_t symbol = -(d + 1);
+    if (symbol >= numSymbols)
+      return invalid(where, "size symbol " + std::to_string(symbol) +
+                                " out of range (" + std::to_string(numSymbols) +
+                                " symbols)");
+    if (symbols)
+      symbols->insert(symbol);
+  }
+  return nullptr;
+}
+
+hydra_status checkFunction(const fb::Module *m, const fb::Function *f,
+                           size_t index) {
+  std::string where = "function " + std::to_string(index);
+  if (f->name()->size() == 0)
+    return invalid(where, "empty name");
+  where += " '" + f->name()->str() + "'";
+  uint32_t numSymbols = f->num_symbols();
+  if (numSymbols > kMaxSymbols)
+    return invalid(where, "too many size symbols");
+  std::set<int64_t> bound; // symbols an input determines
+  for (size_t i = 0; i < f->inputs()->size(); ++i)
+    HYDRA_RETURN_IF_ERROR(checkSignature(f->inputs()->Get(i),
+                                         where + " input " + std::to_string(i),
+                                         numSymbols, &bound));
+  std::set<int64_t> used;
+  for (size_t i = 0; i < f->outputs()->size(); ++i)
+    HYDRA_RETURN_IF_ERROR(checkSignature(f->outputs()->Get(i),
+                                         where + " output " + std::to_string(i),
+                                         numSymbols, &used));
+  size_t numConstants = m->constants() ? m->constants()->size() : 0;
+  for (size_t l = 0; l < f->launches()->size(); ++l) {
+    const fb::Launch *launch = f->launches()->Get(l);
+    std::string lw = where + " launch " + std::to_string(l);
+    if (launch->kernel() >= m->kernels()->size())
+      return invalid(lw, "kernel index " + std::to_string(launch->kernel()) +
+                             " out of range");
+    const fb::Kernel *kernel = m->kernels()->Get(launch->kernel());
+    if (launch->buffers()->size() != kernel->num_buffers())
+      return invalid(lw, "passes " + std::to_string(launch->buffers()->size()) +
+                             " buffers to a kernel taking " +
+                             std::to_string(kernel->num_buffers()));
+    for (const fb::BufferRef *ref : *launch->buffers()) {
+      size_t limit = 0;
+      switch (ref->kind()) {
+      case fb::BufferKind::input:
+        limit = f->inputs()->size();
+        break;
+      case fb::BufferKind::output:
+        limit = f->outputs()->size();
+        break;
+      case fb::BufferKind::constant:
+        limit = numConstants;
+        break;
+      default:
+        return invalid(lw, "unknown buffer kind");
+      }
+      if (ref->index() >= limit)
+        return invalid(lw, "buffer index " + std::to_string(ref->index()) +
+                               " out of range");
+    }
+    if (launch->grid()->size() == 0 || launch->grid()->size() > kMaxRank)
+      return invalid(lw, "grid rank " + std::to_string(launch->grid()->size()) +
+                             " not in [1, " + std::to_string(kMaxRank) + "]");
+    for (const fb::GridDim *g : *launch->grid()) {
+      if (g->symbol() >= 0) {
+        if (uint32_t(g->symbol()) >= numSymbols)
+          return invalid(lw, "grid symbol out of range");
+        if (g->value() <= 0)
+          return invalid(lw, "grid divisor must be positive");
+        used.insert(g->symbol());
+      } else if (g->value() < 0) {
+        return invalid(lw, "negative grid size");
+      }
+    }
+  }
+  for (int64_t s : used)
+    if (!bound.count(s))
+      return invalid(where, "size symbol " + std::to_string(s) +
+                                " is not given by any input");
+  return nullptr;
+}
+} // namespace
+
+hydra_status hydra::rt::verifyArtifact(const uint8_t *data, size_t size,
+                                       const fb::Module **root) {
+  if (!data || size < 8)
+    return invalid("buffer", "too small to be an artifact (" +
+                                 std::to_string(size) + " bytes)");
+  if (!fb::ModuleBufferHasIdentifier(data))
+    return invalid("buffer", "missing the 'HYDR' file identifier");
+  flatbuffers::Verifier::Options options;
+  options.max_depth = 64;
+  options.max_tables = 1 << 20;
+  flatbuffers::Verifier verifier(data, size, options);
+  if (!fb::VerifyModuleBuffer(verifier))
+    return invalid("buffer", "FlatBuffers verification failed (truncated "
+                             "or corrupted)");
+  const fb::Module *m = fb::GetModule(data);
+  if (m->format_version() != kFormatVersion)
+    return invalid("module", "format version " +
+                                 std::to_string(m->format_version()) +
+                                 ", this runtime reads version " +
+                                 std::to_string(kFormatVersion));
+  if (m->functions()->size() == 0)
+    return invalid("module", "no functions");
+  std::set<std::string> names;
+  for (size_t i = 0; i < m->functions()->size(); ++i) {
+    HYDRA_RETURN_IF_ERROR(checkFunction(m, m->functions()->Get(i), i));
+    if (!names.insert(m->functions()->Get(i)->name()->str()).second)
+      return invalid("module", "duplicate function '" +
+                                   m->functions()->Get(i)->name()->str() + "'");
+  }
+  for (size_t i = 0; i < m->kernels()->size(); ++i) {
+    const fb::Kernel *k = m->kernels()->Get(i);
+    if (!isIdentifier(k->name()))
+      return invalid("kernel " + std::to_string(i),
+                     "name is not an identifier");
+    if (k->num_buffers() > kMaxKernelBuffers)
+      return invalid("kernel " + std::to_string(i), "too many buffers");
+  }
+  for (size_t i = 0; i < m->executables()->size(); ++i) {
+    const fb::Executable *e = m->executables()->Get(i);
+    std::string where = "executable " + std::to_string(i);
+    if (e->target()->size() == 0)
+      return invalid(where, "empty target");
+    if (e->data()->size() == 0)
+      return invalid(where, "no code");
+    if (!alignedIn(data, e->data()->data(), 64))
+      return invalid(where, "code not 64-byte aligned");
+    if (e->format() == fb::ExecutableFormat::elf_shared_object) {
+      const uint8_t *d = e->data()->data();
+      if (e->data()->size() < 64 || d[0] != 0x7f || d[1] != 'E' ||
+          d[2] != 'L' || d[3] != 'F')
+        return invalid(where, "not an ELF shared object");
+    } else if (e->format() != fb::ExecutableFormat::ptx &&
+               e->format() != fb::ExecutableFormat::cubin) {
+      return invalid(where, "unknown format");
+    }
+  }
+  if (m->constants()) {
+    for (size_t i = 0; i < m->constants()->size(); ++i) {
+      const fb::Constant *c = m->constants()->Get(i);
+      std::string where = "constant " + std::to_string(i);
+      if (!validDType(c->dtype()))
+        return invalid(where, "unknown dtype");
+      if (c->shape()->size() > kMaxRank)
+        return invalid(where, "rank too large");
+      uint64_t elements = 1;
+      for (int64_t d : *c->shape()) {
+        if (d < 0 || (d > 0 && elements > (UINT64_MAX >> 8) / uint64_t(d)))
+          return invalid(where, "bad static shape");
+        elements *= uint64_t(d);
+      }
+      uint64_t bytes =
+          elements * hydra_dtype_size(static_cast<hydra_dtype>(c->dtype()));
+      if (bytes != c->data()->size())
+        return invalid(where, "holds " + std::to_string(c->data()->size()) +
+                                  " bytes, its shape needs " +
+                                  std::to_string(bytes));
+      if (!alignedIn(data, c->data()->data(), 64))
+        return invalid(where, "data not 64-byte aligned");
+    }
+  }
+  *root = m;
+  return nullptr;
+}

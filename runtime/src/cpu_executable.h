@@ -1,0 +1,37 @@
+//===- cpu_executable.h - x86_64 kernels loaded from an artifact -*- C++
+//-*-===//
+
+#ifndef HYDRA_RUNTIME_CPU_EXECUTABLE_H
+#define HYDRA_RUNTIME_CPU_EXECUTABLE_H
+
+#include "module.h"
+
+#include <vector>
+
+namespace hydra::rt {
+
+/// The packed entry every CPU kernel exports (see the schema).
+using KernelEntry = void (*)(void **argv);
+
+/// The shared object of a module's CPU executable, opened without touching
+/// the file system (memfd), with one entry per kernel of the module.
+class CpuExecutable {
+public:
+  CpuExecutable() = default;
+  CpuExecutable(const CpuExecutable &) = delete;
+  CpuExecutable &operator=(const CpuExecutable &) = delete;
+  ~CpuExecutable();
+
+  /// Finds the module's executable for this machine and resolves
+  /// `hydra_entry_<kernel>` for every kernel.
+  hydra_status load(const hydra_module &module);
+  KernelEntry entry(size_t kernel) const { return entries_[kernel]; }
+
+private:
+  void *handle_ = nullptr;
+  std::vector<KernelEntry> entries_;
+};
+
+} // namespace hydra::rt
+
+#endif // HYDRA_RUNTIME_CPU_EXECUTABLE_H

@@ -1,0 +1,41 @@
+//===- session.h - running a module's functions -----------------*- C++ -*-===//
+
+#ifndef HYDRA_RUNTIME_SESSION_H
+#define HYDRA_RUNTIME_SESSION_H
+
+#include "aligned_buffer.h"
+#include "cpu_executable.h"
+#include "thread_pool.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+struct hydra_session_s {
+  hydra_module *module = nullptr;
+  hydra::rt::CpuExecutable cpu;
+  std::unique_ptr<hydra::rt::ThreadPool> pool;
+};
+
+struct hydra_outputs_s {
+  std::vector<std::string> names;
+  std::vector<std::vector<int64_t>> shapes;
+  std::vector<hydra::rt::AlignedBuffer> data;
+  std::vector<hydra_tensor> views;
+};
+
+namespace hydra::rt {
+
+/// Checks `inputs` against `function`'s signature and binds its size
+/// symbols from them; the error names the input and what is wrong.
+hydra_status bindInputs(const fb::Function &function,
+                        const hydra_tensor *inputs, size_t numInputs,
+                        std::vector<int64_t> &symbols);
+
+/// The shape of `sig` once `symbols` are bound.
+std::vector<int64_t> resolveShape(const fb::TensorSignature &sig,
+                                  const std::vector<int64_t> &symbols);
+
+} // namespace hydra::rt
+
+#endif // HYDRA_RUNTIME_SESSION_H

@@ -1,0 +1,79 @@
+//===- thread_pool.cc - workers for kernel grids --------------------------===//
+
+#include "thread_pool.h"
+
+#include <algorithm>
+
+using namespace hydra::rt;
+
+ThreadPool::ThreadPool(unsigned workers) {
+  for (unsigned i = 0; i < workers; ++i)
+    threads_.emplace_back([this] { workerLoop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread &t : threads_)
+    t.join();
+}
+
+void ThreadPool::runChunks() {
+  for (;;) {
+    int64_t begin = next_.fetch_add(chunk_);
+    if (begin >= total_)
+      return;
+    (*body_)(begin, std::min(total_, begin + chunk_));
+  }
+}
+
+void ThreadPool::workerLoop() {
+  uint64_t seen = 0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_)
+        return;
+      seen = generation_;
+    }
+    runChunks();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++finished_;
+    }
+    done_.notify_all();
+  }
+}
+
+void ThreadPool::parallelFor(
+    int64_t total, const std::function<void(int64_t, int64_t)> &body) {
+  if (total <= 0)
+    return;
+  // About four ranges per thread: enough to even out causal imbalance,
+  // few enough to keep per-call overhead small.
+  int64_t parts = int64_t(threads_.size() + 1) * 4;
+  int64_t chunk = std::max<int64_t>(1, total / parts);
+  if (threads_.empty() || total == 1) {
+    body(0, total);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    body_ = &body;
+    total_ = total;
+    chunk_ = chunk;
+    next_.store(0);
+    finished_ = 0;
+    ++generation_;
+  }
+  wake_.notify_all();
+  runChunks();
+  std::unique_lock<std::mutex> lock(mutex_);
+  // Every worker takes part in every job, so none can still hold this
+  // job's body (or claim a range of the next) once all have finished.
+  done_.wait(lock, [&] { return finished_ == threads_.size(); });
+}
