@@ -9,6 +9,10 @@
 #include <cstddef>
 #include <cstdint>
 
+namespace hydra {
+namespace fb = ::hydra_artifact;
+}
+
 namespace hydra::rt {
 
 /// The largest tensor rank and grid rank an artifact may use.

@@ -8,13 +8,13 @@
 
 struct hydra_module_s {
   hydra::rt::AlignedBuffer bytes; // a private, 64-byte aligned copy
-  const hydra::fb::Module *root = nullptr;
+  const hydra_artifact::Module *root = nullptr;
 
-  const hydra::fb::Function *function(size_t i) const {
+  const hydra_artifact::Function *function(size_t i) const {
     return root->functions()->Get(i);
   }
   /// The function named `name`, or null.
-  const hydra::fb::Function *findFunction(const char *name) const;
+  const hydra_artifact::Function *findFunction(const char *name) const;
 };
 
 #endif // HYDRA_RUNTIME_MODULE_H

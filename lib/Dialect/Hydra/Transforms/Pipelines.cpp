@@ -10,7 +10,10 @@
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Transforms/Passes.h"
+
+#include <mutex>
 
 #include "llvm/Support/ErrorHandling.h"
 
@@ -18,6 +21,10 @@ using namespace mlir;
 using namespace mlir::hydra;
 
 static void addTextualPipeline(OpPassManager &pm, StringRef text) {
+  // The upstream passes are named in text, so they must be registered in
+  // every tool that builds these pipelines, not only in hydra-opt.
+  static std::once_flag registered;
+  std::call_once(registered, [] { registerAllPasses(); });
   if (failed(parsePassPipeline(text, pm, llvm::errs())))
     llvm::report_fatal_error("hydra: malformed built-in pass pipeline");
 }

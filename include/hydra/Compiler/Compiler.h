@@ -1,0 +1,45 @@
+//===- Compiler.h - hydra module → artifact --------------------*- C++ -*-===//
+//
+// The compiler driver shared by hydra-compile and the Python bindings: takes
+// a tensor-level module (hydra ops, func, tensor, ...) to a hydra artifact.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYDRA_COMPILER_COMPILER_H
+#define HYDRA_COMPILER_COMPILER_H
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+
+namespace mlir::hydra {
+
+struct CompileOptions {
+  /// Targets to generate code for; "cpu" is the host x86-64 CPU.
+  SmallVector<std::string> targets = {"cpu"};
+  /// LLVM CPU name for the x86-64 code ("native": this machine's).
+  std::string cpu = "native";
+  int64_t queryTile = 32, keyTile = 64, chunkSize = 64;
+  /// Hex digest of the source model, recorded in the artifact.
+  std::string sourceHash;
+};
+
+/// Compiles `module` (modified in place) into artifact bytes. Errors are
+/// reported as diagnostics on the module's context.
+FailureOr<std::string> compileToArtifact(ModuleOp module,
+                                         const CompileOptions &options);
+
+/// Runs the pipeline to the host program plus kernels (what `--emit=kernels`
+/// shows) on `module`.
+LogicalResult lowerToKernels(ModuleOp module, const CompileOptions &options);
+
+/// The x86-64 LLVM IR of the kernels of a lowered `module`, as text.
+FailureOr<std::string> emitKernelLLVMIR(ModuleOp module,
+                                        const CompileOptions &options);
+
+/// Registers every dialect and interface the compiler needs.
+void registerCompilerDialects(DialectRegistry &registry);
+
+} // namespace mlir::hydra
+
+#endif // HYDRA_COMPILER_COMPILER_H

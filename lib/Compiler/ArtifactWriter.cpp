@@ -1,0 +1,257 @@
+//===- ArtifactWriter.cpp - host programs → FlatBuffers artifact ----------===//
+
+#include "ArtifactWriter.h"
+
+#include "hydra/Dialect/Hydra/IR/Hydra.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using namespace mlir::hydra;
+namespace fb = ::hydra_artifact;
+
+static constexpr uint32_t kFormatVersion = 1;
+static constexpr const char *kProducer = "hydra-compile 0.1";
+
+fb::DType mlir::hydra::toArtifactDType(Type t) {
+  if (t.isF32())
+    return fb::DType::f32;
+  if (t.isF16())
+    return fb::DType::f16;
+  if (t.isBF16())
+    return fb::DType::bf16;
+  if (t.isF64())
+    return fb::DType::f64;
+  if (t.isInteger(1))
+    return fb::DType::i1;
+  if (auto i = dyn_cast<IntegerType>(t)) {
+    bool u = i.isUnsigned();
+    switch (i.getWidth()) {
+    case 8:
+      return u ? fb::DType::u8 : fb::DType::i8;
+    case 16:
+      return u ? fb::DType::u16 : fb::DType::i16;
+    case 32:
+      return u ? fb::DType::u32 : fb::DType::i32;
+    case 64:
+      return u ? fb::DType::u64 : fb::DType::i64;
+    default:
+      break;
+    }
+  }
+  return fb::DType::invalid;
+}
+
+ArtifactWriter::ArtifactWriter() : fbb_(1 << 16) {}
+
+/// The (input, axis) that an index value is the size of, if it is one.
+static std::optional<std::pair<unsigned, unsigned>> sizeOfInput(Value v) {
+  auto dim = v.getDefiningOp<memref::DimOp>();
+  if (!dim)
+    return std::nullopt;
+  auto arg = dyn_cast<BlockArgument>(dim.getSource());
+  std::optional<int64_t> axis = dim.getConstantIndex();
+  if (!arg || !axis)
+    return std::nullopt;
+  return std::make_pair(arg.getArgNumber(), unsigned(*axis));
+}
+
+static std::string nameOf(func::FuncOp f, unsigned i, bool input) {
+  auto attr = input ? f.getArgAttrOfType<StringAttr>(i, "hydra.name")
+                    : f.getResultAttrOfType<StringAttr>(i, "hydra.name");
+  if (attr)
+    return attr.str();
+  return (input ? "input" : "output") + std::to_string(i);
+}
+
+unsigned ArtifactWriter::kernelIndex(StringRef name, unsigned numBuffers) {
+  auto [it, inserted] = kernelIndex_.insert({name.str(), kernels_.size()});
+  if (inserted) {
+    kernels_.push_back(
+        fb::CreateKernel(fbb_, fbb_.CreateString(name.str()), numBuffers));
+    kernelNames_.push_back(name.str());
+  }
+  return it->second;
+}
+
+FailureOr<unsigned> ArtifactWriter::constantIndex(Operation *op) {
+  auto getGlobal = cast<memref::GetGlobalOp>(op);
+  auto [it, inserted] =
+      constantIndex_.insert({getGlobal.getName().str(), constants_.size()});
+  if (!inserted)
+    return it->second;
+  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+      op, getGlobal.getNameAttr());
+  auto value =
+      global ? dyn_cast_or_null<DenseElementsAttr>(global.getInitialValueAttr())
+             : nullptr;
+  if (!global || !global.getConstant() || !value)
+    return op->emitOpError()
+           << "not supported in a host program: a buffer that is not a "
+              "constant with dense contents";
+  MemRefType type = global.getType();
+  fb::DType dtype = toArtifactDType(type.getElementType());
+  if (dtype == fb::DType::invalid || type.getElementType().isInteger(1))
+    return op->emitOpError() << "not supported: constant of element type "
+                             << type.getElementType();
+  size_t elementBytes = type.getElementTypeBitWidth() / 8;
+  std::string bytes;
+  ArrayRef<char> raw = value.getRawData();
+  if (value.isSplat())
+    for (int64_t i = 0, e = type.getNumElements(); i < e; ++i)
+      bytes.append(raw.data(), elementBytes);
+  else
+    bytes.assign(raw.data(), raw.size());
+  auto name = fbb_.CreateString(getGlobal.getName().str());
+  auto shape = fbb_.CreateVector(type.getShape().vec());
+  fbb_.ForceVectorAlignment(bytes.size(), 1, 64);
+  auto data = fbb_.CreateVector(reinterpret_cast<const uint8_t *>(bytes.data()),
+                                bytes.size());
+  constants_.push_back(fb::CreateConstant(fbb_, name, dtype, shape, data));
+  return it->second;
+}
+
+LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
+                                          const DimSymbols &symbols) {
+  // Signatures.
+  std::vector<flatbuffers::Offset<fb::TensorSignature>> inputs, outputs;
+  for (auto [i, type] : llvm::enumerate(host.getArgumentTypes())) {
+    auto memref = dyn_cast<MemRefType>(type);
+    fb::DType dtype =
+        memref ? toArtifactDType(memref.getElementType()) : fb::DType::invalid;
+    if (dtype == fb::DType::invalid)
+      return host.emitOpError()
+             << "not supported: input " << i << " of type " << type;
+    std::vector<int64_t> shape;
+    for (int64_t d = 0; d < memref.getRank(); ++d)
+      shape.push_back(memref.isDynamicDim(d) ? -(symbols.symbol(i, d) + 1)
+                                             : memref.getDimSize(d));
+    inputs.push_back(fb::CreateTensorSignature(
+        fbb_, fbb_.CreateString(nameOf(host, i, true)), dtype,
+        fbb_.CreateVector(shape)));
+  }
+
+  auto ret = cast<func::ReturnOp>(host.getBody().front().getTerminator());
+  DenseMap<Value, unsigned> outputIndex;
+  for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+    auto alloc = value.getDefiningOp<memref::AllocOp>();
+    if (!alloc || outputIndex.count(value))
+      return ret.emitOpError() << "not supported: result " << i
+                               << " is not a fresh buffer the program fills";
+    outputIndex[value] = i;
+    MemRefType type = alloc.getType();
+    fb::DType dtype = toArtifactDType(type.getElementType());
+    if (dtype == fb::DType::invalid)
+      return ret.emitOpError()
+             << "not supported: result " << i << " of type " << type;
+    std::vector<int64_t> shape;
+    unsigned dynamicIndex = 0;
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (!type.isDynamicDim(d)) {
+        shape.push_back(type.getDimSize(d));
+        continue;
+      }
+      Value size = alloc.getDynamicSizes()[dynamicIndex++];
+      auto source = sizeOfInput(size);
+      if (!source || !symbols.isDynamic(source->first, source->second))
+        return alloc.emitOpError()
+               << "not supported: size " << d
+               << " of a result is not the size of a dynamic input";
+      shape.push_back(-(symbols.symbol(source->first, source->second) + 1));
+    }
+    outputs.push_back(fb::CreateTensorSignature(
+        fbb_, fbb_.CreateString(nameOf(host, i, false)), dtype,
+        fbb_.CreateVector(shape)));
+  }
+
+  // The program.
+  std::vector<flatbuffers::Offset<fb::Launch>> launches;
+  for (Operation &op : host.getBody().front()) {
+    if (isa<memref::DimOp, memref::AllocOp, memref::GetGlobalOp,
+            func::ReturnOp>(op) ||
+        (isMemoryEffectFree(&op) && op.getDialect() &&
+         op.getDialect()->getNamespace() == "arith"))
+      continue;
+    auto launch = dyn_cast<LaunchOp>(op);
+    if (!launch)
+      return op.emitOpError()
+             << "not supported in a host program (only launches, "
+                "allocations of results, constants and size arithmetic "
+                "are)";
+    std::vector<fb::BufferRef> buffers;
+    for (Value buffer : launch.getBuffers()) {
+      if (auto arg = dyn_cast<BlockArgument>(buffer)) {
+        buffers.emplace_back(fb::BufferKind::input, arg.getArgNumber());
+      } else if (outputIndex.count(buffer)) {
+        buffers.emplace_back(fb::BufferKind::output, outputIndex[buffer]);
+      } else if (buffer.getDefiningOp<memref::GetGlobalOp>()) {
+        FailureOr<unsigned> index = constantIndex(buffer.getDefiningOp());
+        if (failed(index))
+          return failure();
+        buffers.emplace_back(fb::BufferKind::constant, *index);
+      } else {
+        return launch.emitOpError()
+               << "not supported: a launch buffer that is neither an input, "
+                  "a result nor a constant (temporaries come later)";
+      }
+    }
+    std::vector<fb::GridDim> grid;
+    for (Value size : launch.getGrid()) {
+      APInt constant;
+      int64_t divisor = 1;
+      Value dim = size;
+      if (matchPattern(size, m_ConstantInt(&constant))) {
+        grid.emplace_back(-1, constant.getSExtValue());
+        continue;
+      }
+      if (auto ceil = size.getDefiningOp<arith::CeilDivUIOp>()) {
+        APInt d;
+        if (matchPattern(ceil.getRhs(), m_ConstantInt(&d))) {
+          divisor = d.getSExtValue();
+          dim = ceil.getLhs();
+        }
+      }
+      auto source = sizeOfInput(dim);
+      if (!source || !symbols.isDynamic(source->first, source->second))
+        return launch.emitOpError()
+               << "not supported: a grid size that is not a constant or "
+                  "ceil(dynamic input size / constant)";
+      grid.emplace_back(int32_t(symbols.symbol(source->first, source->second)),
+                        divisor);
+    }
+    unsigned kernel =
+        kernelIndex(launch.getKernel(), launch.getBuffers().size());
+    launches.push_back(fb::CreateLaunch(fbb_, kernel,
+                                        fbb_.CreateVectorOfStructs(buffers),
+                                        fbb_.CreateVectorOfStructs(grid)));
+  }
+  functions_.push_back(fb::CreateFunction(
+      fbb_, fbb_.CreateString(host.getSymName().str()), symbols.numSymbols(),
+      fbb_.CreateVector(inputs), fbb_.CreateVector(outputs),
+      fbb_.CreateVector(launches)));
+  return success();
+}
+
+void ArtifactWriter::addExecutable(StringRef target,
+                                   fb::ExecutableFormat format,
+                                   StringRef bytes) {
+  auto name = fbb_.CreateString(target.str());
+  fbb_.ForceVectorAlignment(bytes.size(), 1, 64);
+  auto data = fbb_.CreateVector(reinterpret_cast<const uint8_t *>(bytes.data()),
+                                bytes.size());
+  executables_.push_back(fb::CreateExecutable(fbb_, name, format, data));
+}
+
+std::string ArtifactWriter::finish(StringRef sourceHash) {
+  auto module = fb::CreateModule(
+      fbb_, kFormatVersion, fbb_.CreateString(kProducer),
+      fbb_.CreateString(sourceHash.str()), fbb_.CreateVector(functions_),
+      fbb_.CreateVector(kernels_), fbb_.CreateVector(executables_),
+      fbb_.CreateVector(constants_));
+  fb::FinishModuleBuffer(fbb_, module);
+  return std::string(reinterpret_cast<const char *>(fbb_.GetBufferPointer()),
+                     fbb_.GetSize());
+}

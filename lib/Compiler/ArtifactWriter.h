@@ -1,0 +1,57 @@
+//===- ArtifactWriter.h - host programs → FlatBuffers artifact -*- C++ -*-===//
+
+#ifndef HYDRA_LIB_COMPILER_ARTIFACTWRITER_H
+#define HYDRA_LIB_COMPILER_ARTIFACTWRITER_H
+
+#include "DimSymbols.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include "hydra_artifact_generated.h"
+
+#include <map>
+#include <string>
+
+namespace mlir::hydra {
+
+/// Builds an artifact (runtime/schema/hydra_artifact.fbs) from the host
+/// functions that hydra-outline-kernels leaves and the compiled kernels.
+class ArtifactWriter {
+public:
+  ArtifactWriter();
+
+  /// Adds a host function: its signature (with `symbols` for dynamic
+  /// sizes) and its program of launches. Fails with a diagnostic on any op
+  /// a host program cannot hold.
+  LogicalResult addFunction(func::FuncOp host, const DimSymbols &symbols);
+
+  /// Adds code for one target.
+  void addExecutable(StringRef target,
+                     ::hydra_artifact::ExecutableFormat format,
+                     StringRef bytes);
+
+  /// Finishes the buffer and returns its bytes.
+  std::string finish(StringRef sourceHash);
+
+  /// The kernels launched so far, in artifact order.
+  const std::vector<std::string> &kernelNames() const { return kernelNames_; }
+
+private:
+  FailureOr<unsigned> constantIndex(Operation *getGlobal);
+  unsigned kernelIndex(StringRef name, unsigned numBuffers);
+
+  flatbuffers::FlatBufferBuilder fbb_;
+  std::vector<flatbuffers::Offset<::hydra_artifact::Function>> functions_;
+  std::vector<flatbuffers::Offset<::hydra_artifact::Kernel>> kernels_;
+  std::vector<flatbuffers::Offset<::hydra_artifact::Constant>> constants_;
+  std::vector<flatbuffers::Offset<::hydra_artifact::Executable>> executables_;
+  std::vector<std::string> kernelNames_;
+  std::map<std::string, unsigned> kernelIndex_, constantIndex_;
+};
+
+/// The artifact element type of an MLIR element type, or invalid.
+::hydra_artifact::DType toArtifactDType(Type type);
+
+} // namespace mlir::hydra
+
+#endif // HYDRA_LIB_COMPILER_ARTIFACTWRITER_H

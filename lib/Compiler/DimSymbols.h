@@ -1,0 +1,37 @@
+//===- DimSymbols.h - dynamic sizes as shared symbols ----------*- C++ -*-===//
+
+#ifndef HYDRA_LIB_COMPILER_DIMSYMBOLS_H
+#define HYDRA_LIB_COMPILER_DIMSYMBOLS_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <map>
+
+namespace mlir::hydra {
+
+/// Assigns a symbol to every dynamic size of a function's inputs such that
+/// sizes the ops require to be equal (one batch for query, key and value,
+/// one key length for key and value, ...) share a symbol. Computed on the
+/// tensor-level function; the runtime checks the equalities at each call.
+class DimSymbols {
+public:
+  /// Fails, with a diagnostic, on a dynamic size it cannot trace.
+  static FailureOr<DimSymbols> analyze(func::FuncOp func);
+
+  /// The symbol of dynamic dim `axis` of input `input`.
+  int64_t symbol(unsigned input, unsigned axis) const {
+    return symbols_.at({input, axis});
+  }
+  bool isDynamic(unsigned input, unsigned axis) const {
+    return symbols_.count({input, axis});
+  }
+  unsigned numSymbols() const { return numSymbols_; }
+
+private:
+  std::map<std::pair<unsigned, unsigned>, int64_t> symbols_;
+  unsigned numSymbols_ = 0;
+};
+
+} // namespace mlir::hydra
+
+#endif // HYDRA_LIB_COMPILER_DIMSYMBOLS_H

@@ -1,0 +1,215 @@
+//===- hydra-inspect.cpp - print what a hydra artifact holds --------------===//
+//
+//   hydra-inspect OUT.hydra [--json]
+//
+// Verifies the artifact with the runtime first, then prints its functions
+// (signatures with size symbols, launches), kernels, executables per target
+// and constants, with sizes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hydra/runtime.h"
+#include "hydra_artifact_generated.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fb = hydra_artifact;
+
+namespace {
+std::string dims(const flatbuffers::Vector<int64_t> &shape) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    int64_t d = shape.Get(i);
+    os << (i ? ", " : "");
+    if (d < 0)
+      os << "s" << -(d + 1);
+    else
+      os << d;
+  }
+  os << "]";
+  return os.str();
+}
+
+const char *dtypeName(fb::DType t) {
+  return hydra_dtype_name(static_cast<hydra_dtype>(t));
+}
+
+std::string bufferName(const fb::Function &f, const fb::Module &m,
+                       const fb::BufferRef &ref) {
+  switch (ref.kind()) {
+  case fb::BufferKind::input:
+    return "input '" + f.inputs()->Get(ref.index())->name()->str() + "'";
+  case fb::BufferKind::output:
+    return "output '" + f.outputs()->Get(ref.index())->name()->str() + "'";
+  default:
+    return "constant '" + m.constants()->Get(ref.index())->name()->str() + "'";
+  }
+}
+
+std::string gridText(const fb::Launch &l) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < l.grid()->size(); ++i) {
+    const fb::GridDim *g = l.grid()->Get(i);
+    os << (i ? ", " : "");
+    if (g->symbol() < 0)
+      os << g->value();
+    else if (g->value() == 1)
+      os << "s" << g->symbol();
+    else
+      os << "ceil(s" << g->symbol() << "/" << g->value() << ")";
+  }
+  os << "]";
+  return os.str();
+}
+
+std::string quote(const std::string &s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+void printText(const fb::Module &m, size_t bytes) {
+  std::printf("hydra artifact: %zu bytes, format %u, producer '%s'\n", bytes,
+              m.format_version(), m.producer() ? m.producer()->c_str() : "");
+  if (m.source_hash() && m.source_hash()->size())
+    std::printf("source sha256: %s\n", m.source_hash()->c_str());
+  for (const fb::Function *f : *m.functions()) {
+    std::printf("\nfunction %s (%u size symbols)\n", f->name()->c_str(),
+                f->num_symbols());
+    for (const fb::TensorSignature *s : *f->inputs())
+      std::printf("  input  %s: %s%s\n", s->name()->c_str(),
+                  dtypeName(s->dtype()), dims(*s->shape()).c_str());
+    for (const fb::TensorSignature *s : *f->outputs())
+      std::printf("  output %s: %s%s\n", s->name()->c_str(),
+                  dtypeName(s->dtype()), dims(*s->shape()).c_str());
+    for (const fb::Launch *l : *f->launches()) {
+      std::printf("  launch %s grid %s on",
+                  m.kernels()->Get(l->kernel())->name()->c_str(),
+                  gridText(*l).c_str());
+      for (size_t i = 0; i < l->buffers()->size(); ++i)
+        std::printf("%s %s", i ? "," : "",
+                    bufferName(*f, m, *l->buffers()->Get(i)).c_str());
+      std::printf("\n");
+    }
+  }
+  std::printf("\nkernels:\n");
+  for (const fb::Kernel *k : *m.kernels())
+    std::printf("  %s (%u buffers)\n", k->name()->c_str(), k->num_buffers());
+  std::printf("\nexecutables:\n");
+  for (const fb::Executable *e : *m.executables())
+    std::printf("  target %s, %s, %u bytes\n", e->target()->c_str(),
+                fb::EnumNameExecutableFormat(e->format()), e->data()->size());
+  if (m.constants() && m.constants()->size()) {
+    std::printf("\nconstants:\n");
+    for (const fb::Constant *c : *m.constants())
+      std::printf("  %s: %s%s, %u bytes\n", c->name()->c_str(),
+                  dtypeName(c->dtype()), dims(*c->shape()).c_str(),
+                  c->data()->size());
+  }
+}
+
+std::string jsonShape(const flatbuffers::Vector<int64_t> &shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    int64_t d = shape.Get(i);
+    out += (i ? ", " : "") +
+           (d < 0 ? quote("s" + std::to_string(-(d + 1))) : std::to_string(d));
+  }
+  return out + "]";
+}
+
+void printJson(const fb::Module &m, size_t bytes) {
+  std::printf("{\"bytes\": %zu, \"format_version\": %u, \"producer\": %s, "
+              "\"source_sha256\": %s,\n \"functions\": [",
+              bytes, m.format_version(),
+              quote(m.producer() ? m.producer()->str() : "").c_str(),
+              quote(m.source_hash() ? m.source_hash()->str() : "").c_str());
+  for (size_t fi = 0; fi < m.functions()->size(); ++fi) {
+    const fb::Function *f = m.functions()->Get(fi);
+    std::printf("%s\n  {\"name\": %s, \"inputs\": [", fi ? "," : "",
+                quote(f->name()->str()).c_str());
+    auto sigs = [&](const auto &list) {
+      for (size_t i = 0; i < list.size(); ++i)
+        std::printf("%s{\"name\": %s, \"dtype\": \"%s\", \"shape\": %s}",
+                    i ? ", " : "", quote(list.Get(i)->name()->str()).c_str(),
+                    dtypeName(list.Get(i)->dtype()),
+                    jsonShape(*list.Get(i)->shape()).c_str());
+    };
+    sigs(*f->inputs());
+    std::printf("], \"outputs\": [");
+    sigs(*f->outputs());
+    std::printf("], \"launches\": [");
+    for (size_t li = 0; li < f->launches()->size(); ++li) {
+      const fb::Launch *l = f->launches()->Get(li);
+      std::printf("%s{\"kernel\": %s, \"grid\": %s}", li ? ", " : "",
+                  quote(m.kernels()->Get(l->kernel())->name()->str()).c_str(),
+                  quote(gridText(*l)).c_str());
+    }
+    std::printf("]}");
+  }
+  std::printf("],\n \"kernels\": [");
+  for (size_t i = 0; i < m.kernels()->size(); ++i)
+    std::printf("%s%s", i ? ", " : "",
+                quote(m.kernels()->Get(i)->name()->str()).c_str());
+  std::printf("],\n \"executables\": [");
+  for (size_t i = 0; i < m.executables()->size(); ++i) {
+    const fb::Executable *e = m.executables()->Get(i);
+    std::printf("%s{\"target\": %s, \"format\": \"%s\", \"bytes\": %u}",
+                i ? ", " : "", quote(e->target()->str()).c_str(),
+                fb::EnumNameExecutableFormat(e->format()), e->data()->size());
+  }
+  std::printf("]}\n");
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string path;
+  bool json = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--json")
+      json = true;
+    else if (argv[i][0] != '-' && path.empty())
+      path = argv[i];
+    else {
+      std::fprintf(stderr, "usage: hydra-inspect MODEL.hydra [--json]\n");
+      return 2;
+    }
+  }
+  if (path.empty()) {
+    std::fprintf(stderr, "usage: hydra-inspect MODEL.hydra [--json]\n");
+    return 2;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "hydra-inspect: cannot open '%s'\n", path.c_str());
+    return 1;
+  }
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  hydra_module *module = nullptr;
+  if (hydra_status s =
+          hydra_module_load_memory(bytes.data(), bytes.size(), &module)) {
+    std::fprintf(stderr, "hydra-inspect: %s: %s\n", path.c_str(),
+                 hydra_status_message(s));
+    hydra_status_free(s);
+    return 1;
+  }
+  hydra_module_free(module);
+  const fb::Module *m = fb::GetModule(bytes.data());
+  if (json)
+    printJson(*m, bytes.size());
+  else
+    printText(*m, bytes.size());
+  return 0;
+}

@@ -1,0 +1,152 @@
+//===- hydra-run.cpp - run a hydra artifact on .npy inputs ----------------===//
+//
+//   hydra-run OUT.hydra --input NAME=FILE.npy [--input ...] --output-dir DIR
+//             [--function NAME] [--threads N] [--device=cpu]
+//
+// Writes DIR/NAME.npy for every output. Links only the hydra runtime.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Npy.h"
+#include "hydra/runtime.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+using hydra::tools::NpyArray;
+
+namespace {
+int usage() {
+  std::fprintf(stderr,
+               "usage: hydra-run MODEL.hydra --input NAME=FILE.npy [...] "
+               "--output-dir DIR [--function NAME] [--threads N] "
+               "[--device=cpu]\n");
+  return 2;
+}
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "hydra-run: %s\n", message.c_str());
+  return 1;
+}
+
+int failStatus(hydra_status status) {
+  int rc = fail(hydra_status_message(status));
+  hydra_status_free(status);
+  return rc;
+}
+
+/// The value of `--name=value` or `--name value` at argv[i].
+bool option(int argc, char **argv, int &i, const char *name,
+            std::string &value) {
+  size_t n = std::strlen(name);
+  if (std::strncmp(argv[i], name, n) != 0)
+    return false;
+  if (argv[i][n] == '=') {
+    value = argv[i] + n + 1;
+    return true;
+  }
+  if (argv[i][n] == '\0' && i + 1 < argc) {
+    value = argv[++i];
+    return true;
+  }
+  return false;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string model, outputDir, functionName, device = "cpu", value;
+  std::map<std::string, std::string> inputFiles;
+  int threads = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (option(argc, argv, i, "--input", value)) {
+      size_t eq = value.find('=');
+      if (eq == std::string::npos || eq == 0)
+        return fail("--input takes NAME=FILE.npy, got '" + value + "'");
+      inputFiles[value.substr(0, eq)] = value.substr(eq + 1);
+    } else if (option(argc, argv, i, "--output-dir", value)) {
+      outputDir = value;
+    } else if (option(argc, argv, i, "--function", value)) {
+      functionName = value;
+    } else if (option(argc, argv, i, "--threads", value)) {
+      threads = std::atoi(value.c_str());
+    } else if (option(argc, argv, i, "--device", value)) {
+      device = value;
+    } else if (argv[i][0] == '-') {
+      return usage();
+    } else if (model.empty()) {
+      model = argv[i];
+    } else {
+      return usage();
+    }
+  }
+  if (model.empty() || outputDir.empty())
+    return usage();
+  if (device != "cpu")
+    return fail("device '" + device +
+                "' is not available (this runtime "
+                "runs on: cpu)");
+
+  hydra_module *module = nullptr;
+  if (hydra_status s = hydra_module_load_file(model.c_str(), &module))
+    return failStatus(s);
+  size_t function = 0, count = hydra_module_function_count(module);
+  if (!functionName.empty()) {
+    for (function = 0; function < count; ++function)
+      if (functionName == hydra_module_function_name(module, function))
+        break;
+    if (function == count)
+      return fail("no function '" + functionName + "' in " + model);
+  } else if (count != 1) {
+    return fail("the artifact has " + std::to_string(count) +
+                " functions; choose one with --function");
+  }
+  functionName = hydra_module_function_name(module, function);
+
+  size_t numInputs = hydra_module_signature_count(module, function, 1);
+  std::vector<NpyArray> arrays(numInputs);
+  std::vector<hydra_tensor> inputs(numInputs);
+  for (size_t i = 0; i < numInputs; ++i) {
+    const char *name;
+    hydra_module_signature(module, function, 1, i, &name, nullptr, nullptr,
+                           nullptr, 0);
+    auto it = inputFiles.find(name);
+    if (it == inputFiles.end())
+      return fail(std::string("missing --input ") + name + "=FILE.npy");
+    std::string error;
+    if (!hydra::tools::readNpy(it->second, arrays[i], error))
+      return fail("input '" + std::string(name) + "': " + error);
+    inputs[i] = {name, arrays[i].dtype, int32_t(arrays[i].shape.size()),
+                 arrays[i].shape.data(), arrays[i].data.data()};
+    inputFiles.erase(it);
+  }
+  if (!inputFiles.empty())
+    return fail("function '" + functionName + "' has no input '" +
+                inputFiles.begin()->first + "'");
+
+  hydra_session_options options = {HYDRA_DEVICE_CPU, threads};
+  hydra_session *session = nullptr;
+  if (hydra_status s = hydra_session_create(module, &options, &session))
+    return failStatus(s);
+  hydra_outputs *outputs = nullptr;
+  if (hydra_status s =
+          hydra_session_run(session, functionName.c_str(), inputs.data(),
+                            inputs.size(), &outputs))
+    return failStatus(s);
+  mkdir(outputDir.c_str(), 0755);
+  for (size_t i = 0; i < hydra_outputs_count(outputs); ++i) {
+    const hydra_tensor *t = hydra_outputs_get(outputs, i);
+    std::string path = outputDir + "/" + t->name + ".npy", error;
+    if (!hydra::tools::writeNpy(path, *t, error))
+      return fail(error);
+    std::printf("wrote %s\n", path.c_str());
+  }
+  hydra_outputs_free(outputs);
+  hydra_session_free(session);
+  hydra_module_free(module);
+  return 0;
+}
