@@ -114,6 +114,32 @@ FailureOr<unsigned> ArtifactWriter::constantIndex(Operation *op) {
   return it->second;
 }
 
+FailureOr<flatbuffers::Offset<fb::TensorSignature>>
+ArtifactWriter::signatureOf(memref::AllocOp alloc, const std::string &name,
+                           const DimSymbols &symbols) {
+  MemRefType type = alloc.getType();
+  fb::DType dtype = toArtifactDType(type.getElementType());
+  if (dtype == fb::DType::invalid)
+    return alloc.emitOpError() << "not supported: a buffer of type " << type;
+  std::vector<int64_t> shape;
+  unsigned dynamicIndex = 0;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (!type.isDynamicDim(d)) {
+      shape.push_back(type.getDimSize(d));
+      continue;
+    }
+    Value size = alloc.getDynamicSizes()[dynamicIndex++];
+    auto source = sizeOfInput(size);
+    if (!source || !symbols.isDynamic(source->first, source->second))
+      return alloc.emitOpError()
+             << "not supported: size " << d
+             << " of a buffer is not the size of a dynamic input";
+    shape.push_back(-(symbols.symbol(source->first, source->second) + 1));
+  }
+  return fb::CreateTensorSignature(fbb_, fbb_.CreateString(name), dtype,
+                                   fbb_.CreateVector(shape));
+}
+
 LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
                                           const DimSymbols &symbols) {
   // Signatures.
@@ -142,36 +168,30 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
       return ret.emitOpError() << "not supported: result " << i
                                << " is not a fresh buffer the program fills";
     outputIndex[value] = i;
-    MemRefType type = alloc.getType();
-    fb::DType dtype = toArtifactDType(type.getElementType());
-    if (dtype == fb::DType::invalid)
-      return ret.emitOpError()
-             << "not supported: result " << i << " of type " << type;
-    std::vector<int64_t> shape;
-    unsigned dynamicIndex = 0;
-    for (int64_t d = 0; d < type.getRank(); ++d) {
-      if (!type.isDynamicDim(d)) {
-        shape.push_back(type.getDimSize(d));
-        continue;
-      }
-      Value size = alloc.getDynamicSizes()[dynamicIndex++];
-      auto source = sizeOfInput(size);
-      if (!source || !symbols.isDynamic(source->first, source->second))
-        return alloc.emitOpError()
-               << "not supported: size " << d
-               << " of a result is not the size of a dynamic input";
-      shape.push_back(-(symbols.symbol(source->first, source->second) + 1));
-    }
-    outputs.push_back(fb::CreateTensorSignature(
-        fbb_, fbb_.CreateString(nameOf(host, i, false)), dtype,
-        fbb_.CreateVector(shape)));
+    auto sig = signatureOf(alloc, nameOf(host, i, false), symbols);
+    if (failed(sig))
+      return failure();
+    outputs.push_back(*sig);
+  }
+  // Every other allocation is scratch passed between launches.
+  DenseMap<Value, unsigned> temporaryIndex;
+  std::vector<flatbuffers::Offset<fb::TensorSignature>> temporaries;
+  for (auto alloc : host.getBody().getOps<memref::AllocOp>()) {
+    if (outputIndex.count(alloc.getResult()))
+      continue;
+    unsigned index = temporaries.size();
+    auto sig = signatureOf(alloc, "temporary" + std::to_string(index), symbols);
+    if (failed(sig))
+      return failure();
+    temporaries.push_back(*sig);
+    temporaryIndex[alloc.getResult()] = index;
   }
 
   // The program.
   std::vector<flatbuffers::Offset<fb::Launch>> launches;
   for (Operation &op : host.getBody().front()) {
     if (isa<memref::DimOp, memref::AllocOp, memref::GetGlobalOp,
-            func::ReturnOp>(op) ||
+            memref::DeallocOp, func::ReturnOp, ViewLikeOpInterface>(op) ||
         (isMemoryEffectFree(&op) && op.getDialect() &&
          op.getDialect()->getNamespace() == "arith"))
       continue;
@@ -187,6 +207,9 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
         buffers.emplace_back(fb::BufferKind::input, arg.getArgNumber());
       } else if (outputIndex.count(buffer)) {
         buffers.emplace_back(fb::BufferKind::output, outputIndex[buffer]);
+      } else if (temporaryIndex.count(buffer)) {
+        buffers.emplace_back(fb::BufferKind::temporary,
+                             temporaryIndex[buffer]);
       } else if (buffer.getDefiningOp<memref::GetGlobalOp>()) {
         FailureOr<unsigned> index = constantIndex(buffer.getDefiningOp());
         if (failed(index))
@@ -194,8 +217,8 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
         buffers.emplace_back(fb::BufferKind::constant, *index);
       } else {
         return launch.emitOpError()
-               << "not supported: a launch buffer that is neither an input, "
-                  "a result nor a constant (temporaries come later)";
+               << "not supported: a launch buffer that is not an input, a "
+                  "result, a constant or an allocation of the program";
       }
     }
     std::vector<fb::GridDim> grid;
@@ -231,7 +254,7 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
   functions_.push_back(fb::CreateFunction(
       fbb_, fbb_.CreateString(host.getSymName().str()), symbols.numSymbols(),
       fbb_.CreateVector(inputs), fbb_.CreateVector(outputs),
-      fbb_.CreateVector(launches)));
+      fbb_.CreateVector(launches), fbb_.CreateVector(temporaries)));
   return success();
 }
 

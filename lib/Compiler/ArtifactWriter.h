@@ -6,6 +6,7 @@
 #include "DimSymbols.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 #include "hydra_artifact_generated.h"
 
@@ -38,6 +39,9 @@ public:
 
 private:
   FailureOr<unsigned> constantIndex(Operation *getGlobal);
+  FailureOr<flatbuffers::Offset<::hydra_artifact::TensorSignature>>
+  signatureOf(memref::AllocOp alloc, const std::string &name,
+              const DimSymbols &symbols);
   unsigned kernelIndex(StringRef name, unsigned numBuffers);
 
   flatbuffers::FlatBufferBuilder fbb_;

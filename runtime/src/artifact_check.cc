@@ -78,6 +78,11 @@ hydra_status checkFunction(const fb::Module *m, const fb::Function *f,
                                          where + " output " + std::to_string(i),
                                          numSymbols, &used));
   size_t numConstants = m->constants() ? m->constants()->size() : 0;
+  size_t numTemporaries = f->temporaries() ? f->temporaries()->size() : 0;
+  for (size_t i = 0; i < numTemporaries; ++i)
+    HYDRA_RETURN_IF_ERROR(checkSignature(
+        f->temporaries()->Get(i), where + " temporary " + std::to_string(i),
+        numSymbols, &used));
   for (size_t l = 0; l < f->launches()->size(); ++l) {
     const fb::Launch *launch = f->launches()->Get(l);
     std::string lw = where + " launch " + std::to_string(l);
@@ -100,6 +105,9 @@ hydra_status checkFunction(const fb::Module *m, const fb::Function *f,
         break;
       case fb::BufferKind::constant:
         limit = numConstants;
+        break;
+      case fb::BufferKind::temporary:
+        limit = numTemporaries;
         break;
       default:
         return invalid(lw, "unknown buffer kind");

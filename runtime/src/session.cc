@@ -31,6 +31,25 @@ struct BoundBuffer {
   void *data;
   std::vector<int64_t> shape;
 };
+
+/// Allocates a zeroed buffer for `sig` once its sizes are bound.
+hydra_status allocate(const fb::TensorSignature &sig,
+                      const std::vector<int64_t> &symbols,
+                      std::vector<int64_t> &shape, AlignedBuffer &buffer) {
+  shape = resolveShape(sig, symbols);
+  uint64_t bytes = hydra_dtype_size(static_cast<hydra_dtype>(sig.dtype()));
+  for (int64_t d : shape) {
+    if (d > 0 && bytes > UINT64_MAX / uint64_t(d))
+      return makeStatus(HYDRA_INVALID_ARGUMENT, "buffer '", sig.name()->str(),
+                        "' would be too large");
+    bytes *= uint64_t(d);
+  }
+  buffer = AlignedBuffer(bytes);
+  if (!buffer.ok())
+    return makeStatus(HYDRA_INTERNAL, "out of memory for buffer '",
+                      sig.name()->str(), "' (", bytes, " bytes)");
+  return nullptr;
+}
 } // namespace
 
 extern "C" hydra_status
@@ -79,22 +98,22 @@ extern "C" hydra_status hydra_session_run(hydra_session *session,
 
   auto outputs = std::make_unique<hydra_outputs_s>();
   for (const fb::TensorSignature *sig : *function->outputs()) {
-    std::vector<int64_t> shape = resolveShape(*sig, symbols);
-    uint64_t bytes = hydra_dtype_size(static_cast<hydra_dtype>(sig->dtype()));
-    for (int64_t d : shape) {
-      if (d > 0 && bytes > UINT64_MAX / uint64_t(d))
-        return makeStatus(HYDRA_INVALID_ARGUMENT, "output '",
-                          sig->name()->str(), "' would be too large");
-      bytes *= uint64_t(d);
-    }
-    AlignedBuffer buffer(bytes);
-    if (!buffer.ok())
-      return makeStatus(HYDRA_INTERNAL, "out of memory for output '",
-                        sig->name()->str(), "' (", bytes, " bytes)");
+    std::vector<int64_t> shape;
+    AlignedBuffer buffer;
+    HYDRA_RETURN_IF_ERROR(allocate(*sig, symbols, shape, buffer));
     outputs->names.push_back(sig->name()->str());
     outputs->shapes.push_back(std::move(shape));
     outputs->data.push_back(std::move(buffer));
   }
+  std::vector<std::vector<int64_t>> tempShapes;
+  std::vector<AlignedBuffer> temps;
+  if (function->temporaries())
+    for (const fb::TensorSignature *sig : *function->temporaries()) {
+      tempShapes.emplace_back();
+      temps.emplace_back();
+      HYDRA_RETURN_IF_ERROR(
+          allocate(*sig, symbols, tempShapes.back(), temps.back()));
+    }
 
   const fb::Module &root = *session->module->root;
   for (const fb::Launch *launch : *function->launches()) {
@@ -110,6 +129,10 @@ extern "C" hydra_status hydra_session_run(hydra_session *session,
       case fb::BufferKind::output:
         b.data = outputs->data[ref->index()].data();
         b.shape = outputs->shapes[ref->index()];
+        break;
+      case fb::BufferKind::temporary:
+        b.data = temps[ref->index()].data();
+        b.shape = tempShapes[ref->index()];
         break;
       default: {
         const fb::Constant *c = root.constants()->Get(ref->index());

@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::hydra {
@@ -34,6 +35,18 @@ static LogicalResult collectScalar(Value value, Captures &captures,
                                    DenseSet<Operation *> &seen,
                                    Operation *forall) {
   if (isa<BaseMemRefType>(value.getType())) {
+    // A view of a buffer is recomputed in the kernel from the buffer, so
+    // kernels only ever take whole buffers.
+    Operation *def = value.getDefiningOp();
+    if (def && isa<ViewLikeOpInterface>(def) && isMemoryEffectFree(def)) {
+      if (!seen.insert(def).second)
+        return success();
+      for (Value operand : def->getOperands())
+        if (failed(collectScalar(operand, captures, seen, forall)))
+          return failure();
+      captures.recompute.push_back(def);
+      return success();
+    }
     if (!llvm::is_contained(captures.buffers, value))
       captures.buffers.push_back(value);
     return success();

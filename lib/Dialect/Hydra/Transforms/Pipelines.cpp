@@ -62,6 +62,7 @@ void hydra::buildHydraToKernelsPipeline(OpPassManager &pm,
   addSplitFuseBufferize(pm);
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createHydraTileAttention(tilingOptions(options)));
+  pm.addNestedPass<func::FuncOp>(createHydraWrapHostOps());
   pm.addPass(createHydraOutlineKernels());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -71,7 +72,8 @@ void hydra::buildHydraLowerToLLVMPipeline(OpPassManager &pm) {
   // The CPU code runs the (batch, head, tile) loops serially, so each
   // forall iteration's stack buffers are hoisted out of the loops and
   // reused, rather than left as allocas that grow the stack every iteration.
-  addTextualPipeline(pm, "scf-forall-to-for,"
+  addTextualPipeline(pm, "func.func(convert-linalg-to-loops),"
+                         "scf-forall-to-for,"
                          "func.func(buffer-loop-hoisting),"
                          "canonicalize,"
                          "cse,"

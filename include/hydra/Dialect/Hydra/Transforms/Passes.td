@@ -61,6 +61,22 @@ def HydraTileAttention : Pass<"hydra-tile-attention"> {
   ];
 }
 
+def HydraWrapHostOps : Pass<"hydra-wrap-host-ops", "::mlir::func::FuncOp"> {
+  let summary = "Wrap the computations left in a host function into one-iteration loops";
+  let description = [{
+    After bufferization and tiling, a function should hold only host work
+    (allocations, sizes, views, constants) and the tiled `scf.forall`
+    loops. Every other op that touches memory — the linalg ops of ordinary
+    model operators, `memref.copy` — is moved into its own
+    `scf.forall (%i) in (1)` so that `hydra-outline-kernels` makes it a
+    kernel too. `memref.copy` becomes `linalg.copy`, which lowers to loops
+    in the kernel rather than to a runtime library call.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect"
+  ];
+}
+
 def HydraOutlineKernels : Pass<"hydra-outline-kernels", "::mlir::ModuleOp"> {
   let summary = "Outline each top-level scf.forall into a kernel run by hydra.launch";
   let description = [{
