@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hydra/Compiler/Compiler.h"
+#include "hydra/Import/ONNX/ImportONNX.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -87,8 +88,7 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   if (isOnnx) {
-    return fail("not supported yet: ONNX input ('" + inputPath +
-                "'); compile a .mlir module");
+    module = hydra::importONNX(bytes, inputPath, &context);
   } else {
     sourceMgr.AddNewSourceBuffer(
         llvm::MemoryBuffer::getMemBufferCopy(bytes, inputPath), llvm::SMLoc());
@@ -101,6 +101,8 @@ int main(int argc, char **argv) {
     llvm::outs() << "\n";
     return 0;
   }
+  if (isOnnx && failed(hydra::raiseONNX(*module)))
+    return 1;
   if (emit == "hydra") {
     module->print(llvm::outs());
     llvm::outs() << "\n";

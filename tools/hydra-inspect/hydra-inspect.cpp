@@ -47,6 +47,8 @@ std::string bufferName(const fb::Function &f, const fb::Module &m,
     return "input '" + f.inputs()->Get(ref.index())->name()->str() + "'";
   case fb::BufferKind::output:
     return "output '" + f.outputs()->Get(ref.index())->name()->str() + "'";
+  case fb::BufferKind::temporary:
+    return "temporary " + std::to_string(ref.index());
   default:
     return "constant '" + m.constants()->Get(ref.index())->name()->str() + "'";
   }
@@ -93,6 +95,11 @@ void printText(const fb::Module &m, size_t bytes) {
     for (const fb::TensorSignature *s : *f->outputs())
       std::printf("  output %s: %s%s\n", s->name()->c_str(),
                   dtypeName(s->dtype()), dims(*s->shape()).c_str());
+    if (f->temporaries())
+      for (size_t i = 0; i < f->temporaries()->size(); ++i)
+        std::printf("  temporary %zu: %s%s\n", i,
+                    dtypeName(f->temporaries()->Get(i)->dtype()),
+                    dims(*f->temporaries()->Get(i)->shape()).c_str());
     for (const fb::Launch *l : *f->launches()) {
       std::printf("  launch %s grid %s on",
                   m.kernels()->Get(l->kernel())->name()->c_str(),

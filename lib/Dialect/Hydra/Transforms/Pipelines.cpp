@@ -62,6 +62,8 @@ void hydra::buildHydraToKernelsPipeline(OpPassManager &pm,
   addSplitFuseBufferize(pm);
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createHydraTileAttention(tilingOptions(options)));
+  pm.addNestedPass<func::FuncOp>(createHydraOwnResultBuffers());
+  pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createHydraWrapHostOps());
   pm.addPass(createHydraOutlineKernels());
   pm.addPass(createCanonicalizerPass());

@@ -29,7 +29,7 @@ bool isHostOp(Operation *op) {
   // Pure scalar work (sizes, constants) is recomputed where needed.
   return isMemoryEffectFree(op) && op->getNumRegions() == 0 &&
          llvm::none_of(op->getResultTypes(),
-                       [](Type t) { return isa<ShapedType>(t); });
+                       [](Type t) { return isa<TensorType, BaseMemRefType>(t); });
 }
 
 struct HydraWrapHostOpsPass

@@ -61,6 +61,20 @@ def HydraTileAttention : Pass<"hydra-tile-attention"> {
   ];
 }
 
+def HydraOwnResultBuffers : Pass<"hydra-own-result-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Make every function result a fresh buffer of its own";
+  let description = [{
+    A hydra host program returns buffers it allocated, each once, in the
+    result's own shape. After bufferization a result may instead be a
+    reshape view of an allocation (a 3D output made from a 4D one), a
+    function argument or constant (an output that is an input), or a buffer
+    returned twice. Views of statically shaped allocations are turned
+    around: the allocation takes the result's shape and its other users
+    see a view of it. Anything else is copied into a fresh allocation.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def HydraWrapHostOps : Pass<"hydra-wrap-host-ops", "::mlir::func::FuncOp"> {
   let summary = "Wrap the computations left in a host function into one-iteration loops";
   let description = [{

@@ -1,0 +1,286 @@
+//===- AttentionImport.cpp - attention operators → hydra ------------------===//
+//
+// Attention-23/24 (all heads full), LinearAttention-27 (all heads linear)
+// and ai.hydrahead::HybridAttention (a head map) all become one
+// hydra.hybrid_attention on [B, H, S, D] operands; 3D inputs are split into
+// heads on the way in and merged on the way out.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GraphImporter.h"
+#include "TensorOps.h"
+
+#include "hydra/Dialect/Hydra/IR/Hydra.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::hydra;
+using namespace mlir::hydra::onnx_import;
+
+namespace {
+int64_t rankOf(Value v) { return cast<RankedTensorType>(v.getType()).getRank(); }
+int64_t dimSize(Value v, int64_t d) {
+  return cast<RankedTensorType>(v.getType()).getDimSize(d);
+}
+
+/// The operands and attributes of one hydra.hybrid_attention.
+struct HybridOperands {
+  Value q, k, v, fusionScale, decay, beta, mask; // 4D layouts
+  std::string heads;
+  bool causal = false;
+  std::optional<float> scale, softcap, linearScale;
+  UpdateRule rule = UpdateRule::Linear;
+  float epsilon = 1e-6f;
+};
+
+Value buildHybrid(GraphImporter &gi, const onnx::NodeProto &node,
+                  const HybridOperands &o) {
+  OpBuilder &b = gi.builder();
+  auto qType = cast<RankedTensorType>(o.q.getType());
+  auto resultType = RankedTensorType::get(
+      {qType.getDimSize(0), qType.getDimSize(1), qType.getDimSize(2),
+       dimSize(o.v, 3)},
+      qType.getElementType());
+  auto floatAttr = [&](std::optional<float> f) {
+    return f ? b.getF32FloatAttr(*f) : FloatAttr();
+  };
+  return HybridAttentionOp::create(
+      b, gi.loc(node), resultType, o.q, o.k, o.v, o.fusionScale, o.decay,
+      o.beta, o.mask, HeadMapAttr::get(gi.context(), o.heads),
+      o.causal ? b.getUnitAttr() : UnitAttr(), floatAttr(o.scale),
+      floatAttr(o.softcap), floatAttr(o.linearScale),
+      UpdateRuleAttr::get(gi.context(), o.rule),
+      b.getF32FloatAttr(o.epsilon));
+}
+
+/// Parses an update_rule attribute value.
+std::optional<UpdateRule> parseRule(StringRef s) {
+  return symbolizeUpdateRule(s);
+}
+
+/// The head-count attributes of a 3D layout; fails if absent or if the
+/// packed size is not a multiple.
+LogicalResult headCounts(GraphImporter &gi, const onnx::NodeProto &node,
+                         Value q, Value k, Value v, int64_t &hq, int64_t &hkv) {
+  hq = gi.intAttr(node, "q_num_heads", 0);
+  hkv = gi.intAttr(node, "kv_num_heads", 0);
+  if (hq <= 0 || hkv <= 0)
+    return gi.error(node, "3D inputs need positive q_num_heads and "
+                          "kv_num_heads attributes");
+  for (auto [name, x, h] : {std::tuple<const char *, Value, int64_t>{"query", q, hq},
+                            {"key", k, hkv},
+                            {"value", v, hkv}}) {
+    int64_t packed = dimSize(x, 2);
+    if (ShapedType::isDynamic(packed) || packed % h != 0)
+      return gi.error(node, Twine(name) + " hidden size " +
+                                (ShapedType::isDynamic(packed)
+                                     ? std::string("?")
+                                     : std::to_string(packed)) +
+                                " is not a static multiple of its " +
+                                std::to_string(h) + " heads");
+  }
+  if (hq % hkv != 0)
+    return gi.error(node, "q_num_heads (" + Twine(hq) +
+                              ") must be a multiple of kv_num_heads (" +
+                              Twine(hkv) + ")");
+  return success();
+}
+
+LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  if (gi.hasInput(node, 6))
+    return gi.error(node, "not supported: the nonpad_kv_seqlen input");
+  if (gi.hasOutput(node, 3))
+    return gi.error(node, "not supported: the qk_matmul_output output");
+  Value q = gi.input(node, 0), k = gi.input(node, 1), v = gi.input(node, 2);
+  if (!q || !k || !v)
+    return failure();
+  int64_t rank = rankOf(q);
+  if (rank != 3 && rank != 4 || rankOf(k) != rank || rankOf(v) != rank)
+    return gi.error(node, "query, key and value must all be 3D or all 4D");
+  if (rank == 3) {
+    int64_t hq, hkv;
+    if (failed(headCounts(gi, node, q, k, v, hq, hkv)))
+      return failure();
+    q = splitHeads(b, loc, q, hq);
+    k = splitHeads(b, loc, k, hkv);
+    v = splitHeads(b, loc, v, hkv);
+  }
+
+  HybridOperands o;
+  o.causal = gi.intAttr(node, "is_causal", 0) != 0;
+  if (Value pastK = gi.optionalInput(node, 4)) {
+    Value pastV = gi.optionalInput(node, 5);
+    if (!pastV)
+      return gi.error(node, "past_key is given without past_value");
+    if (o.causal)
+      return gi.error(node, "not supported: is_causal together with past_key "
+                            "(the causal mask would need the past length)");
+    if (rankOf(pastK) != 4 || rankOf(pastV) != 4)
+      return gi.error(node, "past_key and past_value must be 4D");
+    k = tensor::ConcatOp::create(b, loc, 2, ValueRange{pastK, k});
+    v = tensor::ConcatOp::create(b, loc, 2, ValueRange{pastV, v});
+  }
+  gi.setOutput(node, 1, k);
+  gi.setOutput(node, 2, v);
+
+  o.q = q;
+  o.k = k;
+  o.v = v;
+  if (Value mask = gi.optionalInput(node, 3)) {
+    auto mt = cast<RankedTensorType>(mask.getType());
+    int64_t t = dimSize(k, 2);
+    if (mt.getRank() < 2 || mt.getRank() > 4)
+      return gi.error(node, "attn_mask must be 2D to 4D, got rank " +
+                                Twine(mt.getRank()));
+    if (!mt.isDynamicDim(mt.getRank() - 1) && !ShapedType::isDynamic(t) &&
+        mt.getDimSize(mt.getRank() - 1) != t)
+      return gi.error(node, "not supported: an attn_mask of " +
+                                Twine(mt.getDimSize(mt.getRank() - 1)) +
+                                " keys for " + Twine(t) +
+                                " keys (padded masks)");
+    o.mask = mask;
+  }
+  if (const auto *a = gi.attribute(node, "scale"))
+    o.scale = a->f();
+  float softcap = gi.floatAttr(node, "softcap", 0.0f);
+  if (softcap > 0)
+    o.softcap = softcap;
+  o.heads = std::string(dimSize(q, 1), 'F');
+  Value y = buildHybrid(gi, node, o);
+  if (rank == 3)
+    y = mergeHeads(b, loc, y);
+  gi.setOutput(node, 0, y);
+  return success();
+}
+
+/// decay [B, S, Hkv] → [B, Hkv, S]; [B, S, Hkv·Dk] → [B, Hkv, S, Dk].
+Value decayToHeads(OpBuilder &b, Location loc, Value decay, int64_t hkv) {
+  if (dimSize(decay, 2) == hkv)
+    return onnx_import::transpose(b, loc, decay, {0, 2, 1});
+  return splitHeads(b, loc, decay, hkv);
+}
+
+/// Checks decay and beta against the rule and converts their layouts.
+LogicalResult linearInputs(GraphImporter &gi, const onnx::NodeProto &node,
+                           Value decay, Value beta, int64_t hkv, int64_t dk,
+                           HybridOperands &o) {
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  bool gated = o.rule == UpdateRule::Gated || o.rule == UpdateRule::GatedDelta;
+  bool delta = o.rule == UpdateRule::Delta || o.rule == UpdateRule::GatedDelta;
+  StringRef ruleName = stringifyUpdateRule(o.rule);
+  if (gated != bool(decay))
+    return gi.error(node, Twine("update_rule '") + ruleName + "' " +
+                              (gated ? "needs" : "forbids") + " the decay input");
+  if (delta != bool(beta))
+    return gi.error(node, Twine("update_rule '") + ruleName + "' " +
+                              (delta ? "needs" : "forbids") + " the beta input");
+  if (decay) {
+    if (rankOf(decay) != 3 ||
+        (dimSize(decay, 2) != hkv && dimSize(decay, 2) != hkv * dk))
+      return gi.error(node, "decay must be [B, T, " + Twine(hkv) + "] or [B, T, " +
+                                Twine(hkv * dk) + "]");
+    o.decay = decayToHeads(b, loc, decay, hkv);
+  }
+  if (beta) {
+    if (rankOf(beta) != 3 || (dimSize(beta, 2) != hkv && dimSize(beta, 2) != 1))
+      return gi.error(node, "beta must be [B, T, " + Twine(hkv) + "] or [B, T, 1]");
+    o.beta = onnx_import::transpose(b, loc, beta, {0, 2, 1});
+  }
+  return success();
+}
+
+LogicalResult importLinearAttention(GraphImporter &gi,
+                                    const onnx::NodeProto &node) {
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  if (gi.hasInput(node, 3))
+    return gi.error(node, "not supported: the past_state input (a non-zero "
+                          "initial state)");
+  if (gi.hasOutput(node, 1))
+    return gi.error(node, "not supported: the present_state output");
+  Value q = gi.input(node, 0), k = gi.input(node, 1), v = gi.input(node, 2);
+  if (!q || !k || !v)
+    return failure();
+  if (rankOf(q) != 3 || rankOf(k) != 3 || rankOf(v) != 3)
+    return gi.error(node, "query, key and value must be 3D [B, T, H·D]");
+  int64_t hq, hkv;
+  if (failed(headCounts(gi, node, q, k, v, hq, hkv)))
+    return failure();
+  HybridOperands o;
+  std::string rule = gi.stringAttr(node, "update_rule", "gated_delta");
+  auto parsed = parseRule(rule);
+  if (!parsed)
+    return gi.error(node, "unknown update_rule '" + rule + "'");
+  o.rule = *parsed;
+  int64_t dk = dimSize(q, 2) / hq;
+  o.q = splitHeads(b, loc, q, hq);
+  o.k = splitHeads(b, loc, k, hkv);
+  o.v = splitHeads(b, loc, v, hkv);
+  if (failed(linearInputs(gi, node, gi.optionalInput(node, 4),
+                          gi.optionalInput(node, 5), hkv, dk, o)))
+    return failure();
+  float scale = gi.floatAttr(node, "scale", 0.0f);
+  if (scale != 0.0f)
+    o.linearScale = scale;
+  o.heads = std::string(hq, 'L');
+  gi.setOutput(node, 0, mergeHeads(b, loc, buildHybrid(gi, node, o)));
+  return success();
+}
+
+LogicalResult importHybridAttention(GraphImporter &gi,
+                                    const onnx::NodeProto &node) {
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  if (gi.opset("ai.hydrahead") != 1)
+    return gi.error(node, "not supported: ai.hydrahead opset " +
+                              Twine(gi.opset("ai.hydrahead")) +
+                              " (hydra reads version 1)");
+  Value q = gi.input(node, 0), k = gi.input(node, 1), v = gi.input(node, 2);
+  if (!q || !k || !v)
+    return failure();
+  if (rankOf(q) != 3 || rankOf(k) != 3 || rankOf(v) != 3)
+    return gi.error(node, "query, key and value must be 3D [B, S, H·D]");
+  int64_t hq, hkv;
+  if (failed(headCounts(gi, node, q, k, v, hq, hkv)))
+    return failure();
+  HybridOperands o;
+  o.heads = gi.stringAttr(node, "heads", "");
+  if (int64_t(o.heads.size()) != hq ||
+      o.heads.find_first_not_of("FL") != std::string::npos)
+    return gi.error(node, "attribute heads ('" + o.heads +
+                              "') must be a string of q_num_heads (" +
+                              Twine(hq) + ") characters F or L");
+  std::string rule = gi.stringAttr(node, "update_rule", "linear");
+  auto parsed = parseRule(rule);
+  if (!parsed)
+    return gi.error(node, "unknown update_rule '" + rule + "'");
+  o.rule = *parsed;
+  o.causal = gi.intAttr(node, "is_causal", 1) != 0;
+  if (const auto *a = gi.attribute(node, "scale"))
+    o.scale = a->f();
+  if (const auto *a = gi.attribute(node, "linear_scale"))
+    o.linearScale = a->f();
+  o.epsilon = gi.floatAttr(node, "fusion_epsilon", 1e-6f);
+  int64_t dk = dimSize(q, 2) / hq;
+  o.q = splitHeads(b, loc, q, hq);
+  o.k = splitHeads(b, loc, k, hkv);
+  o.v = splitHeads(b, loc, v, hkv);
+  o.fusionScale = gi.optionalInput(node, 3);
+  if (failed(linearInputs(gi, node, gi.optionalInput(node, 4),
+                          gi.optionalInput(node, 5), hkv, dk, o)))
+    return failure();
+  gi.setOutput(node, 0, mergeHeads(b, loc, buildHybrid(gi, node, o)));
+  return success();
+}
+} // namespace
+
+void registerAttentionImporters(std::map<std::string, NodeImporter> &onnx,
+                                std::map<std::string, NodeImporter> &hydra) {
+  onnx["Attention"] = importAttention;
+  onnx["LinearAttention"] = importLinearAttention;
+  hydra["HybridAttention"] = importHybridAttention;
+}

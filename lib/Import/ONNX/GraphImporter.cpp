@@ -1,0 +1,272 @@
+//===- GraphImporter.cpp - one ONNX graph → one func.func -----------------===//
+
+#include "GraphImporter.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+#include <set>
+
+using namespace mlir;
+using namespace mlir::hydra::onnx_import;
+using TP = onnx::TensorProto;
+
+static constexpr int64_t kMaxDefaultOpset = 27;
+static constexpr int64_t kMaxIrVersion = 13;
+
+Location GraphImporter::loc(const onnx::NodeProto &node) {
+  std::string name = node.name().empty()
+                         ? (node.output_size() ? node.output(0) : "")
+                         : node.name();
+  return NameLoc::get(builder_.getStringAttr(name));
+}
+
+int64_t GraphImporter::opset(StringRef domain) const {
+  std::string d = domain == "ai.onnx" ? "" : domain.str();
+  auto it = opsets_.find(d);
+  return it == opsets_.end() ? 0 : it->second;
+}
+
+LogicalResult GraphImporter::error(const onnx::NodeProto &node,
+                                   const Twine &message) {
+  std::string name = node.name().empty()
+                         ? (node.output_size() ? node.output(0) : "?")
+                         : node.name();
+  return emitError(loc(node)) << "node '" << name << "' (" << node.op_type()
+                              << "): " << message;
+}
+
+bool GraphImporter::hasInput(const onnx::NodeProto &node, int i) const {
+  return i < node.input_size() && !node.input(i).empty();
+}
+
+bool GraphImporter::hasOutput(const onnx::NodeProto &node, int i) const {
+  return i < node.output_size() && !node.output(i).empty() &&
+         used_.count(node.output(i));
+}
+
+Type GraphImporter::elementType(int32_t t) {
+  Builder &b = builder_;
+  switch (t) {
+  case TP::FLOAT:
+    return b.getF32Type();
+  case TP::FLOAT16:
+    return b.getF16Type();
+  case TP::BFLOAT16:
+    return b.getBF16Type();
+  case TP::DOUBLE:
+    return b.getF64Type();
+  case TP::BOOL:
+    return b.getI1Type();
+  case TP::INT8:
+  case TP::UINT8:
+    return b.getIntegerType(8);
+  case TP::INT16:
+  case TP::UINT16:
+    return b.getIntegerType(16);
+  case TP::INT32:
+  case TP::UINT32:
+    return b.getIntegerType(32);
+  case TP::INT64:
+  case TP::UINT64:
+    return b.getI64Type();
+  default:
+    return nullptr;
+  }
+}
+
+Value GraphImporter::materialize(const HostTensor &c, Location loc) {
+  auto type = RankedTensorType::get(c.shape, elementType(c.elemType));
+  return arith::ConstantOp::create(builder_, loc, c.toAttr(type));
+}
+
+const HostTensor *GraphImporter::constantInput(const onnx::NodeProto &node,
+                                               int i) const {
+  if (!hasInput(node, i))
+    return nullptr;
+  auto it = values_.find(node.input(i));
+  if (it == values_.end() || !it->second.constant)
+    return nullptr;
+  return &*it->second.constant;
+}
+
+Value GraphImporter::optionalInput(const onnx::NodeProto &node, int i) {
+  if (!hasInput(node, i))
+    return nullptr;
+  auto it = values_.find(node.input(i));
+  if (it == values_.end())
+    return nullptr;
+  ImportedValue &v = it->second;
+  if (!v.tensor && v.constant)
+    v.tensor = materialize(*v.constant, loc(node));
+  return v.tensor;
+}
+
+Value GraphImporter::input(const onnx::NodeProto &node, int i) {
+  Value v = optionalInput(node, i);
+  if (!v)
+    (void)error(node, "input " + Twine(i) +
+                          (hasInput(node, i) ? " ('" + node.input(i) +
+                                                   "') is not defined"
+                                             : Twine(" is missing")));
+  return v;
+}
+
+void GraphImporter::setOutput(const onnx::NodeProto &node, int i, Value v) {
+  if (i < node.output_size() && !node.output(i).empty())
+    values_[node.output(i)] = ImportedValue{v, std::nullopt};
+}
+
+void GraphImporter::setConstantOutput(const onnx::NodeProto &node, int i,
+                                      HostTensor v) {
+  if (i < node.output_size() && !node.output(i).empty())
+    values_[node.output(i)] = ImportedValue{nullptr, std::move(v)};
+}
+
+const onnx::AttributeProto *
+GraphImporter::attribute(const onnx::NodeProto &node, StringRef name) const {
+  for (const auto &a : node.attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+
+int64_t GraphImporter::intAttr(const onnx::NodeProto &node, StringRef name,
+                               int64_t dflt) const {
+  const auto *a = attribute(node, name);
+  return a ? a->i() : dflt;
+}
+
+float GraphImporter::floatAttr(const onnx::NodeProto &node, StringRef name,
+                               float dflt) const {
+  const auto *a = attribute(node, name);
+  return a ? a->f() : dflt;
+}
+
+std::string GraphImporter::stringAttr(const onnx::NodeProto &node,
+                                      StringRef name, StringRef dflt) const {
+  const auto *a = attribute(node, name);
+  return a ? a->s() : dflt.str();
+}
+
+std::vector<int64_t> GraphImporter::intsAttr(const onnx::NodeProto &node,
+                                             StringRef name) const {
+  const auto *a = attribute(node, name);
+  if (!a)
+    return {};
+  return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+static const std::map<std::string, NodeImporter> *
+importersFor(StringRef domain) {
+  if (domain.empty() || domain == "ai.onnx")
+    return &defaultDomainImporters();
+  if (domain == "ai.hydrahead")
+    return &hydraDomainImporters();
+  return nullptr;
+}
+
+LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
+  NodeImporter fn = importersFor(node.domain())->at(node.op_type());
+  return fn(*this, node);
+}
+
+LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
+                                         ModuleOp module) {
+  Location graphLoc = NameLoc::get(builder_.getStringAttr(graph.name()));
+  // Every operator we cannot import, in one report.
+  std::vector<std::string> unsupported;
+  for (const auto &node : graph.node()) {
+    const auto *table = importersFor(node.domain());
+    if (!table || !table->count(node.op_type()))
+      unsupported.push_back(
+          (node.domain().empty() ? "" : node.domain() + "::") +
+          node.op_type() + " (node '" +
+          (node.name().empty() ? node.output_size() ? node.output(0) : ""
+                               : node.name()) +
+          "')");
+  }
+  if (!unsupported.empty()) {
+    auto diag = emitError(graphLoc)
+                << "not supported: " << unsupported.size() << " operator"
+                << (unsupported.size() == 1 ? "" : "s") << " of graph '"
+                << graph.name() << "': ";
+    llvm::interleaveComma(unsupported, diag);
+    return failure();
+  }
+  if (opset("") > kMaxDefaultOpset)
+    return emitError(graphLoc) << "not supported: opset " << opset("")
+                               << " of the default domain (hydra reads up "
+                                  "to "
+                               << kMaxDefaultOpset << ")";
+
+  std::string error;
+  std::set<std::string> initializerNames;
+  for (const auto &init : graph.initializer()) {
+    HostTensor t;
+    if (!readTensorProto(init, modelDir_, t, error))
+      return emitError(graphLoc) << "initializer: " << error;
+    values_[init.name()] = ImportedValue{nullptr, std::move(t)};
+    initializerNames.insert(init.name());
+  }
+  for (const auto &node : graph.node())
+    for (const auto &in : node.input())
+      used_.insert(in);
+  for (const auto &out : graph.output())
+    used_.insert(out.name());
+
+  // Arguments: the graph inputs that are not initializers.
+  SmallVector<Type> argTypes;
+  SmallVector<std::string> argNames;
+  for (const auto &in : graph.input()) {
+    if (initializerNames.count(in.name()))
+      continue;
+    if (!in.type().has_tensor_type())
+      return emitError(graphLoc) << "not supported: graph input '"
+                                 << in.name() << "' is not a tensor";
+    const auto &tt = in.type().tensor_type();
+    Type elt = elementType(tt.elem_type());
+    if (!elt)
+      return emitError(graphLoc)
+             << "not supported: graph input '" << in.name()
+             << "' has element type " << tt.elem_type();
+    if (!tt.has_shape())
+      return emitError(graphLoc) << "not supported: graph input '"
+                                 << in.name() << "' has no shape (rank)";
+    SmallVector<int64_t> shape;
+    for (const auto &d : tt.shape().dim())
+      shape.push_back(d.has_dim_value() ? d.dim_value() : ShapedType::kDynamic);
+    argTypes.push_back(RankedTensorType::get(shape, elt));
+    argNames.push_back(in.name());
+  }
+
+  builder_.setInsertionPointToEnd(module.getBody());
+  auto func = func::FuncOp::create(builder_, graphLoc, "main",
+                                   builder_.getFunctionType(argTypes, {}));
+  Block *body = func.addEntryBlock();
+  for (auto [i, name] : llvm::enumerate(argNames)) {
+    func.setArgAttr(i, "hydra.name", builder_.getStringAttr(name));
+    values_[name] = ImportedValue{body->getArgument(i), std::nullopt};
+  }
+  builder_.setInsertionPointToStart(body);
+
+  for (const auto &node : graph.node())
+    if (failed(importNode(node)))
+      return failure();
+
+  SmallVector<Value> results;
+  for (const auto &out : graph.output()) {
+    auto it = values_.find(out.name());
+    if (it == values_.end())
+      return emitError(graphLoc) << "graph output '" << out.name()
+                                 << "' is not produced by any node";
+    if (!it->second.tensor)
+      it->second.tensor = materialize(*it->second.constant, graphLoc);
+    results.push_back(it->second.tensor);
+  }
+  func::ReturnOp::create(builder_, graphLoc, results);
+  func.setFunctionType(
+      builder_.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  for (auto [i, out] : llvm::enumerate(graph.output()))
+    func.setResultAttr(i, "hydra.name", builder_.getStringAttr(out.name()));
+  return success();
+}

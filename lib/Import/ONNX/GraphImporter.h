@@ -1,0 +1,92 @@
+//===- GraphImporter.h - one ONNX graph → one func.func --------*- C++ -*-===//
+
+#ifndef HYDRA_LIB_IMPORT_ONNX_GRAPHIMPORTER_H
+#define HYDRA_LIB_IMPORT_ONNX_GRAPHIMPORTER_H
+
+#include "HostTensor.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+#include <map>
+#include <optional>
+
+namespace mlir::hydra::onnx_import {
+
+/// What a graph value is at import time: IR, a known constant, or both
+/// (a constant that an op needed as IR).
+struct ImportedValue {
+  Value tensor;
+  std::optional<HostTensor> constant;
+};
+
+class GraphImporter;
+
+/// Imports one node; emits an error naming the node on failure.
+using NodeImporter = LogicalResult (*)(GraphImporter &, const onnx::NodeProto &);
+
+/// The importers of one ONNX domain's operators, by op_type.
+const std::map<std::string, NodeImporter> &defaultDomainImporters();
+const std::map<std::string, NodeImporter> &hydraDomainImporters();
+
+class GraphImporter {
+public:
+  GraphImporter(MLIRContext *context, StringRef modelDir,
+                std::map<std::string, int64_t> opsets)
+      : builder_(context), modelDir_(modelDir), opsets_(std::move(opsets)) {}
+
+  /// Builds `func.func @main` for `graph` into `module`.
+  LogicalResult importGraph(const onnx::GraphProto &graph, ModuleOp module);
+
+  // --- for node importers ---
+  OpBuilder &builder() { return builder_; }
+  Location loc(const onnx::NodeProto &node);
+  MLIRContext *context() { return builder_.getContext(); }
+  int64_t opset(StringRef domain) const;
+
+  /// Emits "node 'NAME' (OP): message" at the node and returns failure.
+  LogicalResult error(const onnx::NodeProto &node, const Twine &message);
+
+  /// Whether input `i` is given (present and not the empty name).
+  bool hasInput(const onnx::NodeProto &node, int i) const;
+  /// Input `i` as IR (constants are materialized); null and an error if it
+  /// is missing.
+  Value input(const onnx::NodeProto &node, int i);
+  /// Input `i` as IR if given, else null.
+  Value optionalInput(const onnx::NodeProto &node, int i);
+  /// Input `i`'s constant value, if known at import time.
+  const HostTensor *constantInput(const onnx::NodeProto &node, int i) const;
+
+  void setOutput(const onnx::NodeProto &node, int i, Value value);
+  void setConstantOutput(const onnx::NodeProto &node, int i, HostTensor value);
+  /// Whether output `i` is wanted (named, and used or a graph output).
+  bool hasOutput(const onnx::NodeProto &node, int i) const;
+
+  // Attributes.
+  const onnx::AttributeProto *attribute(const onnx::NodeProto &node,
+                                        StringRef name) const;
+  int64_t intAttr(const onnx::NodeProto &node, StringRef name,
+                  int64_t dflt) const;
+  float floatAttr(const onnx::NodeProto &node, StringRef name,
+                  float dflt) const;
+  std::string stringAttr(const onnx::NodeProto &node, StringRef name,
+                         StringRef dflt) const;
+  std::vector<int64_t> intsAttr(const onnx::NodeProto &node, StringRef name) const;
+
+  /// The MLIR element type of an ONNX element type, or null.
+  Type elementType(int32_t onnxType);
+
+private:
+  Value materialize(const HostTensor &constant, Location loc);
+  LogicalResult importNode(const onnx::NodeProto &node);
+
+  OpBuilder builder_;
+  std::string modelDir_;
+  std::map<std::string, int64_t> opsets_;
+  std::map<std::string, ImportedValue> values_;
+  std::set<std::string> used_; // names some node or the graph output reads
+};
+
+} // namespace mlir::hydra::onnx_import
+
+#endif // HYDRA_LIB_IMPORT_ONNX_GRAPHIMPORTER_H

@@ -1,0 +1,53 @@
+//===- TensorOps.cpp - IR building blocks of the ONNX importer ------------===//
+
+#include "TensorOps.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::hydra::onnx_import;
+
+OpFoldResult mlir::hydra::onnx_import::dimOf(OpBuilder &b, Location loc,
+                                             Value x, int64_t dim) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (!type.isDynamicDim(dim))
+    return b.getIndexAttr(type.getDimSize(dim));
+  return tensor::DimOp::create(b, loc, x, dim).getResult();
+}
+
+Value mlir::hydra::onnx_import::transpose(OpBuilder &b, Location loc, Value x,
+                                          ArrayRef<int64_t> perm) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t p : perm)
+    sizes.push_back(dimOf(b, loc, x, p));
+  Value init = tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
+  return linalg::TransposeOp::create(b, loc, x, init, perm).getResult()[0];
+}
+
+Value mlir::hydra::onnx_import::splitHeads(OpBuilder &b, Location loc, Value x,
+                                           int64_t numHeads) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t headSize = type.getDimSize(2) / numHeads;
+  SmallVector<int64_t> shape = {type.getDimSize(0), type.getDimSize(1),
+                                numHeads, headSize};
+  SmallVector<OpFoldResult> outputShape = {
+      dimOf(b, loc, x, 0), dimOf(b, loc, x, 1), b.getIndexAttr(numHeads),
+      b.getIndexAttr(headSize)};
+  auto expanded = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), x,
+      ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}}, outputShape);
+  return transpose(b, loc, expanded, {0, 2, 1, 3});
+}
+
+Value mlir::hydra::onnx_import::mergeHeads(OpBuilder &b, Location loc,
+                                           Value x) {
+  Value t = transpose(b, loc, x, {0, 2, 1, 3});
+  auto type = cast<RankedTensorType>(t.getType());
+  SmallVector<int64_t> shape = {type.getDimSize(0), type.getDimSize(1),
+                                type.getDimSize(2) * type.getDimSize(3)};
+  return tensor::CollapseShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), t,
+      ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+}

@@ -1,0 +1,24 @@
+//===- TensorOps.h - IR building blocks of the ONNX importer ---*- C++ -*-===//
+
+#ifndef HYDRA_LIB_IMPORT_ONNX_TENSOROPS_H
+#define HYDRA_LIB_IMPORT_ONNX_TENSOROPS_H
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::hydra::onnx_import {
+
+/// `x` with its dimensions permuted: result dim i is input dim perm[i].
+Value transpose(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> perm);
+
+/// [B, S, H·D] → [B, H, S, D].
+Value splitHeads(OpBuilder &b, Location loc, Value x, int64_t numHeads);
+
+/// [B, H, S, D] → [B, S, H·D].
+Value mergeHeads(OpBuilder &b, Location loc, Value x);
+
+/// Size `dim` of tensor `x` as an OpFoldResult (static when known).
+OpFoldResult dimOf(OpBuilder &b, Location loc, Value x, int64_t dim);
+
+} // namespace mlir::hydra::onnx_import
+
+#endif // HYDRA_LIB_IMPORT_ONNX_TENSOROPS_H
