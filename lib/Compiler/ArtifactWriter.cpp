@@ -2,6 +2,7 @@
 
 #include "ArtifactWriter.h"
 
+#include "checksum.h"
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -269,12 +270,19 @@ void ArtifactWriter::addExecutable(StringRef target,
 }
 
 std::string ArtifactWriter::finish(StringRef sourceHash) {
+  // A placeholder checksum that is not the default, so the field is
+  // written and can be set in place once the buffer is final.
   auto module = fb::CreateModule(
-      fbb_, kFormatVersion, fbb_.CreateString(kProducer),
+      fbb_, /*checksum=*/~0ull, kFormatVersion, fbb_.CreateString(kProducer),
       fbb_.CreateString(sourceHash.str()), fbb_.CreateVector(functions_),
       fbb_.CreateVector(kernels_), fbb_.CreateVector(executables_),
       fbb_.CreateVector(constants_));
   fb::FinishModuleBuffer(fbb_, module);
-  return std::string(reinterpret_cast<const char *>(fbb_.GetBufferPointer()),
-                     fbb_.GetSize());
+  uint8_t *buffer = fbb_.GetBufferPointer();
+  fb::Module *root = fb::GetMutableModule(buffer);
+  const uint8_t *hole = reinterpret_cast<flatbuffers::Table *>(root)
+                            ->GetAddressOf(fb::Module::VT_CHECKSUM);
+  root->mutate_checksum(
+      ::hydra::artifact::checksum(buffer, fbb_.GetSize(), hole));
+  return std::string(reinterpret_cast<const char *>(buffer), fbb_.GetSize());
 }

@@ -1,6 +1,7 @@
 //===- artifact_check.cc - verify an artifact before use ------------------===//
 
 #include "artifact_check.h"
+#include "checksum.h"
 #include "status.h"
 
 #include <set>
@@ -154,6 +155,14 @@ hydra_status hydra::rt::verifyArtifact(const uint8_t *data, size_t size,
     return invalid("buffer", "FlatBuffers verification failed (truncated "
                              "or corrupted)");
   const fb::Module *m = fb::GetModule(data);
+  // Generated tables derive privately from flatbuffers::Table.
+  const uint8_t *stored = reinterpret_cast<const flatbuffers::Table *>(m)
+                              ->GetAddressOf(fb::Module::VT_CHECKSUM);
+  if (!stored)
+    return invalid("module", "no checksum");
+  if (hydra::artifact::checksum(data, size, stored) != m->checksum())
+    return invalid("module", "checksum mismatch (the file was changed or "
+                             "damaged)");
   if (m->format_version() != kFormatVersion)
     return invalid("module", "format version " +
                                  std::to_string(m->format_version()) +

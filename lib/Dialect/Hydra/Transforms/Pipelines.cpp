@@ -62,8 +62,9 @@ void hydra::buildHydraToKernelsPipeline(OpPassManager &pm,
   addSplitFuseBufferize(pm);
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createHydraTileAttention(tilingOptions(options)));
+  // No canonicalization until the loops are outlined: it would inline
+  // single-iteration foralls, scratch buffers and all, into the host.
   pm.addNestedPass<func::FuncOp>(createHydraOwnResultBuffers());
-  pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createHydraWrapHostOps());
   pm.addPass(createHydraOutlineKernels());
   pm.addPass(createCanonicalizerPass());

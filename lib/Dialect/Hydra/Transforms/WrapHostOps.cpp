@@ -49,16 +49,18 @@ struct HydraWrapHostOpsPass
         return signalPassFailure();
       }
       OpBuilder b(op);
-      if (auto copy = dyn_cast<memref::CopyOp>(op)) {
-        op = linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(),
-                                    copy.getTarget());
-        copy.erase();
-      }
       auto forall = scf::ForallOp::create(
           b, op->getLoc(), ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
           ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
           ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, ValueRange{},
           std::nullopt);
+      if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+        b.setInsertionPoint(forall.getBody()->getTerminator());
+        linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(),
+                               copy.getTarget());
+        copy.erase();
+        continue;
+      }
       op->moveBefore(forall.getBody()->getTerminator());
     }
   }
