@@ -117,7 +117,7 @@ FailureOr<unsigned> ArtifactWriter::constantIndex(Operation *op) {
 
 FailureOr<flatbuffers::Offset<fb::TensorSignature>>
 ArtifactWriter::signatureOf(memref::AllocOp alloc, const std::string &name,
-                           const DimSymbols &symbols) {
+                            const DimSymbols &symbols) {
   MemRefType type = alloc.getType();
   fb::DType dtype = toArtifactDType(type.getElementType());
   if (dtype == fb::DType::invalid)
@@ -209,8 +209,7 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
       } else if (outputIndex.count(buffer)) {
         buffers.emplace_back(fb::BufferKind::output, outputIndex[buffer]);
       } else if (temporaryIndex.count(buffer)) {
-        buffers.emplace_back(fb::BufferKind::temporary,
-                             temporaryIndex[buffer]);
+        buffers.emplace_back(fb::BufferKind::temporary, temporaryIndex[buffer]);
       } else if (buffer.getDefiningOp<memref::GetGlobalOp>()) {
         FailureOr<unsigned> index = constantIndex(buffer.getDefiningOp());
         if (failed(index))
@@ -280,8 +279,9 @@ std::string ArtifactWriter::finish(StringRef sourceHash) {
   fb::FinishModuleBuffer(fbb_, module);
   uint8_t *buffer = fbb_.GetBufferPointer();
   fb::Module *root = fb::GetMutableModule(buffer);
-  const uint8_t *hole = reinterpret_cast<flatbuffers::Table *>(root)
-                            ->GetAddressOf(fb::Module::VT_CHECKSUM);
+  const uint8_t *hole =
+      reinterpret_cast<flatbuffers::Table *>(root)->GetAddressOf(
+          fb::Module::VT_CHECKSUM);
   root->mutate_checksum(
       ::hydra::artifact::checksum(buffer, fbb_.GetSize(), hole));
   return std::string(reinterpret_cast<const char *>(buffer), fbb_.GetSize());

@@ -156,8 +156,9 @@ hydra_status hydra::rt::verifyArtifact(const uint8_t *data, size_t size,
                              "or corrupted)");
   const fb::Module *m = fb::GetModule(data);
   // Generated tables derive privately from flatbuffers::Table.
-  const uint8_t *stored = reinterpret_cast<const flatbuffers::Table *>(m)
-                              ->GetAddressOf(fb::Module::VT_CHECKSUM);
+  const uint8_t *stored =
+      reinterpret_cast<const flatbuffers::Table *>(m)->GetAddressOf(
+          fb::Module::VT_CHECKSUM);
   if (!stored)
     return invalid("module", "no checksum");
   if (hydra::artifact::checksum(data, size, stored) != m->checksum())

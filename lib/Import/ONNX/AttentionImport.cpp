@@ -19,7 +19,9 @@ using namespace mlir::hydra;
 using namespace mlir::hydra::onnx_import;
 
 namespace {
-int64_t rankOf(Value v) { return cast<RankedTensorType>(v.getType()).getRank(); }
+int64_t rankOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getRank();
+}
 int64_t dimSize(Value v, int64_t d) {
   return cast<RankedTensorType>(v.getType()).getDimSize(d);
 }
@@ -38,10 +40,10 @@ Value buildHybrid(GraphImporter &gi, const onnx::NodeProto &node,
                   const HybridOperands &o) {
   OpBuilder &b = gi.builder();
   auto qType = cast<RankedTensorType>(o.q.getType());
-  auto resultType = RankedTensorType::get(
-      {qType.getDimSize(0), qType.getDimSize(1), qType.getDimSize(2),
-       dimSize(o.v, 3)},
-      qType.getElementType());
+  auto resultType =
+      RankedTensorType::get({qType.getDimSize(0), qType.getDimSize(1),
+                             qType.getDimSize(2), dimSize(o.v, 3)},
+                            qType.getElementType());
   auto floatAttr = [&](std::optional<float> f) {
     return f ? b.getF32FloatAttr(*f) : FloatAttr();
   };
@@ -50,8 +52,7 @@ Value buildHybrid(GraphImporter &gi, const onnx::NodeProto &node,
       o.beta, o.mask, HeadMapAttr::get(gi.context(), o.heads),
       o.causal ? b.getUnitAttr() : UnitAttr(), floatAttr(o.scale),
       floatAttr(o.softcap), floatAttr(o.linearScale),
-      UpdateRuleAttr::get(gi.context(), o.rule),
-      b.getF32FloatAttr(o.epsilon));
+      UpdateRuleAttr::get(gi.context(), o.rule), b.getF32FloatAttr(o.epsilon));
 }
 
 /// Parses an update_rule attribute value.
@@ -68,9 +69,10 @@ LogicalResult headCounts(GraphImporter &gi, const onnx::NodeProto &node,
   if (hq <= 0 || hkv <= 0)
     return gi.error(node, "3D inputs need positive q_num_heads and "
                           "kv_num_heads attributes");
-  for (auto [name, x, h] : {std::tuple<const char *, Value, int64_t>{"query", q, hq},
-                            {"key", k, hkv},
-                            {"value", v, hkv}}) {
+  for (auto [name, x, h] :
+       {std::tuple<const char *, Value, int64_t>{"query", q, hq},
+        {"key", k, hkv},
+        {"value", v, hkv}}) {
     int64_t packed = dimSize(x, 2);
     if (ShapedType::isDynamic(packed) || packed % h != 0)
       return gi.error(node, Twine(name) + " hidden size " +
@@ -174,20 +176,23 @@ LogicalResult linearInputs(GraphImporter &gi, const onnx::NodeProto &node,
   StringRef ruleName = stringifyUpdateRule(o.rule);
   if (gated != bool(decay))
     return gi.error(node, Twine("update_rule '") + ruleName + "' " +
-                              (gated ? "needs" : "forbids") + " the decay input");
+                              (gated ? "needs" : "forbids") +
+                              " the decay input");
   if (delta != bool(beta))
     return gi.error(node, Twine("update_rule '") + ruleName + "' " +
-                              (delta ? "needs" : "forbids") + " the beta input");
+                              (delta ? "needs" : "forbids") +
+                              " the beta input");
   if (decay) {
     if (rankOf(decay) != 3 ||
         (dimSize(decay, 2) != hkv && dimSize(decay, 2) != hkv * dk))
-      return gi.error(node, "decay must be [B, T, " + Twine(hkv) + "] or [B, T, " +
-                                Twine(hkv * dk) + "]");
+      return gi.error(node, "decay must be [B, T, " + Twine(hkv) +
+                                "] or [B, T, " + Twine(hkv * dk) + "]");
     o.decay = decayToHeads(b, loc, decay, hkv);
   }
   if (beta) {
     if (rankOf(beta) != 3 || (dimSize(beta, 2) != hkv && dimSize(beta, 2) != 1))
-      return gi.error(node, "beta must be [B, T, " + Twine(hkv) + "] or [B, T, 1]");
+      return gi.error(node,
+                      "beta must be [B, T, " + Twine(hkv) + "] or [B, T, 1]");
     o.beta = onnx_import::transpose(b, loc, beta, {0, 2, 1});
   }
   return success();

@@ -31,8 +31,8 @@ LogicalResult GraphImporter::error(const onnx::NodeProto &node,
   std::string name = node.name().empty()
                          ? (node.output_size() ? node.output(0) : "?")
                          : node.name();
-  return emitError(loc(node)) << "node '" << name << "' (" << node.op_type()
-                              << "): " << message;
+  return emitError(loc(node))
+         << "node '" << name << "' (" << node.op_type() << "): " << message;
 }
 
 bool GraphImporter::hasInput(const onnx::NodeProto &node, int i) const {
@@ -105,9 +105,9 @@ Value GraphImporter::input(const onnx::NodeProto &node, int i) {
   Value v = optionalInput(node, i);
   if (!v)
     (void)error(node, "input " + Twine(i) +
-                          (hasInput(node, i) ? " ('" + node.input(i) +
-                                                   "') is not defined"
-                                             : Twine(" is missing")));
+                          (hasInput(node, i)
+                               ? " ('" + node.input(i) + "') is not defined"
+                               : Twine(" is missing")));
   return v;
 }
 
@@ -179,8 +179,8 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
     const auto *table = importersFor(node.domain());
     if (!table || !table->count(node.op_type()))
       unsupported.push_back(
-          (node.domain().empty() ? "" : node.domain() + "::") +
-          node.op_type() + " (node '" +
+          (node.domain().empty() ? "" : node.domain() + "::") + node.op_type() +
+          " (node '" +
           (node.name().empty() ? node.output_size() ? node.output(0) : ""
                                : node.name()) +
           "')");
@@ -221,17 +221,16 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
     if (initializerNames.count(in.name()))
       continue;
     if (!in.type().has_tensor_type())
-      return emitError(graphLoc) << "not supported: graph input '"
-                                 << in.name() << "' is not a tensor";
+      return emitError(graphLoc) << "not supported: graph input '" << in.name()
+                                 << "' is not a tensor";
     const auto &tt = in.type().tensor_type();
     Type elt = elementType(tt.elem_type());
     if (!elt)
-      return emitError(graphLoc)
-             << "not supported: graph input '" << in.name()
-             << "' has element type " << tt.elem_type();
+      return emitError(graphLoc) << "not supported: graph input '" << in.name()
+                                 << "' has element type " << tt.elem_type();
     if (!tt.has_shape())
-      return emitError(graphLoc) << "not supported: graph input '"
-                                 << in.name() << "' has no shape (rank)";
+      return emitError(graphLoc) << "not supported: graph input '" << in.name()
+                                 << "' has no shape (rank)";
     SmallVector<int64_t> shape;
     for (const auto &d : tt.shape().dim())
       shape.push_back(d.has_dim_value() ? d.dim_value() : ShapedType::kDynamic);

@@ -23,7 +23,8 @@ struct ImportedValue {
 class GraphImporter;
 
 /// Imports one node; emits an error naming the node on failure.
-using NodeImporter = LogicalResult (*)(GraphImporter &, const onnx::NodeProto &);
+using NodeImporter = LogicalResult (*)(GraphImporter &,
+                                       const onnx::NodeProto &);
 
 /// The importers of one ONNX domain's operators, by op_type.
 const std::map<std::string, NodeImporter> &defaultDomainImporters();
@@ -71,7 +72,8 @@ public:
                   float dflt) const;
   std::string stringAttr(const onnx::NodeProto &node, StringRef name,
                          StringRef dflt) const;
-  std::vector<int64_t> intsAttr(const onnx::NodeProto &node, StringRef name) const;
+  std::vector<int64_t> intsAttr(const onnx::NodeProto &node,
+                                StringRef name) const;
 
   /// The MLIR element type of an ONNX element type, or null.
   Type elementType(int32_t onnxType);

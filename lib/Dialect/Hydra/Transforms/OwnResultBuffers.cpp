@@ -26,9 +26,9 @@ Value invertReshape(Operation *view, memref::AllocOp alloc) {
   fresh->setAttrs(alloc->getAttrs());
   Value inverse;
   if (auto collapse = dyn_cast<memref::CollapseShapeOp>(view))
-    inverse = memref::ExpandShapeOp::create(
-        b, alloc.getLoc(), alloc.getType(), fresh,
-        collapse.getReassociationIndices());
+    inverse =
+        memref::ExpandShapeOp::create(b, alloc.getLoc(), alloc.getType(), fresh,
+                                      collapse.getReassociationIndices());
   else
     inverse = memref::CollapseShapeOp::create(
         b, alloc.getLoc(), fresh,
@@ -73,8 +73,7 @@ struct HydraOwnResultBuffersPass
       if (!fresh && def &&
           isa<memref::CollapseShapeOp, memref::ExpandShapeOp>(def) &&
           !returned.count(v)) {
-        if (auto alloc =
-                def->getOperand(0).getDefiningOp<memref::AllocOp>()) {
+        if (auto alloc = def->getOperand(0).getDefiningOp<memref::AllocOp>()) {
           if (Value owned = invertReshape(def, alloc)) {
             def->getResult(0).replaceAllUsesWith(owned);
             def->erase();

@@ -8,9 +8,9 @@
 
 #include "hydra/Dialect/Hydra/Transforms/Passes.h"
 
+#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "mlir/InitAllPasses.h"
 #include "mlir/Transforms/Passes.h"
 
 #include <mutex>

@@ -28,8 +28,9 @@ bool isHostOp(Operation *op) {
     return true;
   // Pure scalar work (sizes, constants) is recomputed where needed.
   return isMemoryEffectFree(op) && op->getNumRegions() == 0 &&
-         llvm::none_of(op->getResultTypes(),
-                       [](Type t) { return isa<TensorType, BaseMemRefType>(t); });
+         llvm::none_of(op->getResultTypes(), [](Type t) {
+           return isa<TensorType, BaseMemRefType>(t);
+         });
 }
 
 struct HydraWrapHostOpsPass

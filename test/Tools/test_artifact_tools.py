@@ -1,0 +1,193 @@
+"""hydra-compile, hydra-inspect and hydra-run on .mlir and .onnx models:
+the artifact round trip, dynamic sizes, and the clear errors for bad
+models, corrupted artifacts and bad inputs."""
+
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from tools import BUILD, ROOT, assert_clean_error, tool
+
+sys.path.insert(0, os.path.join(ROOT, "test", "Execution"))
+import reference  # noqa: E402
+
+DYNAMIC_MLIR = """
+func.func @layer(%q: tensor<?x4x?x16xf32> {hydra.name = "q"},
+                 %k: tensor<?x2x?x16xf32> {hydra.name = "k"},
+                 %v: tensor<?x2x?x16xf32> {hydra.name = "v"})
+    -> (tensor<?x4x?x16xf32> {hydra.name = "y"}) {
+  %y = hydra.hybrid_attention %q, %k, %v {heads = #hydra.heads<"FLFL">, causal}
+     : tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>
+    -> tensor<?x4x?x16xf32>
+  return %y : tensor<?x4x?x16xf32>
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def dynamic_artifact(tmp_path_factory):
+    d = tmp_path_factory.mktemp("dyn")
+    (d / "layer.mlir").write_text(DYNAMIC_MLIR)
+    tool("hydra-compile", d / "layer.mlir", "-o", d / "layer.hydra", check=True)
+    return d / "layer.hydra"
+
+
+def save_inputs(d, **arrays):
+    args = []
+    for name, a in arrays.items():
+        np.save(d / f"{name}.npy", a)
+        args += ["--input", f"{name}={d / (name + '.npy')}"]
+    return args
+
+
+def qkv(rng, b, s):
+    return (rng.standard_normal((b, 4, s, 16)).astype(np.float32),
+            rng.standard_normal((b, 2, s, 16)).astype(np.float32),
+            rng.standard_normal((b, 2, s, 16)).astype(np.float32))
+
+
+@pytest.mark.parametrize("b,s", [(1, 5), (3, 70)])
+def test_one_artifact_runs_every_size(dynamic_artifact, tmp_path, b, s):
+    q, k, v = qkv(np.random.default_rng(s), b, s)
+    args = save_inputs(tmp_path, q=q, k=k, v=v)
+    tool("hydra-run", dynamic_artifact, *args, "--output-dir", tmp_path / "out",
+         check=True)
+    got = np.load(tmp_path / "out" / "y.npy")
+    ref = reference.hybrid_attention(q, k, v, "FLFL", causal=True)
+    assert got.shape == ref.shape
+    assert np.max(np.abs(got - ref)) <= 1e-4 * max(1, np.max(np.abs(ref)))
+
+
+def test_inspect_shows_signatures_kernels_and_targets(dynamic_artifact):
+    text = tool("hydra-inspect", dynamic_artifact, check=True).stdout
+    assert "function layer (2 size symbols)" in text
+    assert "input  q: f32[s0, 4, s1, 16]" in text
+    assert "output y: f32[s0, 4, s1, 16]" in text
+    assert "grid [s0, 2, ceil(s1/32)]" in text
+    assert "target x86_64, elf_shared_object" in text
+    info = json.loads(tool("hydra-inspect", dynamic_artifact, "--json", check=True).stdout)
+    assert [f["name"] for f in info["functions"]] == ["layer"]
+    assert info["executables"][0]["target"] == "x86_64"
+    assert len(info["kernels"]) == 2
+
+
+def test_flatc_dumps_the_artifact(dynamic_artifact, tmp_path):
+    proc = os.system(f"flatc --json --raw-binary -o {tmp_path} "
+                     f"{ROOT}/runtime/schema/hydra_artifact.fbs -- {dynamic_artifact}")
+    assert proc == 0
+    dump = (tmp_path / "layer.json").read_text()
+    assert "format_version: 1" in dump and 'name: "layer"' in dump
+
+
+def test_corrupted_artifacts_are_rejected(dynamic_artifact, tmp_path):
+    data = dynamic_artifact.read_bytes()
+    rng = np.random.default_rng(0)
+    bad = []
+    for cut in [0, 4, 7, 64, len(data) // 2, len(data) - 1]:
+        bad.append(data[:cut])
+    for pos in rng.choice(len(data), size=48, replace=False):
+        flipped = bytearray(data)
+        flipped[pos] ^= 1 << int(rng.integers(8))
+        bad.append(bytes(flipped))
+    q, k, v = qkv(np.random.default_rng(1), 1, 3)
+    args = save_inputs(tmp_path, q=q, k=k, v=v)
+    for i, blob in enumerate(bad):
+        path = tmp_path / f"bad{i}.hydra"
+        path.write_bytes(blob)
+        assert_clean_error(tool("hydra-inspect", path), "invalid artifact")
+        assert_clean_error(tool("hydra-run", path, *args, "--output-dir",
+                                tmp_path / "out"), "invalid artifact")
+
+
+def test_bad_inputs_are_named(dynamic_artifact, tmp_path):
+    rng = np.random.default_rng(2)
+    q, k, v = qkv(rng, 2, 6)
+    cases = [
+        (dict(q=q.astype(np.float64), k=k, v=v), ["input 0 'q'", "dtype is f64"]),
+        (dict(q=q[0], k=k, v=v), ["input 0 'q'", "rank is 3"]),
+        (dict(q=q[:, :3], k=k, v=v), ["input 0 'q'", "has 3 in dim 1 where 4 is required"]),
+        (dict(q=q, k=k[:1], v=v), ["input 1 'k'", "has 1 in dim 0, but input 0 'q' has 2",
+                                    "must agree"]),
+        (dict(q=q, k=k, v=v[:, :, :5]), ["input 2 'v'", "has 5 in dim 2"]),
+    ]
+    for arrays, fragments in cases:
+        args = save_inputs(tmp_path, **arrays)
+        assert_clean_error(tool("hydra-run", dynamic_artifact, *args, "--output-dir",
+                                tmp_path / "out"), *fragments)
+    args = save_inputs(tmp_path, q=q, k=k)
+    assert_clean_error(tool("hydra-run", dynamic_artifact, *args, "--output-dir",
+                            tmp_path / "out"), "missing --input v=FILE.npy")
+    args = save_inputs(tmp_path, q=q, k=k, v=v, w=v)
+    assert_clean_error(tool("hydra-run", dynamic_artifact, *args, "--output-dir",
+                            tmp_path / "out"), "has no input 'w'")
+    (tmp_path / "junk.npy").write_bytes(b"\x93NUMPY\x01\x00\x10\x00{'descr'")
+    assert_clean_error(tool("hydra-run", dynamic_artifact, "--input",
+                            f"q={tmp_path / 'junk.npy'}", "--output-dir", tmp_path),
+                       "input 'q'", "truncated")
+    np.save(tmp_path / "fortran.npy", np.asfortranarray(q))
+    assert_clean_error(tool("hydra-run", dynamic_artifact, "--input",
+                            f"q={tmp_path / 'fortran.npy'}", "--output-dir", tmp_path),
+                       "Fortran order")
+
+
+def test_runtime_links_no_llvm_mlir_or_protobuf():
+    for binary in [os.path.join(BUILD, "lib", "libhydra_runtime.so"),
+                   os.path.join(BUILD, "bin", "hydra-run"),
+                   os.path.join(BUILD, "bin", "hydra-inspect")]:
+        deps = os.popen(f"ldd {binary}").read()
+        assert "libhydra_runtime" in deps or binary.endswith(".so")
+        for banned in ("libLLVM", "libMLIR", "libprotobuf", "libonnx"):
+            assert banned not in deps, f"{binary} depends on {banned}:\n{deps}"
+
+
+def write_model(path, nodes, inputs, outputs, opsets=(("", 23),), initializers=()):
+    graph = helper.make_graph(nodes, "g", inputs, outputs, list(initializers))
+    model = helper.make_model(graph, ir_version=10, opset_imports=[
+        helper.make_opsetid(d, v) for d, v in opsets])
+    onnx.save(model, path)
+
+
+def test_every_unsupported_operator_is_reported_at_once(tmp_path):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
+    write_model(tmp_path / "m.onnx", [
+        helper.make_node("FancyOp", ["x"], ["t"], name="first"),
+        helper.make_node("OtherOp", ["t"], ["y"], name="second", domain="com.example"),
+    ], [x], [y], opsets=(("", 23), ("com.example", 1)))
+    assert_clean_error(tool("hydra-compile", tmp_path / "m.onnx", "-o", tmp_path / "m.hydra"),
+                       "not supported: 2 operators", "FancyOp (node 'first')",
+                       "com.example::OtherOp (node 'second')")
+
+
+def test_malformed_model_is_reported(tmp_path):
+    (tmp_path / "bad.onnx").write_bytes(b"\x08\x07\x12\xff\xff garbage")
+    assert_clean_error(tool("hydra-compile", tmp_path / "bad.onnx", "-o", tmp_path / "x"),
+                       "not a valid ONNX model")
+
+
+def test_attribute_errors_name_the_node(tmp_path):
+    q = helper.make_tensor_value_info("q", TensorProto.FLOAT, [1, 4, 32])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 32])
+    write_model(tmp_path / "m.onnx", [helper.make_node(
+        "HybridAttention", ["q", "q", "q"], ["y"], domain="ai.hydrahead", name="layer0",
+        q_num_heads=4, kv_num_heads=4, heads="FLX")], [q], [y],
+        opsets=(("", 23), ("ai.hydrahead", 1)))
+    assert_clean_error(tool("hydra-compile", tmp_path / "m.onnx", "-o", tmp_path / "x"),
+                       "node 'layer0' (HybridAttention)", "heads ('FLX')")
+
+
+def test_emit_stages(tmp_path):
+    (tmp_path / "layer.mlir").write_text(DYNAMIC_MLIR)
+    kernels = tool("hydra-compile", tmp_path / "layer.mlir", "--emit=kernels", check=True).stdout
+    assert "hydra.launch @layer_kernel0" in kernels and "hydra.kernel" in kernels
+    llvm_ir = tool("hydra-compile", tmp_path / "layer.mlir", "--emit=llvm", check=True).stdout
+    assert "define void @hydra_entry_layer_kernel0" in llvm_ir
+    assert_clean_error(tool("hydra-compile", tmp_path / "layer.mlir", "--emit=asm"),
+                       "unknown --emit=asm")
+    assert_clean_error(tool("hydra-compile", tmp_path / "layer.mlir", "-o", tmp_path / "x",
+                            "--target=sm_90"), "not supported: target 'sm_90'")
