@@ -73,14 +73,17 @@ class _MemRef:
 
 
 def call(so_path, name, inputs, output_shape, output_dtype=np.float32):
-    """Calls `name` in `so_path` with `inputs` and returns the output."""
+    """Calls `name` in `so_path` with `inputs` and returns the output; a
+    list of shapes gives a list of outputs."""
     lib = ctypes.CDLL(so_path)
     fn = getattr(lib, f"_mlir_ciface_{name}")
-    out = np.zeros(output_shape, dtype=output_dtype)
-    refs = [_MemRef(np.ascontiguousarray(a)) for a in inputs] + [_MemRef(out)]
+    several = isinstance(output_shape, list)
+    shapes = output_shape if several else [output_shape]
+    outs = [np.zeros(s, dtype=output_dtype) for s in shapes]
+    refs = [_MemRef(np.ascontiguousarray(a)) for a in inputs] + [_MemRef(o) for o in outs]
     fn.restype = None
     fn(*[ctypes.byref(r.desc) for r in refs])
-    return out
+    return outs if several else outs[0]
 
 
 def run_function(source, name, inputs, output_shape, output_dtype=np.float32,

@@ -25,11 +25,14 @@ def full_attention_head(q, k, v, scale, causal, softcap=None, mask=None):
     return (p / p.sum(axis=-1, keepdims=True)) @ v
 
 
-def linear_attention_head(q, k, v, scale, rule, decay=None, beta=None):
+def linear_attention_head(q, k, v, scale, rule, decay=None, beta=None,
+                          state=None, return_state=False):
     """q [T,Dk], k [T,Dk], v [T,Dv]; decay [T] or [T,Dk] (log-space);
-    beta [T]. The recurrence of LinearAttention-27, one step at a time."""
+    beta [T]; state [Dk,Dv] the initial state (zero if None). The
+    recurrence of LinearAttention-27, one step at a time."""
     T, dk = k.shape
-    state = np.zeros((dk, v.shape[1]))
+    state = (np.zeros((dk, v.shape[1])) if state is None
+             else np.array(state, np.float64))
     out = np.zeros((T, v.shape[1]))
     for t in range(T):
         if rule in ("gated", "gated_delta"):
@@ -40,13 +43,13 @@ def linear_attention_head(q, k, v, scale, rule, decay=None, beta=None):
             vt = beta[t] * (vt - state.T @ k[t])
         state = state + np.outer(k[t], vt)
         out[t] = scale * (q[t] @ state)
-    return out
+    return (out, state) if return_state else out
 
 
 def hybrid_attention(q, k, v, heads, *, causal=False, scale=None,
                      linear_scale=None, softcap=None, mask=None,
                      rule="linear", decay=None, beta=None, fusion_scale=None,
-                     epsilon=1e-6):
+                     epsilon=1e-6, initial_state=None, return_state=False):
     """q [B,Hq,S,Dk], k [B,Hkv,T,Dk], v [B,Hkv,T,Dv]; decay [B,Hkv,T(,Dk)];
     beta [B,Hkv or 1,T]; mask broadcastable to [B,Hq,S,T];
     fusion_scale [Hq,Dv]. Returns [B,Hq,S,Dv] in float64."""
@@ -61,6 +64,7 @@ def hybrid_attention(q, k, v, heads, *, causal=False, scale=None,
         if mask.dtype != np.bool_:
             mask = mask.astype(np.float64)
     out = np.zeros((B, Hq, S, v.shape[3]))
+    final = np.zeros((B, Hkv, Dk, v.shape[3]))
     for b in range(B):
         for h in range(Hq):
             kv = h // group
@@ -74,10 +78,12 @@ def hybrid_attention(q, k, v, heads, *, causal=False, scale=None,
                 if beta is not None:
                     beta64 = np.asarray(beta, np.float64)
                     bt = beta64[b, 0 if beta64.shape[1] == 1 else kv]
-                o = linear_attention_head(q[b, h], k[b, kv], v[b, kv],
-                                          linear_scale, rule, d, bt)
+                s0 = None if initial_state is None else initial_state[b, kv]
+                o, final[b, kv] = linear_attention_head(
+                    q[b, h], k[b, kv], v[b, kv], linear_scale, rule, d, bt,
+                    state=s0, return_state=True)
             if fusion_scale is not None:
                 g = np.asarray(fusion_scale, np.float64)[h]
                 o = g * o / np.sqrt(np.mean(o * o, axis=-1, keepdims=True) + epsilon)
             out[b, h] = o
-    return out
+    return (out, final) if return_state else out

@@ -29,6 +29,8 @@ int64_t dimSize(Value v, int64_t d) {
 /// The operands and attributes of one hydra.hybrid_attention.
 struct HybridOperands {
   Value q, k, v, fusionScale, decay, beta, mask; // 4D layouts
+  Value initialState;                            // [B, Hkv, Dk, Dv]
+  Type finalStateType;                           // set: return the state
   std::string heads;
   bool causal = false;
   std::optional<float> scale, softcap, linearScale;
@@ -36,8 +38,8 @@ struct HybridOperands {
   float epsilon = 1e-6f;
 };
 
-Value buildHybrid(GraphImporter &gi, const onnx::NodeProto &node,
-                  const HybridOperands &o) {
+HybridAttentionOp buildHybrid(GraphImporter &gi, const onnx::NodeProto &node,
+                              const HybridOperands &o) {
   OpBuilder &b = gi.builder();
   auto qType = cast<RankedTensorType>(o.q.getType());
   auto resultType =
@@ -48,8 +50,9 @@ Value buildHybrid(GraphImporter &gi, const onnx::NodeProto &node,
     return f ? b.getF32FloatAttr(*f) : FloatAttr();
   };
   return HybridAttentionOp::create(
-      b, gi.loc(node), resultType, o.q, o.k, o.v, o.fusionScale, o.decay,
-      o.beta, o.mask, HeadMapAttr::get(gi.context(), o.heads),
+      b, gi.loc(node), resultType, o.finalStateType, o.q, o.k, o.v,
+      o.fusionScale, o.decay, o.beta, o.mask, o.initialState,
+      HeadMapAttr::get(gi.context(), o.heads),
       o.causal ? b.getUnitAttr() : UnitAttr(), floatAttr(o.scale),
       floatAttr(o.softcap), floatAttr(o.linearScale),
       UpdateRuleAttr::get(gi.context(), o.rule), b.getF32FloatAttr(o.epsilon));
@@ -151,7 +154,7 @@ LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {
   if (softcap > 0)
     o.softcap = softcap;
   o.heads = std::string(dimSize(q, 1), 'F');
-  Value y = buildHybrid(gi, node, o);
+  Value y = buildHybrid(gi, node, o).getResult();
   if (rank == 3)
     y = mergeHeads(b, loc, y);
   gi.setOutput(node, 0, y);
@@ -202,11 +205,6 @@ LogicalResult importLinearAttention(GraphImporter &gi,
                                     const onnx::NodeProto &node) {
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
-  if (gi.hasInput(node, 3))
-    return gi.error(node, "not supported: the past_state input (a non-zero "
-                          "initial state)");
-  if (gi.hasOutput(node, 1))
-    return gi.error(node, "not supported: the present_state output");
   Value q = gi.input(node, 0), k = gi.input(node, 1), v = gi.input(node, 2);
   if (!q || !k || !v)
     return failure();
@@ -232,7 +230,21 @@ LogicalResult importLinearAttention(GraphImporter &gi,
   if (scale != 0.0f)
     o.linearScale = scale;
   o.heads = std::string(hq, 'L');
-  gi.setOutput(node, 0, mergeHeads(b, loc, buildHybrid(gi, node, o)));
+  auto qType = cast<RankedTensorType>(q.getType());
+  int64_t dv = dimSize(v, 2) / hkv;
+  o.initialState = gi.optionalInput(node, 3);
+  // present_state takes past_state's type, else the query's.
+  Type stateElt =
+      o.initialState
+          ? cast<RankedTensorType>(o.initialState.getType()).getElementType()
+          : qType.getElementType();
+  if (gi.hasOutput(node, 1))
+    o.finalStateType =
+        RankedTensorType::get({qType.getDimSize(0), hkv, dk, dv}, stateElt);
+  HybridAttentionOp op = buildHybrid(gi, node, o);
+  gi.setOutput(node, 0, mergeHeads(b, loc, op.getResult()));
+  if (op.getFinalState())
+    gi.setOutput(node, 1, op.getFinalState());
   return success();
 }
 
@@ -278,7 +290,8 @@ LogicalResult importHybridAttention(GraphImporter &gi,
   if (failed(linearInputs(gi, node, gi.optionalInput(node, 4),
                           gi.optionalInput(node, 5), hkv, dk, o)))
     return failure();
-  gi.setOutput(node, 0, mergeHeads(b, loc, buildHybrid(gi, node, o)));
+  gi.setOutput(node, 0,
+               mergeHeads(b, loc, buildHybrid(gi, node, o).getResult()));
   return success();
 }
 } // namespace

@@ -364,7 +364,7 @@ func.func @f(%q: tensor<1x2x4x8xf32>, %o: memref<1x2x4x8xf32>) {
 // -----
 
 func.func @f(%q: tensor<1x2x4x8xf32>, %o: tensor<1x2x4x8xf32>) {
-  // expected-error @+1 {{on tensors, the op must have one result of the 'init' type 'tensor<1x2x4x8xf32>'}}
+  // expected-error @+1 {{on tensors, the op must have one result of each destination's type, the 'init' type 'tensor<1x2x4x8xf32>' first}}
   hydra.full_attention %q, %q, %q into %o {heads = array<i64: 0>, scale = 1.0 : f32}
        : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
   return
@@ -541,4 +541,31 @@ func.func @f(%f: tensor<1x1x4x8xf32>, %l: tensor<1x1x4x8xf32>, %g: tensor<2xf32>
   // expected-error @+1 {{'fusion_scale' shape [2] does not match [Hq, Dv] = [2, 8]}}
   %y = hydra.scale_norm_merge full(%f : tensor<1x1x4x8xf32>) linear(%l : tensor<1x1x4x8xf32>) fusion_scale(%g : tensor<2xf32>) {heads = #hydra.heads<"FL">} : tensor<1x2x4x8xf32>
   return %y : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x4x8xf32>, %s: tensor<1x2x8x4xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{'initial_state' shape [1, 2, 8, 4] does not match [B, Hkv, Dk, Dv] = [1, 2, 8, 8]}}
+  %y = hydra.hybrid_attention %q, %q, %q initial_state(%s : tensor<1x2x8x4xf32>) {heads = #hydra.heads<"LL">}
+       : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %y : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x4x8xf32>) -> tensor<1x2x8x8xf32> {
+  // expected-error @+1 {{'final_state' needs a linear query head for every kv head; kv head 0 has none}}
+  %y, %s = hydra.hybrid_attention %q, %q, %q {heads = #hydra.heads<"FL">}
+       : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>, tensor<1x2x8x8xf32>
+  return %s : tensor<1x2x8x8xf32>
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x4x8xf32>, %o: tensor<1x2x4x8xf32>, %s: tensor<1x2x8x8xi32>) {
+  // expected-error @+1 {{'final_state' element type must be f32, f16 or bf16, got 'i32'}}
+  %y:2 = hydra.linear_attention %q, %q, %q into %o, final_state(%s : tensor<1x2x8x8xi32>) {heads = array<i64: 0, 1>, scale = 1.0 : f32}
+       : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>, tensor<1x2x8x8xi32>
+  return
 }

@@ -89,3 +89,17 @@ func.func @parts_on_buffers(%q: memref<1x4x8x16xf32>, %k: memref<1x2x8x16xf32>,
     : memref<1x4x8x16xf32>, memref<1x2x8x16xf32>, memref<1x2x8x16xf32>, memref<1x4x8x16xf32>
   return
 }
+
+// CHECK-LABEL: func @linear_state
+func.func @linear_state(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>,
+    %s0: tensor<1x2x16x16xf32>, %o: tensor<1x4x8x16xf32>, %so: tensor<1x2x16x16xf32>)
+    -> (tensor<1x4x8x16xf32>, tensor<1x2x16x16xf32>, tensor<1x4x8x16xf32>, tensor<1x2x16x16xf32>) {
+  // CHECK: hydra.hybrid_attention %{{.*}} initial_state(%{{.*}} : tensor<1x2x16x16xf32>) {heads = #hydra.heads<"LLLL">} : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>, tensor<1x2x16x16xf32>
+  %y, %s = hydra.hybrid_attention %q, %k, %k initial_state(%s0 : tensor<1x2x16x16xf32>) {heads = #hydra.heads<"LLLL">}
+       : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>, tensor<1x2x16x16xf32>
+  // CHECK: hydra.linear_attention %{{.*}} initial_state(%{{.*}} : tensor<1x2x16x16xf32>) into %{{.*}}, final_state(%{{.*}} : tensor<1x2x16x16xf32>)
+  %r:2 = hydra.linear_attention %q, %k, %k initial_state(%s0 : tensor<1x2x16x16xf32>) into %o, final_state(%so : tensor<1x2x16x16xf32>)
+         {heads = array<i64: 0, 1, 2, 3>, scale = 0.25 : f32}
+       : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x4x8x16xf32> -> tensor<1x4x8x16xf32>, tensor<1x2x16x16xf32>
+  return %y, %s, %r#0, %r#1 : tensor<1x4x8x16xf32>, tensor<1x2x16x16xf32>, tensor<1x4x8x16xf32>, tensor<1x2x16x16xf32>
+}

@@ -29,12 +29,14 @@ struct PathOpInterface
         return failure();
       buffers.push_back(*buffer);
     }
-    Value initBuffer = buffers[pathOp.getInitMutable().getOperandNumber()];
+    SmallVector<Value> initBuffers;
+    for (OpOperand &init : pathOp.getDpsInitsMutable())
+      initBuffers.push_back(buffers[init.getOperandNumber()]);
     rewriter.setInsertionPoint(op);
     OperationState bufferState(op->getLoc(), op->getName(), buffers,
                                /*types=*/TypeRange(), op->getAttrs());
     rewriter.create(bufferState);
-    replaceOpWithBufferizedValues(rewriter, op, initBuffer);
+    replaceOpWithBufferizedValues(rewriter, op, initBuffers);
     return success();
   }
 };

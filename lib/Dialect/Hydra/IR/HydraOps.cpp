@@ -50,9 +50,28 @@ LogicalResult HybridAttentionOp::verify() {
     return emitOpError() << "'heads' has " << heads.getNumHeads()
                          << " entries but 'query' has " << dims.numQueryHeads
                          << " heads";
-  if (failed(verifyOutputShape(*this, "result", getType(), dims,
+  if (failed(verifyOutputShape(*this, "result", getResult().getType(), dims,
                                dims.numQueryHeads)))
     return failure();
+  if (getInitialState() &&
+      failed(verifyStateShape(*this, "initial_state",
+                              getInitialState().getType(), dims)))
+    return failure();
+  if (getFinalState()) {
+    if (failed(verifyStateShape(*this, "final_state", getFinalState().getType(),
+                                dims)))
+      return failure();
+    int64_t group = dims.numQueryHeads / dims.numKvHeads;
+    for (int64_t g = 0; g < dims.numKvHeads; ++g) {
+      bool hasLinear = false;
+      for (int64_t h = g * group; h < (g + 1) * group; ++h)
+        hasLinear |= !heads.isFull(h);
+      if (!hasLinear)
+        return emitOpError() << "'final_state' needs a linear query head for "
+                                "every kv head; kv head "
+                             << g << " has none";
+    }
+  }
   if (getFusionScale() &&
       failed(verifyFusionScale(*this, getFusionScale().getType(), dims)))
     return failure();
@@ -75,8 +94,8 @@ LogicalResult HybridAttentionOp::verify() {
 /// Checks shared by both part ops: tensor or buffer form throughout, the
 /// head list, and the destination.
 static LogicalResult verifyPathOp(Operation *op, ArrayRef<int64_t> heads,
-                                  Value init, ValueRange results,
-                                  AttentionDims &dims) {
+                                  Value init, ValueRange inits,
+                                  ValueRange results, AttentionDims &dims) {
   bool onTensors = isa<RankedTensorType>(init.getType());
   for (Value operand : op->getOperands())
     if (isa<RankedTensorType>(operand.getType()) != onTensors)
@@ -84,11 +103,10 @@ static LogicalResult verifyPathOp(Operation *op, ArrayRef<int64_t> heads,
              << "operands must be all tensors or all memrefs; 'init' is "
              << (onTensors ? "a tensor" : "a memref") << " but an operand is "
              << operand.getType();
-  if (onTensors &&
-      (results.size() != 1 || results[0].getType() != init.getType()))
+  if (onTensors && TypeRange(results) != TypeRange(inits))
     return op->emitOpError() << "on tensors, the op must have one result of "
-                                "the 'init' type "
-                             << init.getType();
+                                "each destination's type, the 'init' type "
+                             << init.getType() << " first";
   if (!onTensors && !results.empty())
     return op->emitOpError() << "on memrefs, the op has no results";
   if (heads.empty())
@@ -155,8 +173,8 @@ static LogicalResult verifyPartOperands(OpTy op, AttentionDims &dims) {
   if (failed(verifyQueryKeyValue(op, op.getQuery().getType(),
                                  op.getKey().getType(), op.getValue().getType(),
                                  dims)) ||
-      failed(
-          verifyPathOp(op, op.getHeads(), op.getInit(), op.getResult(), dims)))
+      failed(verifyPathOp(op, op.getHeads(), op.getInit(), op.getDpsInits(),
+                          op.getResult(), dims)))
     return failure();
   if (op.getFusionScale() &&
       failed(verifyFusionScale(op, op.getFusionScale().getType(), dims)))
@@ -180,6 +198,14 @@ LogicalResult LinearAttentionOp::verify() {
       failed(verifyLinearInputs(*this, getUpdateRule(), getDecay(), getBeta(),
                                 dims)) ||
       failed(verifyLinearLengths(*this, dims)))
+    return failure();
+  if (getInitialState() &&
+      failed(verifyStateShape(*this, "initial_state",
+                              getInitialState().getType(), dims)))
+    return failure();
+  if (getFinalStateInit() &&
+      failed(verifyStateShape(*this, "final_state",
+                              getFinalStateInit().getType(), dims)))
     return failure();
   return verifyEpsilonAndSoftcap(*this, getFusionEpsilon().convertToFloat(),
                                  std::nullopt);

@@ -235,6 +235,18 @@ LogicalResult checks::verifyLinearInputs(Operation *op, UpdateRule rule,
   return success();
 }
 
+LogicalResult checks::verifyStateShape(Operation *op, StringRef name, Type type,
+                                       const AttentionDims &dims) {
+  auto t = cast<ShapedType>(type);
+  SmallVector<int64_t> expected = {dims.batch, dims.numKvHeads, dims.keyDim,
+                                   dims.valueDim};
+  if (!shapeMatches(t, expected))
+    return op->emitOpError()
+           << "'" << name << "' shape " << formatShape(t.getShape())
+           << " does not match [B, Hkv, Dk, Dv] = " << formatShape(expected);
+  return checkFloatElement(op, name, t);
+}
+
 LogicalResult checks::verifyLinearLengths(Operation *op,
                                           const AttentionDims &dims) {
   if (sizesDiffer(dims.queryLen, dims.keyLen))

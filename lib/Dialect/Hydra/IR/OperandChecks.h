@@ -41,6 +41,11 @@ LogicalResult verifyMask(Operation *op, Type type, const AttentionDims &dims);
 LogicalResult verifyLinearInputs(Operation *op, UpdateRule rule, Value decay,
                                  Value beta, const AttentionDims &dims);
 
+/// A linear-attention state ('initial_state', 'final_state'):
+/// [B, Hkv, Dk, Dv] of a float type.
+LogicalResult verifyStateShape(Operation *op, StringRef name, Type type,
+                               const AttentionDims &dims);
+
 /// Linear heads need as many queries as keys.
 LogicalResult verifyLinearLengths(Operation *op, const AttentionDims &dims);
 

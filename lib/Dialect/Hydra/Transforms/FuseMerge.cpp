@@ -26,7 +26,8 @@ template <typename OpTy> static OpTy fusablePart(Value input) {
   if (!input)
     return nullptr;
   auto part = input.getDefiningOp<OpTy>();
-  if (!part || !input.hasOneUse())
+  if (!part || !input.hasOneUse() ||
+      cast<OpResult>(input).getResultNumber() != 0)
     return nullptr;
   return part;
 }
@@ -59,13 +60,21 @@ struct FuseScaleNormMerge : OpRewritePattern<ScaleNormMergeOp> {
                  .getResult()[0];
     }
     if (linear) {
-      dest = LinearAttentionOp::create(
-                 rewriter, linear.getLoc(), TypeRange{destType},
-                 linear.getQuery(), linear.getKey(), linear.getValue(),
-                 linear.getDecay(), linear.getBeta(), merge.getFusionScale(),
-                 dest, linear.getHeadsAttr(), linear.getScaleAttr(),
-                 linear.getUpdateRuleAttr(), merge.getFusionEpsilonAttr())
-                 .getResult()[0];
+      SmallVector<Type> types = {destType};
+      if (linear.getFinalStateInit())
+        types.push_back(linear.getFinalStateInit().getType());
+      auto fused = LinearAttentionOp::create(
+          rewriter, linear.getLoc(), types, linear.getQuery(), linear.getKey(),
+          linear.getValue(), linear.getDecay(), linear.getBeta(),
+          linear.getInitialState(), merge.getFusionScale(), dest,
+          linear.getFinalStateInit(), linear.getHeadsAttr(),
+          linear.getScaleAttr(), linear.getUpdateRuleAttr(),
+          merge.getFusionEpsilonAttr());
+      dest = fused.getResult()[0];
+      // The final state keeps its users.
+      if (linear.getFinalStateInit())
+        rewriter.replaceAllUsesWith(linear.getResult()[1],
+                                    fused.getResult()[1]);
     }
     rewriter.replaceOp(merge, dest);
     if (full)

@@ -19,3 +19,13 @@ Value hydra::createAttentionOutput(OpBuilder &b, Location loc, Value query,
   return tensor::EmptyOp::create(b, loc, shape, q.getElementType(),
                                  dynamicSizes);
 }
+
+Value hydra::createStateOutput(OpBuilder &b, Location loc, Type type,
+                               Value query) {
+  auto t = cast<RankedTensorType>(type);
+  SmallVector<Value> dynamicSizes;
+  if (t.isDynamicDim(0))
+    dynamicSizes.push_back(tensor::DimOp::create(b, loc, query, 0));
+  return tensor::EmptyOp::create(b, loc, t.getShape(), t.getElementType(),
+                                 dynamicSizes);
+}

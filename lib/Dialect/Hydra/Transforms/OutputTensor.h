@@ -12,6 +12,10 @@ namespace mlir::hydra {
 Value createAttentionOutput(OpBuilder &b, Location loc, Value query,
                             Value value, int64_t numHeads);
 
+/// A fresh tensor.empty of `type` ([B, Hkv, Dk, Dv]), taking a dynamic B
+/// from `query`.
+Value createStateOutput(OpBuilder &b, Location loc, Type type, Value query);
+
 } // namespace mlir::hydra
 
 #endif // HYDRA_LIB_DIALECT_HYDRA_TRANSFORMS_OUTPUTTENSOR_H

@@ -45,28 +45,41 @@ struct SplitHybridAttention : OpRewritePattern<HybridAttentionOp> {
                  op.getSoftcapAttr(), epsilon)
                  .getResult()[0];
     }
+    Value finalState;
     if (!linearHeads.empty()) {
       Value init = createAttentionOutput(rewriter, loc, op.getQuery(),
                                          op.getValue(), linearHeads.size());
-      linear = LinearAttentionOp::create(
-                   rewriter, loc, TypeRange{init.getType()}, op.getQuery(),
-                   op.getKey(), op.getValue(), op.getDecay(), op.getBeta(),
-                   /*fusion_scale=*/Value(), init,
-                   rewriter.getDenseI64ArrayAttr(linearHeads),
-                   rewriter.getF32FloatAttr(op.getEffectiveLinearScale()),
-                   op.getUpdateRuleAttr(), epsilon)
-                   .getResult()[0];
+      Value stateInit;
+      SmallVector<Type> types = {init.getType()};
+      if (op.getFinalState()) {
+        stateInit = createStateOutput(
+            rewriter, loc, op.getFinalState().getType(), op.getQuery());
+        types.push_back(stateInit.getType());
+      }
+      auto part = LinearAttentionOp::create(
+          rewriter, loc, types, op.getQuery(), op.getKey(), op.getValue(),
+          op.getDecay(), op.getBeta(), op.getInitialState(),
+          /*fusion_scale=*/Value(), init, stateInit,
+          rewriter.getDenseI64ArrayAttr(linearHeads),
+          rewriter.getF32FloatAttr(op.getEffectiveLinearScale()),
+          op.getUpdateRuleAttr(), epsilon);
+      linear = part.getResult()[0];
+      if (stateInit)
+        finalState = part.getResult()[1];
     }
 
     // One kind and no fusion scale: the single part already holds every
     // head in order, so there is nothing to merge.
     bool singleKind = !full || !linear;
-    if (singleKind && !op.getFusionScale()) {
-      rewriter.replaceOp(op, full ? full : linear);
-      return success();
-    }
-    rewriter.replaceOpWithNewOp<ScaleNormMergeOp>(
-        op, op.getType(), full, linear, op.getFusionScale(), heads, epsilon);
+    Value result = full ? full : linear;
+    if (!singleKind || op.getFusionScale())
+      result = ScaleNormMergeOp::create(rewriter, loc, op.getResult().getType(),
+                                        full, linear, op.getFusionScale(),
+                                        heads, epsilon);
+    SmallVector<Value> replacements = {result};
+    if (finalState)
+      replacements.push_back(finalState);
+    rewriter.replaceOp(op, replacements);
     return success();
   }
 };

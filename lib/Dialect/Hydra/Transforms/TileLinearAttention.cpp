@@ -19,7 +19,10 @@
 
 #include "AttentionTiling.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::hydra;
@@ -42,7 +45,10 @@ public:
     delta = rule == UpdateRule::Delta || rule == UpdateRule::GatedDelta;
   }
 
-  void emit(Value batchIdx, Value head, Value kvHead, Value slot);
+  /// `writesState`: an i1 telling whether this head stores the final
+  /// state of its kv head (null when there is no final state).
+  void emit(Value batchIdx, Value head, Value kvHead, Value slot,
+            Value writesState);
 
 private:
   /// G_t as a row over Dk (a per-head decay is broadcast).
@@ -175,15 +181,18 @@ void ChunkedLinearAttention::emitStateUpdate(Value len) {
 }
 
 void ChunkedLinearAttention::emit(Value batchIdx, Value head, Value kvHead,
-                                  Value slot) {
+                                  Value slot, Value writesState) {
   bi = batchIdx;
   h = head;
   kvh = kvHead;
   outSlot = slot;
   Value zero = kb.index(0);
   state = kb.buffer({dk, dv});
-  kb.loop(zero, kb.index(dk),
-          [&](Value d) { kb.storeRow(kb.zeros(dv), state, d); });
+  Value initial = op.getInitialState();
+  kb.loop(zero, kb.index(dk), [&](Value d) {
+    Value row = initial ? kb.loadRow(initial, {bi, kvh, d}, dv) : kb.zeros(dv);
+    kb.storeRow(row, state, d);
+  });
   if (decay)
     cumDecay = perDimDecay ? kb.buffer({chunk, dk}) : kb.buffer({chunk});
   if (delta)
@@ -200,6 +209,16 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value head, Value kvHead,
     emitOutputs(len);
     emitStateUpdate(len);
   });
+  if (Value final = op.getFinalStateInit()) {
+    OpBuilder &b = kb.builder();
+    auto ifOp = scf::IfOp::create(b, kb.getLoc(), writesState,
+                                  /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    kb.loop(zero, kb.index(dk), [&](Value d) {
+      kb.storeRow(kb.loadRow(state, d, dv), final, {bi, kvh, d});
+    });
+  }
 }
 
 void hydra::tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
@@ -212,10 +231,24 @@ void hydra::tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
   SmallVector<int64_t> heads(op.getHeads());
   bool writesAll = op.writesAllHeads();
   ChunkedLinearAttention body(kb, op, tiling.chunkSize);
+  // The query heads of one kv head share its state; the first listed one
+  // stores the final state.
+  SmallVector<bool> writer;
+  DenseSet<int64_t> seenKv;
+  for (int64_t h : heads)
+    writer.push_back(seenKv.insert(h / group).second);
   kb.forall({kb.dim(q, 0), kb.index(heads.size())}, [&](ValueRange ivs) {
     Value h = emitHeadIndex(kb, heads, ivs[1]);
     Value kvh = group == 1 ? h : kb.divConst(h, group);
-    body.emit(ivs[0], h, kvh, writesAll ? h : ivs[1]);
+    Value writesState;
+    if (op.getFinalStateInit()) {
+      OpBuilder &b = kb.builder();
+      auto type = VectorType::get({int64_t(writer.size())}, b.getI1Type());
+      Value table = arith::ConstantOp::create(
+          b, kb.getLoc(), DenseElementsAttr::get(type, ArrayRef<bool>(writer)));
+      writesState = kb.extract(table, ivs[1]);
+    }
+    body.emit(ivs[0], h, kvh, writesAll ? h : ivs[1], writesState);
   });
   rewriter.eraseOp(op);
 }

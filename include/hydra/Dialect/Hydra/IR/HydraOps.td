@@ -39,6 +39,9 @@ def Hydra_HybridAttentionOp : Hydra_Op<"hybrid_attention",
     head and step) or [B, Hkv, T, Dk] (per key dimension); beta is
     [B, Hkv, T] or [B, 1, T]; mask is broadcastable to [B, Hq, S, T], i1
     (true keeps) or the query's float type (added). Linear heads need S == T.
+    `initial_state` ([B, Hkv, Dk, Dv]) starts the linear heads' state (zero
+    without it); the optional second result `final_state` is the state
+    after the last step (every kv head needs a linear query head).
 
     Example (7:1 LA:FA, gated rule):
 
@@ -60,6 +63,7 @@ def Hydra_HybridAttentionOp : Hydra_Op<"hybrid_attention",
     Optional<AnyRankedTensor>:$decay,
     Optional<AnyRankedTensor>:$beta,
     Optional<AnyRankedTensor>:$mask,
+    Optional<AnyRankedTensor>:$initial_state,
     Hydra_HeadMapAttr:$heads,
     UnitAttr:$causal,
     OptionalAttr<F32Attr>:$scale,
@@ -68,14 +72,17 @@ def Hydra_HybridAttentionOp : Hydra_Op<"hybrid_attention",
     DefaultValuedAttr<Hydra_UpdateRuleAttr, "::mlir::hydra::UpdateRule::Linear">:$update_rule,
     DefaultValuedAttr<F32Attr, "1.0e-6f">:$fusion_epsilon
   );
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs AnyRankedTensor:$result,
+                     Optional<AnyRankedTensor>:$final_state);
   let assemblyFormat = [{
     $query `,` $key `,` $value
     (`fusion_scale` `(` $fusion_scale^ `:` type($fusion_scale) `)`)?
     (`decay` `(` $decay^ `:` type($decay) `)`)?
     (`beta` `(` $beta^ `:` type($beta) `)`)?
     (`mask` `(` $mask^ `:` type($mask) `)`)?
+    (`initial_state` `(` $initial_state^ `:` type($initial_state) `)`)?
     attr-dict `:` type($query) `,` type($key) `,` type($value) `->` type($result)
+    (`,` type($final_state)^)?
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -97,7 +104,6 @@ class Hydra_PathOp<string mnemonic, list<Trait> traits = []>
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let hasVerifier = 1;
   code pathClassDeclaration = [{
-    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
     /// Whether `init` holds all query heads (each head written at its own
     /// index) rather than only this op's heads in list order.
     bool writesAllHeads();
@@ -142,7 +148,9 @@ def Hydra_FullAttentionOp : Hydra_PathOp<"full_attention"> {
     `into` $init attr-dict `:` type($query) `,` type($key) `,` type($value)
     `,` type($init) (`->` type($result)^)?
   }];
-  let extraClassDeclaration = pathClassDeclaration;
+  let extraClassDeclaration = pathClassDeclaration # [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
 }
 
 def Hydra_LinearAttentionOp : Hydra_PathOp<"linear_attention"> {
@@ -157,7 +165,9 @@ def Hydra_LinearAttentionOp : Hydra_PathOp<"linear_attention"> {
     - delta:       S_t = S_{t-1} + β_t k_t (v_t − S_{t-1}ᵀ k_t)ᵀ
     - gated_delta: S_t = exp(g_t) S_{t-1} + β_t k_t (v_t − exp(g_t) S_{t-1}ᵀ k_t)ᵀ
 
-    and o_t = scale · q_tᵀ S_t. `decay` (g, log-space) is [B, Hkv, T] or
+    and o_t = scale · q_tᵀ S_t. S_0 is `initial_state` ([B, Hkv, Dk, Dv])
+    when given; with `final_state_init` the state after the last step is
+    written there (a second result on tensors). `decay` (g, log-space) is [B, Hkv, T] or
     [B, Hkv, T, Dk] and is present exactly for the gated rules; `beta` is
     [B, Hkv, T] or [B, 1, T] and is present exactly for the delta rules.
     Output placement and `fusion_scale` are as for `hydra.full_attention`.
@@ -168,8 +178,10 @@ def Hydra_LinearAttentionOp : Hydra_PathOp<"linear_attention"> {
     Hydra_TensorOrMemRef:$value,
     Optional<Hydra_TensorOrMemRef>:$decay,
     Optional<Hydra_TensorOrMemRef>:$beta,
+    Optional<Hydra_TensorOrMemRef>:$initial_state,
     Optional<Hydra_TensorOrMemRef>:$fusion_scale,
     Hydra_TensorOrMemRef:$init,
+    Optional<Hydra_TensorOrMemRef>:$final_state_init,
     DenseI64ArrayAttr:$heads,
     F32Attr:$scale,
     DefaultValuedAttr<Hydra_UpdateRuleAttr, "::mlir::hydra::UpdateRule::Linear">:$update_rule,
@@ -179,11 +191,19 @@ def Hydra_LinearAttentionOp : Hydra_PathOp<"linear_attention"> {
     $query `,` $key `,` $value
     (`decay` `(` $decay^ `:` type($decay) `)`)?
     (`beta` `(` $beta^ `:` type($beta) `)`)?
+    (`initial_state` `(` $initial_state^ `:` type($initial_state) `)`)?
     (`fusion_scale` `(` $fusion_scale^ `:` type($fusion_scale) `)`)?
-    `into` $init attr-dict `:` type($query) `,` type($key) `,` type($value)
+    `into` $init (`,` `final_state` `(` $final_state_init^ `:` type($final_state_init) `)`)?
+    attr-dict `:` type($query) `,` type($key) `,` type($value)
     `,` type($init) (`->` type($result)^)?
   }];
-  let extraClassDeclaration = pathClassDeclaration;
+  let extraClassDeclaration = pathClassDeclaration # [{
+    /// init, then final_state_init when present: consecutive operands.
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return ::mlir::MutableOperandRange(getOperation(),
+          getInitMutable().getOperandNumber(), getFinalStateInit() ? 2 : 1);
+    }
+  }];
 }
 
 //===----------------------------------------------------------------------===//
