@@ -28,11 +28,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-PY_PACKAGES=(numpy onnx==1.22.0 pytest)
+PY_PACKAGES=(numpy onnx==1.22.0 onnxruntime pytest setuptools wheel)
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c 'import numpy, onnx, pytest' 2>/dev/null; then
+if ! .venv/bin/python -c "import numpy, onnx, onnxruntime, pytest, setuptools, wheel" 2>/dev/null; then
   echo "setup: installing ${PY_PACKAGES[*]} into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
 fi

@@ -1,0 +1,94 @@
+//===- CompilerCAPI.cpp - the compiler's C API ----------------------------===//
+
+#include "hydra/CAPI/Compiler.h"
+
+#include "hydra/Compiler/Compiler.h"
+#include "hydra/Import/ONNX/ImportONNX.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace mlir;
+
+static char *copyString(const std::string &s) {
+  char *p = static_cast<char *>(std::malloc(s.size() + 1));
+  if (p)
+    std::memcpy(p, s.c_str(), s.size() + 1);
+  return p;
+}
+
+extern "C" int hydra_compile(const void *model, size_t size,
+                             const char *format, const char *targets,
+                             char **artifact, size_t *artifactSize,
+                             char **error) {
+  if (!artifact || !artifactSize || !error)
+    return 1;
+  *artifact = nullptr;
+  *artifactSize = 0;
+  *error = nullptr;
+  std::string diagnostics;
+  auto fail = [&](const std::string &message) {
+    *error = copyString(diagnostics.empty() ? message : diagnostics);
+    return 1;
+  };
+  if (!model || !format)
+    return fail("hydra_compile: null model or format");
+  StringRef bytes(static_cast<const char *>(model), size);
+  StringRef fmt(format);
+  if (fmt != "onnx" && fmt != "mlir")
+    return fail("hydra_compile: unknown format '" + fmt.str() +
+                "' (onnx, mlir)");
+
+  DialectRegistry registry;
+  hydra::registerCompilerDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::raw_string_ostream os(diagnostics);
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+    os << d.getLocation() << ": " << d << "\n";
+    for (Diagnostic &note : d.getNotes())
+      os << "  note: " << note << "\n";
+    return success();
+  });
+
+  OwningOpRef<ModuleOp> module;
+  if (fmt == "onnx")
+    module = hydra::importONNX(bytes, "<memory>.onnx", &context);
+  else
+    module = parseSourceString<ModuleOp>(bytes, &context, "<memory>.mlir");
+  if (!module || failed(verify(*module)))
+    return fail("the model could not be read");
+  if (fmt == "onnx" && failed(hydra::raiseONNX(*module)))
+    return fail("raising failed");
+
+  hydra::CompileOptions options;
+  options.targets.clear();
+  SmallVector<StringRef> parts;
+  StringRef(targets ? targets : "cpu").split(parts, ',', -1, false);
+  for (StringRef t : parts)
+    options.targets.push_back(t.trim().str());
+  auto hash = llvm::SHA256::hash(ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()));
+  for (uint8_t b : hash)
+    options.sourceHash += llvm::formatv("{0:x-2}", b).str();
+  FailureOr<std::string> bytesOut = hydra::compileToArtifact(*module, options);
+  if (failed(bytesOut))
+    return fail("compilation failed");
+  *artifact = static_cast<char *>(std::malloc(bytesOut->size()));
+  if (!*artifact)
+    return fail("out of memory");
+  std::memcpy(*artifact, bytesOut->data(), bytesOut->size());
+  *artifactSize = bytesOut->size();
+  return 0;
+}
+
+extern "C" void hydra_compiler_free(void *p) { std::free(p); }
