@@ -29,9 +29,9 @@ gt_rc=${PIPESTATUS[0]}
 gt_pass=$(grep -oE '^\[  PASSED  \] [0-9]+' "$gt_log" | grep -oE '[0-9]+$' || echo 0)
 gt_fail=$(grep -oE '^\[  FAILED  \] [0-9]+ test' "$gt_log" | grep -oE '[0-9]+' | head -n 1 || echo 0)
 
-echo "== pytest: execution, tools, conformance =="
+echo "== pytest: execution, tools, Python API, onnxruntime, conformance =="
 py_log=$(mktemp)
-.venv/bin/python -m pytest -q -rs test/Execution test/Tools test/Conformance 2>&1 | tee "$py_log"
+.venv/bin/python -m pytest -q -rs test/Execution test/Tools test/Python test/Conformance 2>&1 | tee "$py_log"
 py_rc=${PIPESTATUS[0]}
 summary=$(tail -n 1 "$py_log")
 py_pass=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)

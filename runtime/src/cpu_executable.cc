@@ -18,6 +18,8 @@ static constexpr const char *kHostTarget = "x86_64";
 CpuExecutable::~CpuExecutable() {
   if (handle_)
     dlclose(handle_);
+  if (fd_ >= 0)
+    close(fd_);
 }
 
 /// Writes `size` bytes to a fresh anonymous file and returns its fd, or -1.
@@ -54,9 +56,9 @@ hydra_status CpuExecutable::load(const hydra_module &module) {
   if (fd < 0)
     return makeStatus(HYDRA_INTERNAL,
                       "cannot stage the CPU code: ", std::strerror(errno));
+  fd_ = fd;
   std::string path = "/proc/self/fd/" + std::to_string(fd);
   handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  close(fd);
   if (!handle_)
     return makeStatus(
         HYDRA_INVALID_ARTIFACT,

@@ -29,6 +29,10 @@ public:
 
 private:
   void *handle_ = nullptr;
+  // The memfd the code was loaded from, open as long as the code is:
+  // dlopen knows libraries by path, and "/proc/self/fd/N" must not name
+  // two loaded libraries (a reused N would hand back the first one).
+  int fd_ = -1;
   std::vector<KernelEntry> entries_;
 };
 

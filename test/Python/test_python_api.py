@@ -81,3 +81,30 @@ def test_pip_installs_the_package(tmp_path, example):
     out = subprocess.run([sys.executable, "-c", code], check=True, env=env,
                          capture_output=True, text=True, cwd=tmp_path).stdout
     assert str(target) in out and "['main']" in out
+
+
+def test_sessions_of_different_artifacts_keep_their_own_code(example):
+    """Two artifacts with the same kernel names, alive at once and created
+    after one is freed: each session must run its own code."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    def model(scale):
+        shape = [1, 2, 8, 16]
+        inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, shape) for n in "QKV"]
+        node = helper.make_node("Attention", ["Q", "K", "V"], ["Y"], scale=scale)
+        graph = helper.make_graph([node], "g", inputs,
+                                  [helper.make_tensor_value_info("Y", TensorProto.FLOAT, shape)])
+        return helper.make_model(graph, ir_version=10,
+                                 opset_imports=[helper.make_opsetid("", 23)]).SerializeToString()
+
+    rng = np.random.default_rng(5)
+    feeds = {n: rng.standard_normal((1, 2, 8, 16)).astype(np.float32) for n in "QKV"}
+    a = hydrahead.Session(hydrahead.Module(hydrahead.compile(model(0.05))))
+    b = hydrahead.Session(hydrahead.Module(hydrahead.compile(model(2.0))))
+    ya, yb = a.run(feeds)["Y"], b.run(feeds)["Y"]
+    assert not np.allclose(ya, yb)
+    del a
+    c = hydrahead.Session(hydrahead.Module(hydrahead.compile(model(2.0))))
+    np.testing.assert_allclose(c.run(feeds)["Y"], yb, rtol=1e-6)
+    np.testing.assert_allclose(b.run(feeds)["Y"], yb, rtol=1e-6)
