@@ -16,41 +16,48 @@
 // CHECK:        %[[KVH:.*]] = arith.divui %[[H]], %c2
 // CHECK:        %[[I0:.*]] = arith.muli %[[QT]], %c16
 // CHECK:        %[[ROWS:.*]] = arith.minui %{{.*}}, %c16
-// Accumulator, running max, running sum, one row of scores.
+// Accumulator, running max, running sum, the transposed key tile.
 // CHECK:        %[[ACC:.*]] = memref.alloca() : memref<16x8xf32>
 // CHECK:        %[[MAX:.*]] = memref.alloca() : memref<16xf32>
 // CHECK:        %[[SUM:.*]] = memref.alloca() : memref<16xf32>
-// CHECK:        %[[SC:.*]] = memref.alloca() : memref<32xf32>
+// CHECK:        %[[KT:.*]] = memref.alloca() : memref<16x32xf32>
 // Causal: the key loop stops after the tile's last query row, so fully
 // masked key tiles are never visited.
 // CHECK:        %[[LASTROW:.*]] = arith.addi %[[I0]], %[[ROWS]]
 // CHECK:        %[[KEND:.*]] = arith.minui %[[T]], %[[LASTROW]]
 // CHECK:        scf.for %[[J0:.*]] = %c0 to %[[KEND]] step %c32 {
+// The key tile is transposed once for all rows of the query tile.
+// CHECK:          vector.load %[[K]][%[[B]], %[[KVH]], %{{.*}}, %c0]
+// CHECK:          memref.store %{{.*}}, %[[KT]]
 // CHECK:          scf.for %[[R:.*]] = %c0 to %[[ROWS]] step %c1 {
 // CHECK:            %[[QROW:.*]] = vector.load %[[Q]][%[[B]], %[[H]], %{{.*}}, %c0] : memref<2x4x?x16xf32>, vector<16xf32>
-// CHECK:            scf.for {{.*}} iter_args(%[[M:.*]] = %{{.*}}) -> (f32) {
-// CHECK:              vector.load %[[K]][%[[B]], %[[KVH]], %{{.*}}, %c0]
-// CHECK:              vector.reduction <add>
-// CHECK:              arith.cmpi ugt
-// CHECK:              arith.select
-// CHECK:              memref.store %{{.*}}, %[[SC]]
-// CHECK:              arith.maximumf %[[M]]
+// A row of scores: Dk vector FMAs across the tile's keys.
+// CHECK:            scf.for {{.*}} -> (vector<32xf32>) {
+// CHECK:              vector.load %[[KT]]
+// CHECK:              vector.fma {{.*}} : vector<32xf32>
+// Keys past the tile's end and (causal) past the query are dropped.
+// CHECK:            arith.cmpi ugt, %{{.*}} : vector<32xindex>
+// CHECK:            arith.ori {{.*}} : vector<32xi1>
+// CHECK:            %[[S:.*]] = arith.select {{.*}} : vector<32xi1>, vector<32xf32>
+// CHECK:            %[[TMAX:.*]] = vector.reduction <maximumf>, %[[S]]
 // Online softmax: the accumulator is rescaled by exp(m_old - m_new).
 // CHECK:            %[[OLD:.*]] = memref.load %[[MAX]][%[[R]]]
-// CHECK:            %[[NEW:.*]] = arith.maximumf %[[OLD]]
+// CHECK:            %[[NEW:.*]] = arith.maximumf %[[OLD]], %[[TMAX]]
 // CHECK:            %[[SAFE:.*]] = arith.select %{{.*}}, %{{.*}}, %[[NEW]]
 // CHECK:            %[[DIFF:.*]] = arith.subf %[[OLD]], %[[SAFE]]
-// CHECK:            %[[ALPHA:.*]] = math.exp %[[DIFF]]
+// CHECK:            %[[ALPHA:.*]] = math.exp %[[DIFF]] : f32
+// CHECK:            %[[P:.*]] = math.exp %{{.*}} : vector<32xf32>
 // CHECK:            %[[ALPHAV:.*]] = vector.broadcast %[[ALPHA]]
 // CHECK:            %[[ACCROW:.*]] = vector.load %[[ACC]][%[[R]], %c0]
 // CHECK:            %[[SCALED:.*]] = arith.mulf %[[ACCROW]], %[[ALPHAV]]
-// CHECK:            %[[PV:.*]]:2 = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[SCALED]]) -> (f32, vector<8xf32>) {
-// CHECK:              math.exp
+// CHECK:            %[[PV:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[SCALED]]) -> (vector<8xf32>) {
 // CHECK:              vector.load %[[V]][%[[B]], %[[KVH]]
+// CHECK:              vector.extract %[[P]]
 // CHECK:              vector.fma
+// CHECK:            %[[PSUM:.*]] = vector.reduction <add>, %[[P]]
 // CHECK:            memref.store %{{.*}}, %[[SUM]][%[[R]]]
 // CHECK:            memref.store %[[NEW]], %[[MAX]][%[[R]]]
-// CHECK:            vector.store %[[PV]]#1, %[[ACC]][%[[R]], %c0]
+// CHECK:            vector.store %[[PV]], %[[ACC]][%[[R]], %c0]
 // Epilogue: o / l, then γ_h ⊙ o / sqrt(mean(o²) + ε), one store per row.
 // CHECK:        scf.for %[[R2:.*]] = %c0 to %[[ROWS]] step %c1 {
 // CHECK:          %[[O:.*]] = arith.divf
@@ -79,11 +86,11 @@ func.func @full_causal_fused(%q: memref<2x4x?x16xf32>, %k: memref<2x2x?x16xf32>,
 // CHECK:      scf.forall (%[[B:.*]], %[[N:.*]], %{{.*}}) in (%c1, %c2, %{{.*}})
 // CHECK:        %[[H:.*]] = arith.addi %[[N]], %c1
 // CHECK:        scf.for %{{.*}} = %c0 to %c9 step %c32
-// CHECK:              %[[T:.*]] = math.tanh
-// CHECK:              %[[CAP:.*]] = arith.mulf %[[T]], %cst
-// CHECK:              %[[KEEP:.*]] = memref.load %[[M]][%{{.*}}, %{{.*}}] : memref<7x9xi1>
-// CHECK:              arith.select %[[KEEP]], %[[CAP]], %{{.*}} : f32
 // CHECK-NOT:          arith.cmpi ugt
+// CHECK:              %[[T:.*]] = math.tanh {{.*}} : vector<32xf32>
+// CHECK:              arith.mulf %[[T]], %{{.*}} : vector<32xf32>
+// CHECK:              %[[KEEP:.*]] = memref.load %[[M]][%{{.*}}, %{{.*}}] : memref<7x9xi1>
+// CHECK:              arith.select %[[KEEP]], %{{.*}}, %{{.*}} : f32
 // CHECK:        vector.store %{{.*}}, %[[OUT]][%[[B]], %[[N]], %{{.*}}, %c0] : memref<1x2x7x8xf32>
 func.func @full_mask_softcap(%q: memref<1x4x7x8xf32>, %k: memref<1x4x9x8xf32>, %m: memref<7x9xi1>,
                              %out: memref<1x2x7x8xf32>) {

@@ -24,7 +24,10 @@ static void addTextualPipeline(OpPassManager &pm, StringRef text) {
   // The upstream passes are named in text, so they must be registered in
   // every tool that builds these pipelines, not only in hydra-opt.
   static std::once_flag registered;
-  std::call_once(registered, [] { registerAllPasses(); });
+  std::call_once(registered, [] {
+    registerAllPasses();
+    registerHydraPasses();
+  });
   if (failed(parsePassPipeline(text, pm, llvm::errs())))
     llvm::report_fatal_error("hydra: malformed built-in pass pipeline");
 }
@@ -72,6 +75,8 @@ void hydra::buildHydraToKernelsPipeline(OpPassManager &pm,
 }
 
 void hydra::buildHydraLowerToLLVMPipeline(OpPassManager &pm) {
+  // Vector exponentials as arithmetic rather than per-lane libm calls.
+  pm.addPass(createHydraApproximateMath());
   // The CPU code runs the (batch, head, tile) loops serially, so each
   // forall iteration's stack buffers are hoisted out of the loops and
   // reused, rather than left as allocas that grow the stack every iteration.

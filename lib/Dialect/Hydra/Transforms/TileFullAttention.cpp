@@ -5,7 +5,9 @@
 // sum l and an accumulator o that is rescaled by exp(m_old − m_new)
 // whenever the max grows (online softmax). With a causal mask the walk
 // stops at the diagonal tile, so tiles that would be fully masked are
-// never visited.
+// never visited. Each key tile is first transposed into a [Dk, key-tile]
+// buffer shared by the tile's query rows, so that a row of scores is Dk
+// vector FMAs across keys rather than one horizontal sum per key.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +16,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::hydra;
@@ -38,6 +41,8 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
                               const AttentionTiling &tiling) {
   rewriter.setInsertionPoint(op);
   KernelBuilder kb(rewriter, op.getLoc());
+  OpBuilder &b = kb.builder();
+  Location loc = kb.getLoc();
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
   Value out = op.getInit(), mask = op.getMask(), gamma = op.getFusionScale();
   auto qType = cast<MemRefType>(q.getType());
@@ -58,6 +63,11 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
   Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
   Value numQueryTiles = kb.ceilDivConst(queryLen, mt);
   Value c0 = kb.index(0), c1 = kb.index(1);
+  // Lane c of a score row is key j0 + c.
+  auto laneType = VectorType::get({nt}, b.getIndexType());
+  SmallVector<Attribute> lanes;
+  for (int64_t c = 0; c < nt; ++c)
+    lanes.push_back(b.getIndexAttr(c));
 
   kb.forall(
       {batch, kb.index(heads.size()), numQueryTiles}, [&](ValueRange ivs) {
@@ -71,66 +81,90 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
         Value acc = kb.buffer({mt, dv});
         Value rowMax = kb.buffer({mt});
         Value rowSum = kb.buffer({mt});
-        Value scores = kb.buffer({nt});
+        Value scores = mask ? kb.buffer({nt}) : Value(); // for the mask pass
+        Value keysT = kb.buffer({dk, nt});
         kb.loop(c0, rows, [&](Value r) {
           kb.store(kb.negInf(), rowMax, r);
           kb.store(kb.f32(0.0f), rowSum, r);
           kb.storeRow(kb.zeros(dv), acc, r);
         });
+        Value laneIds = arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(laneType, lanes));
+        Value negInfRow = kb.splat(kb.negInf(), nt);
 
-        // Causal: keys past the tile's last query row are masked for every
-        // row of the tile, so the key loop ends there.
+        // Causal: keys past the tile's last query row are masked for every row
+        // of the tile, so the key loop ends there.
         Value keyEnd = causal ? kb.min(keyLen, kb.add(i0, rows)) : keyLen;
         kb.loop(c0, keyEnd, kb.index(nt), [&](Value j0) {
           Value cols = kb.min(kb.sub(keyEnd, j0), nt);
+          // The key tile transposed; lanes past `cols` hold stale keys and are
+          // masked below.
+          kb.loop(c0, cols, [&](Value c) {
+            Value kRow = kb.loadRow(k, {bi, kvh, kb.add(j0, c)}, dk);
+            kb.loop(c0, kb.index(dk), [&](Value d) {
+              kb.store(kb.extract(kRow, d), keysT, {d, c});
+            });
+          });
+          Value keyIds = arith::AddIOp::create(
+              b, loc, vector::BroadcastOp::create(b, loc, laneType, j0),
+              laneIds);
+          Value pastEnd = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::uge, keyIds,
+              vector::BroadcastOp::create(b, loc, laneType, kb.add(j0, cols)));
           kb.loop(c0, rows, [&](Value r) {
             Value i = kb.add(i0, r);
             Value qRow = kb.loadRow(q, {bi, h, i}, dk);
-            // Scores of this row against the tile, and their max.
-            Value tileMax =
-                kb.loop(c0, cols, c1, kb.negInf(), [&](Value c, ValueRange it) {
-                  Value j = kb.add(j0, c);
-                  Value s =
-                      kb.mulf(kb.dot(qRow, kb.loadRow(k, {bi, kvh, j}, dk)),
-                              kb.f32(scale));
-                  if (softcap) {
-                    Value t = math::TanhOp::create(
-                        rewriter, kb.getLoc(),
-                        kb.mulf(s, kb.f32(1.0f / *softcap)));
-                    s = kb.mulf(t, kb.f32(*softcap));
-                  }
-                  if (mask)
-                    s = applyMask(kb, mask, s, {bi, h, i, j});
-                  if (causal) {
-                    Value future = arith::CmpIOp::create(
-                        rewriter, kb.getLoc(), arith::CmpIPredicate::ugt, j, i);
-                    s = kb.select(future, kb.negInf(), s);
-                  }
-                  kb.store(s, scores, c);
-                  return SmallVector<Value>{kb.maxf(it[0], s)};
-                })[0];
+            Value s = kb.loop(c0, kb.index(dk), c1, kb.zeros(nt),
+                              [&](Value d, ValueRange it) {
+                                return SmallVector<Value>{
+                                    kb.axpy(kb.extract(qRow, d),
+                                            kb.loadRow(keysT, d, nt), it[0])};
+                              })[0];
+            s = kb.mulf(s, kb.splat(kb.f32(scale), nt));
+            if (softcap) {
+              Value t = math::TanhOp::create(
+                  b, loc, kb.mulf(s, kb.splat(kb.f32(1.0f / *softcap), nt)));
+              s = kb.mulf(t, kb.splat(kb.f32(*softcap), nt));
+            }
+            Value dropped = pastEnd;
+            if (causal) {
+              Value future = arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::ugt, keyIds,
+                  vector::BroadcastOp::create(b, loc, laneType, i));
+              dropped = arith::OrIOp::create(b, loc, dropped, future);
+            }
+            s = kb.select(dropped, negInfRow, s);
+            if (mask) {
+              // Mask layouts vary (broadcast dims, i1 or float): apply it key
+              // by key through the score buffer.
+              kb.storeRow(s, scores, ValueRange{});
+              kb.loop(c0, cols, [&](Value c) {
+                Value sc = kb.load(scores, c);
+                kb.store(applyMask(kb, mask, sc, {bi, h, i, kb.add(j0, c)}),
+                         scores, c);
+              });
+              s = kb.loadRow(scores, ValueRange{}, nt);
+            }
+            Value tileMax = vector::ReductionOp::create(
+                b, loc, vector::CombiningKind::MAXIMUMF, s);
             Value oldMax = kb.load(rowMax, r);
             Value newMax = kb.maxf(oldMax, tileMax);
-            // A row with every key masked so far keeps max −inf; subtracting
-            // 0 instead keeps exp() at 0 rather than NaN.
-            Value isEmpty = arith::CmpFOp::create(rewriter, kb.getLoc(),
-                                                  arith::CmpFPredicate::OEQ,
-                                                  newMax, kb.negInf());
+            // A row with every key masked so far keeps max −inf; subtracting 0
+            // instead keeps exp() at 0 rather than NaN.
+            Value isEmpty = arith::CmpFOp::create(
+                b, loc, arith::CmpFPredicate::OEQ, newMax, kb.negInf());
             Value safeMax = kb.select(isEmpty, kb.f32(0.0f), newMax);
             Value alpha = kb.exp(kb.subf(oldMax, safeMax));
+            Value p = kb.exp(kb.subf(s, kb.splat(safeMax, nt)));
             Value accRow = kb.mulf(kb.loadRow(acc, r, dv), kb.splat(alpha, dv));
-            SmallVector<Value> sums = kb.loop(
-                c0, cols, c1, {kb.f32(0.0f), accRow},
-                [&](Value c, ValueRange it) {
-                  Value p = kb.exp(kb.subf(kb.load(scores, c), safeMax));
-                  Value vRow = kb.loadRow(v, {bi, kvh, kb.add(j0, c)}, dv);
-                  return SmallVector<Value>{kb.addf(it[0], p),
-                                            kb.axpy(p, vRow, it[1])};
-                });
-            kb.store(kb.addf(kb.mulf(kb.load(rowSum, r), alpha), sums[0]),
+            accRow = kb.loop(c0, cols, c1, accRow, [&](Value c, ValueRange it) {
+              Value vRow = kb.loadRow(v, {bi, kvh, kb.add(j0, c)}, dv);
+              return SmallVector<Value>{kb.axpy(kb.extract(p, c), vRow, it[0])};
+            })[0];
+            kb.store(kb.addf(kb.mulf(kb.load(rowSum, r), alpha), kb.sum(p)),
                      rowSum, r);
             kb.store(newMax, rowMax, r);
-            kb.storeRow(sums[1], acc, r);
+            kb.storeRow(accRow, acc, r);
           });
         });
 
