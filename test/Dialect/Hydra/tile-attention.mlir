@@ -29,35 +29,40 @@
 // The key tile is transposed once for all rows of the query tile.
 // CHECK:          vector.load %[[K]][%[[B]], %[[KVH]], %{{.*}}, %c0]
 // CHECK:          memref.store %{{.*}}, %[[KT]]
-// CHECK:          scf.for %[[R:.*]] = %c0 to %[[ROWS]] step %c1 {
-// CHECK:            %[[QROW:.*]] = vector.load %[[Q]][%[[B]], %[[H]], %{{.*}}, %c0] : memref<2x4x?x16xf32>, vector<16xf32>
-// A row of scores: Dk vector FMAs across the tile's keys.
-// CHECK:            scf.for {{.*}} -> (vector<32xf32>) {
+// Query rows in blocks of 4: four rows share every load of the transposed
+// keys (scores) and of V (accumulation).
+// CHECK:          %[[REM:.*]] = arith.remui %[[ROWS]], %c4
+// CHECK:          %[[BLOCKED:.*]] = arith.subi %[[ROWS]], %[[REM]]
+// CHECK:          scf.for %[[R:.*]] = %c0 to %[[BLOCKED]] step %c4 {
+// CHECK-COUNT-4:    vector.load %[[Q]][%[[B]], %[[H]], %{{.*}}, %c0] : memref<2x4x?x16xf32>, vector<16xf32>
+// CHECK:            scf.for {{.*}} -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>) {
 // CHECK:              vector.load %[[KT]]
-// CHECK:              vector.fma {{.*}} : vector<32xf32>
+// CHECK-COUNT-4:      vector.fma {{.*}} : vector<32xf32>
 // Keys past the tile's end and (causal) past the query are dropped.
 // CHECK:            arith.cmpi ugt, %{{.*}} : vector<32xindex>
 // CHECK:            arith.ori {{.*}} : vector<32xi1>
 // CHECK:            %[[S:.*]] = arith.select {{.*}} : vector<32xi1>, vector<32xf32>
 // CHECK:            %[[TMAX:.*]] = vector.reduction <maximumf>, %[[S]]
 // Online softmax: the accumulator is rescaled by exp(m_old - m_new).
-// CHECK:            %[[OLD:.*]] = memref.load %[[MAX]][%[[R]]]
+// CHECK:            %[[OLD:.*]] = memref.load %[[MAX]]
 // CHECK:            %[[NEW:.*]] = arith.maximumf %[[OLD]], %[[TMAX]]
 // CHECK:            %[[SAFE:.*]] = arith.select %{{.*}}, %{{.*}}, %[[NEW]]
 // CHECK:            %[[DIFF:.*]] = arith.subf %[[OLD]], %[[SAFE]]
-// CHECK:            %[[ALPHA:.*]] = math.exp %[[DIFF]] : f32
-// CHECK:            %[[P:.*]] = math.exp %{{.*}} : vector<32xf32>
-// CHECK:            %[[ALPHAV:.*]] = vector.broadcast %[[ALPHA]]
-// CHECK:            %[[ACCROW:.*]] = vector.load %[[ACC]][%[[R]], %c0]
-// CHECK:            %[[SCALED:.*]] = arith.mulf %[[ACCROW]], %[[ALPHAV]]
-// CHECK:            %[[PV:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[SCALED]]) -> (vector<8xf32>) {
-// CHECK:              vector.load %[[V]][%[[B]], %[[KVH]]
-// CHECK:              vector.extract %[[P]]
-// CHECK:              vector.fma
-// CHECK:            %[[PSUM:.*]] = vector.reduction <add>, %[[P]]
-// CHECK:            memref.store %{{.*}}, %[[SUM]][%[[R]]]
-// CHECK:            memref.store %[[NEW]], %[[MAX]][%[[R]]]
-// CHECK:            vector.store %[[PV]], %[[ACC]][%[[R]], %c0]
+// CHECK:            math.exp %[[DIFF]] : f32
+// CHECK:            math.exp %{{.*}} : vector<32xf32>
+// CHECK:            vector.reduction <add>
+// CHECK:            memref.store %{{.*}}, %[[SUM]]
+// CHECK:            memref.store %[[NEW]], %[[MAX]]
+// P V, a slice of Dv at a time, four accumulators in registers.
+// CHECK:            scf.for %[[COL:.*]] = %c0 to %c8 step %c8 {
+// CHECK:              %[[ACCROW:.*]] = vector.load %[[ACC]]{{.*}}%[[COL]]]
+// CHECK:              arith.mulf %[[ACCROW]], %{{.*}} : vector<8xf32>
+// CHECK:              scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// CHECK:                vector.load %[[V]][%[[B]], %[[KVH]], %{{.*}}, %[[COL]]]
+// CHECK-COUNT-4:        vector.fma {{.*}} : vector<8xf32>
+// CHECK-COUNT-4:      vector.store %{{.*}}, %[[ACC]]
+// The remaining rows one at a time.
+// CHECK:          scf.for %{{.*}} = %[[BLOCKED]] to %[[ROWS]] step %c1 {
 // Epilogue: o / l, then γ_h ⊙ o / sqrt(mean(o²) + ε), one store per row.
 // CHECK:        scf.for %[[R2:.*]] = %c0 to %[[ROWS]] step %c1 {
 // CHECK:          %[[O:.*]] = arith.divf

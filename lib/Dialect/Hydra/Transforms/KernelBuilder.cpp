@@ -40,6 +40,9 @@ Value KernelBuilder::divConst(Value x, int64_t c) {
 Value KernelBuilder::ceilDivConst(Value x, int64_t c) {
   return arith::CeilDivUIOp::create(b, loc, x, index(c));
 }
+Value KernelBuilder::remConst(Value x, int64_t c) {
+  return arith::RemUIOp::create(b, loc, x, index(c));
+}
 Value KernelBuilder::min(Value x, Value y) {
   return arith::MinUIOp::create(b, loc, x, y);
 }
@@ -106,23 +109,33 @@ Value KernelBuilder::toF32(Value v) {
   return arith::ExtFOp::create(b, loc, target, v);
 }
 
-Value KernelBuilder::loadRow(Value memref, ValueRange lead, int64_t len) {
+Value KernelBuilder::loadRowAt(Value memref, ValueRange lead, Value col,
+                               int64_t len) {
   SmallVector<Value> idx(lead.begin(), lead.end());
-  idx.push_back(index(0));
+  idx.push_back(col);
   Type elt = cast<MemRefType>(memref.getType()).getElementType();
   auto type = VectorType::get({len}, elt);
   return toF32(vector::LoadOp::create(b, loc, type, memref, idx));
 }
 
-void KernelBuilder::storeRow(Value vec, Value memref, ValueRange lead) {
+Value KernelBuilder::loadRow(Value memref, ValueRange lead, int64_t len) {
+  return loadRowAt(memref, lead, index(0), len);
+}
+
+void KernelBuilder::storeRowAt(Value vec, Value memref, ValueRange lead,
+                               Value col) {
   SmallVector<Value> idx(lead.begin(), lead.end());
-  idx.push_back(index(0));
+  idx.push_back(col);
   Type elt = cast<MemRefType>(memref.getType()).getElementType();
   if (!elt.isF32())
     vec = arith::TruncFOp::create(
         b, loc,
         VectorType::get(cast<VectorType>(vec.getType()).getShape(), elt), vec);
   vector::StoreOp::create(b, loc, vec, memref, idx);
+}
+
+void KernelBuilder::storeRow(Value vec, Value memref, ValueRange lead) {
+  storeRowAt(vec, memref, lead, index(0));
 }
 
 Value KernelBuilder::load(Value memref, ValueRange idx) {

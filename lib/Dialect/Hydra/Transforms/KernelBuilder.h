@@ -28,6 +28,7 @@ public:
   Value mul(Value x, int64_t c);
   Value divConst(Value x, int64_t c);
   Value ceilDivConst(Value x, int64_t c);
+  Value remConst(Value x, int64_t c);
   Value min(Value x, Value y);
   Value min(Value x, int64_t c) { return min(x, index(c)); }
 
@@ -57,6 +58,9 @@ public:
   Value buffer(ArrayRef<int64_t> shape);
   Value loadRow(Value memref, ValueRange lead, int64_t len);
   void storeRow(Value vec, Value memref, ValueRange lead);
+  /// The same for `len` elements starting at column `col`.
+  Value loadRowAt(Value memref, ValueRange lead, Value col, int64_t len);
+  void storeRowAt(Value vec, Value memref, ValueRange lead, Value col);
   Value load(Value memref, ValueRange idx);
   void store(Value v, Value memref, ValueRange idx);
 

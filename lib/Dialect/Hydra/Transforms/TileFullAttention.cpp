@@ -21,6 +21,9 @@
 using namespace mlir;
 using namespace mlir::hydra;
 
+/// Query rows that share each load of keys and values.
+static constexpr int64_t kRowBlock = 4;
+
 /// Applies the mask to score `s` of query row `i`, key `j`. The mask
 /// broadcasts from the right against [B, Hq, S, T]; a static size-1 dim
 /// reads index 0.
@@ -63,117 +66,151 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
   Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
   Value numQueryTiles = kb.ceilDivConst(queryLen, mt);
   Value c0 = kb.index(0), c1 = kb.index(1);
+  // The widest slice of Dv, at most 32 lanes, that divides it.
+  int64_t dvSlice = dv;
+  for (int64_t w : {32, 16, 8})
+    if (dv > w && dv % w == 0) {
+      dvSlice = w;
+      break;
+    }
   // Lane c of a score row is key j0 + c.
   auto laneType = VectorType::get({nt}, b.getIndexType());
   SmallVector<Attribute> lanes;
   for (int64_t c = 0; c < nt; ++c)
     lanes.push_back(b.getIndexAttr(c));
 
-  kb.forall(
-      {batch, kb.index(heads.size()), numQueryTiles}, [&](ValueRange ivs) {
-        Value bi = ivs[0], n = ivs[1];
-        Value h = emitHeadIndex(kb, heads, n);
-        Value kvh = group == 1 ? h : kb.divConst(h, group);
-        Value slot = writesAll ? h : n;
-        Value i0 = kb.mul(ivs[2], mt);
-        Value rows = kb.min(kb.sub(queryLen, i0), mt);
+  kb.forall({batch, kb.index(heads.size()), numQueryTiles}, [&](ValueRange
+                                                                    ivs) {
+    Value bi = ivs[0], n = ivs[1];
+    Value h = emitHeadIndex(kb, heads, n);
+    Value kvh = group == 1 ? h : kb.divConst(h, group);
+    Value slot = writesAll ? h : n;
+    Value i0 = kb.mul(ivs[2], mt);
+    Value rows = kb.min(kb.sub(queryLen, i0), mt);
 
-        Value acc = kb.buffer({mt, dv});
-        Value rowMax = kb.buffer({mt});
-        Value rowSum = kb.buffer({mt});
-        Value scores = mask ? kb.buffer({nt}) : Value(); // for the mask pass
-        Value keysT = kb.buffer({dk, nt});
-        kb.loop(c0, rows, [&](Value r) {
-          kb.store(kb.negInf(), rowMax, r);
-          kb.store(kb.f32(0.0f), rowSum, r);
-          kb.storeRow(kb.zeros(dv), acc, r);
-        });
-        Value laneIds = arith::ConstantOp::create(
-            b, loc, DenseElementsAttr::get(laneType, lanes));
-        Value negInfRow = kb.splat(kb.negInf(), nt);
+    Value acc = kb.buffer({mt, dv});
+    Value rowMax = kb.buffer({mt});
+    Value rowSum = kb.buffer({mt});
+    Value scores = mask ? kb.buffer({nt}) : Value(); // for the mask pass
+    Value keysT = kb.buffer({dk, nt});
+    kb.loop(c0, rows, [&](Value r) {
+      kb.store(kb.negInf(), rowMax, r);
+      kb.store(kb.f32(0.0f), rowSum, r);
+      kb.storeRow(kb.zeros(dv), acc, r);
+    });
+    Value laneIds = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(laneType, lanes));
+    Value negInfRow = kb.splat(kb.negInf(), nt);
 
-        // Causal: keys past the tile's last query row are masked for every row
-        // of the tile, so the key loop ends there.
-        Value keyEnd = causal ? kb.min(keyLen, kb.add(i0, rows)) : keyLen;
-        kb.loop(c0, keyEnd, kb.index(nt), [&](Value j0) {
-          Value cols = kb.min(kb.sub(keyEnd, j0), nt);
-          // The key tile transposed; lanes past `cols` hold stale keys and are
-          // masked below.
-          kb.loop(c0, cols, [&](Value c) {
-            Value kRow = kb.loadRow(k, {bi, kvh, kb.add(j0, c)}, dk);
-            kb.loop(c0, kb.index(dk), [&](Value d) {
-              kb.store(kb.extract(kRow, d), keysT, {d, c});
-            });
-          });
-          Value keyIds = arith::AddIOp::create(
-              b, loc, vector::BroadcastOp::create(b, loc, laneType, j0),
-              laneIds);
-          Value pastEnd = arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::uge, keyIds,
-              vector::BroadcastOp::create(b, loc, laneType, kb.add(j0, cols)));
-          kb.loop(c0, rows, [&](Value r) {
-            Value i = kb.add(i0, r);
-            Value qRow = kb.loadRow(q, {bi, h, i}, dk);
-            Value s = kb.loop(c0, kb.index(dk), c1, kb.zeros(nt),
-                              [&](Value d, ValueRange it) {
-                                return SmallVector<Value>{
-                                    kb.axpy(kb.extract(qRow, d),
-                                            kb.loadRow(keysT, d, nt), it[0])};
-                              })[0];
-            s = kb.mulf(s, kb.splat(kb.f32(scale), nt));
-            if (softcap) {
-              Value t = math::TanhOp::create(
-                  b, loc, kb.mulf(s, kb.splat(kb.f32(1.0f / *softcap), nt)));
-              s = kb.mulf(t, kb.splat(kb.f32(*softcap), nt));
-            }
-            Value dropped = pastEnd;
-            if (causal) {
-              Value future = arith::CmpIOp::create(
-                  b, loc, arith::CmpIPredicate::ugt, keyIds,
-                  vector::BroadcastOp::create(b, loc, laneType, i));
-              dropped = arith::OrIOp::create(b, loc, dropped, future);
-            }
-            s = kb.select(dropped, negInfRow, s);
-            if (mask) {
-              // Mask layouts vary (broadcast dims, i1 or float): apply it key
-              // by key through the score buffer.
-              kb.storeRow(s, scores, ValueRange{});
-              kb.loop(c0, cols, [&](Value c) {
-                Value sc = kb.load(scores, c);
-                kb.store(applyMask(kb, mask, sc, {bi, h, i, kb.add(j0, c)}),
-                         scores, c);
-              });
-              s = kb.loadRow(scores, ValueRange{}, nt);
-            }
-            Value tileMax = vector::ReductionOp::create(
-                b, loc, vector::CombiningKind::MAXIMUMF, s);
-            Value oldMax = kb.load(rowMax, r);
-            Value newMax = kb.maxf(oldMax, tileMax);
-            // A row with every key masked so far keeps max −inf; subtracting 0
-            // instead keeps exp() at 0 rather than NaN.
-            Value isEmpty = arith::CmpFOp::create(
-                b, loc, arith::CmpFPredicate::OEQ, newMax, kb.negInf());
-            Value safeMax = kb.select(isEmpty, kb.f32(0.0f), newMax);
-            Value alpha = kb.exp(kb.subf(oldMax, safeMax));
-            Value p = kb.exp(kb.subf(s, kb.splat(safeMax, nt)));
-            Value accRow = kb.mulf(kb.loadRow(acc, r, dv), kb.splat(alpha, dv));
-            accRow = kb.loop(c0, cols, c1, accRow, [&](Value c, ValueRange it) {
-              Value vRow = kb.loadRow(v, {bi, kvh, kb.add(j0, c)}, dv);
-              return SmallVector<Value>{kb.axpy(kb.extract(p, c), vRow, it[0])};
-            })[0];
-            kb.store(kb.addf(kb.mulf(kb.load(rowSum, r), alpha), kb.sum(p)),
-                     rowSum, r);
-            kb.store(newMax, rowMax, r);
-            kb.storeRow(accRow, acc, r);
-          });
-        });
-
-        kb.loop(c0, rows, [&](Value r) {
-          Value o =
-              kb.divf(kb.loadRow(acc, r, dv), kb.splat(kb.load(rowSum, r), dv));
-          emitEpilogueStore(kb, o, out, {bi, slot, kb.add(i0, r)}, gamma, h,
-                            epsilon);
+    // Causal: keys past the tile's last query row are masked for every row
+    // of the tile, so the key loop ends there.
+    Value keyEnd = causal ? kb.min(keyLen, kb.add(i0, rows)) : keyLen;
+    kb.loop(c0, keyEnd, kb.index(nt), [&](Value j0) {
+      Value cols = kb.min(kb.sub(keyEnd, j0), nt);
+      // The key tile transposed; lanes past `cols` hold stale keys and are
+      // masked below.
+      kb.loop(c0, cols, [&](Value c) {
+        Value kRow = kb.loadRow(k, {bi, kvh, kb.add(j0, c)}, dk);
+        kb.loop(c0, kb.index(dk), [&](Value d) {
+          kb.store(kb.extract(kRow, d), keysT, {d, c});
         });
       });
+      Value keyIds = arith::AddIOp::create(
+          b, loc, vector::BroadcastOp::create(b, loc, laneType, j0), laneIds);
+      Value pastEnd = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::uge, keyIds,
+          vector::BroadcastOp::create(b, loc, laneType, kb.add(j0, cols)));
+      // Query rows go in blocks of kRowBlock sharing each load of the
+      // transposed keys and of V; the last rows one at a time.
+      auto rowBlock = [&](Value r0, int64_t numRows) {
+        SmallVector<Value> r(numRows), i(numRows), qRow(numRows);
+        for (int64_t u = 0; u < numRows; ++u) {
+          r[u] = kb.add(r0, kb.index(u));
+          i[u] = kb.add(i0, r[u]);
+          qRow[u] = kb.loadRow(q, {bi, h, i[u]}, dk);
+        }
+        SmallVector<Value> zeros(numRows, kb.zeros(nt));
+        SmallVector<Value> s =
+            kb.loop(c0, kb.index(dk), c1, zeros, [&](Value d, ValueRange it) {
+              Value keys = kb.loadRow(keysT, d, nt);
+              SmallVector<Value> next;
+              for (int64_t u = 0; u < numRows; ++u)
+                next.push_back(kb.axpy(kb.extract(qRow[u], d), keys, it[u]));
+              return next;
+            });
+        SmallVector<Value> p(numRows), alpha(numRows);
+        for (int64_t u = 0; u < numRows; ++u) {
+          Value su = kb.mulf(s[u], kb.splat(kb.f32(scale), nt));
+          if (softcap) {
+            Value t = math::TanhOp::create(
+                b, loc, kb.mulf(su, kb.splat(kb.f32(1.0f / *softcap), nt)));
+            su = kb.mulf(t, kb.splat(kb.f32(*softcap), nt));
+          }
+          Value dropped = pastEnd;
+          if (causal) {
+            Value future = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::ugt, keyIds,
+                vector::BroadcastOp::create(b, loc, laneType, i[u]));
+            dropped = arith::OrIOp::create(b, loc, dropped, future);
+          }
+          su = kb.select(dropped, negInfRow, su);
+          if (mask) {
+            // Mask layouts vary (broadcast dims, i1 or float): apply it key
+            // by key through the score buffer.
+            kb.storeRow(su, scores, ValueRange{});
+            kb.loop(c0, cols, [&](Value c) {
+              Value sc = kb.load(scores, c);
+              kb.store(applyMask(kb, mask, sc, {bi, h, i[u], kb.add(j0, c)}),
+                       scores, c);
+            });
+            su = kb.loadRow(scores, ValueRange{}, nt);
+          }
+          Value tileMax = vector::ReductionOp::create(
+              b, loc, vector::CombiningKind::MAXIMUMF, su);
+          Value oldMax = kb.load(rowMax, r[u]);
+          Value newMax = kb.maxf(oldMax, tileMax);
+          // A row with every key masked so far keeps max −inf; subtracting
+          // 0 instead keeps exp() at 0 rather than NaN.
+          Value isEmpty = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::OEQ, newMax, kb.negInf());
+          Value safeMax = kb.select(isEmpty, kb.f32(0.0f), newMax);
+          alpha[u] = kb.exp(kb.subf(oldMax, safeMax));
+          p[u] = kb.exp(kb.subf(su, kb.splat(safeMax, nt)));
+          kb.store(
+              kb.addf(kb.mulf(kb.load(rowSum, r[u]), alpha[u]), kb.sum(p[u])),
+              rowSum, r[u]);
+          kb.store(newMax, rowMax, r[u]);
+        }
+        // acc <- alpha * acc + P V, a slice of Dv at a time so the block's
+        // accumulators stay in registers across the tile's keys.
+        kb.loop(c0, kb.index(dv), kb.index(dvSlice), [&](Value col) {
+          SmallVector<Value> accs;
+          for (int64_t u = 0; u < numRows; ++u)
+            accs.push_back(kb.mulf(kb.loadRowAt(acc, r[u], col, dvSlice),
+                                   kb.splat(alpha[u], dvSlice)));
+          accs = kb.loop(c0, cols, c1, accs, [&](Value c, ValueRange it) {
+            Value vs = kb.loadRowAt(v, {bi, kvh, kb.add(j0, c)}, col, dvSlice);
+            SmallVector<Value> next;
+            for (int64_t u = 0; u < numRows; ++u)
+              next.push_back(kb.axpy(kb.extract(p[u], c), vs, it[u]));
+            return next;
+          });
+          for (int64_t u = 0; u < numRows; ++u)
+            kb.storeRowAt(accs[u], acc, r[u], col);
+        });
+      };
+      Value blocked = kb.sub(rows, kb.remConst(rows, kRowBlock));
+      kb.loop(c0, blocked, kb.index(kRowBlock),
+              [&](Value r0) { rowBlock(r0, kRowBlock); });
+      kb.loop(blocked, rows, [&](Value r0) { rowBlock(r0, 1); });
+    });
+
+    kb.loop(c0, rows, [&](Value r) {
+      Value o =
+          kb.divf(kb.loadRow(acc, r, dv), kb.splat(kb.load(rowSum, r), dv));
+      emitEpilogueStore(kb, o, out, {bi, slot, kb.add(i0, r)}, gamma, h,
+                        epsilon);
+    });
+  });
   rewriter.eraseOp(op);
 }
