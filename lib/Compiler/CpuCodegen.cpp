@@ -108,8 +108,15 @@ translate(ModuleOp llvmModule, llvm::LLVMContext &context,
 }
 } // namespace
 
-FailureOr<std::string> mlir::hydra::translateToLLVMIR(ModuleOp llvmModule,
-                                                      StringRef cpu) {
+static FailureOr<std::string> linkSharedObject(ModuleOp llvmModule,
+                                               llvm::Module &module,
+                                               llvm::TargetMachine &machine);
+
+/// Runs `use` on `llvmModule` translated to LLVM IR and optimized for `cpu`.
+static FailureOr<std::string> withOptimizedModule(
+    ModuleOp llvmModule, StringRef cpu,
+    function_ref<FailureOr<std::string>(llvm::Module &, llvm::TargetMachine &)>
+        use) {
   std::unique_ptr<llvm::TargetMachine> machine =
       createTargetMachine(llvmModule, cpu);
   if (!machine)
@@ -118,23 +125,35 @@ FailureOr<std::string> mlir::hydra::translateToLLVMIR(ModuleOp llvmModule,
   auto module = translate(llvmModule, context, *machine);
   if (failed(module))
     return failure();
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  (*module)->print(os, nullptr);
-  return text;
+  return use(**module, *machine);
+}
+
+FailureOr<std::string> mlir::hydra::translateToLLVMIR(ModuleOp llvmModule,
+                                                      StringRef cpu) {
+  return withOptimizedModule(llvmModule, cpu,
+                             [](llvm::Module &module, llvm::TargetMachine &)
+                                 -> FailureOr<std::string> {
+                               std::string text;
+                               llvm::raw_string_ostream os(text);
+                               module.print(os, nullptr);
+                               return text;
+                             });
 }
 
 FailureOr<std::string> mlir::hydra::compileToSharedObject(ModuleOp llvmModule,
                                                           StringRef cpu) {
-  std::unique_ptr<llvm::TargetMachine> machine =
-      createTargetMachine(llvmModule, cpu);
-  if (!machine)
-    return failure();
-  llvm::LLVMContext context;
-  auto module = translate(llvmModule, context, *machine);
-  if (failed(module))
-    return failure();
+  return withOptimizedModule(
+      llvmModule, cpu,
+      [&](llvm::Module &module,
+          llvm::TargetMachine &machine) -> FailureOr<std::string> {
+        return linkSharedObject(llvmModule, module, machine);
+      });
+}
 
+/// Emits `module` as an object and links it into a shared object.
+static FailureOr<std::string> linkSharedObject(ModuleOp llvmModule,
+                                               llvm::Module &module,
+                                               llvm::TargetMachine &machine) {
   SmallString<128> objPath, soPath;
   int objFd;
   if (llvm::sys::fs::createTemporaryFile("hydra-kernels", "o", objFd,
@@ -147,12 +166,12 @@ FailureOr<std::string> mlir::hydra::compileToSharedObject(ModuleOp llvmModule,
   {
     llvm::raw_fd_ostream os(objFd, /*shouldClose=*/true);
     llvm::legacy::PassManager pm;
-    if (machine->addPassesToEmitFile(pm, os, nullptr,
-                                     llvm::CodeGenFileType::ObjectFile)) {
+    if (machine.addPassesToEmitFile(pm, os, nullptr,
+                                    llvm::CodeGenFileType::ObjectFile)) {
       llvmModule.emitError() << "x86-64 object emission is unavailable";
       return failure();
     }
-    pm.run(**module);
+    pm.run(module);
   }
   std::string libmDir = std::string("-L") + HYDRA_LIBM_DIR;
   SmallVector<StringRef> args = {HYDRA_LLD_PATH, "-shared", "--no-undefined",

@@ -201,28 +201,47 @@ LogicalResult linearInputs(GraphImporter &gi, const onnx::NodeProto &node,
   return success();
 }
 
-LogicalResult importLinearAttention(GraphImporter &gi,
-                                    const onnx::NodeProto &node) {
+/// Reads packed 3D query, key and value ([B, S, H·D]) and the head counts
+/// into `o` as [B, H, S, D].
+LogicalResult packedQueryKeyValue(GraphImporter &gi,
+                                  const onnx::NodeProto &node, int64_t &hq,
+                                  int64_t &hkv, HybridOperands &o) {
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
   Value q = gi.input(node, 0), k = gi.input(node, 1), v = gi.input(node, 2);
   if (!q || !k || !v)
     return failure();
   if (rankOf(q) != 3 || rankOf(k) != 3 || rankOf(v) != 3)
-    return gi.error(node, "query, key and value must be 3D [B, T, H·D]");
-  int64_t hq, hkv;
+    return gi.error(node, "query, key and value must be 3D [B, S, H·D]");
   if (failed(headCounts(gi, node, q, k, v, hq, hkv)))
     return failure();
-  HybridOperands o;
-  std::string rule = gi.stringAttr(node, "update_rule", "gated_delta");
+  o.q = splitHeads(b, loc, q, hq);
+  o.k = splitHeads(b, loc, k, hkv);
+  o.v = splitHeads(b, loc, v, hkv);
+  return success();
+}
+
+/// The update_rule attribute, `dflt` when absent.
+LogicalResult updateRule(GraphImporter &gi, const onnx::NodeProto &node,
+                         StringRef dflt, HybridOperands &o) {
+  std::string rule = gi.stringAttr(node, "update_rule", dflt);
   auto parsed = parseRule(rule);
   if (!parsed)
     return gi.error(node, "unknown update_rule '" + rule + "'");
   o.rule = *parsed;
-  int64_t dk = dimSize(q, 2) / hq;
-  o.q = splitHeads(b, loc, q, hq);
-  o.k = splitHeads(b, loc, k, hkv);
-  o.v = splitHeads(b, loc, v, hkv);
+  return success();
+}
+
+LogicalResult importLinearAttention(GraphImporter &gi,
+                                    const onnx::NodeProto &node) {
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  int64_t hq, hkv;
+  HybridOperands o;
+  if (failed(packedQueryKeyValue(gi, node, hq, hkv, o)) ||
+      failed(updateRule(gi, node, "gated_delta", o)))
+    return failure();
+  int64_t dk = dimSize(o.q, 3);
   if (failed(linearInputs(gi, node, gi.optionalInput(node, 4),
                           gi.optionalInput(node, 5), hkv, dk, o)))
     return failure();
@@ -230,8 +249,8 @@ LogicalResult importLinearAttention(GraphImporter &gi,
   if (scale != 0.0f)
     o.linearScale = scale;
   o.heads = std::string(hq, 'L');
-  auto qType = cast<RankedTensorType>(q.getType());
-  int64_t dv = dimSize(v, 2) / hkv;
+  auto qType = cast<RankedTensorType>(o.q.getType());
+  int64_t dv = dimSize(o.v, 3);
   o.initialState = gi.optionalInput(node, 3);
   // present_state takes past_state's type, else the query's.
   Type stateElt =
@@ -256,36 +275,25 @@ LogicalResult importHybridAttention(GraphImporter &gi,
     return gi.error(node, "not supported: ai.hydrahead opset " +
                               Twine(gi.opset("ai.hydrahead")) +
                               " (hydra reads version 1)");
-  Value q = gi.input(node, 0), k = gi.input(node, 1), v = gi.input(node, 2);
-  if (!q || !k || !v)
-    return failure();
-  if (rankOf(q) != 3 || rankOf(k) != 3 || rankOf(v) != 3)
-    return gi.error(node, "query, key and value must be 3D [B, S, H·D]");
   int64_t hq, hkv;
-  if (failed(headCounts(gi, node, q, k, v, hq, hkv)))
-    return failure();
   HybridOperands o;
+  if (failed(packedQueryKeyValue(gi, node, hq, hkv, o)))
+    return failure();
   o.heads = gi.stringAttr(node, "heads", "");
   if (int64_t(o.heads.size()) != hq ||
       o.heads.find_first_not_of("FL") != std::string::npos)
     return gi.error(node, "attribute heads ('" + o.heads +
                               "') must be a string of q_num_heads (" +
                               Twine(hq) + ") characters F or L");
-  std::string rule = gi.stringAttr(node, "update_rule", "linear");
-  auto parsed = parseRule(rule);
-  if (!parsed)
-    return gi.error(node, "unknown update_rule '" + rule + "'");
-  o.rule = *parsed;
+  if (failed(updateRule(gi, node, "linear", o)))
+    return failure();
   o.causal = gi.intAttr(node, "is_causal", 1) != 0;
   if (const auto *a = gi.attribute(node, "scale"))
     o.scale = a->f();
   if (const auto *a = gi.attribute(node, "linear_scale"))
     o.linearScale = a->f();
   o.epsilon = gi.floatAttr(node, "fusion_epsilon", 1e-6f);
-  int64_t dk = dimSize(q, 2) / hq;
-  o.q = splitHeads(b, loc, q, hq);
-  o.k = splitHeads(b, loc, k, hkv);
-  o.v = splitHeads(b, loc, v, hkv);
+  int64_t dk = dimSize(o.q, 3);
   o.fusionScale = gi.optionalInput(node, 3);
   if (failed(linearInputs(gi, node, gi.optionalInput(node, 4),
                           gi.optionalInput(node, 5), hkv, dk, o)))
