@@ -28,7 +28,7 @@ def test_cases_are_present():
     assert not unknown, f"out_of_scope.txt lists cases that do not exist: {unknown}"
 
 
-@pytest.mark.parametrize("case", params())
+@pytest.mark.parametrize("case", list(params()))
 def test_conformance_case(case):
     with tempfile.TemporaryDirectory(prefix="hydra-conformance-") as tmp:
         ok, message = conformance.run_case(case, tmp)
