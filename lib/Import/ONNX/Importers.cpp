@@ -5,6 +5,7 @@
 using namespace mlir::hydra::onnx_import;
 
 void registerBasicImporters(std::map<std::string, NodeImporter> &onnx);
+void registerOrdinaryImporters(std::map<std::string, NodeImporter> &onnx);
 void registerAttentionImporters(std::map<std::string, NodeImporter> &onnx,
                                 std::map<std::string, NodeImporter> &hydra);
 
@@ -13,6 +14,7 @@ struct Tables {
   std::map<std::string, NodeImporter> onnx, hydra;
   Tables() {
     registerBasicImporters(onnx);
+    registerOrdinaryImporters(onnx);
     registerAttentionImporters(onnx, hydra);
   }
 };

@@ -1,0 +1,35 @@
+//===- LinalgBuilders.h - linalg IR for ordinary ONNX operators -*- C++ -*-===//
+
+#ifndef HYDRA_LIB_IMPORT_ONNX_LINALGBUILDERS_H
+#define HYDRA_LIB_IMPORT_ONNX_LINALGBUILDERS_H
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::hydra::onnx_import {
+
+/// The body of an elementwise op: the scalar result from scalar operands.
+using ScalarFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+/// The numpy-broadcast shape of `inputs`; fails on sizes that disagree.
+FailureOr<SmallVector<int64_t>> broadcastShape(ValueRange inputs);
+
+/// An elementwise linalg.generic over the broadcast of `inputs`.
+FailureOr<Value> elementwise(OpBuilder &b, Location loc, ValueRange inputs,
+                             Type resultElement, ScalarFn body);
+
+/// Reduces `x` over `axes` with `combine`, starting from `init`, keeping the
+/// reduced dimensions as size 1 (so the result broadcasts against `x`).
+Value reduceKeepDims(OpBuilder &b, Location loc, Value x,
+                     ArrayRef<int64_t> axes, TypedAttr init, ScalarFn combine);
+
+/// The number of elements `x` has along `axes`, as a scalar of `type`.
+Value countAlong(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
+                 Type type);
+
+/// Batched matrix product with numpy broadcasting of the batch dims
+/// (ONNX MatMul, rank >= 2 on both sides).
+FailureOr<Value> matmul(OpBuilder &b, Location loc, Value a, Value c);
+
+} // namespace mlir::hydra::onnx_import
+
+#endif // HYDRA_LIB_IMPORT_ONNX_LINALGBUILDERS_H

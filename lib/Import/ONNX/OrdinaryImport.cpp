@@ -1,0 +1,582 @@
+//===- OrdinaryImport.cpp - ordinary ONNX operators → linalg/tensor -------===//
+//
+// Float element types; shapes static or dynamic where the operator allows
+// (Reshape and the axes of Squeeze/Unsqueeze must be known at import).
+//
+//===----------------------------------------------------------------------===//
+
+#include "GraphImporter.h"
+#include "LinalgBuilders.h"
+#include "TensorOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::hydra::onnx_import;
+
+namespace {
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+bool isFloat(Value v) { return isa<FloatType>(typeOf(v).getElementType()); }
+
+/// Gathers the node's inputs, all floats; fails with the node named.
+LogicalResult floatInputs(GraphImporter &gi, const onnx::NodeProto &node,
+                          int count, SmallVectorImpl<Value> &out) {
+  for (int i = 0; i < count; ++i) {
+    Value v = gi.input(node, i);
+    if (!v)
+      return failure();
+    if (!isFloat(v))
+      return gi.error(node, "not supported: input " + Twine(i) +
+                                " of element type other than float");
+    out.push_back(v);
+  }
+  return success();
+}
+
+template <typename Fn>
+LogicalResult importElementwise(GraphImporter &gi, const onnx::NodeProto &node,
+                                int arity, Fn fn) {
+  SmallVector<Value> ins;
+  if (failed(floatInputs(gi, node, arity, ins)))
+    return failure();
+  Type elt = typeOf(ins[0]).getElementType();
+  for (Value v : ins)
+    if (typeOf(v).getElementType() != elt)
+      return gi.error(node, "inputs of different element types");
+  auto r = elementwise(
+      gi.builder(), gi.loc(node), ins, elt,
+      [&](OpBuilder &b, Location l, ValueRange a) { return fn(b, l, a); });
+  if (failed(r))
+    return gi.error(node, "input shapes do not broadcast");
+  gi.setOutput(node, 0, *r);
+  return success();
+}
+
+template <typename OpTy>
+LogicalResult binary(GraphImporter &gi, const onnx::NodeProto &node) {
+  return importElementwise(gi, node, 2,
+                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             return OpTy::create(b, l, a[0], a[1]);
+                           });
+}
+
+template <typename OpTy>
+LogicalResult unary(GraphImporter &gi, const onnx::NodeProto &node) {
+  return importElementwise(gi, node, 1,
+                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             return OpTy::create(b, l, a[0]);
+                           });
+}
+
+LogicalResult importWhere(GraphImporter &gi, const onnx::NodeProto &node) {
+  Value cond = gi.input(node, 0), x = gi.input(node, 1), y = gi.input(node, 2);
+  if (!cond || !x || !y)
+    return failure();
+  if (!typeOf(cond).getElementType().isInteger(1) || !isFloat(x) ||
+      typeOf(x).getElementType() != typeOf(y).getElementType())
+    return gi.error(node, "not supported: Where on non-float values");
+  auto r = elementwise(gi.builder(), gi.loc(node), {cond, x, y},
+                       typeOf(x).getElementType(),
+                       [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                         return arith::SelectOp::create(b, l, a[0], a[1], a[2]);
+                       });
+  if (failed(r))
+    return gi.error(node, "input shapes do not broadcast");
+  gi.setOutput(node, 0, *r);
+  return success();
+}
+
+LogicalResult importCast(GraphImporter &gi, const onnx::NodeProto &node) {
+  Value x = gi.input(node, 0);
+  if (!x)
+    return failure();
+  Type to = gi.elementType(gi.intAttr(node, "to", 0));
+  Type from = typeOf(x).getElementType();
+  if (!to || !isa<FloatType>(to) || !isa<FloatType>(from))
+    return gi.error(node, "not supported: Cast between non-float types");
+  if (from.isF64() && to.getIntOrFloatBitWidth() == 16)
+    return gi.error(node, "not supported: Cast from f64 to a 16-bit float "
+                          "(one rounding step needs a runtime helper)");
+  auto r = elementwise(gi.builder(), gi.loc(node), {x}, to,
+                       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                         unsigned fw = from.getIntOrFloatBitWidth();
+                         unsigned tw = to.getIntOrFloatBitWidth();
+                         if (from == to)
+                           return a[0];
+                         if (fw < tw)
+                           return arith::ExtFOp::create(b, l, to, a[0]);
+                         if (fw > tw)
+                           return arith::TruncFOp::create(b, l, to, a[0]);
+                         // f16 <-> bf16: through f32.
+                         Value w =
+                             arith::ExtFOp::create(b, l, b.getF32Type(), a[0]);
+                         return arith::TruncFOp::create(b, l, to, w);
+                       });
+  gi.setOutput(node, 0, *r);
+  return success();
+}
+
+LogicalResult importTranspose(GraphImporter &gi, const onnx::NodeProto &node) {
+  Value x = gi.input(node, 0);
+  if (!x)
+    return failure();
+  int64_t rank = typeOf(x).getRank();
+  std::vector<int64_t> perm = gi.intsAttr(node, "perm");
+  if (perm.empty())
+    for (int64_t d = rank - 1; d >= 0; --d)
+      perm.push_back(d);
+  if (int64_t(perm.size()) != rank)
+    return gi.error(node, "perm has the wrong length");
+  gi.setOutput(node, 0, transpose(gi.builder(), gi.loc(node), x, perm));
+  return success();
+}
+
+/// Normalizes possibly negative `axes` for `rank`; false on out-of-range.
+bool normalizeAxes(std::vector<int64_t> &axes, int64_t rank) {
+  for (int64_t &a : axes) {
+    if (a < 0)
+      a += rank;
+    if (a < 0 || a >= rank)
+      return false;
+  }
+  llvm::sort(axes);
+  return true;
+}
+
+/// Reshapes `x` to `shape` (all static, or one -1 resolved by ONNX rules).
+Value reshapeTo(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> shape) {
+  auto t = typeOf(x);
+  auto type = RankedTensorType::get(shape, t.getElementType());
+  SmallVector<int64_t> dims(shape);
+  Value shapeValue = arith::ConstantOp::create(
+      b, loc,
+      DenseIntElementsAttr::get(
+          RankedTensorType::get({int64_t(dims.size())}, b.getI64Type()), dims));
+  return tensor::ReshapeOp::create(b, loc, type, x, shapeValue);
+}
+
+LogicalResult importReshape(GraphImporter &gi, const onnx::NodeProto &node) {
+  Value x = gi.input(node, 0);
+  const HostTensor *shape = gi.constantInput(node, 1);
+  if (!x)
+    return failure();
+  if (!shape)
+    return gi.error(node, "not supported: a shape that is not known at import");
+  auto t = typeOf(x);
+  if (!t.hasStaticShape())
+    return gi.error(node, "not supported: Reshape of a dynamic shape");
+  std::vector<int64_t> dims = shape->ints();
+  bool allowZero = gi.intAttr(node, "allowzero", 0);
+  int64_t known = 1, inferred = -1;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] == 0 && !allowZero) {
+      if (int64_t(i) >= t.getRank())
+        return gi.error(node, "shape copies a dimension the input lacks");
+      dims[i] = t.getDimSize(i);
+    }
+    if (dims[i] == -1) {
+      if (inferred >= 0)
+        return gi.error(node, "shape has two -1 entries");
+      inferred = i;
+    } else {
+      known *= dims[i];
+    }
+  }
+  if (inferred >= 0) {
+    if (known == 0 || t.getNumElements() % known)
+      return gi.error(node, "shape does not divide the input");
+    dims[inferred] = t.getNumElements() / known;
+  }
+  int64_t total = 1;
+  for (int64_t d : dims)
+    total *= d;
+  if (total != t.getNumElements())
+    return gi.error(node, "shape holds a different number of elements");
+  gi.setOutput(node, 0, reshapeTo(gi.builder(), gi.loc(node), x, dims));
+  return success();
+}
+
+/// Axes from the attribute (old opsets) or the second input.
+LogicalResult axesOf(GraphImporter &gi, const onnx::NodeProto &node,
+                     std::vector<int64_t> &axes, bool &given) {
+  given = true;
+  if (const HostTensor *c = gi.constantInput(node, 1)) {
+    axes = c->ints();
+    return success();
+  }
+  if (gi.hasInput(node, 1))
+    return gi.error(node, "not supported: axes that are not known at import");
+  if (gi.attribute(node, "axes")) {
+    axes = gi.intsAttr(node, "axes");
+    return success();
+  }
+  given = false;
+  return success();
+}
+
+LogicalResult importUnsqueeze(GraphImporter &gi, const onnx::NodeProto &node) {
+  Value x = gi.input(node, 0);
+  if (!x)
+    return failure();
+  std::vector<int64_t> axes;
+  bool given;
+  if (failed(axesOf(gi, node, axes, given)))
+    return failure();
+  auto t = typeOf(x);
+  int64_t rank = t.getRank() + axes.size();
+  if (!normalizeAxes(axes, rank) || !t.hasStaticShape())
+    return gi.error(node, "not supported: these axes or a dynamic shape");
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0, k = 0; d < rank; ++d)
+    shape.push_back(llvm::is_contained(axes, d) ? 1 : t.getDimSize(k++));
+  gi.setOutput(node, 0, reshapeTo(gi.builder(), gi.loc(node), x, shape));
+  return success();
+}
+
+LogicalResult importSqueeze(GraphImporter &gi, const onnx::NodeProto &node) {
+  Value x = gi.input(node, 0);
+  if (!x)
+    return failure();
+  std::vector<int64_t> axes;
+  bool given;
+  if (failed(axesOf(gi, node, axes, given)))
+    return failure();
+  auto t = typeOf(x);
+  if (!t.hasStaticShape())
+    return gi.error(node, "not supported: Squeeze of a dynamic shape");
+  if (!given)
+    for (int64_t d = 0; d < t.getRank(); ++d)
+      if (t.getDimSize(d) == 1)
+        axes.push_back(d);
+  if (!normalizeAxes(axes, t.getRank()))
+    return gi.error(node, "axes out of range");
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < t.getRank(); ++d) {
+    if (!llvm::is_contained(axes, d))
+      shape.push_back(t.getDimSize(d));
+    else if (t.getDimSize(d) != 1)
+      return gi.error(node,
+                      "squeezes a dimension of size " + Twine(t.getDimSize(d)));
+  }
+  gi.setOutput(node, 0, reshapeTo(gi.builder(), gi.loc(node), x, shape));
+  return success();
+}
+
+LogicalResult importConcat(GraphImporter &gi, const onnx::NodeProto &node) {
+  SmallVector<Value> ins;
+  for (int i = 0; i < node.input_size(); ++i) {
+    Value v = gi.input(node, i);
+    if (!v)
+      return failure();
+    ins.push_back(v);
+  }
+  if (ins.empty())
+    return gi.error(node, "no inputs");
+  int64_t rank = typeOf(ins[0]).getRank();
+  int64_t axis = gi.intAttr(node, "axis", 0);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return gi.error(node, "axis out of range");
+  gi.setOutput(node, 0,
+               tensor::ConcatOp::create(gi.builder(), gi.loc(node), axis, ins));
+  return success();
+}
+
+LogicalResult importMatMul(GraphImporter &gi, const onnx::NodeProto &node) {
+  SmallVector<Value> ins;
+  if (failed(floatInputs(gi, node, 2, ins)))
+    return failure();
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  // 1D operands: promote to matrices and drop the added dims afterwards.
+  Value a = ins[0], c = ins[1];
+  bool vecA = typeOf(a).getRank() == 1, vecC = typeOf(c).getRank() == 1;
+  if ((vecA || vecC) &&
+      (!typeOf(a).hasStaticShape() || !typeOf(c).hasStaticShape()))
+    return gi.error(node, "not supported: dynamic 1D MatMul");
+  if (vecA)
+    a = reshapeTo(b, loc, a, {1, typeOf(a).getDimSize(0)});
+  if (vecC)
+    c = reshapeTo(b, loc, c, {typeOf(c).getDimSize(0), 1});
+  auto r = matmul(b, loc, a, c);
+  if (failed(r))
+    return gi.error(node, "shapes do not multiply");
+  Value y = *r;
+  if (vecA || vecC) {
+    SmallVector<int64_t> shape(typeOf(y).getShape());
+    if (vecC)
+      shape.erase(shape.end() - 1);
+    if (vecA)
+      shape.erase(shape.end() - (vecC ? 1 : 2));
+    y = reshapeTo(b, loc, y, shape);
+  }
+  gi.setOutput(node, 0, y);
+  return success();
+}
+
+LogicalResult importGemm(GraphImporter &gi, const onnx::NodeProto &node) {
+  SmallVector<Value> ins;
+  if (failed(floatInputs(gi, node, 2, ins)))
+    return failure();
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  Value a = ins[0], c = ins[1];
+  if (typeOf(a).getRank() != 2 || typeOf(c).getRank() != 2)
+    return gi.error(node, "A and B must be 2D");
+  if (gi.intAttr(node, "transA", 0))
+    a = transpose(b, loc, a, {1, 0});
+  if (gi.intAttr(node, "transB", 0))
+    c = transpose(b, loc, c, {1, 0});
+  auto r = matmul(b, loc, a, c);
+  if (failed(r))
+    return gi.error(node, "shapes do not multiply");
+  float alpha = gi.floatAttr(node, "alpha", 1.0f);
+  float beta = gi.floatAttr(node, "beta", 1.0f);
+  Type elt = typeOf(a).getElementType();
+  SmallVector<Value> operands = {*r};
+  Value bias = gi.optionalInput(node, 2);
+  if (bias)
+    operands.push_back(bias);
+  auto y = elementwise(
+      b, loc, operands, elt,
+      [&](OpBuilder &nb, Location l, ValueRange v) -> Value {
+        auto scalar = [&](float f) -> Value {
+          return arith::ConstantOp::create(nb, l, nb.getFloatAttr(elt, f));
+        };
+        Value out = arith::MulFOp::create(nb, l, v[0], scalar(alpha));
+        if (v.size() > 1)
+          out = arith::AddFOp::create(
+              nb, l, out, arith::MulFOp::create(nb, l, v[1], scalar(beta)));
+        return out;
+      });
+  if (failed(y))
+    return gi.error(node, "C does not broadcast to the product");
+  gi.setOutput(node, 0, *y);
+  return success();
+}
+
+/// max(a, b) and a + b for reductions.
+Value maxOf(OpBuilder &b, Location l, ValueRange a) {
+  return arith::MaximumFOp::create(b, l, a[0], a[1]);
+}
+Value sumOf(OpBuilder &b, Location l, ValueRange a) {
+  return arith::AddFOp::create(b, l, a[0], a[1]);
+}
+
+TypedAttr floatAttr(OpBuilder &b, Type elt, double v) {
+  return b.getFloatAttr(elt, v);
+}
+
+LogicalResult importSoftmax(GraphImporter &gi, const onnx::NodeProto &node) {
+  SmallVector<Value> ins;
+  if (failed(floatInputs(gi, node, 1, ins)))
+    return failure();
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  Value x = ins[0];
+  int64_t rank = typeOf(x).getRank();
+  int64_t axis = gi.intAttr(node, "axis", gi.opset("") >= 13 ? -1 : 1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return gi.error(node, "axis out of range");
+  // Before opset 13 the input is flattened at `axis` into a matrix.
+  SmallVector<int64_t> axes;
+  if (gi.opset("") >= 13)
+    axes.push_back(axis);
+  else
+    for (int64_t d = axis; d < rank; ++d)
+      axes.push_back(d);
+  Type elt = typeOf(x).getElementType();
+  Value mx = reduceKeepDims(
+      b, loc, x, axes,
+      floatAttr(b, elt, -std::numeric_limits<double>::infinity()), maxOf);
+  Value e = *elementwise(b, loc, {x, mx}, elt,
+                         [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                           return math::ExpOp::create(
+                               nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
+                         });
+  Value sum = reduceKeepDims(b, loc, e, axes, floatAttr(b, elt, 0.0), sumOf);
+  gi.setOutput(
+      node, 0,
+      *elementwise(b, loc, {e, sum}, elt,
+                   [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                     return arith::DivFOp::create(nb, l, a[0], a[1]);
+                   }));
+  return success();
+}
+
+/// mean of `x` over `axes`, kept as size-1 dims.
+Value meanAlong(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes) {
+  Type elt = typeOf(x).getElementType();
+  Value sum = reduceKeepDims(b, loc, x, axes, floatAttr(b, elt, 0.0), sumOf);
+  Value n = countAlong(b, loc, x, axes, elt);
+  return *elementwise(b, loc, {sum}, elt,
+                      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                        return arith::DivFOp::create(nb, l, a[0], n);
+                      });
+}
+
+LogicalResult importReduceMean(GraphImporter &gi, const onnx::NodeProto &node) {
+  SmallVector<Value> ins;
+  if (failed(floatInputs(gi, node, 1, ins)))
+    return failure();
+  Value x = ins[0];
+  int64_t rank = typeOf(x).getRank();
+  std::vector<int64_t> axes;
+  bool given;
+  if (gi.opset("") >= 18) {
+    if (failed(axesOf(gi, node, axes, given)))
+      return failure();
+  } else {
+    axes = gi.intsAttr(node, "axes");
+    given = !axes.empty();
+  }
+  if (!given || axes.empty()) {
+    if (gi.intAttr(node, "noop_with_empty_axes", 0)) {
+      gi.setOutput(node, 0, x);
+      return success();
+    }
+    axes.clear();
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  }
+  if (!normalizeAxes(axes, rank))
+    return gi.error(node, "axes out of range");
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  Value mean = meanAlong(b, loc, x, axes);
+  if (!gi.intAttr(node, "keepdims", 1)) {
+    auto t = typeOf(mean);
+    if (!t.hasStaticShape())
+      return gi.error(node, "not supported: keepdims=0 on a dynamic shape");
+    SmallVector<int64_t> shape;
+    for (int64_t d = 0; d < rank; ++d)
+      if (!llvm::is_contained(axes, d))
+        shape.push_back(t.getDimSize(d));
+    mean = reshapeTo(b, loc, mean, shape);
+  }
+  gi.setOutput(node, 0, mean);
+  return success();
+}
+
+/// The normalized axes [axis, rank).
+LogicalResult normAxes(GraphImporter &gi, const onnx::NodeProto &node,
+                       int64_t rank, SmallVectorImpl<int64_t> &axes) {
+  int64_t axis = gi.intAttr(node, "axis", -1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return gi.error(node, "axis out of range");
+  for (int64_t d = axis; d < rank; ++d)
+    axes.push_back(d);
+  return success();
+}
+
+LogicalResult importRMSNormalization(GraphImporter &gi,
+                                     const onnx::NodeProto &node) {
+  SmallVector<Value> ins;
+  if (failed(floatInputs(gi, node, 2, ins)))
+    return failure();
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  Value x = ins[0], scale = ins[1];
+  SmallVector<int64_t> axes;
+  if (failed(normAxes(gi, node, typeOf(x).getRank(), axes)))
+    return failure();
+  Type elt = typeOf(x).getElementType();
+  float eps = gi.floatAttr(node, "epsilon", 1e-5f);
+  Value sq = *elementwise(b, loc, {x}, elt,
+                          [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                            return arith::MulFOp::create(nb, l, a[0], a[0]);
+                          });
+  Value ms = meanAlong(b, loc, sq, axes);
+  auto y = elementwise(
+      b, loc, {x, ms, scale}, elt,
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value e = arith::ConstantOp::create(nb, l, nb.getFloatAttr(elt, eps));
+        Value r =
+            math::RsqrtOp::create(nb, l, arith::AddFOp::create(nb, l, a[1], e));
+        return arith::MulFOp::create(
+            nb, l, arith::MulFOp::create(nb, l, a[0], r), a[2]);
+      });
+  if (failed(y))
+    return gi.error(node, "scale does not broadcast");
+  gi.setOutput(node, 0, *y);
+  return success();
+}
+
+LogicalResult importLayerNormalization(GraphImporter &gi,
+                                       const onnx::NodeProto &node) {
+  SmallVector<Value> ins;
+  if (failed(floatInputs(gi, node, 2, ins)))
+    return failure();
+  if (gi.hasOutput(node, 1) || gi.hasOutput(node, 2))
+    return gi.error(node, "not supported: the Mean and InvStdDev outputs");
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  Value x = ins[0], scale = ins[1], bias = gi.optionalInput(node, 2);
+  SmallVector<int64_t> axes;
+  if (failed(normAxes(gi, node, typeOf(x).getRank(), axes)))
+    return failure();
+  Type elt = typeOf(x).getElementType();
+  float eps = gi.floatAttr(node, "epsilon", 1e-5f);
+  Value mean = meanAlong(b, loc, x, axes);
+  Value centered =
+      *elementwise(b, loc, {x, mean}, elt,
+                   [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                     return arith::SubFOp::create(nb, l, a[0], a[1]);
+                   });
+  Value sq = *elementwise(b, loc, {centered}, elt,
+                          [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                            return arith::MulFOp::create(nb, l, a[0], a[0]);
+                          });
+  Value var = meanAlong(b, loc, sq, axes);
+  SmallVector<Value> operands = {centered, var, scale};
+  if (bias)
+    operands.push_back(bias);
+  auto y = elementwise(
+      b, loc, operands, elt,
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value e = arith::ConstantOp::create(nb, l, nb.getFloatAttr(elt, eps));
+        Value r =
+            math::RsqrtOp::create(nb, l, arith::AddFOp::create(nb, l, a[1], e));
+        Value out = arith::MulFOp::create(
+            nb, l, arith::MulFOp::create(nb, l, a[0], r), a[2]);
+        if (a.size() > 3)
+          out = arith::AddFOp::create(nb, l, out, a[3]);
+        return out;
+      });
+  if (failed(y))
+    return gi.error(node, "scale or bias does not broadcast");
+  gi.setOutput(node, 0, *y);
+  return success();
+}
+} // namespace
+
+void registerOrdinaryImporters(std::map<std::string, NodeImporter> &onnx) {
+  onnx["Add"] = binary<arith::AddFOp>;
+  onnx["Sub"] = binary<arith::SubFOp>;
+  onnx["Mul"] = binary<arith::MulFOp>;
+  onnx["Div"] = binary<arith::DivFOp>;
+  onnx["Pow"] = binary<math::PowFOp>;
+  onnx["Sqrt"] = unary<math::SqrtOp>;
+  onnx["Exp"] = unary<math::ExpOp>;
+  onnx["Where"] = importWhere;
+  onnx["Cast"] = importCast;
+  onnx["Transpose"] = importTranspose;
+  onnx["Reshape"] = importReshape;
+  onnx["Unsqueeze"] = importUnsqueeze;
+  onnx["Squeeze"] = importSqueeze;
+  onnx["Concat"] = importConcat;
+  onnx["MatMul"] = importMatMul;
+  onnx["Gemm"] = importGemm;
+  onnx["Softmax"] = importSoftmax;
+  onnx["ReduceMean"] = importReduceMean;
+  onnx["RMSNormalization"] = importRMSNormalization;
+  onnx["LayerNormalization"] = importLayerNormalization;
+}
