@@ -11,25 +11,32 @@
 using namespace mlir;
 using namespace mlir::hydra::onnx_import;
 
+/// Merges `dims` into `shape`, right-aligned, by numpy's broadcasting rule.
+static LogicalResult broadcastInto(ArrayRef<int64_t> dims,
+                                   MutableArrayRef<int64_t> shape) {
+  int64_t offset = int64_t(shape.size()) - int64_t(dims.size());
+  for (auto [d, s] : llvm::enumerate(dims)) {
+    int64_t &r = shape[offset + d];
+    if (s == 1)
+      continue;
+    if (r == 1 || ShapedType::isDynamic(r))
+      r = s;
+    else if (!ShapedType::isDynamic(s) && s != r)
+      return failure();
+  }
+  return success();
+}
+
 FailureOr<SmallVector<int64_t>>
 mlir::hydra::onnx_import::broadcastShape(ValueRange inputs) {
   int64_t rank = 0;
   for (Value v : inputs)
     rank = std::max(rank, cast<RankedTensorType>(v.getType()).getRank());
   SmallVector<int64_t> shape(rank, 1);
-  for (Value v : inputs) {
-    auto t = cast<RankedTensorType>(v.getType());
-    int64_t offset = rank - t.getRank();
-    for (int64_t d = 0; d < t.getRank(); ++d) {
-      int64_t s = t.getDimSize(d), &r = shape[offset + d];
-      if (s == 1)
-        continue;
-      if (r == 1 || ShapedType::isDynamic(r))
-        r = s;
-      else if (!ShapedType::isDynamic(s) && s != r)
-        return failure();
-    }
-  }
+  for (Value v : inputs)
+    if (failed(broadcastInto(cast<RankedTensorType>(v.getType()).getShape(),
+                             shape)))
+      return failure();
   return shape;
 }
 
@@ -175,16 +182,9 @@ FailureOr<Value> mlir::hydra::onnx_import::matmul(OpBuilder &b, Location loc,
   int64_t batchA = ta.getRank() - 2, batchC = tc.getRank() - 2;
   int64_t batch = std::max(batchA, batchC);
   SmallVector<int64_t> shape(batch, 1);
-  for (auto [t, nb] : {std::pair{ta, batchA}, {tc, batchC}})
-    for (int64_t d = 0; d < nb; ++d) {
-      int64_t s = t.getDimSize(d), &r = shape[batch - nb + d];
-      if (s == 1)
-        continue;
-      if (r == 1 || ShapedType::isDynamic(r))
-        r = s;
-      else if (!ShapedType::isDynamic(s) && s != r)
-        return failure();
-    }
+  if (failed(broadcastInto(ta.getShape().drop_back(2), shape)) ||
+      failed(broadcastInto(tc.getShape().drop_back(2), shape)))
+    return failure();
   int64_t m = ta.getDimSize(batchA), k = ta.getDimSize(batchA + 1);
   int64_t kc = tc.getDimSize(batchC), n = tc.getDimSize(batchC + 1);
   if (!ShapedType::isDynamic(k) && !ShapedType::isDynamic(kc) && k != kc)

@@ -217,13 +217,20 @@ LogicalResult axesOf(GraphImporter &gi, const onnx::NodeProto &node,
   return success();
 }
 
-LogicalResult importUnsqueeze(GraphImporter &gi, const onnx::NodeProto &node) {
-  Value x = gi.input(node, 0);
+/// Input 0 and the axes of Squeeze/Unsqueeze.
+LogicalResult inputAndAxes(GraphImporter &gi, const onnx::NodeProto &node,
+                           Value &x, std::vector<int64_t> &axes, bool &given) {
+  x = gi.input(node, 0);
   if (!x)
     return failure();
+  return axesOf(gi, node, axes, given);
+}
+
+LogicalResult importUnsqueeze(GraphImporter &gi, const onnx::NodeProto &node) {
+  Value x;
   std::vector<int64_t> axes;
   bool given;
-  if (failed(axesOf(gi, node, axes, given)))
+  if (failed(inputAndAxes(gi, node, x, axes, given)))
     return failure();
   auto t = typeOf(x);
   int64_t rank = t.getRank() + axes.size();
@@ -237,12 +244,10 @@ LogicalResult importUnsqueeze(GraphImporter &gi, const onnx::NodeProto &node) {
 }
 
 LogicalResult importSqueeze(GraphImporter &gi, const onnx::NodeProto &node) {
-  Value x = gi.input(node, 0);
-  if (!x)
-    return failure();
+  Value x;
   std::vector<int64_t> axes;
   bool given;
-  if (failed(axesOf(gi, node, axes, given)))
+  if (failed(inputAndAxes(gi, node, x, axes, given)))
     return failure();
   auto t = typeOf(x);
   if (!t.hasStaticShape())
