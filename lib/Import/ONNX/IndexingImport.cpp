@@ -1,0 +1,194 @@
+//===- IndexingImport.cpp - Gather, Slice, Split --------------------------===//
+
+#include "GraphImporter.h"
+#include "TensorOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::hydra::onnx_import;
+
+namespace {
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+/// Gather along `axis`: out[a..., i..., b...] = data[a..., idx[i...], b...],
+/// negative indices counting from the end. Indices outside the axis are
+/// clamped to it, so a bad index cannot read outside the buffer.
+LogicalResult importGather(GraphImporter &gi, const onnx::NodeProto &node) {
+  Value data = gi.input(node, 0), indices = gi.input(node, 1);
+  if (!data || !indices)
+    return failure();
+  auto dt = typeOf(data), it = typeOf(indices);
+  if (!dt.hasStaticShape() || !it.hasStaticShape())
+    return gi.error(node, "not supported: Gather on dynamic shapes");
+  if (!isa<IntegerType>(it.getElementType()))
+    return gi.error(node, "indices must be integers");
+  int64_t rank = dt.getRank(), axis = gi.intAttr(node, "axis", 0);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return gi.error(node, "axis out of range");
+  SmallVector<int64_t> shape(dt.getShape().take_front(axis));
+  llvm::append_range(shape, it.getShape());
+  llvm::append_range(shape, dt.getShape().drop_front(axis + 1));
+  int64_t outRank = shape.size(), idxRank = it.getRank();
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  Value init = tensor::EmptyOp::create(b, loc, shape, dt.getElementType());
+  SmallVector<AffineExpr> idxExprs;
+  for (int64_t d = 0; d < idxRank; ++d)
+    idxExprs.push_back(b.getAffineDimExpr(axis + d));
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(outRank, 0, idxExprs, b.getContext()),
+      b.getMultiDimIdentityMap(outRank)};
+  SmallVector<utils::IteratorType> iterators(outRank,
+                                             utils::IteratorType::parallel);
+  int64_t axisSize = dt.getDimSize(axis);
+  auto gather = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{indices}, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value i =
+            arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
+        Value size = arith::ConstantIndexOp::create(nb, nl, axisSize);
+        Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
+        Value negative =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, i, zero);
+        i = arith::SelectOp::create(nb, nl, negative,
+                                    arith::AddIOp::create(nb, nl, i, size), i);
+        Value last = arith::ConstantIndexOp::create(nb, nl, axisSize - 1);
+        i = arith::MaxSIOp::create(
+            nb, nl, arith::MinSIOp::create(nb, nl, i, last), zero);
+        SmallVector<Value> at;
+        for (int64_t d = 0; d < axis; ++d)
+          at.push_back(linalg::IndexOp::create(nb, nl, d));
+        at.push_back(i);
+        for (int64_t d = axis + 1; d < rank; ++d)
+          at.push_back(linalg::IndexOp::create(nb, nl, d - 1 + idxRank));
+        Value v = tensor::ExtractOp::create(nb, nl, data, at);
+        linalg::YieldOp::create(nb, nl, v);
+      });
+  gi.setOutput(node, 0, gather.getResult(0));
+  return success();
+}
+
+/// A constant integer input as a list, or the attribute of older opsets.
+bool intList(GraphImporter &gi, const onnx::NodeProto &node, int input,
+             StringRef attr, std::vector<int64_t> &out) {
+  if (const HostTensor *c = gi.constantInput(node, input)) {
+    out = c->ints();
+    return true;
+  }
+  if (gi.hasInput(node, input))
+    return false;
+  out = gi.intsAttr(node, attr);
+  return true;
+}
+
+LogicalResult importSlice(GraphImporter &gi, const onnx::NodeProto &node) {
+  Value x = gi.input(node, 0);
+  if (!x)
+    return failure();
+  auto t = typeOf(x);
+  if (!t.hasStaticShape())
+    return gi.error(node, "not supported: Slice of a dynamic shape");
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (!intList(gi, node, 1, "starts", starts) ||
+      !intList(gi, node, 2, "ends", ends) ||
+      !intList(gi, node, 3, "axes", axes) ||
+      !intList(gi, node, 4, "steps", steps))
+    return gi.error(node, "not supported: starts, ends, axes or steps that "
+                          "are not known at import");
+  int64_t rank = t.getRank();
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(i);
+  if (steps.empty())
+    steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    return gi.error(node, "starts, ends, axes and steps differ in length");
+  SmallVector<int64_t> offsets(rank, 0), sizes(t.getShape()), strides(rank, 1);
+  for (size_t i = 0; i < starts.size(); ++i) {
+    int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
+    if (a < 0 || a >= rank)
+      return gi.error(node, "axis out of range");
+    if (steps[i] <= 0)
+      return gi.error(node, "not supported: negative or zero steps");
+    int64_t dim = t.getDimSize(a);
+    auto clamp = [&](int64_t v) {
+      if (v < 0)
+        v += dim;
+      return std::clamp<int64_t>(v, 0, dim);
+    };
+    int64_t s = clamp(starts[i]), e = clamp(ends[i]);
+    offsets[a] = s;
+    strides[a] = steps[i];
+    sizes[a] = e > s ? (e - s + steps[i] - 1) / steps[i] : 0;
+  }
+  OpBuilder &b = gi.builder();
+  auto type = RankedTensorType::get(sizes, t.getElementType());
+  gi.setOutput(node, 0,
+               tensor::ExtractSliceOp::create(
+                   b, gi.loc(node), type, x, ValueRange{}, ValueRange{},
+                   ValueRange{}, b.getDenseI64ArrayAttr(offsets),
+                   b.getDenseI64ArrayAttr(sizes),
+                   b.getDenseI64ArrayAttr(strides)));
+  return success();
+}
+
+LogicalResult importSplit(GraphImporter &gi, const onnx::NodeProto &node) {
+  Value x = gi.input(node, 0);
+  if (!x)
+    return failure();
+  auto t = typeOf(x);
+  if (!t.hasStaticShape())
+    return gi.error(node, "not supported: Split of a dynamic shape");
+  int64_t rank = t.getRank(), axis = gi.intAttr(node, "axis", 0);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return gi.error(node, "axis out of range");
+  std::vector<int64_t> split;
+  if (!intList(gi, node, 1, "split", split))
+    return gi.error(node, "not supported: split sizes not known at import");
+  int64_t parts = node.output_size(), dim = t.getDimSize(axis);
+  if (split.empty()) {
+    int64_t n = gi.intAttr(node, "num_outputs", parts);
+    if (n <= 0)
+      return gi.error(node, "num_outputs must be positive");
+    int64_t chunk = (dim + n - 1) / n;
+    for (int64_t i = 0; i < n; ++i)
+      split.push_back(std::max<int64_t>(0, std::min(chunk, dim - i * chunk)));
+  }
+  int64_t total = 0;
+  for (int64_t s : split)
+    total += s;
+  if (int64_t(split.size()) != parts || total != dim)
+    return gi.error(node, "split sizes do not cover the axis");
+  OpBuilder &b = gi.builder();
+  int64_t offset = 0;
+  for (int64_t i = 0; i < parts; ++i) {
+    SmallVector<int64_t> offsets(rank, 0), sizes(t.getShape()),
+        strides(rank, 1);
+    offsets[axis] = offset;
+    sizes[axis] = split[i];
+    offset += split[i];
+    auto type = RankedTensorType::get(sizes, t.getElementType());
+    gi.setOutput(node, i,
+                 tensor::ExtractSliceOp::create(
+                     b, gi.loc(node), type, x, ValueRange{}, ValueRange{},
+                     ValueRange{}, b.getDenseI64ArrayAttr(offsets),
+                     b.getDenseI64ArrayAttr(sizes),
+                     b.getDenseI64ArrayAttr(strides)));
+  }
+  return success();
+}
+} // namespace
+
+void registerIndexingImporters(std::map<std::string, NodeImporter> &onnx) {
+  onnx["Gather"] = importGather;
+  onnx["Slice"] = importSlice;
+  onnx["Split"] = importSplit;
+}
