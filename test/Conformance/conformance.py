@@ -95,7 +95,7 @@ def run_case(case, workdir):
         if name not in given:
             return False, f"no stored data for input '{name}'"
         npy = os.path.join(workdir, f"in_{len(args)}.npy")
-        np.save(npy, np.ascontiguousarray(given[name]))
+        np.save(npy, np.array(given[name], order="C"))
         args += ["--input", f"{name}={npy}"]
     proc = subprocess.run(args, capture_output=True, text=True)
     if proc.returncode != 0:

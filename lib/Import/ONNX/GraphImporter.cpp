@@ -1,6 +1,7 @@
 //===- GraphImporter.cpp - one ONNX graph → one func.func -----------------===//
 
 #include "GraphImporter.h"
+#include "ConstantFolding.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -166,6 +167,17 @@ importersFor(StringRef domain) {
 }
 
 LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
+  std::string error;
+  if (auto folded = foldNode(*this, node, error)) {
+    for (auto [i, value] : llvm::enumerate(*folded))
+      setConstantOutput(node, i, std::move(value));
+    return success();
+  }
+  if (!error.empty())
+    return this->error(node, error);
+  if (foldOnlyOps().count(node.op_type()))
+    return this->error(node, "not supported: " + node.op_type() +
+                                 " on values only known at run time");
   NodeImporter fn = importersFor(node.domain())->at(node.op_type());
   return fn(*this, node);
 }
@@ -177,7 +189,9 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
   std::vector<std::string> unsupported;
   for (const auto &node : graph.node()) {
     const auto *table = importersFor(node.domain());
-    if (!table || !table->count(node.op_type()))
+    bool foldable = (node.domain().empty() || node.domain() == "ai.onnx") &&
+                    foldOnlyOps().count(node.op_type());
+    if (!foldable && (!table || !table->count(node.op_type())))
       unsupported.push_back(
           (node.domain().empty() ? "" : node.domain() + "::") + node.op_type() +
           " (node '" +

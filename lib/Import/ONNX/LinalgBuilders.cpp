@@ -63,13 +63,15 @@ static SmallVector<OpFoldResult> mixedSizes(OpBuilder &b, Location loc,
   return sizes;
 }
 
-FailureOr<Value> mlir::hydra::onnx_import::elementwise(OpBuilder &b,
-                                                       Location loc,
-                                                       ValueRange inputs,
-                                                       Type resultElement,
-                                                       ScalarFn body) {
+FailureOr<Value> mlir::hydra::onnx_import::elementwise(
+    OpBuilder &b, Location loc, ValueRange inputs, Type resultElement,
+    ScalarFn body, ArrayRef<int64_t> extraShape) {
   auto shape = broadcastShape(inputs);
   if (failed(shape))
+    return failure();
+  if (extraShape.size() > shape->size())
+    shape->insert(shape->begin(), extraShape.size() - shape->size(), 1);
+  if (failed(broadcastInto(extraShape, *shape)))
     return failure();
   int64_t rank = shape->size();
   SmallVector<AffineMap> maps;

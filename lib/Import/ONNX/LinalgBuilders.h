@@ -13,9 +13,11 @@ using ScalarFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
 /// The numpy-broadcast shape of `inputs`; fails on sizes that disagree.
 FailureOr<SmallVector<int64_t>> broadcastShape(ValueRange inputs);
 
-/// An elementwise linalg.generic over the broadcast of `inputs`.
+/// An elementwise linalg.generic over the broadcast of `inputs` (and of
+/// `extraShape`, a static shape the result must also cover: Expand).
 FailureOr<Value> elementwise(OpBuilder &b, Location loc, ValueRange inputs,
-                             Type resultElement, ScalarFn body);
+                             Type resultElement, ScalarFn body,
+                             ArrayRef<int64_t> extraShape = {});
 
 /// Reduces `x` over `axes` with `combine`, starting from `init`, keeping the
 /// reduced dimensions as size 1 (so the result broadcasts against `x`).

@@ -146,16 +146,35 @@ bool normalizeAxes(std::vector<int64_t> &axes, int64_t rank) {
   return true;
 }
 
-/// Reshapes `x` to `shape` (all static, or one -1 resolved by ONNX rules).
+/// Reshapes statically shaped `x` to `shape` as a collapse to one
+/// dimension and an expand: both are views, so no copy is made.
 Value reshapeTo(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> shape) {
   auto t = typeOf(x);
   auto type = RankedTensorType::get(shape, t.getElementType());
-  SmallVector<int64_t> dims(shape);
-  Value shapeValue = arith::ConstantOp::create(
-      b, loc,
-      DenseIntElementsAttr::get(
-          RankedTensorType::get({int64_t(dims.size())}, b.getI64Type()), dims));
-  return tensor::ReshapeOp::create(b, loc, type, x, shapeValue);
+  if (t.getShape() == shape)
+    return x;
+  auto all = [](int64_t rank) {
+    ReassociationIndices g;
+    for (int64_t d = 0; d < rank; ++d)
+      g.push_back(d);
+    return SmallVector<ReassociationIndices>{g};
+  };
+  Value flat = x;
+  if (t.getRank() != 1) {
+    auto flatType =
+        RankedTensorType::get({t.getNumElements()}, t.getElementType());
+    flat = t.getRank() == 0
+               ? Value(tensor::ExpandShapeOp::create(
+                     b, loc, flatType, x, ArrayRef<ReassociationIndices>{}))
+               : Value(tensor::CollapseShapeOp::create(b, loc, flatType, x,
+                                                       all(t.getRank())));
+  }
+  if (shape.size() == 1)
+    return flat;
+  if (shape.empty())
+    return tensor::CollapseShapeOp::create(b, loc, type, flat,
+                                           ArrayRef<ReassociationIndices>{});
+  return tensor::ExpandShapeOp::create(b, loc, type, flat, all(shape.size()));
 }
 
 LogicalResult importReshape(GraphImporter &gi, const onnx::NodeProto &node) {
@@ -561,6 +580,110 @@ LogicalResult importLayerNormalization(GraphImporter &gi,
   gi.setOutput(node, 0, *y);
   return success();
 }
+LogicalResult importExpand(GraphImporter &gi, const onnx::NodeProto &node) {
+  Value x = gi.input(node, 0);
+  const HostTensor *shape = gi.constantInput(node, 1);
+  if (!x)
+    return failure();
+  if (!shape)
+    return gi.error(node, "not supported: a shape that is not known at import");
+  std::vector<int64_t> dims = shape->ints();
+  auto y = elementwise(
+      gi.builder(), gi.loc(node), {x}, typeOf(x).getElementType(),
+      [](OpBuilder &, Location, ValueRange a) { return a[0]; }, dims);
+  if (failed(y))
+    return gi.error(node, "the shape does not broadcast with the input");
+  gi.setOutput(node, 0, *y);
+  return success();
+}
+
+LogicalResult importFlatten(GraphImporter &gi, const onnx::NodeProto &node) {
+  Value x = gi.input(node, 0);
+  if (!x)
+    return failure();
+  auto t = typeOf(x);
+  if (!t.hasStaticShape())
+    return gi.error(node, "not supported: Flatten of a dynamic shape");
+  int64_t rank = t.getRank(), axis = gi.intAttr(node, "axis", 1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis > rank)
+    return gi.error(node, "axis out of range");
+  int64_t outer = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= t.getDimSize(d);
+  gi.setOutput(
+      node, 0,
+      reshapeTo(gi.builder(), gi.loc(node), x,
+                {outer, t.getNumElements() / std::max<int64_t>(outer, 1)}));
+  return success();
+}
+
+LogicalResult importReciprocal(GraphImporter &gi, const onnx::NodeProto &node) {
+  return importElementwise(gi, node, 1,
+                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             Value one = arith::ConstantOp::create(
+                                 b, l, b.getFloatAttr(a[0].getType(), 1.0));
+                             return arith::DivFOp::create(b, l, one, a[0]);
+                           });
+}
+
+LogicalResult importCastLike(GraphImporter &gi, const onnx::NodeProto &node) {
+  Value x = gi.input(node, 0), like = gi.input(node, 1);
+  if (!x || !like)
+    return failure();
+  Type from = typeOf(x).getElementType(), to = typeOf(like).getElementType();
+  if (from != to)
+    return gi.error(node, "not supported: CastLike between different types");
+  gi.setOutput(node, 0, x);
+  return success();
+}
+
+/// ReduceSum / ReduceMax: like ReduceMean with another combiner.
+template <bool IsMax>
+LogicalResult importReduce(GraphImporter &gi, const onnx::NodeProto &node) {
+  SmallVector<Value> ins;
+  if (failed(floatInputs(gi, node, 1, ins)))
+    return failure();
+  Value x = ins[0];
+  int64_t rank = typeOf(x).getRank();
+  std::vector<int64_t> axes;
+  bool given;
+  if (failed(axesOf(gi, node, axes, given)))
+    return failure();
+  if (!given || axes.empty()) {
+    if (gi.intAttr(node, "noop_with_empty_axes", 0)) {
+      gi.setOutput(node, 0, x);
+      return success();
+    }
+    axes.clear();
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  }
+  if (!normalizeAxes(axes, rank))
+    return gi.error(node, "axes out of range");
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  Type elt = typeOf(x).getElementType();
+  Value r =
+      IsMax ? reduceKeepDims(
+                  b, loc, x, axes,
+                  floatAttr(b, elt, -std::numeric_limits<double>::infinity()),
+                  maxOf)
+            : reduceKeepDims(b, loc, x, axes, floatAttr(b, elt, 0.0), sumOf);
+  if (!gi.intAttr(node, "keepdims", 1)) {
+    auto t = typeOf(r);
+    if (!t.hasStaticShape())
+      return gi.error(node, "not supported: keepdims=0 on a dynamic shape");
+    SmallVector<int64_t> shape;
+    for (int64_t d = 0; d < rank; ++d)
+      if (!llvm::is_contained(axes, d))
+        shape.push_back(t.getDimSize(d));
+    r = reshapeTo(b, loc, r, shape);
+  }
+  gi.setOutput(node, 0, r);
+  return success();
+}
 } // namespace
 
 void registerOrdinaryImporters(std::map<std::string, NodeImporter> &onnx) {
@@ -584,4 +707,12 @@ void registerOrdinaryImporters(std::map<std::string, NodeImporter> &onnx) {
   onnx["ReduceMean"] = importReduceMean;
   onnx["RMSNormalization"] = importRMSNormalization;
   onnx["LayerNormalization"] = importLayerNormalization;
+  onnx["Expand"] = importExpand;
+  onnx["Flatten"] = importFlatten;
+  onnx["Reciprocal"] = importReciprocal;
+  onnx["Neg"] = unary<arith::NegFOp>;
+  onnx["Tanh"] = unary<math::TanhOp>;
+  onnx["CastLike"] = importCastLike;
+  onnx["ReduceSum"] = importReduce<false>;
+  onnx["ReduceMax"] = importReduce<true>;
 }

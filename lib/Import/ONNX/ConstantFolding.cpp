@@ -1,0 +1,361 @@
+//===- ConstantFolding.cpp - evaluate shape computations at import --------===//
+//
+// Exported models (and ONNX's function expansions) compute shapes with
+// small operators on Shape outputs and constants. With static input shapes
+// all of that is known at import; evaluating it here turns Reshape,
+// Expand and friends into static-shape IR.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ConstantFolding.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::hydra::onnx_import;
+using TP = onnx::TensorProto;
+
+namespace {
+/// Numpy broadcasting of two shapes; empty optional if incompatible.
+std::optional<std::vector<int64_t>> broadcast(const std::vector<int64_t> &a,
+                                              const std::vector<int64_t> &b) {
+  size_t rank = std::max(a.size(), b.size());
+  std::vector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t x = i + a.size() >= rank ? a[i + a.size() - rank] : 1;
+    int64_t y = i + b.size() >= rank ? b[i + b.size() - rank] : 1;
+    if (x != y && x != 1 && y != 1)
+      return std::nullopt;
+    out[i] = x == 1 ? y : x;
+  }
+  return out;
+}
+
+/// The flat index into a tensor of `shape` for output index `flat` of a
+/// broadcast result of `outShape`.
+int64_t sourceIndex(const std::vector<int64_t> &shape,
+                    const std::vector<int64_t> &outShape, int64_t flat) {
+  int64_t index = 0, stride = 1;
+  for (int64_t d = int64_t(outShape.size()) - 1, s = int64_t(shape.size()) - 1;
+       d >= 0; --d, --s) {
+    int64_t coord = flat % outShape[d];
+    flat /= outShape[d];
+    if (s >= 0) {
+      if (shape[s] != 1)
+        index += coord * stride;
+      stride *= shape[s];
+    }
+  }
+  return index;
+}
+
+int64_t count(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+/// Elementwise over broadcast inputs; `fn` gets doubles and ints of each.
+template <typename Fn>
+std::optional<HostTensor> elementwise(const std::vector<const HostTensor *> &in,
+                                      int32_t outType, Fn fn) {
+  std::vector<int64_t> shape;
+  for (const HostTensor *t : in) {
+    auto s = broadcast(shape, t->shape);
+    if (!s)
+      return std::nullopt;
+    shape = *s;
+  }
+  int64_t n = count(shape);
+  std::vector<double> f(n);
+  std::vector<int64_t> iv(n);
+  bool isFloatOut = HostTensor{outType, {}, {}}.isFloat();
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<double> fa;
+    std::vector<int64_t> ia;
+    for (const HostTensor *t : in) {
+      int64_t j = sourceIndex(t->shape, shape, i);
+      fa.push_back(t->floatAt(j));
+      ia.push_back(t->intAt(j));
+    }
+    double r = fn(fa, ia);
+    f[i] = r;
+    iv[i] = int64_t(r);
+  }
+  return isFloatOut ? HostTensor::fromDoubles(outType, shape, f)
+                    : HostTensor::fromInts(outType, shape, iv);
+}
+
+std::vector<int64_t> axesNormalized(std::vector<int64_t> axes, int64_t rank) {
+  for (int64_t &a : axes)
+    if (a < 0)
+      a += rank;
+  std::sort(axes.begin(), axes.end());
+  return axes;
+}
+} // namespace
+
+const std::set<std::string> &mlir::hydra::onnx_import::foldOnlyOps() {
+  static const std::set<std::string> ops = {
+      "Shape", "Size", "Range",   "Equal",          "Not", "And", "Or",
+      "Mod",   "Less", "Greater", "ConstantOfShape"};
+  return ops;
+}
+
+std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
+    GraphImporter &gi, const onnx::NodeProto &node, std::string &error) {
+  const std::string &op = node.op_type();
+  if (!node.domain().empty() && node.domain() != "ai.onnx")
+    return std::nullopt;
+  // Shape and Size only need a static type.
+  if (op == "Shape" || op == "Size") {
+    Value x = gi.optionalInput(node, 0);
+    auto t = x ? dyn_cast<RankedTensorType>(x.getType()) : nullptr;
+    if (!t || !t.hasStaticShape())
+      return std::nullopt;
+    std::vector<int64_t> dims(t.getShape().begin(), t.getShape().end());
+    if (op == "Size")
+      return std::vector<HostTensor>{
+          HostTensor::fromInts(TP::INT64, {}, {count(dims)})};
+    int64_t rank = dims.size();
+    int64_t start = gi.intAttr(node, "start", 0);
+    int64_t end = gi.intAttr(node, "end", rank);
+    if (start < 0)
+      start += rank;
+    if (end < 0)
+      end += rank;
+    start = std::clamp<int64_t>(start, 0, rank);
+    end = std::clamp<int64_t>(end, start, rank);
+    std::vector<int64_t> slice(dims.begin() + start, dims.begin() + end);
+    return std::vector<HostTensor>{
+        HostTensor::fromInts(TP::INT64, {int64_t(slice.size())}, slice)};
+  }
+  std::vector<const HostTensor *> in;
+  for (int i = 0; i < node.input_size(); ++i) {
+    if (node.input(i).empty()) {
+      in.push_back(nullptr);
+      continue;
+    }
+    const HostTensor *c = gi.constantInput(node, i);
+    if (!c)
+      return std::nullopt;
+    in.push_back(c);
+  }
+  auto one = [](std::optional<HostTensor> t)
+      -> std::optional<std::vector<HostTensor>> {
+    if (!t)
+      return std::nullopt;
+    return std::vector<HostTensor>{std::move(*t)};
+  };
+  using D = const std::vector<double> &;
+  using I = const std::vector<int64_t> &;
+  if (in.empty() || !in[0])
+    return std::nullopt;
+  int32_t t0 = in[0]->elemType;
+  bool fl = in[0]->isFloat();
+  if (op == "Add")
+    return one(elementwise(in, t0, [&](D f, I i) {
+      return fl ? f[0] + f[1] : double(i[0] + i[1]);
+    }));
+  if (op == "Sub")
+    return one(elementwise(in, t0, [&](D f, I i) {
+      return fl ? f[0] - f[1] : double(i[0] - i[1]);
+    }));
+  if (op == "Mul")
+    return one(elementwise(in, t0, [&](D f, I i) {
+      return fl ? f[0] * f[1] : double(i[0] * i[1]);
+    }));
+  if (op == "Div")
+    return one(elementwise(in, t0, [&](D f, I i) {
+      return fl ? f[0] / f[1] : double(i[1] ? i[0] / i[1] : 0);
+    }));
+  if (op == "Mod")
+    return one(elementwise(in, t0, [&](D f, I i) {
+      if (fl)
+        return std::fmod(f[0], f[1]);
+      if (!i[1])
+        return 0.0;
+      int64_t r = i[0] % i[1];
+      if (!gi.intAttr(node, "fmod", 0) && r != 0 && ((r < 0) != (i[1] < 0)))
+        r += i[1];
+      return double(r);
+    }));
+  if (op == "Sqrt")
+    return one(elementwise(in, t0, [](D f, I) { return std::sqrt(f[0]); }));
+  if (op == "Neg")
+    return one(elementwise(
+        in, t0, [&](D f, I i) { return fl ? -f[0] : double(-i[0]); }));
+  if (op == "Reciprocal")
+    return one(elementwise(in, t0, [](D f, I) { return 1.0 / f[0]; }));
+  if (op == "Equal")
+    return one(elementwise(in, TP::BOOL, [&](D f, I i) {
+      return double(fl ? f[0] == f[1] : i[0] == i[1]);
+    }));
+  if (op == "Less")
+    return one(elementwise(in, TP::BOOL, [&](D f, I i) {
+      return double(fl ? f[0] < f[1] : i[0] < i[1]);
+    }));
+  if (op == "Greater")
+    return one(elementwise(in, TP::BOOL, [&](D f, I i) {
+      return double(fl ? f[0] > f[1] : i[0] > i[1]);
+    }));
+  if (op == "Not")
+    return one(elementwise(in, TP::BOOL, [](D, I i) { return double(!i[0]); }));
+  if (op == "And")
+    return one(
+        elementwise(in, TP::BOOL, [](D, I i) { return double(i[0] && i[1]); }));
+  if (op == "Or")
+    return one(
+        elementwise(in, TP::BOOL, [](D, I i) { return double(i[0] || i[1]); }));
+  if (op == "Where") {
+    int32_t t = in[1]->elemType;
+    bool f = in[1]->isFloat();
+    return one(elementwise(in, t, [&](D fv, I iv) {
+      return iv[0] ? (f ? fv[1] : double(iv[1])) : (f ? fv[2] : double(iv[2]));
+    }));
+  }
+  if (op == "Cast" || op == "CastLike") {
+    int32_t to = op == "Cast" ? int32_t(gi.intAttr(node, "to", 0))
+                              : (in.size() > 1 && in[1] ? in[1]->elemType : 0);
+    if (!onnxElementSize(to))
+      return std::nullopt;
+    bool toFloat = HostTensor{to, {}, {}}.isFloat();
+    return one(elementwise({in[0]}, to, [&](D f, I i) {
+      return fl || toFloat ? f[0] : double(i[0]);
+    }));
+  }
+  if (op == "Identity")
+    return std::vector<HostTensor>{*in[0]};
+  if (op == "Range") {
+    if (in.size() < 3 || !in[1] || !in[2])
+      return std::nullopt;
+    double start = in[0]->floatAt(0), limit = in[1]->floatAt(0),
+           delta = in[2]->floatAt(0);
+    if (delta == 0) {
+      error = "Range with delta 0";
+      return std::nullopt;
+    }
+    int64_t n =
+        std::max<int64_t>(0, int64_t(std::ceil((limit - start) / delta)));
+    std::vector<double> v(n);
+    for (int64_t i = 0; i < n; ++i)
+      v[i] = start + i * delta;
+    return one(fl ? HostTensor::fromDoubles(t0, {n}, v)
+                  : HostTensor::fromInts(
+                        t0, {n}, std::vector<int64_t>(v.begin(), v.end())));
+  }
+  if (op == "ConstantOfShape") {
+    std::vector<int64_t> shape = in[0]->ints();
+    HostTensor value = HostTensor::fromDoubles(TP::FLOAT, {}, {0.0});
+    if (const auto *a = gi.attribute(node, "value")) {
+      std::string e;
+      if (!readTensorProto(a->t(), "", value, e)) {
+        error = e;
+        return std::nullopt;
+      }
+    }
+    int64_t n = count(shape);
+    HostTensor out{value.elemType, shape, {}};
+    for (int64_t i = 0; i < n; ++i)
+      out.bytes.insert(out.bytes.end(), value.bytes.begin(), value.bytes.end());
+    return std::vector<HostTensor>{std::move(out)};
+  }
+  if (op == "Concat") {
+    int64_t rank = in[0]->shape.size();
+    int64_t axis = gi.intAttr(node, "axis", 0);
+    if (axis < 0)
+      axis += rank;
+    if (rank != 1 || axis != 0)
+      return std::nullopt; // shape vectors are 1D; leave others to IR
+    HostTensor out{t0, {0}, {}};
+    for (const HostTensor *t : in) {
+      if (!t || t->elemType != t0 || t->shape.size() != 1)
+        return std::nullopt;
+      out.shape[0] += t->shape[0];
+      out.bytes.insert(out.bytes.end(), t->bytes.begin(), t->bytes.end());
+    }
+    return std::vector<HostTensor>{std::move(out)};
+  }
+  if (op == "Unsqueeze" || op == "Squeeze" || op == "Reshape" ||
+      op == "Flatten") {
+    HostTensor out = *in[0];
+    int64_t rank = in[0]->shape.size();
+    if (op == "Reshape") {
+      if (in.size() < 2 || !in[1])
+        return std::nullopt;
+      std::vector<int64_t> dims = in[1]->ints();
+      int64_t known = 1, inferred = -1;
+      for (size_t i = 0; i < dims.size(); ++i) {
+        if (dims[i] == 0 && int64_t(i) < rank)
+          dims[i] = in[0]->shape[i];
+        if (dims[i] == -1)
+          inferred = i;
+        else
+          known *= dims[i];
+      }
+      if (inferred >= 0 && known)
+        dims[inferred] = in[0]->numElements() / known;
+      out.shape = dims;
+    } else if (op == "Flatten") {
+      int64_t axis = gi.intAttr(node, "axis", 1);
+      if (axis < 0)
+        axis += rank;
+      int64_t outer = 1;
+      for (int64_t d = 0; d < axis; ++d)
+        outer *= in[0]->shape[d];
+      out.shape = {outer, in[0]->numElements() / std::max<int64_t>(outer, 1)};
+    } else {
+      std::vector<int64_t> axes =
+          in.size() > 1 && in[1] ? in[1]->ints() : gi.intsAttr(node, "axes");
+      if (op == "Unsqueeze") {
+        int64_t outRank = rank + axes.size();
+        axes = axesNormalized(axes, outRank);
+        std::vector<int64_t> shape;
+        for (int64_t d = 0, k = 0; d < outRank; ++d)
+          shape.push_back(std::binary_search(axes.begin(), axes.end(), d)
+                              ? 1
+                              : in[0]->shape[k++]);
+        out.shape = shape;
+      } else {
+        axes = axesNormalized(axes, rank);
+        std::vector<int64_t> shape;
+        for (int64_t d = 0; d < rank; ++d)
+          if (axes.empty() ? in[0]->shape[d] != 1
+                           : !std::binary_search(axes.begin(), axes.end(), d))
+            shape.push_back(in[0]->shape[d]);
+        out.shape = shape;
+      }
+    }
+    if (count(out.shape) != in[0]->numElements()) {
+      error = "folded reshape changes the number of elements";
+      return std::nullopt;
+    }
+    return std::vector<HostTensor>{std::move(out)};
+  }
+  if (op == "Gather") {
+    int64_t rank = in[0]->shape.size(), axis = gi.intAttr(node, "axis", 0);
+    if (axis < 0)
+      axis += rank;
+    if (rank != 1 || axis != 0 || in.size() < 2 || !in[1])
+      return std::nullopt;
+    std::vector<int64_t> idx = in[1]->ints(), vals;
+    int64_t n = in[0]->shape[0];
+    for (int64_t i : idx) {
+      if (i < 0)
+        i += n;
+      if (i < 0 || i >= n) {
+        error = "Gather index out of range";
+        return std::nullopt;
+      }
+      vals.push_back(i);
+    }
+    HostTensor out{t0, in[1]->shape, {}};
+    size_t size = onnxElementSize(t0);
+    for (int64_t i : vals)
+      out.bytes.insert(out.bytes.end(), in[0]->bytes.begin() + i * size,
+                       in[0]->bytes.begin() + (i + 1) * size);
+    return std::vector<HostTensor>{std::move(out)};
+  }
+  return std::nullopt;
+}
