@@ -73,6 +73,17 @@ LogicalResult importGather(GraphImporter &gi, const onnx::NodeProto &node) {
   return success();
 }
 
+/// `x[offsets : offsets + sizes·strides : strides]`, all static.
+Value staticSlice(OpBuilder &b, Location loc, Value x,
+                  ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
+                  ArrayRef<int64_t> strides) {
+  auto type = RankedTensorType::get(sizes, typeOf(x).getElementType());
+  return tensor::ExtractSliceOp::create(
+      b, loc, type, x, ValueRange{}, ValueRange{}, ValueRange{},
+      b.getDenseI64ArrayAttr(offsets), b.getDenseI64ArrayAttr(sizes),
+      b.getDenseI64ArrayAttr(strides));
+}
+
 /// A constant integer input as a list, or the attribute of older opsets.
 bool intList(GraphImporter &gi, const onnx::NodeProto &node, int input,
              StringRef attr, std::vector<int64_t> &out) {
@@ -127,14 +138,9 @@ LogicalResult importSlice(GraphImporter &gi, const onnx::NodeProto &node) {
     strides[a] = steps[i];
     sizes[a] = e > s ? (e - s + steps[i] - 1) / steps[i] : 0;
   }
-  OpBuilder &b = gi.builder();
-  auto type = RankedTensorType::get(sizes, t.getElementType());
-  gi.setOutput(node, 0,
-               tensor::ExtractSliceOp::create(
-                   b, gi.loc(node), type, x, ValueRange{}, ValueRange{},
-                   ValueRange{}, b.getDenseI64ArrayAttr(offsets),
-                   b.getDenseI64ArrayAttr(sizes),
-                   b.getDenseI64ArrayAttr(strides)));
+  gi.setOutput(
+      node, 0,
+      staticSlice(gi.builder(), gi.loc(node), x, offsets, sizes, strides));
   return success();
 }
 
@@ -167,7 +173,6 @@ LogicalResult importSplit(GraphImporter &gi, const onnx::NodeProto &node) {
     total += s;
   if (int64_t(split.size()) != parts || total != dim)
     return gi.error(node, "split sizes do not cover the axis");
-  OpBuilder &b = gi.builder();
   int64_t offset = 0;
   for (int64_t i = 0; i < parts; ++i) {
     SmallVector<int64_t> offsets(rank, 0), sizes(t.getShape()),
@@ -175,13 +180,9 @@ LogicalResult importSplit(GraphImporter &gi, const onnx::NodeProto &node) {
     offsets[axis] = offset;
     sizes[axis] = split[i];
     offset += split[i];
-    auto type = RankedTensorType::get(sizes, t.getElementType());
-    gi.setOutput(node, i,
-                 tensor::ExtractSliceOp::create(
-                     b, gi.loc(node), type, x, ValueRange{}, ValueRange{},
-                     ValueRange{}, b.getDenseI64ArrayAttr(offsets),
-                     b.getDenseI64ArrayAttr(sizes),
-                     b.getDenseI64ArrayAttr(strides)));
+    gi.setOutput(
+        node, i,
+        staticSlice(gi.builder(), gi.loc(node), x, offsets, sizes, strides));
   }
   return success();
 }

@@ -445,49 +445,6 @@ Value meanAlong(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes) {
                       });
 }
 
-LogicalResult importReduceMean(GraphImporter &gi, const onnx::NodeProto &node) {
-  SmallVector<Value> ins;
-  if (failed(floatInputs(gi, node, 1, ins)))
-    return failure();
-  Value x = ins[0];
-  int64_t rank = typeOf(x).getRank();
-  std::vector<int64_t> axes;
-  bool given;
-  if (gi.opset("") >= 18) {
-    if (failed(axesOf(gi, node, axes, given)))
-      return failure();
-  } else {
-    axes = gi.intsAttr(node, "axes");
-    given = !axes.empty();
-  }
-  if (!given || axes.empty()) {
-    if (gi.intAttr(node, "noop_with_empty_axes", 0)) {
-      gi.setOutput(node, 0, x);
-      return success();
-    }
-    axes.clear();
-    for (int64_t d = 0; d < rank; ++d)
-      axes.push_back(d);
-  }
-  if (!normalizeAxes(axes, rank))
-    return gi.error(node, "axes out of range");
-  OpBuilder &b = gi.builder();
-  Location loc = gi.loc(node);
-  Value mean = meanAlong(b, loc, x, axes);
-  if (!gi.intAttr(node, "keepdims", 1)) {
-    auto t = typeOf(mean);
-    if (!t.hasStaticShape())
-      return gi.error(node, "not supported: keepdims=0 on a dynamic shape");
-    SmallVector<int64_t> shape;
-    for (int64_t d = 0; d < rank; ++d)
-      if (!llvm::is_contained(axes, d))
-        shape.push_back(t.getDimSize(d));
-    mean = reshapeTo(b, loc, mean, shape);
-  }
-  gi.setOutput(node, 0, mean);
-  return success();
-}
-
 /// The normalized axes [axis, rank).
 LogicalResult normAxes(GraphImporter &gi, const onnx::NodeProto &node,
                        int64_t rank, SmallVectorImpl<int64_t> &axes) {
@@ -639,8 +596,11 @@ LogicalResult importCastLike(GraphImporter &gi, const onnx::NodeProto &node) {
   return success();
 }
 
-/// ReduceSum / ReduceMax: like ReduceMean with another combiner.
-template <bool IsMax>
+enum class Reduction { Mean, Sum, Max };
+
+/// ReduceMean, ReduceSum, ReduceMax: axes from the input (newer opsets) or
+/// the attribute, all axes when none are given.
+template <Reduction Kind>
 LogicalResult importReduce(GraphImporter &gi, const onnx::NodeProto &node) {
   SmallVector<Value> ins;
   if (failed(floatInputs(gi, node, 1, ins)))
@@ -665,12 +625,15 @@ LogicalResult importReduce(GraphImporter &gi, const onnx::NodeProto &node) {
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
   Type elt = typeOf(x).getElementType();
-  Value r =
-      IsMax ? reduceKeepDims(
-                  b, loc, x, axes,
-                  floatAttr(b, elt, -std::numeric_limits<double>::infinity()),
-                  maxOf)
-            : reduceKeepDims(b, loc, x, axes, floatAttr(b, elt, 0.0), sumOf);
+  Value r;
+  if (Kind == Reduction::Mean)
+    r = meanAlong(b, loc, x, axes);
+  else if (Kind == Reduction::Sum)
+    r = reduceKeepDims(b, loc, x, axes, floatAttr(b, elt, 0.0), sumOf);
+  else
+    r = reduceKeepDims(
+        b, loc, x, axes,
+        floatAttr(b, elt, -std::numeric_limits<double>::infinity()), maxOf);
   if (!gi.intAttr(node, "keepdims", 1)) {
     auto t = typeOf(r);
     if (!t.hasStaticShape())
@@ -704,7 +667,7 @@ void registerOrdinaryImporters(std::map<std::string, NodeImporter> &onnx) {
   onnx["MatMul"] = importMatMul;
   onnx["Gemm"] = importGemm;
   onnx["Softmax"] = importSoftmax;
-  onnx["ReduceMean"] = importReduceMean;
+  onnx["ReduceMean"] = importReduce<Reduction::Mean>;
   onnx["RMSNormalization"] = importRMSNormalization;
   onnx["LayerNormalization"] = importLayerNormalization;
   onnx["Expand"] = importExpand;
@@ -713,6 +676,6 @@ void registerOrdinaryImporters(std::map<std::string, NodeImporter> &onnx) {
   onnx["Neg"] = unary<arith::NegFOp>;
   onnx["Tanh"] = unary<math::TanhOp>;
   onnx["CastLike"] = importCastLike;
-  onnx["ReduceSum"] = importReduce<false>;
-  onnx["ReduceMax"] = importReduce<true>;
+  onnx["ReduceSum"] = importReduce<Reduction::Sum>;
+  onnx["ReduceMax"] = importReduce<Reduction::Max>;
 }
