@@ -1,74 +1,57 @@
-"""Writes a small HydraHead layer as an ONNX model: one
-ai.hydrahead::HybridAttention node (7 linear heads, 1 full head, gated
-delta rule, fusion scale as an initializer), and random inputs with the
-float64 reference output next to it.
+"""Writes a small HydraHead layer as an ONNX model (7 linear heads, 1 full
+head, gated delta rule, fusion scale as an initializer), random inputs,
+and the float64 reference output next to them.
 
-    python examples/make_hybrid_onnx.py OUT_DIR
+    python examples/make_hybrid_onnx.py OUT_DIR [--spelling custom|standard]
+
+custom (the default) is one ai.hydrahead::HybridAttention node; standard
+is the same layer in standard ONNX operators (Gather, Attention,
+LinearAttention, Concat, RMSNormalization, Mul), which hydra raises back to
+one hybrid op. See examples/hybrid_models.py.
 """
 
+import argparse
 import os
 import sys
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "test", "Execution"))
 import reference  # noqa: E402
-
-B, S, HQ, HKV, D = 1, 128, 8, 2, 32
-HEADS = "FLLLLLLL"
+from hybrid_models import HybridLayer  # noqa: E402
 
 
-def packed(x):
-    """[B, H, S, D] -> [B, S, H*D]."""
-    b, h, s, d = x.shape
-    return np.ascontiguousarray(x.transpose(0, 2, 1, 3).reshape(b, s, h * d))
-
-
-def make_model(fusion_scale):
-    node = helper.make_node(
-        "HybridAttention", ["query", "key", "value", "fusion_scale", "decay", "beta"],
-        ["y"], domain="ai.hydrahead", name="hybrid_layer",
-        q_num_heads=HQ, kv_num_heads=HKV, heads=HEADS,
-        update_rule="gated_delta", is_causal=1)
-    inputs = [
-        helper.make_tensor_value_info("query", TensorProto.FLOAT, [B, S, HQ * D]),
-        helper.make_tensor_value_info("key", TensorProto.FLOAT, [B, S, HKV * D]),
-        helper.make_tensor_value_info("value", TensorProto.FLOAT, [B, S, HKV * D]),
-        helper.make_tensor_value_info("decay", TensorProto.FLOAT, [B, S, HKV]),
-        helper.make_tensor_value_info("beta", TensorProto.FLOAT, [B, S, HKV]),
-    ]
-    output = helper.make_tensor_value_info("y", TensorProto.FLOAT, [B, S, HQ * D])
-    graph = helper.make_graph([node], "hydra_example", inputs, [output],
-                              [numpy_helper.from_array(fusion_scale, "fusion_scale")])
-    return helper.make_model(graph, ir_version=10, opset_imports=[
-        helper.make_opsetid("", 23), helper.make_opsetid("ai.hydrahead", 1)])
+def heads(x, h):
+    """[B, S, H*D] -> [B, H, S, D]."""
+    b, s, hd = x.shape
+    return x.reshape(b, s, h, hd // h).transpose(0, 2, 1, 3)
 
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else "hydra_example"
-    os.makedirs(out, exist_ok=True)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", default="hydra_example")
+    parser.add_argument("--spelling", choices=["custom", "standard"], default="custom")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
     rng = np.random.default_rng(2606)
-    q = rng.standard_normal((B, HQ, S, D)).astype(np.float32)
-    k = rng.standard_normal((B, HKV, S, D)).astype(np.float32)
-    k /= np.linalg.norm(k, axis=-1, keepdims=True)
-    v = rng.standard_normal((B, HKV, S, D)).astype(np.float32)
-    decay = (-rng.random((B, HKV, S)) * 0.3).astype(np.float32)
-    beta = rng.random((B, HKV, S)).astype(np.float32)
-    fusion_scale = (0.5 + rng.random((HQ, D))).astype(np.float32)
-    onnx.save(make_model(fusion_scale), os.path.join(out, "model.onnx"))
-    np.save(os.path.join(out, "query.npy"), packed(q))
-    np.save(os.path.join(out, "key.npy"), packed(k))
-    np.save(os.path.join(out, "value.npy"), packed(v))
-    np.save(os.path.join(out, "decay.npy"), np.ascontiguousarray(decay.transpose(0, 2, 1)))
-    np.save(os.path.join(out, "beta.npy"), np.ascontiguousarray(beta.transpose(0, 2, 1)))
-    ref = reference.hybrid_attention(q, k, v, HEADS, causal=True, rule="gated_delta",
-                                     decay=decay, beta=beta, fusion_scale=fusion_scale)
-    np.save(os.path.join(out, "reference.npy"), packed(ref))
-    print(f"wrote {out}/model.onnx (HybridAttention {HEADS}, B={B} S={S} "
-          f"Hq={HQ} Hkv={HKV} D={D}) and its inputs")
+    layer = HybridLayer("FLLLLLLL", B=1, S=128, Hkv=2, Dk=32, Dv=32, rule="gated_delta",
+                        fusion_scale=(0.5 + rng.random((8, 32))).astype(np.float32))
+    model = layer.custom_model() if args.spelling == "custom" else layer.standard_model()
+    onnx.save(model, os.path.join(args.out, "model.onnx"))
+    x = layer.random_inputs(seed=2606)
+    for name, value in x.items():
+        np.save(os.path.join(args.out, name + ".npy"), value)
+    ref = reference.hybrid_attention(
+        heads(x["query"], layer.Hq), heads(x["key"], layer.Hkv), heads(x["value"], layer.Hkv),
+        layer.heads, causal=True, rule=layer.rule, decay=x["decay"].transpose(0, 2, 1),
+        beta=x["beta"].transpose(0, 2, 1), fusion_scale=layer.fusion_scale)
+    b, h, s, d = ref.shape
+    np.save(os.path.join(args.out, "reference.npy"), ref.transpose(0, 2, 1, 3).reshape(b, s, h * d))
+    print(f"wrote {args.out}/model.onnx ({args.spelling} spelling of HybridAttention "
+          f"{layer.heads}, B={layer.B} S={layer.S} Hq={layer.Hq} Hkv={layer.Hkv} "
+          f"D={layer.Dk}) and its inputs")
 
 
 if __name__ == "__main__":

@@ -7,13 +7,15 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from tools import BUILD, ROOT, tool
 
 
-def test_example_model_end_to_end(tmp_path):
+@pytest.mark.parametrize("spelling", ["custom", "standard"])
+def test_example_model_end_to_end(tmp_path, spelling):
     subprocess.run([sys.executable, os.path.join(ROOT, "examples", "make_hybrid_onnx.py"),
-                    str(tmp_path)], check=True, capture_output=True)
+                    str(tmp_path), "--spelling", spelling], check=True, capture_output=True)
     tool("hydra-compile", tmp_path / "model.onnx", "-o", tmp_path / "m.hydra", check=True)
     args = []
     for name in ("query", "key", "value", "decay", "beta"):

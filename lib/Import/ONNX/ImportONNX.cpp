@@ -4,6 +4,8 @@
 
 #include "GraphImporter.h"
 
+#include "hydra/Dialect/Hydra/Transforms/Passes.h"
+
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -49,9 +51,13 @@ OwningOpRef<ModuleOp> mlir::hydra::importONNX(StringRef bytes, StringRef path,
 }
 
 LogicalResult mlir::hydra::raiseONNX(ModuleOp module) {
-  // Clean-up after import (folding the layout changes the importer made);
-  // the raising of decomposed attention joins here.
+  // Clean-up after import folds the layout changes the importer made (head
+  // splits and merges around each attention op), which the raising patterns
+  // then look through.
   PassManager pm(module.getContext());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createHydraRaiseHybrid());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   return pm.run(module);

@@ -1,6 +1,7 @@
 //===- IndexingImport.cpp - Gather, Slice, Split --------------------------===//
 
 #include "GraphImporter.h"
+#include "HostTensor.h"
 #include "TensorOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -13,6 +14,66 @@ using namespace mlir::hydra::onnx_import;
 namespace {
 RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
+/// `x[..., offset : offset + size, ...]` along `axis`, the other dimensions
+/// whole; with `dropAxis` (size 1) the axis is dropped from the result.
+Value sliceAlong(OpBuilder &b, Location loc, Value x, int64_t axis,
+                 int64_t offset, int64_t size, bool dropAxis) {
+  auto t = typeOf(x);
+  SmallVector<OpFoldResult> offsets(t.getRank(), b.getIndexAttr(0)),
+      sizes, strides(t.getRank(), b.getIndexAttr(1));
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < t.getRank(); ++d) {
+    sizes.push_back(d == axis ? b.getIndexAttr(size) : dimOf(b, loc, x, d));
+    if (d != axis || !dropAxis)
+      shape.push_back(d == axis ? size : t.getDimSize(d));
+  }
+  offsets[axis] = b.getIndexAttr(offset);
+  auto type = RankedTensorType::get(shape, t.getElementType());
+  return tensor::ExtractSliceOp::create(b, loc, type, x, offsets, sizes,
+                                        strides);
+}
+
+/// Gather of indices known at import, at most 1D: a slice per run of
+/// consecutive indices, concatenated. Head selections (which heads go to
+/// full and which to linear attention) stay visible to the raising passes
+/// this way, and no index is ever read at run time.
+LogicalResult gatherConstant(GraphImporter &gi, const onnx::NodeProto &node,
+                             Value data, int64_t axis,
+                             const HostTensor &indices) {
+  int64_t size = typeOf(data).getDimSize(axis);
+  std::vector<int64_t> idx = indices.ints();
+  for (int64_t &i : idx) {
+    if (i < -size || i >= size)
+      return gi.error(node, "index " + Twine(i) + " is out of range for " +
+                                "an axis of size " + Twine(size));
+    if (i < 0)
+      i += size;
+  }
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  if (indices.shape.empty()) {
+    gi.setOutput(node, 0, sliceAlong(b, loc, data, axis, idx[0], 1, true));
+    return success();
+  }
+  SmallVector<Value> runs;
+  for (size_t i = 0; i < idx.size();) {
+    size_t j = i + 1;
+    while (j < idx.size() && idx[j] == idx[j - 1] + 1)
+      ++j;
+    runs.push_back(sliceAlong(b, loc, data, axis, idx[i], j - i, false));
+    i = j;
+  }
+  if (runs.empty()) {
+    gi.setOutput(node, 0, sliceAlong(b, loc, data, axis, 0, 0, false));
+    return success();
+  }
+  gi.setOutput(node, 0,
+               runs.size() == 1
+                   ? runs.front()
+                   : Value(tensor::ConcatOp::create(b, loc, axis, runs)));
+  return success();
+}
+
 /// Gather along `axis`: out[a..., i..., b...] = data[a..., idx[i...], b...],
 /// negative indices counting from the end. Indices outside the axis are
 /// clamped to it, so a bad index cannot read outside the buffer.
@@ -21,8 +82,6 @@ LogicalResult importGather(GraphImporter &gi, const onnx::NodeProto &node) {
   if (!data || !indices)
     return failure();
   auto dt = typeOf(data), it = typeOf(indices);
-  if (!dt.hasStaticShape() || !it.hasStaticShape())
-    return gi.error(node, "not supported: Gather on dynamic shapes");
   if (!isa<IntegerType>(it.getElementType()))
     return gi.error(node, "indices must be integers");
   int64_t rank = dt.getRank(), axis = gi.intAttr(node, "axis", 0);
@@ -30,6 +89,11 @@ LogicalResult importGather(GraphImporter &gi, const onnx::NodeProto &node) {
     axis += rank;
   if (axis < 0 || axis >= rank)
     return gi.error(node, "axis out of range");
+  const HostTensor *known = gi.constantInput(node, 1);
+  if (known && known->shape.size() <= 1 && !dt.isDynamicDim(axis))
+    return gatherConstant(gi, node, data, axis, *known);
+  if (!dt.hasStaticShape() || !it.hasStaticShape())
+    return gi.error(node, "not supported: Gather on dynamic shapes");
   SmallVector<int64_t> shape(dt.getShape().take_front(axis));
   llvm::append_range(shape, it.getShape());
   llvm::append_range(shape, dt.getShape().drop_front(axis + 1));

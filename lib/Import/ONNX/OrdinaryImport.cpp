@@ -6,14 +6,19 @@
 //===----------------------------------------------------------------------===//
 
 #include "GraphImporter.h"
-#include "LinalgBuilders.h"
+#include "hydra/Dialect/Hydra/Utils/LinalgBuilders.h"
 #include "TensorOps.h"
 
+#include "hydra/Dialect/Hydra/IR/Hydra.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 
 using namespace mlir;
+using namespace mlir::hydra;
 using namespace mlir::hydra::onnx_import;
 
 namespace {
@@ -153,6 +158,14 @@ Value reshapeTo(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> shape) {
   auto type = RankedTensorType::get(shape, t.getElementType());
   if (t.getShape() == shape)
     return x;
+  // One collapse or one expand where the new shape merges or splits
+  // neighbouring dimensions (the head splits and merges of attention).
+  if (t.getRank() > int64_t(shape.size()) && !shape.empty())
+    if (auto groups = getReassociationIndicesForCollapse(t.getShape(), shape))
+      return tensor::CollapseShapeOp::create(b, loc, type, x, *groups);
+  if (t.getRank() < int64_t(shape.size()) && t.getRank() > 0)
+    if (auto groups = getReassociationIndicesForCollapse(shape, t.getShape()))
+      return tensor::ExpandShapeOp::create(b, loc, type, x, *groups);
   auto all = [](int64_t rank) {
     ReassociationIndices g;
     for (int64_t d = 0; d < rank; ++d)
@@ -402,35 +415,46 @@ LogicalResult importSoftmax(GraphImporter &gi, const onnx::NodeProto &node) {
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
   Value x = ins[0];
-  int64_t rank = typeOf(x).getRank();
+  auto type = typeOf(x);
+  int64_t rank = type.getRank();
   int64_t axis = gi.intAttr(node, "axis", gi.opset("") >= 13 ? -1 : 1);
   if (axis < 0)
     axis += rank;
   if (axis < 0 || axis >= rank)
     return gi.error(node, "axis out of range");
-  // Before opset 13 the input is flattened at `axis` into a matrix.
-  SmallVector<int64_t> axes;
-  if (gi.opset("") >= 13)
-    axes.push_back(axis);
-  else
+  // Before opset 13 the input is flattened at `axis` into a matrix: the
+  // trailing dimensions become one, softmax runs over it.
+  bool flatten = gi.opset("") < 13 && axis + 1 < rank;
+  Value in = x;
+  if (flatten) {
+    SmallVector<ReassociationIndices> groups;
+    for (int64_t d = 0; d < axis; ++d)
+      groups.push_back({d});
+    ReassociationIndices tail;
     for (int64_t d = axis; d < rank; ++d)
-      axes.push_back(d);
-  Type elt = typeOf(x).getElementType();
-  Value mx = reduceKeepDims(
-      b, loc, x, axes,
-      floatAttr(b, elt, -std::numeric_limits<double>::infinity()), maxOf);
-  Value e = *elementwise(b, loc, {x, mx}, elt,
-                         [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                           return math::ExpOp::create(
-                               nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
-                         });
-  Value sum = reduceKeepDims(b, loc, e, axes, floatAttr(b, elt, 0.0), sumOf);
-  gi.setOutput(
-      node, 0,
-      *elementwise(b, loc, {e, sum}, elt,
-                   [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                     return arith::DivFOp::create(nb, l, a[0], a[1]);
-                   }));
+      tail.push_back(d);
+    groups.push_back(tail);
+    in = tensor::CollapseShapeOp::create(b, loc, x, groups);
+  }
+  auto inType = typeOf(in);
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d = 0; d < inType.getRank(); ++d)
+    sizes.push_back(dimOf(b, loc, in, d));
+  Value init = tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
+  Value y = linalg::SoftmaxOp::create(b, loc, TypeRange{inType}, in, init,
+                                      axis)
+                .getResult()[0];
+  if (flatten) {
+    SmallVector<OpFoldResult> shape;
+    for (int64_t d = 0; d < rank; ++d)
+      shape.push_back(dimOf(b, loc, x, d));
+    y = tensor::ExpandShapeOp::create(
+        b, loc, type, y,
+        cast<tensor::CollapseShapeOp>(in.getDefiningOp())
+            .getReassociationIndices(),
+        shape);
+  }
+  gi.setOutput(node, 0, y);
   return success();
 }
 
@@ -463,31 +487,19 @@ LogicalResult importRMSNormalization(GraphImporter &gi,
   SmallVector<Value> ins;
   if (failed(floatInputs(gi, node, 2, ins)))
     return failure();
-  OpBuilder &b = gi.builder();
-  Location loc = gi.loc(node);
   Value x = ins[0], scale = ins[1];
   SmallVector<int64_t> axes;
   if (failed(normAxes(gi, node, typeOf(x).getRank(), axes)))
     return failure();
-  Type elt = typeOf(x).getElementType();
-  float eps = gi.floatAttr(node, "epsilon", 1e-5f);
-  Value sq = *elementwise(b, loc, {x}, elt,
-                          [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                            return arith::MulFOp::create(nb, l, a[0], a[0]);
-                          });
-  Value ms = meanAlong(b, loc, sq, axes);
-  auto y = elementwise(
-      b, loc, {x, ms, scale}, elt,
-      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        Value e = arith::ConstantOp::create(nb, l, nb.getFloatAttr(elt, eps));
-        Value r =
-            math::RsqrtOp::create(nb, l, arith::AddFOp::create(nb, l, a[1], e));
-        return arith::MulFOp::create(
-            nb, l, arith::MulFOp::create(nb, l, a[0], r), a[2]);
-      });
-  if (failed(y))
-    return gi.error(node, "scale does not broadcast");
-  gi.setOutput(node, 0, *y);
+  auto shape = broadcastShape({x, scale});
+  if (failed(shape) || *shape != broadcastShape({x}).value())
+    return gi.error(node, "scale does not broadcast to the input");
+  OpBuilder &b = gi.builder();
+  gi.setOutput(node, 0,
+               hydra::RMSNormOp::create(
+                   b, gi.loc(node), x.getType(), x, scale,
+                   b.getI64IntegerAttr(axes.front()),
+                   b.getF32FloatAttr(gi.floatAttr(node, "epsilon", 1e-5f))));
   return success();
 }
 

@@ -8,14 +8,6 @@
 using namespace mlir;
 using namespace mlir::hydra::onnx_import;
 
-OpFoldResult mlir::hydra::onnx_import::dimOf(OpBuilder &b, Location loc,
-                                             Value x, int64_t dim) {
-  auto type = cast<RankedTensorType>(x.getType());
-  if (!type.isDynamicDim(dim))
-    return b.getIndexAttr(type.getDimSize(dim));
-  return tensor::DimOp::create(b, loc, x, dim).getResult();
-}
-
 Value mlir::hydra::onnx_import::transpose(OpBuilder &b, Location loc, Value x,
                                           ArrayRef<int64_t> perm) {
   auto type = cast<RankedTensorType>(x.getType());

@@ -3,6 +3,8 @@
 #ifndef HYDRA_LIB_IMPORT_ONNX_TENSOROPS_H
 #define HYDRA_LIB_IMPORT_ONNX_TENSOROPS_H
 
+#include "hydra/Dialect/Hydra/Utils/LinalgBuilders.h"
+
 #include "mlir/IR/Builders.h"
 
 namespace mlir::hydra::onnx_import {
@@ -16,8 +18,7 @@ Value splitHeads(OpBuilder &b, Location loc, Value x, int64_t numHeads);
 /// [B, H, S, D] → [B, S, H·D].
 Value mergeHeads(OpBuilder &b, Location loc, Value x);
 
-/// Size `dim` of tensor `x` as an OpFoldResult (static when known).
-OpFoldResult dimOf(OpBuilder &b, Location loc, Value x, int64_t dim);
+using ::mlir::hydra::dimOf;
 
 } // namespace mlir::hydra::onnx_import
 

@@ -569,3 +569,51 @@ func.func @f(%q: tensor<1x2x4x8xf32>, %o: tensor<1x2x4x8xf32>, %s: tensor<1x2x8x
        : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>, tensor<1x2x8x8xi32>
   return
 }
+
+// -----
+
+func.func @f(%x: tensor<4x8xi32>, %g: tensor<8xi32>) -> tensor<4x8xi32> {
+  // expected-error @+1 {{input, scale and result must share one float element type}}
+  %y = hydra.rms_norm %x, %g {axis = 1 : i64, epsilon = 1.0e-5 : f32} : tensor<4x8xi32>, tensor<8xi32> -> tensor<4x8xi32>
+  return %y : tensor<4x8xi32>
+}
+
+// -----
+
+func.func @f(%x: tensor<4x8xf32>, %g: tensor<8xf32>) -> tensor<4x4xf32> {
+  // expected-error @+1 {{result shape [4, 4] must be the input shape [4, 8]}}
+  %y = hydra.rms_norm %x, %g {axis = 1 : i64, epsilon = 1.0e-5 : f32} : tensor<4x8xf32>, tensor<8xf32> -> tensor<4x4xf32>
+  return %y : tensor<4x4xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<4x8xf32>, %g: tensor<8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'axis' must be in [0, 2), got 2}}
+  %y = hydra.rms_norm %x, %g {axis = 2 : i64, epsilon = 1.0e-5 : f32} : tensor<4x8xf32>, tensor<8xf32> -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<8xf32>, %g: tensor<1x8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{scale [1, 8] has more dimensions than the input}}
+  %y = hydra.rms_norm %x, %g {axis = 0 : i64, epsilon = 1.0e-5 : f32} : tensor<8xf32>, tensor<1x8xf32> -> tensor<8xf32>
+  return %y : tensor<8xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<4x8xf32>, %g: tensor<4xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{scale [4] does not broadcast to the input [4, 8]}}
+  %y = hydra.rms_norm %x, %g {axis = 1 : i64, epsilon = 1.0e-5 : f32} : tensor<4x8xf32>, tensor<4xf32> -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<4x8xf32>, %g: tensor<8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'epsilon' must be finite and >= 0, got -1}}
+  %y = hydra.rms_norm %x, %g {axis = 1 : i64, epsilon = -1.0 : f32} : tensor<4x8xf32>, tensor<8xf32> -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}

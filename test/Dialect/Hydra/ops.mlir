@@ -103,3 +103,11 @@ func.func @linear_state(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>,
        : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x4x8x16xf32> -> tensor<1x4x8x16xf32>, tensor<1x2x16x16xf32>
   return %y, %s, %r#0, %r#1 : tensor<1x4x8x16xf32>, tensor<1x2x16x16xf32>, tensor<1x4x8x16xf32>, tensor<1x2x16x16xf32>
 }
+
+// CHECK-LABEL: func @rms_norm
+func.func @rms_norm(%x: tensor<1x4x8x16xf32>, %g: tensor<16xf32>) -> tensor<1x4x8x16xf32> {
+  // CHECK: hydra.rms_norm %{{.*}}, %{{.*}} {axis = 3 : i64, epsilon = 9.99999974E-6 : f32} : tensor<1x4x8x16xf32>, tensor<16xf32> -> tensor<1x4x8x16xf32>
+  %y = hydra.rms_norm %x, %g {axis = 3 : i64, epsilon = 1.0e-5 : f32}
+       : tensor<1x4x8x16xf32>, tensor<16xf32> -> tensor<1x4x8x16xf32>
+  return %y : tensor<1x4x8x16xf32>
+}

@@ -271,6 +271,43 @@ LogicalResult ScaleNormMergeOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// RMSNormOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RMSNormOp::verify() {
+  auto x = cast<ShapedType>(getInput().getType());
+  auto scale = cast<ShapedType>(getScale().getType());
+  auto result = cast<ShapedType>(getType());
+  if (!isa<FloatType>(x.getElementType()) ||
+      scale.getElementType() != x.getElementType() ||
+      result.getElementType() != x.getElementType())
+    return emitOpError() << "input, scale and result must share one float "
+                            "element type";
+  if (!shapeMatches(result, x.getShape()))
+    return emitOpError() << "result shape " << formatShape(result.getShape())
+                         << " must be the input shape "
+                         << formatShape(x.getShape());
+  int64_t rank = x.getRank(), axis = getAxis();
+  if (axis < 0 || axis >= rank)
+    return emitOpError() << "'axis' must be in [0, " << rank << "), got "
+                         << axis;
+  if (scale.getRank() > rank)
+    return emitOpError() << "scale " << formatShape(scale.getShape())
+                         << " has more dimensions than the input";
+  int64_t offset = rank - scale.getRank();
+  for (int64_t d = 0; d < scale.getRank(); ++d)
+    if (scale.getDimSize(d) != 1 &&
+        sizesDiffer(scale.getDimSize(d), x.getDimSize(offset + d)))
+      return emitOpError() << "scale " << formatShape(scale.getShape())
+                           << " does not broadcast to the input "
+                           << formatShape(x.getShape());
+  float eps = getEpsilon().convertToFloat();
+  if (!(eps >= 0.0f) || std::isinf(eps))
+    return emitOpError() << "'epsilon' must be finite and >= 0, got " << eps;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // LaunchOp
 //===----------------------------------------------------------------------===//
 

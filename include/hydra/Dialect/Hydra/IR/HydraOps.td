@@ -238,6 +238,38 @@ def Hydra_ScaleNormMergeOp : Hydra_Op<"scale_norm_merge",
 }
 
 //===----------------------------------------------------------------------===//
+// rms_norm
+//===----------------------------------------------------------------------===//
+
+def Hydra_RMSNormOp : Hydra_Op<"rms_norm", [Pure]> {
+  let summary = "RMS normalization over the trailing dimensions";
+  let description = [{
+    ONNX RMSNormalization: y = x / sqrt(mean(x²) + epsilon) ⊙ scale, the
+    mean taken over dimensions [axis, rank) and `scale` broadcast against
+    `x` by numpy's rule. Kept as one op after import so that the raising
+    passes can recognize the scale-normalized merge of a hybrid layer;
+    `hydra-decompose` lowers what is left of it to linalg.
+
+    ```mlir
+    %y = hydra.rms_norm %x, %g {axis = 3 : i64, epsilon = 1.0e-5 : f32}
+         : tensor<1x8x128x64xf32>, tensor<64xf32> -> tensor<1x8x128x64xf32>
+    ```
+  }];
+  let arguments = (ins
+    AnyRankedTensor:$input,
+    AnyRankedTensor:$scale,
+    I64Attr:$axis,
+    F32Attr:$epsilon
+  );
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale attr-dict `:` type($input) `,` type($scale) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // launch
 //===----------------------------------------------------------------------===//
 

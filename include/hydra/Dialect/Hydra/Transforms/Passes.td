@@ -5,6 +5,43 @@
 
 include "mlir/Pass/PassBase.td"
 
+def HydraRaiseHybrid : Pass<"hydra-raise-hybrid"> {
+  let summary = "Raise a hybrid layer spelled in standard ops to hydra.hybrid_attention";
+  let description = [{
+    Finds the HydraHead layer as an exporter writes it without the custom
+    op: query, key and value heads selected (Gather, Slice, Split → slices
+    and concats) into groups computed by single-kind
+    `hydra.hybrid_attention` ops (imported Attention and LinearAttention),
+    the group outputs concatenated back into head order, then optionally
+    `hydra.rms_norm` over the last axis and an elementwise product by a
+    per-head scale. The groups become one `hydra.hybrid_attention` over the
+    whole query, key, value, decay and beta tensors with the head map read
+    off the groups; the norm and the product become its `fusion_scale`
+    (γ[h, d] = norm scale[d] · product scale[h, d]) and `fusion_epsilon`.
+    A group must take each query head at its own index and its kv heads as
+    the layer's GQA grouping says; anything else is left as it is.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def HydraDecompose : Pass<"hydra-decompose"> {
+  let summary = "Lower hydra.rms_norm and linalg.softmax to linalg.generic";
+  let description = [{
+    The importer keeps RMSNormalization and Softmax as single ops
+    (`hydra.rms_norm`, `linalg.softmax`) so that the raising passes can
+    recognize them. What the raising leaves behind is decomposed here into
+    elementwise and reduction `linalg.generic` ops: x² → mean → rsqrt ·
+    x · scale; max → exp(x − max) → sum → divide.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def HydraSplitHeads : Pass<"hydra-split-heads"> {
   let summary = "Split hydra.hybrid_attention into its full, linear and merge parts";
   let description = [{

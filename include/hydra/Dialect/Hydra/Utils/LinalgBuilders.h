@@ -1,11 +1,16 @@
-//===- LinalgBuilders.h - linalg IR for ordinary ONNX operators -*- C++ -*-===//
+//===- LinalgBuilders.h - linalg IR for elementwise and reductions -*- C++ -*-===//
+//
+// Shared by the ONNX importer and the passes that decompose named ops
+// (hydra.rms_norm) into linalg.
+//
+//===----------------------------------------------------------------------===//
 
-#ifndef HYDRA_LIB_IMPORT_ONNX_LINALGBUILDERS_H
-#define HYDRA_LIB_IMPORT_ONNX_LINALGBUILDERS_H
+#ifndef HYDRA_DIALECT_HYDRA_UTILS_LINALGBUILDERS_H
+#define HYDRA_DIALECT_HYDRA_UTILS_LINALGBUILDERS_H
 
 #include "mlir/IR/Builders.h"
 
-namespace mlir::hydra::onnx_import {
+namespace mlir::hydra {
 
 /// The body of an elementwise op: the scalar result from scalar operands.
 using ScalarFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
@@ -28,10 +33,13 @@ Value reduceKeepDims(OpBuilder &b, Location loc, Value x,
 Value countAlong(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
                  Type type);
 
+/// Size `dim` of tensor `x` as an OpFoldResult (static when known).
+OpFoldResult dimOf(OpBuilder &b, Location loc, Value x, int64_t dim);
+
 /// Batched matrix product with numpy broadcasting of the batch dims
 /// (ONNX MatMul, rank >= 2 on both sides).
 FailureOr<Value> matmul(OpBuilder &b, Location loc, Value a, Value c);
 
-} // namespace mlir::hydra::onnx_import
+} // namespace mlir::hydra
 
-#endif // HYDRA_LIB_IMPORT_ONNX_LINALGBUILDERS_H
+#endif // HYDRA_DIALECT_HYDRA_UTILS_LINALGBUILDERS_H

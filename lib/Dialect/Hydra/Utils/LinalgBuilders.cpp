@@ -1,7 +1,6 @@
-//===- LinalgBuilders.cpp - linalg IR for ordinary ONNX operators ---------===//
+//===- LinalgBuilders.cpp - linalg IR for elementwise and reductions ------===//
 
-#include "LinalgBuilders.h"
-#include "TensorOps.h"
+#include "hydra/Dialect/Hydra/Utils/LinalgBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -9,7 +8,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
-using namespace mlir::hydra::onnx_import;
+using namespace mlir::hydra;
 
 /// Merges `dims` into `shape`, right-aligned, by numpy's broadcasting rule.
 static LogicalResult broadcastInto(ArrayRef<int64_t> dims,
@@ -28,7 +27,7 @@ static LogicalResult broadcastInto(ArrayRef<int64_t> dims,
 }
 
 FailureOr<SmallVector<int64_t>>
-mlir::hydra::onnx_import::broadcastShape(ValueRange inputs) {
+mlir::hydra::broadcastShape(ValueRange inputs) {
   int64_t rank = 0;
   for (Value v : inputs)
     rank = std::max(rank, cast<RankedTensorType>(v.getType()).getRank());
@@ -63,7 +62,7 @@ static SmallVector<OpFoldResult> mixedSizes(OpBuilder &b, Location loc,
   return sizes;
 }
 
-FailureOr<Value> mlir::hydra::onnx_import::elementwise(
+FailureOr<Value> mlir::hydra::elementwise(
     OpBuilder &b, Location loc, ValueRange inputs, Type resultElement,
     ScalarFn body, ArrayRef<int64_t> extraShape) {
   auto shape = broadcastShape(inputs);
@@ -99,7 +98,15 @@ FailureOr<Value> mlir::hydra::onnx_import::elementwise(
   return op.getResult(0);
 }
 
-Value mlir::hydra::onnx_import::reduceKeepDims(OpBuilder &b, Location loc,
+OpFoldResult mlir::hydra::dimOf(OpBuilder &b, Location loc, Value x,
+                                int64_t dim) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (!type.isDynamicDim(dim))
+    return b.getIndexAttr(type.getDimSize(dim));
+  return tensor::DimOp::create(b, loc, x, dim).getResult();
+}
+
+Value mlir::hydra::reduceKeepDims(OpBuilder &b, Location loc,
                                                Value x, ArrayRef<int64_t> axes,
                                                TypedAttr init,
                                                ScalarFn combine) {
@@ -161,7 +168,7 @@ Value mlir::hydra::onnx_import::reduceKeepDims(OpBuilder &b, Location loc,
       groups, outputShape);
 }
 
-Value mlir::hydra::onnx_import::countAlong(OpBuilder &b, Location loc, Value x,
+Value mlir::hydra::countAlong(OpBuilder &b, Location loc, Value x,
                                            ArrayRef<int64_t> axes, Type type) {
   auto t = cast<RankedTensorType>(x.getType());
   Value n = arith::ConstantIndexOp::create(b, loc, 1);
@@ -174,7 +181,7 @@ Value mlir::hydra::onnx_import::countAlong(OpBuilder &b, Location loc, Value x,
   return arith::SIToFPOp::create(b, loc, type, i64);
 }
 
-FailureOr<Value> mlir::hydra::onnx_import::matmul(OpBuilder &b, Location loc,
+FailureOr<Value> mlir::hydra::matmul(OpBuilder &b, Location loc,
                                                   Value a, Value c) {
   auto ta = cast<RankedTensorType>(a.getType());
   auto tc = cast<RankedTensorType>(c.getType());

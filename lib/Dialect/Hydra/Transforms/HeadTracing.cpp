@@ -1,0 +1,121 @@
+//===- HeadTracing.cpp - where each head of a tensor comes from -----------===//
+
+#include "HeadTracing.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::hydra;
+
+/// Whether `slice` cuts only along `axis`, with static sizes and a positive
+/// stride there, keeping the rank.
+static bool cutsOnlyAlong(tensor::ExtractSliceOp slice, int64_t axis) {
+  auto src = slice.getSourceType();
+  if (slice.getType().getRank() != src.getRank() || !src.hasStaticShape() ||
+      !slice.getOffsets().empty() || !slice.getSizes().empty() ||
+      !slice.getStrides().empty())
+    return false;
+  for (int64_t d = 0; d < src.getRank(); ++d) {
+    if (d == axis) {
+      if (slice.getStaticStrides()[d] <= 0)
+        return false;
+      continue;
+    }
+    if (slice.getStaticOffsets()[d] != 0 || slice.getStaticStrides()[d] != 1 ||
+        slice.getStaticSizes()[d] != src.getDimSize(d))
+      return false;
+  }
+  return true;
+}
+
+std::optional<SmallVector<HeadSource>> mlir::hydra::traceHeads(Value v,
+                                                               int64_t axis) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || axis >= type.getRank() || type.isDynamicDim(axis))
+    return std::nullopt;
+  if (auto concat = v.getDefiningOp<tensor::ConcatOp>();
+      concat && int64_t(concat.getDim()) == axis) {
+    SmallVector<HeadSource> heads;
+    for (Value in : concat.getInputs()) {
+      auto part = traceHeads(in, axis);
+      if (!part)
+        return std::nullopt;
+      heads.append(*part);
+    }
+    return heads;
+  }
+  if (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+      slice && cutsOnlyAlong(slice, axis)) {
+    auto whole = traceHeads(slice.getSource(), axis);
+    if (!whole)
+      return std::nullopt;
+    SmallVector<HeadSource> heads;
+    int64_t offset = slice.getStaticOffsets()[axis],
+            stride = slice.getStaticStrides()[axis];
+    for (int64_t i = 0; i < type.getDimSize(axis); ++i)
+      heads.push_back((*whole)[offset + i * stride]);
+    return heads;
+  }
+  SmallVector<HeadSource> heads;
+  for (int64_t i = 0; i < type.getDimSize(axis); ++i)
+    heads.push_back({v, i});
+  return heads;
+}
+
+Value mlir::hydra::peelTransposes(Value v, SmallVectorImpl<int64_t> &perm) {
+  auto rank = cast<ShapedType>(v.getType()).getRank();
+  perm.clear();
+  for (int64_t d = 0; d < rank; ++d)
+    perm.push_back(d);
+  while (auto t = v.getDefiningOp<linalg::TransposeOp>()) {
+    if (!t.hasPureTensorSemantics())
+      break;
+    ArrayRef<int64_t> inner = t.getPermutation();
+    for (int64_t &p : perm)
+      p = inner[p];
+    v = t.getInput();
+  }
+  return v;
+}
+
+std::optional<TracedOperand> mlir::hydra::traceOperand(Value v, int64_t axis) {
+  TracedOperand t;
+  Value inner = peelTransposes(v, t.perm);
+  int64_t rootAxis = t.perm[axis];
+  auto heads = traceHeads(inner, rootAxis);
+  if (!heads || heads->empty())
+    return std::nullopt;
+  Value root = heads->front().root;
+  for (const HeadSource &h : *heads) {
+    if (h.root != root)
+      return std::nullopt;
+    t.heads.push_back(h.head);
+  }
+  // Slicing commutes with transposing, so transposes under the slices join
+  // the ones above them: the same tensor always traces to the same root.
+  SmallVector<int64_t> under;
+  t.root = peelTransposes(root, under);
+  for (int64_t &p : t.perm)
+    p = under[p];
+  return t;
+}
+
+Value mlir::hydra::rebuildOperand(OpBuilder &b, Location loc,
+                                  const TracedOperand &t) {
+  bool identity = true;
+  for (auto [i, p] : llvm::enumerate(t.perm))
+    identity &= int64_t(i) == p;
+  if (identity)
+    return t.root;
+  auto type = cast<RankedTensorType>(t.root.getType());
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t p : t.perm)
+    sizes.push_back(type.isDynamicDim(p)
+                        ? OpFoldResult(tensor::DimOp::create(b, loc, t.root, p)
+                                           .getResult())
+                        : OpFoldResult(b.getIndexAttr(type.getDimSize(p))));
+  Value init = tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
+  return linalg::TransposeOp::create(b, loc, t.root, init, t.perm)
+      .getResult()[0];
+}

@@ -1,0 +1,139 @@
+//===- RaiseFusionNorm.cpp - RMS norm and scale into the hybrid op --------===//
+//
+// The scale-normalized fusion of a hybrid layer, spelled in standard ops, is
+// RMSNormalization over each head row of the attention output and a Mul by
+// a per-head scale γ [Hq, 1, Dv]. This pattern folds hydra.rms_norm (axis:
+// the last) of a hydra.hybrid_attention result, and the Mul after it if
+// there is one, into the op's fusion_scale and fusion_epsilon.
+//
+//===----------------------------------------------------------------------===//
+
+#include "RaisePatterns.h"
+
+#include "hydra/Dialect/Hydra/IR/Hydra.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace mlir::hydra;
+
+namespace {
+/// If `g` is an elementwise product `x · y` that reads `x` whole, the
+/// operand of y; null otherwise.
+OpOperand *otherFactor(linalg::GenericOp g, Value x) {
+  if (g.getNumDpsInputs() != 2 || g.getNumDpsInits() != 1 ||
+      g.getNumParallelLoops() != g.getNumLoops() ||
+      g.getResult(0).getType() != x.getType() ||
+      !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity())
+    return nullptr;
+  Block &body = g.getRegion().front();
+  if (body.getOperations().size() != 2 || !body.getArgument(2).use_empty())
+    return nullptr;
+  auto mul = dyn_cast<arith::MulFOp>(body.front());
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  if (!mul || !yield || yield.getValues() != ValueRange{mul.getResult()})
+    return nullptr;
+  auto isArg = [&](Value v, unsigned i) { return v == body.getArgument(i); };
+  if (!(isArg(mul.getLhs(), 0) && isArg(mul.getRhs(), 1)) &&
+      !(isArg(mul.getLhs(), 1) && isArg(mul.getRhs(), 0)))
+    return nullptr;
+  for (unsigned i = 0; i < 2; ++i) {
+    OpOperand *self = g.getDpsInputOperand(i);
+    if (self->get() == x && g.getMatchingIndexingMap(self).isIdentity())
+      return g.getDpsInputOperand(1 - i);
+  }
+  return nullptr;
+}
+
+/// The map from (h, d) to an operand indexed over [B, H, S, Dv] by `map`,
+/// if the operand does not vary with the batch or the sequence.
+std::optional<AffineMap> perHeadMap(AffineMap map, MLIRContext *ctx) {
+  if (map.getNumDims() != 4 || map.isFunctionOfDim(0) || map.isFunctionOfDim(2))
+    return std::nullopt;
+  AffineExpr zero = getAffineConstantExpr(0, ctx);
+  return map.replaceDimsAndSymbols(
+      {zero, getAffineDimExpr(0, ctx), zero, getAffineDimExpr(1, ctx)}, {}, 2,
+      0);
+}
+
+/// The map from (h, d) to the norm's own scale: it may vary along Dv only.
+std::optional<AffineMap> normScaleMap(ShapedType scale, int64_t dv,
+                                      MLIRContext *ctx) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < scale.getRank(); ++i) {
+    bool last = i == scale.getRank() - 1;
+    int64_t size = scale.getDimSize(i);
+    if (last && size == dv)
+      exprs.push_back(getAffineDimExpr(1, ctx));
+    else if (size == 1)
+      exprs.push_back(getAffineConstantExpr(0, ctx));
+    else
+      return std::nullopt;
+  }
+  return AffineMap::get(2, 0, exprs, ctx);
+}
+
+struct RaiseFusionNorm : OpRewritePattern<RMSNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(RMSNormOp norm,
+                                PatternRewriter &rewriter) const override {
+    auto hybrid = norm.getInput().getDefiningOp<HybridAttentionOp>();
+    if (!hybrid || hybrid.getFusionScale() ||
+        !hybrid.getResult().hasOneUse() || norm.getAxis() != 3)
+      return rewriter.notifyMatchFailure(norm, "not a hybrid op's rows");
+    auto type = cast<RankedTensorType>(norm.getType());
+    int64_t hq = type.getDimSize(1), dv = type.getDimSize(3);
+    MLIRContext *ctx = getContext();
+    auto scaleMap =
+        normScaleMap(cast<ShapedType>(norm.getScale().getType()), dv, ctx);
+    if (!scaleMap || ShapedType::isDynamic(hq) || ShapedType::isDynamic(dv))
+      return rewriter.notifyMatchFailure(norm, "scale varies beyond Dv");
+
+    // The factors of γ(h, d): the norm's scale, and the per-head scale of
+    // a Mul right after it.
+    SmallVector<Value> factors = {norm.getScale()};
+    SmallVector<AffineMap> maps = {*scaleMap};
+    Operation *last = norm;
+    if (norm->hasOneUse())
+      if (auto mul = dyn_cast<linalg::GenericOp>(*norm->user_begin()))
+        if (OpOperand *gamma = otherFactor(mul, norm.getResult()))
+          if (auto m = perHeadMap(mul.getMatchingIndexingMap(gamma), ctx)) {
+            factors.push_back(gamma->get());
+            maps.push_back(*m);
+            last = mul;
+          }
+
+    Location loc = norm.getLoc();
+    rewriter.setInsertionPoint(last);
+    Type elt = type.getElementType();
+    Value init = tensor::EmptyOp::create(rewriter, loc, {hq, dv}, elt);
+    maps.push_back(rewriter.getMultiDimIdentityMap(2));
+    SmallVector<utils::IteratorType> iterators(2,
+                                               utils::IteratorType::parallel);
+    Value gamma =
+        linalg::GenericOp::create(
+            rewriter, loc, init.getType(), factors, ValueRange{init}, maps,
+            iterators,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value p = args[0];
+              for (Value f : args.drop_front().drop_back())
+                p = arith::MulFOp::create(b, l, p, f);
+              linalg::YieldOp::create(b, l, p);
+            })
+            .getResult(0);
+    auto fused = cast<HybridAttentionOp>(rewriter.clone(*hybrid));
+    fused.getFusionScaleMutable().assign(gamma);
+    fused.setFusionEpsilon(norm.getEpsilon());
+    rewriter.replaceOp(last, fused.getResult());
+    return success();
+  }
+};
+} // namespace
+
+void mlir::hydra::populateRaiseFusionNormPatterns(RewritePatternSet &patterns) {
+  patterns.add<RaiseFusionNorm>(patterns.getContext());
+}

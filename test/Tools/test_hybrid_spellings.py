@@ -1,0 +1,87 @@
+"""The hybrid layer in both ONNX spellings (examples/hybrid_models.py): the
+ai.hydrahead::HybridAttention custom op and the standard-op spelling
+(Gather → Attention / LinearAttention → Concat + Gather → RMSNormalization
+→ Mul). hydra must raise the standard spelling to one
+hydra.hybrid_attention, and both compiled models must match onnx.reference
+run on the standard spelling."""
+
+import os
+import re
+import sys
+
+import numpy as np
+import pytest
+from onnx.reference import ReferenceEvaluator
+
+from tools import ROOT, tool
+
+sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.join(ROOT, "examples"))
+import hydrahead  # noqa: E402
+from hybrid_models import HybridLayer  # noqa: E402
+
+TOLERANCE = 1e-4
+
+
+def gamma(hq, dv, seed=3):
+    return (0.5 + np.random.default_rng(seed).random((hq, dv))).astype(np.float32)
+
+
+LAYERS = {
+    "7to1_gated_delta": HybridLayer("FLLLLLLL", Hkv=2, fusion_scale=gamma(8, 16)),
+    "interleaved_per_head_kv": HybridLayer("FLLLFLLL", Hkv=2, kv_mode="per_head",
+                                           fusion_scale=gamma(8, 16)),
+    "last_full_gated_per_key": HybridLayer("LLLLLLLF", Hkv=4, rule="gated",
+                                           decay_per_key=True, fusion_scale=gamma(8, 16)),
+    "mqa_delta_shared_beta": HybridLayer("FLFL", Hkv=1, rule="delta", beta_shared=True),
+    "linear_rule_scales": HybridLayer("FFLL", Hkv=2, rule="linear", causal=False,
+                                      scale=0.3, linear_scale=0.05, Dv=8,
+                                      fusion_scale=gamma(4, 8), epsilon=1e-3),
+    "mha_delta": HybridLayer("LFLLLLLF", Hkv=8, rule="delta", Dk=8, Dv=24,
+                             fusion_scale=gamma(8, 24)),
+    "all_full": HybridLayer("FFFF", Hkv=2, fusion_scale=gamma(4, 16)),
+    "all_linear": HybridLayer("LLLL", Hkv=2, fusion_scale=gamma(4, 16)),
+    "mixed_everything": HybridLayer("LLFL", Hkv=2, decay_per_key=True, beta_shared=True,
+                                    kv_mode="per_head", fusion_scale=gamma(4, 16)),
+    "batch_ragged": HybridLayer("FLLLLLLL", B=2, S=33, Hkv=2, rule="gated",
+                                fusion_scale=gamma(8, 16)),
+}
+
+
+def save(model, path):
+    with open(path, "wb") as f:
+        f.write(model.SerializeToString())
+    return path
+
+
+def run_hydra(model, inputs):
+    session = hydrahead.Session(hydrahead.Module(hydrahead.compile(model.SerializeToString())))
+    return session.run(inputs)["y"]
+
+
+def check(got, want, what):
+    assert got.shape == want.shape, what
+    err = np.max(np.abs(got - want)) / max(1.0, float(np.max(np.abs(want))))
+    assert err <= TOLERANCE, f"{what}: max error {err:.3e}"
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_standard_spelling_is_raised(name, tmp_path):
+    layer = LAYERS[name]
+    path = save(layer.standard_model(), tmp_path / "standard.onnx")
+    ir = tool("hydra-compile", path, "--emit=hydra", check=True).stdout
+    ops = re.findall(r"hydra\.hybrid_attention .*heads = #hydra\.heads<\"(\w+)\">", ir)
+    assert ops == [layer.heads], ir
+    assert ("fusion_scale(" in ir) == (layer.fusion_scale is not None), ir
+    for leftover in ("hydra.rms_norm", "tensor.concat", "tensor.extract_slice"):
+        assert leftover not in ir, ir
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_both_spellings_match_onnx_reference(name):
+    layer = LAYERS[name]
+    inputs = layer.random_inputs(seed=11)
+    standard = layer.standard_model()
+    want = ReferenceEvaluator(standard).run(None, inputs)[0]
+    check(run_hydra(standard, inputs), want, f"{name}, standard spelling")
+    check(run_hydra(layer.custom_model(), inputs), want, f"{name}, custom op")
