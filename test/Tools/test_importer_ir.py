@@ -65,3 +65,4 @@ def test_shape_only_operator_on_run_time_values_is_an_error(tmp_path):
     proc = tool("hydra-compile", tmp_path / "m.onnx", "-o", tmp_path / "m.hydra")
     assert proc.returncode == 1
     assert "node 'eq' (Equal): not supported: Equal on values only known at run time" in proc.stderr
+

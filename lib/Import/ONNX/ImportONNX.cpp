@@ -57,6 +57,7 @@ LogicalResult mlir::hydra::raiseONNX(ModuleOp module) {
   PassManager pm(module.getContext());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addPass(createHydraRaiseAttention());
   pm.addPass(createHydraRaiseHybrid());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -5,6 +5,27 @@
 
 include "mlir/Pass/PassBase.td"
 
+def HydraRaiseAttention : Pass<"hydra-raise-attention"> {
+  let summary = "Raise decomposed softmax attention to hydra.hybrid_attention";
+  let description = [{
+    Finds softmax(mask + softcap(scale · Q·Kᵀ)) · V written in ordinary ops
+    as the importer emits them (batched-matmul `linalg.generic`s,
+    elementwise generics for the scalar factors, tanh and mask, and
+    `linalg.softmax` over the last axis) and replaces the final product by
+    one `hydra.hybrid_attention` with every head full. Scalar factors on
+    Q, on Kᵀ and on the scores multiply into `scale`; K is read back
+    through the transposes that made Kᵀ and through a GQA head repeat
+    (expand_shape, broadcast, collapse_shape); a constant causal mask
+    becomes `causal`, an all-zero one disappears, Where(bool, 0, -inf)
+    becomes the bool mask, any other mask broadcast over the scores is
+    kept as a float mask.
+  }];
+  let dependentDialects = [
+    "::mlir::hydra::HydraDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def HydraRaiseHybrid : Pass<"hydra-raise-hybrid"> {
   let summary = "Raise a hybrid layer spelled in standard ops to hydra.hybrid_attention";
   let description = [{
@@ -22,8 +43,8 @@ def HydraRaiseHybrid : Pass<"hydra-raise-hybrid"> {
     the layer's GQA grouping says; anything else is left as it is.
   }];
   let dependentDialects = [
-    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
-    "::mlir::tensor::TensorDialect"
+    "::mlir::arith::ArithDialect", "::mlir::hydra::HydraDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"
   ];
 }
 

@@ -1,0 +1,242 @@
+//===- RaiseAttention.cpp - decomposed softmax attention → hydra ----------===//
+//
+// softmax(mask + softcap(scale · Q·Kᵀ)) · V written in MatMul, Mul/Div,
+// Tanh, Add/Where and Softmax (ONNX's own Attention function body, and
+// what exporters write for scaled-dot-product attention) becomes one
+// hydra.hybrid_attention with every head full. Recognized around the
+// products: scalar factors on Q, on Kᵀ or on the scores; K given as a
+// transpose of [B, H, T, D] (directly or through the 3D head split); kv
+// heads repeated for GQA (Reshape + Expand + Reshape); a float mask
+// broadcast over the scores, the causal mask as a constant (which becomes
+// `causal`), and Where(bool, 0, -inf) masks (which become i1 masks).
+//
+//===----------------------------------------------------------------------===//
+
+#include "HeadTracing.h"
+#include "LinalgMatchers.h"
+
+#include "hydra/Dialect/Hydra/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace mlir::hydra {
+#define GEN_PASS_DEF_HYDRARAISEATTENTION
+#include "hydra/Dialect/Hydra/Transforms/Passes.h.inc"
+} // namespace mlir::hydra
+
+using namespace mlir;
+using namespace mlir::hydra;
+
+namespace {
+ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<ShapedType>(v.getType()).getShape();
+}
+
+/// Peels elementwise products and quotients by scalar constants off `v`,
+/// folding them into `scale`.
+Value stripScalarFactors(Value v, double &scale) {
+  while (auto e = matchElementwise(v)) {
+    if (e->operands.size() != 2 || !e->maps[0].isIdentity())
+      break;
+    std::optional<double> c = splatValue(e->operands[1]);
+    if (isa<arith::MulFOp>(e->scalar) && !c && e->maps[1].isIdentity()) {
+      // The constant may come first in a product.
+      c = splatValue(e->operands[0]);
+      if (!c)
+        break;
+      scale *= *c;
+      v = e->operands[1];
+      continue;
+    }
+    if (!c || !isa<arith::MulFOp, arith::DivFOp>(e->scalar))
+      break;
+    scale = isa<arith::MulFOp>(e->scalar) ? scale * *c : scale / *c;
+    v = e->operands[0];
+  }
+  return v;
+}
+
+/// x of `c · tanh(x / c)`, with c in `cap`.
+std::optional<Value> stripSoftcap(Value v, double &cap) {
+  auto outer = matchElementwise(v);
+  if (!outer || !isa<arith::MulFOp>(outer->scalar) ||
+      !outer->maps[0].isIdentity())
+    return std::nullopt;
+  std::optional<double> c = splatValue(outer->operands[1]);
+  auto tanh = matchElementwise(outer->operands[0]);
+  if (!c || *c <= 0 || !tanh || !isa<math::TanhOp>(tanh->scalar) ||
+      !tanh->maps[0].isIdentity())
+    return std::nullopt;
+  double inner = 1.0;
+  Value x = stripScalarFactors(tanh->operands[0], inner);
+  if (std::abs(inner * *c - 1.0) > 1e-6)
+    return std::nullopt;
+  cap = *c;
+  return x;
+}
+
+/// Whether `v` is the causal mask for [S, T] scores as a constant: 0 where
+/// key j <= query i, -inf after.
+bool isCausalConstant(Value v, int64_t s, int64_t t) {
+  DenseFPElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return false;
+  ArrayRef<int64_t> shape = attr.getType().getShape();
+  if (shape.size() < 2 || shape.take_back(2) != ArrayRef<int64_t>{s, t} ||
+      attr.getNumElements() != s * t)
+    return false;
+  int64_t n = 0;
+  for (APFloat f : attr.getValues<APFloat>()) {
+    int64_t i = n / t, j = n % t;
+    ++n;
+    if (j <= i ? !f.isZero() : !(f.isInfinity() && f.isNegative()))
+      return false;
+  }
+  return true;
+}
+
+/// The mask operand and causality of `mask`, added to [.., S, T] scores.
+std::pair<Value, bool> simplifyMask(Value mask, int64_t s, int64_t t) {
+  if (std::optional<double> c = splatValue(mask); c && *c == 0.0)
+    return {Value(), false};
+  if (isCausalConstant(mask, s, t))
+    return {Value(), true};
+  auto e = matchElementwise(mask);
+  if (!e)
+    return {mask, false};
+  // Where(bool, 0, -inf): the bool mask itself.
+  if (isa<arith::SelectOp>(e->scalar) && e->maps[0].isIdentity()) {
+    std::optional<double> keep = splatValue(e->operands[1]),
+                          drop = splatValue(e->operands[2]);
+    if (keep && drop && *keep == 0.0 && std::isinf(*drop) && *drop < 0)
+      return {e->operands[0], false};
+  }
+  // A mask plus the causal mask that does not widen it.
+  if (isa<arith::AddFOp>(e->scalar))
+    for (int i = 0; i < 2; ++i)
+      if (e->maps[i].isIdentity() &&
+          isCausalConstant(e->operands[1 - i], s, t))
+        return {e->operands[i], true};
+  return {mask, false};
+}
+
+/// x of Reshape(Expand(Reshape(x))) repeating each kv head for its group
+/// of query heads: [B, Hkv, T, D] → [B, Hkv, g, T, D] → [B, Hkv·g, T, D].
+Value unrepeatHeads(Value v) {
+  auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse || collapse.getReassociationIndices() !=
+                       SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}})
+    return v;
+  auto bcast = collapse.getSrc().getDefiningOp<linalg::GenericOp>();
+  if (!bcast || bcast.getNumDpsInputs() != 1 ||
+      bcast.getNumParallelLoops() != bcast.getNumLoops())
+    return v;
+  Block &body = bcast.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  MLIRContext *ctx = bcast.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  AffineMap repeat = AffineMap::get(
+      5, 0, {d(0), d(1), getAffineConstantExpr(0, ctx), d(3), d(4)}, ctx);
+  if (yield.getValues().size() != 1 ||
+      yield.getValues()[0] != body.getArgument(0) ||
+      bcast.getIndexingMapsArray()[0] != repeat ||
+      !bcast.getIndexingMapsArray()[1].isIdentity())
+    return v;
+  auto expand =
+      bcast.getDpsInputOperand(0)->get().getDefiningOp<tensor::ExpandShapeOp>();
+  if (!expand || expand.getReassociationIndices() !=
+                     SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4}})
+    return v;
+  return expand.getSrc();
+}
+
+/// K ([B, H, T, D]) from the Kᵀ operand of the score product, as a
+/// transpose of a root (built only once the whole pattern matched).
+std::optional<TracedOperand> keyFromTransposed(Value kt) {
+  TracedOperand k;
+  k.root = peelTransposes(kt, k.perm);
+  if (k.perm.size() != 4)
+    return std::nullopt;
+  std::swap(k.perm[2], k.perm[3]);
+  if (llvm::equal(k.perm, ArrayRef<int64_t>{0, 1, 2, 3}))
+    k.root = unrepeatHeads(k.root);
+  return k;
+}
+
+struct RaiseDecomposedAttention : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    auto pv = matchBatchMatmul(op->getResult(0));
+    if (!pv)
+      return failure();
+    auto softmax = pv->first.getDefiningOp<linalg::SoftmaxOp>();
+    if (!softmax || softmax.getDimension() != 3 ||
+        !softmax.hasPureTensorSemantics())
+      return rewriter.notifyMatchFailure(op, "not a product of a softmax");
+    Value x = softmax.getInput();
+    int64_t s = shapeOf(x)[2], t = shapeOf(x)[3];
+
+    Value mask;
+    bool causal = false;
+    if (auto add = matchElementwise(x);
+        add && isa<arith::AddFOp>(add->scalar)) {
+      for (int i = 0; i < 2; ++i)
+        if (add->maps[i].isIdentity() &&
+            isNumpyBroadcast(add->maps[1 - i], shapeOf(add->operands[1 - i]))) {
+          std::tie(mask, causal) = simplifyMask(add->operands[1 - i], s, t);
+          x = add->operands[i];
+          break;
+        }
+    }
+    double cap = 0.0;
+    if (auto inner = stripSoftcap(x, cap))
+      x = *inner;
+    double scale = 1.0;
+    x = stripScalarFactors(x, scale);
+    auto qk = matchBatchMatmul(x);
+    if (!qk)
+      return rewriter.notifyMatchFailure(op, "scores are not Q·Kᵀ");
+    Value q = stripScalarFactors(qk->first, scale);
+    Value kt = stripScalarFactors(qk->second, scale);
+    std::optional<TracedOperand> k = keyFromTransposed(kt);
+    Value v = unrepeatHeads(pv->second);
+    if (!k || shapeOf(q).size() != 4 || shapeOf(v).size() != 4)
+      return rewriter.notifyMatchFailure(op, "not rank 4");
+    int64_t hq = shapeOf(q)[1], hkv = shapeOf(k->root)[k->perm[1]];
+    if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv) ||
+        hq % hkv != 0 || shapeOf(v)[1] != hkv)
+      return rewriter.notifyMatchFailure(op, "head counts do not divide");
+    Location loc = op.getLoc();
+    auto raised = HybridAttentionOp::create(
+        rewriter, loc, op->getResult(0).getType(), Type(), q,
+        rebuildOperand(rewriter, loc, *k), v,
+        /*fusion_scale=*/Value(), /*decay=*/Value(), /*beta=*/Value(), mask,
+        /*initial_state=*/Value(),
+        HeadMapAttr::get(getContext(), std::string(hq, 'F')),
+        causal ? rewriter.getUnitAttr() : UnitAttr(),
+        rewriter.getF32FloatAttr(scale),
+        cap > 0 ? rewriter.getF32FloatAttr(cap) : FloatAttr(), FloatAttr(),
+        UpdateRuleAttr::get(getContext(), UpdateRule::Linear),
+        rewriter.getF32FloatAttr(1e-6f));
+    rewriter.replaceOp(op, raised.getResult());
+    return success();
+  }
+};
+
+struct HydraRaiseAttentionPass
+    : public hydra::impl::HydraRaiseAttentionBase<HydraRaiseAttentionPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<RaiseDecomposedAttention>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace
