@@ -10,9 +10,15 @@
 #include "GraphImporter.h"
 #include "TensorOps.h"
 
+#include "hydra/Dialect/Hydra/Utils/LinalgBuilders.h"
+
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::hydra;
@@ -92,11 +98,84 @@ LogicalResult headCounts(GraphImporter &gi, const onnx::NodeProto &node,
   return success();
 }
 
+bool sizesDiffer(int64_t a, int64_t b) {
+  return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+}
+
+/// `mask` restricted to the first lengths[b] keys of each batch entry
+/// (Attention-24's nonpad_kv_seqlen): a bool mask [B, 1, 1, T] of valid
+/// keys, and-ed into a bool mask, or turning a float mask to -inf past the
+/// length.
+Value maskPadding(OpBuilder &b, Location loc, Value mask, Value lengths,
+                  Value key) {
+  auto kt = cast<RankedTensorType>(key.getType());
+  SmallVector<OpFoldResult> sizes = {dimOf(b, loc, key, 0),
+                                     dimOf(b, loc, key, 2)};
+  Value init = tensor::EmptyOp::create(b, loc, sizes, b.getI1Type());
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx),
+      b.getMultiDimIdentityMap(2)};
+  SmallVector<utils::IteratorType> iterators(2, utils::IteratorType::parallel);
+  Value valid =
+      linalg::GenericOp::create(
+          b, loc, init.getType(), ValueRange{lengths}, ValueRange{init}, maps,
+          iterators,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value j = arith::IndexCastOp::create(
+                nb, l, nb.getI64Type(), linalg::IndexOp::create(nb, l, 1));
+            Value keep = arith::CmpIOp::create(
+                nb, l, arith::CmpIPredicate::slt, j, args[0]);
+            linalg::YieldOp::create(nb, l, keep);
+          })
+          .getResult(0);
+  SmallVector<OpFoldResult> shape = {sizes[0], b.getIndexAttr(1),
+                                     b.getIndexAttr(1), sizes[1]};
+  valid = tensor::ExpandShapeOp::create(
+      b, loc,
+      RankedTensorType::get({kt.getDimSize(0), 1, 1, kt.getDimSize(2)},
+                            b.getI1Type()),
+      valid, ArrayRef<ReassociationIndices>{{0, 1, 2}, {3}}, shape);
+  if (!mask)
+    return valid;
+  Type elt = cast<RankedTensorType>(mask.getType()).getElementType();
+  return *elementwise(
+      b, loc, {mask, valid}, elt,
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        if (elt.isInteger(1))
+          return arith::AndIOp::create(nb, l, a[0], a[1]);
+        Value drop = arith::ConstantOp::create(
+            nb, l,
+            nb.getFloatAttr(elt, -std::numeric_limits<double>::infinity()));
+        return arith::SelectOp::create(nb, l, a[1], a[0], drop);
+      });
+}
+
+/// A statically shaped mask over fewer keys than `t`, extended to `t` keys
+/// with masked-out entries (-inf, or false for a bool mask).
+Value padKeys(OpBuilder &b, Location loc, Value mask, int64_t t) {
+  auto mt = cast<RankedTensorType>(mask.getType());
+  SmallVector<int64_t> shape(mt.getShape());
+  shape.back() = t;
+  Type elt = mt.getElementType();
+  TypedAttr drop =
+      elt.isInteger(1)
+          ? TypedAttr(b.getBoolAttr(false))
+          : TypedAttr(b.getFloatAttr(elt, -std::numeric_limits<double>::infinity()));
+  Value init = tensor::EmptyOp::create(b, loc, shape, elt);
+  Value filled = linalg::FillOp::create(
+                     b, loc, ValueRange{arith::ConstantOp::create(b, loc, drop)},
+                     ValueRange{init})
+                     .getResult(0);
+  SmallVector<int64_t> zeros(shape.size(), 0), ones(shape.size(), 1);
+  return tensor::InsertSliceOp::create(b, loc, mask, filled, ValueRange{},
+                                       ValueRange{}, ValueRange{}, zeros,
+                                       mt.getShape(), ones);
+}
+
 LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
-  if (gi.hasInput(node, 6))
-    return gi.error(node, "not supported: the nonpad_kv_seqlen input");
   if (gi.hasOutput(node, 3))
     return gi.error(node, "not supported: the qk_matmul_output output");
   Value q = gi.input(node, 0), k = gi.input(node, 1), v = gi.input(node, 2);
@@ -140,13 +219,24 @@ LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {
     if (mt.getRank() < 2 || mt.getRank() > 4)
       return gi.error(node, "attn_mask must be 2D to 4D, got rank " +
                                 Twine(mt.getRank()));
-    if (!mt.isDynamicDim(mt.getRank() - 1) && !ShapedType::isDynamic(t) &&
-        mt.getDimSize(mt.getRank() - 1) != t)
-      return gi.error(node, "not supported: an attn_mask of " +
-                                Twine(mt.getDimSize(mt.getRank() - 1)) +
-                                " keys for " + Twine(t) +
-                                " keys (padded masks)");
+    int64_t m = mt.getDimSize(mt.getRank() - 1);
+    if (!ShapedType::isDynamic(m) && !ShapedType::isDynamic(t) && m != t) {
+      // A shorter mask is padded with -inf (false): the keys after it drop.
+      if (m > t || !mt.hasStaticShape())
+        return gi.error(node, "attn_mask has " + Twine(m) + " keys for " +
+                                  Twine(t) + " keys");
+      mask = padKeys(b, loc, mask, t);
+    }
     o.mask = mask;
+  }
+  if (Value lengths = gi.optionalInput(node, 6)) {
+    if (gi.hasInput(node, 4))
+      return gi.error(node, "nonpad_kv_seqlen cannot be used with past_key");
+    auto lt = cast<RankedTensorType>(lengths.getType());
+    if (lt.getRank() != 1 || !lt.getElementType().isInteger(64) ||
+        sizesDiffer(lt.getDimSize(0), dimSize(q, 0)))
+      return gi.error(node, "nonpad_kv_seqlen must be int64 [batch]");
+    o.mask = maskPadding(b, loc, o.mask, lengths, k);
   }
   if (const auto *a = gi.attribute(node, "scale"))
     o.scale = a->f();

@@ -131,6 +131,30 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
     return std::vector<HostTensor>{
         HostTensor::fromInts(TP::INT64, {int64_t(slice.size())}, slice)};
   }
+  // CastLike only needs the element type of its second input: a constant
+  // cast like a run-time float tensor still folds.
+  if (op == "CastLike" && node.input_size() == 2) {
+    const HostTensor *c = gi.constantInput(node, 0);
+    Value like = gi.optionalInput(node, 1);
+    auto lt = like ? dyn_cast<RankedTensorType>(like.getType()) : nullptr;
+    if (c && lt && !gi.constantInput(node, 1)) {
+      Type e = lt.getElementType();
+      int32_t to = e.isF32()    ? TP::FLOAT
+                   : e.isF16()  ? TP::FLOAT16
+                   : e.isBF16() ? TP::BFLOAT16
+                   : e.isF64()  ? TP::DOUBLE
+                                : 0;
+      if (!to)
+        return std::nullopt;
+      auto cast = elementwise({c}, to, [](const std::vector<double> &f,
+                                          const std::vector<int64_t> &) {
+        return f[0];
+      });
+      if (!cast)
+        return std::nullopt;
+      return std::vector<HostTensor>{std::move(*cast)};
+    }
+  }
   std::vector<const HostTensor *> in;
   for (int i = 0; i < node.input_size(); ++i) {
     if (node.input(i).empty()) {
@@ -330,6 +354,35 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
     if (count(out.shape) != in[0]->numElements()) {
       error = "folded reshape changes the number of elements";
       return std::nullopt;
+    }
+    return std::vector<HostTensor>{std::move(out)};
+  }
+  if (op == "Slice") {
+    // Shape vectors only: 1D data, one axis.
+    auto list = [&](size_t i, const char *attr) {
+      return in.size() > i && in[i] ? in[i]->ints() : gi.intsAttr(node, attr);
+    };
+    std::vector<int64_t> starts = list(1, "starts"), ends = list(2, "ends"),
+                         steps = in.size() > 4 && in[4]
+                                     ? in[4]->ints()
+                                     : std::vector<int64_t>{1};
+    if (in[0]->shape.size() != 1 || starts.size() != 1 || ends.size() != 1 ||
+        steps.size() != 1 || steps[0] == 0)
+      return std::nullopt;
+    int64_t n = in[0]->shape[0], step = steps[0];
+    auto clamp = [&](int64_t v, int64_t lo, int64_t hi) {
+      if (v < 0)
+        v += n;
+      return std::clamp(v, lo, hi);
+    };
+    int64_t start = step > 0 ? clamp(starts[0], 0, n) : clamp(starts[0], -1, n - 1);
+    int64_t end = step > 0 ? clamp(ends[0], 0, n) : clamp(ends[0], -1, n - 1);
+    HostTensor out{t0, {0}, {}};
+    size_t size = onnxElementSize(t0);
+    for (int64_t i = start; step > 0 ? i < end : i > end; i += step) {
+      out.bytes.insert(out.bytes.end(), in[0]->bytes.begin() + i * size,
+                       in[0]->bytes.begin() + (i + 1) * size);
+      ++out.shape[0];
     }
     return std::vector<HostTensor>{std::move(out)};
   }

@@ -250,10 +250,70 @@ LogicalResult importSplit(GraphImporter &gi, const onnx::NodeProto &node) {
   }
   return success();
 }
+/// Pad in constant mode with pads (and axes, value) known at import: a
+/// filled tensor with the input inserted at the leading pads. Negative pads
+/// (cropping) and the other modes are not supported.
+LogicalResult importPad(GraphImporter &gi, const onnx::NodeProto &node) {
+  Value x = gi.input(node, 0);
+  if (!x)
+    return failure();
+  auto t = typeOf(x);
+  std::string mode = gi.stringAttr(node, "mode", "constant");
+  if (mode != "constant")
+    return gi.error(node, "not supported: Pad mode '" + mode + "'");
+  if (!t.hasStaticShape())
+    return gi.error(node, "not supported: Pad of a dynamic shape");
+  std::vector<int64_t> pads, axes;
+  if (!intList(gi, node, 1, "pads", pads) || !intList(gi, node, 3, "axes", axes))
+    return gi.error(node, "not supported: pads or axes not known at import");
+  int64_t rank = t.getRank();
+  if (axes.empty())
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  if (pads.size() != 2 * axes.size())
+    return gi.error(node, "pads must hold two entries per axis");
+  SmallVector<int64_t> low(rank, 0), shape(t.getShape());
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
+    if (a < 0 || a >= rank)
+      return gi.error(node, "axis out of range");
+    int64_t before = pads[i], after = pads[i + axes.size()];
+    if (before < 0 || after < 0)
+      return gi.error(node, "not supported: negative pads");
+    low[a] = before;
+    shape[a] += before + after;
+  }
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  Type elt = t.getElementType();
+  TypedAttr fill = b.getZeroAttr(elt);
+  if (gi.hasInput(node, 2)) {
+    const HostTensor *v = gi.constantInput(node, 2);
+    if (!v || v->numElements() != 1)
+      return gi.error(node, "not supported: a pad value not known at import");
+    if (isa<FloatType>(elt))
+      fill = b.getFloatAttr(elt, v->floatAt(0));
+    else
+      fill = b.getIntegerAttr(elt, v->intAt(0));
+  }
+  Value init = tensor::EmptyOp::create(b, loc, shape, elt);
+  Value filled =
+      linalg::FillOp::create(b, loc,
+                             ValueRange{arith::ConstantOp::create(b, loc, fill)},
+                             ValueRange{init})
+          .getResult(0);
+  SmallVector<int64_t> ones(rank, 1);
+  gi.setOutput(node, 0,
+               tensor::InsertSliceOp::create(b, loc, x, filled, ValueRange{},
+                                             ValueRange{}, ValueRange{}, low,
+                                             t.getShape(), ones));
+  return success();
+}
 } // namespace
 
 void registerIndexingImporters(std::map<std::string, NodeImporter> &onnx) {
   onnx["Gather"] = importGather;
   onnx["Slice"] = importSlice;
   onnx["Split"] = importSplit;
+  onnx["Pad"] = importPad;
 }

@@ -94,6 +94,26 @@ LogicalResult importWhere(GraphImporter &gi, const onnx::NodeProto &node) {
   return success();
 }
 
+/// `x` converted to float type `to` (x itself if it has that type).
+Value castFloat(OpBuilder &b, Location loc, Value x, Type to) {
+  Type from = typeOf(x).getElementType();
+  if (from == to)
+    return x;
+  return *elementwise(b, loc, {x}, to,
+                      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                        unsigned fw = from.getIntOrFloatBitWidth();
+                        unsigned tw = to.getIntOrFloatBitWidth();
+                        if (fw < tw)
+                          return arith::ExtFOp::create(nb, l, to, a[0]);
+                        if (fw > tw)
+                          return arith::TruncFOp::create(nb, l, to, a[0]);
+                        // f16 <-> bf16: through f32.
+                        Value w = arith::ExtFOp::create(nb, l, nb.getF32Type(),
+                                                        a[0]);
+                        return arith::TruncFOp::create(nb, l, to, w);
+                      });
+}
+
 LogicalResult importCast(GraphImporter &gi, const onnx::NodeProto &node) {
   Value x = gi.input(node, 0);
   if (!x)
@@ -105,22 +125,7 @@ LogicalResult importCast(GraphImporter &gi, const onnx::NodeProto &node) {
   if (from.isF64() && to.getIntOrFloatBitWidth() == 16)
     return gi.error(node, "not supported: Cast from f64 to a 16-bit float "
                           "(one rounding step needs a runtime helper)");
-  auto r = elementwise(gi.builder(), gi.loc(node), {x}, to,
-                       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                         unsigned fw = from.getIntOrFloatBitWidth();
-                         unsigned tw = to.getIntOrFloatBitWidth();
-                         if (from == to)
-                           return a[0];
-                         if (fw < tw)
-                           return arith::ExtFOp::create(b, l, to, a[0]);
-                         if (fw > tw)
-                           return arith::TruncFOp::create(b, l, to, a[0]);
-                         // f16 <-> bf16: through f32.
-                         Value w =
-                             arith::ExtFOp::create(b, l, b.getF32Type(), a[0]);
-                         return arith::TruncFOp::create(b, l, to, w);
-                       });
-  gi.setOutput(node, 0, *r);
+  gi.setOutput(node, 0, castFloat(gi.builder(), gi.loc(node), x, to));
   return success();
 }
 
@@ -503,13 +508,14 @@ LogicalResult importRMSNormalization(GraphImporter &gi,
   return success();
 }
 
+/// ONNX LayerNormalization: statistics in `stash_type` (f32 by default),
+/// Y = (x - mean) · invStdDev in the input type, then · scale + bias; the
+/// optional Mean and InvStdDev outputs keep the normalized dims as size 1.
 LogicalResult importLayerNormalization(GraphImporter &gi,
                                        const onnx::NodeProto &node) {
   SmallVector<Value> ins;
   if (failed(floatInputs(gi, node, 2, ins)))
     return failure();
-  if (gi.hasOutput(node, 1) || gi.hasOutput(node, 2))
-    return gi.error(node, "not supported: the Mean and InvStdDev outputs");
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
   Value x = ins[0], scale = ins[1], bias = gi.optionalInput(node, 2);
@@ -517,38 +523,56 @@ LogicalResult importLayerNormalization(GraphImporter &gi,
   if (failed(normAxes(gi, node, typeOf(x).getRank(), axes)))
     return failure();
   Type elt = typeOf(x).getElementType();
+  Type stash = gi.elementType(gi.intAttr(node, "stash_type", 1));
+  if (!stash || !isa<FloatType>(stash))
+    return gi.error(node, "stash_type must be a float type");
   float eps = gi.floatAttr(node, "epsilon", 1e-5f);
-  Value mean = meanAlong(b, loc, x, axes);
+  Value xs = castFloat(b, loc, x, stash);
+  Value mean = meanAlong(b, loc, xs, axes);
   Value centered =
-      *elementwise(b, loc, {x, mean}, elt,
+      *elementwise(b, loc, {xs, mean}, stash,
                    [](OpBuilder &nb, Location l, ValueRange a) -> Value {
                      return arith::SubFOp::create(nb, l, a[0], a[1]);
                    });
-  Value sq = *elementwise(b, loc, {centered}, elt,
+  Value sq = *elementwise(b, loc, {centered}, stash,
                           [](OpBuilder &nb, Location l, ValueRange a) -> Value {
                             return arith::MulFOp::create(nb, l, a[0], a[0]);
                           });
   Value var = meanAlong(b, loc, sq, axes);
-  SmallVector<Value> operands = {centered, var, scale};
+  Value inv =
+      *elementwise(b, loc, {var}, stash,
+                   [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                     Value e = arith::ConstantOp::create(
+                         nb, l, nb.getFloatAttr(stash, eps));
+                     return math::RsqrtOp::create(
+                         nb, l, arith::AddFOp::create(nb, l, a[0], e));
+                   });
+  Value normalized =
+      castFloat(b, loc,
+                *elementwise(b, loc, {centered, inv}, stash,
+                             [](OpBuilder &nb, Location l,
+                                ValueRange a) -> Value {
+                               return arith::MulFOp::create(nb, l, a[0], a[1]);
+                             }),
+                elt);
+  SmallVector<Value> operands = {normalized, scale};
   if (bias)
     operands.push_back(bias);
-  auto y = elementwise(
-      b, loc, operands, elt,
-      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        Value e = arith::ConstantOp::create(nb, l, nb.getFloatAttr(elt, eps));
-        Value r =
-            math::RsqrtOp::create(nb, l, arith::AddFOp::create(nb, l, a[1], e));
-        Value out = arith::MulFOp::create(
-            nb, l, arith::MulFOp::create(nb, l, a[0], r), a[2]);
-        if (a.size() > 3)
-          out = arith::AddFOp::create(nb, l, out, a[3]);
-        return out;
-      });
-  if (failed(y))
-    return gi.error(node, "scale or bias does not broadcast");
+  auto y = elementwise(b, loc, operands, elt,
+                       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                         Value out = arith::MulFOp::create(nb, l, a[0], a[1]);
+                         if (a.size() > 2)
+                           out = arith::AddFOp::create(nb, l, out, a[2]);
+                         return out;
+                       });
+  if (failed(y) || typeOf(*y).getShape() != typeOf(x).getShape())
+    return gi.error(node, "scale or bias does not broadcast to the input");
   gi.setOutput(node, 0, *y);
+  gi.setOutput(node, 1, mean);
+  gi.setOutput(node, 2, inv);
   return success();
 }
+
 LogicalResult importExpand(GraphImporter &gi, const onnx::NodeProto &node) {
   Value x = gi.input(node, 0);
   const HostTensor *shape = gi.constantInput(node, 1);
