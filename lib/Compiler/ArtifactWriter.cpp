@@ -60,6 +60,28 @@ static std::optional<std::pair<unsigned, unsigned>> sizeOfInput(Value v) {
   return std::make_pair(arg.getArgNumber(), unsigned(*axis));
 }
 
+/// The importer marks arguments and results of unsigned ONNX types (MLIR
+/// integers are signless).
+static bool markedUnsigned(func::FuncOp f, unsigned i, bool input) {
+  return input ? bool(f.getArgAttr(i, "hydra.unsigned"))
+               : bool(f.getResultAttr(i, "hydra.unsigned"));
+}
+
+static fb::DType unsignedVariant(fb::DType dtype) {
+  switch (dtype) {
+  case fb::DType::i8:
+    return fb::DType::u8;
+  case fb::DType::i16:
+    return fb::DType::u16;
+  case fb::DType::i32:
+    return fb::DType::u32;
+  case fb::DType::i64:
+    return fb::DType::u64;
+  default:
+    return dtype;
+  }
+}
+
 static std::string nameOf(func::FuncOp f, unsigned i, bool input) {
   auto attr = input ? f.getArgAttrOfType<StringAttr>(i, "hydra.name")
                     : f.getResultAttrOfType<StringAttr>(i, "hydra.name");
@@ -117,9 +139,11 @@ FailureOr<unsigned> ArtifactWriter::constantIndex(Operation *op) {
 
 FailureOr<flatbuffers::Offset<fb::TensorSignature>>
 ArtifactWriter::signatureOf(memref::AllocOp alloc, const std::string &name,
-                            const DimSymbols &symbols) {
+                            const DimSymbols &symbols, bool isUnsigned) {
   MemRefType type = alloc.getType();
   fb::DType dtype = toArtifactDType(type.getElementType());
+  if (isUnsigned)
+    dtype = unsignedVariant(dtype);
   if (dtype == fb::DType::invalid)
     return alloc.emitOpError() << "not supported: a buffer of type " << type;
   std::vector<int64_t> shape;
@@ -157,7 +181,8 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
       shape.push_back(memref.isDynamicDim(d) ? -(symbols.symbol(i, d) + 1)
                                              : memref.getDimSize(d));
     inputs.push_back(fb::CreateTensorSignature(
-        fbb_, fbb_.CreateString(nameOf(host, i, true)), dtype,
+        fbb_, fbb_.CreateString(nameOf(host, i, true)),
+        markedUnsigned(host, i, true) ? unsignedVariant(dtype) : dtype,
         fbb_.CreateVector(shape)));
   }
 
@@ -169,7 +194,8 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
       return ret.emitOpError() << "not supported: result " << i
                                << " is not a fresh buffer the program fills";
     outputIndex[value] = i;
-    auto sig = signatureOf(alloc, nameOf(host, i, false), symbols);
+    auto sig = signatureOf(alloc, nameOf(host, i, false), symbols,
+                           markedUnsigned(host, i, false));
     if (failed(sig))
       return failure();
     outputs.push_back(*sig);

@@ -41,7 +41,7 @@ private:
   FailureOr<unsigned> constantIndex(Operation *getGlobal);
   FailureOr<flatbuffers::Offset<::hydra_artifact::TensorSignature>>
   signatureOf(memref::AllocOp alloc, const std::string &name,
-              const DimSymbols &symbols);
+              const DimSymbols &symbols, bool isUnsigned = false);
   unsigned kernelIndex(StringRef name, unsigned numBuffers);
 
   flatbuffers::FlatBufferBuilder fbb_;

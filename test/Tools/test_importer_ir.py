@@ -60,9 +60,11 @@ def test_shape_arithmetic_is_folded_at_import(tmp_path):
 
 
 def test_shape_only_operator_on_run_time_values_is_an_error(tmp_path):
-    save(tmp_path / "m.onnx", [helper.make_node("Equal", ["x", "x"], ["y"], name="eq")],
-         [vi("x", [3])], [vi("y", [3], TensorProto.BOOL)])
+    # Range's output shape would depend on its run-time inputs.
+    save(tmp_path / "m.onnx", [helper.make_node("Range", ["a", "b", "c"], ["y"], name="r")],
+         [vi("a", [], TensorProto.INT64), vi("b", [], TensorProto.INT64),
+          vi("c", [], TensorProto.INT64)], [vi("y", [None], TensorProto.INT64)])
     proc = tool("hydra-compile", tmp_path / "m.onnx", "-o", tmp_path / "m.hydra")
     assert proc.returncode == 1
-    assert "node 'eq' (Equal): not supported: Equal on values only known at run time" in proc.stderr
+    assert "node 'r' (Range): not supported: Range on values only known at run time" in proc.stderr
 

@@ -98,8 +98,7 @@ std::vector<int64_t> axesNormalized(std::vector<int64_t> axes, int64_t rank) {
 
 const std::set<std::string> &mlir::hydra::onnx_import::foldOnlyOps() {
   static const std::set<std::string> ops = {
-      "Shape", "Size", "Range",   "Equal",          "Not", "And", "Or",
-      "Mod",   "Less", "Greater", "ConstantOfShape"};
+      "Shape", "Size", "Range", "Mod", "ConstantOfShape"};
   return ops;
 }
 

@@ -75,9 +75,17 @@ Type GraphImporter::elementType(int32_t t) {
   }
 }
 
+bool GraphImporter::isUnsignedType(int32_t t) {
+  return t == TP::UINT8 || t == TP::UINT16 || t == TP::UINT32 ||
+         t == TP::UINT64;
+}
+
 Value GraphImporter::materialize(const HostTensor &c, Location loc) {
   auto type = RankedTensorType::get(c.shape, elementType(c.elemType));
-  return arith::ConstantOp::create(builder_, loc, c.toAttr(type));
+  Value v = arith::ConstantOp::create(builder_, loc, c.toAttr(type));
+  if (isUnsignedType(c.elemType))
+    markUnsigned(v);
+  return v;
 }
 
 const HostTensor *GraphImporter::constantInput(const onnx::NodeProto &node,
@@ -179,7 +187,34 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
     return this->error(node, "not supported: " + node.op_type() +
                                  " on values only known at run time");
   NodeImporter fn = importersFor(node.domain())->at(node.op_type());
-  return fn(*this, node);
+  if (failed(fn(*this, node)))
+    return failure();
+  recordSignedness(node);
+  return success();
+}
+
+/// Integer outputs are unsigned like the input they carry values of: Cast's
+/// `to`, CastLike's second input, Where's second input, else the first.
+void GraphImporter::recordSignedness(const onnx::NodeProto &node) {
+  bool isUnsignedOut;
+  const std::string &op = node.op_type();
+  if (op == "Cast")
+    isUnsignedOut = isUnsignedType(intAttr(node, "to", 0));
+  else if (op == "CastLike" || op == "Where")
+    isUnsignedOut = hasInput(node, 1) && isUnsigned(optionalInput(node, 1));
+  else
+    isUnsignedOut = hasInput(node, 0) && isUnsigned(optionalInput(node, 0));
+  if (!isUnsignedOut)
+    return;
+  for (const std::string &name : node.output()) {
+    auto it = values_.find(name);
+    if (it == values_.end() || !it->second.tensor)
+      continue;
+    auto t = dyn_cast<RankedTensorType>(it->second.tensor.getType());
+    if (t && t.getElementType().isInteger() &&
+        !t.getElementType().isInteger(1))
+      markUnsigned(it->second.tensor);
+  }
 }
 
 LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
@@ -231,6 +266,7 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
   // Arguments: the graph inputs that are not initializers.
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
+  SmallVector<bool> argUnsigned;
   for (const auto &in : graph.input()) {
     if (initializerNames.count(in.name()))
       continue;
@@ -250,6 +286,7 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
       shape.push_back(d.has_dim_value() ? d.dim_value() : ShapedType::kDynamic);
     argTypes.push_back(RankedTensorType::get(shape, elt));
     argNames.push_back(in.name());
+    argUnsigned.push_back(isUnsignedType(tt.elem_type()));
   }
 
   builder_.setInsertionPointToEnd(module.getBody());
@@ -259,6 +296,10 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
   for (auto [i, name] : llvm::enumerate(argNames)) {
     func.setArgAttr(i, "hydra.name", builder_.getStringAttr(name));
     values_[name] = ImportedValue{body->getArgument(i), std::nullopt};
+    if (argUnsigned[i]) {
+      func.setArgAttr(i, "hydra.unsigned", builder_.getUnitAttr());
+      markUnsigned(body->getArgument(i));
+    }
   }
   builder_.setInsertionPointToStart(body);
 
@@ -279,7 +320,10 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
   func::ReturnOp::create(builder_, graphLoc, results);
   func.setFunctionType(
       builder_.getFunctionType(argTypes, ValueRange(results).getTypes()));
-  for (auto [i, out] : llvm::enumerate(graph.output()))
+  for (auto [i, out] : llvm::enumerate(graph.output())) {
     func.setResultAttr(i, "hydra.name", builder_.getStringAttr(out.name()));
+    if (isUnsigned(results[i]))
+      func.setResultAttr(i, "hydra.unsigned", builder_.getUnitAttr());
+  }
   return success();
 }

@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include <map>
 #include <optional>
@@ -78,16 +79,26 @@ public:
 
   /// The MLIR element type of an ONNX element type, or null.
   Type elementType(int32_t onnxType);
+  /// Whether an ONNX element type is an unsigned integer.
+  static bool isUnsignedType(int32_t onnxType);
+
+  /// MLIR integers are signless; the importer records which integer values
+  /// hold unsigned ONNX types (division, comparison and casts differ, and
+  /// the artifact's signature says u8 rather than i8).
+  bool isUnsigned(Value v) const { return unsigned_.contains(v); }
+  void markUnsigned(Value v) { unsigned_.insert(v); }
 
 private:
   Value materialize(const HostTensor &constant, Location loc);
   LogicalResult importNode(const onnx::NodeProto &node);
+  void recordSignedness(const onnx::NodeProto &node);
 
   OpBuilder builder_;
   std::string modelDir_;
   std::map<std::string, int64_t> opsets_;
   std::map<std::string, ImportedValue> values_;
   std::set<std::string> used_; // names some node or the graph output reads
+  DenseSet<Value> unsigned_;
 };
 
 } // namespace mlir::hydra::onnx_import

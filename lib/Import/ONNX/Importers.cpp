@@ -6,6 +6,7 @@ using namespace mlir::hydra::onnx_import;
 
 void registerBasicImporters(std::map<std::string, NodeImporter> &onnx);
 void registerOrdinaryImporters(std::map<std::string, NodeImporter> &onnx);
+void registerElementwiseImporters(std::map<std::string, NodeImporter> &onnx);
 void registerIndexingImporters(std::map<std::string, NodeImporter> &onnx);
 void registerAttentionImporters(std::map<std::string, NodeImporter> &onnx,
                                 std::map<std::string, NodeImporter> &hydra);
@@ -16,6 +17,7 @@ struct Tables {
   Tables() {
     registerBasicImporters(onnx);
     registerOrdinaryImporters(onnx);
+    registerElementwiseImporters(onnx);
     registerIndexingImporters(onnx);
     registerAttentionImporters(onnx, hydra);
   }

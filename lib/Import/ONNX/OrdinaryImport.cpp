@@ -41,94 +41,6 @@ LogicalResult floatInputs(GraphImporter &gi, const onnx::NodeProto &node,
   return success();
 }
 
-template <typename Fn>
-LogicalResult importElementwise(GraphImporter &gi, const onnx::NodeProto &node,
-                                int arity, Fn fn) {
-  SmallVector<Value> ins;
-  if (failed(floatInputs(gi, node, arity, ins)))
-    return failure();
-  Type elt = typeOf(ins[0]).getElementType();
-  for (Value v : ins)
-    if (typeOf(v).getElementType() != elt)
-      return gi.error(node, "inputs of different element types");
-  auto r = elementwise(
-      gi.builder(), gi.loc(node), ins, elt,
-      [&](OpBuilder &b, Location l, ValueRange a) { return fn(b, l, a); });
-  if (failed(r))
-    return gi.error(node, "input shapes do not broadcast");
-  gi.setOutput(node, 0, *r);
-  return success();
-}
-
-template <typename OpTy>
-LogicalResult binary(GraphImporter &gi, const onnx::NodeProto &node) {
-  return importElementwise(gi, node, 2,
-                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                             return OpTy::create(b, l, a[0], a[1]);
-                           });
-}
-
-template <typename OpTy>
-LogicalResult unary(GraphImporter &gi, const onnx::NodeProto &node) {
-  return importElementwise(gi, node, 1,
-                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                             return OpTy::create(b, l, a[0]);
-                           });
-}
-
-LogicalResult importWhere(GraphImporter &gi, const onnx::NodeProto &node) {
-  Value cond = gi.input(node, 0), x = gi.input(node, 1), y = gi.input(node, 2);
-  if (!cond || !x || !y)
-    return failure();
-  if (!typeOf(cond).getElementType().isInteger(1) || !isFloat(x) ||
-      typeOf(x).getElementType() != typeOf(y).getElementType())
-    return gi.error(node, "not supported: Where on non-float values");
-  auto r = elementwise(gi.builder(), gi.loc(node), {cond, x, y},
-                       typeOf(x).getElementType(),
-                       [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                         return arith::SelectOp::create(b, l, a[0], a[1], a[2]);
-                       });
-  if (failed(r))
-    return gi.error(node, "input shapes do not broadcast");
-  gi.setOutput(node, 0, *r);
-  return success();
-}
-
-/// `x` converted to float type `to` (x itself if it has that type).
-Value castFloat(OpBuilder &b, Location loc, Value x, Type to) {
-  Type from = typeOf(x).getElementType();
-  if (from == to)
-    return x;
-  return *elementwise(b, loc, {x}, to,
-                      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                        unsigned fw = from.getIntOrFloatBitWidth();
-                        unsigned tw = to.getIntOrFloatBitWidth();
-                        if (fw < tw)
-                          return arith::ExtFOp::create(nb, l, to, a[0]);
-                        if (fw > tw)
-                          return arith::TruncFOp::create(nb, l, to, a[0]);
-                        // f16 <-> bf16: through f32.
-                        Value w = arith::ExtFOp::create(nb, l, nb.getF32Type(),
-                                                        a[0]);
-                        return arith::TruncFOp::create(nb, l, to, w);
-                      });
-}
-
-LogicalResult importCast(GraphImporter &gi, const onnx::NodeProto &node) {
-  Value x = gi.input(node, 0);
-  if (!x)
-    return failure();
-  Type to = gi.elementType(gi.intAttr(node, "to", 0));
-  Type from = typeOf(x).getElementType();
-  if (!to || !isa<FloatType>(to) || !isa<FloatType>(from))
-    return gi.error(node, "not supported: Cast between non-float types");
-  if (from.isF64() && to.getIntOrFloatBitWidth() == 16)
-    return gi.error(node, "not supported: Cast from f64 to a 16-bit float "
-                          "(one rounding step needs a runtime helper)");
-  gi.setOutput(node, 0, castFloat(gi.builder(), gi.loc(node), x, to));
-  return success();
-}
-
 LogicalResult importTranspose(GraphImporter &gi, const onnx::NodeProto &node) {
   Value x = gi.input(node, 0);
   if (!x)
@@ -527,7 +439,7 @@ LogicalResult importLayerNormalization(GraphImporter &gi,
   if (!stash || !isa<FloatType>(stash))
     return gi.error(node, "stash_type must be a float type");
   float eps = gi.floatAttr(node, "epsilon", 1e-5f);
-  Value xs = castFloat(b, loc, x, stash);
+  Value xs = convertElements(b, loc, x, stash, false, false);
   Value mean = meanAlong(b, loc, xs, axes);
   Value centered =
       *elementwise(b, loc, {xs, mean}, stash,
@@ -548,13 +460,13 @@ LogicalResult importLayerNormalization(GraphImporter &gi,
                          nb, l, arith::AddFOp::create(nb, l, a[0], e));
                    });
   Value normalized =
-      castFloat(b, loc,
+      convertElements(b, loc,
                 *elementwise(b, loc, {centered, inv}, stash,
                              [](OpBuilder &nb, Location l,
                                 ValueRange a) -> Value {
                                return arith::MulFOp::create(nb, l, a[0], a[1]);
                              }),
-                elt);
+                elt, false, false);
   SmallVector<Value> operands = {normalized, scale};
   if (bias)
     operands.push_back(bias);
@@ -612,26 +524,6 @@ LogicalResult importFlatten(GraphImporter &gi, const onnx::NodeProto &node) {
   return success();
 }
 
-LogicalResult importReciprocal(GraphImporter &gi, const onnx::NodeProto &node) {
-  return importElementwise(gi, node, 1,
-                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                             Value one = arith::ConstantOp::create(
-                                 b, l, b.getFloatAttr(a[0].getType(), 1.0));
-                             return arith::DivFOp::create(b, l, one, a[0]);
-                           });
-}
-
-LogicalResult importCastLike(GraphImporter &gi, const onnx::NodeProto &node) {
-  Value x = gi.input(node, 0), like = gi.input(node, 1);
-  if (!x || !like)
-    return failure();
-  Type from = typeOf(x).getElementType(), to = typeOf(like).getElementType();
-  if (from != to)
-    return gi.error(node, "not supported: CastLike between different types");
-  gi.setOutput(node, 0, x);
-  return success();
-}
-
 enum class Reduction { Mean, Sum, Max };
 
 /// ReduceMean, ReduceSum, ReduceMax: axes from the input (newer opsets) or
@@ -686,15 +578,6 @@ LogicalResult importReduce(GraphImporter &gi, const onnx::NodeProto &node) {
 } // namespace
 
 void registerOrdinaryImporters(std::map<std::string, NodeImporter> &onnx) {
-  onnx["Add"] = binary<arith::AddFOp>;
-  onnx["Sub"] = binary<arith::SubFOp>;
-  onnx["Mul"] = binary<arith::MulFOp>;
-  onnx["Div"] = binary<arith::DivFOp>;
-  onnx["Pow"] = binary<math::PowFOp>;
-  onnx["Sqrt"] = unary<math::SqrtOp>;
-  onnx["Exp"] = unary<math::ExpOp>;
-  onnx["Where"] = importWhere;
-  onnx["Cast"] = importCast;
   onnx["Transpose"] = importTranspose;
   onnx["Reshape"] = importReshape;
   onnx["Unsqueeze"] = importUnsqueeze;
@@ -708,10 +591,6 @@ void registerOrdinaryImporters(std::map<std::string, NodeImporter> &onnx) {
   onnx["LayerNormalization"] = importLayerNormalization;
   onnx["Expand"] = importExpand;
   onnx["Flatten"] = importFlatten;
-  onnx["Reciprocal"] = importReciprocal;
-  onnx["Neg"] = unary<arith::NegFOp>;
-  onnx["Tanh"] = unary<math::TanhOp>;
-  onnx["CastLike"] = importCastLike;
   onnx["ReduceSum"] = importReduce<Reduction::Sum>;
   onnx["ReduceMax"] = importReduce<Reduction::Max>;
 }

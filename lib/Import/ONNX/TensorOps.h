@@ -20,6 +20,17 @@ Value mergeHeads(OpBuilder &b, Location loc, Value x);
 
 using ::mlir::hydra::dimOf;
 
+/// Scalar `x` converted to element type `to` as ONNX Cast does (floats
+/// round, integers to floats by their signedness, floats to integers
+/// truncate, non-zero to true).
+Value convertScalar(OpBuilder &b, Location loc, Value x, Type to,
+                    bool fromUnsigned, bool toUnsigned);
+
+/// Tensor `x` converted elementwise to element type `to` (x itself when it
+/// already has it).
+Value convertElements(OpBuilder &b, Location loc, Value x, Type to,
+                      bool fromUnsigned, bool toUnsigned);
+
 } // namespace mlir::hydra::onnx_import
 
 #endif // HYDRA_LIB_IMPORT_ONNX_TENSOROPS_H

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LinalgMatchers.h"
 #include "RaisePatterns.h"
 
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
@@ -21,31 +22,16 @@ using namespace mlir;
 using namespace mlir::hydra;
 
 namespace {
-/// If `g` is an elementwise product `x · y` that reads `x` whole, the
-/// operand of y; null otherwise.
-OpOperand *otherFactor(linalg::GenericOp g, Value x) {
-  if (g.getNumDpsInputs() != 2 || g.getNumDpsInits() != 1 ||
-      g.getNumParallelLoops() != g.getNumLoops() ||
-      g.getResult(0).getType() != x.getType() ||
-      !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity())
-    return nullptr;
-  Block &body = g.getRegion().front();
-  if (body.getOperations().size() != 2 || !body.getArgument(2).use_empty())
-    return nullptr;
-  auto mul = dyn_cast<arith::MulFOp>(body.front());
-  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
-  if (!mul || !yield || yield.getValues() != ValueRange{mul.getResult()})
-    return nullptr;
-  auto isArg = [&](Value v, unsigned i) { return v == body.getArgument(i); };
-  if (!(isArg(mul.getLhs(), 0) && isArg(mul.getRhs(), 1)) &&
-      !(isArg(mul.getLhs(), 1) && isArg(mul.getRhs(), 0)))
-    return nullptr;
-  for (unsigned i = 0; i < 2; ++i) {
-    OpOperand *self = g.getDpsInputOperand(i);
-    if (self->get() == x && g.getMatchingIndexingMap(self).isIdentity())
-      return g.getDpsInputOperand(1 - i);
-  }
-  return nullptr;
+/// If `v` is an elementwise product `x · y` that reads `x` whole: y and the
+/// map it is read with.
+std::optional<std::pair<Value, AffineMap>> otherFactor(Value v, Value x) {
+  auto e = matchElementwise(v);
+  if (!e || !isa<arith::MulFOp>(e->scalar) || v.getType() != x.getType())
+    return std::nullopt;
+  for (int i = 0; i < 2; ++i)
+    if (e->operands[i] == x && e->maps[i].isIdentity())
+      return std::make_pair(e->operands[1 - i], e->maps[1 - i]);
+  return std::nullopt;
 }
 
 /// The map from (h, d) to an operand indexed over [B, H, S, Dv] by `map`,
@@ -98,14 +84,16 @@ struct RaiseFusionNorm : OpRewritePattern<RMSNormOp> {
     SmallVector<Value> factors = {norm.getScale()};
     SmallVector<AffineMap> maps = {*scaleMap};
     Operation *last = norm;
-    if (norm->hasOneUse())
-      if (auto mul = dyn_cast<linalg::GenericOp>(*norm->user_begin()))
-        if (OpOperand *gamma = otherFactor(mul, norm.getResult()))
-          if (auto m = perHeadMap(mul.getMatchingIndexingMap(gamma), ctx)) {
-            factors.push_back(gamma->get());
+    if (norm->hasOneUse()) {
+      Operation *user = *norm->user_begin();
+      if (user->getNumResults() == 1)
+        if (auto gamma = otherFactor(user->getResult(0), norm.getResult()))
+          if (auto m = perHeadMap(gamma->second, ctx)) {
+            factors.push_back(gamma->first);
             maps.push_back(*m);
-            last = mul;
+            last = user;
           }
+    }
 
     Location loc = norm.getLoc();
     rewriter.setInsertionPoint(last);
