@@ -21,23 +21,33 @@
 // CHECK:        %[[MAX:.*]] = memref.alloca() : memref<16xf32>
 // CHECK:        %[[SUM:.*]] = memref.alloca() : memref<16xf32>
 // CHECK:        %[[KT:.*]] = memref.alloca() : memref<16x32xf32>
+// CHECK:        %[[P:.*]] = memref.alloca() : memref<4x32xf32>
 // Causal: the key loop stops after the tile's last query row, so fully
 // masked key tiles are never visited.
 // CHECK:        %[[LASTROW:.*]] = arith.addi %[[I0]], %[[ROWS]]
 // CHECK:        %[[KEND:.*]] = arith.minui %[[T]], %[[LASTROW]]
 // CHECK:        scf.for %[[J0:.*]] = %c0 to %[[KEND]] step %c32 {
-// The key tile is transposed once for all rows of the query tile.
-// CHECK:          vector.load %[[K]][%[[B]], %[[KVH]], %{{.*}}, %c0]
+// The key tile is transposed once for all rows of the query tile,
+// element by element from memory.
+// CHECK:          memref.load %[[K]][%[[B]], %[[KVH]], %{{.*}}, %{{.*}}]
 // CHECK:          memref.store %{{.*}}, %[[KT]]
 // Query rows in blocks of 4: four rows share every load of the transposed
 // keys (scores) and of V (accumulation).
 // CHECK:          %[[REM:.*]] = arith.remui %[[ROWS]], %c4
 // CHECK:          %[[BLOCKED:.*]] = arith.subi %[[ROWS]], %[[REM]]
 // CHECK:          scf.for %[[R:.*]] = %c0 to %[[BLOCKED]] step %c4 {
-// CHECK-COUNT-4:    vector.load %[[Q]][%[[B]], %[[H]], %{{.*}}, %c0] : memref<2x4x?x16xf32>, vector<16xf32>
-// CHECK:            scf.for {{.*}} -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>) {
-// CHECK:              vector.load %[[KT]]
-// CHECK-COUNT-4:      vector.fma {{.*}} : vector<32xf32>
+// Scores: per d, a row of transposed keys times each row's q[d], a scalar
+// broadcast from memory.
+// CHECK:            scf.for %[[D:[a-z0-9]+]] = {{.*}} -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>) {
+// CHECK:              vector.load %[[KT]][%[[D]], %c0]
+// CHECK:              memref.load %[[Q]][%[[B]], %[[H]], %{{.*}}, %[[D]]] : memref<2x4x?x16xf32>
+// CHECK:              vector.fma {{.*}} : vector<32xf32>
+// CHECK:              memref.load %[[Q]][%[[B]], %[[H]], %{{.*}}, %[[D]]] : memref<2x4x?x16xf32>
+// CHECK:              vector.fma {{.*}} : vector<32xf32>
+// CHECK:              memref.load %[[Q]][%[[B]], %[[H]], %{{.*}}, %[[D]]] : memref<2x4x?x16xf32>
+// CHECK:              vector.fma {{.*}} : vector<32xf32>
+// CHECK:              memref.load %[[Q]][%[[B]], %[[H]], %{{.*}}, %[[D]]] : memref<2x4x?x16xf32>
+// CHECK:              vector.fma {{.*}} : vector<32xf32>
 // Keys past the tile's end and (causal) past the query are dropped.
 // CHECK:            arith.cmpi ugt, %{{.*}} : vector<32xindex>
 // CHECK:            arith.ori {{.*}} : vector<32xi1>
@@ -53,6 +63,7 @@
 // CHECK:            vector.reduction <add>
 // CHECK:            memref.store %{{.*}}, %[[SUM]]
 // CHECK:            memref.store %[[NEW]], %[[MAX]]
+// CHECK:            vector.store %{{.*}}, %[[P]]
 // P V, a slice of Dv at a time, four accumulators in registers.
 // CHECK:            scf.for %[[COL:.*]] = %c0 to %c8 step %c8 {
 // CHECK:              %[[ACCROW:.*]] = vector.load %[[ACC]]{{.*}}%[[COL]]]
@@ -129,6 +140,7 @@ func.func @full_float_mask(%q: memref<2x2x5x8xf32>, %m: memref<2x1x5x5xf32>, %ou
 // CHECK-SAME: (%[[Q:.*]]: memref<1x2x?x16xf32>, %[[K:.*]]: memref<1x2x?x16xf32>, %[[V:.*]]: memref<1x2x?x4xf32>, %[[OUT:.*]]: memref<1x2x?x4xf32>)
 // CHECK:      scf.forall (%[[B:.*]], %[[H:.*]]) in (%c1, %c2) {
 // CHECK:        %[[ST:.*]] = memref.alloca() : memref<16x4xf32>
+// CHECK:        %[[ROW:.*]] = memref.alloca() : memref<16xf32>
 // CHECK:        scf.for %[[D:.*]] = %c0 to %c16 step %c1 {
 // CHECK:          vector.store %{{.*}}, %[[ST]][%[[D]], %c0]
 // CHECK:        %[[T:.*]] = memref.dim %[[K]], %c2
@@ -136,9 +148,10 @@ func.func @full_float_mask(%q: memref<2x2x5x8xf32>, %m: memref<2x1x5x5xf32>, %ou
 // CHECK:          %[[LEN:.*]] = arith.minui %{{.*}}, %c8
 // Outputs.
 // CHECK:          scf.for %[[TT:.*]] = %c0 to %[[LEN]] step %c1 {
+// CHECK:            vector.store %{{.*}}, %[[ROW]]
 // CHECK:            scf.for %{{.*}} = %c0 to %c16 step %c1 iter_args
 // CHECK:              vector.load %[[ST]]
-// CHECK:              vector.extract
+// CHECK:              memref.load %[[ROW]]
 // CHECK:              vector.fma
 // CHECK:            %[[UPTO:.*]] = arith.addi %[[TT]], %c1
 // CHECK:            scf.for %{{.*}} = %c0 to %[[UPTO]] step %c1 iter_args
@@ -168,6 +181,7 @@ func.func @linear_plain(%q: memref<1x2x?x16xf32>, %k: memref<1x2x?x16xf32>, %v: 
 // e^{G_t - G_s}.
 
 // CHECK-LABEL: func @gated_per_head
+// CHECK:        memref.alloca() : memref<8xf32>
 // CHECK:        %[[G:.*]] = memref.alloca() : memref<8xf32>
 // CHECK:        scf.for
 // Cumulative decay.

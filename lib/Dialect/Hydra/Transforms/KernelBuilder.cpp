@@ -84,7 +84,11 @@ Value KernelBuilder::splat(Value scalar, int64_t n) {
   return vector::BroadcastOp::create(b, loc, rowType(n), scalar);
 }
 Value KernelBuilder::sum(Value vec) {
-  return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, vec);
+  // Reassociable: a tree of vector adds rather than one scalar add per lane
+  // in order (the sum's rounding changes within the tests' bounds).
+  return vector::ReductionOp::create(
+      b, loc, vector::CombiningKind::ADD, vec, Value(),
+      arith::FastMathFlags::reassoc);
 }
 Value KernelBuilder::axpy(Value s, Value x, Value acc) {
   int64_t n = cast<VectorType>(x.getType()).getDimSize(0);

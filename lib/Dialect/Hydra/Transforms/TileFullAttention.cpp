@@ -93,6 +93,8 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
     Value rowSum = kb.buffer({mt});
     Value scores = mask ? kb.buffer({nt}) : Value(); // for the mask pass
     Value keysT = kb.buffer({dk, nt});
+    // The block's probabilities, read back one broadcast lane at a time.
+    Value probs = kb.buffer({kRowBlock, nt});
     kb.loop(c0, rows, [&](Value r) {
       kb.store(kb.negInf(), rowMax, r);
       kb.store(kb.f32(0.0f), rowSum, r);
@@ -109,10 +111,12 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
       Value cols = kb.min(kb.sub(keyEnd, j0), nt);
       // The key tile transposed; lanes past `cols` hold stale keys and are
       // masked below.
+      // Element by element from memory: extracting lanes of a loaded row at
+      // a variable position would spill the whole row for every lane.
       kb.loop(c0, cols, [&](Value c) {
-        Value kRow = kb.loadRow(k, {bi, kvh, kb.add(j0, c)}, dk);
+        Value key = kb.add(j0, c);
         kb.loop(c0, kb.index(dk), [&](Value d) {
-          kb.store(kb.extract(kRow, d), keysT, {d, c});
+          kb.store(kb.load(k, {bi, kvh, key, d}), keysT, {d, c});
         });
       });
       Value keyIds = arith::AddIOp::create(
@@ -123,19 +127,21 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
       // Query rows go in blocks of kRowBlock sharing each load of the
       // transposed keys and of V; the last rows one at a time.
       auto rowBlock = [&](Value r0, int64_t numRows) {
-        SmallVector<Value> r(numRows), i(numRows), qRow(numRows);
+        SmallVector<Value> r(numRows), i(numRows);
         for (int64_t u = 0; u < numRows; ++u) {
           r[u] = kb.add(r0, kb.index(u));
           i[u] = kb.add(i0, r[u]);
-          qRow[u] = kb.loadRow(q, {bi, h, i[u]}, dk);
         }
+        // Scores: for each d, one row of transposed keys times each query
+        // row's element d, broadcast from memory.
         SmallVector<Value> zeros(numRows, kb.zeros(nt));
         SmallVector<Value> s =
             kb.loop(c0, kb.index(dk), c1, zeros, [&](Value d, ValueRange it) {
               Value keys = kb.loadRow(keysT, d, nt);
               SmallVector<Value> next;
               for (int64_t u = 0; u < numRows; ++u)
-                next.push_back(kb.axpy(kb.extract(qRow[u], d), keys, it[u]));
+                next.push_back(
+                    kb.axpy(kb.load(q, {bi, h, i[u], d}), keys, it[u]));
               return next;
             });
         SmallVector<Value> p(numRows), alpha(numRows);
@@ -180,6 +186,7 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
               kb.addf(kb.mulf(kb.load(rowSum, r[u]), alpha[u]), kb.sum(p[u])),
               rowSum, r[u]);
           kb.store(newMax, rowMax, r[u]);
+          kb.storeRow(p[u], probs, kb.index(u));
         }
         // acc <- alpha * acc + P V, a slice of Dv at a time so the block's
         // accumulators stay in registers across the tile's keys.
@@ -192,7 +199,8 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
             Value vs = kb.loadRowAt(v, {bi, kvh, kb.add(j0, c)}, col, dvSlice);
             SmallVector<Value> next;
             for (int64_t u = 0; u < numRows; ++u)
-              next.push_back(kb.axpy(kb.extract(p[u], c), vs, it[u]));
+              next.push_back(
+                  kb.axpy(kb.load(probs, {kb.index(u), c}), vs, it[u]));
             return next;
           });
           for (int64_t u = 0; u < numRows; ++u)

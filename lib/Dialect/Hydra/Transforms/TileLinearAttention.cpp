@@ -86,6 +86,9 @@ private:
   Value q, k, v, decay, beta;
   // Set per iteration.
   Value bi, h, kvh, outSlot, c0, state, cumDecay, pseudoValues;
+  // One row of Dk, read back lane by lane: extracting lanes of a vector at
+  // a variable position would spill the whole vector for every lane.
+  Value rowScratch;
 };
 } // namespace
 
@@ -115,8 +118,9 @@ void ChunkedLinearAttention::emitPseudoValues(Value len) {
     Value kg = decay ? kb.mulf(kRow, kb.exp(gt)) : kRow;
     // r = v_t − Sᵀ(k_t ⊙ e^{G_t}) − Σ_{s<t} A_ts u_s
     Value r = kb.loadRow(v, {bi, kvh, kb.add(c0, t)}, dv);
+    kb.storeRow(kg, rowScratch, ValueRange{});
     r = kb.loop(zero, kb.index(dk), one, r, [&](Value d, ValueRange it) {
-      Value coef = kb.subf(kb.f32(0.0f), kb.extract(kg, d));
+      Value coef = kb.subf(kb.f32(0.0f), kb.load(rowScratch, d));
       return SmallVector<Value>{kb.axpy(coef, kb.loadRow(state, d, dv), it[0])};
     })[0];
     r = kb.loop(zero, t, one, r, [&](Value s, ValueRange it) {
@@ -139,10 +143,11 @@ void ChunkedLinearAttention::emitOutputs(Value len) {
     Value gt = decay ? decayRow(t) : Value();
     Value qg = decay ? kb.mulf(qRow, kb.exp(gt)) : qRow;
     // Carried state: (q_t ⊙ e^{G_t})ᵀ S.
+    kb.storeRow(qg, rowScratch, ValueRange{});
     Value o = kb.loop(
         zero, kb.index(dk), one, kb.zeros(dv), [&](Value d, ValueRange it) {
-          return SmallVector<Value>{
-              kb.axpy(kb.extract(qg, d), kb.loadRow(state, d, dv), it[0])};
+          return SmallVector<Value>{kb.axpy(kb.load(rowScratch, d),
+                                            kb.loadRow(state, d, dv), it[0])};
         })[0];
     // Intra-chunk: the causally masked product over steps s ≤ t.
     o = kb.loop(zero, kb.add(t, one), one, o, [&](Value s, ValueRange it) {
@@ -188,6 +193,7 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value head, Value kvHead,
   outSlot = slot;
   Value zero = kb.index(0);
   state = kb.buffer({dk, dv});
+  rowScratch = kb.buffer({dk});
   Value initial = op.getInitialState();
   kb.loop(zero, kb.index(dk), [&](Value d) {
     Value row = initial ? kb.loadRow(initial, {bi, kvh, d}, dv) : kb.zeros(dv);
