@@ -15,6 +15,7 @@
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -102,45 +103,36 @@ bool sizesDiffer(int64_t a, int64_t b) {
   return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
 }
 
-/// `mask` restricted to the first lengths[b] keys of each batch entry
-/// (Attention-24's nonpad_kv_seqlen): a bool mask [B, 1, 1, T] of valid
-/// keys, and-ed into a bool mask, or turning a float mask to -inf past the
-/// length.
-Value maskPadding(OpBuilder &b, Location loc, Value mask, Value lengths,
-                  Value key) {
-  auto kt = cast<RankedTensorType>(key.getType());
-  SmallVector<OpFoldResult> sizes = {dimOf(b, loc, key, 0),
-                                     dimOf(b, loc, key, 2)};
+/// A bool tensor of `sizes` whose element (i, j) is keep(i, j, inputs...),
+/// with `inputs` read through `maps` (i, j are index values).
+using KeepFn = function_ref<Value(OpBuilder &, Location, Value i, Value j,
+                                  ValueRange inputs)>;
+Value keepMask(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+               ValueRange inputs, ArrayRef<AffineMap> maps, KeepFn keep) {
   Value init = tensor::EmptyOp::create(b, loc, sizes, b.getI1Type());
-  MLIRContext *ctx = b.getContext();
-  SmallVector<AffineMap> maps = {
-      AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx),
-      b.getMultiDimIdentityMap(2)};
+  SmallVector<AffineMap> allMaps(maps);
+  allMaps.push_back(b.getMultiDimIdentityMap(2));
   SmallVector<utils::IteratorType> iterators(2, utils::IteratorType::parallel);
-  Value valid =
-      linalg::GenericOp::create(
-          b, loc, init.getType(), ValueRange{lengths}, ValueRange{init}, maps,
-          iterators,
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            Value j = arith::IndexCastOp::create(
-                nb, l, nb.getI64Type(), linalg::IndexOp::create(nb, l, 1));
-            Value keep = arith::CmpIOp::create(
-                nb, l, arith::CmpIPredicate::slt, j, args[0]);
-            linalg::YieldOp::create(nb, l, keep);
-          })
-          .getResult(0);
-  SmallVector<OpFoldResult> shape = {sizes[0], b.getIndexAttr(1),
-                                     b.getIndexAttr(1), sizes[1]};
-  valid = tensor::ExpandShapeOp::create(
-      b, loc,
-      RankedTensorType::get({kt.getDimSize(0), 1, 1, kt.getDimSize(2)},
-                            b.getI1Type()),
-      valid, ArrayRef<ReassociationIndices>{{0, 1, 2}, {3}}, shape);
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), inputs, ValueRange{init}, allMaps,
+             iterators,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value i = linalg::IndexOp::create(nb, l, 0);
+               Value j = linalg::IndexOp::create(nb, l, 1);
+               linalg::YieldOp::create(
+                   nb, l, keep(nb, l, i, j, args.drop_back()));
+             })
+      .getResult(0);
+}
+
+/// `mask` (absent, bool or float) narrowed to the keys `keep` allows: and-ed
+/// into a bool mask; a float mask becomes -inf where keep is false.
+Value narrowMask(OpBuilder &b, Location loc, Value mask, Value keep) {
   if (!mask)
-    return valid;
+    return keep;
   Type elt = cast<RankedTensorType>(mask.getType()).getElementType();
   return *elementwise(
-      b, loc, {mask, valid}, elt,
+      b, loc, {mask, keep}, elt,
       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
         if (elt.isInteger(1))
           return arith::AndIOp::create(nb, l, a[0], a[1]);
@@ -149,6 +141,51 @@ Value maskPadding(OpBuilder &b, Location loc, Value mask, Value lengths,
             nb.getFloatAttr(elt, -std::numeric_limits<double>::infinity()));
         return arith::SelectOp::create(nb, l, a[1], a[0], drop);
       });
+}
+
+/// `mask` restricted to the first lengths[b] keys of each batch entry
+/// (Attention-24's nonpad_kv_seqlen), through a bool [B, 1, 1, T] mask.
+Value maskPadding(OpBuilder &b, Location loc, Value mask, Value lengths,
+                  Value key) {
+  auto kt = cast<RankedTensorType>(key.getType());
+  SmallVector<OpFoldResult> sizes = {dimOf(b, loc, key, 0),
+                                     dimOf(b, loc, key, 2)};
+  MLIRContext *ctx = b.getContext();
+  Value valid = keepMask(
+      b, loc, sizes, lengths,
+      AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx),
+      [](OpBuilder &nb, Location l, Value, Value j, ValueRange len) -> Value {
+        Value j64 = arith::IndexCastOp::create(nb, l, nb.getI64Type(), j);
+        return arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, j64,
+                                     len[0]);
+      });
+  SmallVector<OpFoldResult> shape = {sizes[0], b.getIndexAttr(1),
+                                     b.getIndexAttr(1), sizes[1]};
+  valid = tensor::ExpandShapeOp::create(
+      b, loc,
+      RankedTensorType::get({kt.getDimSize(0), 1, 1, kt.getDimSize(2)},
+                            b.getI1Type()),
+      valid, ArrayRef<ReassociationIndices>{{0, 1, 2}, {3}}, shape);
+  return narrowMask(b, loc, mask, valid);
+}
+
+/// `mask` with the causal mask of a query that follows `pastKey`'s past
+/// keys: query i keeps keys j <= i + past length (ONNX Attention's
+/// alignment with a past), through a bool [S, T] mask.
+Value maskCausalAfterPast(OpBuilder &b, Location loc, Value mask, Value query,
+                          Value key, Value pastKey) {
+  SmallVector<OpFoldResult> sizes = {dimOf(b, loc, query, 2),
+                                     dimOf(b, loc, key, 2)};
+  Value past = getValueOrCreateConstantIndexOp(b, loc,
+                                               dimOf(b, loc, pastKey, 2));
+  Value keep = keepMask(
+      b, loc, sizes, ValueRange{}, {},
+      [&](OpBuilder &nb, Location l, Value i, Value j, ValueRange) -> Value {
+        Value last = arith::AddIOp::create(nb, l, i, past);
+        return arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule, j,
+                                     last);
+      });
+  return narrowMask(b, loc, mask, keep);
 }
 
 /// A statically shaped mask over fewer keys than `t`, extended to `t` keys
@@ -199,9 +236,6 @@ LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {
     Value pastV = gi.optionalInput(node, 5);
     if (!pastV)
       return gi.error(node, "past_key is given without past_value");
-    if (o.causal)
-      return gi.error(node, "not supported: is_causal together with past_key "
-                            "(the causal mask would need the past length)");
     if (rankOf(pastK) != 4 || rankOf(pastV) != 4)
       return gi.error(node, "past_key and past_value must be 4D");
     k = tensor::ConcatOp::create(b, loc, 2, ValueRange{pastK, k});
@@ -237,6 +271,12 @@ LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {
         sizesDiffer(lt.getDimSize(0), dimSize(q, 0)))
       return gi.error(node, "nonpad_kv_seqlen must be int64 [batch]");
     o.mask = maskPadding(b, loc, o.mask, lengths, k);
+  }
+  // With a past, the causal diagonal moves right by the past length, which
+  // the dialect's `causal` (key j > query i dropped) does not express.
+  if (Value pastK = gi.optionalInput(node, 4); pastK && o.causal) {
+    o.mask = maskCausalAfterPast(b, loc, o.mask, q, k, pastK);
+    o.causal = false;
   }
   if (const auto *a = gi.attribute(node, "scale"))
     o.scale = a->f();
