@@ -46,6 +46,9 @@ class HybridLayer:
     # query heads allow (GQA inside the group); "per_head" one kv head per
     # query head.
     kv_mode: str = "shared"
+    # Standard spelling: normalize in [B, H, S, Dv] ("bhsd", γ as [Hq, 1, Dv])
+    # or after the transpose back to [B, S, H, Dv] ("bshd", γ as [Hq, Dv]).
+    norm_layout: str = "bhsd"
 
     @property
     def Hq(self):
@@ -190,15 +193,20 @@ class _StandardWriter:
         o = parts[0] if len(parts) == 1 else self.node("Concat", parts, "o_groups", axis=1)
         if order != list(range(L.Hq)):
             o = self.gather(o, [order.index(h) for h in range(L.Hq)], 1, "o_heads")
+        bshd = L.norm_layout == "bshd"
+        if bshd:
+            o = self.node("Transpose", [o], "y_t", perm=[0, 2, 1, 3])
         if L.fusion_scale is not None:
             ones = self.const("norm_ones", np.ones(L.Dv, np.float32))
             o = self.node("RMSNormalization", [o, ones], "o_norm", axis=-1,
                           epsilon=L.epsilon)
+            gamma_shape = (L.Hq, L.Dv) if bshd else (L.Hq, 1, L.Dv)
             gamma = self.const("fusion_scale",
-                               L.fusion_scale.astype(np.float32).reshape(L.Hq, 1, L.Dv))
+                               L.fusion_scale.astype(np.float32).reshape(gamma_shape))
             o = self.node("Mul", [o, gamma], "o_scaled")
-        t = self.node("Transpose", [o], "y_t", perm=[0, 2, 1, 3])
-        self.node("Reshape", [t, self.ints("y_shape", [L.B, L.S, L.Hq * L.Dv])], "y")
+        if not bshd:
+            o = self.node("Transpose", [o], "y_t", perm=[0, 2, 1, 3])
+        self.node("Reshape", [o, self.ints("y_shape", [L.B, L.S, L.Hq * L.Dv])], "y")
         opsets = [("", 27)]
         return self.layer._model(self.nodes, self.inits, opsets)
 

@@ -45,6 +45,8 @@ LAYERS = {
                                     kv_mode="per_head", fusion_scale=gamma(4, 16)),
     "batch_ragged": HybridLayer("FLLLLLLL", B=2, S=33, Hkv=2, rule="gated",
                                 fusion_scale=gamma(8, 16)),
+    "norm_after_transpose": HybridLayer("FLLLFLLL", Hkv=2, norm_layout="bshd",
+                                        fusion_scale=gamma(8, 16)),
 }
 
 

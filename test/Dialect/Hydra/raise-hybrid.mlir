@@ -102,6 +102,36 @@ func.func @norm_only(%q: tensor<1x2x8x16xf32>, %s: tensor<16xf32>) -> tensor<1x2
 
 // -----
 
+// Normalized after the transpose back to [B, S, H, Dv], scaled by γ [H, Dv]
+// (read at (d2, d3)): the fused op's result is transposed the same way.
+
+// CHECK-LABEL: func @norm_after_transpose
+// CHECK-SAME: (%[[Q:.*]]: tensor<1x2x8x16xf32>, %[[S:.*]]: tensor<16xf32>, %[[G:.*]]: tensor<2x16xf32>)
+// CHECK:      %[[GAMMA:.*]] = linalg.generic
+// CHECK-SAME:   ins(%[[S]], %[[G]] : tensor<16xf32>, tensor<2x16xf32>) outs(%{{.*}} : tensor<2x16xf32>)
+// CHECK:      %[[Y:.*]] = hydra.hybrid_attention %[[Q]], %[[Q]], %[[Q]] fusion_scale(%[[GAMMA]] : tensor<2x16xf32>)
+// CHECK:      %[[T:.*]] = linalg.transpose ins(%[[Y]] : tensor<1x2x8x16xf32>) {{.*}} permutation = [0, 2, 1, 3]
+// CHECK-NEXT: return %[[T]]
+func.func @norm_after_transpose(%q: tensor<1x2x8x16xf32>, %s: tensor<16xf32>, %g: tensor<2x16xf32>) -> tensor<1x8x2x16xf32> {
+  %o = hydra.hybrid_attention %q, %q, %q {heads = #hydra.heads<"FL">}
+       : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  %e = tensor.empty() : tensor<1x8x2x16xf32>
+  %t = linalg.transpose ins(%o : tensor<1x2x8x16xf32>) outs(%e : tensor<1x8x2x16xf32>) permutation = [0, 2, 1, 3]
+  %n = hydra.rms_norm %t, %s {axis = 3 : i64, epsilon = 1.0e-6 : f32} : tensor<1x8x2x16xf32>, tensor<16xf32> -> tensor<1x8x2x16xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>,
+                                        affine_map<(d0, d1, d2, d3) -> (d2, d3)>,
+                                        affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+       ins(%n, %g : tensor<1x8x2x16xf32>, tensor<2x16xf32>) outs(%e : tensor<1x8x2x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<1x8x2x16xf32>
+  return %y : tensor<1x8x2x16xf32>
+}
+
+// -----
+
 // A scale that varies along the sequence is not a per-head scale: the norm
 // folds, the product stays.
 

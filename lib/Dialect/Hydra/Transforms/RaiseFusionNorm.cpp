@@ -4,7 +4,8 @@
 // RMSNormalization over each head row of the attention output and a Mul by
 // a per-head scale γ [Hq, 1, Dv]. This pattern folds hydra.rms_norm (axis:
 // the last) of a hydra.hybrid_attention result, and the Mul after it if
-// there is one, into the op's fusion_scale and fusion_epsilon.
+// there is one, into the op's fusion_scale and fusion_epsilon. The norm may
+// also be taken after the transpose back to [B, S, H, Dv] (γ then [H, Dv]).
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,15 +35,39 @@ std::optional<std::pair<Value, AffineMap>> otherFactor(Value v, Value x) {
   return std::nullopt;
 }
 
-/// The map from (h, d) to an operand indexed over [B, H, S, Dv] by `map`,
-/// if the operand does not vary with the batch or the sequence.
-std::optional<AffineMap> perHeadMap(AffineMap map, MLIRContext *ctx) {
-  if (map.getNumDims() != 4 || map.isFunctionOfDim(0) || map.isFunctionOfDim(2))
+/// The map from (h, d) to an operand indexed by `map` over the normalized
+/// tensor, whose head dim is `headDim` (1 for [B, H, S, Dv], 2 for
+/// [B, S, H, Dv]), if the operand does not vary with the batch or the
+/// sequence.
+std::optional<AffineMap> perHeadMap(AffineMap map, int64_t headDim,
+                                    MLIRContext *ctx) {
+  int64_t seqDim = 3 - headDim;
+  if (map.getNumDims() != 4 || map.isFunctionOfDim(0) ||
+      map.isFunctionOfDim(seqDim))
     return std::nullopt;
   AffineExpr zero = getAffineConstantExpr(0, ctx);
-  return map.replaceDimsAndSymbols(
-      {zero, getAffineDimExpr(0, ctx), zero, getAffineDimExpr(1, ctx)}, {}, 2,
-      0);
+  SmallVector<AffineExpr> dims(4, zero);
+  dims[headDim] = getAffineDimExpr(0, ctx);
+  dims[3] = getAffineDimExpr(1, ctx);
+  return map.replaceDimsAndSymbols(dims, {}, 2, 0);
+}
+
+/// The hybrid op whose result `x` is, directly ([B, H, S, Dv], head dim 1)
+/// or through the transpose to [B, S, H, Dv] (head dim 2) that exporters
+/// write before normalizing; each link its producer's only use.
+std::pair<HybridAttentionOp, int64_t> normalizedHybrid(Value x) {
+  if (auto t = x.getDefiningOp<linalg::TransposeOp>()) {
+    auto hybrid = t.getInput().getDefiningOp<HybridAttentionOp>();
+    if (hybrid && t.hasPureTensorSemantics() &&
+        t.getPermutation() == ArrayRef<int64_t>{0, 2, 1, 3} &&
+        hybrid.getResult().hasOneUse() && t->getResult(0).hasOneUse())
+      return {hybrid, 2};
+    return {HybridAttentionOp(), 0};
+  }
+  auto hybrid = x.getDefiningOp<HybridAttentionOp>();
+  if (hybrid && hybrid.getResult().hasOneUse())
+    return {hybrid, 1};
+  return {HybridAttentionOp(), 0};
 }
 
 /// The map from (h, d) to the norm's own scale: it may vary along Dv only.
@@ -67,12 +92,11 @@ struct RaiseFusionNorm : OpRewritePattern<RMSNormOp> {
 
   LogicalResult matchAndRewrite(RMSNormOp norm,
                                 PatternRewriter &rewriter) const override {
-    auto hybrid = norm.getInput().getDefiningOp<HybridAttentionOp>();
-    if (!hybrid || hybrid.getFusionScale() ||
-        !hybrid.getResult().hasOneUse() || norm.getAxis() != 3)
+    auto [hybrid, headDim] = normalizedHybrid(norm.getInput());
+    if (!hybrid || hybrid.getFusionScale() || norm.getAxis() != 3)
       return rewriter.notifyMatchFailure(norm, "not a hybrid op's rows");
     auto type = cast<RankedTensorType>(norm.getType());
-    int64_t hq = type.getDimSize(1), dv = type.getDimSize(3);
+    int64_t hq = type.getDimSize(headDim), dv = type.getDimSize(3);
     MLIRContext *ctx = getContext();
     auto scaleMap =
         normScaleMap(cast<ShapedType>(norm.getScale().getType()), dv, ctx);
@@ -88,7 +112,7 @@ struct RaiseFusionNorm : OpRewritePattern<RMSNormOp> {
       Operation *user = *norm->user_begin();
       if (user->getNumResults() == 1)
         if (auto gamma = otherFactor(user->getResult(0), norm.getResult()))
-          if (auto m = perHeadMap(gamma->second, ctx)) {
+          if (auto m = perHeadMap(gamma->second, headDim, ctx)) {
             factors.push_back(gamma->first);
             maps.push_back(*m);
             last = user;
@@ -116,7 +140,14 @@ struct RaiseFusionNorm : OpRewritePattern<RMSNormOp> {
     auto fused = cast<HybridAttentionOp>(rewriter.clone(*hybrid));
     fused.getFusionScaleMutable().assign(gamma);
     fused.setFusionEpsilon(norm.getEpsilon());
-    rewriter.replaceOp(last, fused.getResult());
+    Value result = fused.getResult();
+    if (headDim == 2) { // back to the layout the norm was taken in
+      auto t = norm.getInput().getDefiningOp<linalg::TransposeOp>();
+      result = linalg::TransposeOp::create(rewriter, loc, result, t.getInit(),
+                                           t.getPermutation())
+                   .getResult()[0];
+    }
+    rewriter.replaceOp(last, result);
     return success();
   }
 };
