@@ -140,21 +140,26 @@ func.func @full_float_mask(%q: memref<2x2x5x8xf32>, %m: memref<2x1x5x5xf32>, %ou
 // CHECK-SAME: (%[[Q:.*]]: memref<1x2x?x16xf32>, %[[K:.*]]: memref<1x2x?x16xf32>, %[[V:.*]]: memref<1x2x?x4xf32>, %[[OUT:.*]]: memref<1x2x?x4xf32>)
 // CHECK:      scf.forall (%[[B:.*]], %[[H:.*]]) in (%c1, %c2) {
 // CHECK:        %[[ST:.*]] = memref.alloca() : memref<16x4xf32>
-// CHECK:        %[[ROW:.*]] = memref.alloca() : memref<16xf32>
+// CHECK:        %[[BQ:.*]] = memref.alloca() : memref<4x16xf32>
+// CHECK:        %[[BO:.*]] = memref.alloca() : memref<4x4xf32>
 // CHECK:        scf.for %[[D:.*]] = %c0 to %c16 step %c1 {
 // CHECK:          vector.store %{{.*}}, %[[ST]][%[[D]], %c0]
 // CHECK:        %[[T:.*]] = memref.dim %[[K]], %c2
 // CHECK:        scf.for %[[C0:.*]] = %c0 to %[[T]] step %c8 {
 // CHECK:          %[[LEN:.*]] = arith.minui %{{.*}}, %c8
-// Outputs.
-// CHECK:          scf.for %[[TT:.*]] = %c0 to %[[LEN]] step %c1 {
-// CHECK:            vector.store %{{.*}}, %[[ROW]]
-// CHECK:            scf.for %{{.*}} = %c0 to %c16 step %c1 iter_args
+// Outputs, rows in blocks of 4: the block's queries, then the carried
+// state's part with each state row loaded once for the four rows.
+// CHECK:          %[[REM:.*]] = arith.remui %[[LEN]], %c4
+// CHECK:          %[[BLOCKED:.*]] = arith.subi %[[LEN]], %[[REM]]
+// CHECK:          scf.for %{{.*}} = %c0 to %[[BLOCKED]] step %c4 {
+// CHECK-COUNT-4:    vector.store %{{.*}}, %[[BQ]]
+// CHECK:            scf.for %{{.*}} = %c0 to %c16 step %c1 iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>) {
 // CHECK:              vector.load %[[ST]]
-// CHECK:              memref.load %[[ROW]]
-// CHECK:              vector.fma
-// CHECK:            %[[UPTO:.*]] = arith.addi %[[TT]], %c1
-// CHECK:            scf.for %{{.*}} = %c0 to %[[UPTO]] step %c1 iter_args
+// CHECK-COUNT-4:      memref.load %[[BQ]]
+// CHECK-COUNT-4:    vector.store %{{.*}}, %[[BO]]
+// Then each row: the masked intra-chunk product over steps s <= t.
+// CHECK:            vector.load %[[BO]]
+// CHECK:            scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args
 // CHECK:              vector.load %[[K]]
 // CHECK:              vector.reduction <add>
 // CHECK:              vector.load %[[V]]
@@ -181,7 +186,6 @@ func.func @linear_plain(%q: memref<1x2x?x16xf32>, %k: memref<1x2x?x16xf32>, %v: 
 // e^{G_t - G_s}.
 
 // CHECK-LABEL: func @gated_per_head
-// CHECK:        memref.alloca() : memref<8xf32>
 // CHECK:        %[[G:.*]] = memref.alloca() : memref<8xf32>
 // CHECK:        scf.for
 // Cumulative decay.

@@ -89,6 +89,9 @@ private:
   // One row of Dk, read back lane by lane: extracting lanes of a vector at
   // a variable position would spill the whole vector for every lane.
   Value rowScratch;
+  // A block of output rows: their queries (⊙ e^G) and carried-state parts.
+  static constexpr int64_t kRowBlock = 4;
+  Value blockQueries, blockOutputs;
 };
 } // namespace
 
@@ -138,27 +141,55 @@ void ChunkedLinearAttention::emitOutputs(Value len) {
   Value zero = kb.index(0), one = kb.index(1);
   float scale = op.getScale().convertToFloat();
   float epsilon = op.getFusionEpsilon().convertToFloat();
-  kb.loop(zero, len, [&](Value t) {
-    Value qRow = kb.loadRow(q, {bi, h, kb.add(c0, t)}, dk);
-    Value gt = decay ? decayRow(t) : Value();
-    Value qg = decay ? kb.mulf(qRow, kb.exp(gt)) : qRow;
-    // Carried state: (q_t ⊙ e^{G_t})ᵀ S.
-    kb.storeRow(qg, rowScratch, ValueRange{});
-    Value o = kb.loop(
-        zero, kb.index(dk), one, kb.zeros(dv), [&](Value d, ValueRange it) {
-          return SmallVector<Value>{kb.axpy(kb.load(rowScratch, d),
-                                            kb.loadRow(state, d, dv), it[0])};
-        })[0];
-    // Intra-chunk: the causally masked product over steps s ≤ t.
-    o = kb.loop(zero, kb.add(t, one), one, o, [&](Value s, ValueRange it) {
-      Value ks = kb.loadRow(k, {bi, kvh, kb.add(c0, s)}, dk);
-      Value a = pairWeight(qRow, ks, gt, s);
-      return SmallVector<Value>{kb.axpy(a, valueRow(s), it[0])};
-    })[0];
-    o = kb.mulf(o, kb.splat(kb.f32(scale), dv));
-    emitEpilogueStore(kb, o, op.getInit(), {bi, outSlot, kb.add(c0, t)},
-                      op.getFusionScale(), h, epsilon);
-  });
+  // The widest slice of Dv, at most 64 lanes, that divides it: a block's
+  // accumulators for one slice stay in registers across Dk.
+  int64_t slice = dv;
+  for (int64_t w : {64, 32, 16, 8})
+    if (dv > w && dv % w == 0) {
+      slice = w;
+      break;
+    }
+  auto block = [&](Value t0, int64_t rows) {
+    SmallVector<Value> t(rows), qRow(rows), gt(rows);
+    for (int64_t u = 0; u < rows; ++u) {
+      t[u] = kb.add(t0, kb.index(u));
+      qRow[u] = kb.loadRow(q, {bi, h, kb.add(c0, t[u])}, dk);
+      gt[u] = decay ? decayRow(t[u]) : Value();
+      Value qg = decay ? kb.mulf(qRow[u], kb.exp(gt[u])) : qRow[u];
+      kb.storeRow(qg, blockQueries, kb.index(u));
+    }
+    // Carried state: (q_t ⊙ e^{G_t})ᵀ S, each state row slice loaded once
+    // for every row of the block.
+    kb.loop(zero, kb.index(dv), kb.index(slice), [&](Value col) {
+      SmallVector<Value> accs(rows, kb.zeros(slice));
+      accs = kb.loop(zero, kb.index(dk), one, accs, [&](Value d, ValueRange it) {
+        Value stateRow = kb.loadRowAt(state, d, col, slice);
+        SmallVector<Value> next;
+        for (int64_t u = 0; u < rows; ++u)
+          next.push_back(kb.axpy(kb.load(blockQueries, {kb.index(u), d}),
+                                 stateRow, it[u]));
+        return next;
+      });
+      for (int64_t u = 0; u < rows; ++u)
+        kb.storeRowAt(accs[u], blockOutputs, kb.index(u), col);
+    });
+    for (int64_t u = 0; u < rows; ++u) {
+      Value o = kb.loadRow(blockOutputs, kb.index(u), dv);
+      // Intra-chunk: the causally masked product over steps s ≤ t.
+      o = kb.loop(zero, kb.add(t[u], one), one, o, [&](Value s, ValueRange it) {
+        Value ks = kb.loadRow(k, {bi, kvh, kb.add(c0, s)}, dk);
+        Value a = pairWeight(qRow[u], ks, gt[u], s);
+        return SmallVector<Value>{kb.axpy(a, valueRow(s), it[0])};
+      })[0];
+      o = kb.mulf(o, kb.splat(kb.f32(scale), dv));
+      emitEpilogueStore(kb, o, op.getInit(), {bi, outSlot, kb.add(c0, t[u])},
+                        op.getFusionScale(), h, epsilon);
+    }
+  };
+  Value blocked = kb.sub(len, kb.remConst(len, kRowBlock));
+  kb.loop(zero, blocked, kb.index(kRowBlock),
+          [&](Value t0) { block(t0, kRowBlock); });
+  kb.loop(blocked, len, [&](Value t0) { block(t0, 1); });
 }
 
 void ChunkedLinearAttention::emitStateUpdate(Value len) {
@@ -193,7 +224,10 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value head, Value kvHead,
   outSlot = slot;
   Value zero = kb.index(0);
   state = kb.buffer({dk, dv});
-  rowScratch = kb.buffer({dk});
+  if (delta)
+    rowScratch = kb.buffer({dk});
+  blockQueries = kb.buffer({kRowBlock, dk});
+  blockOutputs = kb.buffer({kRowBlock, dv});
   Value initial = op.getInitialState();
   kb.loop(zero, kb.index(dk), [&](Value d) {
     Value row = initial ? kb.loadRow(initial, {bi, kvh, d}, dv) : kb.zeros(dv);
