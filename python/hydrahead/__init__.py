@@ -23,6 +23,11 @@ __all__ = ["compile", "Module", "Session", "HydraError"]
 _DTYPES = {1: np.float32, 2: np.float16, 4: np.float64, 5: np.bool_, 6: np.int8,
            7: np.int16, 8: np.int32, 9: np.int64, 10: np.uint8, 11: np.uint16,
            12: np.uint32, 13: np.uint64}
+try:  # numpy has no bf16; ml_dtypes (a dependency of onnx) adds one
+    import ml_dtypes
+    _DTYPES[3] = ml_dtypes.bfloat16
+except ImportError:  # pragma: no cover - bf16 tensors are then refused
+    pass
 _CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
 _CODE_NAMES = {1: "INVALID_ARGUMENT", 2: "INVALID_ARTIFACT", 3: "NOT_FOUND",
                4: "UNAVAILABLE", 5: "INTERNAL"}
@@ -174,7 +179,8 @@ class Session:
                 shape = tuple(t.shape[d] for d in range(t.rank))
                 if t.dtype not in _DTYPES:
                     raise HydraError(f"output {i} has a dtype numpy lacks "
-                                     f"(code {t.dtype}, e.g. bf16)", "UNAVAILABLE")
+                                     f"(code {t.dtype}; bf16 needs ml_dtypes)",
+                                     "UNAVAILABLE")
                 dtype = np.dtype(_DTYPES[t.dtype])
                 size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
                 raw = ctypes.string_at(t.data, size) if size else b""

@@ -108,3 +108,34 @@ def test_sessions_of_different_artifacts_keep_their_own_code(example):
     c = hydrahead.Session(hydrahead.Module(hydrahead.compile(model(2.0))))
     np.testing.assert_allclose(c.run(feeds)["Y"], yb, rtol=1e-6)
     np.testing.assert_allclose(b.run(feeds)["Y"], yb, rtol=1e-6)
+
+
+def test_bf16_tensors_travel_as_ml_dtypes_arrays():
+    """numpy has no bf16: the package takes and returns ml_dtypes.bfloat16."""
+    import ml_dtypes
+    from onnx import TensorProto, helper
+    nodes = [helper.make_node("Cast", ["x"], ["h"], to=TensorProto.BFLOAT16),
+             helper.make_node("Mul", ["h", "h"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [5])],
+        [helper.make_tensor_value_info("y", TensorProto.BFLOAT16, [5]),
+         helper.make_tensor_value_info("h", TensorProto.BFLOAT16, [5])])
+    model = helper.make_model(graph, ir_version=10,
+                              opset_imports=[helper.make_opsetid("", 21)])
+    session = hydrahead.Session(hydrahead.Module(hydrahead.compile(model.SerializeToString())))
+    x = np.array([1.0, -2.5, 3.14159, 1e-3, 300.0], np.float32)
+    out = session.run({"x": x})
+    h = x.astype(ml_dtypes.bfloat16)
+    assert out["h"].dtype == ml_dtypes.bfloat16
+    np.testing.assert_array_equal(out["h"], h)
+    np.testing.assert_allclose(out["y"].astype(np.float32), (h * h).astype(np.float32),
+                               rtol=1e-2)
+    # and back in: a bf16 input
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["b"], ["f"], to=TensorProto.FLOAT)], "g",
+        [helper.make_tensor_value_info("b", TensorProto.BFLOAT16, [5])],
+        [helper.make_tensor_value_info("f", TensorProto.FLOAT, [5])])
+    model = helper.make_model(graph, ir_version=10,
+                              opset_imports=[helper.make_opsetid("", 21)])
+    session = hydrahead.Session(hydrahead.Module(hydrahead.compile(model.SerializeToString())))
+    np.testing.assert_array_equal(session.run({"b": h})["f"], h.astype(np.float32))

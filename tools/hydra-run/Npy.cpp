@@ -20,6 +20,8 @@ const DescrEntry kDescrs[] = {
     {"<i4", HYDRA_DTYPE_I32}, {"<i8", HYDRA_DTYPE_I64},
     {"|u1", HYDRA_DTYPE_U8},  {"<u2", HYDRA_DTYPE_U16},
     {"<u4", HYDRA_DTYPE_U32}, {"<u8", HYDRA_DTYPE_U64},
+    // numpy has no bf16: ml_dtypes' bfloat16 arrays save as 2-byte void.
+    {"<V2", HYDRA_DTYPE_BF16}, {"|V2", HYDRA_DTYPE_BF16},
 };
 
 /// The value after `'key':` in a .npy header dict, up to the next `,` or
