@@ -74,6 +74,22 @@ LogicalResult gatherConstant(GraphImporter &gi, const onnx::NodeProto &node,
   return success();
 }
 
+/// A run-time index into an axis of `size`: negative ones count from the
+/// end; out-of-range ones are clamped, so a bad index cannot read outside
+/// the buffer.
+Value wrapIndex(OpBuilder &b, Location l, Value idx, int64_t size) {
+  Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), idx);
+  Value zero = arith::ConstantIndexOp::create(b, l, 0);
+  Value negative =
+      arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
+  Value n = arith::ConstantIndexOp::create(b, l, size);
+  i = arith::SelectOp::create(b, l, negative, arith::AddIOp::create(b, l, i, n),
+                              i);
+  Value last = arith::ConstantIndexOp::create(b, l, size - 1);
+  return arith::MaxSIOp::create(b, l, arith::MinSIOp::create(b, l, i, last),
+                                zero);
+}
+
 /// Gather along `axis`: out[a..., i..., b...] = data[a..., idx[i...], b...],
 /// negative indices counting from the end. Indices outside the axis are
 /// clamped to it, so a bad index cannot read outside the buffer.
@@ -113,17 +129,7 @@ LogicalResult importGather(GraphImporter &gi, const onnx::NodeProto &node) {
   auto gather = linalg::GenericOp::create(
       b, loc, init.getType(), ValueRange{indices}, ValueRange{init}, maps,
       iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value i =
-            arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
-        Value size = arith::ConstantIndexOp::create(nb, nl, axisSize);
-        Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
-        Value negative =
-            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, i, zero);
-        i = arith::SelectOp::create(nb, nl, negative,
-                                    arith::AddIOp::create(nb, nl, i, size), i);
-        Value last = arith::ConstantIndexOp::create(nb, nl, axisSize - 1);
-        i = arith::MaxSIOp::create(
-            nb, nl, arith::MinSIOp::create(nb, nl, i, last), zero);
+        Value i = wrapIndex(nb, nl, args[0], axisSize);
         SmallVector<Value> at;
         for (int64_t d = 0; d < axis; ++d)
           at.push_back(linalg::IndexOp::create(nb, nl, d));
@@ -134,6 +140,46 @@ LogicalResult importGather(GraphImporter &gi, const onnx::NodeProto &node) {
         linalg::YieldOp::create(nb, nl, v);
       });
   gi.setOutput(node, 0, gather.getResult(0));
+  return success();
+}
+
+/// GatherElements: out[i...] = data[i... with i_axis = idx[i...]].
+LogicalResult importGatherElements(GraphImporter &gi,
+                                   const onnx::NodeProto &node) {
+  Value data = gi.input(node, 0), indices = gi.input(node, 1);
+  if (!data || !indices)
+    return failure();
+  auto dt = typeOf(data), it = typeOf(indices);
+  if (!dt.hasStaticShape() || !it.hasStaticShape())
+    return gi.error(node, "not supported: GatherElements on dynamic shapes");
+  if (!isa<IntegerType>(it.getElementType()))
+    return gi.error(node, "indices must be integers");
+  int64_t rank = dt.getRank(), axis = gi.intAttr(node, "axis", 0);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank || it.getRank() != rank)
+    return gi.error(node, "axis out of range, or indices of another rank");
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis && it.getDimSize(d) > dt.getDimSize(d))
+      return gi.error(node, "indices are larger than the data off the axis");
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  Value init = tensor::EmptyOp::create(b, loc, it.getShape(), dt.getElementType());
+  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  int64_t axisSize = dt.getDimSize(axis);
+  auto op = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{indices}, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        SmallVector<Value> at;
+        for (int64_t d = 0; d < rank; ++d)
+          at.push_back(d == axis ? wrapIndex(nb, nl, args[0], axisSize)
+                                 : Value(linalg::IndexOp::create(nb, nl, d)));
+        linalg::YieldOp::create(nb, nl,
+                                Value(tensor::ExtractOp::create(nb, nl, data, at)));
+      });
+  gi.setOutput(node, 0, op.getResult(0));
   return success();
 }
 
@@ -316,4 +362,5 @@ void registerIndexingImporters(std::map<std::string, NodeImporter> &onnx) {
   onnx["Slice"] = importSlice;
   onnx["Split"] = importSplit;
   onnx["Pad"] = importPad;
+  onnx["GatherElements"] = importGatherElements;
 }
