@@ -40,11 +40,13 @@ static cl::opt<std::string>
          cl::init(""));
 static cl::opt<std::string> cpu("cpu", cl::desc("x86-64 CPU to tune for"),
                                 cl::init("native"));
-static cl::opt<int64_t> queryTile("query-tile", cl::init(32),
+static cl::opt<int64_t> queryTile("query-tile",
+                                  cl::init(hydra::kDefaultQueryTile),
                                   cl::desc("FA query rows per tile"));
-static cl::opt<int64_t> keyTile("key-tile", cl::init(64),
+static cl::opt<int64_t> keyTile("key-tile", cl::init(hydra::kDefaultKeyTile),
                                 cl::desc("FA keys per tile"));
-static cl::opt<int64_t> chunkSize("chunk-size", cl::init(64),
+static cl::opt<int64_t> chunkSize("chunk-size",
+                                  cl::init(hydra::kDefaultChunkSize),
                                   cl::desc("LA steps per chunk"));
 
 static std::string hexDigest(StringRef bytes) {

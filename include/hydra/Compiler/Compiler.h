@@ -8,6 +8,8 @@
 #ifndef HYDRA_COMPILER_COMPILER_H
 #define HYDRA_COMPILER_COMPILER_H
 
+#include "hydra/Dialect/Hydra/Transforms/TileDefaults.h"
+
 #include "mlir/IR/BuiltinOps.h"
 
 #include <string>
@@ -19,7 +21,8 @@ struct CompileOptions {
   SmallVector<std::string> targets = {"cpu"};
   /// LLVM CPU name for the x86-64 code ("native": this machine's).
   std::string cpu = "native";
-  int64_t queryTile = 32, keyTile = 64, chunkSize = 64;
+  int64_t queryTile = kDefaultQueryTile, keyTile = kDefaultKeyTile,
+          chunkSize = kDefaultChunkSize;
   /// Hex digest of the source model, recorded in the artifact.
   std::string sourceHash;
 };

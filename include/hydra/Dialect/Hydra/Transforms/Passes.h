@@ -4,6 +4,7 @@
 #define HYDRA_DIALECT_HYDRA_TRANSFORMS_PASSES_H
 
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
+#include "hydra/Dialect/Hydra/Transforms/TileDefaults.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -27,13 +28,13 @@ namespace mlir::hydra {
 struct HydraToLLVMOptions : public PassPipelineOptions<HydraToLLVMOptions> {
   PassOptions::Option<int64_t> queryTile{
       *this, "query-tile", llvm::cl::desc("Query rows per FA tile"),
-      llvm::cl::init(32)};
+      llvm::cl::init(kDefaultQueryTile)};
   PassOptions::Option<int64_t> keyTile{
       *this, "key-tile", llvm::cl::desc("Keys per FA key/value tile"),
-      llvm::cl::init(64)};
+      llvm::cl::init(kDefaultKeyTile)};
   PassOptions::Option<int64_t> chunkSize{*this, "chunk-size",
                                          llvm::cl::desc("Steps per LA chunk"),
-                                         llvm::cl::init(64)};
+                                         llvm::cl::init(kDefaultChunkSize)};
 };
 
 /// hydra.hybrid_attention on tensors → split → fuse → bufferize.

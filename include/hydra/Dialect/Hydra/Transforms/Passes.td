@@ -105,11 +105,14 @@ def HydraTileAttention : Pass<"hydra-tile-attention"> {
     element.
   }];
   let options = [
-    Option<"queryTile", "query-tile", "int64_t", /*default=*/"32",
+    Option<"queryTile", "query-tile", "int64_t",
+           /*default=*/"::mlir::hydra::kDefaultQueryTile",
            "Query rows per full-attention tile">,
-    Option<"keyTile", "key-tile", "int64_t", /*default=*/"64",
+    Option<"keyTile", "key-tile", "int64_t",
+           /*default=*/"::mlir::hydra::kDefaultKeyTile",
            "Keys per full-attention key/value tile">,
-    Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"64",
+    Option<"chunkSize", "chunk-size", "int64_t",
+           /*default=*/"::mlir::hydra::kDefaultChunkSize",
            "Steps per linear-attention chunk">
   ];
   let dependentDialects = [

@@ -1,0 +1,21 @@
+//===- TileDefaults.h - default tile and chunk sizes ------------*- C++ -*-===//
+//
+// One place for the defaults of hydra-tile-attention's options, which the
+// pipelines, the compiler driver and hydra-compile share.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYDRA_DIALECT_HYDRA_TRANSFORMS_TILEDEFAULTS_H
+#define HYDRA_DIALECT_HYDRA_TRANSFORMS_TILEDEFAULTS_H
+
+#include <cstdint>
+
+namespace mlir::hydra {
+/// Full attention: query rows per tile and keys per key/value tile.
+inline constexpr int64_t kDefaultQueryTile = 32;
+inline constexpr int64_t kDefaultKeyTile = 64;
+/// Linear attention: steps per chunk.
+inline constexpr int64_t kDefaultChunkSize = 64;
+} // namespace mlir::hydra
+
+#endif // HYDRA_DIALECT_HYDRA_TRANSFORMS_TILEDEFAULTS_H
