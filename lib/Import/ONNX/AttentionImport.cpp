@@ -119,8 +119,8 @@ Value keepMask(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
              [&](OpBuilder &nb, Location l, ValueRange args) {
                Value i = linalg::IndexOp::create(nb, l, 0);
                Value j = linalg::IndexOp::create(nb, l, 1);
-               linalg::YieldOp::create(
-                   nb, l, keep(nb, l, i, j, args.drop_back()));
+               linalg::YieldOp::create(nb, l,
+                                       keep(nb, l, i, j, args.drop_back()));
              })
       .getResult(0);
 }
@@ -176,14 +176,13 @@ Value maskCausalAfterPast(OpBuilder &b, Location loc, Value mask, Value query,
                           Value key, Value pastKey) {
   SmallVector<OpFoldResult> sizes = {dimOf(b, loc, query, 2),
                                      dimOf(b, loc, key, 2)};
-  Value past = getValueOrCreateConstantIndexOp(b, loc,
-                                               dimOf(b, loc, pastKey, 2));
+  Value past =
+      getValueOrCreateConstantIndexOp(b, loc, dimOf(b, loc, pastKey, 2));
   Value keep = keepMask(
       b, loc, sizes, ValueRange{}, {},
       [&](OpBuilder &nb, Location l, Value i, Value j, ValueRange) -> Value {
         Value last = arith::AddIOp::create(nb, l, i, past);
-        return arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule, j,
-                                     last);
+        return arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule, j, last);
       });
   return narrowMask(b, loc, mask, keep);
 }
@@ -195,19 +194,12 @@ Value padKeys(OpBuilder &b, Location loc, Value mask, int64_t t) {
   SmallVector<int64_t> shape(mt.getShape());
   shape.back() = t;
   Type elt = mt.getElementType();
-  TypedAttr drop =
-      elt.isInteger(1)
-          ? TypedAttr(b.getBoolAttr(false))
-          : TypedAttr(b.getFloatAttr(elt, -std::numeric_limits<double>::infinity()));
-  Value init = tensor::EmptyOp::create(b, loc, shape, elt);
-  Value filled = linalg::FillOp::create(
-                     b, loc, ValueRange{arith::ConstantOp::create(b, loc, drop)},
-                     ValueRange{init})
-                     .getResult(0);
-  SmallVector<int64_t> zeros(shape.size(), 0), ones(shape.size(), 1);
-  return tensor::InsertSliceOp::create(b, loc, mask, filled, ValueRange{},
-                                       ValueRange{}, ValueRange{}, zeros,
-                                       mt.getShape(), ones);
+  TypedAttr drop = elt.isInteger(1)
+                       ? TypedAttr(b.getBoolAttr(false))
+                       : TypedAttr(b.getFloatAttr(
+                             elt, -std::numeric_limits<double>::infinity()));
+  SmallVector<int64_t> zeros(shape.size(), 0);
+  return padWith(b, loc, mask, zeros, shape, drop);
 }
 
 LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {

@@ -87,6 +87,20 @@ std::optional<HostTensor> elementwise(const std::vector<const HostTensor *> &in,
                     : HostTensor::fromInts(outType, shape, iv);
 }
 
+/// The ONNX float type of a run-time tensor, 0 for anything else (whose
+/// signedness the MLIR type does not tell).
+int32_t floatTypeOf(Value v) {
+  auto t = v ? dyn_cast<RankedTensorType>(v.getType()) : nullptr;
+  if (!t)
+    return 0;
+  Type e = t.getElementType();
+  return e.isF32()    ? TP::FLOAT
+         : e.isF16()  ? TP::FLOAT16
+         : e.isBF16() ? TP::BFLOAT16
+         : e.isF64()  ? TP::DOUBLE
+                      : 0;
+}
+
 std::vector<int64_t> axesNormalized(std::vector<int64_t> axes, int64_t rank) {
   for (int64_t &a : axes)
     if (a < 0)
@@ -97,8 +111,8 @@ std::vector<int64_t> axesNormalized(std::vector<int64_t> axes, int64_t rank) {
 } // namespace
 
 const std::set<std::string> &mlir::hydra::onnx_import::foldOnlyOps() {
-  static const std::set<std::string> ops = {
-      "Shape", "Size", "Range", "Mod", "ConstantOfShape"};
+  static const std::set<std::string> ops = {"Shape", "Size", "Range", "Mod",
+                                            "ConstantOfShape"};
   return ops;
 }
 
@@ -130,30 +144,6 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
     return std::vector<HostTensor>{
         HostTensor::fromInts(TP::INT64, {int64_t(slice.size())}, slice)};
   }
-  // CastLike only needs the element type of its second input: a constant
-  // cast like a run-time float tensor still folds.
-  if (op == "CastLike" && node.input_size() == 2) {
-    const HostTensor *c = gi.constantInput(node, 0);
-    Value like = gi.optionalInput(node, 1);
-    auto lt = like ? dyn_cast<RankedTensorType>(like.getType()) : nullptr;
-    if (c && lt && !gi.constantInput(node, 1)) {
-      Type e = lt.getElementType();
-      int32_t to = e.isF32()    ? TP::FLOAT
-                   : e.isF16()  ? TP::FLOAT16
-                   : e.isBF16() ? TP::BFLOAT16
-                   : e.isF64()  ? TP::DOUBLE
-                                : 0;
-      if (!to)
-        return std::nullopt;
-      auto cast = elementwise({c}, to, [](const std::vector<double> &f,
-                                          const std::vector<int64_t> &) {
-        return f[0];
-      });
-      if (!cast)
-        return std::nullopt;
-      return std::vector<HostTensor>{std::move(*cast)};
-    }
-  }
   std::vector<const HostTensor *> in;
   for (int i = 0; i < node.input_size(); ++i) {
     if (node.input(i).empty()) {
@@ -161,7 +151,8 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
       continue;
     }
     const HostTensor *c = gi.constantInput(node, i);
-    if (!c)
+    // CastLike only reads the element type of its second input.
+    if (!c && !(op == "CastLike" && i == 1))
       return std::nullopt;
     in.push_back(c);
   }
@@ -239,8 +230,10 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
     }));
   }
   if (op == "Cast" || op == "CastLike") {
-    int32_t to = op == "Cast" ? int32_t(gi.intAttr(node, "to", 0))
-                              : (in.size() > 1 && in[1] ? in[1]->elemType : 0);
+    int32_t to = op == "Cast"    ? int32_t(gi.intAttr(node, "to", 0))
+                 : in.size() < 2 ? 0
+                 : in[1]         ? in[1]->elemType
+                                 : floatTypeOf(gi.optionalInput(node, 1));
     if (!onnxElementSize(to))
       return std::nullopt;
     bool toFloat = HostTensor{to, {}, {}}.isFloat();
@@ -374,7 +367,8 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
         v += n;
       return std::clamp(v, lo, hi);
     };
-    int64_t start = step > 0 ? clamp(starts[0], 0, n) : clamp(starts[0], -1, n - 1);
+    int64_t start =
+        step > 0 ? clamp(starts[0], 0, n) : clamp(starts[0], -1, n - 1);
     int64_t end = step > 0 ? clamp(ends[0], 0, n) : clamp(ends[0], -1, n - 1);
     HostTensor out{t0, {0}, {}};
     size_t size = onnxElementSize(t0);

@@ -30,17 +30,11 @@ bool isInt(Type t) { return isa<IntegerType>(t) && !t.isInteger(1); }
 LogicalResult sameTypeInputs(GraphImporter &gi, const onnx::NodeProto &node,
                              int count, function_ref<bool(Type)> ok,
                              StringRef kinds, SmallVectorImpl<Value> &out) {
-  for (int i = 0; i < count; ++i) {
-    Value v = gi.input(node, i);
-    if (!v)
-      return failure();
-    if (!ok(elementOf(v)))
-      return gi.error(node, "not supported: input " + Twine(i) +
-                                " of element type other than " + kinds);
-    if (i && elementOf(v) != elementOf(out.front()))
+  if (failed(gi.typedInputs(node, count, ok, kinds, out)))
+    return failure();
+  for (Value v : out)
+    if (elementOf(v) != elementOf(out.front()))
       return gi.error(node, "inputs of different element types");
-    out.push_back(v);
-  }
   return success();
 }
 
@@ -61,7 +55,7 @@ LogicalResult arithmetic(GraphImporter &gi, const onnx::NodeProto &node) {
           "float or integer", ins)))
     return failure();
   Type elt = elementOf(ins[0]);
-  bool isUnsigned = gi.isUnsigned(ins[0]);
+  bool isUnsigned = gi.inputIsUnsigned(node, 0);
   return setResult(
       gi, node,
       elementwise(gi.builder(), gi.loc(node), ins, elt,
@@ -80,11 +74,12 @@ LogicalResult floatUnary(GraphImporter &gi, const onnx::NodeProto &node) {
   SmallVector<Value> ins;
   if (failed(sameTypeInputs(gi, node, 1, isFloat, "float", ins)))
     return failure();
-  return setResult(gi, node,
-                   elementwise(gi.builder(), gi.loc(node), ins,
-                               elementOf(ins[0]),
-                               [](OpBuilder &b, Location l, ValueRange a)
-                                   -> Value { return OpTy::create(b, l, a[0]); }));
+  return setResult(
+      gi, node,
+      elementwise(gi.builder(), gi.loc(node), ins, elementOf(ins[0]),
+                  [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                    return OpTy::create(b, l, a[0]);
+                  }));
 }
 
 LogicalResult importReciprocal(GraphImporter &gi, const onnx::NodeProto &node) {
@@ -130,7 +125,7 @@ LogicalResult importPow(GraphImporter &gi, const onnx::NodeProto &node) {
   if (!(isFloat(tx) || isInt(tx)) || !(isFloat(ty) || isInt(ty)))
     return gi.error(node, "not supported: Pow of element types other than "
                           "float or integer");
-  bool ux = gi.isUnsigned(x), uy = gi.isUnsigned(y);
+  bool ux = gi.inputIsUnsigned(node, 0), uy = gi.inputIsUnsigned(node, 1);
   Type work = isFloat(tx) ? tx : Builder(gi.context()).getF64Type();
   return setResult(
       gi, node,
@@ -158,18 +153,12 @@ LogicalResult importWhere(GraphImporter &gi, const onnx::NodeProto &node) {
                   }));
 }
 
-/// Sets the node's output to `x` converted to `to`. Signedness is recorded
-/// per value, so a reinterpretation between int8 and uint8 (one MLIR type)
-/// gets a value of its own.
+/// Sets the node's output to input 0, `x`, converted to `to`.
 LogicalResult setConverted(GraphImporter &gi, const onnx::NodeProto &node,
                            Value x, Type to, bool toUnsigned) {
-  OpBuilder &b = gi.builder();
-  Location loc = gi.loc(node);
-  Value y = convertElements(b, loc, x, to, gi.isUnsigned(x), toUnsigned);
-  if (y == x && gi.isUnsigned(x) != toUnsigned)
-    y = *elementwise(b, loc, {x}, to,
-                     [](OpBuilder &, Location, ValueRange a) { return a[0]; });
-  gi.setOutput(node, 0, y);
+  gi.setOutput(node, 0,
+               convertElements(gi.builder(), gi.loc(node), x, to,
+                               gi.inputIsUnsigned(node, 0), toUnsigned));
   return success();
 }
 
@@ -182,25 +171,25 @@ LogicalResult importCast(GraphImporter &gi, const onnx::NodeProto &node) {
   Type from = elementOf(x);
   if (!to) {
     // Debian's ONNX protobuf predates some types (INT4, FLOAT8E8M0, ...).
-    std::string name = onnx::TensorProto::DataType_Name(
-        onnx::TensorProto::DataType(toOnnx));
-    return gi.error(node, "not supported: Cast to " +
-                              (name.empty() ? "ONNX element type " +
-                                                  std::to_string(toOnnx)
-                                            : name));
+    std::string name =
+        onnx::TensorProto::DataType_Name(onnx::TensorProto::DataType(toOnnx));
+    return gi.error(
+        node, "not supported: Cast to " +
+                  (name.empty() ? "ONNX element type " + std::to_string(toOnnx)
+                                : name));
   }
   if (from.isF64() && to.getIntOrFloatBitWidth() == 16)
     return gi.error(node, "not supported: Cast from f64 to a 16-bit float "
                           "(one rounding step needs a runtime helper)");
-  return setConverted(gi, node, x, to,
-                      GraphImporter::isUnsignedType(toOnnx));
+  return setConverted(gi, node, x, to, GraphImporter::isUnsignedType(toOnnx));
 }
 
 LogicalResult importCastLike(GraphImporter &gi, const onnx::NodeProto &node) {
   Value x = gi.input(node, 0), like = gi.input(node, 1);
   if (!x || !like)
     return failure();
-  return setConverted(gi, node, x, elementOf(like), gi.isUnsigned(like));
+  return setConverted(gi, node, x, elementOf(like),
+                      gi.inputIsUnsigned(node, 1));
 }
 
 /// Equal, Less, Greater, LessOrEqual, GreaterOrEqual → bool.
@@ -213,7 +202,7 @@ LogicalResult compare(GraphImporter &gi, const onnx::NodeProto &node) {
           "float, integer or bool", ins)))
     return failure();
   Type elt = elementOf(ins[0]);
-  bool isUnsigned = gi.isUnsigned(ins[0]) || elt.isInteger(1);
+  bool isUnsigned = gi.inputIsUnsigned(node, 0) || elt.isInteger(1);
   OpBuilder &b = gi.builder();
   return setResult(
       gi, node,
@@ -234,8 +223,7 @@ LogicalResult logical(GraphImporter &gi, const onnx::NodeProto &node) {
                   ? 1
                   : node.input_size();
   if (failed(sameTypeInputs(
-          gi, node, arity, [](Type t) { return t.isInteger(1); }, "bool",
-          ins)))
+          gi, node, arity, [](Type t) { return t.isInteger(1); }, "bool", ins)))
     return failure();
   OpBuilder &b = gi.builder();
   return setResult(
@@ -252,9 +240,8 @@ LogicalResult logical(GraphImporter &gi, const onnx::NodeProto &node) {
 }
 } // namespace
 
-Value mlir::hydra::onnx_import::convertScalar(OpBuilder &b, Location l,
-                                              Value x, Type to,
-                                              bool fromUnsigned,
+Value mlir::hydra::onnx_import::convertScalar(OpBuilder &b, Location l, Value x,
+                                              Type to, bool fromUnsigned,
                                               bool toUnsigned) {
   Type from = x.getType();
   if (from == to)
@@ -297,11 +284,10 @@ Value mlir::hydra::onnx_import::convertElements(OpBuilder &b, Location loc,
                                                 bool toUnsigned) {
   if (elementOf(x) == to)
     return x;
-  return *elementwise(b, loc, {x}, to,
-                      [&](OpBuilder &nb, Location l, ValueRange a) {
-                        return convertScalar(nb, l, a[0], to, fromUnsigned,
-                                             toUnsigned);
-                      });
+  return *elementwise(
+      b, loc, {x}, to, [&](OpBuilder &nb, Location l, ValueRange a) {
+        return convertScalar(nb, l, a[0], to, fromUnsigned, toUnsigned);
+      });
 }
 
 void registerElementwiseImporters(std::map<std::string, NodeImporter> &onnx) {

@@ -82,10 +82,14 @@ bool GraphImporter::isUnsignedType(int32_t t) {
 
 Value GraphImporter::materialize(const HostTensor &c, Location loc) {
   auto type = RankedTensorType::get(c.shape, elementType(c.elemType));
-  Value v = arith::ConstantOp::create(builder_, loc, c.toAttr(type));
-  if (isUnsignedType(c.elemType))
-    markUnsigned(v);
-  return v;
+  return arith::ConstantOp::create(builder_, loc, c.toAttr(type));
+}
+
+bool GraphImporter::isUnsigned(const std::string &name) const {
+  auto it = values_.find(name);
+  if (it != values_.end() && it->second.constant)
+    return isUnsignedType(it->second.constant->elemType);
+  return unsignedNames_.count(name);
 }
 
 const HostTensor *GraphImporter::constantInput(const onnx::NodeProto &node,
@@ -165,6 +169,35 @@ std::vector<int64_t> GraphImporter::intsAttr(const onnx::NodeProto &node,
   return std::vector<int64_t>(a->ints().begin(), a->ints().end());
 }
 
+LogicalResult GraphImporter::typedInputs(const onnx::NodeProto &node, int count,
+                                         function_ref<bool(Type)> ok,
+                                         StringRef kinds,
+                                         SmallVectorImpl<Value> &out) {
+  for (int i = 0; i < count; ++i) {
+    Value v = input(node, i);
+    if (!v)
+      return failure();
+    if (!ok(cast<RankedTensorType>(v.getType()).getElementType()))
+      return error(node, "not supported: input " + Twine(i) +
+                             " of element type other than " + kinds);
+    out.push_back(v);
+  }
+  return success();
+}
+
+FailureOr<int64_t> GraphImporter::axisAttr(const onnx::NodeProto &node,
+                                           int64_t dflt, int64_t rank,
+                                           bool inclusive) {
+  int64_t axis = intAttr(node, "axis", dflt);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis > rank || (axis == rank && !inclusive)) {
+    (void)error(node, "axis out of range");
+    return failure();
+  }
+  return axis;
+}
+
 static const std::map<std::string, NodeImporter> *
 importersFor(StringRef domain) {
   if (domain.empty() || domain == "ai.onnx")
@@ -201,9 +234,9 @@ void GraphImporter::recordSignedness(const onnx::NodeProto &node) {
   if (op == "Cast")
     isUnsignedOut = isUnsignedType(intAttr(node, "to", 0));
   else if (op == "CastLike" || op == "Where")
-    isUnsignedOut = hasInput(node, 1) && isUnsigned(optionalInput(node, 1));
+    isUnsignedOut = inputIsUnsigned(node, 1);
   else
-    isUnsignedOut = hasInput(node, 0) && isUnsigned(optionalInput(node, 0));
+    isUnsignedOut = inputIsUnsigned(node, 0);
   if (!isUnsignedOut)
     return;
   for (const std::string &name : node.output()) {
@@ -211,9 +244,8 @@ void GraphImporter::recordSignedness(const onnx::NodeProto &node) {
     if (it == values_.end() || !it->second.tensor)
       continue;
     auto t = dyn_cast<RankedTensorType>(it->second.tensor.getType());
-    if (t && t.getElementType().isInteger() &&
-        !t.getElementType().isInteger(1))
-      markUnsigned(it->second.tensor);
+    if (t && t.getElementType().isInteger() && !t.getElementType().isInteger(1))
+      unsignedNames_.insert(name);
   }
 }
 
@@ -298,7 +330,7 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
     values_[name] = ImportedValue{body->getArgument(i), std::nullopt};
     if (argUnsigned[i]) {
       func.setArgAttr(i, "hydra.unsigned", builder_.getUnitAttr());
-      markUnsigned(body->getArgument(i));
+      unsignedNames_.insert(name);
     }
   }
   builder_.setInsertionPointToStart(body);
@@ -322,7 +354,7 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
       builder_.getFunctionType(argTypes, ValueRange(results).getTypes()));
   for (auto [i, out] : llvm::enumerate(graph.output())) {
     func.setResultAttr(i, "hydra.name", builder_.getStringAttr(out.name()));
-    if (isUnsigned(results[i]))
+    if (isUnsigned(out.name()))
       func.setResultAttr(i, "hydra.unsigned", builder_.getUnitAttr());
   }
   return success();

@@ -7,7 +7,6 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
-#include "llvm/ADT/DenseSet.h"
 
 #include <map>
 #include <optional>
@@ -55,6 +54,11 @@ public:
   /// Input `i` as IR (constants are materialized); null and an error if it
   /// is missing.
   Value input(const onnx::NodeProto &node, int i);
+  /// The node's first `count` inputs, each of an element type `ok` accepts
+  /// (else an error: "input i of element type other than <kinds>").
+  LogicalResult typedInputs(const onnx::NodeProto &node, int count,
+                            function_ref<bool(Type)> ok, StringRef kinds,
+                            SmallVectorImpl<Value> &out);
   /// Input `i` as IR if given, else null.
   Value optionalInput(const onnx::NodeProto &node, int i);
   /// Input `i`'s constant value, if known at import time.
@@ -76,17 +80,25 @@ public:
                          StringRef dflt) const;
   std::vector<int64_t> intsAttr(const onnx::NodeProto &node,
                                 StringRef name) const;
+  /// The `axis` attribute (default `dflt`) for a tensor of `rank`, negative
+  /// values counting from the end; an error naming the node when outside
+  /// [0, rank), or [0, rank] with `inclusive` (Flatten).
+  FailureOr<int64_t> axisAttr(const onnx::NodeProto &node, int64_t dflt,
+                              int64_t rank, bool inclusive = false);
 
   /// The MLIR element type of an ONNX element type, or null.
   Type elementType(int32_t onnxType);
   /// Whether an ONNX element type is an unsigned integer.
   static bool isUnsignedType(int32_t onnxType);
 
-  /// MLIR integers are signless; the importer records which integer values
-  /// hold unsigned ONNX types (division, comparison and casts differ, and
-  /// the artifact's signature says u8 rather than i8).
-  bool isUnsigned(Value v) const { return unsigned_.contains(v); }
-  void markUnsigned(Value v) { unsigned_.insert(v); }
+  /// MLIR integers are signless; the importer records which ONNX values
+  /// (by name: a Cast between int8 and uint8 keeps the MLIR value) hold
+  /// unsigned integers. Division, comparisons and casts differ, and the
+  /// artifact's signature says u8 rather than i8.
+  bool isUnsigned(const std::string &name) const;
+  bool inputIsUnsigned(const onnx::NodeProto &node, int i) const {
+    return hasInput(node, i) && isUnsigned(node.input(i));
+  }
 
 private:
   Value materialize(const HostTensor &constant, Location loc);
@@ -98,7 +110,7 @@ private:
   std::map<std::string, int64_t> opsets_;
   std::map<std::string, ImportedValue> values_;
   std::set<std::string> used_; // names some node or the graph output reads
-  DenseSet<Value> unsigned_;
+  std::set<std::string> unsignedNames_; // tensors; constants carry their type
 };
 
 } // namespace mlir::hydra::onnx_import

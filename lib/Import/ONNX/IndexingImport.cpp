@@ -19,8 +19,8 @@ RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 Value sliceAlong(OpBuilder &b, Location loc, Value x, int64_t axis,
                  int64_t offset, int64_t size, bool dropAxis) {
   auto t = typeOf(x);
-  SmallVector<OpFoldResult> offsets(t.getRank(), b.getIndexAttr(0)),
-      sizes, strides(t.getRank(), b.getIndexAttr(1));
+  SmallVector<OpFoldResult> offsets(t.getRank(), b.getIndexAttr(0)), sizes,
+      strides(t.getRank(), b.getIndexAttr(1));
   SmallVector<int64_t> shape;
   for (int64_t d = 0; d < t.getRank(); ++d) {
     sizes.push_back(d == axis ? b.getIndexAttr(size) : dimOf(b, loc, x, d));
@@ -100,11 +100,11 @@ LogicalResult importGather(GraphImporter &gi, const onnx::NodeProto &node) {
   auto dt = typeOf(data), it = typeOf(indices);
   if (!isa<IntegerType>(it.getElementType()))
     return gi.error(node, "indices must be integers");
-  int64_t rank = dt.getRank(), axis = gi.intAttr(node, "axis", 0);
-  if (axis < 0)
-    axis += rank;
-  if (axis < 0 || axis >= rank)
-    return gi.error(node, "axis out of range");
+  int64_t rank = dt.getRank();
+  FailureOr<int64_t> axisOr = gi.axisAttr(node, 0, rank);
+  if (failed(axisOr))
+    return failure();
+  int64_t axis = *axisOr;
   const HostTensor *known = gi.constantInput(node, 1);
   if (known && known->shape.size() <= 1 && !dt.isDynamicDim(axis))
     return gatherConstant(gi, node, data, axis, *known);
@@ -154,17 +154,20 @@ LogicalResult importGatherElements(GraphImporter &gi,
     return gi.error(node, "not supported: GatherElements on dynamic shapes");
   if (!isa<IntegerType>(it.getElementType()))
     return gi.error(node, "indices must be integers");
-  int64_t rank = dt.getRank(), axis = gi.intAttr(node, "axis", 0);
-  if (axis < 0)
-    axis += rank;
-  if (axis < 0 || axis >= rank || it.getRank() != rank)
-    return gi.error(node, "axis out of range, or indices of another rank");
+  int64_t rank = dt.getRank();
+  FailureOr<int64_t> axisOr = gi.axisAttr(node, 0, rank);
+  if (failed(axisOr))
+    return failure();
+  int64_t axis = *axisOr;
+  if (it.getRank() != rank)
+    return gi.error(node, "indices must have the data's rank");
   for (int64_t d = 0; d < rank; ++d)
     if (d != axis && it.getDimSize(d) > dt.getDimSize(d))
       return gi.error(node, "indices are larger than the data off the axis");
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
-  Value init = tensor::EmptyOp::create(b, loc, it.getShape(), dt.getElementType());
+  Value init =
+      tensor::EmptyOp::create(b, loc, it.getShape(), dt.getElementType());
   SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
@@ -176,8 +179,8 @@ LogicalResult importGatherElements(GraphImporter &gi,
         for (int64_t d = 0; d < rank; ++d)
           at.push_back(d == axis ? wrapIndex(nb, nl, args[0], axisSize)
                                  : Value(linalg::IndexOp::create(nb, nl, d)));
-        linalg::YieldOp::create(nb, nl,
-                                Value(tensor::ExtractOp::create(nb, nl, data, at)));
+        linalg::YieldOp::create(
+            nb, nl, Value(tensor::ExtractOp::create(nb, nl, data, at)));
       });
   gi.setOutput(node, 0, op.getResult(0));
   return success();
@@ -261,11 +264,11 @@ LogicalResult importSplit(GraphImporter &gi, const onnx::NodeProto &node) {
   auto t = typeOf(x);
   if (!t.hasStaticShape())
     return gi.error(node, "not supported: Split of a dynamic shape");
-  int64_t rank = t.getRank(), axis = gi.intAttr(node, "axis", 0);
-  if (axis < 0)
-    axis += rank;
-  if (axis < 0 || axis >= rank)
-    return gi.error(node, "axis out of range");
+  int64_t rank = t.getRank();
+  FailureOr<int64_t> axisOr = gi.axisAttr(node, 0, rank);
+  if (failed(axisOr))
+    return failure();
+  int64_t axis = *axisOr;
   std::vector<int64_t> split;
   if (!intList(gi, node, 1, "split", split))
     return gi.error(node, "not supported: split sizes not known at import");
@@ -310,7 +313,8 @@ LogicalResult importPad(GraphImporter &gi, const onnx::NodeProto &node) {
   if (!t.hasStaticShape())
     return gi.error(node, "not supported: Pad of a dynamic shape");
   std::vector<int64_t> pads, axes;
-  if (!intList(gi, node, 1, "pads", pads) || !intList(gi, node, 3, "axes", axes))
+  if (!intList(gi, node, 1, "pads", pads) ||
+      !intList(gi, node, 3, "axes", axes))
     return gi.error(node, "not supported: pads or axes not known at import");
   int64_t rank = t.getRank();
   if (axes.empty())
@@ -342,17 +346,7 @@ LogicalResult importPad(GraphImporter &gi, const onnx::NodeProto &node) {
     else
       fill = b.getIntegerAttr(elt, v->intAt(0));
   }
-  Value init = tensor::EmptyOp::create(b, loc, shape, elt);
-  Value filled =
-      linalg::FillOp::create(b, loc,
-                             ValueRange{arith::ConstantOp::create(b, loc, fill)},
-                             ValueRange{init})
-          .getResult(0);
-  SmallVector<int64_t> ones(rank, 1);
-  gi.setOutput(node, 0,
-               tensor::InsertSliceOp::create(b, loc, x, filled, ValueRange{},
-                                             ValueRange{}, ValueRange{}, low,
-                                             t.getShape(), ones));
+  gi.setOutput(node, 0, padWith(b, loc, x, low, shape, fill));
   return success();
 }
 } // namespace

@@ -6,8 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "GraphImporter.h"
-#include "hydra/Dialect/Hydra/Utils/LinalgBuilders.h"
 #include "TensorOps.h"
+#include "hydra/Dialect/Hydra/Utils/LinalgBuilders.h"
 
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
 
@@ -24,21 +24,11 @@ using namespace mlir::hydra::onnx_import;
 namespace {
 RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
-bool isFloat(Value v) { return isa<FloatType>(typeOf(v).getElementType()); }
-
 /// Gathers the node's inputs, all floats; fails with the node named.
 LogicalResult floatInputs(GraphImporter &gi, const onnx::NodeProto &node,
                           int count, SmallVectorImpl<Value> &out) {
-  for (int i = 0; i < count; ++i) {
-    Value v = gi.input(node, i);
-    if (!v)
-      return failure();
-    if (!isFloat(v))
-      return gi.error(node, "not supported: input " + Twine(i) +
-                                " of element type other than float");
-    out.push_back(v);
-  }
-  return success();
+  return gi.typedInputs(
+      node, count, [](Type t) { return isa<FloatType>(t); }, "float", out);
 }
 
 LogicalResult importTranspose(GraphImporter &gi, const onnx::NodeProto &node) {
@@ -229,14 +219,12 @@ LogicalResult importConcat(GraphImporter &gi, const onnx::NodeProto &node) {
   }
   if (ins.empty())
     return gi.error(node, "no inputs");
-  int64_t rank = typeOf(ins[0]).getRank();
-  int64_t axis = gi.intAttr(node, "axis", 0);
-  if (axis < 0)
-    axis += rank;
-  if (axis < 0 || axis >= rank)
-    return gi.error(node, "axis out of range");
-  gi.setOutput(node, 0,
-               tensor::ConcatOp::create(gi.builder(), gi.loc(node), axis, ins));
+  FailureOr<int64_t> axis = gi.axisAttr(node, 0, typeOf(ins[0]).getRank());
+  if (failed(axis))
+    return failure();
+  gi.setOutput(
+      node, 0,
+      tensor::ConcatOp::create(gi.builder(), gi.loc(node), *axis, ins));
   return success();
 }
 
@@ -334,11 +322,11 @@ LogicalResult importSoftmax(GraphImporter &gi, const onnx::NodeProto &node) {
   Value x = ins[0];
   auto type = typeOf(x);
   int64_t rank = type.getRank();
-  int64_t axis = gi.intAttr(node, "axis", gi.opset("") >= 13 ? -1 : 1);
-  if (axis < 0)
-    axis += rank;
-  if (axis < 0 || axis >= rank)
-    return gi.error(node, "axis out of range");
+  FailureOr<int64_t> axisOr =
+      gi.axisAttr(node, gi.opset("") >= 13 ? -1 : 1, rank);
+  if (failed(axisOr))
+    return failure();
+  int64_t axis = *axisOr;
   // Before opset 13 the input is flattened at `axis` into a matrix: the
   // trailing dimensions become one, softmax runs over it.
   bool flatten = gi.opset("") < 13 && axis + 1 < rank;
@@ -358,8 +346,7 @@ LogicalResult importSoftmax(GraphImporter &gi, const onnx::NodeProto &node) {
   for (int64_t d = 0; d < inType.getRank(); ++d)
     sizes.push_back(dimOf(b, loc, in, d));
   Value init = tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
-  Value y = linalg::SoftmaxOp::create(b, loc, TypeRange{inType}, in, init,
-                                      axis)
+  Value y = linalg::SoftmaxOp::create(b, loc, TypeRange{inType}, in, init, axis)
                 .getResult()[0];
   if (flatten) {
     SmallVector<OpFoldResult> shape;
@@ -389,12 +376,10 @@ Value meanAlong(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes) {
 /// The normalized axes [axis, rank).
 LogicalResult normAxes(GraphImporter &gi, const onnx::NodeProto &node,
                        int64_t rank, SmallVectorImpl<int64_t> &axes) {
-  int64_t axis = gi.intAttr(node, "axis", -1);
-  if (axis < 0)
-    axis += rank;
-  if (axis < 0 || axis >= rank)
-    return gi.error(node, "axis out of range");
-  for (int64_t d = axis; d < rank; ++d)
+  FailureOr<int64_t> axis = gi.axisAttr(node, -1, rank);
+  if (failed(axis))
+    return failure();
+  for (int64_t d = *axis; d < rank; ++d)
     axes.push_back(d);
   return success();
 }
@@ -451,22 +436,20 @@ LogicalResult importLayerNormalization(GraphImporter &gi,
                             return arith::MulFOp::create(nb, l, a[0], a[0]);
                           });
   Value var = meanAlong(b, loc, sq, axes);
-  Value inv =
-      *elementwise(b, loc, {var}, stash,
-                   [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                     Value e = arith::ConstantOp::create(
-                         nb, l, nb.getFloatAttr(stash, eps));
-                     return math::RsqrtOp::create(
-                         nb, l, arith::AddFOp::create(nb, l, a[0], e));
-                   });
-  Value normalized =
-      convertElements(b, loc,
-                *elementwise(b, loc, {centered, inv}, stash,
-                             [](OpBuilder &nb, Location l,
-                                ValueRange a) -> Value {
-                               return arith::MulFOp::create(nb, l, a[0], a[1]);
-                             }),
-                elt, false, false);
+  Value inv = *elementwise(
+      b, loc, {var}, stash,
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value e = arith::ConstantOp::create(nb, l, nb.getFloatAttr(stash, eps));
+        return math::RsqrtOp::create(nb, l,
+                                     arith::AddFOp::create(nb, l, a[0], e));
+      });
+  Value normalized = convertElements(
+      b, loc,
+      *elementwise(b, loc, {centered, inv}, stash,
+                   [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                     return arith::MulFOp::create(nb, l, a[0], a[1]);
+                   }),
+      elt, false, false);
   SmallVector<Value> operands = {normalized, scale};
   if (bias)
     operands.push_back(bias);
@@ -509,11 +492,11 @@ LogicalResult importFlatten(GraphImporter &gi, const onnx::NodeProto &node) {
   auto t = typeOf(x);
   if (!t.hasStaticShape())
     return gi.error(node, "not supported: Flatten of a dynamic shape");
-  int64_t rank = t.getRank(), axis = gi.intAttr(node, "axis", 1);
-  if (axis < 0)
-    axis += rank;
-  if (axis < 0 || axis > rank)
-    return gi.error(node, "axis out of range");
+  int64_t rank = t.getRank();
+  FailureOr<int64_t> axisOr = gi.axisAttr(node, 1, rank, /*inclusive=*/true);
+  if (failed(axisOr))
+    return failure();
+  int64_t axis = *axisOr;
   int64_t outer = 1;
   for (int64_t d = 0; d < axis; ++d)
     outer *= t.getDimSize(d);

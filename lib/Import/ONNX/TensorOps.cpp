@@ -2,6 +2,7 @@
 
 #include "TensorOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -16,6 +17,23 @@ Value mlir::hydra::onnx_import::transpose(OpBuilder &b, Location loc, Value x,
     sizes.push_back(dimOf(b, loc, x, p));
   Value init = tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
   return linalg::TransposeOp::create(b, loc, x, init, perm).getResult()[0];
+}
+
+Value mlir::hydra::onnx_import::padWith(OpBuilder &b, Location loc, Value x,
+                                        ArrayRef<int64_t> low,
+                                        ArrayRef<int64_t> shape,
+                                        TypedAttr fill) {
+  auto type = cast<RankedTensorType>(x.getType());
+  Value init = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
+  Value filled =
+      linalg::FillOp::create(
+          b, loc, ValueRange{arith::ConstantOp::create(b, loc, fill)},
+          ValueRange{init})
+          .getResult(0);
+  SmallVector<int64_t> ones(shape.size(), 1);
+  return tensor::InsertSliceOp::create(b, loc, x, filled, ValueRange{},
+                                       ValueRange{}, ValueRange{}, low,
+                                       type.getShape(), ones);
 }
 
 Value mlir::hydra::onnx_import::splitHeads(OpBuilder &b, Location loc, Value x,

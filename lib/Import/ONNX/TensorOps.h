@@ -20,6 +20,11 @@ Value mergeHeads(OpBuilder &b, Location loc, Value x);
 
 using ::mlir::hydra::dimOf;
 
+/// Statically shaped `x` inside a tensor of `shape` filled with `fill`,
+/// starting at offsets `low` (constant-mode padding).
+Value padWith(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> low,
+              ArrayRef<int64_t> shape, TypedAttr fill);
+
 /// Scalar `x` converted to element type `to` as ONNX Cast does (floats
 /// round, integers to floats by their signedness, floats to integers
 /// truncate, non-zero to true).
