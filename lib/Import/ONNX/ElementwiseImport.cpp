@@ -68,32 +68,32 @@ LogicalResult arithmetic(GraphImporter &gi, const onnx::NodeProto &node) {
                   }));
 }
 
-/// Float-only unary operators.
-template <typename OpTy>
-LogicalResult floatUnary(GraphImporter &gi, const onnx::NodeProto &node) {
+/// A float-only unary operator computing `body` per element.
+LogicalResult floatUnary(GraphImporter &gi, const onnx::NodeProto &node,
+                         ScalarFn body) {
   SmallVector<Value> ins;
   if (failed(sameTypeInputs(gi, node, 1, isFloat, "float", ins)))
     return failure();
   return setResult(
       gi, node,
-      elementwise(gi.builder(), gi.loc(node), ins, elementOf(ins[0]),
-                  [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                    return OpTy::create(b, l, a[0]);
-                  }));
+      elementwise(gi.builder(), gi.loc(node), ins, elementOf(ins[0]), body));
+}
+
+template <typename OpTy>
+LogicalResult floatUnary(GraphImporter &gi, const onnx::NodeProto &node) {
+  return floatUnary(gi, node,
+                    [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                      return OpTy::create(b, l, a[0]);
+                    });
 }
 
 LogicalResult importReciprocal(GraphImporter &gi, const onnx::NodeProto &node) {
-  SmallVector<Value> ins;
-  if (failed(sameTypeInputs(gi, node, 1, isFloat, "float", ins)))
-    return failure();
-  return setResult(
-      gi, node,
-      elementwise(gi.builder(), gi.loc(node), ins, elementOf(ins[0]),
-                  [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                    Value one = arith::ConstantOp::create(
-                        b, l, b.getFloatAttr(a[0].getType(), 1.0));
-                    return arith::DivFOp::create(b, l, one, a[0]);
-                  }));
+  return floatUnary(gi, node,
+                    [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                      Value one = arith::ConstantOp::create(
+                          b, l, b.getFloatAttr(a[0].getType(), 1.0));
+                      return arith::DivFOp::create(b, l, one, a[0]);
+                    });
 }
 
 LogicalResult importNeg(GraphImporter &gi, const onnx::NodeProto &node) {

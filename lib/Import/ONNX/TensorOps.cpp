@@ -24,12 +24,8 @@ Value mlir::hydra::onnx_import::padWith(OpBuilder &b, Location loc, Value x,
                                         ArrayRef<int64_t> shape,
                                         TypedAttr fill) {
   auto type = cast<RankedTensorType>(x.getType());
-  Value init = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
   Value filled =
-      linalg::FillOp::create(
-          b, loc, ValueRange{arith::ConstantOp::create(b, loc, fill)},
-          ValueRange{init})
-          .getResult(0);
+      filledTensor(b, loc, getAsIndexOpFoldResult(b.getContext(), shape), fill);
   SmallVector<int64_t> ones(shape.size(), 1);
   return tensor::InsertSliceOp::create(b, loc, x, filled, ValueRange{},
                                        ValueRange{}, ValueRange{}, low,

@@ -26,8 +26,7 @@ static LogicalResult broadcastInto(ArrayRef<int64_t> dims,
   return success();
 }
 
-FailureOr<SmallVector<int64_t>>
-mlir::hydra::broadcastShape(ValueRange inputs) {
+FailureOr<SmallVector<int64_t>> mlir::hydra::broadcastShape(ValueRange inputs) {
   int64_t rank = 0;
   for (Value v : inputs)
     rank = std::max(rank, cast<RankedTensorType>(v.getType()).getRank());
@@ -62,9 +61,10 @@ static SmallVector<OpFoldResult> mixedSizes(OpBuilder &b, Location loc,
   return sizes;
 }
 
-FailureOr<Value> mlir::hydra::elementwise(
-    OpBuilder &b, Location loc, ValueRange inputs, Type resultElement,
-    ScalarFn body, ArrayRef<int64_t> extraShape) {
+FailureOr<Value> mlir::hydra::elementwise(OpBuilder &b, Location loc,
+                                          ValueRange inputs, Type resultElement,
+                                          ScalarFn body,
+                                          ArrayRef<int64_t> extraShape) {
   auto shape = broadcastShape(inputs);
   if (failed(shape))
     return failure();
@@ -98,6 +98,15 @@ FailureOr<Value> mlir::hydra::elementwise(
   return op.getResult(0);
 }
 
+Value mlir::hydra::filledTensor(OpBuilder &b, Location loc,
+                                ArrayRef<OpFoldResult> sizes, TypedAttr value) {
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, value.getType());
+  return linalg::FillOp::create(
+             b, loc, ValueRange{arith::ConstantOp::create(b, loc, value)},
+             ValueRange{empty})
+      .getResult(0);
+}
+
 OpFoldResult mlir::hydra::dimOf(OpBuilder &b, Location loc, Value x,
                                 int64_t dim) {
   auto type = cast<RankedTensorType>(x.getType());
@@ -106,10 +115,9 @@ OpFoldResult mlir::hydra::dimOf(OpBuilder &b, Location loc, Value x,
   return tensor::DimOp::create(b, loc, x, dim).getResult();
 }
 
-Value mlir::hydra::reduceKeepDims(OpBuilder &b, Location loc,
-                                               Value x, ArrayRef<int64_t> axes,
-                                               TypedAttr init,
-                                               ScalarFn combine) {
+Value mlir::hydra::reduceKeepDims(OpBuilder &b, Location loc, Value x,
+                                  ArrayRef<int64_t> axes, TypedAttr init,
+                                  ScalarFn combine) {
   auto t = cast<RankedTensorType>(x.getType());
   int64_t rank = t.getRank();
   SmallVector<int64_t> kept;
@@ -126,12 +134,7 @@ Value mlir::hydra::reduceKeepDims(OpBuilder &b, Location loc,
       outExprs.push_back(b.getAffineDimExpr(d));
     }
   }
-  Value empty = tensor::EmptyOp::create(b, loc, keptSizes, t.getElementType());
-  Value filled =
-      linalg::FillOp::create(
-          b, loc, ValueRange{arith::ConstantOp::create(b, loc, init)},
-          ValueRange{empty})
-          .getResult(0);
+  Value filled = filledTensor(b, loc, keptSizes, init);
   SmallVector<AffineMap> maps = {
       b.getMultiDimIdentityMap(rank),
       AffineMap::get(rank, 0, outExprs, b.getContext())};
@@ -169,7 +172,7 @@ Value mlir::hydra::reduceKeepDims(OpBuilder &b, Location loc,
 }
 
 Value mlir::hydra::countAlong(OpBuilder &b, Location loc, Value x,
-                                           ArrayRef<int64_t> axes, Type type) {
+                              ArrayRef<int64_t> axes, Type type) {
   auto t = cast<RankedTensorType>(x.getType());
   Value n = arith::ConstantIndexOp::create(b, loc, 1);
   for (int64_t d : axes)
@@ -181,8 +184,8 @@ Value mlir::hydra::countAlong(OpBuilder &b, Location loc, Value x,
   return arith::SIToFPOp::create(b, loc, type, i64);
 }
 
-FailureOr<Value> mlir::hydra::matmul(OpBuilder &b, Location loc,
-                                                  Value a, Value c) {
+FailureOr<Value> mlir::hydra::matmul(OpBuilder &b, Location loc, Value a,
+                                     Value c) {
   auto ta = cast<RankedTensorType>(a.getType());
   auto tc = cast<RankedTensorType>(c.getType());
   if (ta.getRank() < 2 || tc.getRank() < 2)
@@ -233,11 +236,7 @@ FailureOr<Value> mlir::hydra::matmul(OpBuilder &b, Location loc,
   sizes.push_back(dimOf(b, loc, a, batchA));
   sizes.push_back(dimOf(b, loc, c, batchC + 1));
   Type elt = ta.getElementType();
-  Value empty = tensor::EmptyOp::create(b, loc, sizes, elt);
-  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
-  Value init =
-      linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{empty})
-          .getResult(0);
+  Value init = filledTensor(b, loc, sizes, b.getZeroAttr(elt));
   SmallVector<utils::IteratorType> iterators(batch + 2,
                                              utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);

@@ -33,6 +33,10 @@ Value reduceKeepDims(OpBuilder &b, Location loc, Value x,
 Value countAlong(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
                  Type type);
 
+/// A tensor of `sizes` and `value`'s type, every element `value`.
+Value filledTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                   TypedAttr value);
+
 /// Size `dim` of tensor `x` as an OpFoldResult (static when known).
 OpFoldResult dimOf(OpBuilder &b, Location loc, Value x, int64_t dim);
 
