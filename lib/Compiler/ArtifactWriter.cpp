@@ -14,7 +14,7 @@ using namespace mlir;
 using namespace mlir::hydra;
 namespace fb = ::hydra_artifact;
 
-static constexpr uint32_t kFormatVersion = 1;
+static constexpr uint32_t kFormatVersion = 2;
 static constexpr const char *kProducer = "hydra-compile 0.1";
 
 fb::DType mlir::hydra::toArtifactDType(Type t) {
@@ -90,12 +90,31 @@ static std::string nameOf(func::FuncOp f, unsigned i, bool input) {
   return (input ? "input" : "output") + std::to_string(i);
 }
 
-unsigned ArtifactWriter::kernelIndex(StringRef name, unsigned numBuffers) {
-  auto [it, inserted] = kernelIndex_.insert({name.str(), kernels_.size()});
+/// Bytes of the workgroup (shared) buffers a GPU block kernel allocates.
+static unsigned sharedBytesOf(func::FuncOp kernel) {
+  int64_t bytes = 0;
+  kernel.walk([&](memref::AllocOp alloc) {
+    MemRefType type = alloc.getType();
+    if (type.getMemorySpace() && type.hasStaticShape())
+      bytes += type.getNumElements() * type.getElementTypeBitWidth() / 8;
+  });
+  return unsigned(bytes);
+}
+
+unsigned ArtifactWriter::kernelIndex(func::FuncOp kernel, unsigned numBuffers,
+                                     fb::Device device) {
+  std::string name = kernel.getSymName().str();
+  std::string key = std::string(fb::EnumNameDevice(device)) + ":" + name;
+  auto [it, inserted] = kernelIndex_.insert({key, kernels_.size()});
   if (inserted) {
-    kernels_.push_back(
-        fb::CreateKernel(fbb_, fbb_.CreateString(name.str()), numBuffers));
-    kernelNames_.push_back(name.str());
+    auto blockSize = kernel->getAttrOfType<IntegerAttr>("hydra.block_size");
+    unsigned threads = device == fb::Device::cuda && blockSize
+                           ? unsigned(blockSize.getInt())
+                           : 0;
+    unsigned shared = device == fb::Device::cuda ? sharedBytesOf(kernel) : 0;
+    kernels_.push_back(fb::CreateKernel(fbb_, fbb_.CreateString(name),
+                                        numBuffers, device, threads, shared));
+    kernelNames_.push_back(name);
   }
   return it->second;
 }
@@ -166,7 +185,8 @@ ArtifactWriter::signatureOf(memref::AllocOp alloc, const std::string &name,
 }
 
 LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
-                                          const DimSymbols &symbols) {
+                                          const DimSymbols &symbols,
+                                          fb::Device device) {
   // Signatures.
   std::vector<flatbuffers::Offset<fb::TensorSignature>> inputs, outputs;
   for (auto [i, type] : llvm::enumerate(host.getArgumentTypes())) {
@@ -271,35 +291,51 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
       grid.emplace_back(int32_t(symbols.symbol(source->first, source->second)),
                         divisor);
     }
+    auto kernelFunc = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+        launch, launch.getKernelAttr());
     unsigned kernel =
-        kernelIndex(launch.getKernel(), launch.getBuffers().size());
+        kernelIndex(kernelFunc, launch.getBuffers().size(), device);
     launches.push_back(fb::CreateLaunch(fbb_, kernel,
                                         fbb_.CreateVectorOfStructs(buffers),
                                         fbb_.CreateVectorOfStructs(grid)));
   }
-  functions_.push_back(fb::CreateFunction(
-      fbb_, fbb_.CreateString(host.getSymName().str()), symbols.numSymbols(),
-      fbb_.CreateVector(inputs), fbb_.CreateVector(outputs),
-      fbb_.CreateVector(launches), fbb_.CreateVector(temporaries)));
+  auto program =
+      fb::CreateProgram(fbb_, device, fbb_.CreateVector(launches),
+                        fbb_.CreateVector(temporaries));
+  std::string name = host.getSymName().str();
+  for (PendingFunction &f : pending_)
+    if (f.name == name) {
+      f.programs.push_back(program);
+      return success();
+    }
+  pending_.push_back({name, symbols.numSymbols(), fbb_.CreateVector(inputs),
+                      fbb_.CreateVector(outputs), {program}});
   return success();
 }
 
-void ArtifactWriter::addExecutable(StringRef target,
-                                   fb::ExecutableFormat format,
-                                   StringRef bytes) {
+void ArtifactWriter::addExecutable(
+    StringRef target, fb::ExecutableFormat format, StringRef bytes,
+    ArrayRef<flatbuffers::Offset<fb::KernelResources>> resources) {
   auto name = fbb_.CreateString(target.str());
   fbb_.ForceVectorAlignment(bytes.size(), 1, 64);
   auto data = fbb_.CreateVector(reinterpret_cast<const uint8_t *>(bytes.data()),
                                 bytes.size());
-  executables_.push_back(fb::CreateExecutable(fbb_, name, format, data));
+  auto table = resources.empty() ? 0 : fbb_.CreateVector(resources.vec());
+  executables_.push_back(
+      fb::CreateExecutable(fbb_, name, format, data, table));
 }
 
 std::string ArtifactWriter::finish(StringRef sourceHash) {
+  std::vector<flatbuffers::Offset<fb::Function>> functions;
+  for (PendingFunction &f : pending_)
+    functions.push_back(fb::CreateFunction(
+        fbb_, fbb_.CreateString(f.name), f.numSymbols, f.inputs, f.outputs,
+        fbb_.CreateVector(f.programs)));
   // A placeholder checksum that is not the default, so the field is
   // written and can be set in place once the buffer is final.
   auto module = fb::CreateModule(
       fbb_, /*checksum=*/~0ull, kFormatVersion, fbb_.CreateString(kProducer),
-      fbb_.CreateString(sourceHash.str()), fbb_.CreateVector(functions_),
+      fbb_.CreateString(sourceHash.str()), fbb_.CreateVector(functions),
       fbb_.CreateVector(kernels_), fbb_.CreateVector(executables_),
       fbb_.CreateVector(constants_));
   fb::FinishModuleBuffer(fbb_, module);

@@ -24,12 +24,18 @@ public:
   /// Adds a host function: its signature (with `symbols` for dynamic
   /// sizes) and its program of launches. Fails with a diagnostic on any op
   /// a host program cannot hold.
-  LogicalResult addFunction(func::FuncOp host, const DimSymbols &symbols);
+  /// A function compiled for several devices is added once per device
+  /// (same signature, one program each).
+  LogicalResult addFunction(func::FuncOp host, const DimSymbols &symbols,
+                            ::hydra_artifact::Device device);
 
   /// Adds code for one target.
-  void addExecutable(StringRef target,
-                     ::hydra_artifact::ExecutableFormat format,
-                     StringRef bytes);
+  void addExecutable(
+      StringRef target, ::hydra_artifact::ExecutableFormat format,
+      StringRef bytes,
+      ArrayRef<flatbuffers::Offset<::hydra_artifact::KernelResources>>
+          resources = {});
+  flatbuffers::FlatBufferBuilder &builder() { return fbb_; }
 
   /// Finishes the buffer and returns its bytes.
   std::string finish(StringRef sourceHash);
@@ -42,10 +48,21 @@ private:
   FailureOr<flatbuffers::Offset<::hydra_artifact::TensorSignature>>
   signatureOf(memref::AllocOp alloc, const std::string &name,
               const DimSymbols &symbols, bool isUnsigned = false);
-  unsigned kernelIndex(StringRef name, unsigned numBuffers);
+  unsigned kernelIndex(func::FuncOp kernel, unsigned numBuffers,
+                       ::hydra_artifact::Device device);
+
+  /// A function's signature and its programs so far.
+  struct PendingFunction {
+    std::string name;
+    unsigned numSymbols;
+    flatbuffers::Offset<
+        flatbuffers::Vector<flatbuffers::Offset<::hydra_artifact::TensorSignature>>>
+        inputs, outputs;
+    std::vector<flatbuffers::Offset<::hydra_artifact::Program>> programs;
+  };
+  std::vector<PendingFunction> pending_;
 
   flatbuffers::FlatBufferBuilder fbb_;
-  std::vector<flatbuffers::Offset<::hydra_artifact::Function>> functions_;
   std::vector<flatbuffers::Offset<::hydra_artifact::Kernel>> kernels_;
   std::vector<flatbuffers::Offset<::hydra_artifact::Constant>> constants_;
   std::vector<flatbuffers::Offset<::hydra_artifact::Executable>> executables_;

@@ -5,6 +5,7 @@
 #include "ArtifactWriter.h"
 #include "CpuCodegen.h"
 #include "DimSymbols.h"
+#include "GpuCodegen.h"
 
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
 #include "hydra/Dialect/Hydra/Transforms/Passes.h"
@@ -12,6 +13,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Pass/PassManager.h"
 
 #include <map>
@@ -22,6 +24,8 @@ using namespace mlir::hydra;
 void mlir::hydra::registerCompilerDialects(DialectRegistry &registry) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
+  // GPU code generation translates gpu.module/NVVM to LLVM IR in process.
+  registerAllToLLVMIRTranslations(registry);
   registry.insert<HydraDialect>();
   registerBufferizableOpInterfaceExternalModels(registry);
 }
@@ -38,7 +42,10 @@ LogicalResult mlir::hydra::lowerToKernels(ModuleOp module,
 }
 
 /// A copy of `module` holding only the kernels, lowered to the LLVM dialect.
-static FailureOr<OwningOpRef<ModuleOp>> lowerKernelsToLLVM(ModuleOp module) {
+/// With `emulateGpu`, the kernels are GPU block kernels compiled for the
+/// runtime's GPU emulator.
+static FailureOr<OwningOpRef<ModuleOp>>
+lowerKernelsToLLVM(ModuleOp module, bool emulateGpu = false) {
   OwningOpRef<ModuleOp> kernels = module.clone();
   for (Operation &op : llvm::make_early_inc_range(*kernels->getBody())) {
     auto func = dyn_cast<func::FuncOp>(op);
@@ -46,6 +53,8 @@ static FailureOr<OwningOpRef<ModuleOp>> lowerKernelsToLLVM(ModuleOp module) {
       op.erase();
   }
   PassManager pm(module.getContext());
+  if (emulateGpu)
+    pm.addPass(createHydraEmulateGpu());
   buildHydraLowerToLLVMPipeline(pm);
   if (failed(pm.run(*kernels)))
     return failure();
@@ -60,14 +69,130 @@ mlir::hydra::emitKernelLLVMIR(ModuleOp module, const CompileOptions &options) {
   return translateToLLVMIR(**kernels, options.cpu);
 }
 
-FailureOr<std::string>
-mlir::hydra::compileToArtifact(ModuleOp module, const CompileOptions &options) {
-  for (const std::string &target : options.targets)
-    if (target != "cpu")
+namespace {
+/// What `--target` asked for.
+struct TargetSet {
+  bool cpu = false, emulator = false;
+  SmallVector<std::string> archs;
+  bool gpu() const { return emulator || !archs.empty(); }
+};
+} // namespace
+
+static FailureOr<TargetSet> parseTargets(ModuleOp module,
+                                         ArrayRef<std::string> targets) {
+  TargetSet set;
+  for (const std::string &target : targets) {
+    if (target == "cpu")
+      set.cpu = true;
+    else if (target == kEmulatorTarget)
+      set.emulator = true;
+    else if (isCudaArch(target)) {
+      if (!llvm::is_contained(set.archs, target))
+        set.archs.push_back(target);
+    } else
       return module.emitError()
                  << "not supported: target '" << target
-                 << "' (this build generates code for 'cpu' only)",
+                 << "' (targets: cpu, sm_75 ... sm_120 with an optional 'a', "
+                 << kEmulatorTarget << ")",
              failure();
+  }
+  if (!set.cpu && !set.gpu())
+    return module.emitError() << "no target given", failure();
+  return set;
+}
+
+LogicalResult mlir::hydra::lowerToGpuKernels(ModuleOp module) {
+  PassManager pm(module.getContext());
+  buildHydraToGpuKernelsPipeline(pm);
+  return pm.run(module);
+}
+
+FailureOr<std::string> mlir::hydra::emitKernelPtx(ModuleOp module,
+                                                  StringRef arch) {
+  if (!isCudaArch(arch))
+    return module.emitError() << "not supported: GPU arch '" << arch << "'",
+           failure();
+  auto binaries = emitPtx(module, {arch.str()});
+  if (failed(binaries))
+    return failure();
+  return binaries->front().ptx;
+}
+
+/// Adds every host function of the lowered `module` for `device`.
+static LogicalResult
+addFunctions(ArtifactWriter &writer, ModuleOp module,
+             const std::map<std::string, DimSymbols> &symbols,
+             ::hydra_artifact::Device device) {
+  for (auto func : module.getOps<func::FuncOp>())
+    if (!func->hasAttr(kKernelAttrName) && !func.isExternal())
+      if (failed(writer.addFunction(func, symbols.at(func.getSymName().str()),
+                                    device)))
+        return failure();
+  return success();
+}
+
+static LogicalResult addCpu(ArtifactWriter &writer, ModuleOp module,
+                            const std::map<std::string, DimSymbols> &symbols,
+                            const CompileOptions &options) {
+  if (failed(lowerToKernels(module, options)) ||
+      failed(addFunctions(writer, module, symbols,
+                          ::hydra_artifact::Device::cpu)))
+    return failure();
+  auto kernels = lowerKernelsToLLVM(module);
+  if (failed(kernels))
+    return failure();
+  FailureOr<std::string> so = compileToSharedObject(**kernels, options.cpu);
+  if (failed(so))
+    return failure();
+  writer.addExecutable(
+      "x86_64", ::hydra_artifact::ExecutableFormat::elf_shared_object, *so);
+  return success();
+}
+
+static LogicalResult addGpu(ArtifactWriter &writer, ModuleOp module,
+                            const std::map<std::string, DimSymbols> &symbols,
+                            const TargetSet &targets,
+                            const CompileOptions &options) {
+  namespace fb = ::hydra_artifact;
+  if (failed(lowerToGpuKernels(module)) ||
+      failed(addFunctions(writer, module, symbols, fb::Device::cuda)))
+    return failure();
+  if (!targets.archs.empty()) {
+    auto binaries = emitPtx(module, targets.archs);
+    if (failed(binaries))
+      return failure();
+    for (GpuBinary &binary : *binaries) {
+      if (failed(assembleCubin(module, binary)))
+        return failure();
+      std::vector<flatbuffers::Offset<fb::KernelResources>> resources;
+      for (const KernelResources &r : binary.resources)
+        resources.push_back(fb::CreateKernelResources(
+            writer.builder(), writer.builder().CreateString(r.kernel),
+            r.registers, r.spillStores, r.spillLoads, r.stackBytes,
+            r.sharedBytes));
+      writer.addExecutable(binary.arch, fb::ExecutableFormat::ptx, binary.ptx);
+      writer.addExecutable(binary.arch, fb::ExecutableFormat::cubin,
+                           binary.cubin, resources);
+    }
+  }
+  if (targets.emulator) {
+    auto kernels = lowerKernelsToLLVM(module, /*emulateGpu=*/true);
+    if (failed(kernels))
+      return failure();
+    FailureOr<std::string> so = compileToSharedObject(**kernels, options.cpu);
+    if (failed(so))
+      return failure();
+    writer.addExecutable(kEmulatorTarget, fb::ExecutableFormat::elf_shared_object,
+                         *so);
+  }
+  return success();
+}
+
+FailureOr<std::string>
+mlir::hydra::compileToArtifact(ModuleOp module, const CompileOptions &options) {
+  FailureOr<TargetSet> targets = parseTargets(module, options.targets);
+  if (failed(targets))
+    return failure();
 
   // Size symbols come from the tensor-level functions, before lowering.
   std::map<std::string, DimSymbols> symbols;
@@ -82,22 +207,19 @@ mlir::hydra::compileToArtifact(ModuleOp module, const CompileOptions &options) {
   if (symbols.empty())
     return module.emitError() << "no function to compile", failure();
 
-  if (failed(lowerToKernels(module, options)))
-    return failure();
-
+  // Each device lowers its own copy: the tiling, and so the kernels and
+  // their launches, differ.
   ArtifactWriter writer;
-  for (auto func : module.getOps<func::FuncOp>())
-    if (!func->hasAttr(kKernelAttrName) && !func.isExternal())
-      if (failed(writer.addFunction(func, symbols.at(func.getSymName().str()))))
-        return failure();
-
-  auto kernels = lowerKernelsToLLVM(module);
-  if (failed(kernels))
+  if (targets->cpu && targets->gpu()) {
+    OwningOpRef<ModuleOp> copy = module.clone();
+    if (failed(addCpu(writer, *copy, symbols, options)))
+      return failure();
+  } else if (targets->cpu &&
+             failed(addCpu(writer, module, symbols, options))) {
     return failure();
-  FailureOr<std::string> so = compileToSharedObject(**kernels, options.cpu);
-  if (failed(so))
+  }
+  if (targets->gpu() &&
+      failed(addGpu(writer, module, symbols, *targets, options)))
     return failure();
-  writer.addExecutable(
-      "x86_64", ::hydra_artifact::ExecutableFormat::elf_shared_object, *so);
   return writer.finish(options.sourceHash);
 }

@@ -11,7 +11,10 @@ using namespace hydra;
 using namespace hydra::rt;
 
 namespace {
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
+// Limits of every CUDA arch we target.
+constexpr uint32_t kMaxBlockSize = 1024;
+constexpr uint32_t kMaxSharedBytes = 227 * 1024;
 constexpr uint32_t kMaxSymbols = 1024;
 constexpr uint32_t kMaxKernelBuffers = 64;
 
@@ -22,6 +25,10 @@ hydra_status invalid(const std::string &where, const std::string &what) {
 
 bool validDType(fb::DType t) {
   return t >= fb::DType::f32 && t <= fb::DType::u64;
+}
+
+bool validDevice(fb::Device d) {
+  return d == fb::Device::cpu || d == fb::Device::cuda;
 }
 
 bool isIdentifier(const flatbuffers::String *s) {
@@ -79,56 +86,73 @@ hydra_status checkFunction(const fb::Module *m, const fb::Function *f,
                                          where + " output " + std::to_string(i),
                                          numSymbols, &used));
   size_t numConstants = m->constants() ? m->constants()->size() : 0;
-  size_t numTemporaries = f->temporaries() ? f->temporaries()->size() : 0;
-  for (size_t i = 0; i < numTemporaries; ++i)
-    HYDRA_RETURN_IF_ERROR(checkSignature(
-        f->temporaries()->Get(i), where + " temporary " + std::to_string(i),
-        numSymbols, &used));
-  for (size_t l = 0; l < f->launches()->size(); ++l) {
-    const fb::Launch *launch = f->launches()->Get(l);
-    std::string lw = where + " launch " + std::to_string(l);
-    if (launch->kernel() >= m->kernels()->size())
-      return invalid(lw, "kernel index " + std::to_string(launch->kernel()) +
-                             " out of range");
-    const fb::Kernel *kernel = m->kernels()->Get(launch->kernel());
-    if (launch->buffers()->size() != kernel->num_buffers())
-      return invalid(lw, "passes " + std::to_string(launch->buffers()->size()) +
-                             " buffers to a kernel taking " +
-                             std::to_string(kernel->num_buffers()));
-    for (const fb::BufferRef *ref : *launch->buffers()) {
-      size_t limit = 0;
-      switch (ref->kind()) {
-      case fb::BufferKind::input:
-        limit = f->inputs()->size();
-        break;
-      case fb::BufferKind::output:
-        limit = f->outputs()->size();
-        break;
-      case fb::BufferKind::constant:
-        limit = numConstants;
-        break;
-      case fb::BufferKind::temporary:
-        limit = numTemporaries;
-        break;
-      default:
-        return invalid(lw, "unknown buffer kind");
-      }
-      if (ref->index() >= limit)
-        return invalid(lw, "buffer index " + std::to_string(ref->index()) +
+  if (f->programs()->size() == 0)
+    return invalid(where, "no programs");
+  std::set<fb::Device> devices;
+  for (size_t p = 0; p < f->programs()->size(); ++p) {
+    const fb::Program *program = f->programs()->Get(p);
+    std::string pw = where + " program " + std::to_string(p);
+    if (!validDevice(program->device()))
+      return invalid(pw, "unknown device");
+    if (!devices.insert(program->device()).second)
+      return invalid(pw, "a second program for device " +
+                             std::string(fb::EnumNameDevice(program->device())));
+    size_t numTemporaries =
+        program->temporaries() ? program->temporaries()->size() : 0;
+    for (size_t i = 0; i < numTemporaries; ++i)
+      HYDRA_RETURN_IF_ERROR(checkSignature(
+          program->temporaries()->Get(i), pw + " temporary " + std::to_string(i),
+          numSymbols, &used));
+    for (size_t l = 0; l < program->launches()->size(); ++l) {
+      const fb::Launch *launch = program->launches()->Get(l);
+      std::string lw = pw + " launch " + std::to_string(l);
+      if (launch->kernel() >= m->kernels()->size())
+        return invalid(lw, "kernel index " + std::to_string(launch->kernel()) +
                                " out of range");
-    }
-    if (launch->grid()->size() == 0 || launch->grid()->size() > kMaxRank)
-      return invalid(lw, "grid rank " + std::to_string(launch->grid()->size()) +
-                             " not in [1, " + std::to_string(kMaxRank) + "]");
-    for (const fb::GridDim *g : *launch->grid()) {
-      if (g->symbol() >= 0) {
-        if (uint32_t(g->symbol()) >= numSymbols)
-          return invalid(lw, "grid symbol out of range");
-        if (g->value() <= 0)
-          return invalid(lw, "grid divisor must be positive");
-        used.insert(g->symbol());
-      } else if (g->value() < 0) {
-        return invalid(lw, "negative grid size");
+      const fb::Kernel *kernel = m->kernels()->Get(launch->kernel());
+      if (kernel->device() != program->device())
+        return invalid(lw, "launches a kernel of another device");
+      if (launch->buffers()->size() != kernel->num_buffers())
+        return invalid(lw, "passes " +
+                               std::to_string(launch->buffers()->size()) +
+                               " buffers to a kernel taking " +
+                               std::to_string(kernel->num_buffers()));
+      for (const fb::BufferRef *ref : *launch->buffers()) {
+        size_t limit = 0;
+        switch (ref->kind()) {
+        case fb::BufferKind::input:
+          limit = f->inputs()->size();
+          break;
+        case fb::BufferKind::output:
+          limit = f->outputs()->size();
+          break;
+        case fb::BufferKind::constant:
+          limit = numConstants;
+          break;
+        case fb::BufferKind::temporary:
+          limit = numTemporaries;
+          break;
+        default:
+          return invalid(lw, "unknown buffer kind");
+        }
+        if (ref->index() >= limit)
+          return invalid(lw, "buffer index " + std::to_string(ref->index()) +
+                                 " out of range");
+      }
+      if (launch->grid()->size() == 0 || launch->grid()->size() > kMaxRank)
+        return invalid(lw, "grid rank " +
+                               std::to_string(launch->grid()->size()) +
+                               " not in [1, " + std::to_string(kMaxRank) + "]");
+      for (const fb::GridDim *g : *launch->grid()) {
+        if (g->symbol() >= 0) {
+          if (uint32_t(g->symbol()) >= numSymbols)
+            return invalid(lw, "grid symbol out of range");
+          if (g->value() <= 0)
+            return invalid(lw, "grid divisor must be positive");
+          used.insert(g->symbol());
+        } else if (g->value() < 0) {
+          return invalid(lw, "negative grid size");
+        }
       }
     }
   }
@@ -185,6 +209,18 @@ hydra_status hydra::rt::verifyArtifact(const uint8_t *data, size_t size,
                      "name is not an identifier");
     if (k->num_buffers() > kMaxKernelBuffers)
       return invalid("kernel " + std::to_string(i), "too many buffers");
+    if (!validDevice(k->device()))
+      return invalid("kernel " + std::to_string(i), "unknown device");
+    bool cuda = k->device() == fb::Device::cuda;
+    if (cuda ? (k->block_size() == 0 || k->block_size() > kMaxBlockSize)
+             : k->block_size() != 0)
+      return invalid("kernel " + std::to_string(i),
+                     "block size " + std::to_string(k->block_size()) +
+                         (cuda ? " not in [1, 1024]" : " on a cpu kernel"));
+    if (k->shared_bytes() > kMaxSharedBytes || (!cuda && k->shared_bytes()))
+      return invalid("kernel " + std::to_string(i),
+                     std::to_string(k->shared_bytes()) +
+                         " bytes of shared memory");
   }
   for (size_t i = 0; i < m->executables()->size(); ++i) {
     const fb::Executable *e = m->executables()->Get(i);
@@ -195,6 +231,10 @@ hydra_status hydra::rt::verifyArtifact(const uint8_t *data, size_t size,
       return invalid(where, "no code");
     if (!alignedIn(data, e->data()->data(), 64))
       return invalid(where, "code not 64-byte aligned");
+    if (e->resources())
+      for (const fb::KernelResources *r : *e->resources())
+        if (!isIdentifier(r->kernel()))
+          return invalid(where, "resource entry without a kernel name");
     if (e->format() == fb::ExecutableFormat::elf_shared_object) {
       const uint8_t *d = e->data()->data();
       if (e->data()->size() < 64 || d[0] != 0x7f || d[1] != 'E' ||

@@ -13,8 +13,6 @@
 using namespace hydra;
 using namespace hydra::rt;
 
-static constexpr const char *kHostTarget = "x86_64";
-
 CpuExecutable::~CpuExecutable() {
   if (handle_)
     dlclose(handle_);
@@ -41,35 +39,37 @@ static int writeMemoryFile(const uint8_t *data, size_t size) {
   return fd;
 }
 
-hydra_status CpuExecutable::load(const hydra_module &module) {
+hydra_status CpuExecutable::load(const hydra_module &module,
+                                 const char *target, fb::Device device,
+                                 const char *hint) {
   const fb::Executable *found = nullptr;
   for (const fb::Executable *e : *module.root->executables())
-    if (e->target()->string_view() == kHostTarget &&
+    if (e->target()->string_view() == target &&
         e->format() == fb::ExecutableFormat::elf_shared_object)
       found = e;
   if (!found)
-    return makeStatus(HYDRA_UNAVAILABLE,
-                      "the artifact has no CPU code for this machine (target "
-                      "'",
-                      kHostTarget, "'); compile with --target=cpu");
+    return makeStatus(HYDRA_UNAVAILABLE, "the artifact has no code for target '",
+                      target, "'; ", hint);
   int fd = writeMemoryFile(found->data()->data(), found->data()->size());
   if (fd < 0)
     return makeStatus(HYDRA_INTERNAL,
-                      "cannot stage the CPU code: ", std::strerror(errno));
+                      "cannot stage the x86-64 code: ", std::strerror(errno));
   fd_ = fd;
   std::string path = "/proc/self/fd/" + std::to_string(fd);
   handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle_)
-    return makeStatus(
-        HYDRA_INVALID_ARTIFACT,
-        "invalid artifact: the CPU code does not load: ", dlerror());
+    return makeStatus(HYDRA_INVALID_ARTIFACT, "invalid artifact: the ",
+                      target, " code does not load: ", dlerror());
   for (const fb::Kernel *k : *module.root->kernels()) {
+    if (k->device() != device) {
+      entries_.push_back(nullptr);
+      continue;
+    }
     std::string symbol = "hydra_entry_" + k->name()->str();
     void *entry = dlsym(handle_, symbol.c_str());
     if (!entry)
-      return makeStatus(HYDRA_INVALID_ARTIFACT,
-                        "invalid artifact: the CPU code lacks kernel '",
-                        k->name()->str(), "'");
+      return makeStatus(HYDRA_INVALID_ARTIFACT, "invalid artifact: the ",
+                        target, " code lacks kernel '", k->name()->str(), "'");
     entries_.push_back(reinterpret_cast<KernelEntry>(entry));
   }
   return nullptr;

@@ -10,6 +10,10 @@
 
 namespace hydra::rt {
 
+/// The executable targets of x86-64 code (see the schema).
+inline constexpr const char *kCpuTarget = "x86_64";
+inline constexpr const char *kEmulatorTarget = "gpu-emulator";
+
 /// The packed entry every CPU kernel exports (see the schema).
 using KernelEntry = void (*)(void **argv);
 
@@ -22,9 +26,11 @@ public:
   CpuExecutable &operator=(const CpuExecutable &) = delete;
   ~CpuExecutable();
 
-  /// Finds the module's executable for this machine and resolves
-  /// `hydra_entry_<kernel>` for every kernel.
-  hydra_status load(const hydra_module &module);
+  /// Finds the module's x86-64 executable for `target` and resolves
+  /// `hydra_entry_<kernel>` for every kernel of `device` (the entries of
+  /// other devices' kernels stay null). `hint` says how to get the code.
+  hydra_status load(const hydra_module &module, const char *target,
+                    fb::Device device, const char *hint);
   KernelEntry entry(size_t kernel) const { return entries_[kernel]; }
 
 private:

@@ -4,8 +4,7 @@
 #define HYDRA_RUNTIME_SESSION_H
 
 #include "aligned_buffer.h"
-#include "cpu_executable.h"
-#include "thread_pool.h"
+#include "device.h"
 
 #include <memory>
 #include <string>
@@ -13,8 +12,7 @@
 
 struct hydra_session_s {
   hydra_module *module = nullptr;
-  hydra::rt::CpuExecutable cpu;
-  std::unique_ptr<hydra::rt::ThreadPool> pool;
+  std::unique_ptr<hydra::rt::Device> device;
 };
 
 struct hydra_outputs_s {

@@ -12,8 +12,18 @@ using namespace hydra;
 namespace {
 /// A minimal valid artifact: one function with one input and output, one
 /// kernel launch, and an executable that looks like an ELF file.
-std::vector<uint8_t> buildArtifact(int64_t gridSymbol = 0,
-                                   uint32_t kernelIndex = 0) {
+struct Shape {
+  int64_t gridSymbol = 0;
+  uint32_t kernelIndex = 0;
+  fb::Device programDevice = fb::Device::cpu;
+  fb::Device kernelDevice = fb::Device::cpu;
+  uint32_t blockSize = 0;
+  int programs = 1;
+};
+
+std::vector<uint8_t> buildArtifact(Shape s = {}) {
+  int64_t gridSymbol = s.gridSymbol;
+  uint32_t kernelIndex = s.kernelIndex;
   flatbuffers::FlatBufferBuilder fbb;
   auto sig = [&](const char *name) {
     std::vector<int64_t> shape = {-1, 4};
@@ -29,11 +39,15 @@ std::vector<uint8_t> buildArtifact(int64_t gridSymbol = 0,
       fb::CreateLaunch(fbb, kernelIndex, fbb.CreateVectorOfStructs(buffers),
                        fbb.CreateVectorOfStructs(grid));
   std::vector<flatbuffers::Offset<fb::Launch>> launches = {launch};
+  auto launchVector = fbb.CreateVector(launches);
+  std::vector<flatbuffers::Offset<fb::Program>> programs;
+  for (int i = 0; i < s.programs; ++i)
+    programs.push_back(fb::CreateProgram(fbb, s.programDevice, launchVector));
   auto function =
       fb::CreateFunction(fbb, fbb.CreateString("f"), 1, fbb.CreateVector(ins),
-                         fbb.CreateVector(outs), fbb.CreateVector(launches));
-  std::vector<flatbuffers::Offset<fb::Kernel>> kernels = {
-      fb::CreateKernel(fbb, fbb.CreateString("k"), 2)};
+                         fbb.CreateVector(outs), fbb.CreateVector(programs));
+  std::vector<flatbuffers::Offset<fb::Kernel>> kernels = {fb::CreateKernel(
+      fbb, fbb.CreateString("k"), 2, s.kernelDevice, s.blockSize)};
   std::vector<uint8_t> elf(64, 0);
   elf[0] = 0x7f, elf[1] = 'E', elf[2] = 'L', elf[3] = 'F';
   fbb.ForceVectorAlignment(elf.size(), 1, 64);
@@ -43,7 +57,7 @@ std::vector<uint8_t> buildArtifact(int64_t gridSymbol = 0,
                            fb::ExecutableFormat::elf_shared_object, code)};
   std::vector<flatbuffers::Offset<fb::Function>> functions = {function};
   auto module = fb::CreateModule(
-      fbb, ~0ull, 1, fbb.CreateString("test"), fbb.CreateString(""),
+      fbb, ~0ull, 2, fbb.CreateString("test"), fbb.CreateString(""),
       fbb.CreateVector(functions), fbb.CreateVector(kernels),
       fbb.CreateVector(executables));
   fb::FinishModuleBuffer(fbb, module);
@@ -90,10 +104,41 @@ TEST(ArtifactCheck, EveryFlippedByteIsCaught) {
 }
 
 TEST(ArtifactCheck, RejectsBadIndicesAndSymbols) {
-  EXPECT_NE(verifyMessage(buildArtifact(/*gridSymbol=*/5))
+  EXPECT_NE(verifyMessage(buildArtifact({.gridSymbol = 5}))
                 .find("grid symbol out of range"),
             std::string::npos);
-  EXPECT_NE(verifyMessage(buildArtifact(0, /*kernelIndex=*/3))
+  EXPECT_NE(verifyMessage(buildArtifact({.kernelIndex = 3}))
                 .find("kernel index 3 out of range"),
+            std::string::npos);
+}
+
+TEST(ArtifactCheck, AcceptsACudaProgram) {
+  EXPECT_EQ(verifyMessage(buildArtifact({.programDevice = fb::Device::cuda,
+                                         .kernelDevice = fb::Device::cuda,
+                                         .blockSize = 128})),
+            "ok");
+}
+
+TEST(ArtifactCheck, RejectsMismatchedDevicesAndBlockSizes) {
+  EXPECT_NE(verifyMessage(buildArtifact({.programDevice = fb::Device::cpu,
+                                         .kernelDevice = fb::Device::cuda,
+                                         .blockSize = 128}))
+                .find("launches a kernel of another device"),
+            std::string::npos);
+  EXPECT_NE(verifyMessage(buildArtifact({.programDevice = fb::Device::cuda,
+                                         .kernelDevice = fb::Device::cuda,
+                                         .blockSize = 0}))
+                .find("block size 0 not in [1, 1024]"),
+            std::string::npos);
+  EXPECT_NE(verifyMessage(buildArtifact({.programDevice = fb::Device::cuda,
+                                         .kernelDevice = fb::Device::cuda,
+                                         .blockSize = 2048}))
+                .find("block size 2048"),
+            std::string::npos);
+  EXPECT_NE(verifyMessage(buildArtifact({.blockSize = 32}))
+                .find("on a cpu kernel"),
+            std::string::npos);
+  EXPECT_NE(verifyMessage(buildArtifact({.programs = 2}))
+                .find("a second program for device cpu"),
             std::string::npos);
 }

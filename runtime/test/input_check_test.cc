@@ -18,10 +18,10 @@ struct Fixture {
     std::vector<flatbuffers::Offset<fb::TensorSignature>> ins = {
         sig("a", {-1, 3}), sig("b", {-1, -2})};
     std::vector<flatbuffers::Offset<fb::TensorSignature>> outs;
-    std::vector<flatbuffers::Offset<fb::Launch>> launches;
+    std::vector<flatbuffers::Offset<fb::Program>> programs;
     auto f =
         fb::CreateFunction(fbb, fbb.CreateString("f"), 2, fbb.CreateVector(ins),
-                           fbb.CreateVector(outs), fbb.CreateVector(launches));
+                           fbb.CreateVector(outs), fbb.CreateVector(programs));
     fbb.Finish(f);
     function = flatbuffers::GetRoot<fb::Function>(fbb.GetBufferPointer());
   }

@@ -1,7 +1,7 @@
 //===- hydra-compile.cpp - model → hydra artifact -------------------------===//
 //
-//   hydra-compile MODEL.{onnx,mlir} -o OUT.hydra [--target=cpu]
-//   hydra-compile MODEL --emit=mlir|hydra|kernels|llvm
+//   hydra-compile MODEL.{onnx,mlir} -o OUT.hydra [--target=cpu,sm_80,...]
+//   hydra-compile MODEL --emit=mlir|hydra|kernels|llvm|gpu-kernels|ptx
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,14 +29,19 @@ static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
                                       cl::desc("<model.onnx | model.mlir>"));
 static cl::opt<std::string> outputPath("o", cl::desc("Output artifact"),
                                        cl::value_desc("file"));
-static cl::opt<std::string> targets("target",
-                                    cl::desc("Comma-separated targets (cpu)"),
-                                    cl::init("cpu"));
+static cl::opt<std::string>
+    targets("target",
+            cl::desc("Comma-separated targets: cpu, CUDA archs (sm_80, sm_90, "
+                     "sm_90a, ...), gpu-emulator (the GPU kernels for the "
+                     "runtime's CPU emulation of a GPU)"),
+            cl::init("cpu"));
 static cl::opt<std::string>
     emit("emit",
          cl::desc("Print an intermediate form to stdout instead: mlir (as "
                   "imported), hydra (after raising), kernels (host program "
-                  "and kernels), llvm (the kernels' LLVM IR)"),
+                  "and kernels), llvm (the kernels' LLVM IR), gpu-kernels "
+                  "(host program and GPU block kernels), ptx (the GPU "
+                  "kernels' PTX for the --target arch, sm_80 if none)"),
          cl::init(""));
 static cl::opt<std::string> cpu("cpu", cl::desc("x86-64 CPU to tune for"),
                                 cl::init("native"));
@@ -69,10 +74,11 @@ int main(int argc, char **argv) {
   if (emit.empty() && outputPath.empty())
     return fail("give -o OUT.hydra, or --emit=... to print a stage");
   if (!emit.empty() &&
-      !llvm::is_contained(
-          SmallVector<StringRef>{"mlir", "hydra", "kernels", "llvm"},
-          StringRef(emit)))
-    return fail("unknown --emit=" + emit + " (mlir, hydra, kernels, llvm)");
+      !llvm::is_contained(SmallVector<StringRef>{"mlir", "hydra", "kernels",
+                                                 "llvm", "gpu-kernels", "ptx"},
+                          StringRef(emit)))
+    return fail("unknown --emit=" + emit +
+                " (mlir, hydra, kernels, llvm, gpu-kernels, ptx)");
 
   auto file = llvm::MemoryBuffer::getFile(inputPath);
   if (!file)
@@ -123,6 +129,26 @@ int main(int argc, char **argv) {
   options.chunkSize = chunkSize;
   options.sourceHash = hexDigest(bytes);
 
+  if (emit == "gpu-kernels" || emit == "ptx") {
+    if (failed(hydra::lowerToGpuKernels(*module)))
+      return 1;
+    if (emit == "gpu-kernels") {
+      module->print(llvm::outs());
+      llvm::outs() << "\n";
+      return 0;
+    }
+    std::string arch = "sm_80";
+    for (const std::string &t : options.targets)
+      if (StringRef(t).starts_with("sm_")) {
+        arch = t;
+        break;
+      }
+    FailureOr<std::string> ptx = hydra::emitKernelPtx(*module, arch);
+    if (failed(ptx))
+      return 1;
+    llvm::outs() << *ptx;
+    return 0;
+  }
   if (emit == "kernels" || emit == "llvm") {
     if (failed(hydra::lowerToKernels(*module, options)))
       return 1;

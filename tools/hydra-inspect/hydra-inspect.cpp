@@ -95,28 +95,47 @@ void printText(const fb::Module &m, size_t bytes) {
     for (const fb::TensorSignature *s : *f->outputs())
       std::printf("  output %s: %s%s\n", s->name()->c_str(),
                   dtypeName(s->dtype()), dims(*s->shape()).c_str());
-    if (f->temporaries())
-      for (size_t i = 0; i < f->temporaries()->size(); ++i)
-        std::printf("  temporary %zu: %s%s\n", i,
-                    dtypeName(f->temporaries()->Get(i)->dtype()),
-                    dims(*f->temporaries()->Get(i)->shape()).c_str());
-    for (const fb::Launch *l : *f->launches()) {
-      std::printf("  launch %s grid %s on",
-                  m.kernels()->Get(l->kernel())->name()->c_str(),
-                  gridText(*l).c_str());
-      for (size_t i = 0; i < l->buffers()->size(); ++i)
-        std::printf("%s %s", i ? "," : "",
-                    bufferName(*f, m, *l->buffers()->Get(i)).c_str());
-      std::printf("\n");
+    for (const fb::Program *p : *f->programs()) {
+      std::printf("  program for %s\n", fb::EnumNameDevice(p->device()));
+      if (p->temporaries())
+        for (size_t i = 0; i < p->temporaries()->size(); ++i)
+          std::printf("    temporary %zu: %s%s\n", i,
+                      dtypeName(p->temporaries()->Get(i)->dtype()),
+                      dims(*p->temporaries()->Get(i)->shape()).c_str());
+      for (const fb::Launch *l : *p->launches()) {
+        const fb::Kernel *k = m.kernels()->Get(l->kernel());
+        std::printf("    launch %s grid %s", k->name()->c_str(),
+                    gridText(*l).c_str());
+        if (k->device() == fb::Device::cuda)
+          std::printf(" blocks of %u threads", k->block_size());
+        std::printf(" on");
+        for (size_t i = 0; i < l->buffers()->size(); ++i)
+          std::printf("%s %s", i ? "," : "",
+                      bufferName(*f, m, *l->buffers()->Get(i)).c_str());
+        std::printf("\n");
+      }
     }
   }
   std::printf("\nkernels:\n");
-  for (const fb::Kernel *k : *m.kernels())
-    std::printf("  %s (%u buffers)\n", k->name()->c_str(), k->num_buffers());
+  for (const fb::Kernel *k : *m.kernels()) {
+    std::printf("  %s: %s, %u buffers", k->name()->c_str(),
+                fb::EnumNameDevice(k->device()), k->num_buffers());
+    if (k->device() == fb::Device::cuda)
+      std::printf(", %u threads a block, %u bytes shared memory",
+                  k->block_size(), k->shared_bytes());
+    std::printf("\n");
+  }
   std::printf("\nexecutables:\n");
-  for (const fb::Executable *e : *m.executables())
+  for (const fb::Executable *e : *m.executables()) {
     std::printf("  target %s, %s, %u bytes\n", e->target()->c_str(),
                 fb::EnumNameExecutableFormat(e->format()), e->data()->size());
+    if (e->resources())
+      for (const fb::KernelResources *r : *e->resources())
+        std::printf("    %s: %u registers, %u bytes spill stores, %u bytes "
+                    "spill loads, %u bytes stack, %u bytes shared memory\n",
+                    r->kernel()->c_str(), r->registers(), r->spill_stores(),
+                    r->spill_loads(), r->stack_bytes(), r->shared_bytes());
+  }
   if (m.constants() && m.constants()->size()) {
     std::printf("\nconstants:\n");
     for (const fb::Constant *c : *m.constants())
@@ -156,25 +175,47 @@ void printJson(const fb::Module &m, size_t bytes) {
     sigs(*f->inputs());
     std::printf("], \"outputs\": [");
     sigs(*f->outputs());
-    std::printf("], \"launches\": [");
-    for (size_t li = 0; li < f->launches()->size(); ++li) {
-      const fb::Launch *l = f->launches()->Get(li);
-      std::printf("%s{\"kernel\": %s, \"grid\": %s}", li ? ", " : "",
-                  quote(m.kernels()->Get(l->kernel())->name()->str()).c_str(),
-                  quote(gridText(*l)).c_str());
+    std::printf("], \"programs\": [");
+    for (size_t pi = 0; pi < f->programs()->size(); ++pi) {
+      const fb::Program *p = f->programs()->Get(pi);
+      std::printf("%s{\"device\": \"%s\", \"launches\": [", pi ? ", " : "",
+                  fb::EnumNameDevice(p->device()));
+      for (size_t li = 0; li < p->launches()->size(); ++li) {
+        const fb::Launch *l = p->launches()->Get(li);
+        std::printf("%s{\"kernel\": %u, \"grid\": %s}", li ? ", " : "",
+                    l->kernel(), quote(gridText(*l)).c_str());
+      }
+      std::printf("]}");
     }
     std::printf("]}");
   }
   std::printf("],\n \"kernels\": [");
-  for (size_t i = 0; i < m.kernels()->size(); ++i)
-    std::printf("%s%s", i ? ", " : "",
-                quote(m.kernels()->Get(i)->name()->str()).c_str());
+  for (size_t i = 0; i < m.kernels()->size(); ++i) {
+    const fb::Kernel *k = m.kernels()->Get(i);
+    std::printf("%s{\"name\": %s, \"device\": \"%s\", \"block_size\": %u, "
+                "\"shared_bytes\": %u}",
+                i ? ", " : "", quote(k->name()->str()).c_str(),
+                fb::EnumNameDevice(k->device()), k->block_size(),
+                k->shared_bytes());
+  }
   std::printf("],\n \"executables\": [");
   for (size_t i = 0; i < m.executables()->size(); ++i) {
     const fb::Executable *e = m.executables()->Get(i);
-    std::printf("%s{\"target\": %s, \"format\": \"%s\", \"bytes\": %u}",
+    std::printf("%s{\"target\": %s, \"format\": \"%s\", \"bytes\": %u, "
+                "\"resources\": [",
                 i ? ", " : "", quote(e->target()->str()).c_str(),
                 fb::EnumNameExecutableFormat(e->format()), e->data()->size());
+    if (e->resources())
+      for (size_t r = 0; r < e->resources()->size(); ++r) {
+        const fb::KernelResources *k = e->resources()->Get(r);
+        std::printf("%s{\"kernel\": %s, \"registers\": %u, "
+                    "\"spill_stores\": %u, \"spill_loads\": %u, "
+                    "\"stack_bytes\": %u, \"shared_bytes\": %u}",
+                    r ? ", " : "", quote(k->kernel()->str()).c_str(),
+                    k->registers(), k->spill_stores(), k->spill_loads(),
+                    k->stack_bytes(), k->shared_bytes());
+      }
+    std::printf("]}");
   }
   std::printf("]}\n");
 }

@@ -1,7 +1,7 @@
 //===- hydra-run.cpp - run a hydra artifact on .npy inputs ----------------===//
 //
 //   hydra-run OUT.hydra --input NAME=FILE.npy [--input ...] --output-dir DIR
-//             [--function NAME] [--threads N] [--device=cpu]
+//             [--function NAME] [--threads N] [--device=cpu|cuda[:N]|gpu-emulator]
 //
 // Writes DIR/NAME.npy for every output. Links only the hydra runtime.
 //
@@ -25,7 +25,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: hydra-run MODEL.hydra --input NAME=FILE.npy [...] "
                "--output-dir DIR [--function NAME] [--threads N] "
-               "[--device=cpu]\n");
+               "[--device=cpu|cuda[:N]|gpu-emulator]\n");
   return 2;
 }
 
@@ -86,10 +86,21 @@ int main(int argc, char **argv) {
   }
   if (model.empty() || outputDir.empty())
     return usage();
-  if (device != "cpu")
-    return fail("device '" + device +
-                "' is not available (this runtime "
-                "runs on: cpu)");
+  hydra_device_kind deviceKind;
+  int ordinal = 0;
+  if (device == "cpu")
+    deviceKind = HYDRA_DEVICE_CPU;
+  else if (device == "gpu-emulator")
+    deviceKind = HYDRA_DEVICE_GPU_EMULATOR;
+  else if (device.rfind("cuda", 0) == 0 &&
+           (device.size() == 4 ||
+            (device[4] == ':' && device.size() > 5 &&
+             device.find_first_not_of("0123456789", 5) == std::string::npos))) {
+    deviceKind = HYDRA_DEVICE_CUDA;
+    ordinal = device.size() > 5 ? std::atoi(device.c_str() + 5) : 0;
+  } else
+    return fail("unknown device '" + device +
+                "' (cpu, cuda, cuda:N, gpu-emulator)");
 
   hydra_module *module = nullptr;
   if (hydra_status s = hydra_module_load_file(model.c_str(), &module))
@@ -128,7 +139,7 @@ int main(int argc, char **argv) {
     return fail("function '" + functionName + "' has no input '" +
                 inputFiles.begin()->first + "'");
 
-  hydra_session_options options = {HYDRA_DEVICE_CPU, threads};
+  hydra_session_options options = {deviceKind, threads, ordinal};
   hydra_session *session = nullptr;
   if (hydra_status s = hydra_session_create(module, &options, &session))
     return failStatus(s);

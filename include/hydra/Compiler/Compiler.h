@@ -16,8 +16,13 @@
 
 namespace mlir::hydra {
 
+/// The target that compiles the GPU kernels for the host CPU, to be run by
+/// the runtime's GPU emulator.
+inline constexpr const char *kEmulatorTarget = "gpu-emulator";
+
 struct CompileOptions {
-  /// Targets to generate code for; "cpu" is the host x86-64 CPU.
+  /// Targets to generate code for: "cpu" (the host x86-64 CPU), CUDA archs
+  /// ("sm_80", "sm_90a", ...), kEmulatorTarget.
   SmallVector<std::string> targets = {"cpu"};
   /// LLVM CPU name for the x86-64 code ("native": this machine's).
   std::string cpu = "native";
@@ -35,6 +40,12 @@ FailureOr<std::string> compileToArtifact(ModuleOp module,
 /// Runs the pipeline to the host program plus kernels (what `--emit=kernels`
 /// shows) on `module`.
 LogicalResult lowerToKernels(ModuleOp module, const CompileOptions &options);
+
+/// The same for GPU targets: a host program and GPU block kernels.
+LogicalResult lowerToGpuKernels(ModuleOp module);
+
+/// The PTX for `arch` of the GPU kernels of a `lowerToGpuKernels` module.
+FailureOr<std::string> emitKernelPtx(ModuleOp module, StringRef arch);
 
 /// The x86-64 LLVM IR of the kernels of a lowered `module`, as text.
 FailureOr<std::string> emitKernelLLVMIR(ModuleOp module,

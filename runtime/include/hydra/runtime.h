@@ -96,17 +96,29 @@ HYDRA_API hydra_status hydra_module_signature(const hydra_module *module,
 
 typedef enum hydra_device_kind {
   HYDRA_DEVICE_CPU = 0,
+  /* An NVIDIA GPU through the CUDA driver (libcuda.so.1, or $HYDRA_LIBCUDA,
+   * opened at run time): the function's cuda program with the artifact's
+   * cubin for the device's compute capability, else its PTX. */
+  HYDRA_DEVICE_CUDA = 1,
+  /* The cuda program run on the host CPU by the GPU emulator, with the
+   * artifact's "gpu_emulator" code (hydra-compile --target=gpu-emulator):
+   * every GPU thread of a block as a fiber, for testing the GPU kernels on
+   * machines without a GPU. Slow. */
+  HYDRA_DEVICE_GPU_EMULATOR = 2,
 } hydra_device_kind;
 
 typedef struct hydra_session_options {
   hydra_device_kind device;
-  int32_t num_threads; /* 0: every core */
+  int32_t num_threads;   /* CPU and emulator: 0 for every core */
+  int32_t device_ordinal; /* CUDA: which GPU */
 } hydra_session_options;
 
 typedef struct hydra_session_s hydra_session;
 
 /* Prepares `module` (which must outlive the session) to run on a device:
- * for the CPU, loads its x86_64 code and starts the thread pool. */
+ * for the CPU, loads its x86_64 code and starts the thread pool; for CUDA,
+ * loads the driver, picks the device's code and uploads the constants.
+ * HYDRA_UNAVAILABLE when the device or code for it is missing. */
 HYDRA_API hydra_status hydra_session_create(hydra_module *module,
                                   const hydra_session_options *options,
                                   hydra_session **out);

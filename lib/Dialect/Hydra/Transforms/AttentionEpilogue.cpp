@@ -29,6 +29,19 @@ Value hydra::emitHeadIndex(KernelBuilder &kb, ArrayRef<int64_t> heads,
   return kb.extract(table, n);
 }
 
+Value hydra::emitMaskedScore(KernelBuilder &kb, Value mask, Value s,
+                       ArrayRef<Value> fullIdx) {
+  auto type = cast<MemRefType>(mask.getType());
+  int64_t offset = 4 - type.getRank();
+  SmallVector<Value> idx;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    idx.push_back(type.getDimSize(d) == 1 ? kb.index(0) : fullIdx[offset + d]);
+  Value m = kb.load(mask, idx);
+  if (m.getType().isInteger(1))
+    return kb.select(m, s, kb.negInf());
+  return kb.addf(s, m);
+}
+
 void hydra::emitEpilogueStore(KernelBuilder &kb, Value row, Value out,
                               ValueRange outIdx, Value fusionScale, Value head,
                               float epsilon) {

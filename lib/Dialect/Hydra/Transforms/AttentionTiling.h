@@ -27,12 +27,33 @@ void tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
 /// The query head that the n-th entry of `heads` names.
 Value emitHeadIndex(KernelBuilder &kb, ArrayRef<int64_t> heads, Value n);
 
+/// Score `s` of query row fullIdx[2] and key fullIdx[3] after the mask:
+/// plus a float mask, −inf where an i1 mask is false. The mask broadcasts
+/// from the right against [B, Hq, S, T]; a static size-1 dim reads index 0.
+Value emitMaskedScore(KernelBuilder &kb, Value mask, Value s,
+                      ArrayRef<Value> fullIdx);
+
 /// The epilogue shared by both paths: the optional scale-normalized fusion
 /// (γ_h ⊙ o / sqrt(mean(o²) + ε)) on one output row, then its only store,
 /// at out[outIdx..., :].
 void emitEpilogueStore(KernelBuilder &kb, Value row, Value out,
                        ValueRange outIdx, Value fusionScale, Value head,
                        float epsilon);
+
+class GpuKernelBuilder;
+
+/// The GPU forms: an scf.forall over the grid of blocks, marked with
+/// `hydra.block_size`, whose body is one block's code. Fail, with an
+/// error, on shapes the GPU kernels do not support.
+LogicalResult tileFullAttentionGpu(RewriterBase &rewriter, FullAttentionOp op);
+LogicalResult tileLinearAttentionGpu(RewriterBase &rewriter,
+                                     LinearAttentionOp op);
+
+/// emitHeadIndex for GPU code (selects rather than a vector lookup).
+Value emitGpuHeadIndex(GpuKernelBuilder &gb, ArrayRef<int64_t> heads, Value n);
+
+/// tanh(x) from one exponential.
+Value emitTanh(KernelBuilder &kb, Value x);
 
 } // namespace mlir::hydra
 

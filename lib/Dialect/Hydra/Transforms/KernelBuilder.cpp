@@ -151,6 +151,13 @@ void KernelBuilder::store(Value v, Value memref, ValueRange idx) {
   memref::StoreOp::create(b, loc, v, memref, idx);
 }
 
+void KernelBuilder::storeConverted(Value v, Value memref, ValueRange idx) {
+  Type elt = cast<MemRefType>(memref.getType()).getElementType();
+  if (elt != v.getType())
+    v = arith::TruncFOp::create(b, loc, elt, v);
+  memref::StoreOp::create(b, loc, v, memref, idx);
+}
+
 SmallVector<Value> KernelBuilder::loop(Value lb, Value ub, Value step,
                                        ValueRange init, LoopBody body) {
   auto forOp = scf::ForOp::create(
@@ -177,8 +184,8 @@ void KernelBuilder::loop(Value lb, Value ub,
   loop(lb, ub, index(1), body);
 }
 
-void KernelBuilder::forall(ArrayRef<Value> ubs,
-                           function_ref<void(ValueRange ivs)> body) {
+Operation *KernelBuilder::forall(ArrayRef<Value> ubs,
+                                 function_ref<void(ValueRange ivs)> body) {
   SmallVector<OpFoldResult> lbs(ubs.size(), b.getIndexAttr(0));
   SmallVector<OpFoldResult> steps(ubs.size(), b.getIndexAttr(1));
   SmallVector<OpFoldResult> upper(ubs.begin(), ubs.end());
@@ -187,4 +194,5 @@ void KernelBuilder::forall(ArrayRef<Value> ubs,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forallOp.getBody()->getTerminator());
   body(forallOp.getInductionVars());
+  return forallOp;
 }

@@ -63,6 +63,8 @@ public:
   void storeRowAt(Value vec, Value memref, ValueRange lead, Value col);
   Value load(Value memref, ValueRange idx);
   void store(Value v, Value memref, ValueRange idx);
+  /// Stores an f32 (or i1) converted to the buffer's element type.
+  void storeConverted(Value v, Value memref, ValueRange idx);
 
   // Control flow. Loop bodies return the values they yield.
   using LoopBody = function_ref<SmallVector<Value>(Value iv, ValueRange iter)>;
@@ -73,7 +75,8 @@ public:
   /// scf.forall from 0 to each upper bound, step 1. The forall is an
   /// automatic allocation scope: `buffer`s made in its body live for one
   /// iteration, so iterations never share scratch memory.
-  void forall(ArrayRef<Value> ubs, function_ref<void(ValueRange ivs)> body);
+  Operation *forall(ArrayRef<Value> ubs,
+                     function_ref<void(ValueRange ivs)> body);
 
 private:
   Value toF32(Value v);

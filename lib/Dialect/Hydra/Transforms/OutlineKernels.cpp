@@ -8,6 +8,8 @@
 
 #include "hydra/Dialect/Hydra/Transforms/Passes.h"
 
+#include "GpuKernelBuilder.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -101,7 +103,7 @@ static bool isZero(OpFoldResult ofr) { return isConstantIntValue(ofr, 0); }
 static bool isOne(OpFoldResult ofr) { return isConstantIntValue(ofr, 1); }
 
 static LogicalResult outline(scf::ForallOp forall, func::FuncOp host,
-                             unsigned index, SymbolTable &symbols) {
+                             unsigned index, SymbolTable &symbols, bool gpu) {
   if (!forall.getOutputs().empty() ||
       !llvm::all_of(forall.getMixedLowerBound(), isZero) ||
       !llvm::all_of(forall.getMixedStep(), isOne))
@@ -143,12 +145,27 @@ static LogicalResult outline(scf::ForallOp forall, func::FuncOp host,
   unsigned numBuffers = captures->buffers.size();
   Value begin = entry->getArgument(numBuffers);
   Value end = entry->getArgument(numBuffers + 1);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  auto loop = scf::ForOp::create(b, loc, begin, end, one);
-  b.setInsertionPointToStart(loop.getBody());
+  Value flat;
+  if (gpu) {
+    // One block an iteration; blocks past `end` do nothing.
+    auto blockSize = forall->getAttrOfType<IntegerAttr>(kBlockSizeAttrName);
+    kernel->setAttr(kBlockSizeAttrName,
+                    b.getI64IntegerAttr(blockSize ? blockSize.getInt() : 1));
+    flat = arith::AddIOp::create(
+        b, loc, begin, gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+    Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                          flat, end);
+    auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  } else {
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    auto loop = scf::ForOp::create(b, loc, begin, end, one);
+    b.setInsertionPointToStart(loop.getBody());
+    flat = loop.getInductionVar();
+  }
   // Row-major delinearization: the last forall dimension varies fastest.
   SmallVector<Value> ivs(upper.size());
-  Value rest = loop.getInductionVar();
+  Value rest = flat;
   for (int64_t d = upper.size() - 1; d > 0; --d) {
     ivs[d] = arith::RemUIOp::create(b, loc, rest, upper[d]);
     rest = arith::DivUIOp::create(b, loc, rest, upper[d]);
@@ -178,6 +195,8 @@ static LogicalResult outline(scf::ForallOp forall, func::FuncOp host,
 
 struct HydraOutlineKernelsPass
     : public hydra::impl::HydraOutlineKernelsBase<HydraOutlineKernelsPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
@@ -188,7 +207,7 @@ struct HydraOutlineKernelsPass
     for (func::FuncOp host : hosts) {
       SmallVector<scf::ForallOp> loops(host.getBody().getOps<scf::ForallOp>());
       for (auto [i, forall] : llvm::enumerate(loops))
-        if (failed(outline(forall, host, i, symbols)))
+        if (failed(outline(forall, host, i, symbols, gpu)))
           return signalPassFailure();
     }
   }

@@ -75,6 +75,19 @@ void hydra::buildHydraToKernelsPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 }
 
+void hydra::buildHydraToGpuKernelsPipeline(OpPassManager &pm) {
+  addSplitFuseBufferize(pm);
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createHydraTileAttentionGpu());
+  pm.addNestedPass<func::FuncOp>(createHydraOwnResultBuffers());
+  pm.addNestedPass<func::FuncOp>(createHydraWrapHostOps());
+  HydraOutlineKernelsOptions outline;
+  outline.gpu = true;
+  pm.addPass(createHydraOutlineKernels(outline));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
 void hydra::buildHydraLowerToLLVMPipeline(OpPassManager &pm) {
   // Vector exponentials as arithmetic rather than per-lane libm calls.
   pm.addPass(createHydraApproximateMath());
@@ -127,6 +140,11 @@ void hydra::registerHydraPipelines() {
       "From hydra.hybrid_attention to a host program of hydra.launch ops "
       "and the kernels it launches",
       buildHydraToKernelsPipeline);
+  PassPipelineRegistration<>(
+      "hydra-to-gpu-kernels",
+      "From hydra.hybrid_attention to a host program of hydra.launch ops "
+      "and the GPU block kernels it launches",
+      buildHydraToGpuKernelsPipeline);
   PassPipelineRegistration<HydraToLLVMOptions>(
       "hydra-to-llvm",
       "The whole pipeline from hydra.hybrid_attention to the LLVM dialect",

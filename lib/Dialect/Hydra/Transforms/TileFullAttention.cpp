@@ -24,22 +24,6 @@ using namespace mlir::hydra;
 /// Query rows that share each load of keys and values.
 static constexpr int64_t kRowBlock = 4;
 
-/// Applies the mask to score `s` of query row `i`, key `j`. The mask
-/// broadcasts from the right against [B, Hq, S, T]; a static size-1 dim
-/// reads index 0.
-static Value applyMask(KernelBuilder &kb, Value mask, Value s,
-                       ArrayRef<Value> fullIdx) {
-  auto type = cast<MemRefType>(mask.getType());
-  int64_t offset = 4 - type.getRank();
-  SmallVector<Value> idx;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    idx.push_back(type.getDimSize(d) == 1 ? kb.index(0) : fullIdx[offset + d]);
-  Value m = kb.load(mask, idx);
-  if (m.getType().isInteger(1))
-    return kb.select(m, s, kb.negInf());
-  return kb.addf(s, m);
-}
-
 void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
                               const AttentionTiling &tiling) {
   rewriter.setInsertionPoint(op);
@@ -166,7 +150,7 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
             kb.storeRow(su, scores, ValueRange{});
             kb.loop(c0, cols, [&](Value c) {
               Value sc = kb.load(scores, c);
-              kb.store(applyMask(kb, mask, sc, {bi, h, i[u], kb.add(j0, c)}),
+              kb.store(emitMaskedScore(kb, mask, sc, {bi, h, i[u], kb.add(j0, c)}),
                        scores, c);
             });
             su = kb.loadRow(scores, ValueRange{}, nt);

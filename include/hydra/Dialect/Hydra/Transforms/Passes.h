@@ -7,6 +7,7 @@
 #include "hydra/Dialect/Hydra/Transforms/TileDefaults.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -45,6 +46,10 @@ void buildHydraBufferizePipeline(OpPassManager &pm);
 /// kernels they run.
 void buildHydraToKernelsPipeline(OpPassManager &pm,
                                  const HydraToLLVMOptions &options);
+
+/// The same for GPU targets: the kernels are GPU blocks
+/// (hydra-tile-attention-gpu, hydra-outline-kernels{gpu}).
+void buildHydraToGpuKernelsPipeline(OpPassManager &pm);
 
 /// Bufferized, tiled loops (vector, scf, memref, math) → LLVM dialect for
 /// the host CPU.

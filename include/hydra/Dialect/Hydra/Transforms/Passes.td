@@ -152,6 +152,28 @@ def HydraWrapHostOps : Pass<"hydra-wrap-host-ops", "::mlir::func::FuncOp"> {
   ];
 }
 
+def HydraTileAttentionGpu : Pass<"hydra-tile-attention-gpu"> {
+  let summary = "Tile the part ops on buffers into GPU blocks";
+  let description = [{
+    The GPU form of hydra-tile-attention: each bufferized part op becomes
+    an `scf.forall` over blocks, marked `hydra.block_size`, whose body is
+    the code of one block of that many threads (`gpu.thread_id`,
+    `gpu.barrier`, `gpu.shuffle`, shared-memory tiles as `memref.alloc`s in
+    the workgroup address space). Full attention: a block of four warps per
+    (batch, head, 16 query rows), 32-key tiles staged in shared memory,
+    online softmax with warp reductions. Linear attention: a block per
+    (batch, head), a warp per eight value columns holding its part of the
+    f32 state in registers, chunks staged in shared memory. Head
+    dimensions must be static and fit the shared-memory budget (48 KiB a
+    block); anything else is reported as not supported.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
 def HydraOutlineKernels : Pass<"hydra-outline-kernels", "::mlir::ModuleOp"> {
   let summary = "Outline each top-level scf.forall into a kernel run by hydra.launch";
   let description = [{
@@ -164,7 +186,17 @@ def HydraOutlineKernels : Pass<"hydra-outline-kernels", "::mlir::ModuleOp"> {
     replaced by `hydra.launch` with the forall's upper bounds as the grid,
     so what is left in the function is the host program: allocations,
     launches and the return. Loops must start at 0 with step 1.
+
+    With `gpu`, each kernel is the code of one GPU block: flat iteration
+    `begin + gpu.block_id x` (if below `end`) runs the forall body, which
+    for foralls marked `hydra.block_size` is written for that many threads;
+    other foralls (ordinary operators) run on the block's first thread. The
+    kernel is marked `hydra.block_size`.
   }];
+  let options = [
+    Option<"gpu", "gpu", "bool", /*default=*/"false",
+           "Outline into GPU block kernels">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::hydra::HydraDialect", "::mlir::memref::MemRefDialect",
@@ -184,6 +216,26 @@ def HydraApproximateMath : Pass<"hydra-approximate-math"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::vector::VectorDialect"
+  ];
+}
+
+def HydraEmulateGpu : Pass<"hydra-emulate-gpu", "::mlir::ModuleOp"> {
+  let summary = "Make GPU block kernels runnable on the host by the runtime's GPU emulator";
+  let description = [{
+    For every kernel marked `hydra.block_size` (hydra-outline-kernels{gpu}),
+    appends two arguments, the block's shared memory (`memref<?xi8>`) and
+    the emulated thread's context (`!llvm.ptr`), and replaces the GPU
+    operations by what the emulator provides: `gpu.thread_id x` and
+    `gpu.block_id x` are loads from the context, `gpu.barrier` and
+    `gpu.shuffle` are calls through the context's function pointers (the
+    emulator switches threads there), and each workgroup `memref.alloc`
+    becomes a `memref.view` at its offset in the shared memory. The
+    context's layout is runtime/src/gpu_emulator.h's EmuThreadContext.
+    Anything else GPU-specific is reported as not supported.
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect"
   ];
 }
 

@@ -1,0 +1,148 @@
+//===- EmulateGpu.cpp - GPU block kernels → host code for the emulator ----===//
+//
+// The runtime's GPU emulator runs every thread of a block as a fiber on one
+// CPU thread and switches fibers only where threads synchronize (barriers,
+// shuffles). The kernel code itself is the GPU kernel, unchanged but for
+// the few operations rewritten here, so the emulation checks the block and
+// thread mapping itself: indexing, shared-memory staging, barriers and
+// warp reductions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hydra/Dialect/Hydra/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+namespace mlir::hydra {
+#define GEN_PASS_DEF_HYDRAEMULATEGPU
+#include "hydra/Dialect/Hydra/Transforms/Passes.h.inc"
+} // namespace mlir::hydra
+
+using namespace mlir;
+using namespace mlir::hydra;
+
+namespace {
+/// Field indices of EmuThreadContext (runtime/src/gpu_emulator.h).
+enum ContextField : int32_t {
+  kThreadId = 0,
+  kBlockId = 1,
+  kBlockState = 2,
+  kBarrierFn = 3,
+  kShuffleFn = 4,
+};
+
+struct Emulation {
+  OpBuilder &b;
+  Value ctx;
+  Type ptrType, i64Type, i32Type, f32Type;
+
+  Emulation(OpBuilder &b, Value ctx)
+      : b(b), ctx(ctx), ptrType(LLVM::LLVMPointerType::get(b.getContext())),
+        i64Type(b.getI64Type()), i32Type(b.getI32Type()),
+        f32Type(b.getF32Type()) {}
+
+  Value field(Location loc, int32_t index, Type type) {
+    Value slot = LLVM::GEPOp::create(b, loc, ptrType, ptrType, ctx,
+                                     ArrayRef<LLVM::GEPArg>{index});
+    return LLVM::LoadOp::create(b, loc, type, slot);
+  }
+  Value indexField(Location loc, int32_t index) {
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                      field(loc, index, i64Type));
+  }
+  void barrier(Location loc) {
+    Value fn = field(loc, kBarrierFn, ptrType);
+    auto type = LLVM::LLVMFunctionType::get(
+        LLVM::LLVMVoidType::get(b.getContext()), {ptrType});
+    LLVM::CallOp::create(b, loc, type, ValueRange{fn, ctx});
+  }
+  /// float shuffle(ctx, float value, i32 offset, i32 mode)
+  Value shuffle(Location loc, Value value, Value offset, int32_t mode) {
+    Value fn = field(loc, kShuffleFn, ptrType);
+    auto type = LLVM::LLVMFunctionType::get(
+        f32Type, {ptrType, f32Type, i32Type, i32Type});
+    Value modeValue = arith::ConstantIntOp::create(b, loc, mode, 32);
+    return LLVM::CallOp::create(b, loc, type,
+                                ValueRange{fn, ctx, value, offset, modeValue})
+        .getResult();
+  }
+};
+
+LogicalResult emulate(func::FuncOp kernel) {
+  MLIRContext *context = kernel.getContext();
+  OpBuilder b(context);
+  Location loc = kernel.getLoc();
+  auto sharedType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
+  auto ptrType = LLVM::LLVMPointerType::get(context);
+  unsigned numArgs = kernel.getNumArguments();
+  if (failed(kernel.insertArguments({numArgs, numArgs},
+                                    {sharedType, ptrType}, {}, {loc, loc})))
+    return failure();
+  Value shared = kernel.getArgument(numArgs);
+  Emulation emu(b, kernel.getArgument(numArgs + 1));
+
+  int64_t offset = 0;
+  WalkResult result = kernel.walk([&](Operation *op) -> WalkResult {
+    b.setInsertionPoint(op);
+    Location opLoc = op->getLoc();
+    if (auto tid = dyn_cast<gpu::ThreadIdOp>(op)) {
+      if (tid.getDimension() != gpu::Dimension::x)
+        return op->emitOpError() << "not supported by the GPU emulator: "
+                                    "thread dimensions other than x";
+      op->replaceAllUsesWith(
+          ValueRange{emu.indexField(opLoc, kThreadId)});
+      op->erase();
+    } else if (auto bid = dyn_cast<gpu::BlockIdOp>(op)) {
+      if (bid.getDimension() != gpu::Dimension::x)
+        return op->emitOpError() << "not supported by the GPU emulator: "
+                                    "block dimensions other than x";
+      op->replaceAllUsesWith(ValueRange{emu.indexField(opLoc, kBlockId)});
+      op->erase();
+    } else if (isa<gpu::BarrierOp>(op)) {
+      emu.barrier(opLoc);
+      op->erase();
+    } else if (auto shuffle = dyn_cast<gpu::ShuffleOp>(op)) {
+      if (!shuffle.getValue().getType().isF32() ||
+          !isConstantIntValue(shuffle.getWidth(), 32))
+        return op->emitOpError() << "not supported by the GPU emulator: "
+                                    "shuffles other than f32 over a warp";
+      Value result = emu.shuffle(opLoc, shuffle.getValue(),
+                                 shuffle.getOffset(),
+                                 int32_t(shuffle.getMode()));
+      Value valid = arith::ConstantIntOp::create(b, opLoc, 1, 1);
+      op->replaceAllUsesWith(ValueRange{result, valid});
+      op->erase();
+    } else if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+      MemRefType type = alloc.getType();
+      if (!gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
+        return WalkResult::advance();
+      if (!type.hasStaticShape())
+        return op->emitOpError() << "not supported by the GPU emulator: a "
+                                    "dynamic shared buffer";
+      auto viewType = MemRefType::get(type.getShape(), type.getElementType());
+      Value at = arith::ConstantIndexOp::create(b, opLoc, offset);
+      Value view = memref::ViewOp::create(b, opLoc, viewType, shared, at,
+                                          ValueRange{});
+      offset += type.getNumElements() * type.getElementTypeBitWidth() / 8;
+      alloc.replaceAllUsesWith(view);
+      alloc.erase();
+    } else if (op->getDialect() &&
+               op->getDialect()->getNamespace() == "gpu") {
+      return op->emitOpError() << "not supported by the GPU emulator";
+    }
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
+struct HydraEmulateGpuPass
+    : public hydra::impl::HydraEmulateGpuBase<HydraEmulateGpuPass> {
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (func->hasAttr("hydra.block_size") && failed(emulate(func)))
+        return signalPassFailure();
+  }
+};
+} // namespace

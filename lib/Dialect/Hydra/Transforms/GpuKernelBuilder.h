@@ -1,0 +1,70 @@
+//===- GpuKernelBuilder.h - block-level code of GPU kernels ----*- C++ -*-===//
+//
+// The GPU forms of the attention kernels are written with these on top of
+// KernelBuilder: thread and warp indices, barriers, warp shuffles and
+// reductions, shared-memory tiles, and loops that a whole block strides
+// through together. The body of an `scf.forall` marked `hydra.block_size`
+// is the code of one block; hydra-outline-kernels{gpu} makes it a kernel
+// whose flat forall iteration is the block index.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYDRA_LIB_DIALECT_HYDRA_TRANSFORMS_GPUKERNELBUILDER_H
+#define HYDRA_LIB_DIALECT_HYDRA_TRANSFORMS_GPUKERNELBUILDER_H
+
+#include "KernelBuilder.h"
+
+namespace mlir::hydra {
+
+/// The attribute on an scf.forall whose body is the code of one GPU block
+/// of this many threads.
+inline constexpr StringLiteral kBlockSizeAttrName = "hydra.block_size";
+
+inline constexpr int64_t kWarpSize = 32;
+/// The largest static shared memory of a block on every target arch.
+inline constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
+
+class GpuKernelBuilder {
+public:
+  GpuKernelBuilder(KernelBuilder &kb, int64_t blockSize);
+
+  KernelBuilder &kb;
+  int64_t blockSize;
+  Value thread, lane, warp; // set by begin()
+
+  /// Reads the thread indices; call first in the block's body.
+  void begin();
+
+  void barrier();
+  /// `value` (f32) of lane `srcLane` of this warp.
+  Value shuffleIdx(Value value, Value srcLane);
+  /// The sum / max of an f32 over the warp, in every lane.
+  Value warpSum(Value value);
+  Value warpMax(Value value);
+
+  /// An f32 tile in shared memory (one per block).
+  Value shared(ArrayRef<int64_t> shape);
+  /// Bytes of shared memory allocated so far.
+  int64_t sharedBytes() const { return sharedBytes_; }
+
+  /// Fills a [rows, cols] shared tile, the block's threads striding over
+  /// its elements (consecutive threads, consecutive columns: coalesced
+  /// when `element` reads a row of global memory).
+  void fill(Value tile, int64_t rows, int64_t cols,
+            function_ref<Value(Value r, Value c)> element);
+
+  /// `table[n]` for a static table and a run-time n, as selects (a vector
+  /// extract at a run-time position would go through local memory).
+  Value lookup(ArrayRef<int64_t> table, Value n);
+  Value lookup(ArrayRef<bool> table, Value n);
+
+  Value i32(int64_t v);
+
+private:
+  Value butterfly(Value value, bool max);
+  int64_t sharedBytes_ = 0;
+};
+
+} // namespace mlir::hydra
+
+#endif // HYDRA_LIB_DIALECT_HYDRA_TRANSFORMS_GPUKERNELBUILDER_H

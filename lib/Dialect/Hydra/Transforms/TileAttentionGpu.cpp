@@ -1,0 +1,43 @@
+//===- TileAttentionGpu.cpp - the hydra-tile-attention-gpu pass -----------===//
+
+#include "AttentionTiling.h"
+#include "hydra/Dialect/Hydra/Transforms/Passes.h"
+
+namespace mlir::hydra {
+#define GEN_PASS_DEF_HYDRATILEATTENTIONGPU
+#include "hydra/Dialect/Hydra/Transforms/Passes.h.inc"
+} // namespace mlir::hydra
+
+using namespace mlir;
+using namespace mlir::hydra;
+
+namespace {
+struct HydraTileAttentionGpuPass
+    : public hydra::impl::HydraTileAttentionGpuBase<HydraTileAttentionGpuPass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> parts;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<FullAttentionOp, LinearAttentionOp, ScaleNormMergeOp,
+              HybridAttentionOp>(op))
+        parts.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (Operation *op : parts) {
+      if (isa<ScaleNormMergeOp, HybridAttentionOp>(op) ||
+          op->getNumResults() != 0) {
+        op->emitOpError()
+            << "not supported by hydra-tile-attention-gpu: it tiles "
+               "bufferized part ops; run hydra-split-heads, hydra-fuse-merge "
+               "and one-shot-bufferize first";
+        return signalPassFailure();
+      }
+      LogicalResult tiled =
+          isa<FullAttentionOp>(op)
+              ? tileFullAttentionGpu(rewriter, cast<FullAttentionOp>(op))
+              : tileLinearAttentionGpu(rewriter, cast<LinearAttentionOp>(op));
+      if (failed(tiled))
+        return signalPassFailure();
+    }
+  }
+};
+} // namespace

@@ -1,0 +1,221 @@
+//===- cuda_device.cc - running programs on an NVIDIA GPU -----------------===//
+//
+// One context (the device's primary context) and one stream a session.
+// Constants are uploaded once; each call copies the inputs in, allocates
+// the outputs and temporaries, launches the program's kernels in order on
+// the stream and copies the outputs back.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cuda_code.h"
+#include "cuda_driver.h"
+#include "device.h"
+#include "status.h"
+
+#include <limits>
+
+using namespace hydra;
+using namespace hydra::rt;
+using namespace hydra::rt::cuda;
+
+namespace {
+class CudaDevice : public Device {
+public:
+  ~CudaDevice() override {
+    if (!driver_.library)
+      return;
+    for (CUdeviceptr p : constants_)
+      if (p)
+        driver_.cuMemFree(p);
+    if (stream_)
+      driver_.cuStreamDestroy(stream_);
+    if (module_)
+      driver_.cuModuleUnload(module_);
+    if (context_)
+      driver_.cuDevicePrimaryCtxRelease(device_);
+  }
+
+  fb::Device programDevice() const override { return fb::Device::cuda; }
+  bool usesHostTemporaries() const override { return false; }
+
+  hydra_status load(const hydra_module &module, int ordinal) {
+    HYDRA_RETURN_IF_ERROR(loadDriver(driver_));
+    HYDRA_RETURN_IF_ERROR(check(driver_.cuInit(0), "cuInit",
+                                HYDRA_UNAVAILABLE));
+    int count = 0;
+    HYDRA_RETURN_IF_ERROR(check(driver_.cuDeviceGetCount(&count),
+                                "cuDeviceGetCount", HYDRA_UNAVAILABLE));
+    if (ordinal < 0 || ordinal >= count)
+      return makeStatus(HYDRA_UNAVAILABLE, "no CUDA device ", ordinal, " (",
+                        count, " present)");
+    HYDRA_RETURN_IF_ERROR(
+        check(driver_.cuDeviceGet(&device_, ordinal), "cuDeviceGet"));
+    int major = 0, minor = 0;
+    HYDRA_RETURN_IF_ERROR(check(
+        driver_.cuDeviceGetAttribute(&major, kAttrComputeCapabilityMajor,
+                                     device_),
+        "cuDeviceGetAttribute"));
+    HYDRA_RETURN_IF_ERROR(check(
+        driver_.cuDeviceGetAttribute(&minor, kAttrComputeCapabilityMinor,
+                                     device_),
+        "cuDeviceGetAttribute"));
+    CudaCodeChoice code = selectCudaCode(*module.root, major, minor);
+    if (!code.executable)
+      return makeStatus(HYDRA_UNAVAILABLE, code.why);
+    HYDRA_RETURN_IF_ERROR(check(
+        driver_.cuDevicePrimaryCtxRetain(&context_, device_),
+        "cuDevicePrimaryCtxRetain"));
+    HYDRA_RETURN_IF_ERROR(
+        check(driver_.cuCtxSetCurrent(context_), "cuCtxSetCurrent"));
+    // The driver reads PTX as a NUL-terminated string.
+    std::string image(
+        reinterpret_cast<const char *>(code.executable->data()->data()),
+        code.executable->data()->size());
+    HYDRA_RETURN_IF_ERROR(
+        check(driver_.cuModuleLoadData(&module_, image.c_str()),
+              "loading the " + code.why));
+    for (const fb::Kernel *k : *module.root->kernels()) {
+      CUfunction fn = nullptr;
+      if (k->device() == fb::Device::cuda)
+        HYDRA_RETURN_IF_ERROR(check(
+            driver_.cuModuleGetFunction(&fn, module_, k->name()->c_str()),
+            "finding kernel '" + k->name()->str() + "'",
+            HYDRA_INVALID_ARTIFACT));
+      functions_.push_back(fn);
+    }
+    HYDRA_RETURN_IF_ERROR(
+        check(driver_.cuStreamCreate(&stream_, 0), "cuStreamCreate"));
+    if (module.root->constants())
+      for (const fb::Constant *c : *module.root->constants()) {
+        CUdeviceptr p = 0;
+        HYDRA_RETURN_IF_ERROR(upload(c->data()->data(), c->data()->size(), p));
+        constants_.push_back(p);
+      }
+    return nullptr;
+  }
+
+  hydra_status run(const fb::Module &module, const fb::Program &program,
+                   CallBuffers &host,
+                   const std::vector<int64_t> &symbols) override {
+    HYDRA_RETURN_IF_ERROR(
+        check(driver_.cuCtxSetCurrent(context_), "cuCtxSetCurrent"));
+    Allocations call(driver_);
+    std::vector<CUdeviceptr> inputs, outputs, temporaries;
+    for (const HostBuffer &b : host.inputs) {
+      inputs.push_back(0);
+      HYDRA_RETURN_IF_ERROR(upload(b.data, b.bytes, inputs.back()));
+      call.owned.push_back(inputs.back());
+    }
+    for (const HostBuffer &b : host.outputs) {
+      outputs.push_back(0);
+      HYDRA_RETURN_IF_ERROR(allocate(b.bytes, outputs.back()));
+      call.owned.push_back(outputs.back());
+      HYDRA_RETURN_IF_ERROR(
+          check(driver_.cuMemsetD8(outputs.back(), 0, b.bytes), "cuMemsetD8"));
+    }
+    for (const HostBuffer &b : host.temporaries) {
+      temporaries.push_back(0);
+      HYDRA_RETURN_IF_ERROR(allocate(b.bytes, temporaries.back()));
+      call.owned.push_back(temporaries.back());
+    }
+    for (const fb::Launch *launch : *program.launches()) {
+      // Each buffer's descriptor words are separate kernel parameters.
+      std::vector<std::vector<int64_t>> words;
+      for (const fb::BufferRef *ref : *launch->buffers()) {
+        CUdeviceptr p;
+        switch (ref->kind()) {
+        case fb::BufferKind::input:
+          p = inputs[ref->index()];
+          break;
+        case fb::BufferKind::output:
+          p = outputs[ref->index()];
+          break;
+        case fb::BufferKind::temporary:
+          p = temporaries[ref->index()];
+          break;
+        default:
+          p = constants_[ref->index()];
+        }
+        words.push_back(makeDescriptor(reinterpret_cast<void *>(p),
+                                       host.get(*ref).shape));
+      }
+      int64_t total = gridSize(*launch, symbols);
+      const fb::Kernel &kernel = *module.kernels()->Get(launch->kernel());
+      constexpr int64_t kMaxGrid = std::numeric_limits<int32_t>::max();
+      for (int64_t begin = 0; begin < total; begin += kMaxGrid) {
+        int64_t end = total;
+        std::vector<void *> params;
+        for (auto &w : words)
+          for (int64_t &word : w)
+            params.push_back(&word);
+        params.push_back(&begin);
+        params.push_back(&end);
+        unsigned blocks = unsigned(std::min(total - begin, kMaxGrid));
+        HYDRA_RETURN_IF_ERROR(check(
+            driver_.cuLaunchKernel(functions_[launch->kernel()], blocks, 1, 1,
+                                   kernel.block_size(), 1, 1, 0, stream_,
+                                   params.data(), nullptr),
+            "launching kernel '" + kernel.name()->str() + "'"));
+      }
+    }
+    HYDRA_RETURN_IF_ERROR(
+        check(driver_.cuStreamSynchronize(stream_), "running the kernels"));
+    for (size_t i = 0; i < outputs.size(); ++i)
+      HYDRA_RETURN_IF_ERROR(check(driver_.cuMemcpyDtoH(host.outputs[i].data,
+                                                       outputs[i],
+                                                       host.outputs[i].bytes),
+                                  "copying an output back"));
+    return nullptr;
+  }
+
+private:
+  /// Frees a call's device buffers however the call ends.
+  struct Allocations {
+    explicit Allocations(Driver &d) : driver(d) {}
+    ~Allocations() {
+      for (CUdeviceptr p : owned)
+        if (p)
+          driver.cuMemFree(p);
+    }
+    Driver &driver;
+    std::vector<CUdeviceptr> owned;
+  };
+
+  hydra_status check(CUresult result, const std::string &what,
+                     hydra_status_code code = HYDRA_INTERNAL) {
+    if (result == 0)
+      return nullptr;
+    return makeStatus(code, "CUDA: ", what, " failed: ",
+                      describe(driver_, result));
+  }
+
+  hydra_status allocate(size_t bytes, CUdeviceptr &p) {
+    // cuMemAlloc refuses 0 bytes; an empty buffer still needs an address.
+    return check(driver_.cuMemAlloc(&p, bytes ? bytes : 1), "cuMemAlloc");
+  }
+
+  hydra_status upload(const void *data, size_t bytes, CUdeviceptr &p) {
+    HYDRA_RETURN_IF_ERROR(allocate(bytes, p));
+    if (bytes)
+      return check(driver_.cuMemcpyHtoD(p, data, bytes), "cuMemcpyHtoD");
+    return nullptr;
+  }
+
+  Driver driver_;
+  CUdevice device_ = 0;
+  CUcontext context_ = nullptr;
+  CUmodule module_ = nullptr;
+  CUstream stream_ = nullptr;
+  std::vector<CUfunction> functions_;
+  std::vector<CUdeviceptr> constants_;
+};
+} // namespace
+
+hydra_status hydra::rt::createCudaDevice(const hydra_module &module,
+                                         int ordinal,
+                                         std::unique_ptr<Device> *out) {
+  auto device = std::make_unique<CudaDevice>();
+  HYDRA_RETURN_IF_ERROR(device->load(module, ordinal));
+  *out = std::move(device);
+  return nullptr;
+}

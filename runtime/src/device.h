@@ -1,0 +1,60 @@
+//===- device.h - where a session runs its programs -------------*- C++ -*-===//
+
+#ifndef HYDRA_RUNTIME_DEVICE_H
+#define HYDRA_RUNTIME_DEVICE_H
+
+#include "module.h"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace hydra::rt {
+
+/// One buffer of a call, in host memory.
+struct HostBuffer {
+  void *data = nullptr;
+  std::vector<int64_t> shape;
+  size_t bytes = 0;
+};
+
+/// Every buffer a program's launches can name, in host memory: the
+/// caller's inputs, the outputs (zeroed), the constants (in the artifact)
+/// and, where the device asked for them, the temporaries.
+struct CallBuffers {
+  std::vector<HostBuffer> inputs, outputs, temporaries, constants;
+  const HostBuffer &get(const fb::BufferRef &ref) const;
+};
+
+/// A memref descriptor {allocated, aligned, offset, sizes[r], strides[r]}
+/// for a dense row-major buffer, as 64-bit words.
+std::vector<int64_t> makeDescriptor(void *data,
+                                    const std::vector<int64_t> &shape);
+
+/// The number of flat iterations of `launch` once `symbols` are bound.
+int64_t gridSize(const fb::Launch &launch,
+                 const std::vector<int64_t> &symbols);
+
+class Device {
+public:
+  virtual ~Device() = default;
+  /// The artifact device whose programs this runs.
+  virtual fb::Device programDevice() const = 0;
+  /// Whether the temporaries must be allocated in host memory.
+  virtual bool usesHostTemporaries() const { return true; }
+  /// Runs `program`'s launches; on return the outputs hold the results.
+  virtual hydra_status run(const fb::Module &module,
+                           const fb::Program &program, CallBuffers &buffers,
+                           const std::vector<int64_t> &symbols) = 0;
+};
+
+hydra_status createCpuDevice(const hydra_module &module, int numThreads,
+                             std::unique_ptr<Device> *out);
+hydra_status createGpuEmulator(const hydra_module &module, int numThreads,
+                               std::unique_ptr<Device> *out);
+hydra_status createCudaDevice(const hydra_module &module, int ordinal,
+                              std::unique_ptr<Device> *out);
+
+} // namespace hydra::rt
+
+#endif // HYDRA_RUNTIME_DEVICE_H

@@ -1,0 +1,41 @@
+//===- gpu_emulator.h - GPU kernels run on the host -------------*- C++ -*-===//
+//
+// The GPU emulator runs the cuda program of a function with the kernels of
+// the artifact's "gpu_emulator" executable: the same block kernels as the
+// PTX, compiled for x86-64 by hydra-emulate-gpu. Each block runs on one
+// CPU thread (blocks in parallel on the pool); each of its GPU threads is
+// a fiber with its own stack, switched only where GPU threads synchronize:
+//
+//   - a barrier waits until every thread of the block has reached one;
+//   - a shuffle posts the lane's value and waits until every lane of its
+//     warp has posted its own, then reads the source lane's value.
+//
+// Shared memory is one buffer per block, filled with NaNs before the
+// block starts so that a read before any write shows in the results.
+// Threads that exit while others wait at a barrier or shuffle (divergent
+// synchronization, undefined on a GPU) are reported as an error.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYDRA_RUNTIME_GPU_EMULATOR_H
+#define HYDRA_RUNTIME_GPU_EMULATOR_H
+
+#include <cstdint>
+
+namespace hydra::rt {
+
+/// What an emulated kernel reads for each of its threads. Every field is
+/// 8 bytes; hydra-emulate-gpu addresses them by index.
+struct EmuThreadContext {
+  int64_t threadId;
+  int64_t blockId;
+  void *block;
+  void (*barrier)(EmuThreadContext *);
+  /// shuffle(ctx, value, offset, mode), mode as gpu::ShuffleMode (xor 0,
+  /// down 1, up 2, idx 3).
+  float (*shuffle)(EmuThreadContext *, float, int32_t, int32_t);
+};
+
+} // namespace hydra::rt
+
+#endif // HYDRA_RUNTIME_GPU_EMULATOR_H
