@@ -50,6 +50,10 @@ static LogicalResult toGpuFunc(func::FuncOp kernel, gpu::GPUModuleOp gpuModule) 
   func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   func.setKnownBlockSizeAttr(
       b.getDenseI32ArrayAttr({int32_t(blockSize.getInt()), 1, 1}));
+  // One resident block an SM is all a kernel needs: without this ptxas
+  // caps registers to fit the most blocks an SM can hold, and spills.
+  func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                b.getI32IntegerAttr(1));
   Block &entry = func.getBody().front();
   Block &old = kernel.getBody().front();
   for (auto [from, to] : llvm::zip(old.getArguments(), entry.getArguments()))

@@ -123,17 +123,29 @@ class Module:
         return names.index(function)
 
 
+_DEVICES = {"cpu": 0, "cuda": 1, "gpu-emulator": 2}
+
+
+def _parse_device(device):
+    """("cuda", 1) for "cuda:1"; the device kind's code and ordinal."""
+    kind, _, ordinal = device.partition(":")
+    if kind not in _DEVICES or (ordinal and (kind != "cuda" or not ordinal.isdigit())):
+        raise HydraError(f"unknown device '{device}' (cpu, cuda, cuda:N, "
+                         "gpu-emulator)", "INVALID_ARGUMENT")
+    return _DEVICES[kind], int(ordinal or 0)
+
+
 class Session:
-    """A module prepared to run on a device ("cpu")."""
+    """A module prepared to run on a device: "cpu", "cuda" or "cuda:N" (an
+    NVIDIA GPU through the CUDA driver), or "gpu-emulator" (the GPU kernels
+    run on the CPU, for tests)."""
 
     def __init__(self, module, device="cpu", threads=0):
-        if device != "cpu":
-            raise HydraError(f"device '{device}' is not available (this build "
-                             "runs on: cpu)", "UNAVAILABLE")
+        kind, ordinal = _parse_device(device)
         self.module = module
         self._rt = module._rt
         self._handle = ctypes.c_void_p()
-        options = _native.SessionOptions(0, threads)
+        options = _native.SessionOptions(kind, threads, ordinal)
         _check(self._rt.hydra_session_create(module._handle, ctypes.byref(options),
                                              ctypes.byref(self._handle)))
 

@@ -29,7 +29,8 @@ class Tensor(ctypes.Structure):
 
 
 class SessionOptions(ctypes.Structure):
-    _fields_ = [("device", ctypes.c_int), ("num_threads", ctypes.c_int32)]
+    _fields_ = [("device", ctypes.c_int), ("num_threads", ctypes.c_int32),
+                ("device_ordinal", ctypes.c_int32)]
 
 
 _runtime = None

@@ -70,9 +70,29 @@ hydra_status hydra::rt::cuda::loadDriver(Driver &d) {
   return nullptr;
 }
 
+/// Names of the results a session is likely to meet, for drivers (the
+/// toolkit's stub among them) that do not name their own.
+static const char *knownName(CUresult result) {
+  switch (result) {
+  case 2: return "CUDA_ERROR_OUT_OF_MEMORY";
+  case 3: return "CUDA_ERROR_NOT_INITIALIZED";
+  case 34: return "CUDA_ERROR_STUB_LIBRARY";
+  case 35: return "CUDA_ERROR_INSUFFICIENT_DRIVER";
+  case 100: return "CUDA_ERROR_NO_DEVICE";
+  case 200: return "CUDA_ERROR_INVALID_IMAGE";
+  case 209: return "CUDA_ERROR_NO_BINARY_FOR_GPU";
+  case 218: return "CUDA_ERROR_INVALID_PTX";
+  case 222: return "CUDA_ERROR_UNSUPPORTED_PTX_VERSION";
+  case 700: return "CUDA_ERROR_ILLEGAL_ADDRESS";
+  case 701: return "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES";
+  case 719: return "CUDA_ERROR_LAUNCH_FAILED";
+  default: return "CUDA error";
+  }
+}
+
 std::string hydra::rt::cuda::describe(const Driver &d, CUresult result) {
   const char *name = nullptr;
   if (!d.cuGetErrorName || d.cuGetErrorName(result, &name) != 0 || !name)
-    name = "CUDA error";
+    name = knownName(result);
   return std::string(name) + " (" + std::to_string(result) + ")";
 }

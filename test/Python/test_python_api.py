@@ -62,8 +62,28 @@ def test_errors_are_raised_with_hydras_message(example):
     assert e.value.code == "INVALID_ARGUMENT"
     with pytest.raises(hydrahead.HydraError, match="missing inputs"):
         session.run({"query": ins["query"]})
-    with pytest.raises(hydrahead.HydraError, match="device 'cuda' is not available"):
+    # Without a driver, or with one but no GPU code in a CPU-only artifact.
+    with pytest.raises(hydrahead.HydraError, match="CUDA|GPU code") as e:
         hydrahead.Session(session.module, device="cuda")
+    assert e.value.code == "UNAVAILABLE"
+    with pytest.raises(hydrahead.HydraError, match="no code for target 'gpu-emulator'"):
+        hydrahead.Session(session.module, device="gpu-emulator")
+    with pytest.raises(hydrahead.HydraError, match="unknown device 'tpu'"):
+        hydrahead.Session(session.module, device="tpu")
+
+
+STUB = "/usr/local/cuda/lib64/stubs/libcuda.so"
+
+
+@pytest.mark.skipif(not os.path.exists(STUB), reason=f"no CUDA driver stub at {STUB}")
+def test_cuda_session_reports_the_drivers_refusal(example, monkeypatch):
+    # The toolkit's stub driver resolves every entry point and refuses
+    # cuInit: the runtime's driver loading runs for real, then stops cleanly.
+    monkeypatch.setenv("HYDRA_LIBCUDA", STUB)
+    module = hydrahead.Module(hydrahead.compile(str(example / "model.onnx"), target="sm_80"))
+    with pytest.raises(hydrahead.HydraError, match="cuInit failed: CUDA_ERROR_STUB_LIBRARY") as e:
+        hydrahead.Session(module, device="cuda")
+    assert e.value.code == "UNAVAILABLE"
 
 
 def test_pip_installs_the_package(tmp_path, example):

@@ -1,0 +1,47 @@
+"""Every kernel of every test model assembles with ptxas for every target
+arch, and what ptxas reports (recorded in the artifact at compile time) is
+within what one block per SM needs on every arch we target: no spills, no
+local-memory stack, registers × threads ≤ the 64K registers of an SM (at
+most 255 a thread), static shared memory within 48 KiB and exactly what
+the kernel declares. The figures are printed (pytest -s) for the record."""
+
+import pytest
+
+from gpu_cases import ARCHS, MODELS, compile_model, inspect_json
+
+REGISTERS_PER_SM = 65536
+MAX_REGISTERS_PER_THREAD = 255
+MAX_STATIC_SHARED = 48 * 1024
+
+
+def allocated_registers(registers):
+    # Registers are allocated per warp in units of 256: 8 a thread.
+    return -(-registers // 8) * 8
+
+
+@pytest.mark.parametrize("name", sorted(MODELS) + ["example"])
+def test_kernels_fit_one_block_per_sm(name, tmp_path):
+    info = inspect_json(compile_model(name, ",".join(ARCHS)), tmp_path)
+    kernels = {k["name"]: k for k in info["kernels"] if k["device"] == "cuda"}
+    assert kernels, "no GPU kernels"
+    for arch in ARCHS:
+        cubins = [e for e in info["executables"]
+                  if e["target"] == arch and e["format"] == "cubin"]
+        assert len(cubins) == 1, f"no cubin for {arch}"
+        assert any(e["target"] == arch and e["format"] == "ptx"
+                   for e in info["executables"]), f"no PTX for {arch}"
+        report = {r["kernel"]: r for r in cubins[0]["resources"]}
+        assert set(report) == set(kernels), (arch, sorted(report), sorted(kernels))
+        for kernel, r in sorted(report.items()):
+            threads = kernels[kernel]["block_size"]
+            print(f"{name} {arch} {kernel}: {r['registers']} registers x "
+                  f"{threads} threads, {r['spill_stores']}/{r['spill_loads']} "
+                  f"bytes spilled, {r['stack_bytes']} stack, "
+                  f"{r['shared_bytes']} shared")
+            where = f"{arch} {kernel}"
+            assert r["spill_stores"] == 0 and r["spill_loads"] == 0, where
+            assert r["stack_bytes"] == 0, where
+            assert r["registers"] <= MAX_REGISTERS_PER_THREAD, where
+            assert allocated_registers(r["registers"]) * threads <= REGISTERS_PER_SM, where
+            assert r["shared_bytes"] == kernels[kernel]["shared_bytes"], where
+            assert r["shared_bytes"] <= MAX_STATIC_SHARED, where
