@@ -4,7 +4,8 @@
 #   - Debian packages: LLVM/MLIR 22, the build tools, FlatBuffers and the
 #     ONNX protobuf (for the importer and artifact work that follows);
 #   - a Python virtual environment in .venv with numpy, onnx and pytest for
-#     the execution tests.
+#     the execution tests, and cuobjdump/nvdisasm for the SASS tests;
+#   - and it checks that the CUDA toolkit (ptxas, libdevice) is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,12 +29,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-PY_PACKAGES=(numpy onnx==1.22.0 onnxruntime pytest setuptools wheel)
+# cuobjdump and nvdisasm (for the SASS tests) come from PyPI.
+PY_PACKAGES=(numpy onnx==1.22.0 onnxruntime pytest setuptools wheel ml_dtypes
+             nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm)
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import numpy, onnx, onnxruntime, pytest, setuptools, wheel" 2>/dev/null; then
+if ! .venv/bin/python -c "import numpy, onnx, onnxruntime, pytest, setuptools, wheel, ml_dtypes" 2>/dev/null \
+    || ! ls .venv/lib/python3*/site-packages/nvidia/cu*/bin/cuobjdump >/dev/null 2>&1 \
+    || ! ls .venv/lib/python3*/site-packages/nvidia/cu*/bin/nvdisasm >/dev/null 2>&1; then
   echo "setup: installing ${PY_PACKAGES[*]} into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
+fi
+
+# GPU code generation runs the CUDA toolkit's ptxas and links its libdevice
+# (HYDRA_CUDA_PATH, default /usr/local/cuda); this machine image has it.
+CUDA_PATH_USED="${HYDRA_CUDA_PATH:-/usr/local/cuda}"
+if [ ! -x "$CUDA_PATH_USED/bin/ptxas" ] || [ ! -d "$CUDA_PATH_USED/nvvm/libdevice" ]; then
+  echo "setup: no CUDA toolkit at $CUDA_PATH_USED (ptxas, nvvm/libdevice):" \
+       "GPU targets cannot be compiled; set HYDRA_CUDA_PATH" >&2
+  exit 1
 fi
 echo "setup: done"

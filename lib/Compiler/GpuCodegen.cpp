@@ -17,7 +17,10 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
@@ -84,6 +87,57 @@ static LogicalResult toGpuFunc(func::FuncOp kernel, gpu::GPUModuleOp gpuModule) 
 }
 
 /// Runs `pipeline` (textual, anchored on `op`'s kind) on `op`.
+/// nvgpu.mma.sync on bf16 operands as nvvm.mma.sync (upstream's
+/// nvgpu-to-nvvm lowering handles f16 but not bf16): each pair of bf16 is
+/// one i32 register, as the PTX instruction takes them.
+static void lowerBf16Mma(gpu::GPUModuleOp gpuModule) {
+  SmallVector<nvgpu::MmaSyncOp> ops;
+  gpuModule.walk([&](nvgpu::MmaSyncOp op) {
+    if (op.getMatrixA().getType().getElementType().isBF16())
+      ops.push_back(op);
+  });
+  for (nvgpu::MmaSyncOp op : ops) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto packed = [&](Value matrix) {
+      SmallVector<Value> registers;
+      auto type = cast<VectorType>(matrix.getType());
+      for (int64_t i = 0; i < type.getDimSize(0); ++i) {
+        Value pair = vector::ExtractOp::create(b, loc, matrix, int64_t(i));
+        Value word = vector::BitCastOp::create(
+            b, loc, VectorType::get({1}, b.getI32Type()), pair);
+        registers.push_back(vector::ExtractOp::create(b, loc, word, int64_t(0)));
+      }
+      return registers;
+    };
+    SmallVector<Value> c;
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 2; ++j)
+        c.push_back(vector::ExtractOp::create(b, loc, op.getMatrixC(),
+                                              ArrayRef<int64_t>{i, j}));
+    Type f32 = b.getF32Type();
+    auto resultType = LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                                       {f32, f32, f32, f32});
+    auto mma = NVVM::MmaOp::create(
+        b, loc, resultType, packed(op.getMatrixA()), packed(op.getMatrixB()),
+        c, ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+        std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
+                                      NVVM::MMATypes::bf16},
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                       NVVM::MMALayout::col});
+    Value d = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(op.getRes().getType(),
+                                       b.getF32FloatAttr(0.0f)));
+    for (int64_t i = 0; i < 4; ++i)
+      d = vector::InsertOp::create(
+          b, loc,
+          LLVM::ExtractValueOp::create(b, loc, mma, ArrayRef<int64_t>{i}), d,
+          ArrayRef<int64_t>{i / 2, i % 2});
+    op.replaceAllUsesWith(d);
+    op.erase();
+  }
+}
+
 static LogicalResult runPipeline(Operation *op, const std::string &pipeline) {
   PassManager pm(op->getContext(), op->getName().getStringRef());
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
@@ -123,9 +177,11 @@ mlir::hydra::lowerKernelsToNVVM(ModuleOp module, ArrayRef<std::string> archs) {
        llvm::make_early_inc_range(kernels->getOps<func::FuncOp>()))
     if (failed(toGpuFunc(kernel, gpuModule)))
       return failure();
+  lowerBf16Mma(gpuModule);
   if (failed(runPipeline(*kernels,
                          "gpu.module(expand-strided-metadata,lower-affine,"
-                         "convert-scf-to-cf,convert-gpu-to-nvvm,"
+                         "convert-scf-to-cf,convert-nvgpu-to-nvvm,"
+                         "convert-gpu-to-nvvm,convert-vector-to-llvm,"
                          "reconcile-unrealized-casts,canonicalize,cse)")))
     return failure();
   return kernels;

@@ -8,6 +8,7 @@
 #include "status.h"
 #include "thread_pool.h"
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -40,12 +41,25 @@ struct BlockRun {
   // Two sets of shuffle slots: a lane can be one shuffle ahead of the
   // slowest lane of its warp, never two.
   std::vector<float> slots[2];
+  std::vector<float> fragments[2]; // kFragment floats a thread
 };
+
+constexpr int64_t kFragment = 16; // a0..a7, b0..b3, c0..c3
 
 thread_local BlockRun *currentBlock = nullptr;
 
 void yieldToScheduler(Thread &t) {
   hydra_fiber_switch(&t.sp, currentBlock->schedulerSp);
+}
+
+/// Posts a warp-collective operation and waits for the warp; returns the
+/// slot set the lanes posted into.
+int64_t postAndWait(Thread &t) {
+  int64_t set = t.posted % 2;
+  ++t.posted;
+  t.state = ThreadState::atShuffle;
+  yieldToScheduler(t);
+  return set;
 }
 
 void emuBarrier(EmuThreadContext *ctx) {
@@ -58,11 +72,8 @@ float emuShuffle(EmuThreadContext *ctx, float value, int32_t offset,
                  int32_t mode) {
   BlockRun &block = *currentBlock;
   Thread &t = block.threads[ctx->threadId];
-  int64_t set = t.posted % 2;
-  block.slots[set][ctx->threadId] = value;
-  ++t.posted;
-  t.state = ThreadState::atShuffle;
-  yieldToScheduler(t);
+  block.slots[t.posted % 2][ctx->threadId] = value;
+  int64_t set = postAndWait(t);
   int64_t lane = ctx->threadId % kWarpSize;
   int64_t src;
   switch (mode) {
@@ -75,6 +86,37 @@ float emuShuffle(EmuThreadContext *ctx, float value, int32_t offset,
   if (src < 0 || src >= kWarpSize || thread >= int64_t(block.threads.size()))
     return value; // out of the warp: the lane's own value, as on a GPU
   return block.slots[set][thread];
+}
+
+void emuMma(EmuThreadContext *ctx, float *fragment) {
+  BlockRun &block = *currentBlock;
+  Thread &t = block.threads[ctx->threadId];
+  int64_t set = t.posted % 2;
+  float *mine = &block.fragments[set][ctx->threadId * kFragment];
+  std::copy(fragment, fragment + kFragment, mine);
+  postAndWait(t);
+  // The warp's A (16 × 16) and B (16 × 8) from every lane's fragments.
+  float a[16][16], b[16][8];
+  int64_t base = ctx->threadId - ctx->threadId % 32;
+  for (int64_t lane = 0; lane < 32; ++lane) {
+    const float *f = &block.fragments[set][(base + lane) * kFragment];
+    int64_t group = lane / 4, inGroup = lane % 4;
+    for (int64_t i = 0; i < 8; ++i) {
+      int64_t row = group + ((i / 2) % 2) * 8;
+      int64_t col = inGroup * 2 + (i % 2) + (i / 4) * 8;
+      a[row][col] = f[i];
+    }
+    for (int64_t i = 0; i < 4; ++i)
+      b[inGroup * 2 + (i % 2) + (i / 2) * 8][group] = f[8 + i];
+  }
+  int64_t lane = ctx->threadId % 32, group = lane / 4, inGroup = lane % 4;
+  for (int64_t i = 0; i < 4; ++i) {
+    int64_t row = group + (i / 2) * 8, col = inGroup * 2 + i % 2;
+    float d = mine[12 + i];
+    for (int64_t k = 0; k < 16; ++k)
+      d += a[row][k] * b[k][col];
+    fragment[12 + i] = d;
+  }
 }
 
 void threadMain() {
@@ -181,12 +223,14 @@ private:
     block.argv.push_back(&end);
     block.argv.push_back(sharedDescriptor.data());
     block.argv.push_back(nullptr); // the context, per thread
-    block.slots[0].assign(numThreads, 0.0f);
-    block.slots[1].assign(numThreads, 0.0f);
+    for (int64_t s = 0; s < 2; ++s) {
+      block.slots[s].assign(numThreads, 0.0f);
+      block.fragments[s].assign(numThreads * kFragment, 0.0f);
+    }
     block.threads.resize(numThreads);
     for (size_t i = 0; i < numThreads; ++i) {
       Thread &t = block.threads[i];
-      t.ctx = {int64_t(i), blockId, &block, emuBarrier, emuShuffle};
+      t.ctx = {int64_t(i), blockId, &block, emuBarrier, emuShuffle, emuMma};
       t.sp = stacks[i]->prepare(threadMain);
     }
 

@@ -8,7 +8,11 @@
 //
 //   - a barrier waits until every thread of the block has reached one;
 //   - a shuffle posts the lane's value and waits until every lane of its
-//     warp has posted its own, then reads the source lane's value.
+//     warp has posted its own, then reads the source lane's value;
+//   - an mma.sync posts the lane's fragments the same way, and each lane
+//     then computes its part of D from the warp's A, B and C, assembled
+//     with the fragment layouts of the PTX ISA (m16n8k16, f32
+//     accumulation; products and sums in f32, in k order).
 //
 // Shared memory is one buffer per block, filled with NaNs before the
 // block starts so that a read before any write shows in the results.
@@ -34,6 +38,10 @@ struct EmuThreadContext {
   /// shuffle(ctx, value, offset, mode), mode as gpu::ShuffleMode (xor 0,
   /// down 1, up 2, idx 3).
   float (*shuffle)(EmuThreadContext *, float, int32_t, int32_t);
+  /// mma(ctx, fragment): the lane's part of mma.sync m16n8k16 with f32
+  /// accumulators; fragment holds a0..a7, b0..b3, c0..c3 and receives
+  /// d0..d3 in place of c0..c3.
+  void (*mma)(EmuThreadContext *, float *);
 };
 
 } // namespace hydra::rt

@@ -9,7 +9,30 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 
 import hydrahead  # noqa: E402
 
+import ml_dtypes  # noqa: E402
+import numpy as np  # noqa: E402
+
+from cases import HybridCase  # noqa: E402
 from test_hybrid_attention import CASES, LONG  # noqa: E402,F401
+
+# Full attention in f16 and bf16 takes the tensor-core kernel (mma.sync):
+# several 64-row query tiles and 32-key tiles with ragged ends, GQA, masks,
+# softcap, fused merge, Dv a multiple of 8 but not 16.
+MMA_CASES = {
+    f"mma-{dtype.__name__}-{name}": HybridCase(**dict(kw, dtype=dtype))
+    for dtype in (np.float16, ml_dtypes.bfloat16)
+    for name, kw in {
+        "causal": dict(heads="FFFF", S=70, Dk=32, Dv=32, causal=True),
+        "gqa-fused": dict(heads="FFFFFFFF", Hkv=2, S=45, T=45, Dk=64, Dv=24,
+                          causal=True, fusion=True),
+        "s-ne-t-mask": dict(heads="FF", S=33, T=81, Dk=16, Dv=16, mask="bool", B=2),
+        "softcap-float-mask": dict(heads="FF", S=40, Dk=48, Dv=8, softcap=2.0,
+                                   mask="float", mask_shape=(40, 40)),
+        "hybrid-7to1": dict(heads="FLLLLLLL", Hkv=2, S=50, Dk=32, Dv=32, causal=True,
+                            rule="gated_delta", decay="head", beta_heads=2, fusion=True),
+    }.items()
+}
+
 
 # The archs every test model must assemble for.
 ARCHS = ("sm_80", "sm_90")
@@ -28,7 +51,8 @@ INSPECT = os.path.join(os.environ.get("HYDRA_BUILD_DIR", os.path.join(ROOT, "bui
 
 # Every test model: the execution cases and the example layer.
 MODELS = {**{f"case-{n}": c for n, c in CASES.items()},
-          **{f"long-{n}": c for n, c in LONG.items()}}
+          **{f"long-{n}": c for n, c in LONG.items()},
+          **MMA_CASES}
 EXAMPLE = os.path.join(ROOT, "examples", "hybrid_7to1.mlir")
 
 

@@ -17,7 +17,10 @@ BUILD = os.environ.get("HYDRA_BUILD_DIR", os.path.join(ROOT, "build"))
 LLVM_BIN = os.environ.get("HYDRA_LLVM_BIN", "/usr/lib/llvm-22/bin")
 HYDRA_OPT = os.path.join(BUILD, "bin", "hydra-opt")
 
+import ml_dtypes  # noqa: E402  (numpy's bfloat16)
+
 _DTYPES = {np.dtype(np.float32): "f32", np.dtype(np.float16): "f16",
+           np.dtype(ml_dtypes.bfloat16): "bf16",
            np.dtype(np.bool_): "i1"}
 
 

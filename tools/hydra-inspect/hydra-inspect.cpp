@@ -219,23 +219,55 @@ void printJson(const fb::Module &m, size_t bytes) {
   }
   std::printf("]}\n");
 }
+
+/// Writes the executable named "TARGET:FORMAT" (sm_80:cubin) to `out`.
+int extract(const fb::Module &m, const std::string &which,
+            const std::string &out) {
+  for (const fb::Executable *e : *m.executables()) {
+    std::string name = e->target()->str() + ":" +
+                       fb::EnumNameExecutableFormat(e->format());
+    if (name != which)
+      continue;
+    std::ofstream file(out, std::ios::binary);
+    file.write(reinterpret_cast<const char *>(e->data()->data()),
+               e->data()->size());
+    if (!file) {
+      std::fprintf(stderr, "hydra-inspect: cannot write '%s'\n", out.c_str());
+      return 1;
+    }
+    return 0;
+  }
+  std::fprintf(stderr, "hydra-inspect: no executable '%s' in the artifact\n",
+               which.c_str());
+  return 1;
+}
+
+const char *kUsage =
+    "usage: hydra-inspect MODEL.hydra [--json]\n"
+    "       hydra-inspect MODEL.hydra --extract TARGET:FORMAT -o FILE\n"
+    "         (e.g. sm_80:cubin, sm_90:ptx, x86_64:elf_shared_object)\n";
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string path;
+  std::string path, extractWhich, extractTo;
   bool json = false;
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--json")
+    std::string arg = argv[i];
+    if (arg == "--json")
       json = true;
+    else if (arg == "--extract" && i + 1 < argc)
+      extractWhich = argv[++i];
+    else if (arg == "-o" && i + 1 < argc)
+      extractTo = argv[++i];
     else if (argv[i][0] != '-' && path.empty())
       path = argv[i];
     else {
-      std::fprintf(stderr, "usage: hydra-inspect MODEL.hydra [--json]\n");
+      std::fputs(kUsage, stderr);
       return 2;
     }
   }
-  if (path.empty()) {
-    std::fprintf(stderr, "usage: hydra-inspect MODEL.hydra [--json]\n");
+  if (path.empty() || extractWhich.empty() != extractTo.empty()) {
+    std::fputs(kUsage, stderr);
     return 2;
   }
   std::ifstream in(path, std::ios::binary);
@@ -255,6 +287,8 @@ int main(int argc, char **argv) {
   }
   hydra_module_free(module);
   const fb::Module *m = fb::GetModule(bytes.data());
+  if (!extractWhich.empty())
+    return extract(*m, extractWhich, extractTo);
   if (json)
     printJson(*m, bytes.size());
   else

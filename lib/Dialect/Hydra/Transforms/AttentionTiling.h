@@ -49,6 +49,13 @@ LogicalResult tileFullAttentionGpu(RewriterBase &rewriter, FullAttentionOp op);
 LogicalResult tileLinearAttentionGpu(RewriterBase &rewriter,
                                      LinearAttentionOp op);
 
+/// Whether the tensor-core form applies: f16 or bf16 Q, K and V, Dk a
+/// multiple of 16, Dv of 8, and the tiles within the shared-memory budget.
+bool canUseMma(FullAttentionOp op);
+int64_t mmaSharedBytes(FullAttentionOp op);
+/// The GPU form of full attention with QKᵀ and PV on tensor cores.
+LogicalResult tileFullAttentionMma(RewriterBase &rewriter, FullAttentionOp op);
+
 /// emitHeadIndex for GPU code (selects rather than a vector lookup).
 Value emitGpuHeadIndex(GpuKernelBuilder &gb, ArrayRef<int64_t> heads, Value n);
 

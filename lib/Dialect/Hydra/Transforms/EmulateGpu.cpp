@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 namespace mlir::hydra {
@@ -31,7 +32,12 @@ enum ContextField : int32_t {
   kBlockState = 2,
   kBarrierFn = 3,
   kShuffleFn = 4,
+  kMmaFn = 5,
 };
+
+/// nvgpu.mma.sync's operands in the order the emulator's mma reads them:
+/// a0..a7, b0..b3, c0..c3 (f32), the result written over c0..c3.
+constexpr int64_t kMmaFragment = 16;
 
 struct Emulation {
   OpBuilder &b;
@@ -58,6 +64,13 @@ struct Emulation {
         LLVM::LLVMVoidType::get(b.getContext()), {ptrType});
     LLVM::CallOp::create(b, loc, type, ValueRange{fn, ctx});
   }
+  /// void mma(ctx, float *fragment)
+  void mma(Location loc, Value fragment) {
+    Value fn = field(loc, kMmaFn, ptrType);
+    auto type = LLVM::LLVMFunctionType::get(
+        LLVM::LLVMVoidType::get(b.getContext()), {ptrType, ptrType});
+    LLVM::CallOp::create(b, loc, type, ValueRange{fn, ctx, fragment});
+  }
   /// float shuffle(ctx, float value, i32 offset, i32 mode)
   Value shuffle(Location loc, Value value, Value offset, int32_t mode) {
     Value fn = field(loc, kShuffleFn, ptrType);
@@ -82,6 +95,18 @@ LogicalResult emulate(func::FuncOp kernel) {
     return failure();
   Value shared = kernel.getArgument(numArgs);
   Emulation emu(b, kernel.getArgument(numArgs + 1));
+
+  // One fragment buffer for every mma.sync of the thread, at the entry so
+  // that loops do not grow the stack.
+  b.setInsertionPointToStart(&kernel.getBody().front());
+  Value fragment = memref::AllocaOp::create(
+      b, loc, MemRefType::get({kMmaFragment}, b.getF32Type()));
+  Value fragmentIndex =
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, fragment);
+  Value fragmentPtr = LLVM::IntToPtrOp::create(
+      b, loc, ptrType,
+      arith::IndexCastOp::create(b, loc, b.getI64Type(), fragmentIndex)
+          .getResult());
 
   int64_t offset = 0;
   WalkResult result = kernel.walk([&](Operation *op) -> WalkResult {
@@ -114,6 +139,43 @@ LogicalResult emulate(func::FuncOp kernel) {
       Value valid = arith::ConstantIntOp::create(b, opLoc, 1, 1);
       op->replaceAllUsesWith(ValueRange{result, valid});
       op->erase();
+    } else if (auto mma = dyn_cast<nvgpu::MmaSyncOp>(op)) {
+      auto shape = mma.getMmaShapeAsArray();
+      if (shape != std::array<int64_t, 3>{16, 8, 16} ||
+          !mma.getRes().getType().getElementType().isF32())
+        return op->emitOpError() << "not supported by the GPU emulator: "
+                                    "mma.sync other than m16n8k16 into f32";
+      // Every operand element, widened to f32, then the call, then D.
+      int64_t at = 0;
+      for (Value operand : {mma.getMatrixA(), mma.getMatrixB(),
+                            mma.getMatrixC()}) {
+        auto type = cast<VectorType>(operand.getType());
+        for (int64_t i = 0; i < type.getDimSize(0); ++i)
+          for (int64_t j = 0; j < type.getDimSize(1); ++j) {
+            Value x = vector::ExtractOp::create(b, opLoc, operand,
+                                                ArrayRef<int64_t>{i, j});
+            if (!x.getType().isF32())
+              x = arith::ExtFOp::create(b, opLoc, b.getF32Type(), x);
+            memref::StoreOp::create(
+                b, opLoc, x, fragment,
+                ValueRange{arith::ConstantIndexOp::create(b, opLoc, at++)});
+          }
+      }
+      emu.mma(opLoc, fragmentPtr);
+      Value d = arith::ConstantOp::create(
+          b, opLoc,
+          DenseElementsAttr::get(mma.getRes().getType(), b.getF32FloatAttr(0)));
+      for (int64_t i = 0; i < 2; ++i)
+        for (int64_t j = 0; j < 2; ++j) {
+          Value x = memref::LoadOp::create(
+              b, opLoc, fragment,
+              ValueRange{arith::ConstantIndexOp::create(b, opLoc,
+                                                        12 + 2 * i + j)});
+          d = vector::InsertOp::create(b, opLoc, x, d,
+                                       ArrayRef<int64_t>{i, j});
+        }
+      mma.replaceAllUsesWith(d);
+      mma.erase();
     } else if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
       MemRefType type = alloc.getType();
       if (!gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
@@ -129,7 +191,8 @@ LogicalResult emulate(func::FuncOp kernel) {
       alloc.replaceAllUsesWith(view);
       alloc.erase();
     } else if (op->getDialect() &&
-               op->getDialect()->getNamespace() == "gpu") {
+               (op->getDialect()->getNamespace() == "gpu" ||
+                op->getDialect()->getNamespace() == "nvgpu")) {
       return op->emitOpError() << "not supported by the GPU emulator";
     }
     return WalkResult::advance();

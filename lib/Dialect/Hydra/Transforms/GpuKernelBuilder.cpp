@@ -36,9 +36,9 @@ Value GpuKernelBuilder::shuffleIdx(Value value, Value srcLane) {
       .getShuffleResult();
 }
 
-Value GpuKernelBuilder::butterfly(Value value, bool max) {
+Value GpuKernelBuilder::butterfly(Value value, bool max, int64_t lanes) {
   OpBuilder &b = kb.builder();
-  for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+  for (int64_t offset = lanes / 2; offset > 0; offset /= 2) {
     Value other = gpu::ShuffleOp::create(b, kb.getLoc(), value, i32(offset),
                                          i32(kWarpSize), gpu::ShuffleMode::XOR)
                       .getShuffleResult();
@@ -47,16 +47,27 @@ Value GpuKernelBuilder::butterfly(Value value, bool max) {
   return value;
 }
 
-Value GpuKernelBuilder::warpSum(Value value) { return butterfly(value, false); }
-Value GpuKernelBuilder::warpMax(Value value) { return butterfly(value, true); }
+Value GpuKernelBuilder::warpSum(Value value) {
+  return butterfly(value, false, kWarpSize);
+}
+Value GpuKernelBuilder::warpMax(Value value) {
+  return butterfly(value, true, kWarpSize);
+}
+Value GpuKernelBuilder::quadSum(Value value) {
+  return butterfly(value, false, 4);
+}
+Value GpuKernelBuilder::quadMax(Value value) {
+  return butterfly(value, true, 4);
+}
 
-Value GpuKernelBuilder::shared(ArrayRef<int64_t> shape) {
+Value GpuKernelBuilder::shared(ArrayRef<int64_t> shape, Type elementType) {
   OpBuilder &b = kb.builder();
   auto space = gpu::AddressSpaceAttr::get(b.getContext(),
                                           gpu::AddressSpace::Workgroup);
-  auto type = MemRefType::get(shape, b.getF32Type(), MemRefLayoutAttrInterface{},
-                              space);
-  sharedBytes_ += type.getNumElements() * 4;
+  auto type = MemRefType::get(shape,
+                              elementType ? elementType : b.getF32Type(),
+                              MemRefLayoutAttrInterface{}, space);
+  sharedBytes_ += type.getNumElements() * type.getElementTypeBitWidth() / 8;
   return memref::AllocOp::create(b, kb.getLoc(), type);
 }
 

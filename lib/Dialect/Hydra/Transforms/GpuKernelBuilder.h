@@ -41,15 +41,20 @@ public:
   /// The sum / max of an f32 over the warp, in every lane.
   Value warpSum(Value value);
   Value warpMax(Value value);
+  /// The same over the four lanes of a quad (lanes 4q .. 4q + 3), which
+  /// hold one row of an mma.sync accumulator.
+  Value quadSum(Value value);
+  Value quadMax(Value value);
 
-  /// An f32 tile in shared memory (one per block).
-  Value shared(ArrayRef<int64_t> shape);
+  /// A tile in shared memory (one per block), f32 unless given.
+  Value shared(ArrayRef<int64_t> shape, Type elementType = {});
   /// Bytes of shared memory allocated so far.
   int64_t sharedBytes() const { return sharedBytes_; }
 
-  /// Fills a [rows, cols] shared tile, the block's threads striding over
-  /// its elements (consecutive threads, consecutive columns: coalesced
-  /// when `element` reads a row of global memory).
+  /// Fills columns [0, cols) of a [rows, ...] shared tile, the block's
+  /// threads striding over the elements (consecutive threads, consecutive
+  /// columns: coalesced when `element` reads a row of global memory).
+  /// `element` gives values of the tile's element type.
   void fill(Value tile, int64_t rows, int64_t cols,
             function_ref<Value(Value r, Value c)> element);
 
@@ -61,7 +66,7 @@ public:
   Value i32(int64_t v);
 
 private:
-  Value butterfly(Value value, bool max);
+  Value butterfly(Value value, bool max, int64_t lanes);
   int64_t sharedBytes_ = 0;
 };
 

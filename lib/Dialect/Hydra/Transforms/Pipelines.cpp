@@ -103,6 +103,7 @@ void hydra::buildHydraLowerToLLVMPipeline(OpPassManager &pm) {
                          "convert-scf-to-cf,"
                          "func.func(llvm-request-c-wrappers),"
                          "convert-vector-to-llvm,"
+                         "convert-ub-to-llvm,"
                          "convert-math-to-llvm,"
                          "convert-math-to-libm,"
                          "expand-strided-metadata,"

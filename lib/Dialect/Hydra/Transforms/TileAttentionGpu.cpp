@@ -33,7 +33,9 @@ struct HydraTileAttentionGpuPass
       }
       LogicalResult tiled =
           isa<FullAttentionOp>(op)
-              ? tileFullAttentionGpu(rewriter, cast<FullAttentionOp>(op))
+              ? (canUseMma(cast<FullAttentionOp>(op))
+                     ? tileFullAttentionMma(rewriter, cast<FullAttentionOp>(op))
+                     : tileFullAttentionGpu(rewriter, cast<FullAttentionOp>(op)))
               : tileLinearAttentionGpu(rewriter, cast<LinearAttentionOp>(op));
       if (failed(tiled))
         return signalPassFailure();

@@ -170,7 +170,8 @@ def HydraTileAttentionGpu : Pass<"hydra-tile-attention-gpu"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect"
+    "::mlir::nvgpu::NVGPUDialect", "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
   ];
 }
 
@@ -228,14 +229,17 @@ def HydraEmulateGpu : Pass<"hydra-emulate-gpu", "::mlir::ModuleOp"> {
     operations by what the emulator provides: `gpu.thread_id x` and
     `gpu.block_id x` are loads from the context, `gpu.barrier` and
     `gpu.shuffle` are calls through the context's function pointers (the
-    emulator switches threads there), and each workgroup `memref.alloc`
+    emulator switches threads there), `nvgpu.mma.sync` (m16n8k16 into f32)
+    is a call that hands the lane's fragments to the emulator, which
+    assembles the warp's matrices from the PTX fragment layouts, and each
+    workgroup `memref.alloc`
     becomes a `memref.view` at its offset in the shared memory. The
     context's layout is runtime/src/gpu_emulator.h's EmuThreadContext.
     Anything else GPU-specific is reported as not supported.
   }];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect",
-    "::mlir::memref::MemRefDialect"
+    "::mlir::memref::MemRefDialect", "::mlir::vector::VectorDialect"
   ];
 }
 

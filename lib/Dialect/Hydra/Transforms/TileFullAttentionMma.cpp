@@ -1,0 +1,343 @@
+//===- TileFullAttentionMma.cpp - full attention on tensor cores ----------===//
+//
+// The f16/bf16 form of the GPU full-attention kernel: QKᵀ and PV run as
+// warp-wide mma.sync m16n8k16 (f16/bf16 operands, f32 accumulators),
+// written as nvgpu.mma.sync. One block of four warps per (batch, head, 64
+// query rows); each warp owns 16 rows. Q, K and V tiles are staged in
+// shared memory in the input type (rows padded by 8 elements so that the
+// eight row groups of a fragment load fall in different banks). Per key
+// tile of 32:
+//
+//   S (16 × 32 a warp)  = Q Kᵀ       four n8 tiles, Dk/16 k-steps each
+//   online softmax      per row, on the accumulator registers: a lane
+//                       holds rows g and g + 8 (g = lane / 4), and a row's
+//                       32 scores live in the four lanes of its quad, so
+//                       row max and sum are two shuffles
+//   O (16 × Dv a warp) += P V       P from the S accumulators, rounded to
+//                       the input type (the C fragment of two n8 tiles is
+//                       the A fragment of one k16 step), Dv/8 n8 tiles
+//
+// Q's fragments stay in registers for the whole kernel. Keys past the end
+// are staged as zeros so that a masked probability (0) never meets a stale
+// value (0 · inf). The epilogue divides by the row sum, applies the fused
+// normalization (a quad reduction) and writes each element once. Fragment
+// layouts: PTX ISA, "Matrix Fragments for mma.m16n8k16 with floating point
+// type".
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttentionTiling.h"
+#include "GpuKernelBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::hydra;
+
+static constexpr int64_t kWarps = 4;
+static constexpr int64_t kWarpRows = 16;
+static constexpr int64_t kQueryRows = kWarps * kWarpRows;
+static constexpr int64_t kKeys = 32;
+static constexpr int64_t kPad = 8;
+
+bool hydra::canUseMma(FullAttentionOp op) {
+  auto q = cast<MemRefType>(op.getQuery().getType());
+  auto v = cast<MemRefType>(op.getValue().getType());
+  Type e = q.getElementType();
+  int64_t dk = q.getDimSize(3), dv = v.getDimSize(3);
+  return (e.isF16() || e.isBF16()) &&
+         cast<MemRefType>(op.getKey().getType()).getElementType() == e &&
+         v.getElementType() == e && !ShapedType::isDynamic(dk) &&
+         !ShapedType::isDynamic(dv) && dk % 16 == 0 && dv % 8 == 0 &&
+         mmaSharedBytes(op) <= kMaxStaticSharedBytes;
+}
+
+int64_t hydra::mmaSharedBytes(FullAttentionOp op) {
+  auto q = cast<MemRefType>(op.getQuery().getType());
+  int64_t dk = q.getDimSize(3);
+  int64_t dv = cast<MemRefType>(op.getValue().getType()).getDimSize(3);
+  return 2 * ((kQueryRows + kKeys) * (dk + kPad) + kKeys * (dv + kPad));
+}
+
+namespace {
+/// Fragment helpers for one warp; `e` is the operand element type.
+struct Mma {
+  KernelBuilder &kb;
+  OpBuilder &b;
+  Location loc;
+  Type e;
+  Value g, t; // lane / 4, lane % 4
+
+  VectorType pair() { return VectorType::get({2}, e); }
+  /// Two consecutive elements of a shared tile: tile[row, col .. col + 1].
+  Value loadPair(Value tile, Value row, Value col) {
+    return vector::LoadOp::create(b, loc, pair(), tile, ValueRange{row, col});
+  }
+  /// A vector of `rows` pairs.
+  Value stack(ArrayRef<Value> pairs) {
+    auto type = VectorType::get({int64_t(pairs.size()), 2}, e);
+    Value acc = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, b.getZeroAttr(e)));
+    for (auto [i, p] : llvm::enumerate(pairs))
+      acc = vector::InsertOp::create(b, loc, p, acc, int64_t(i));
+    return acc;
+  }
+  Value zerosC() {
+    auto type = VectorType::get({2, 2}, b.getF32Type());
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(0.0f)));
+  }
+  Value mma(Value a, Value bFrag, Value c) {
+    return nvgpu::MmaSyncOp::create(b, loc, a, bFrag, c,
+                                    ArrayRef<int64_t>{16, 8, 16});
+  }
+  Value at(Value c, int64_t i, int64_t j) {
+    return vector::ExtractOp::create(b, loc, c, ArrayRef<int64_t>{i, j});
+  }
+  Value set(Value c, Value x, int64_t i, int64_t j) {
+    return vector::InsertOp::create(b, loc, x, c, ArrayRef<int64_t>{i, j});
+  }
+  /// The A fragment of rows [r0, r0 + 16) and cols [k0, k0 + 16) of a tile.
+  Value loadA(Value tile, Value r0, Value k0) {
+    Value row0 = kb.add(r0, g), row8 = kb.add(row0, kb.index(8));
+    Value col0 = kb.add(k0, kb.mul(t, 2)), col8 = kb.add(col0, kb.index(8));
+    return stack({loadPair(tile, row0, col0), loadPair(tile, row8, col0),
+                  loadPair(tile, row0, col8), loadPair(tile, row8, col8)});
+  }
+  /// The B fragment of Bᵀ stored row-major: B[k][n] = tile[n0 + n][k0 + k].
+  Value loadBTransposed(Value tile, Value n0, Value k0) {
+    Value row = kb.add(n0, g);
+    Value col0 = kb.add(k0, kb.mul(t, 2)), col8 = kb.add(col0, kb.index(8));
+    return stack({loadPair(tile, row, col0), loadPair(tile, row, col8)});
+  }
+  /// The B fragment of B stored row-major: B[k][n] = tile[k0 + k][n0 + n].
+  Value loadB(Value tile, Value k0, Value n0) {
+    Value col = kb.add(n0, g);
+    Value k = kb.add(k0, kb.mul(t, 2));
+    auto element = [&](int64_t dk) {
+      return memref::LoadOp::create(b, loc, tile,
+                                    ValueRange{kb.add(k, kb.index(dk)), col});
+    };
+    auto pairOf = [&](Value x, Value y) {
+      return vector::FromElementsOp::create(b, loc, pair(), ValueRange{x, y});
+    };
+    return stack({pairOf(element(0), element(1)), pairOf(element(8), element(9))});
+  }
+};
+} // namespace
+
+LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
+                                          FullAttentionOp op) {
+  Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+  Value out = op.getInit(), mask = op.getMask(), gamma = op.getFusionScale();
+  auto qType = cast<MemRefType>(q.getType());
+  Type e = qType.getElementType();
+  int64_t group =
+      qType.getDimSize(1) / cast<MemRefType>(k.getType()).getDimSize(1);
+  int64_t dk = qType.getDimSize(3);
+  int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
+  int64_t kSteps = dk / 16, vTiles = dv / 8, sTiles = kKeys / 8;
+
+  rewriter.setInsertionPoint(op);
+  KernelBuilder kb(rewriter, op.getLoc());
+  OpBuilder &b = kb.builder();
+  Location loc = kb.getLoc();
+  SmallVector<int64_t> heads(op.getHeads());
+  bool writesAll = op.writesAllHeads();
+  bool causal = op.getCausal();
+  float scale = op.getScale().convertToFloat();
+  std::optional<float> softcap;
+  if (op.getSoftcap())
+    softcap = op.getSoftcap()->convertToFloat();
+  float epsilon = op.getFusionEpsilon().convertToFloat();
+
+  Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
+  Value numTiles = kb.ceilDivConst(queryLen, kQueryRows);
+  Operation *forall = kb.forall(
+      {batch, kb.index(heads.size()), numTiles}, [&](ValueRange ivs) {
+        GpuKernelBuilder gb(kb, kWarps * kWarpSize);
+        gb.begin();
+        Mma m{kb, b, loc, e, kb.divConst(gb.lane, 4), kb.remConst(gb.lane, 4)};
+        Value bi = ivs[0];
+        Value h = emitGpuHeadIndex(gb, heads, ivs[1]);
+        Value kvh = group == 1 ? h : kb.divConst(h, group);
+        Value slot = writesAll ? h : ivs[1];
+        Value i0 = kb.mul(ivs[2], kQueryRows);
+        Value c0 = kb.index(0), c1 = kb.index(1);
+        Value lastQuery = kb.sub(queryLen, c1), lastKey = kb.sub(keyLen, c1);
+        Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(e));
+        auto ult = [&](Value x, Value bound) {
+          return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x,
+                                       bound);
+        };
+
+        Value qTile = gb.shared({kQueryRows, dk + kPad}, e);
+        Value kTile = gb.shared({kKeys, dk + kPad}, e);
+        Value vTile = gb.shared({kKeys, dv + kPad}, e);
+        // Staged in the input type; rows past the end are zeros.
+        auto raw = [&](Value buffer, ValueRange idx) {
+          return memref::LoadOp::create(b, loc, buffer, idx).getResult();
+        };
+        gb.fill(qTile, kQueryRows, dk, [&](Value r, Value d) {
+          Value i = kb.add(i0, r);
+          return arith::SelectOp::create(
+              b, loc, ult(i, queryLen),
+              raw(q, {bi, h, kb.min(i, lastQuery), d}), zero);
+        });
+        gb.barrier();
+        Value r0 = kb.mul(gb.warp, kWarpRows);
+        SmallVector<Value> qFrags;
+        for (int64_t s = 0; s < kSteps; ++s)
+          qFrags.push_back(m.loadA(qTile, r0, kb.index(s * 16)));
+
+        // This lane's rows: g and g + 8 of the warp's 16.
+        Value row[2] = {kb.add(r0, m.g), kb.add(kb.add(r0, m.g), kb.index(8))};
+        Value query[2] = {kb.add(i0, row[0]), kb.add(i0, row[1])};
+
+        // Carried: O's n8 tiles, then max and sum of rows g and g + 8.
+        SmallVector<Value> init(vTiles, m.zerosC());
+        init.append({kb.negInf(), kb.negInf(), kb.f32(0.0f), kb.f32(0.0f)});
+        Value rows = kb.min(kb.sub(queryLen, i0), kQueryRows);
+        Value keyEnd = causal ? kb.min(keyLen, kb.add(i0, rows)) : keyLen;
+        SmallVector<Value> fin = kb.loop(
+            c0, keyEnd, kb.index(kKeys), init, [&](Value j0, ValueRange it) {
+              gb.barrier(); // the previous tile's readers are done
+              auto keyRow = [&](Value c, Value tensor, Value d) {
+                Value key = kb.add(j0, c);
+                return arith::SelectOp::create(
+                    b, loc, ult(key, keyLen),
+                    raw(tensor, {bi, kvh, kb.min(key, lastKey), d}), zero);
+              };
+              gb.fill(kTile, kKeys, dk,
+                         [&](Value c, Value d) { return keyRow(c, k, d); });
+              gb.fill(vTile, kKeys, dv,
+                         [&](Value c, Value d) { return keyRow(c, v, d); });
+              gb.barrier();
+
+              // S = Q Kᵀ, then scale, softcap and masks per element.
+              SmallVector<Value> s(sTiles);
+              for (int64_t n = 0; n < sTiles; ++n) {
+                Value acc = m.zerosC();
+                for (int64_t st = 0; st < kSteps; ++st)
+                  acc = m.mma(qFrags[st],
+                              m.loadBTransposed(kTile, kb.index(n * 8),
+                                                kb.index(st * 16)),
+                              acc);
+                for (int64_t i = 0; i < 2; ++i)
+                  for (int64_t j = 0; j < 2; ++j) {
+                    Value key = kb.add(
+                        j0, kb.add(kb.index(n * 8 + j), kb.mul(m.t, 2)));
+                    Value x = kb.mulf(m.at(acc, i, j), kb.f32(scale));
+                    if (softcap)
+                      x = kb.mulf(
+                          emitTanh(kb, kb.mulf(x, kb.f32(1.0f / *softcap))),
+                          kb.f32(*softcap));
+                    Value dropped = arith::CmpIOp::create(
+                        b, loc, arith::CmpIPredicate::uge, key, keyLen);
+                    if (causal)
+                      dropped = arith::OrIOp::create(
+                          b, loc, dropped,
+                          arith::CmpIOp::create(b, loc,
+                                                arith::CmpIPredicate::ugt, key,
+                                                query[i]));
+                    if (mask)
+                      x = emitMaskedScore(kb, mask, x,
+                                          {bi, h, kb.min(query[i], lastQuery),
+                                           kb.min(key, lastKey)});
+                    acc = m.set(acc, kb.select(dropped, kb.negInf(), x), i, j);
+                  }
+                s[n] = acc;
+              }
+
+              // Online softmax per row; a row's scores are in its quad.
+              SmallVector<Value> next(it.begin(), it.end());
+              Value alpha[2];
+              for (int64_t i = 0; i < 2; ++i) {
+                Value tileMax = kb.negInf();
+                for (int64_t n = 0; n < sTiles; ++n)
+                  for (int64_t j = 0; j < 2; ++j)
+                    tileMax = kb.maxf(tileMax, m.at(s[n], i, j));
+                tileMax = gb.quadMax(tileMax);
+                Value &rowMax = next[vTiles + i];
+                Value &rowSum = next[vTiles + 2 + i];
+                Value newMax = kb.maxf(rowMax, tileMax);
+                Value isEmpty = arith::CmpFOp::create(
+                    b, loc, arith::CmpFPredicate::OEQ, newMax, kb.negInf());
+                Value safeMax = kb.select(isEmpty, kb.f32(0.0f), newMax);
+                alpha[i] = kb.exp(kb.subf(rowMax, safeMax));
+                Value sum = kb.f32(0.0f);
+                for (int64_t n = 0; n < sTiles; ++n)
+                  for (int64_t j = 0; j < 2; ++j) {
+                    Value p = kb.exp(kb.subf(m.at(s[n], i, j), safeMax));
+                    sum = kb.addf(sum, p);
+                    s[n] = m.set(s[n], p, i, j);
+                  }
+                rowSum = kb.addf(kb.mulf(rowSum, alpha[i]), gb.quadSum(sum));
+                rowMax = newMax;
+              }
+              for (int64_t nv = 0; nv < vTiles; ++nv)
+                for (int64_t i = 0; i < 2; ++i)
+                  for (int64_t j = 0; j < 2; ++j)
+                    next[nv] = m.set(next[nv],
+                                     kb.mulf(m.at(next[nv], i, j), alpha[i]),
+                                     i, j);
+
+              // O += P V: two n8 tiles of P make one k16 A fragment.
+              auto pPair = [&](Value c, int64_t i) {
+                Value x = arith::TruncFOp::create(b, loc, e, m.at(c, i, 0));
+                Value y = arith::TruncFOp::create(b, loc, e, m.at(c, i, 1));
+                return vector::FromElementsOp::create(b, loc, m.pair(),
+                                                      ValueRange{x, y})
+                    .getResult();
+              };
+              for (int64_t kc = 0; kc < kKeys / 16; ++kc) {
+                Value lo = s[2 * kc], hi = s[2 * kc + 1];
+                Value a = m.stack(
+                    {pPair(lo, 0), pPair(lo, 1), pPair(hi, 0), pPair(hi, 1)});
+                for (int64_t nv = 0; nv < vTiles; ++nv)
+                  next[nv] = m.mma(
+                      a, m.loadB(vTile, kb.index(kc * 16), kb.index(nv * 8)),
+                      next[nv]);
+              }
+              return next;
+            });
+
+        // Epilogue: o = O / l, the fused normalization, one store each.
+        for (int64_t i = 0; i < 2; ++i) {
+          Value rowSum = fin[vTiles + 2 + i];
+          SmallVector<Value> o;
+          Value squares = kb.f32(0.0f);
+          for (int64_t nv = 0; nv < vTiles; ++nv)
+            for (int64_t j = 0; j < 2; ++j) {
+              o.push_back(kb.divf(m.at(fin[nv], i, j), rowSum));
+              squares = kb.addf(squares, kb.mulf(o.back(), o.back()));
+            }
+          Value inv;
+          if (gamma)
+            inv = math::RsqrtOp::create(
+                b, loc,
+                kb.addf(kb.divf(gb.quadSum(squares), kb.f32(float(dv))),
+                        kb.f32(epsilon)));
+          auto ifOp =
+              scf::IfOp::create(b, loc, ult(query[i], queryLen), false);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+          for (int64_t nv = 0; nv < vTiles; ++nv)
+            for (int64_t j = 0; j < 2; ++j) {
+              Value col = kb.add(kb.index(nv * 8 + j), kb.mul(m.t, 2));
+              Value value = o[nv * 2 + j];
+              if (gamma)
+                value = kb.mulf(kb.mulf(value, inv), kb.load(gamma, {h, col}));
+              kb.storeConverted(value, out, {bi, slot, query[i], col});
+            }
+        }
+      });
+  forall->setAttr(kBlockSizeAttrName, b.getI64IntegerAttr(kWarps * kWarpSize));
+  rewriter.eraseOp(op);
+  return success();
+}

@@ -1,0 +1,66 @@
+"""The f16 and bf16 full-attention kernels run QKᵀ and PV on tensor cores:
+their SASS (cuobjdump and nvdisasm, from PyPI) holds HMMA.16816 with f32
+accumulation, of the input type, on every target arch; f32 kernels hold
+none. Docs: docs/gpu.md, "What each arch gets"."""
+
+import glob
+import os
+import re
+import subprocess
+
+import pytest
+
+from gpu_cases import ARCHS, CASES, MMA_CASES, ROOT, compile_case
+
+TOOLS = sorted(glob.glob(os.path.join(ROOT, ".venv", "lib", "python3*", "site-packages",
+                                      "nvidia", "cu*", "bin")))
+CUOBJDUMP = next((os.path.join(d, "cuobjdump") for d in TOOLS
+                  if os.path.exists(os.path.join(d, "cuobjdump"))), None)
+NVDISASM = next((os.path.join(d, "nvdisasm") for d in TOOLS
+                 if os.path.exists(os.path.join(d, "nvdisasm"))), None)
+INSPECT = os.path.join(os.environ.get("HYDRA_BUILD_DIR", os.path.join(ROOT, "build")),
+                       "bin", "hydra-inspect")
+
+pytestmark = pytest.mark.skipif(
+    not (CUOBJDUMP and NVDISASM),
+    reason="cuobjdump/nvdisasm not installed (scripts/setup.sh installs them from PyPI)")
+
+
+def sass_by_function(case, arch, tmp_path, tool):
+    """{kernel name: its SASS} for `case` compiled for `arch`."""
+    artifact = tmp_path / "model.hydra"
+    artifact.write_bytes(compile_case(case, arch))
+    cubin = tmp_path / f"{arch}.cubin"
+    subprocess.run([INSPECT, str(artifact), "--extract", f"{arch}:cubin", "-o", str(cubin)],
+                   check=True)
+    if tool == "cuobjdump":
+        text = subprocess.run([CUOBJDUMP, "-sass", str(cubin)], capture_output=True,
+                              text=True, check=True).stdout
+        parts = re.split(r"\n\s*Function : (\w+)\n", text)
+    else:
+        text = subprocess.run([NVDISASM, str(cubin)], capture_output=True, text=True,
+                              check=True).stdout
+        parts = re.split(r"\n\s*\.text\.(\w+):\n", text)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+@pytest.mark.parametrize("tool", ["cuobjdump", "nvdisasm"])
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_attention_uses_tensor_cores(dtype, arch, tool, tmp_path):
+    case = MMA_CASES[f"mma-{dtype}-hybrid-7to1"]  # kernel0: FA, kernel1: LA
+    sass = sass_by_function(case, arch, tmp_path, tool)
+    assert set(sass) == {"hybrid_kernel0", "hybrid_kernel1"}, sorted(sass)
+    suffix = ".BF16" if dtype == "bfloat16" else ""
+    hmma = re.findall(r"HMMA\.16816\.F32(\.BF16)?\b", sass["hybrid_kernel0"])
+    assert hmma, "no HMMA in the full-attention kernel"
+    assert all(s == suffix for s in hmma), set(hmma)
+    # The linear-attention kernel is the SIMT recurrence (docs/gpu.md).
+    assert "HMMA" not in sass["hybrid_kernel1"]
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_f32_attention_stays_on_cuda_cores(arch, tmp_path):
+    sass = sass_by_function(CASES["fa-causal"], arch, tmp_path, "cuobjdump")
+    assert sass and all("HMMA" not in s for s in sass.values())
+    assert all("FFMA" in s for s in sass.values())
