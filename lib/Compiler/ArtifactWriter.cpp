@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Matchers.h"
 
 using namespace mlir;
@@ -158,14 +159,15 @@ FailureOr<unsigned> ArtifactWriter::constantIndex(Operation *op) {
 
 FailureOr<flatbuffers::Offset<fb::TensorSignature>>
 ArtifactWriter::signatureOf(memref::AllocOp alloc, const std::string &name,
-                            const DimSymbols &symbols, bool isUnsigned) {
+                            const DimSymbols &symbols,
+                            std::vector<int64_t> &shape, bool isUnsigned) {
   MemRefType type = alloc.getType();
   fb::DType dtype = toArtifactDType(type.getElementType());
   if (isUnsigned)
     dtype = unsignedVariant(dtype);
   if (dtype == fb::DType::invalid)
     return alloc.emitOpError() << "not supported: a buffer of type " << type;
-  std::vector<int64_t> shape;
+  shape.clear();
   unsigned dynamicIndex = 0;
   for (int64_t d = 0; d < type.getRank(); ++d) {
     if (!type.isDynamicDim(d)) {
@@ -184,11 +186,63 @@ ArtifactWriter::signatureOf(memref::AllocOp alloc, const std::string &name,
                                    fbb_.CreateVector(shape));
 }
 
+/// The launch's cost terms from the hydra.work op of its kernel, with each
+/// size traced to a dimension of a launch buffer: static sizes fold into
+/// the coefficient, dynamic ones become symbols. Empty when the kernel has
+/// no estimate or a size cannot be traced.
+static std::pair<std::vector<CostTerm>, std::vector<CostTerm>>
+costOf(func::FuncOp kernel, ArrayRef<ArrayRef<int64_t>> bufferShapes) {
+  WorkOp work;
+  kernel.walk([&](WorkOp op) { work = op; });
+  if (!work)
+    return {};
+  // Each size as (static value, or symbol).
+  SmallVector<std::pair<double, int64_t>> sizes;
+  for (Value size : work.getSizes()) {
+    std::pair<double, int64_t> entry{1.0, -1};
+    if (std::optional<int64_t> k = getConstantIntValue(size)) {
+      entry.first = double(*k);
+    } else if (auto dim = size.getDefiningOp<memref::DimOp>()) {
+      auto arg = dyn_cast<BlockArgument>(dim.getSource());
+      std::optional<int64_t> axis = dim.getConstantIndex();
+      if (!arg || !axis || arg.getOwner() != &kernel.getBody().front() ||
+          arg.getArgNumber() >= bufferShapes.size())
+        return {};
+      int64_t extent = bufferShapes[arg.getArgNumber()][*axis];
+      if (extent >= 0)
+        entry.first = double(extent);
+      else
+        entry.second = -(extent + 1);
+    } else {
+      return {};
+    }
+    sizes.push_back(entry);
+  }
+  auto terms = [&](ArrayAttr attrs) {
+    std::vector<CostTerm> out;
+    for (Attribute attr : attrs) {
+      auto term = cast<ArrayAttr>(attr);
+      CostTerm t{cast<FloatAttr>(term[0]).getValueAsDouble(), {}};
+      for (Attribute index : term.getValue().drop_front()) {
+        auto [value, symbol] = sizes[cast<IntegerAttr>(index).getInt()];
+        if (symbol >= 0)
+          t.symbols.push_back(uint32_t(symbol));
+        else
+          t.coefficient *= value;
+      }
+      out.push_back(std::move(t));
+    }
+    return out;
+  };
+  return {terms(work.getFlops()), terms(work.getBytes())};
+}
+
 LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
                                           const DimSymbols &symbols,
                                           fb::Device device) {
   // Signatures.
   std::vector<flatbuffers::Offset<fb::TensorSignature>> inputs, outputs;
+  std::vector<std::vector<int64_t>> inputShapes, outputShapes, temporaryShapes;
   for (auto [i, type] : llvm::enumerate(host.getArgumentTypes())) {
     auto memref = dyn_cast<MemRefType>(type);
     fb::DType dtype =
@@ -200,6 +254,7 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
     for (int64_t d = 0; d < memref.getRank(); ++d)
       shape.push_back(memref.isDynamicDim(d) ? -(symbols.symbol(i, d) + 1)
                                              : memref.getDimSize(d));
+    inputShapes.push_back(shape);
     inputs.push_back(fb::CreateTensorSignature(
         fbb_, fbb_.CreateString(nameOf(host, i, true)),
         markedUnsigned(host, i, true) ? unsignedVariant(dtype) : dtype,
@@ -214,8 +269,9 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
       return ret.emitOpError() << "not supported: result " << i
                                << " is not a fresh buffer the program fills";
     outputIndex[value] = i;
+    outputShapes.emplace_back();
     auto sig = signatureOf(alloc, nameOf(host, i, false), symbols,
-                           markedUnsigned(host, i, false));
+                           outputShapes.back(), markedUnsigned(host, i, false));
     if (failed(sig))
       return failure();
     outputs.push_back(*sig);
@@ -227,7 +283,9 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
     if (outputIndex.count(alloc.getResult()))
       continue;
     unsigned index = temporaries.size();
-    auto sig = signatureOf(alloc, "temporary" + std::to_string(index), symbols);
+    temporaryShapes.emplace_back();
+    auto sig = signatureOf(alloc, "temporary" + std::to_string(index), symbols,
+                           temporaryShapes.back());
     if (failed(sig))
       return failure();
     temporaries.push_back(*sig);
@@ -267,6 +325,19 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
                   "result, a constant or an allocation of the program";
       }
     }
+    std::vector<std::vector<int64_t>> shapes;
+    for (Value buffer : launch.getBuffers()) {
+      if (auto arg = dyn_cast<BlockArgument>(buffer)) {
+        shapes.push_back(inputShapes[arg.getArgNumber()]);
+      } else if (outputIndex.count(buffer)) {
+        shapes.push_back(outputShapes[outputIndex[buffer]]);
+      } else if (temporaryIndex.count(buffer)) {
+        shapes.push_back(temporaryShapes[temporaryIndex[buffer]]);
+      } else {
+        auto type = cast<MemRefType>(buffer.getType());
+        shapes.push_back(type.getShape().vec());
+      }
+    }
     std::vector<fb::GridDim> grid;
     for (Value size : launch.getGrid()) {
       APInt constant;
@@ -295,9 +366,19 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
         launch, launch.getKernelAttr());
     unsigned kernel =
         kernelIndex(kernelFunc, launch.getBuffers().size(), device);
-    launches.push_back(fb::CreateLaunch(fbb_, kernel,
-                                        fbb_.CreateVectorOfStructs(buffers),
-                                        fbb_.CreateVectorOfStructs(grid)));
+    SmallVector<ArrayRef<int64_t>> shapeRefs(shapes.begin(), shapes.end());
+    auto [flops, bytes] = costOf(kernelFunc, shapeRefs);
+    auto encode = [&](const std::vector<CostTerm> &terms) {
+      std::vector<flatbuffers::Offset<fb::CostTerm>> out;
+      for (const CostTerm &term : terms)
+        out.push_back(fb::CreateCostTerm(fbb_, term.coefficient,
+                                         fbb_.CreateVector(term.symbols)));
+      return out.empty() ? 0 : fbb_.CreateVector(out);
+    };
+    auto flopsTerms = encode(flops), bytesTerms = encode(bytes);
+    launches.push_back(fb::CreateLaunch(
+        fbb_, kernel, fbb_.CreateVectorOfStructs(buffers),
+        fbb_.CreateVectorOfStructs(grid), flopsTerms, bytesTerms));
   }
   auto program =
       fb::CreateProgram(fbb_, device, fbb_.CreateVector(launches),

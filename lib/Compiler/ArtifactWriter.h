@@ -47,7 +47,8 @@ private:
   FailureOr<unsigned> constantIndex(Operation *getGlobal);
   FailureOr<flatbuffers::Offset<::hydra_artifact::TensorSignature>>
   signatureOf(memref::AllocOp alloc, const std::string &name,
-              const DimSymbols &symbols, bool isUnsigned = false);
+              const DimSymbols &symbols, std::vector<int64_t> &shape,
+              bool isUnsigned = false);
   unsigned kernelIndex(func::FuncOp kernel, unsigned numBuffers,
                        ::hydra_artifact::Device device);
 
@@ -68,6 +69,12 @@ private:
   std::vector<flatbuffers::Offset<::hydra_artifact::Executable>> executables_;
   std::vector<std::string> kernelNames_;
   std::map<std::string, unsigned> kernelIndex_, constantIndex_;
+};
+
+/// c · ∏ symbols, a term of a launch's cost.
+struct CostTerm {
+  double coefficient;
+  std::vector<uint32_t> symbols;
 };
 
 /// The artifact element type of an MLIR element type, or invalid.

@@ -21,11 +21,16 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "hydra/Dialect/Hydra/Transforms/Passes.h"
+
+#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Regex.h"
+
+#include <mutex>
 
 using namespace mlir;
 using namespace mlir::hydra;
@@ -139,6 +144,11 @@ static void lowerBf16Mma(gpu::GPUModuleOp gpuModule) {
 }
 
 static LogicalResult runPipeline(Operation *op, const std::string &pipeline) {
+  static std::once_flag registered;
+  std::call_once(registered, [] {
+    registerAllPasses();
+    registerHydraPasses();
+  });
   PassManager pm(op->getContext(), op->getName().getStringRef());
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     return op->emitError() << "hydra: malformed GPU pass pipeline";
@@ -154,7 +164,8 @@ mlir::hydra::lowerKernelsToNVVM(ModuleOp module, ArrayRef<std::string> archs) {
       op.erase();
   }
   // Ordinary operators' linalg ops become loops first (on func.func).
-  if (failed(runPipeline(*kernels, "func.func(convert-linalg-to-loops),"
+  if (failed(runPipeline(*kernels, "hydra-strip-work,"
+                                   "func.func(convert-linalg-to-loops),"
                                    "lower-affine,canonicalize")))
     return failure();
 

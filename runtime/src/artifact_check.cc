@@ -139,6 +139,13 @@ hydra_status checkFunction(const fb::Module *m, const fb::Function *f,
           return invalid(lw, "buffer index " + std::to_string(ref->index()) +
                                  " out of range");
       }
+      for (const auto *terms : {launch->flops(), launch->bytes()})
+        if (terms)
+          for (const fb::CostTerm *term : *terms)
+            if (term->symbols())
+              for (uint32_t s : *term->symbols())
+                if (s >= numSymbols)
+                  return invalid(lw, "cost symbol out of range");
       if (launch->grid()->size() == 0 || launch->grid()->size() > kMaxRank)
         return invalid(lw, "grid rank " +
                                std::to_string(launch->grid()->size()) +

@@ -1,6 +1,7 @@
 //===- hydra-inspect.cpp - print what a hydra artifact holds --------------===//
 //
-//   hydra-inspect OUT.hydra [--json]
+//   hydra-inspect OUT.hydra [--json] [--sizes s0=N,...]
+//   hydra-inspect OUT.hydra --extract TARGET:FORMAT -o FILE
 //
 // Verifies the artifact with the runtime first, then prints its functions
 // (signatures with size symbols, launches), kernels, executables per target
@@ -12,7 +13,9 @@
 #include "hydra_artifact_generated.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <iterator>
 #include <sstream>
 #include <string>
@@ -71,6 +74,70 @@ std::string gridText(const fb::Launch &l) {
   return os.str();
 }
 
+/// Values of size symbols given with --sizes.
+using Sizes = std::map<uint32_t, double>;
+
+/// A launch's FLOPs or bytes: the number when every symbol is bound,
+/// else the polynomial ("2.1e+05·s0·s1 + …").
+struct Cost {
+  bool known = false;
+  double value = 0;
+  std::string text;
+};
+
+Cost evaluate(const flatbuffers::Vector<flatbuffers::Offset<fb::CostTerm>> *terms,
+              const Sizes &sizes) {
+  Cost cost;
+  if (!terms)
+    return cost;
+  cost.known = true;
+  std::ostringstream os;
+  for (size_t i = 0; i < terms->size(); ++i) {
+    const fb::CostTerm *term = terms->Get(i);
+    double value = term->coefficient();
+    os << (i ? " + " : "") << term->coefficient();
+    if (term->symbols())
+      for (uint32_t s : *term->symbols()) {
+        os << "*s" << s;
+        auto it = sizes.find(s);
+        if (it == sizes.end())
+          cost.known = false;
+        else
+          value *= it->second;
+      }
+    cost.value += value;
+  }
+  cost.text = os.str();
+  return cost;
+}
+
+std::string costText(const fb::Launch &l, const Sizes &sizes) {
+  Cost flops = evaluate(l.flops(), sizes), bytes = evaluate(l.bytes(), sizes);
+  if (flops.text.empty() && bytes.text.empty())
+    return "no estimate";
+  char buffer[128];
+  std::string out;
+  if (flops.known) {
+    std::snprintf(buffer, sizeof(buffer), "%.4g GFLOP", flops.value / 1e9);
+    out += buffer;
+  } else {
+    out += "FLOPs " + flops.text;
+  }
+  out += ", ";
+  if (bytes.known) {
+    std::snprintf(buffer, sizeof(buffer), "%.4g MB moved", bytes.value / 1e6);
+    out += buffer;
+  } else {
+    out += "bytes " + bytes.text;
+  }
+  if (flops.known && bytes.known && bytes.value > 0) {
+    std::snprintf(buffer, sizeof(buffer), " (%.3g FLOP/byte)",
+                  flops.value / bytes.value);
+    out += buffer;
+  }
+  return out;
+}
+
 std::string quote(const std::string &s) {
   std::string out = "\"";
   for (char c : s) {
@@ -81,7 +148,7 @@ std::string quote(const std::string &s) {
   return out + "\"";
 }
 
-void printText(const fb::Module &m, size_t bytes) {
+void printText(const fb::Module &m, size_t bytes, const Sizes &sizes) {
   std::printf("hydra artifact: %zu bytes, format %u, producer '%s'\n", bytes,
               m.format_version(), m.producer() ? m.producer()->c_str() : "");
   if (m.source_hash() && m.source_hash()->size())
@@ -112,7 +179,7 @@ void printText(const fb::Module &m, size_t bytes) {
         for (size_t i = 0; i < l->buffers()->size(); ++i)
           std::printf("%s %s", i ? "," : "",
                       bufferName(*f, m, *l->buffers()->Get(i)).c_str());
-        std::printf("\n");
+        std::printf("\n      work: %s\n", costText(*l, sizes).c_str());
       }
     }
   }
@@ -155,7 +222,7 @@ std::string jsonShape(const flatbuffers::Vector<int64_t> &shape) {
   return out + "]";
 }
 
-void printJson(const fb::Module &m, size_t bytes) {
+void printJson(const fb::Module &m, size_t bytes, const Sizes &sizes) {
   std::printf("{\"bytes\": %zu, \"format_version\": %u, \"producer\": %s, "
               "\"source_sha256\": %s,\n \"functions\": [",
               bytes, m.format_version(),
@@ -182,8 +249,17 @@ void printJson(const fb::Module &m, size_t bytes) {
                   fb::EnumNameDevice(p->device()));
       for (size_t li = 0; li < p->launches()->size(); ++li) {
         const fb::Launch *l = p->launches()->Get(li);
-        std::printf("%s{\"kernel\": %u, \"grid\": %s}", li ? ", " : "",
-                    l->kernel(), quote(gridText(*l)).c_str());
+        Cost flops = evaluate(l->flops(), sizes);
+        Cost moved = evaluate(l->bytes(), sizes);
+        auto number = [](const Cost &c) {
+          return c.known ? std::to_string(c.value) : std::string("null");
+        };
+        std::printf("%s{\"kernel\": %u, \"grid\": %s, \"flops\": %s, "
+                    "\"bytes\": %s, \"flops_terms\": %s, "
+                    "\"bytes_terms\": %s}",
+                    li ? ", " : "", l->kernel(), quote(gridText(*l)).c_str(),
+                    number(flops).c_str(), number(moved).c_str(),
+                    quote(flops.text).c_str(), quote(moved.text).c_str());
       }
       std::printf("]}");
     }
@@ -242,14 +318,36 @@ int extract(const fb::Module &m, const std::string &which,
   return 1;
 }
 
+/// Parses "s0=1,s1=4096".
+bool parseSizes(const std::string &text, Sizes &sizes) {
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    size_t eq = item.find('=');
+    if (item.size() < 4 || item[0] != 's' || eq == std::string::npos)
+      return false;
+    char *end = nullptr;
+    unsigned long symbol = std::strtoul(item.c_str() + 1, &end, 10);
+    if (end != item.c_str() + eq)
+      return false;
+    double value = std::strtod(item.c_str() + eq + 1, &end);
+    if (*end != '\0' || value < 0)
+      return false;
+    sizes[uint32_t(symbol)] = value;
+  }
+  return true;
+}
+
 const char *kUsage =
-    "usage: hydra-inspect MODEL.hydra [--json]\n"
+    "usage: hydra-inspect MODEL.hydra [--json] [--sizes s0=N,s1=M,...]\n"
+    "         (--sizes binds size symbols to evaluate each launch's work)\n"
     "       hydra-inspect MODEL.hydra --extract TARGET:FORMAT -o FILE\n"
     "         (e.g. sm_80:cubin, sm_90:ptx, x86_64:elf_shared_object)\n";
 } // namespace
 
 int main(int argc, char **argv) {
   std::string path, extractWhich, extractTo;
+  Sizes sizes;
   bool json = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -259,6 +357,12 @@ int main(int argc, char **argv) {
       extractWhich = argv[++i];
     else if (arg == "-o" && i + 1 < argc)
       extractTo = argv[++i];
+    else if (arg == "--sizes" && i + 1 < argc) {
+      if (!parseSizes(argv[++i], sizes)) {
+        std::fprintf(stderr, "hydra-inspect: --sizes takes s0=N,s1=M,...\n");
+        return 2;
+      }
+    }
     else if (argv[i][0] != '-' && path.empty())
       path = argv[i];
     else {
@@ -290,8 +394,8 @@ int main(int argc, char **argv) {
   if (!extractWhich.empty())
     return extract(*m, extractWhich, extractTo);
   if (json)
-    printJson(*m, bytes.size());
+    printJson(*m, bytes.size(), sizes);
   else
-    printText(*m, bytes.size());
+    printText(*m, bytes.size(), sizes);
   return 0;
 }

@@ -337,3 +337,27 @@ LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
                             "begin, index end) -> ()";
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// work
+//===----------------------------------------------------------------------===//
+
+LogicalResult WorkOp::verify() {
+  for (auto [name, terms] : {std::pair<StringRef, ArrayAttr>{"flops", getFlops()},
+                             {"bytes", getBytes()}})
+    for (Attribute attr : terms) {
+      auto term = dyn_cast<ArrayAttr>(attr);
+      if (!term || term.empty() || !isa<FloatAttr>(term[0]))
+        return emitOpError() << "'" << name
+                             << "' terms must be [coefficient, size index...] "
+                                "with a float coefficient";
+      for (Attribute index : term.getValue().drop_front()) {
+        auto i = dyn_cast<IntegerAttr>(index);
+        if (!i || i.getInt() < 0 ||
+            i.getInt() >= int64_t(getSizes().size()))
+          return emitOpError() << "'" << name << "' term names size " << index
+                               << " of " << getSizes().size();
+      }
+    }
+  return success();
+}

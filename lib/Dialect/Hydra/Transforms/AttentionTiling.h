@@ -40,6 +40,15 @@ void emitEpilogueStore(KernelBuilder &kb, Value row, Value out,
                        ValueRange outIdx, Value fusionScale, Value head,
                        float epsilon);
 
+/// hydra.work for a full-attention kernel whose iterations (CPU tiles, GPU
+/// blocks) each take `rowsPerIteration` query rows.
+void emitFullAttentionWork(KernelBuilder &kb, FullAttentionOp op,
+                           int64_t rowsPerIteration);
+/// hydra.work for a linear-attention kernel doing `flopsPerStep` FLOPs a
+/// step and head.
+void emitLinearAttentionWork(KernelBuilder &kb, LinearAttentionOp op,
+                             double flopsPerStep);
+
 class GpuKernelBuilder;
 
 /// The GPU forms: an scf.forall over the grid of blocks, marked with

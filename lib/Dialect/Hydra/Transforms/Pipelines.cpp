@@ -89,6 +89,7 @@ void hydra::buildHydraToGpuKernelsPipeline(OpPassManager &pm) {
 }
 
 void hydra::buildHydraLowerToLLVMPipeline(OpPassManager &pm) {
+  pm.addPass(createHydraStripWork());
   // Vector exponentials as arithmetic rather than per-lane libm calls.
   pm.addPass(createHydraApproximateMath());
   // The CPU code runs the (batch, head, tile) loops serially, so each

@@ -65,6 +65,7 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
 
   kb.forall({batch, kb.index(heads.size()), numQueryTiles}, [&](ValueRange
                                                                     ivs) {
+    emitFullAttentionWork(kb, op, mt);
     Value bi = ivs[0], n = ivs[1];
     Value h = emitHeadIndex(kb, heads, n);
     Value kvh = group == 1 ? h : kb.divConst(h, group);

@@ -85,6 +85,7 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
   Value numTiles = kb.ceilDivConst(queryLen, kQueryRows);
   Operation *forall = kb.forall(
       {batch, kb.index(heads.size()), numTiles}, [&](ValueRange ivs) {
+    emitFullAttentionWork(kb, op, kQueryRows);
     GpuKernelBuilder gb(kb, kWarps * kWarpSize);
     gb.begin();
     Value bi = ivs[0];

@@ -160,6 +160,7 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
   Value numTiles = kb.ceilDivConst(queryLen, kQueryRows);
   Operation *forall = kb.forall(
       {batch, kb.index(heads.size()), numTiles}, [&](ValueRange ivs) {
+        emitFullAttentionWork(kb, op, kQueryRows);
         GpuKernelBuilder gb(kb, kWarps * kWarpSize);
         gb.begin();
         Mma m{kb, b, loc, e, kb.divConst(gb.lane, 4), kb.remConst(gb.lane, 4)};

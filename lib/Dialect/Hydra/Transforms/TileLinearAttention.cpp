@@ -277,7 +277,17 @@ void hydra::tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
   DenseSet<int64_t> seenKv;
   for (int64_t h : heads)
     writer.push_back(seenKv.insert(h / group).second);
+  int64_t dk = cast<MemRefType>(q.getType()).getDimSize(3);
+  int64_t dv = cast<MemRefType>(op.getValue().getType()).getDimSize(3);
+  bool delta = op.getBeta() != nullptr;
+  // Per step: the carried-state output and the state update (2·Dk·Dv
+  // each), the intra-chunk pairs (about C/2 of them, Dk + Dv each, twice
+  // for the delta rules' substitution).
+  double chunk = double(tiling.chunkSize);
+  double flopsPerStep = 4.0 * dk * dv + chunk * (dk + dv) +
+                        (delta ? 2.0 * dk * dv + chunk * (dk + dv) : 0.0);
   kb.forall({kb.dim(q, 0), kb.index(heads.size())}, [&](ValueRange ivs) {
+    emitLinearAttentionWork(kb, op, flopsPerStep);
     Value h = emitHeadIndex(kb, heads, ivs[1]);
     Value kvh = group == 1 ? h : kb.divConst(h, group);
     Value writesState;

@@ -106,6 +106,12 @@ LogicalResult hydra::tileLinearAttentionGpu(RewriterBase &rewriter,
 
   Operation *forall = kb.forall(
       {kb.dim(q, 0), kb.index(heads.size())}, [&](ValueRange ivs) {
+        // Per step: decay (gated), Sᵀk and the delta update (delta
+        // rules), the state update and the output, Dk·Dv each or twice.
+        emitLinearAttentionWork(
+            kb, op,
+            double(s.dk * s.dv) * (4.0 + (decay ? 1.0 : 0.0) +
+                                   (s.delta ? 2.0 : 0.0)));
         GpuKernelBuilder gb(kb, threads);
         gb.begin();
         Value bi = ivs[0];

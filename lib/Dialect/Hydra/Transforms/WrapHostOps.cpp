@@ -5,7 +5,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "WorkEstimate.h"
 #include "hydra/Dialect/Hydra/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -20,6 +23,26 @@ using namespace mlir;
 using namespace mlir::hydra;
 
 namespace {
+/// hydra.work for an ordinary operator: each iteration of a linalg op does
+/// the arithmetic of its body once; every operand is read or written once.
+void emitWork(OpBuilder &b, linalg::LinalgOp op) {
+  Location loc = op.getLoc();
+  WorkEstimate work;
+  SmallVector<Value> iterations;
+  for (Range range : op.createLoopRanges(b, loc))
+    iterations.push_back(getValueOrCreateConstantIndexOp(b, loc, range.size));
+  double perIteration = 0;
+  for (Operation &inner : op->getRegion(0).front().without_terminator())
+    perIteration += inner.getDialect() &&
+                    (inner.getDialect()->getNamespace() == "arith" ||
+                     inner.getDialect()->getNamespace() == "math");
+  work.flops(perIteration, iterations);
+  for (OpOperand &operand : op->getOpOperands())
+    if (isa<MemRefType>(operand.get().getType()))
+      work.bytesOf(b, loc, operand.get());
+  work.emit(b, loc);
+}
+
 /// Whether `op` may stay in a host program as it is.
 bool isHostOp(Operation *op) {
   if (isa<memref::AllocOp, memref::DeallocOp, memref::DimOp,
@@ -57,12 +80,16 @@ struct HydraWrapHostOpsPass
           std::nullopt);
       if (auto copy = dyn_cast<memref::CopyOp>(op)) {
         b.setInsertionPoint(forall.getBody()->getTerminator());
-        linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(),
-                               copy.getTarget());
+        op = linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(),
+                                    copy.getTarget());
         copy.erase();
-        continue;
+      } else {
+        op->moveBefore(forall.getBody()->getTerminator());
       }
-      op->moveBefore(forall.getBody()->getTerminator());
+      if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+        b.setInsertionPoint(op);
+        emitWork(b, linalgOp);
+      }
     }
   }
 };

@@ -299,4 +299,33 @@ def Hydra_LaunchOp : Hydra_Op<"launch", [AttrSizedOperandSegments,
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// work
+//===----------------------------------------------------------------------===//
+
+def Hydra_WorkOp : Hydra_Op<"work"> {
+  let summary = "the FLOPs and bytes of the kernel it sits in, for reports";
+  let description = [{
+    States the work of the whole loop nest it sits in (an `scf.forall`
+    body, later the kernel outlined from it) as two polynomials in
+    `sizes`: each term of `flops` and of `bytes` is `[c, i, j, ...]`,
+    meaning c · sizes[i] · sizes[j] · …. The tiling passes write it
+    (their FLOPs count the arithmetic their kernel does; their bytes, the
+    global-memory traffic of their tiling), the artifact writer turns it
+    into each launch's cost in size symbols (hydra-inspect --sizes), and
+    code generation drops it (hydra-strip-work). It has no results and is
+    kept by not being marked side-effect free.
+
+    ```mlir
+    hydra.work sizes(%b, %s) flops [[4096.0, 0, 1, 1]] bytes [[512.0, 0, 1]]
+    ```
+  }];
+  let arguments = (ins Variadic<Index>:$sizes, ArrayAttr:$flops,
+                       ArrayAttr:$bytes);
+  let assemblyFormat = [{
+    `sizes` `(` $sizes `)` `flops` $flops `bytes` $bytes attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // HYDRA_DIALECT_HYDRA_IR_HYDRAOPS_TD

@@ -243,6 +243,15 @@ def HydraEmulateGpu : Pass<"hydra-emulate-gpu", "::mlir::ModuleOp"> {
   ];
 }
 
+def HydraStripWork : Pass<"hydra-strip-work"> {
+  let summary = "Drop hydra.work ops before code generation";
+  let description = [{
+    `hydra.work` states a kernel's FLOPs and bytes for the artifact; code
+    generation has no use for it. First pass of the lowerings to LLVM, NVVM
+    and the GPU emulator.
+  }];
+}
+
 def HydraKernelEntries : Pass<"hydra-kernel-entries", "::mlir::ModuleOp"> {
   let summary = "Give each lowered kernel a packed entry point for the runtime";
   let description = [{
