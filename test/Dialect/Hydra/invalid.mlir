@@ -617,3 +617,19 @@ func.func @f(%x: tensor<4x8xf32>, %g: tensor<8xf32>) -> tensor<4x8xf32> {
   %y = hydra.rms_norm %x, %g {axis = 1 : i64, epsilon = -1.0 : f32} : tensor<4x8xf32>, tensor<8xf32> -> tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }
+
+// -----
+
+func.func @work_bad_term(%n: index) {
+  // expected-error @+1 {{'hydra.work' op 'flops' terms must be [coefficient, size index...] with a float coefficient}}
+  hydra.work sizes(%n) flops [[1, 0]] bytes []
+  return
+}
+
+// -----
+
+func.func @work_bad_index(%n: index) {
+  // expected-error @+1 {{'hydra.work' op 'bytes' term names size 3 : i64 of 1}}
+  hydra.work sizes(%n) flops [] bytes [[1.0, 3]]
+  return
+}

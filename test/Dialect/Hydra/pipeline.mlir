@@ -1,5 +1,6 @@
 // RUN: hydra-opt %s --hydra-to-llvm | FileCheck %s
 // RUN: hydra-opt %s --hydra-bufferize | FileCheck %s --check-prefix=BUF
+// RUN: hydra-opt %s --hydra-to-gpu-kernels | FileCheck %s --check-prefix=GPU
 // RUN: hydra-opt %s --hydra-to-llvm --mlir-print-ir-after-all -o /dev/null 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=STEPS
 // RUN: hydra-opt %s --hydra-to-llvm="query-tile=4 key-tile=4 chunk-size=4" | FileCheck %s
@@ -30,6 +31,20 @@
 // BUF:         hydra.full_attention {{.*}} into %[[OUT]]
 // BUF:         hydra.linear_attention {{.*}} into %[[OUT]]
 // BUF-NEXT:    return
+
+// The GPU pipeline: the same split, fuse and bufferize, then GPU block
+// kernels (FA: 3 blocks of 16 query rows; LA: a block of one warp per
+// (batch, head), Dv = 8) launched by the host program.
+// GPU-LABEL: func.func @hybrid_kernel0
+// GPU-SAME:    attributes {hydra.block_size = 128 : i64, hydra.kernel}
+// GPU:         gpu.block_id x
+// GPU-LABEL: func.func @hybrid_kernel1
+// GPU-SAME:    attributes {hydra.block_size = 32 : i64, hydra.kernel}
+// GPU-LABEL: func.func @hybrid
+// GPU:         %[[OUT:.*]] = memref.alloc() {{.*}} : memref<1x8x37x8xf32>
+// GPU:         hydra.launch @hybrid_kernel0 grid(%c1, %c1, %c3) args({{.*}}, %[[OUT]])
+// GPU:         hydra.launch @hybrid_kernel1 grid(%c1, %c7) args({{.*}}, %[[OUT]])
+// GPU:         return %[[OUT]]
 
 // Every step of the pipeline, in order.
 // STEPS: IR Dump After HydraSplitHeads (hydra-split-heads)

@@ -1,5 +1,19 @@
 // RUN: hydra-opt %s --hydra-tile-attention="query-tile=16 key-tile=32 chunk-size=8" --cse --split-input-file \
-// RUN:   | FileCheck %s --implicit-check-not=hydra.
+// RUN:   | FileCheck %s --implicit-check-not=hydra.full_attention --implicit-check-not=hydra.linear_attention
+// RUN: hydra-opt %s --hydra-tile-attention="query-tile=16 key-tile=32 chunk-size=8" --cse --split-input-file \
+// RUN:   | FileCheck %s --check-prefix=WORK
+
+// Each kernel states its work: FA, 2 heads, causal (half the pairs),
+// B = 2 folded: 2 · 2 · (16 + 8) · 0.5 · 2 = 96 FLOPs per (query, key);
+// bytes: Q read and O written once (2 · 2 · (16 + 8) · 4 per query), K
+// and V once per 16-row tile (half of them, causal).
+// WORK-LABEL: func @full_causal_fused
+// WORK:         %[[S:.*]] = memref.dim %{{.*}}, %c2 : memref<2x4x?x16xf32>
+// WORK:         %[[T:.*]] = memref.dim %{{.*}}, %c2 : memref<2x2x?x16xf32>
+// WORK:         hydra.work sizes(%[[S]], %[[T]]) flops {{\[\[}}9.600000e+01, 0, 1]] bytes {{\[\[}}3.840000e+02, 0], [1.200000e+01, 0, 1]]
+// LA, static: 2 heads · 12 steps · (4 · 8 · 8 + 8 · (8 + 8)) · 2 (delta).
+// WORK-LABEL: func @gated_delta_per_dim
+// WORK:         hydra.work sizes() flops {{\[\[}}1.536000e+04]]
 
 // Full attention, causal, GQA (2 query heads a kv head), heads 0 and 2 of
 // 4, with the fused normalization in the epilogue.
@@ -139,12 +153,13 @@ func.func @full_float_mask(%q: memref<2x2x5x8xf32>, %m: memref<2x1x5x5xf32>, %ou
 // CHECK-LABEL: func @linear_plain
 // CHECK-SAME: (%[[Q:.*]]: memref<1x2x?x16xf32>, %[[K:.*]]: memref<1x2x?x16xf32>, %[[V:.*]]: memref<1x2x?x4xf32>, %[[OUT:.*]]: memref<1x2x?x4xf32>)
 // CHECK:      scf.forall (%[[B:.*]], %[[H:.*]]) in (%c1, %c2) {
+// CHECK:        %[[T:.*]] = memref.dim %[[K]], %c2
+// CHECK:        hydra.work sizes(%[[T]])
 // CHECK:        %[[ST:.*]] = memref.alloca() : memref<16x4xf32>
 // CHECK:        %[[BQ:.*]] = memref.alloca() : memref<4x16xf32>
 // CHECK:        %[[BO:.*]] = memref.alloca() : memref<4x4xf32>
 // CHECK:        scf.for %[[D:.*]] = %c0 to %c16 step %c1 {
 // CHECK:          vector.store %{{.*}}, %[[ST]][%[[D]], %c0]
-// CHECK:        %[[T:.*]] = memref.dim %[[K]], %c2
 // CHECK:        scf.for %[[C0:.*]] = %c0 to %[[T]] step %c8 {
 // CHECK:          %[[LEN:.*]] = arith.minui %{{.*}}, %c8
 // Outputs, rows in blocks of 4: the block's queries, then the carried

@@ -7,9 +7,13 @@
 // CHECK-LABEL: func @host
 // CHECK:         %[[A:.*]] = memref.alloc() : memref<4x8xf32>
 // CHECK:         %[[T:.*]] = memref.alloc() : memref<8x4xf32>
+// Each states its work for the artifact's cost report: no arithmetic,
+// each operand's bytes once.
 // CHECK:         scf.forall (%{{.*}}) in (1) {
+// CHECK:           hydra.work sizes() flops {{\[\[}}0.000000e+00]] bytes {{\[\[}}1.280000e+02], [1.280000e+02]]
 // CHECK-NEXT:      linalg.transpose ins(%{{.*}} : memref<4x8xf32>) outs(%[[T]] : memref<8x4xf32>)
 // CHECK:         scf.forall (%{{.*}}) in (1) {
+// CHECK:           hydra.work sizes() flops
 // CHECK-NEXT:      linalg.copy ins(%[[T]] : memref<8x4xf32>) outs(%{{.*}} : memref<8x4xf32>)
 // CHECK-NOT:     memref.copy
 // CHECK:         scf.forall (%{{.*}}) in (4) {

@@ -56,9 +56,6 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
       qType.getDimSize(1) / cast<MemRefType>(k.getType()).getDimSize(1);
   int64_t dk = qType.getDimSize(3);
   int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
-  if (ShapedType::isDynamic(dk) || ShapedType::isDynamic(dv))
-    return op.emitOpError()
-           << "not supported on GPU targets: a dynamic head dimension";
   int64_t colsPerLane = (dv + kWarpSize - 1) / kWarpSize;
   int64_t sharedBytes =
       4 * (kQueryRows * dk + kKeys * (dk + 1) + kKeys * dv);

@@ -52,8 +52,7 @@ bool hydra::canUseMma(FullAttentionOp op) {
   int64_t dk = q.getDimSize(3), dv = v.getDimSize(3);
   return (e.isF16() || e.isBF16()) &&
          cast<MemRefType>(op.getKey().getType()).getElementType() == e &&
-         v.getElementType() == e && !ShapedType::isDynamic(dk) &&
-         !ShapedType::isDynamic(dv) && dk % 16 == 0 && dv % 8 == 0 &&
+         v.getElementType() == e && dk % 16 == 0 && dv % 8 == 0 &&
          mmaSharedBytes(op) <= kMaxStaticSharedBytes;
 }
 

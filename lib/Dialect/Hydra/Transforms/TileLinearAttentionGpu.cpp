@@ -59,9 +59,6 @@ LogicalResult hydra::tileLinearAttentionGpu(RewriterBase &rewriter,
   Shapes s;
   s.dk = cast<MemRefType>(q.getType()).getDimSize(3);
   s.dv = cast<MemRefType>(v.getType()).getDimSize(3);
-  if (ShapedType::isDynamic(s.dk) || ShapedType::isDynamic(s.dv))
-    return op.emitOpError()
-           << "not supported on GPU targets: a dynamic head dimension";
   s.slots = (s.dk + kWarpSize - 1) / kWarpSize;
   s.dkPadded = s.slots * kWarpSize;
   s.warps = (s.dv + kColsPerWarp - 1) / kColsPerWarp;

@@ -148,7 +148,8 @@ def HydraWrapHostOps : Pass<"hydra-wrap-host-ops", "::mlir::func::FuncOp"> {
     in the kernel rather than to a runtime library call.
   }];
   let dependentDialects = [
-    "::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect"
+    "::mlir::hydra::HydraDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"
   ];
 }
 
@@ -163,9 +164,11 @@ def HydraTileAttentionGpu : Pass<"hydra-tile-attention-gpu"> {
     (batch, head, 16 query rows), 32-key tiles staged in shared memory,
     online softmax with warp reductions. Linear attention: a block per
     (batch, head), a warp per eight value columns holding its part of the
-    f32 state in registers, chunks staged in shared memory. Head
-    dimensions must be static and fit the shared-memory budget (48 KiB a
-    block); anything else is reported as not supported.
+    f32 state in registers, chunks staged in shared memory. f16 and bf16
+    full attention (Dk a multiple of 16, Dv of 8) runs QKᵀ and PV on
+    tensor cores (`nvgpu.mma.sync` m16n8k16, 64 query rows a block). The
+    tiles must fit the shared-memory budget (48 KiB a block); anything else
+    is reported as not supported.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",

@@ -1,0 +1,94 @@
+// RUN: hydra-opt %s --hydra-tile-attention-gpu --cse --split-input-file \
+// RUN:   | FileCheck %s --implicit-check-not=hydra.full_attention --implicit-check-not=hydra.linear_attention
+
+// f32 full attention: a block of 128 threads (4 warps of 4 rows) per
+// (batch, listed head, 16 query rows); Q, K (row stride Dk + 1) and V
+// tiles in workgroup memory; warp reductions by xor shuffles; P·V with
+// each probability broadcast from its lane.
+
+// CHECK-LABEL: func @full_f32
+// CHECK-SAME: (%[[Q:.*]]: memref<2x4x?x16xf32>, %[[K:.*]]: memref<2x2x?x16xf32>, %[[V:.*]]: memref<2x2x?x8xf32>, %{{.*}}: memref<4x8xf32>, %[[OUT:.*]]: memref<2x4x?x8xf32>)
+// CHECK:       %[[S:.*]] = memref.dim %[[Q]], %c2
+// CHECK:       %[[TILES:.*]] = arith.ceildivui %[[S]], %c16
+// CHECK:       scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%c2, %c2, %[[TILES]]) {
+// CHECK:         hydra.work sizes(
+// CHECK:         %[[TID:.*]] = gpu.thread_id x
+// CHECK-DAG:     memref.alloc() : memref<16x16xf32, #gpu.address_space<workgroup>>
+// CHECK-DAG:     %[[KT:.*]] = memref.alloc() : memref<32x17xf32, #gpu.address_space<workgroup>>
+// CHECK-DAG:     memref.alloc() : memref<32x8xf32, #gpu.address_space<workgroup>>
+// The block strides through the Q tile's 16 · 16 elements.
+// CHECK:         scf.for %{{.*}} = %[[TID]] to %c256 step %c128 {
+// Key tiles of 32; staging between two barriers.
+// CHECK:         scf.for %{{.*}} = %c0 to %{{.*}} step %c32 iter_args(
+// CHECK:           gpu.barrier
+// CHECK:           memref.store %{{.*}}, %[[KT]]
+// CHECK:           gpu.barrier
+// CHECK:           %[[R:.*]], %{{.*}} = gpu.shuffle  xor %{{.*}}, %c16_i32{{.*}}, %c32_i32{{.*}} : f32
+// CHECK-NEXT:      arith.maximumf %{{.*}}, %[[R]] : f32
+// CHECK:           gpu.shuffle  idx
+// The epilogue: a warp sum of squares for the fused normalization, then
+// one guarded store per element.
+// CHECK:         math.rsqrt
+// CHECK:         scf.if
+// CHECK:           memref.store %{{.*}}, %[[OUT]]
+// CHECK:       } {hydra.block_size = 128 : i64}
+func.func @full_f32(%q: memref<2x4x?x16xf32>, %k: memref<2x2x?x16xf32>, %v: memref<2x2x?x8xf32>,
+                    %g: memref<4x8xf32>, %out: memref<2x4x?x8xf32>) {
+  hydra.full_attention %q, %k, %v fusion_scale(%g : memref<4x8xf32>) into %out
+      {heads = array<i64: 0, 2>, scale = 0.25 : f32, causal}
+      : memref<2x4x?x16xf32>, memref<2x2x?x16xf32>, memref<2x2x?x8xf32>, memref<2x4x?x8xf32>
+  return
+}
+
+// -----
+
+// f16 full attention: tensor cores. 64 query rows a block (16 a warp), Q,
+// K and V staged as f16 with rows padded by 8; QKᵀ and PV as mma.sync
+// m16n8k16 into f32 accumulators; row statistics over the lane quads.
+
+// CHECK-LABEL: func @full_f16
+// CHECK:       %[[TILES:.*]] = arith.ceildivui %{{.*}}, %c64
+// CHECK:       scf.forall ({{.*}}) in (%c1, %c1, %[[TILES]]) {
+// CHECK-DAG:     memref.alloc() : memref<64x40xf16, #gpu.address_space<workgroup>>
+// CHECK-DAG:     memref.alloc() : memref<32x40xf16, #gpu.address_space<workgroup>>
+// CHECK-DAG:     memref.alloc() : memref<32x24xf16, #gpu.address_space<workgroup>>
+// CHECK:         vector.load %{{.*}} : memref<64x40xf16, #gpu.address_space<workgroup>>, vector<2xf16>
+// CHECK:         scf.for
+// CHECK:           nvgpu.mma.sync(%{{.*}}, %{{.*}}, %{{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK:           gpu.shuffle  xor %{{.*}}, %c2_i32{{.*}}, %c32_i32
+// CHECK:           gpu.shuffle  xor %{{.*}}, %c1_i32{{.*}}, %c32_i32
+// CHECK:           arith.truncf %{{.*}} : f32 to f16
+// CHECK:           nvgpu.mma.sync
+// CHECK:       } {hydra.block_size = 128 : i64}
+func.func @full_f16(%q: memref<1x1x?x32xf16>, %k: memref<1x1x?x32xf16>, %v: memref<1x1x?x16xf16>,
+                    %out: memref<1x1x?x16xf16>) {
+  hydra.full_attention %q, %k, %v into %out {heads = array<i64: 0>, scale = 0.25 : f32}
+      : memref<1x1x?x32xf16>, memref<1x1x?x32xf16>, memref<1x1x?x16xf16>, memref<1x1x?x16xf16>
+  return
+}
+
+// -----
+
+// Linear attention: a block per (batch, head) with a warp per 8 value
+// columns (Dv = 24: 3 warps); chunks of 16 steps staged in workgroup
+// memory; the state in registers (loop-carried), column sums by shuffles.
+
+// CHECK-LABEL: func @linear_gated_delta
+// CHECK:       scf.forall ({{.*}}) in (%c1, %c2) {
+// CHECK:         hydra.work sizes() flops
+// CHECK:         memref.alloc() : memref<16x32xf32, #gpu.address_space<workgroup>>
+// CHECK:         scf.for %{{.*}} = %c0 to %c20 step %c16 iter_args(
+// CHECK:           gpu.barrier
+// CHECK:           gpu.barrier
+// CHECK:           scf.for {{.*}} iter_args(
+// CHECK:             math.exp
+// CHECK:             gpu.shuffle  xor
+// CHECK:           gpu.barrier
+// CHECK:       } {hydra.block_size = 96 : i64}
+func.func @linear_gated_delta(%q: memref<1x2x20x16xf32>, %k: memref<1x2x20x16xf32>, %v: memref<1x2x20x24xf32>,
+                              %decay: memref<1x2x20xf32>, %beta: memref<1x2x20xf32>, %out: memref<1x2x20x24xf32>) {
+  hydra.linear_attention %q, %k, %v decay(%decay : memref<1x2x20xf32>) beta(%beta : memref<1x2x20xf32>) into %out
+      {heads = array<i64: 0, 1>, scale = 1.0 : f32, update_rule = #hydra.update_rule<gated_delta>}
+      : memref<1x2x20x16xf32>, memref<1x2x20x16xf32>, memref<1x2x20x24xf32>, memref<1x2x20x24xf32>
+  return
+}
