@@ -70,13 +70,17 @@ def build(c):
     return model, feeds
 
 
+@pytest.mark.parametrize("device", ["cpu", "gpu-emulator"])
 @pytest.mark.parametrize("seed", range(N_CONFIGS))
-def test_attention_matches_onnxruntime(seed):
+def test_attention_matches_onnxruntime(seed, device):
+    # gpu-emulator: the GPU kernels (and ordinary operators as GPU grids)
+    # run by the runtime's GPU emulator (docs/gpu.md).
     c = random_config(seed)
     model, feeds = build(c)
     want = ort.InferenceSession(model.SerializeToString(),
                                 providers=["CPUExecutionProvider"]).run(None, feeds)[0]
-    session = hydrahead.Session(hydrahead.Module(hydrahead.compile(model.SerializeToString())))
+    artifact = hydrahead.compile(model.SerializeToString(), target=device)
+    session = hydrahead.Session(hydrahead.Module(artifact), device=device)
     got = session.run(feeds)["Y"]
     assert got.shape == want.shape
     err = np.max(np.abs(got - want)) / max(1.0, float(np.max(np.abs(want))))

@@ -56,8 +56,10 @@ def save(model, path):
     return path
 
 
-def run_hydra(model, inputs):
-    session = hydrahead.Session(hydrahead.Module(hydrahead.compile(model.SerializeToString())))
+def run_hydra(model, inputs, device="cpu"):
+    target = "cpu" if device == "cpu" else device
+    artifact = hydrahead.compile(model.SerializeToString(), target=target)
+    session = hydrahead.Session(hydrahead.Module(artifact), device=device)
     return session.run(inputs)["y"]
 
 
@@ -87,3 +89,16 @@ def test_both_spellings_match_onnx_reference(name):
     want = ReferenceEvaluator(standard).run(None, inputs)[0]
     check(run_hydra(standard, inputs), want, f"{name}, standard spelling")
     check(run_hydra(layer.custom_model(), inputs), want, f"{name}, custom op")
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_both_spellings_on_the_emulated_gpu(name):
+    # The whole model on the GPU path: the layout changes and other ordinary
+    # operators as grid-stride kernels (hydra-distribute-host-ops), the
+    # attention as block kernels, run by the GPU emulator.
+    layer = LAYERS[name]
+    inputs = layer.random_inputs(seed=11)
+    standard = layer.standard_model()
+    want = ReferenceEvaluator(standard).run(None, inputs)[0]
+    check(run_hydra(standard, inputs, "gpu-emulator"), want, f"{name}, standard, GPU")
+    check(run_hydra(layer.custom_model(), inputs, "gpu-emulator"), want, f"{name}, custom, GPU")

@@ -81,6 +81,7 @@ void hydra::buildHydraToGpuKernelsPipeline(OpPassManager &pm) {
   pm.addPass(createHydraTileAttentionGpu());
   pm.addNestedPass<func::FuncOp>(createHydraOwnResultBuffers());
   pm.addNestedPass<func::FuncOp>(createHydraWrapHostOps());
+  pm.addNestedPass<func::FuncOp>(createHydraDistributeHostOps());
   HydraOutlineKernelsOptions outline;
   outline.gpu = true;
   pm.addPass(createHydraOutlineKernels(outline));

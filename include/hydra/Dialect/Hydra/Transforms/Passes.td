@@ -178,6 +178,24 @@ def HydraTileAttentionGpu : Pass<"hydra-tile-attention-gpu"> {
   ];
 }
 
+def HydraDistributeHostOps : Pass<"hydra-distribute-host-ops",
+                                   "::mlir::func::FuncOp"> {
+  let summary = "Spread ordinary operators over GPU blocks and threads";
+  let description = [{
+    For the GPU: each one-iteration `scf.forall` that hydra-wrap-host-ops
+    made around a linalg op becomes a forall over blocks of 256 threads
+    (`hydra.block_size`). The op's parallel loops, flattened, are strided
+    over every thread of the grid (index = block · 256 + thread, step =
+    blocks · 256); its reduction loops run inside each thread. The grid is
+    ceil(iterations / 256) blocks (at most 1024) when the sizes are static,
+    else 256 blocks. Ops without a parallel loop stay on one thread.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
 def HydraOutlineKernels : Pass<"hydra-outline-kernels", "::mlir::ModuleOp"> {
   let summary = "Outline each top-level scf.forall into a kernel run by hydra.launch";
   let description = [{
