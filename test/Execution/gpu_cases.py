@@ -17,7 +17,9 @@ from test_hybrid_attention import CASES, LONG  # noqa: E402,F401
 
 # Full attention in f16 and bf16 takes the tensor-core kernel (mma.sync):
 # several 64-row query tiles and 32-key tiles with ragged ends, GQA, masks,
-# softcap, fused merge, Dv a multiple of 8 but not 16.
+# softcap, fused merge, Dv a multiple of 8 but not 16. So does linear
+# attention with the linear and per-head gated rules (chunkwise); the
+# delta rules keep the step recurrence (hybrid-7to1).
 MMA_CASES = {
     f"mma-{dtype.__name__}-{name}": HybridCase(**dict(kw, dtype=dtype))
     for dtype in (np.float16, ml_dtypes.bfloat16)
@@ -30,6 +32,12 @@ MMA_CASES = {
                                    mask="float", mask_shape=(40, 40)),
         "hybrid-7to1": dict(heads="FLLLLLLL", Hkv=2, S=50, Dk=32, Dv=32, causal=True,
                             rule="gated_delta", decay="head", beta_heads=2, fusion=True),
+        # Linear attention on tensor cores (chunks of 16, ragged last one).
+        "la-linear": dict(heads="LL", S=50, Dk=32, Dv=32),
+        "la-gated-gqa-fused": dict(heads="LLLL", Hkv=2, S=37, Dk=16, Dv=48,
+                                   rule="gated", decay="head", fusion=True),
+        "hybrid-gated-7to1": dict(heads="FLLLLLLL", Hkv=2, S=70, Dk=64, Dv=64,
+                                  causal=True, rule="gated", decay="head", fusion=True),
     }.items()
 }
 

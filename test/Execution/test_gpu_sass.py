@@ -55,8 +55,19 @@ def test_half_precision_attention_uses_tensor_cores(dtype, arch, tool, tmp_path)
     hmma = re.findall(r"HMMA\.16816\.F32(\.BF16)?\b", sass["hybrid_kernel0"])
     assert hmma, "no HMMA in the full-attention kernel"
     assert all(s == suffix for s in hmma), set(hmma)
-    # The linear-attention kernel is the SIMT recurrence (docs/gpu.md).
+    # Gated delta rule: the linear-attention kernel is the SIMT recurrence
+    # (docs/gpu.md).
     assert "HMMA" not in sass["hybrid_kernel1"]
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_chunkwise_linear_attention_uses_tensor_cores(dtype, arch, tmp_path):
+    case = MMA_CASES[f"mma-{dtype}-hybrid-gated-7to1"]  # gated rule, per-head decay
+    sass = sass_by_function(case, arch, tmp_path, "cuobjdump")
+    suffix = r"\.BF16" if dtype == "bfloat16" else ""
+    for kernel in ("hybrid_kernel0", "hybrid_kernel1"):  # FA, then LA
+        assert re.search(rf"HMMA\.16816\.F32{suffix}\b", sass[kernel]), kernel
 
 
 @pytest.mark.parametrize("arch", ARCHS)

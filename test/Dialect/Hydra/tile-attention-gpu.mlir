@@ -92,3 +92,31 @@ func.func @linear_gated_delta(%q: memref<1x2x20x16xf32>, %k: memref<1x2x20x16xf3
       : memref<1x2x20x16xf32>, memref<1x2x20x16xf32>, memref<1x2x20x24xf32>, memref<1x2x20x24xf32>
   return
 }
+
+// -----
+
+// f16 linear attention, gated with a decay per head: chunks of 16 on
+// tensor cores, a warp per 16 value columns holding its part of the state
+// as mma accumulators; Ŝ (the state in f16) staged in workgroup memory for
+// the Q·Ŝ product; the cumulative decay by the first thread.
+
+// CHECK-LABEL: func @linear_gated_f16
+// CHECK:       scf.forall ({{.*}}) in (%c1, %c2) {
+// CHECK:         memref.alloc() : memref<32x40xf16, #gpu.address_space<workgroup>>
+// CHECK:         scf.for %{{.*}} = %c0 to %c40 step %c16 iter_args({{.*}}) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>) {
+// CHECK:           gpu.barrier
+// CHECK:           vector.store %{{.*}} : memref<32x40xf16, #gpu.address_space<workgroup>>, vector<2xf16>
+// CHECK:           scf.if
+// CHECK:           gpu.barrier
+// CHECK:           nvgpu.mma.sync
+// CHECK:           math.exp
+// CHECK:           nvgpu.mma.sync
+// CHECK:           gpu.barrier
+// CHECK:       } {hydra.block_size = 64 : i64}
+func.func @linear_gated_f16(%q: memref<1x2x40x32xf16>, %k: memref<1x2x40x32xf16>, %v: memref<1x2x40x32xf16>,
+                            %decay: memref<1x2x40xf32>, %out: memref<1x2x40x32xf16>) {
+  hydra.linear_attention %q, %k, %v decay(%decay : memref<1x2x40xf32>) into %out
+      {heads = array<i64: 0, 1>, scale = 1.0 : f32, update_rule = #hydra.update_rule<gated>}
+      : memref<1x2x40x32xf16>, memref<1x2x40x32xf16>, memref<1x2x40x32xf16>, memref<1x2x40x32xf16>
+  return
+}

@@ -65,6 +65,14 @@ int64_t mmaSharedBytes(FullAttentionOp op);
 /// The GPU form of full attention with QKᵀ and PV on tensor cores.
 LogicalResult tileFullAttentionMma(RewriterBase &rewriter, FullAttentionOp op);
 
+/// Whether the tensor-core form of linear attention applies: f16 or bf16,
+/// the linear or gated rule with one decay per head, Dk a multiple of 16,
+/// Dv of 16 up to 256, and the tiles within the shared-memory budget.
+bool canUseMma(LinearAttentionOp op);
+/// The chunkwise GPU form of linear attention on tensor cores.
+LogicalResult tileLinearAttentionMma(RewriterBase &rewriter,
+                                     LinearAttentionOp op);
+
 /// emitHeadIndex for GPU code (selects rather than a vector lookup).
 Value emitGpuHeadIndex(GpuKernelBuilder &gb, ArrayRef<int64_t> heads, Value n);
 

@@ -36,7 +36,11 @@ struct HydraTileAttentionGpuPass
               ? (canUseMma(cast<FullAttentionOp>(op))
                      ? tileFullAttentionMma(rewriter, cast<FullAttentionOp>(op))
                      : tileFullAttentionGpu(rewriter, cast<FullAttentionOp>(op)))
-              : tileLinearAttentionGpu(rewriter, cast<LinearAttentionOp>(op));
+              : (canUseMma(cast<LinearAttentionOp>(op))
+                     ? tileLinearAttentionMma(rewriter,
+                                              cast<LinearAttentionOp>(op))
+                     : tileLinearAttentionGpu(rewriter,
+                                              cast<LinearAttentionOp>(op)));
       if (failed(tiled))
         return signalPassFailure();
     }

@@ -28,6 +28,7 @@
 
 #include "AttentionTiling.h"
 #include "GpuKernelBuilder.h"
+#include "MmaFragments.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -63,72 +64,6 @@ int64_t hydra::mmaSharedBytes(FullAttentionOp op) {
   return 2 * ((kQueryRows + kKeys) * (dk + kPad) + kKeys * (dv + kPad));
 }
 
-namespace {
-/// Fragment helpers for one warp; `e` is the operand element type.
-struct Mma {
-  KernelBuilder &kb;
-  OpBuilder &b;
-  Location loc;
-  Type e;
-  Value g, t; // lane / 4, lane % 4
-
-  VectorType pair() { return VectorType::get({2}, e); }
-  /// Two consecutive elements of a shared tile: tile[row, col .. col + 1].
-  Value loadPair(Value tile, Value row, Value col) {
-    return vector::LoadOp::create(b, loc, pair(), tile, ValueRange{row, col});
-  }
-  /// A vector of `rows` pairs.
-  Value stack(ArrayRef<Value> pairs) {
-    auto type = VectorType::get({int64_t(pairs.size()), 2}, e);
-    Value acc = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(type, b.getZeroAttr(e)));
-    for (auto [i, p] : llvm::enumerate(pairs))
-      acc = vector::InsertOp::create(b, loc, p, acc, int64_t(i));
-    return acc;
-  }
-  Value zerosC() {
-    auto type = VectorType::get({2, 2}, b.getF32Type());
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(0.0f)));
-  }
-  Value mma(Value a, Value bFrag, Value c) {
-    return nvgpu::MmaSyncOp::create(b, loc, a, bFrag, c,
-                                    ArrayRef<int64_t>{16, 8, 16});
-  }
-  Value at(Value c, int64_t i, int64_t j) {
-    return vector::ExtractOp::create(b, loc, c, ArrayRef<int64_t>{i, j});
-  }
-  Value set(Value c, Value x, int64_t i, int64_t j) {
-    return vector::InsertOp::create(b, loc, x, c, ArrayRef<int64_t>{i, j});
-  }
-  /// The A fragment of rows [r0, r0 + 16) and cols [k0, k0 + 16) of a tile.
-  Value loadA(Value tile, Value r0, Value k0) {
-    Value row0 = kb.add(r0, g), row8 = kb.add(row0, kb.index(8));
-    Value col0 = kb.add(k0, kb.mul(t, 2)), col8 = kb.add(col0, kb.index(8));
-    return stack({loadPair(tile, row0, col0), loadPair(tile, row8, col0),
-                  loadPair(tile, row0, col8), loadPair(tile, row8, col8)});
-  }
-  /// The B fragment of Bᵀ stored row-major: B[k][n] = tile[n0 + n][k0 + k].
-  Value loadBTransposed(Value tile, Value n0, Value k0) {
-    Value row = kb.add(n0, g);
-    Value col0 = kb.add(k0, kb.mul(t, 2)), col8 = kb.add(col0, kb.index(8));
-    return stack({loadPair(tile, row, col0), loadPair(tile, row, col8)});
-  }
-  /// The B fragment of B stored row-major: B[k][n] = tile[k0 + k][n0 + n].
-  Value loadB(Value tile, Value k0, Value n0) {
-    Value col = kb.add(n0, g);
-    Value k = kb.add(k0, kb.mul(t, 2));
-    auto element = [&](int64_t dk) {
-      return memref::LoadOp::create(b, loc, tile,
-                                    ValueRange{kb.add(k, kb.index(dk)), col});
-    };
-    auto pairOf = [&](Value x, Value y) {
-      return vector::FromElementsOp::create(b, loc, pair(), ValueRange{x, y});
-    };
-    return stack({pairOf(element(0), element(1)), pairOf(element(8), element(9))});
-  }
-};
-} // namespace
 
 LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
                                           FullAttentionOp op) {
@@ -162,7 +97,7 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
         emitFullAttentionWork(kb, op, kQueryRows);
         GpuKernelBuilder gb(kb, kWarps * kWarpSize);
         gb.begin();
-        Mma m{kb, b, loc, e, kb.divConst(gb.lane, 4), kb.remConst(gb.lane, 4)};
+        MmaFragments m(kb, e, gb.lane);
         Value bi = ivs[0];
         Value h = emitGpuHeadIndex(gb, heads, ivs[1]);
         Value kvh = group == 1 ? h : kb.divConst(h, group);
@@ -288,17 +223,11 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
                                      i, j);
 
               // O += P V: two n8 tiles of P make one k16 A fragment.
-              auto pPair = [&](Value c, int64_t i) {
-                Value x = arith::TruncFOp::create(b, loc, e, m.at(c, i, 0));
-                Value y = arith::TruncFOp::create(b, loc, e, m.at(c, i, 1));
-                return vector::FromElementsOp::create(b, loc, m.pair(),
-                                                      ValueRange{x, y})
-                    .getResult();
-              };
               for (int64_t kc = 0; kc < kKeys / 16; ++kc) {
                 Value lo = s[2 * kc], hi = s[2 * kc + 1];
                 Value a = m.stack(
-                    {pPair(lo, 0), pPair(lo, 1), pPair(hi, 0), pPair(hi, 1)});
+                    {m.accumulatorPair(lo, 0), m.accumulatorPair(lo, 1),
+                     m.accumulatorPair(hi, 0), m.accumulatorPair(hi, 1)});
                 for (int64_t nv = 0; nv < vTiles; ++nv)
                   next[nv] = m.mma(
                       a, m.loadB(vTile, kb.index(kc * 16), kb.index(nv * 8)),

@@ -166,7 +166,9 @@ def HydraTileAttentionGpu : Pass<"hydra-tile-attention-gpu"> {
     (batch, head), a warp per eight value columns holding its part of the
     f32 state in registers, chunks staged in shared memory. f16 and bf16
     full attention (Dk a multiple of 16, Dv of 8) runs QKᵀ and PV on
-    tensor cores (`nvgpu.mma.sync` m16n8k16, 64 query rows a block). The
+    tensor cores (`nvgpu.mma.sync` m16n8k16, 64 query rows a block), and
+    so does f16/bf16 linear attention with the linear or per-head gated
+    rule (chunks of 16, a warp per 16 value columns). The
     tiles must fit the shared-memory budget (48 KiB a block); anything else
     is reported as not supported.
   }];
