@@ -81,24 +81,15 @@ def test_standard_spelling_is_raised(name, tmp_path):
         assert leftover not in ir, ir
 
 
+@pytest.mark.parametrize("device", ["cpu", "gpu-emulator"])
 @pytest.mark.parametrize("name", LAYERS)
-def test_both_spellings_match_onnx_reference(name):
+def test_both_spellings_match_onnx_reference(name, device):
+    # gpu-emulator: the whole model on the GPU path (layout changes and other
+    # ordinary operators as grid-stride kernels, attention as block kernels)
+    # run by the GPU emulator.
     layer = LAYERS[name]
     inputs = layer.random_inputs(seed=11)
     standard = layer.standard_model()
     want = ReferenceEvaluator(standard).run(None, inputs)[0]
-    check(run_hydra(standard, inputs), want, f"{name}, standard spelling")
-    check(run_hydra(layer.custom_model(), inputs), want, f"{name}, custom op")
-
-
-@pytest.mark.parametrize("name", LAYERS)
-def test_both_spellings_on_the_emulated_gpu(name):
-    # The whole model on the GPU path: the layout changes and other ordinary
-    # operators as grid-stride kernels (hydra-distribute-host-ops), the
-    # attention as block kernels, run by the GPU emulator.
-    layer = LAYERS[name]
-    inputs = layer.random_inputs(seed=11)
-    standard = layer.standard_model()
-    want = ReferenceEvaluator(standard).run(None, inputs)[0]
-    check(run_hydra(standard, inputs, "gpu-emulator"), want, f"{name}, standard, GPU")
-    check(run_hydra(layer.custom_model(), inputs, "gpu-emulator"), want, f"{name}, custom, GPU")
+    check(run_hydra(standard, inputs, device), want, f"{name}, standard spelling, {device}")
+    check(run_hydra(layer.custom_model(), inputs, device), want, f"{name}, custom op, {device}")

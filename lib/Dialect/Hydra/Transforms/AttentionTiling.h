@@ -51,6 +51,35 @@ void emitLinearAttentionWork(KernelBuilder &kb, LinearAttentionOp op,
 
 class GpuKernelBuilder;
 
+/// The attributes every full-attention kernel reads.
+struct FullAttentionAttrs {
+  explicit FullAttentionAttrs(FullAttentionOp op);
+  SmallVector<int64_t> heads;
+  bool writesAll, causal;
+  float scale, epsilon;
+  std::optional<float> softcap;
+};
+
+/// One score of a GPU full-attention kernel, from the raw product q·k:
+/// scaled, soft-capped, masked, and −inf for keys past the end or (causal)
+/// after the query. `lastQuery`/`lastKey` clamp the mask's indices.
+Value emitGpuScore(KernelBuilder &kb, FullAttentionOp op,
+                   const FullAttentionAttrs &attrs, Value product, Value batch,
+                   Value head, Value query, Value key, Value keyLen,
+                   Value lastQuery, Value lastKey);
+
+/// For each listed head of a linear-attention op, whether it writes its kv
+/// head's final state (the first listed head of each kv head does).
+SmallVector<bool> finalStateWriters(LinearAttentionOp op);
+
+/// The epilogue of the GPU linear-attention kernels: rows [0, len) of the
+/// chunk's outputs, staged (f32, already scaled) in `staged` [C, Dv], a
+/// warp a row: the fused normalization over the row, then one store per
+/// element at out[batch, slot, start + t, :].
+void emitStagedRowsEpilogue(GpuKernelBuilder &gb, LinearAttentionOp op,
+                            Value staged, Value len, int64_t warps, Value batch,
+                            Value head, Value slot, Value start);
+
 /// The GPU forms: an scf.forall over the grid of blocks, marked with
 /// `hydra.block_size`, whose body is one block's code. Fail, with an
 /// error, on shapes the GPU kernels do not support.

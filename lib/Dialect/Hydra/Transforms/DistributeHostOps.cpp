@@ -65,7 +65,8 @@ LogicalResult distribute(scf::ForallOp forall, linalg::LinalgOp op) {
   // The number of iterations, and from it the grid.
   OpBuilder b(forall);
   Location loc = parallel.getLoc();
-  std::optional<int64_t> staticTotal = 1;
+  int64_t staticTotal = 1;
+  bool isStatic = true;
   for (auto [lb, ub, step] :
        llvm::zip(parallel.getLowerBound(), parallel.getUpperBound(),
                  parallel.getStep())) {
@@ -74,15 +75,13 @@ LogicalResult distribute(scf::ForallOp forall, linalg::LinalgOp op) {
     if (!isConstantIntValue(lb, 0) || !isConstantIntValue(step, 1))
       return success();
     std::optional<int64_t> u = getConstantIntValue(ub);
-    if (u && staticTotal)
-      *staticTotal *= *u;
-    else
-      staticTotal.reset();
+    isStatic &= u.has_value();
+    staticTotal *= u.value_or(1);
   }
   int64_t blocks =
-      staticTotal ? std::clamp<int64_t>((*staticTotal + kThreads - 1) / kThreads,
-                                        1, kMaxBlocks)
-                  : kDynamicBlocks;
+      isStatic ? std::clamp<int64_t>((staticTotal + kThreads - 1) / kThreads, 1,
+                                     kMaxBlocks)
+               : kDynamicBlocks;
 
   // forall (blocks) { for i = block·256 + tid; i < total; i += blocks·256 }
   b.setInsertionPoint(parallel);

@@ -86,6 +86,14 @@ struct MmaFragments {
     };
     return stack({pairOf(element(0), element(1)), pairOf(element(8), element(9))});
   }
+  /// Σ_s A_s · Bᵀ: rows of the tile [n0, n0 + 8) as the 8 columns of B,
+  /// the k-steps s of `aFrags` over the tile's columns 16s .. 16s + 15.
+  Value productWithRows(ArrayRef<Value> aFrags, Value tile, int64_t n0) {
+    Value acc = zerosC();
+    for (auto [s, a] : llvm::enumerate(aFrags))
+      acc = mma(a, loadBTransposed(tile, kb.index(n0), kb.index(16 * s)), acc);
+    return acc;
+  }
   /// Two f32 values as a pair of the operand type.
   Value pairOf(Value x, Value y) {
     return vector::FromElementsOp::create(

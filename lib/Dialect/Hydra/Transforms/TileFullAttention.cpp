@@ -38,14 +38,11 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
   int64_t dk = qType.getDimSize(3);
   int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
   int64_t mt = tiling.queryTile, nt = tiling.keyTile;
-  SmallVector<int64_t> heads(op.getHeads());
-  bool writesAll = op.writesAllHeads();
-  bool causal = op.getCausal();
-  float scale = op.getScale().convertToFloat();
-  std::optional<float> softcap;
-  if (op.getSoftcap())
-    softcap = op.getSoftcap()->convertToFloat();
-  float epsilon = op.getFusionEpsilon().convertToFloat();
+  FullAttentionAttrs attrs(op);
+  ArrayRef<int64_t> heads = attrs.heads;
+  bool writesAll = attrs.writesAll, causal = attrs.causal;
+  float scale = attrs.scale, epsilon = attrs.epsilon;
+  std::optional<float> softcap = attrs.softcap;
 
   Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
   Value numQueryTiles = kb.ceilDivConst(queryLen, mt);

@@ -50,7 +50,7 @@ Value hydra::emitTanh(KernelBuilder &kb, Value x) {
 LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
                                           FullAttentionOp op) {
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
-  Value out = op.getInit(), mask = op.getMask(), gamma = op.getFusionScale();
+  Value out = op.getInit(), gamma = op.getFusionScale();
   auto qType = cast<MemRefType>(q.getType());
   int64_t group =
       qType.getDimSize(1) / cast<MemRefType>(k.getType()).getDimSize(1);
@@ -69,14 +69,10 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
   KernelBuilder kb(rewriter, op.getLoc());
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
-  SmallVector<int64_t> heads(op.getHeads());
-  bool writesAll = op.writesAllHeads();
-  bool causal = op.getCausal();
-  float scale = op.getScale().convertToFloat();
-  std::optional<float> softcap;
-  if (op.getSoftcap())
-    softcap = op.getSoftcap()->convertToFloat();
-  float epsilon = op.getFusionEpsilon().convertToFloat();
+  FullAttentionAttrs attrs(op);
+  ArrayRef<int64_t> heads = attrs.heads;
+  bool writesAll = attrs.writesAll, causal = attrs.causal;
+  float epsilon = attrs.epsilon;
 
   Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
   Value numTiles = kb.ceilDivConst(queryLen, kQueryRows);
@@ -132,8 +128,6 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
           gb.barrier();
 
           Value key = kb.add(j0, gb.lane);
-          Value pastEnd = arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::uge, key, keyLen);
           SmallVector<Value> next(it.begin(), it.end());
           SmallVector<Value> p(kRowsPerWarp);
           SmallVector<Value> zeros(kRowsPerWarp, kb.f32(0.0f));
@@ -147,21 +141,8 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
                 return r;
               });
           for (int64_t u = 0; u < kRowsPerWarp; ++u) {
-            Value su = kb.mulf(s[u], kb.f32(scale));
-            if (softcap)
-              su = kb.mulf(emitTanh(kb, kb.mulf(su, kb.f32(1.0f / *softcap))),
-                           kb.f32(*softcap));
-            Value dropped = pastEnd;
-            if (causal)
-              dropped = arith::OrIOp::create(
-                  b, loc, dropped,
-                  arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, key,
-                                        queryIdx[u]));
-            if (mask)
-              su = emitMaskedScore(kb, mask, su,
-                                   {bi, h, kb.min(queryIdx[u], lastQuery),
-                                    kb.min(key, lastKey)});
-            su = kb.select(dropped, kb.negInf(), su);
+            Value su = emitGpuScore(kb, op, attrs, s[u], bi, h, queryIdx[u],
+                                    key, keyLen, lastQuery, lastKey);
             Value &rowMax = next[kRowsPerWarp * colsPerLane + u];
             Value &rowSum = next[kRowsPerWarp * colsPerLane + kRowsPerWarp + u];
             Value newMax = kb.maxf(rowMax, gb.warpMax(su));

@@ -68,7 +68,7 @@ int64_t hydra::mmaSharedBytes(FullAttentionOp op) {
 LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
                                           FullAttentionOp op) {
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
-  Value out = op.getInit(), mask = op.getMask(), gamma = op.getFusionScale();
+  Value out = op.getInit(), gamma = op.getFusionScale();
   auto qType = cast<MemRefType>(q.getType());
   Type e = qType.getElementType();
   int64_t group =
@@ -81,14 +81,10 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
   KernelBuilder kb(rewriter, op.getLoc());
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
-  SmallVector<int64_t> heads(op.getHeads());
-  bool writesAll = op.writesAllHeads();
-  bool causal = op.getCausal();
-  float scale = op.getScale().convertToFloat();
-  std::optional<float> softcap;
-  if (op.getSoftcap())
-    softcap = op.getSoftcap()->convertToFloat();
-  float epsilon = op.getFusionEpsilon().convertToFloat();
+  FullAttentionAttrs attrs(op);
+  ArrayRef<int64_t> heads = attrs.heads;
+  bool writesAll = attrs.writesAll, causal = attrs.causal;
+  float epsilon = attrs.epsilon;
 
   Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
   Value numTiles = kb.ceilDivConst(queryLen, kQueryRows);
@@ -157,34 +153,16 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
               // S = Q Kᵀ, then scale, softcap and masks per element.
               SmallVector<Value> s(sTiles);
               for (int64_t n = 0; n < sTiles; ++n) {
-                Value acc = m.zerosC();
-                for (int64_t st = 0; st < kSteps; ++st)
-                  acc = m.mma(qFrags[st],
-                              m.loadBTransposed(kTile, kb.index(n * 8),
-                                                kb.index(st * 16)),
-                              acc);
+                Value acc = m.productWithRows(qFrags, kTile, n * 8);
                 for (int64_t i = 0; i < 2; ++i)
                   for (int64_t j = 0; j < 2; ++j) {
                     Value key = kb.add(
                         j0, kb.add(kb.index(n * 8 + j), kb.mul(m.t, 2)));
-                    Value x = kb.mulf(m.at(acc, i, j), kb.f32(scale));
-                    if (softcap)
-                      x = kb.mulf(
-                          emitTanh(kb, kb.mulf(x, kb.f32(1.0f / *softcap))),
-                          kb.f32(*softcap));
-                    Value dropped = arith::CmpIOp::create(
-                        b, loc, arith::CmpIPredicate::uge, key, keyLen);
-                    if (causal)
-                      dropped = arith::OrIOp::create(
-                          b, loc, dropped,
-                          arith::CmpIOp::create(b, loc,
-                                                arith::CmpIPredicate::ugt, key,
-                                                query[i]));
-                    if (mask)
-                      x = emitMaskedScore(kb, mask, x,
-                                          {bi, h, kb.min(query[i], lastQuery),
-                                           kb.min(key, lastKey)});
-                    acc = m.set(acc, kb.select(dropped, kb.negInf(), x), i, j);
+                    acc = m.set(acc,
+                                emitGpuScore(kb, op, attrs, m.at(acc, i, j), bi,
+                                             h, query[i], key, keyLen,
+                                             lastQuery, lastKey),
+                                i, j);
                   }
                 s[n] = acc;
               }

@@ -273,10 +273,7 @@ void hydra::tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
   ChunkedLinearAttention body(kb, op, tiling.chunkSize);
   // The query heads of one kv head share its state; the first listed one
   // stores the final state.
-  SmallVector<bool> writer;
-  DenseSet<int64_t> seenKv;
-  for (int64_t h : heads)
-    writer.push_back(seenKv.insert(h / group).second);
+  SmallVector<bool> writer = finalStateWriters(op);
   int64_t dk = cast<MemRefType>(q.getType()).getDimSize(3);
   int64_t dv = cast<MemRefType>(op.getValue().getType()).getDimSize(3);
   bool delta = op.getBeta() != nullptr;

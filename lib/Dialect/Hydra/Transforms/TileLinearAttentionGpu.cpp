@@ -55,7 +55,6 @@ LogicalResult hydra::tileLinearAttentionGpu(RewriterBase &rewriter,
                                             LinearAttentionOp op) {
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
   Value decay = op.getDecay(), beta = op.getBeta();
-  Value out = op.getInit(), gamma = op.getFusionScale();
   Shapes s;
   s.dk = cast<MemRefType>(q.getType()).getDimSize(3);
   s.dv = cast<MemRefType>(v.getType()).getDimSize(3);
@@ -90,13 +89,9 @@ LogicalResult hydra::tileLinearAttentionGpu(RewriterBase &rewriter,
   SmallVector<int64_t> heads(op.getHeads());
   bool writesAll = op.writesAllHeads();
   float scale = op.getScale().convertToFloat();
-  float epsilon = op.getFusionEpsilon().convertToFloat();
   // The query heads of one kv head share its state; the first listed one
   // stores the final state.
-  SmallVector<bool> writer;
-  DenseSet<int64_t> seenKv;
-  for (int64_t h : heads)
-    writer.push_back(seenKv.insert(h / group).second);
+  SmallVector<bool> writer = finalStateWriters(op);
   bool betaPerHead =
       beta && cast<MemRefType>(beta.getType()).getDimSize(1) != 1;
   int64_t threads = s.warps * kWarpSize;
@@ -256,38 +251,7 @@ LogicalResult hydra::tileLinearAttentionGpu(RewriterBase &rewriter,
                   });
               gb.barrier();
 
-              // The chunk's rows, a warp a row: the fused normalization and
-              // one store per element.
-              int64_t perLane = (s.dv + kWarpSize - 1) / kWarpSize;
-              kb.loop(gb.warp, len, kb.index(s.warps), [&](Value t) {
-                SmallVector<Value> col(perLane), ok(perLane), o(perLane);
-                Value squares = kb.f32(0.0f);
-                for (int64_t j = 0; j < perLane; ++j) {
-                  col[j] = kb.add(gb.lane, kb.index(j * kWarpSize));
-                  ok[j] = ult(col[j], s.dv);
-                  col[j] = kb.min(col[j], s.dv - 1);
-                  o[j] = kb.load(oT, {t, col[j]});
-                  squares = kb.addf(squares, kb.select(ok[j], kb.mulf(o[j], o[j]),
-                                                       kb.f32(0.0f)));
-                }
-                Value inv;
-                if (gamma)
-                  inv = math::RsqrtOp::create(
-                      b, loc,
-                      kb.addf(kb.divf(gb.warpSum(squares), kb.f32(float(s.dv))),
-                              kb.f32(epsilon)));
-                for (int64_t j = 0; j < perLane; ++j) {
-                  Value value = o[j];
-                  if (gamma)
-                    value =
-                        kb.mulf(kb.mulf(value, inv), kb.load(gamma, {h, col[j]}));
-                  auto ifOp = scf::IfOp::create(b, loc, ok[j], false);
-                  OpBuilder::InsertionGuard guard(b);
-                  b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-                  kb.storeConverted(value, out,
-                                    {bi, slot, kb.add(start, t), col[j]});
-                }
-              });
+              emitStagedRowsEpilogue(gb, op, oT, len, s.warps, bi, h, slot, start);
               return next;
             });
 

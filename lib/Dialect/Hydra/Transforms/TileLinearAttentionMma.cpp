@@ -64,7 +64,7 @@ bool hydra::canUseMma(LinearAttentionOp op) {
 LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
                                             LinearAttentionOp op) {
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
-  Value decay = op.getDecay(), out = op.getInit(), gamma = op.getFusionScale();
+  Value decay = op.getDecay();
   auto qType = cast<MemRefType>(q.getType());
   Type e = qType.getElementType();
   int64_t dk = qType.getDimSize(3);
@@ -74,11 +74,7 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
   SmallVector<int64_t> heads(op.getHeads());
   bool writesAll = op.writesAllHeads();
   float scale = op.getScale().convertToFloat();
-  float epsilon = op.getFusionEpsilon().convertToFloat();
-  SmallVector<bool> writer;
-  DenseSet<int64_t> seenKv;
-  for (int64_t h : heads)
-    writer.push_back(seenKv.insert(h / group).second);
+  SmallVector<bool> writer = finalStateWriters(op);
 
   rewriter.setInsertionPoint(op);
   KernelBuilder kb(rewriter, op.getLoc());
@@ -203,12 +199,7 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
                 qFrags.push_back(m.loadA(qT, c0, kb.index(s * 16)));
               Value scores[2];
               for (int64_t n = 0; n < 2; ++n) {
-                Value acc = m.zerosC();
-                for (int64_t s = 0; s < kSteps; ++s)
-                  acc = m.mma(qFrags[s],
-                              m.loadBTransposed(kT, kb.index(n * 8),
-                                                kb.index(s * 16)),
-                              acc);
+                Value acc = m.productWithRows(qFrags, kT, n * 8);
                 for (int64_t i = 0; i < 2; ++i)
                   for (int64_t j = 0; j < 2; ++j) {
                     Value col = kb.add(kb.index(n * 8 + j), kb.mul(m.t, 2));
@@ -273,39 +264,7 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
               }
               gb.barrier();
 
-              // The chunk's rows, a warp a row: the fused normalization and
-              // one store per element.
-              int64_t perLane = (dv + kWarpSize - 1) / kWarpSize;
-              kb.loop(gb.warp, len, kb.index(warps), [&](Value t) {
-                SmallVector<Value> col(perLane), ok(perLane), o(perLane);
-                Value squares = kb.f32(0.0f);
-                for (int64_t j = 0; j < perLane; ++j) {
-                  col[j] = kb.add(gb.lane, kb.index(j * kWarpSize));
-                  ok[j] = ult(col[j], kb.index(dv));
-                  col[j] = kb.min(col[j], dv - 1);
-                  o[j] = kb.load(oT, {t, col[j]});
-                  squares = kb.addf(
-                      squares,
-                      kb.select(ok[j], kb.mulf(o[j], o[j]), kb.f32(0.0f)));
-                }
-                Value inv;
-                if (gamma)
-                  inv = math::RsqrtOp::create(
-                      b, loc,
-                      kb.addf(kb.divf(gb.warpSum(squares), kb.f32(float(dv))),
-                              kb.f32(epsilon)));
-                for (int64_t j = 0; j < perLane; ++j) {
-                  Value value = o[j];
-                  if (gamma)
-                    value = kb.mulf(kb.mulf(value, inv),
-                                    kb.load(gamma, {h, col[j]}));
-                  auto store = scf::IfOp::create(b, loc, ok[j], false);
-                  OpBuilder::InsertionGuard guard(b);
-                  b.setInsertionPoint(store.thenBlock()->getTerminator());
-                  kb.storeConverted(value, out,
-                                    {bi, slot, kb.add(start, t), col[j]});
-                }
-              });
+              emitStagedRowsEpilogue(gb, op, oT, len, warps, bi, h, slot, start);
               return next;
             });
 
