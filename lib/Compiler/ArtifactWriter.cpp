@@ -108,14 +108,13 @@ unsigned ArtifactWriter::kernelIndex(func::FuncOp kernel, unsigned numBuffers,
   std::string key = std::string(fb::EnumNameDevice(device)) + ":" + name;
   auto [it, inserted] = kernelIndex_.insert({key, kernels_.size()});
   if (inserted) {
-    auto blockSize = kernel->getAttrOfType<IntegerAttr>("hydra.block_size");
+    auto blockSize = kernel->getAttrOfType<IntegerAttr>(kBlockSizeAttrName);
     unsigned threads = device == fb::Device::cuda && blockSize
                            ? unsigned(blockSize.getInt())
                            : 0;
     unsigned shared = device == fb::Device::cuda ? sharedBytesOf(kernel) : 0;
     kernels_.push_back(fb::CreateKernel(fbb_, fbb_.CreateString(name),
                                         numBuffers, device, threads, shared));
-    kernelNames_.push_back(name);
   }
   return it->second;
 }
@@ -157,21 +156,22 @@ FailureOr<unsigned> ArtifactWriter::constantIndex(Operation *op) {
   return it->second;
 }
 
-FailureOr<flatbuffers::Offset<fb::TensorSignature>>
-ArtifactWriter::signatureOf(memref::AllocOp alloc, const std::string &name,
-                            const DimSymbols &symbols,
-                            std::vector<int64_t> &shape, bool isUnsigned) {
+/// What the artifact says of a buffer the program allocates: its dtype, and
+/// its shape in static sizes and size symbols.
+static FailureOr<Signature> describe(memref::AllocOp alloc, std::string name,
+                                     const DimSymbols &symbols,
+                                     bool isUnsigned = false) {
   MemRefType type = alloc.getType();
   fb::DType dtype = toArtifactDType(type.getElementType());
   if (isUnsigned)
     dtype = unsignedVariant(dtype);
   if (dtype == fb::DType::invalid)
     return alloc.emitOpError() << "not supported: a buffer of type " << type;
-  shape.clear();
+  Signature sig{std::move(name), dtype, {}};
   unsigned dynamicIndex = 0;
   for (int64_t d = 0; d < type.getRank(); ++d) {
     if (!type.isDynamicDim(d)) {
-      shape.push_back(type.getDimSize(d));
+      sig.shape.push_back(type.getDimSize(d));
       continue;
     }
     Value size = alloc.getDynamicSizes()[dynamicIndex++];
@@ -180,10 +180,20 @@ ArtifactWriter::signatureOf(memref::AllocOp alloc, const std::string &name,
       return alloc.emitOpError()
              << "not supported: size " << d
              << " of a buffer is not the size of a dynamic input";
-    shape.push_back(-(symbols.symbol(source->first, source->second) + 1));
+    sig.shape.push_back(-(symbols.symbol(source->first, source->second) + 1));
   }
-  return fb::CreateTensorSignature(fbb_, fbb_.CreateString(name), dtype,
-                                   fbb_.CreateVector(shape));
+  return sig;
+}
+
+flatbuffers::Offset<
+    flatbuffers::Vector<flatbuffers::Offset<fb::TensorSignature>>>
+ArtifactWriter::tables(ArrayRef<Signature> sigs) {
+  std::vector<flatbuffers::Offset<fb::TensorSignature>> out;
+  for (const Signature &sig : sigs)
+    out.push_back(fb::CreateTensorSignature(fbb_, fbb_.CreateString(sig.name),
+                                            sig.dtype,
+                                            fbb_.CreateVector(sig.shape)));
+  return fbb_.CreateVector(out);
 }
 
 /// The launch's cost terms from the hydra.work op of its kernel, with each
@@ -241,8 +251,7 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
                                           const DimSymbols &symbols,
                                           fb::Device device) {
   // Signatures.
-  std::vector<flatbuffers::Offset<fb::TensorSignature>> inputs, outputs;
-  std::vector<std::vector<int64_t>> inputShapes, outputShapes, temporaryShapes;
+  std::vector<Signature> inputs, outputs, temporaries;
   for (auto [i, type] : llvm::enumerate(host.getArgumentTypes())) {
     auto memref = dyn_cast<MemRefType>(type);
     fb::DType dtype =
@@ -250,15 +259,14 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
     if (dtype == fb::DType::invalid)
       return host.emitOpError()
              << "not supported: input " << i << " of type " << type;
-    std::vector<int64_t> shape;
+    Signature sig{nameOf(host, i, true),
+                  markedUnsigned(host, i, true) ? unsignedVariant(dtype)
+                                                : dtype,
+                  {}};
     for (int64_t d = 0; d < memref.getRank(); ++d)
-      shape.push_back(memref.isDynamicDim(d) ? -(symbols.symbol(i, d) + 1)
-                                             : memref.getDimSize(d));
-    inputShapes.push_back(shape);
-    inputs.push_back(fb::CreateTensorSignature(
-        fbb_, fbb_.CreateString(nameOf(host, i, true)),
-        markedUnsigned(host, i, true) ? unsignedVariant(dtype) : dtype,
-        fbb_.CreateVector(shape)));
+      sig.shape.push_back(memref.isDynamicDim(d) ? -(symbols.symbol(i, d) + 1)
+                                                 : memref.getDimSize(d));
+    inputs.push_back(std::move(sig));
   }
 
   auto ret = cast<func::ReturnOp>(host.getBody().front().getTerminator());
@@ -269,26 +277,22 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
       return ret.emitOpError() << "not supported: result " << i
                                << " is not a fresh buffer the program fills";
     outputIndex[value] = i;
-    outputShapes.emplace_back();
-    auto sig = signatureOf(alloc, nameOf(host, i, false), symbols,
-                           outputShapes.back(), markedUnsigned(host, i, false));
+    auto sig = describe(alloc, nameOf(host, i, false), symbols,
+                        markedUnsigned(host, i, false));
     if (failed(sig))
       return failure();
-    outputs.push_back(*sig);
+    outputs.push_back(std::move(*sig));
   }
   // Every other allocation is scratch passed between launches.
   DenseMap<Value, unsigned> temporaryIndex;
-  std::vector<flatbuffers::Offset<fb::TensorSignature>> temporaries;
   for (auto alloc : host.getBody().getOps<memref::AllocOp>()) {
     if (outputIndex.count(alloc.getResult()))
       continue;
     unsigned index = temporaries.size();
-    temporaryShapes.emplace_back();
-    auto sig = signatureOf(alloc, "temporary" + std::to_string(index), symbols,
-                           temporaryShapes.back());
+    auto sig = describe(alloc, "temporary" + std::to_string(index), symbols);
     if (failed(sig))
       return failure();
-    temporaries.push_back(*sig);
+    temporaries.push_back(std::move(*sig));
     temporaryIndex[alloc.getResult()] = index;
   }
 
@@ -325,18 +329,16 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
                   "result, a constant or an allocation of the program";
       }
     }
-    std::vector<std::vector<int64_t>> shapes;
+    SmallVector<ArrayRef<int64_t>> shapes;
     for (Value buffer : launch.getBuffers()) {
-      if (auto arg = dyn_cast<BlockArgument>(buffer)) {
-        shapes.push_back(inputShapes[arg.getArgNumber()]);
-      } else if (outputIndex.count(buffer)) {
-        shapes.push_back(outputShapes[outputIndex[buffer]]);
-      } else if (temporaryIndex.count(buffer)) {
-        shapes.push_back(temporaryShapes[temporaryIndex[buffer]]);
-      } else {
-        auto type = cast<MemRefType>(buffer.getType());
-        shapes.push_back(type.getShape().vec());
-      }
+      if (auto arg = dyn_cast<BlockArgument>(buffer))
+        shapes.push_back(inputs[arg.getArgNumber()].shape);
+      else if (outputIndex.count(buffer))
+        shapes.push_back(outputs[outputIndex[buffer]].shape);
+      else if (temporaryIndex.count(buffer))
+        shapes.push_back(temporaries[temporaryIndex[buffer]].shape);
+      else
+        shapes.push_back(cast<MemRefType>(buffer.getType()).getShape());
     }
     std::vector<fb::GridDim> grid;
     for (Value size : launch.getGrid()) {
@@ -366,8 +368,7 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
         launch, launch.getKernelAttr());
     unsigned kernel =
         kernelIndex(kernelFunc, launch.getBuffers().size(), device);
-    SmallVector<ArrayRef<int64_t>> shapeRefs(shapes.begin(), shapes.end());
-    auto [flops, bytes] = costOf(kernelFunc, shapeRefs);
+    auto [flops, bytes] = costOf(kernelFunc, shapes);
     auto encode = [&](const std::vector<CostTerm> &terms) {
       std::vector<flatbuffers::Offset<fb::CostTerm>> out;
       for (const CostTerm &term : terms)
@@ -380,17 +381,20 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
         fbb_, kernel, fbb_.CreateVectorOfStructs(buffers),
         fbb_.CreateVectorOfStructs(grid), flopsTerms, bytesTerms));
   }
-  auto program =
-      fb::CreateProgram(fbb_, device, fbb_.CreateVector(launches),
-                        fbb_.CreateVector(temporaries));
+  auto program = fb::CreateProgram(fbb_, device, fbb_.CreateVector(launches),
+                                  tables(temporaries));
+  // The signature is written once, with the first device's program.
   std::string name = host.getSymName().str();
   for (PendingFunction &f : pending_)
     if (f.name == name) {
+      if (f.inputs != inputs || f.outputs != outputs)
+        return host.emitOpError()
+               << "lowers to different signatures for two devices";
       f.programs.push_back(program);
       return success();
     }
-  pending_.push_back({name, symbols.numSymbols(), fbb_.CreateVector(inputs),
-                      fbb_.CreateVector(outputs), {program}});
+  pending_.push_back({name, symbols.numSymbols(), std::move(inputs),
+                      std::move(outputs), {program}});
   return success();
 }
 
@@ -410,8 +414,8 @@ std::string ArtifactWriter::finish(StringRef sourceHash) {
   std::vector<flatbuffers::Offset<fb::Function>> functions;
   for (PendingFunction &f : pending_)
     functions.push_back(fb::CreateFunction(
-        fbb_, fbb_.CreateString(f.name), f.numSymbols, f.inputs, f.outputs,
-        fbb_.CreateVector(f.programs)));
+        fbb_, fbb_.CreateString(f.name), f.numSymbols, tables(f.inputs),
+        tables(f.outputs), fbb_.CreateVector(f.programs)));
   // A placeholder checksum that is not the default, so the field is
   // written and can be set in place once the buffer is final.
   auto module = fb::CreateModule(

@@ -15,6 +15,18 @@
 
 namespace mlir::hydra {
 
+/// A tensor signature before it is written: name, dtype, and shape in
+/// static sizes (>= 0) and size symbols (-(symbol + 1)).
+struct Signature {
+  std::string name;
+  ::hydra_artifact::DType dtype;
+  std::vector<int64_t> shape;
+  bool operator==(const Signature &o) const {
+    return name == o.name && dtype == o.dtype && shape == o.shape;
+  }
+  bool operator!=(const Signature &o) const { return !(*this == o); }
+};
+
 /// Builds an artifact (runtime/schema/hydra_artifact.fbs) from the host
 /// functions that hydra-outline-kernels leaves and the compiled kernels.
 class ArtifactWriter {
@@ -40,15 +52,12 @@ public:
   /// Finishes the buffer and returns its bytes.
   std::string finish(StringRef sourceHash);
 
-  /// The kernels launched so far, in artifact order.
-  const std::vector<std::string> &kernelNames() const { return kernelNames_; }
 
 private:
   FailureOr<unsigned> constantIndex(Operation *getGlobal);
-  FailureOr<flatbuffers::Offset<::hydra_artifact::TensorSignature>>
-  signatureOf(memref::AllocOp alloc, const std::string &name,
-              const DimSymbols &symbols, std::vector<int64_t> &shape,
-              bool isUnsigned = false);
+  flatbuffers::Offset<flatbuffers::Vector<
+      flatbuffers::Offset<::hydra_artifact::TensorSignature>>>
+  tables(ArrayRef<Signature> sigs);
   unsigned kernelIndex(func::FuncOp kernel, unsigned numBuffers,
                        ::hydra_artifact::Device device);
 
@@ -56,9 +65,7 @@ private:
   struct PendingFunction {
     std::string name;
     unsigned numSymbols;
-    flatbuffers::Offset<
-        flatbuffers::Vector<flatbuffers::Offset<::hydra_artifact::TensorSignature>>>
-        inputs, outputs;
+    std::vector<Signature> inputs, outputs;
     std::vector<flatbuffers::Offset<::hydra_artifact::Program>> programs;
   };
   std::vector<PendingFunction> pending_;
@@ -67,7 +74,6 @@ private:
   std::vector<flatbuffers::Offset<::hydra_artifact::Kernel>> kernels_;
   std::vector<flatbuffers::Offset<::hydra_artifact::Constant>> constants_;
   std::vector<flatbuffers::Offset<::hydra_artifact::Executable>> executables_;
-  std::vector<std::string> kernelNames_;
   std::map<std::string, unsigned> kernelIndex_, constantIndex_;
 };
 

@@ -23,14 +23,12 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "hydra/Dialect/Hydra/Transforms/Passes.h"
 
-#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Regex.h"
 
-#include <mutex>
 
 using namespace mlir;
 using namespace mlir::hydra;
@@ -48,7 +46,7 @@ bool mlir::hydra::isCudaArch(StringRef target) {
 /// The kernel as a gpu.func: the same body, shared-memory allocations as
 /// workgroup attributions, and the block size as known_block_size.
 static LogicalResult toGpuFunc(func::FuncOp kernel, gpu::GPUModuleOp gpuModule) {
-  auto blockSize = kernel->getAttrOfType<IntegerAttr>("hydra.block_size");
+  auto blockSize = kernel->getAttrOfType<IntegerAttr>(kBlockSizeAttrName);
   if (!blockSize)
     return kernel.emitOpError()
            << "is not a GPU block kernel (run hydra-outline-kernels{gpu})";
@@ -144,11 +142,7 @@ static void lowerBf16Mma(gpu::GPUModuleOp gpuModule) {
 }
 
 static LogicalResult runPipeline(Operation *op, const std::string &pipeline) {
-  static std::once_flag registered;
-  std::call_once(registered, [] {
-    registerAllPasses();
-    registerHydraPasses();
-  });
+  registerPassesForTextualPipelines();
   PassManager pm(op->getContext(), op->getName().getStringRef());
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     return op->emitError() << "hydra: malformed GPU pass pipeline";

@@ -29,11 +29,8 @@ public:
                    CallBuffers &buffers,
                    const std::vector<int64_t> &symbols) override {
     for (const fb::Launch *launch : *program.launches()) {
-      std::vector<std::vector<int64_t>> descriptors;
-      for (const fb::BufferRef *ref : *launch->buffers()) {
-        const HostBuffer &b = buffers.get(*ref);
-        descriptors.push_back(makeDescriptor(b.data, b.shape));
-      }
+      std::vector<std::vector<int64_t>> descriptors =
+          hostDescriptors(*launch, buffers);
       KernelEntry entry = code_.entry(launch->kernel());
       pool_->parallelFor(gridSize(*launch, symbols),
                          [&](int64_t begin, int64_t end) {

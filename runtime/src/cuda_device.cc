@@ -194,10 +194,16 @@ private:
     return check(driver_.cuMemAlloc(&p, bytes ? bytes : 1), "cuMemAlloc");
   }
 
+  /// A device copy of `bytes` at `data`; nothing stays allocated on error.
   hydra_status upload(const void *data, size_t bytes, CUdeviceptr &p) {
     HYDRA_RETURN_IF_ERROR(allocate(bytes, p));
-    if (bytes)
-      return check(driver_.cuMemcpyHtoD(p, data, bytes), "cuMemcpyHtoD");
+    if (hydra_status s =
+            bytes ? check(driver_.cuMemcpyHtoD(p, data, bytes), "cuMemcpyHtoD")
+                  : nullptr) {
+      driver_.cuMemFree(p);
+      p = 0;
+      return s;
+    }
     return nullptr;
   }
 

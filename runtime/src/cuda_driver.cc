@@ -4,17 +4,12 @@
 #include "status.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <dlfcn.h>
 
 using namespace hydra;
 using namespace hydra::rt;
 using namespace hydra::rt::cuda;
-
-template <typename F>
-static bool resolve(void *library, const char *name, F &fn) {
-  fn = reinterpret_cast<F>(dlsym(library, name));
-  return fn != nullptr;
-}
 
 hydra_status hydra::rt::cuda::loadDriver(Driver &d) {
   const char *path = std::getenv("HYDRA_LIBCUDA");
@@ -24,49 +19,43 @@ hydra_status hydra::rt::cuda::loadDriver(Driver &d) {
   if (!d.library)
     return makeStatus(HYDRA_UNAVAILABLE, "no CUDA driver: cannot load '",
                       path, "': ", dlerror());
+  // Each entry point by the driver's symbol name (the _v2 ABI where the
+  // driver has one).
   struct Entry {
     const char *name;
-    bool ok;
+    void *slot;
   };
-  Entry entries[] = {
-      {"cuInit", resolve(d.library, "cuInit", d.cuInit)},
-      {"cuDeviceGetCount",
-       resolve(d.library, "cuDeviceGetCount", d.cuDeviceGetCount)},
-      {"cuDeviceGet", resolve(d.library, "cuDeviceGet", d.cuDeviceGet)},
-      {"cuDeviceGetAttribute",
-       resolve(d.library, "cuDeviceGetAttribute", d.cuDeviceGetAttribute)},
-      {"cuDevicePrimaryCtxRetain",
-       resolve(d.library, "cuDevicePrimaryCtxRetain",
-               d.cuDevicePrimaryCtxRetain)},
-      {"cuDevicePrimaryCtxRelease_v2",
-       resolve(d.library, "cuDevicePrimaryCtxRelease_v2",
-               d.cuDevicePrimaryCtxRelease)},
-      {"cuCtxSetCurrent",
-       resolve(d.library, "cuCtxSetCurrent", d.cuCtxSetCurrent)},
-      {"cuModuleLoadData",
-       resolve(d.library, "cuModuleLoadData", d.cuModuleLoadData)},
-      {"cuModuleUnload", resolve(d.library, "cuModuleUnload", d.cuModuleUnload)},
-      {"cuModuleGetFunction",
-       resolve(d.library, "cuModuleGetFunction", d.cuModuleGetFunction)},
-      {"cuMemAlloc_v2", resolve(d.library, "cuMemAlloc_v2", d.cuMemAlloc)},
-      {"cuMemFree_v2", resolve(d.library, "cuMemFree_v2", d.cuMemFree)},
-      {"cuMemcpyHtoD_v2",
-       resolve(d.library, "cuMemcpyHtoD_v2", d.cuMemcpyHtoD)},
-      {"cuMemcpyDtoH_v2",
-       resolve(d.library, "cuMemcpyDtoH_v2", d.cuMemcpyDtoH)},
-      {"cuMemsetD8_v2", resolve(d.library, "cuMemsetD8_v2", d.cuMemsetD8)},
-      {"cuStreamCreate", resolve(d.library, "cuStreamCreate", d.cuStreamCreate)},
-      {"cuStreamDestroy_v2",
-       resolve(d.library, "cuStreamDestroy_v2", d.cuStreamDestroy)},
-      {"cuStreamSynchronize",
-       resolve(d.library, "cuStreamSynchronize", d.cuStreamSynchronize)},
-      {"cuLaunchKernel", resolve(d.library, "cuLaunchKernel", d.cuLaunchKernel)},
-      {"cuGetErrorName", resolve(d.library, "cuGetErrorName", d.cuGetErrorName)},
+  const Entry entries[] = {
+      {"cuInit", &d.cuInit},
+      {"cuDeviceGetCount", &d.cuDeviceGetCount},
+      {"cuDeviceGet", &d.cuDeviceGet},
+      {"cuDeviceGetAttribute", &d.cuDeviceGetAttribute},
+      {"cuDevicePrimaryCtxRetain", &d.cuDevicePrimaryCtxRetain},
+      {"cuDevicePrimaryCtxRelease_v2", &d.cuDevicePrimaryCtxRelease},
+      {"cuCtxSetCurrent", &d.cuCtxSetCurrent},
+      {"cuModuleLoadData", &d.cuModuleLoadData},
+      {"cuModuleUnload", &d.cuModuleUnload},
+      {"cuModuleGetFunction", &d.cuModuleGetFunction},
+      {"cuMemAlloc_v2", &d.cuMemAlloc},
+      {"cuMemFree_v2", &d.cuMemFree},
+      {"cuMemcpyHtoD_v2", &d.cuMemcpyHtoD},
+      {"cuMemcpyDtoH_v2", &d.cuMemcpyDtoH},
+      {"cuMemsetD8_v2", &d.cuMemsetD8},
+      {"cuStreamCreate", &d.cuStreamCreate},
+      {"cuStreamDestroy_v2", &d.cuStreamDestroy},
+      {"cuStreamSynchronize", &d.cuStreamSynchronize},
+      {"cuLaunchKernel", &d.cuLaunchKernel},
+      {"cuGetErrorName", &d.cuGetErrorName},
   };
-  for (const Entry &e : entries)
-    if (!e.ok)
+  for (const Entry &e : entries) {
+    // Function pointers and void* have one representation on every target
+    // the runtime builds for (POSIX requires it of dlsym).
+    void *symbol = dlsym(d.library, e.name);
+    if (!symbol)
       return makeStatus(HYDRA_UNAVAILABLE, "the CUDA driver '", path,
                         "' lacks ", e.name);
+    std::memcpy(e.slot, &symbol, sizeof(symbol));
+  }
   return nullptr;
 }
 

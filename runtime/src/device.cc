@@ -33,6 +33,17 @@ std::vector<int64_t> hydra::rt::makeDescriptor(
   return words;
 }
 
+std::vector<std::vector<int64_t>>
+hydra::rt::hostDescriptors(const fb::Launch &launch,
+                           const CallBuffers &buffers) {
+  std::vector<std::vector<int64_t>> descriptors;
+  for (const fb::BufferRef *ref : *launch.buffers()) {
+    const HostBuffer &b = buffers.get(*ref);
+    descriptors.push_back(makeDescriptor(b.data, b.shape));
+  }
+  return descriptors;
+}
+
 int64_t hydra::rt::gridSize(const fb::Launch &launch,
                             const std::vector<int64_t> &symbols) {
   int64_t total = 1;

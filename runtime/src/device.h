@@ -31,6 +31,10 @@ struct CallBuffers {
 std::vector<int64_t> makeDescriptor(void *data,
                                     const std::vector<int64_t> &shape);
 
+/// The descriptor of each of `launch`'s buffers, in host memory.
+std::vector<std::vector<int64_t>> hostDescriptors(const fb::Launch &launch,
+                                                  const CallBuffers &buffers);
+
 /// The number of flat iterations of `launch` once `symbols` are bound.
 int64_t gridSize(const fb::Launch &launch,
                  const std::vector<int64_t> &symbols);

@@ -166,11 +166,8 @@ public:
                    const std::vector<int64_t> &symbols) override {
     for (const fb::Launch *launch : *program.launches()) {
       const fb::Kernel &kernel = *module.kernels()->Get(launch->kernel());
-      std::vector<std::vector<int64_t>> descriptors;
-      for (const fb::BufferRef *ref : *launch->buffers()) {
-        const HostBuffer &b = buffers.get(*ref);
-        descriptors.push_back(makeDescriptor(b.data, b.shape));
-      }
+      std::vector<std::vector<int64_t>> descriptors =
+          hostDescriptors(*launch, buffers);
       int64_t total = gridSize(*launch, symbols);
       std::mutex errorMutex;
       std::string error;

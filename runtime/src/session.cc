@@ -8,31 +8,30 @@ using namespace hydra;
 using namespace hydra::rt;
 
 namespace {
-/// Allocates a zeroed buffer for `sig` once its sizes are bound.
-hydra_status allocate(const fb::TensorSignature &sig,
-                      const std::vector<int64_t> &symbols,
-                      std::vector<int64_t> &shape, AlignedBuffer &buffer) {
-  shape = resolveShape(sig, symbols);
+/// The shape of `sig` once `symbols` are bound, and its size in bytes.
+hydra_status describe(const fb::TensorSignature &sig,
+                      const std::vector<int64_t> &symbols, HostBuffer &b) {
+  b.shape = resolveShape(sig, symbols);
   uint64_t bytes = hydra_dtype_size(static_cast<hydra_dtype>(sig.dtype()));
-  for (int64_t d : shape) {
+  for (int64_t d : b.shape) {
     if (d > 0 && bytes > UINT64_MAX / uint64_t(d))
       return makeStatus(HYDRA_INVALID_ARGUMENT, "buffer '", sig.name()->str(),
                         "' would be too large");
     bytes *= uint64_t(d);
   }
-  buffer = AlignedBuffer(bytes);
-  if (!buffer.ok())
-    return makeStatus(HYDRA_INTERNAL, "out of memory for buffer '",
-                      sig.name()->str(), "' (", bytes, " bytes)");
+  b.bytes = bytes;
   return nullptr;
 }
 
-size_t byteSize(const fb::TensorSignature &sig,
-                const std::vector<int64_t> &shape) {
-  size_t bytes = hydra_dtype_size(static_cast<hydra_dtype>(sig.dtype()));
-  for (int64_t d : shape)
-    bytes *= size_t(d);
-  return bytes;
+/// A zeroed, 64-byte aligned host buffer for `b`, which then points at it.
+hydra_status allocate(const fb::TensorSignature &sig, HostBuffer &b,
+                      AlignedBuffer &buffer) {
+  buffer = AlignedBuffer(b.bytes);
+  if (!buffer.ok())
+    return makeStatus(HYDRA_INTERNAL, "out of memory for buffer '",
+                      sig.name()->str(), "' (", b.bytes, " bytes)");
+  b.data = buffer.data();
+  return nullptr;
 }
 
 const fb::Program *programFor(const fb::Function &function, fb::Device device) {
@@ -107,31 +106,29 @@ extern "C" hydra_status hydra_session_run(hydra_session *session,
   CallBuffers buffers;
   for (size_t i = 0; i < numInputs; ++i) {
     HostBuffer b;
+    HYDRA_RETURN_IF_ERROR(describe(*function->inputs()->Get(i), symbols, b));
     b.data = inputs[i].data;
-    b.shape.assign(inputs[i].shape, inputs[i].shape + inputs[i].rank);
-    b.bytes = byteSize(*function->inputs()->Get(i), b.shape);
     buffers.inputs.push_back(std::move(b));
   }
   auto outputs = std::make_unique<hydra_outputs_s>();
   for (const fb::TensorSignature *sig : *function->outputs()) {
-    std::vector<int64_t> shape;
+    HostBuffer b;
     AlignedBuffer buffer;
-    HYDRA_RETURN_IF_ERROR(allocate(*sig, symbols, shape, buffer));
-    buffers.outputs.push_back({buffer.data(), shape, byteSize(*sig, shape)});
+    HYDRA_RETURN_IF_ERROR(describe(*sig, symbols, b));
+    HYDRA_RETURN_IF_ERROR(allocate(*sig, b, buffer));
     outputs->names.push_back(sig->name()->str());
-    outputs->shapes.push_back(std::move(shape));
+    outputs->shapes.push_back(b.shape);
     outputs->data.push_back(std::move(buffer));
+    buffers.outputs.push_back(std::move(b));
   }
   std::vector<AlignedBuffer> temps;
   if (program->temporaries())
     for (const fb::TensorSignature *sig : *program->temporaries()) {
       HostBuffer b;
-      b.shape = resolveShape(*sig, symbols);
-      b.bytes = byteSize(*sig, b.shape);
+      HYDRA_RETURN_IF_ERROR(describe(*sig, symbols, b));
       if (session->device->usesHostTemporaries()) {
         temps.emplace_back();
-        HYDRA_RETURN_IF_ERROR(allocate(*sig, symbols, b.shape, temps.back()));
-        b.data = temps.back().data();
+        HYDRA_RETURN_IF_ERROR(allocate(*sig, b, temps.back()));
       }
       buffers.temporaries.push_back(std::move(b));
     }

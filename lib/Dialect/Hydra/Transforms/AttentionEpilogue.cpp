@@ -9,8 +9,31 @@
 using namespace mlir;
 using namespace mlir::hydra;
 
+FailureOr<SmallVector<Operation *>>
+hydra::collectBufferizedParts(Operation *root, StringRef pass) {
+  SmallVector<Operation *> parts;
+  WalkResult result = root->walk([&](Operation *op) {
+    if (!isa<FullAttentionOp, LinearAttentionOp, ScaleNormMergeOp,
+             HybridAttentionOp>(op))
+      return WalkResult::advance();
+    if (isa<ScaleNormMergeOp, HybridAttentionOp>(op) ||
+        op->getNumResults() != 0) {
+      op->emitOpError() << "not supported by " << pass
+                        << ": it tiles bufferized part ops; run "
+                           "hydra-split-heads, hydra-fuse-merge and "
+                           "one-shot-bufferize first";
+      return WalkResult::interrupt();
+    }
+    parts.push_back(op);
+    return WalkResult::advance();
+  });
+  if (result.wasInterrupted())
+    return failure();
+  return parts;
+}
+
 Value hydra::emitHeadIndex(KernelBuilder &kb, ArrayRef<int64_t> heads,
-                           Value n) {
+                           Value n, bool selects) {
   // A run of consecutive heads is an offset; any other set is a lookup in
   // a constant vector.
   bool consecutive = true;
@@ -18,6 +41,8 @@ Value hydra::emitHeadIndex(KernelBuilder &kb, ArrayRef<int64_t> heads,
     consecutive &= heads[i] == heads[0] + int64_t(i);
   if (consecutive)
     return heads[0] == 0 ? n : kb.add(n, kb.index(heads[0]));
+  if (selects)
+    return kb.selectFrom(heads, n);
   OpBuilder &b = kb.builder();
   auto tableType = VectorType::get({int64_t(heads.size())}, b.getIndexType());
   Value table = arith::ConstantOp::create(
@@ -42,14 +67,19 @@ Value hydra::emitMaskedScore(KernelBuilder &kb, Value mask, Value s,
   return kb.addf(s, m);
 }
 
+Value hydra::emitInverseRms(KernelBuilder &kb, Value sumSquares, int64_t n,
+                            float epsilon) {
+  Value meanSquare = kb.divf(sumSquares, kb.f32(float(n)));
+  return math::RsqrtOp::create(kb.builder(), kb.getLoc(),
+                               kb.addf(meanSquare, kb.f32(epsilon)));
+}
+
 void hydra::emitEpilogueStore(KernelBuilder &kb, Value row, Value out,
                               ValueRange outIdx, Value fusionScale, Value head,
                               float epsilon) {
   int64_t dv = cast<VectorType>(row.getType()).getDimSize(0);
   if (fusionScale) {
-    Value meanSquare = kb.divf(kb.dot(row, row), kb.f32(float(dv)));
-    Value inv = math::RsqrtOp::create(kb.builder(), kb.getLoc(),
-                                      kb.addf(meanSquare, kb.f32(epsilon)));
+    Value inv = emitInverseRms(kb, kb.dot(row, row), dv, epsilon);
     Value gamma = kb.loadRow(fusionScale, ValueRange{head}, dv);
     row = kb.mulf(kb.mulf(row, kb.splat(inv, dv)), gamma);
   }

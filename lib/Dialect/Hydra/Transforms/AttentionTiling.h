@@ -16,6 +16,12 @@ struct AttentionTiling {
   int64_t chunkSize;
 };
 
+/// The part ops under `root` for a tiling pass named `pass`: bufferized
+/// hydra.full_attention and hydra.linear_attention. Fails, with an error on
+/// the op, when a tensor-level part op or a hybrid op or merge is left.
+FailureOr<SmallVector<Operation *>> collectBufferizedParts(Operation *root,
+                                                          StringRef pass);
+
 /// Replaces a bufferized hydra.full_attention by its online-softmax loops.
 void tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
                        const AttentionTiling &tiling);
@@ -24,14 +30,23 @@ void tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
 void tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
                          const AttentionTiling &tiling);
 
-/// The query head that the n-th entry of `heads` names.
-Value emitHeadIndex(KernelBuilder &kb, ArrayRef<int64_t> heads, Value n);
+/// The query head that the n-th entry of `heads` names. A set of heads
+/// that is not a run is looked up in a constant vector, or with `selects`
+/// (GPU code, where a vector lookup at a run-time position goes through
+/// local memory) by a chain of selects.
+Value emitHeadIndex(KernelBuilder &kb, ArrayRef<int64_t> heads, Value n,
+                    bool selects = false);
 
 /// Score `s` of query row fullIdx[2] and key fullIdx[3] after the mask:
 /// plus a float mask, −inf where an i1 mask is false. The mask broadcasts
 /// from the right against [B, Hq, S, T]; a static size-1 dim reads index 0.
 Value emitMaskedScore(KernelBuilder &kb, Value mask, Value s,
                       ArrayRef<Value> fullIdx);
+
+/// 1 / sqrt(sumSquares / n + ε): the fused merge's normalization of an
+/// output row of n elements whose squares sum to `sumSquares`.
+Value emitInverseRms(KernelBuilder &kb, Value sumSquares, int64_t n,
+                     float epsilon);
 
 /// The epilogue shared by both paths: the optional scale-normalized fusion
 /// (γ_h ⊙ o / sqrt(mean(o²) + ε)) on one output row, then its only store,
@@ -101,9 +116,6 @@ bool canUseMma(LinearAttentionOp op);
 /// The chunkwise GPU form of linear attention on tensor cores.
 LogicalResult tileLinearAttentionMma(RewriterBase &rewriter,
                                      LinearAttentionOp op);
-
-/// emitHeadIndex for GPU code (selects rather than a vector lookup).
-Value emitGpuHeadIndex(GpuKernelBuilder &gb, ArrayRef<int64_t> heads, Value n);
 
 /// tanh(x) from one exponential.
 Value emitTanh(KernelBuilder &kb, Value x);

@@ -204,7 +204,7 @@ struct HydraEmulateGpuPass
     : public hydra::impl::HydraEmulateGpuBase<HydraEmulateGpuPass> {
   void runOnOperation() override {
     for (auto func : getOperation().getOps<func::FuncOp>())
-      if (func->hasAttr("hydra.block_size") && failed(emulate(func)))
+      if (func->hasAttr(kBlockSizeAttrName) && failed(emulate(func)))
         return signalPassFailure();
   }
 };

@@ -76,10 +76,7 @@ void hydra::emitStagedRowsEpilogue(GpuKernelBuilder &gb, LinearAttentionOp op,
     }
     Value inv;
     if (gamma)
-      inv = math::RsqrtOp::create(
-          b, loc,
-          kb.addf(kb.divf(gb.warpSum(squares), kb.f32(float(dv))),
-                  kb.f32(epsilon)));
+      inv = emitInverseRms(kb, gb.warpSum(squares), dv, epsilon);
     for (int64_t j = 0; j < perLane; ++j) {
       Value value = o[j];
       if (gamma)

@@ -79,20 +79,9 @@ void GpuKernelBuilder::fill(Value tile, int64_t rows, int64_t cols,
   });
 }
 
-Value GpuKernelBuilder::lookup(ArrayRef<int64_t> table, Value n) {
-  OpBuilder &b = kb.builder();
-  Value result = kb.index(table.back());
-  for (int64_t i = int64_t(table.size()) - 2; i >= 0; --i) {
-    Value hit = arith::CmpIOp::create(b, kb.getLoc(), arith::CmpIPredicate::eq,
-                                      n, kb.index(i));
-    result = kb.select(hit, kb.index(table[i]), result);
-  }
-  return result;
-}
-
 Value GpuKernelBuilder::lookup(ArrayRef<bool> table, Value n) {
   SmallVector<int64_t> asIndex(table.begin(), table.end());
   OpBuilder &b = kb.builder();
   return arith::CmpIOp::create(b, kb.getLoc(), arith::CmpIPredicate::ne,
-                               lookup(asIndex, n), kb.index(0));
+                               kb.selectFrom(asIndex, n), kb.index(0));
 }

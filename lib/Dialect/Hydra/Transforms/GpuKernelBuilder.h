@@ -13,12 +13,9 @@
 #define HYDRA_LIB_DIALECT_HYDRA_TRANSFORMS_GPUKERNELBUILDER_H
 
 #include "KernelBuilder.h"
+#include "hydra/Dialect/Hydra/IR/Hydra.h"
 
 namespace mlir::hydra {
-
-/// The attribute on an scf.forall whose body is the code of one GPU block
-/// of this many threads.
-inline constexpr StringLiteral kBlockSizeAttrName = "hydra.block_size";
 
 inline constexpr int64_t kWarpSize = 32;
 /// The largest static shared memory of a block on every target arch.
@@ -60,7 +57,6 @@ public:
 
   /// `table[n]` for a static table and a run-time n, as selects (a vector
   /// extract at a run-time position would go through local memory).
-  Value lookup(ArrayRef<int64_t> table, Value n);
   Value lookup(ArrayRef<bool> table, Value n);
 
   Value i32(int64_t v);

@@ -73,6 +73,16 @@ Value KernelBuilder::select(Value cond, Value t, Value f) {
   return arith::SelectOp::create(b, loc, cond, t, f);
 }
 
+Value KernelBuilder::selectFrom(ArrayRef<int64_t> table, Value n) {
+  Value result = index(table.back());
+  for (int64_t i = int64_t(table.size()) - 2; i >= 0; --i) {
+    Value hit = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, n,
+                                      index(i));
+    result = select(hit, index(table[i]), result);
+  }
+  return result;
+}
+
 VectorType KernelBuilder::rowType(int64_t n) {
   return VectorType::get({n}, b.getF32Type());
 }

@@ -42,6 +42,9 @@ public:
   Value maxf(Value x, Value y);
   Value exp(Value x);
   Value select(Value cond, Value t, Value f);
+  /// table[n] for a static table and a run-time index, as a chain of
+  /// selects.
+  Value selectFrom(ArrayRef<int64_t> table, Value n);
 
   // f32 vectors of one row.
   VectorType rowType(int64_t n);

@@ -20,7 +20,7 @@
 using namespace mlir;
 using namespace mlir::hydra;
 
-static void addTextualPipeline(OpPassManager &pm, StringRef text) {
+void hydra::registerPassesForTextualPipelines() {
   // The upstream passes are named in text, so they must be registered in
   // every tool that builds these pipelines, not only in hydra-opt.
   static std::once_flag registered;
@@ -28,6 +28,10 @@ static void addTextualPipeline(OpPassManager &pm, StringRef text) {
     registerAllPasses();
     registerHydraPasses();
   });
+}
+
+static void addTextualPipeline(OpPassManager &pm, StringRef text) {
+  registerPassesForTextualPipelines();
   if (failed(parsePassPipeline(text, pm, llvm::errs())))
     llvm::report_fatal_error("hydra: malformed built-in pass pipeline");
 }

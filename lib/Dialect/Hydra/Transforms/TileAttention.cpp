@@ -28,21 +28,12 @@ struct HydraTileAttentionPass
       }
     AttentionTiling tiling{queryTile, keyTile, chunkSize};
 
-    SmallVector<Operation *> parts;
-    getOperation()->walk([&](Operation *op) {
-      if (isa<FullAttentionOp, LinearAttentionOp, ScaleNormMergeOp,
-              HybridAttentionOp>(op))
-        parts.push_back(op);
-    });
+    FailureOr<SmallVector<Operation *>> parts =
+        collectBufferizedParts(getOperation(), "hydra-tile-attention");
+    if (failed(parts))
+      return signalPassFailure();
     IRRewriter rewriter(&getContext());
-    for (Operation *op : parts) {
-      if (isa<ScaleNormMergeOp, HybridAttentionOp>(op) ||
-          op->getNumResults() != 0) {
-        op->emitOpError() << "not supported by hydra-tile-attention: it tiles "
-                             "bufferized part ops; run hydra-split-heads, "
-                             "hydra-fuse-merge and one-shot-bufferize first";
-        return signalPassFailure();
-      }
+    for (Operation *op : *parts) {
       if (auto full = dyn_cast<FullAttentionOp>(op))
         tileFullAttention(rewriter, full, tiling);
       else

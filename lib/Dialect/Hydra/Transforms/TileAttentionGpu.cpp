@@ -15,22 +15,12 @@ namespace {
 struct HydraTileAttentionGpuPass
     : public hydra::impl::HydraTileAttentionGpuBase<HydraTileAttentionGpuPass> {
   void runOnOperation() override {
-    SmallVector<Operation *> parts;
-    getOperation()->walk([&](Operation *op) {
-      if (isa<FullAttentionOp, LinearAttentionOp, ScaleNormMergeOp,
-              HybridAttentionOp>(op))
-        parts.push_back(op);
-    });
+    FailureOr<SmallVector<Operation *>> parts =
+        collectBufferizedParts(getOperation(), "hydra-tile-attention-gpu");
+    if (failed(parts))
+      return signalPassFailure();
     IRRewriter rewriter(&getContext());
-    for (Operation *op : parts) {
-      if (isa<ScaleNormMergeOp, HybridAttentionOp>(op) ||
-          op->getNumResults() != 0) {
-        op->emitOpError()
-            << "not supported by hydra-tile-attention-gpu: it tiles "
-               "bufferized part ops; run hydra-split-heads, hydra-fuse-merge "
-               "and one-shot-bufferize first";
-        return signalPassFailure();
-      }
+    for (Operation *op : *parts) {
       LogicalResult tiled =
           isa<FullAttentionOp>(op)
               ? (canUseMma(cast<FullAttentionOp>(op))

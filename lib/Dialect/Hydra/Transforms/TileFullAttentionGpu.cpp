@@ -30,16 +30,6 @@ static constexpr int64_t kRowsPerWarp = 4;
 static constexpr int64_t kQueryRows = kWarps * kRowsPerWarp;
 static constexpr int64_t kKeys = kWarpSize;
 
-Value hydra::emitGpuHeadIndex(GpuKernelBuilder &gb, ArrayRef<int64_t> heads,
-                              Value n) {
-  bool consecutive = true;
-  for (size_t i = 1; i < heads.size(); ++i)
-    consecutive &= heads[i] == heads[0] + int64_t(i);
-  if (consecutive)
-    return heads[0] == 0 ? n : gb.kb.add(n, gb.kb.index(heads[0]));
-  return gb.lookup(heads, n);
-}
-
 Value hydra::emitTanh(KernelBuilder &kb, Value x) {
   // 1 − 2 / (e^{2x} + 1): ±1 in the limits, no library call on any target.
   Value e = kb.exp(kb.mulf(x, kb.f32(2.0f)));
@@ -82,7 +72,7 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
     GpuKernelBuilder gb(kb, kWarps * kWarpSize);
     gb.begin();
     Value bi = ivs[0];
-    Value h = emitGpuHeadIndex(gb, heads, ivs[1]);
+    Value h = emitHeadIndex(kb, heads, ivs[1], /*selects=*/true);
     Value kvh = group == 1 ? h : kb.divConst(h, group);
     Value slot = writesAll ? h : ivs[1];
     Value i0 = kb.mul(ivs[2], kQueryRows);
@@ -198,10 +188,7 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
       }
       Value inv;
       if (gamma)
-        inv = math::RsqrtOp::create(
-            b, loc,
-            kb.addf(kb.divf(gb.warpSum(squares), kb.f32(float(dv))),
-                    kb.f32(epsilon)));
+        inv = emitInverseRms(kb, gb.warpSum(squares), dv, epsilon);
       Value rowValid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                              queryIdx[u], queryLen);
       for (int64_t c = 0; c < colsPerLane; ++c) {

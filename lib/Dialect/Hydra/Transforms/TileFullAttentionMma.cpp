@@ -95,7 +95,7 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
         gb.begin();
         MmaFragments m(kb, e, gb.lane);
         Value bi = ivs[0];
-        Value h = emitGpuHeadIndex(gb, heads, ivs[1]);
+        Value h = emitHeadIndex(kb, heads, ivs[1], /*selects=*/true);
         Value kvh = group == 1 ? h : kb.divConst(h, group);
         Value slot = writesAll ? h : ivs[1];
         Value i0 = kb.mul(ivs[2], kQueryRows);
@@ -226,10 +226,7 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
             }
           Value inv;
           if (gamma)
-            inv = math::RsqrtOp::create(
-                b, loc,
-                kb.addf(kb.divf(gb.quadSum(squares), kb.f32(float(dv))),
-                        kb.f32(epsilon)));
+            inv = emitInverseRms(kb, gb.quadSum(squares), dv, epsilon);
           auto ifOp =
               scf::IfOp::create(b, loc, ult(query[i], queryLen), false);
           OpBuilder::InsertionGuard guard(b);

@@ -93,7 +93,7 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
         gb.begin();
         MmaFragments m(kb, e, gb.lane);
         Value bi = ivs[0];
-        Value h = emitGpuHeadIndex(gb, heads, ivs[1]);
+        Value h = emitHeadIndex(kb, heads, ivs[1], /*selects=*/true);
         Value kvh = group == 1 ? h : kb.divConst(h, group);
         Value slot = writesAll ? h : ivs[1];
         Value c0 = kb.index(0), c1 = kb.index(1);

@@ -29,6 +29,9 @@
 namespace mlir::hydra {
 /// The unit attribute that marks a func.func as a kernel for hydra.launch.
 inline constexpr llvm::StringLiteral kKernelAttrName = "hydra.kernel";
+/// On a kernel (and the scf.forall it comes from): the kernel is the code
+/// of one GPU block of this many threads (hydra-tile-attention-gpu).
+inline constexpr llvm::StringLiteral kBlockSizeAttrName = "hydra.block_size";
 
 /// Registers the external models (bufferization) of hydra ops.
 void registerBufferizableOpInterfaceExternalModels(DialectRegistry &registry);

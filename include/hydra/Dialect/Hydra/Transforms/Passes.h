@@ -48,6 +48,10 @@ void buildHydraBufferizePipeline(OpPassManager &pm);
 void buildHydraToKernelsPipeline(OpPassManager &pm,
                                  const HydraToLLVMOptions &options);
 
+/// Registers every upstream and hydra pass once, so that pipelines given
+/// as text parse in any tool (not only hydra-opt).
+void registerPassesForTextualPipelines();
+
 /// The same for GPU targets: the kernels are GPU blocks
 /// (hydra-tile-attention-gpu, hydra-outline-kernels{gpu}).
 void buildHydraToGpuKernelsPipeline(OpPassManager &pm);
