@@ -4,7 +4,7 @@
 
 #include <cstring>
 #include <fstream>
-#include <sstream>
+#include <vector>
 
 using namespace hydra::tools;
 
@@ -48,6 +48,68 @@ bool headerValue(const std::string &header, const std::string &key,
   value = header.substr(start, i - start);
   value.erase(0, value.find_first_not_of(" "));
   value.erase(value.find_last_not_of(" ") + 1);
+  return true;
+}
+/// Strips the quotes of a Python string literal; false if there are none.
+bool unquote(std::string &s) {
+  if (s.size() < 2 || (s.front() != '\'' && s.front() != '"') ||
+      s.back() != s.front())
+    return false;
+  s = s.substr(1, s.size() - 2);
+  return true;
+}
+
+// More elements than any tensor hydra runs (16-byte elements still fit
+// in int64 bytes).
+constexpr uint64_t kMaxElements = uint64_t(1) << 59;
+
+/// Parses a shape tuple "(2, 3)", "(4,)" or "()" into sizes, checking
+/// that every size is a plain non-negative integer and that their product
+/// (and that of the non-zero ones) stays within kMaxElements.
+bool parseShape(const std::string &text, std::vector<int64_t> &shape,
+                uint64_t &elements, std::string &error) {
+  shape.clear();
+  elements = 1;
+  if (text.size() < 2 || text.front() != '(' || text.back() != ')') {
+    error = "not a tuple";
+    return false;
+  }
+  uint64_t magnitude = 1;
+  size_t i = 1, end = text.size() - 1;
+  auto skipSpaces = [&] {
+    while (i < end && text[i] == ' ')
+      ++i;
+  };
+  skipSpaces();
+  while (i < end) {
+    uint64_t d = 0;
+    size_t digits = 0;
+    for (; i < end && text[i] >= '0' && text[i] <= '9'; ++i, ++digits) {
+      d = d * 10 + uint64_t(text[i] - '0');
+      if (d > kMaxElements) {
+        error = "a size exceeds 2^59";
+        return false;
+      }
+    }
+    if (!digits) {
+      error = "a size is not a non-negative integer";
+      return false;
+    }
+    if (d && magnitude > kMaxElements / d) {
+      error = "more than 2^59 elements";
+      return false;
+    }
+    magnitude *= d ? d : 1;
+    elements *= d;
+    shape.push_back(int64_t(d));
+    skipSpaces();
+    if (i < end && text[i] != ',') {
+      error = "sizes must be separated by commas";
+      return false;
+    }
+    ++i;
+    skipSpaces();
+  }
   return true;
 }
 } // namespace
@@ -99,7 +161,10 @@ bool hydra::tools::readNpy(const std::string &path, NpyArray &array,
     error = "'" + path + "' is in Fortran order; save it in C order";
     return false;
   }
-  descr = descr.substr(1, descr.size() - 2); // strip quotes
+  if (!unquote(descr)) {
+    error = "'" + path + "' has a malformed descr " + descr;
+    return false;
+  }
   array.dtype = HYDRA_DTYPE_INVALID;
   for (const DescrEntry &e : kDescrs)
     if (descr == e.descr)
@@ -108,20 +173,10 @@ bool hydra::tools::readNpy(const std::string &path, NpyArray &array,
     error = "'" + path + "' has unsupported dtype '" + descr + "'";
     return false;
   }
-  array.shape.clear();
-  std::stringstream dims(shape.substr(1, shape.size() - 2));
-  std::string item;
   uint64_t elements = 1;
-  while (std::getline(dims, item, ',')) {
-    if (item.find_first_not_of(" ") == std::string::npos)
-      continue;
-    int64_t d = std::stoll(item);
-    if (d < 0) {
-      error = "'" + path + "' has a negative size";
-      return false;
-    }
-    array.shape.push_back(d);
-    elements *= uint64_t(d);
+  if (!parseShape(shape, array.shape, elements, error)) {
+    error = "'" + path + "' has a malformed shape " + shape + ": " + error;
+    return false;
   }
   uint64_t size = elements * hydra_dtype_size(array.dtype);
   size_t dataStart = headerStart + headerLen;

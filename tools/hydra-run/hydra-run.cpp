@@ -40,6 +40,21 @@ int failStatus(hydra_status status) {
   return rc;
 }
 
+/// Frees a runtime object however main returns.
+template <typename T, void (*Free)(T *)> struct Owned {
+  T *ptr = nullptr;
+  ~Owned() { Free(ptr); }
+};
+
+/// `text` as a non-negative int no larger than `max`, digits only.
+bool parseCount(const std::string &text, int max, int &out) {
+  if (text.empty() || text.size() > 9 ||
+      text.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  out = std::atoi(text.c_str());
+  return out <= max;
+}
+
 /// The value of `--name=value` or `--name value` at argv[i].
 bool option(int argc, char **argv, int &i, const char *name,
             std::string &value) {
@@ -73,7 +88,9 @@ int main(int argc, char **argv) {
     } else if (option(argc, argv, i, "--function", value)) {
       functionName = value;
     } else if (option(argc, argv, i, "--threads", value)) {
-      threads = std::atoi(value.c_str());
+      if (!parseCount(value, 1 << 20, threads))
+        return fail("--threads takes a non-negative integer, got '" + value +
+                    "'");
     } else if (option(argc, argv, i, "--device", value)) {
       device = value;
     } else if (argv[i][0] == '-') {
@@ -97,14 +114,16 @@ int main(int argc, char **argv) {
             (device[4] == ':' && device.size() > 5 &&
              device.find_first_not_of("0123456789", 5) == std::string::npos))) {
     deviceKind = HYDRA_DEVICE_CUDA;
-    ordinal = device.size() > 5 ? std::atoi(device.c_str() + 5) : 0;
+    if (device.size() > 5 && !parseCount(device.substr(5), 1 << 20, ordinal))
+      return fail("device ordinal out of range in '" + device + "'");
   } else
     return fail("unknown device '" + device +
                 "' (cpu, cuda, cuda:N, gpu-emulator)");
 
-  hydra_module *module = nullptr;
-  if (hydra_status s = hydra_module_load_file(model.c_str(), &module))
+  Owned<hydra_module, hydra_module_free> ownedModule;
+  if (hydra_status s = hydra_module_load_file(model.c_str(), &ownedModule.ptr))
     return failStatus(s);
+  hydra_module *module = ownedModule.ptr;
   size_t function = 0, count = hydra_module_function_count(module);
   if (!functionName.empty()) {
     for (function = 0; function < count; ++function)
@@ -140,14 +159,15 @@ int main(int argc, char **argv) {
                 inputFiles.begin()->first + "'");
 
   hydra_session_options options = {deviceKind, threads, ordinal};
-  hydra_session *session = nullptr;
-  if (hydra_status s = hydra_session_create(module, &options, &session))
+  Owned<hydra_session, hydra_session_free> session;
+  if (hydra_status s = hydra_session_create(module, &options, &session.ptr))
     return failStatus(s);
-  hydra_outputs *outputs = nullptr;
+  Owned<hydra_outputs, hydra_outputs_free> ownedOutputs;
   if (hydra_status s =
-          hydra_session_run(session, functionName.c_str(), inputs.data(),
-                            inputs.size(), &outputs))
+          hydra_session_run(session.ptr, functionName.c_str(), inputs.data(),
+                            inputs.size(), &ownedOutputs.ptr))
     return failStatus(s);
+  const hydra_outputs *outputs = ownedOutputs.ptr;
   mkdir(outputDir.c_str(), 0755);
   for (size_t i = 0; i < hydra_outputs_count(outputs); ++i) {
     const hydra_tensor *t = hydra_outputs_get(outputs, i);
@@ -156,8 +176,5 @@ int main(int argc, char **argv) {
       return fail(error);
     std::printf("wrote %s\n", path.c_str());
   }
-  hydra_outputs_free(outputs);
-  hydra_session_free(session);
-  hydra_module_free(module);
   return 0;
 }

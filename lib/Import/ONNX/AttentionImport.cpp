@@ -70,6 +70,29 @@ std::optional<UpdateRule> parseRule(StringRef s) {
   return symbolizeUpdateRule(s);
 }
 
+/// More heads than any model has; bounds the per-head strings and loops a
+/// crafted head count would otherwise make huge.
+constexpr int64_t kMaxHeads = 1 << 16;
+
+/// Checks that the [B, H, S, D] query, key and value have static head
+/// counts and head sizes, which the hybrid op's head map and state need.
+LogicalResult staticHeads(GraphImporter &gi, const onnx::NodeProto &node,
+                          Value q, Value k, Value v) {
+  for (auto [name, x] :
+       {std::pair<const char *, Value>{"query", q}, {"key", k}, {"value", v}}) {
+    if (ShapedType::isDynamic(dimSize(x, 1)) ||
+        ShapedType::isDynamic(dimSize(x, 3)))
+      return gi.error(node, Twine("not supported: ") + name +
+                                " with a dynamic number of heads or head "
+                                "size (dims 1 and 3 of [B, H, S, D])");
+    if (dimSize(x, 1) > kMaxHeads)
+      return gi.error(node, Twine(name) + " has " + Twine(dimSize(x, 1)) +
+                                " heads, more than the " + Twine(kMaxHeads) +
+                                " hydra accepts");
+  }
+  return success();
+}
+
 /// The head-count attributes of a 3D layout; fails if absent or if the
 /// packed size is not a multiple.
 LogicalResult headCounts(GraphImporter &gi, const onnx::NodeProto &node,
@@ -79,6 +102,10 @@ LogicalResult headCounts(GraphImporter &gi, const onnx::NodeProto &node,
   if (hq <= 0 || hkv <= 0)
     return gi.error(node, "3D inputs need positive q_num_heads and "
                           "kv_num_heads attributes");
+  if (hq > kMaxHeads || hkv > kMaxHeads)
+    return gi.error(node, "q_num_heads (" + Twine(hq) + ") or kv_num_heads (" +
+                              Twine(hkv) + ") exceeds the " + Twine(kMaxHeads) +
+                              " heads hydra accepts");
   for (auto [name, x, h] :
        {std::tuple<const char *, Value, int64_t>{"query", q, hq},
         {"key", k, hkv},
@@ -221,6 +248,8 @@ LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {
     k = splitHeads(b, loc, k, hkv);
     v = splitHeads(b, loc, v, hkv);
   }
+  if (failed(staticHeads(gi, node, q, k, v)))
+    return failure();
 
   HybridOperands o;
   o.causal = gi.intAttr(node, "is_causal", 0) != 0;
@@ -426,9 +455,13 @@ LogicalResult importHybridAttention(GraphImporter &gi,
 }
 } // namespace
 
-void registerAttentionImporters(std::map<std::string, NodeImporter> &onnx,
-                                std::map<std::string, NodeImporter> &hydra) {
-  onnx["Attention"] = importAttention;
-  onnx["LinearAttention"] = importLinearAttention;
-  hydra["HybridAttention"] = importHybridAttention;
+void registerAttentionImporters(ImporterTable &onnx, ImporterTable &hydra) {
+  // Attention-24: query, key, value, attn_mask, past_key, past_value,
+  // nonpad_kv_seqlen → Y, present_key, present_value, qk_matmul_output.
+  onnx["Attention"] = {importAttention, {3, 7, 4}};
+  // LinearAttention-27: query, key, value, past_state, decay, beta → Y,
+  // present_state.
+  onnx["LinearAttention"] = {importLinearAttention, {3, 6, 2}};
+  // query, key, value, fusion_scale, decay, beta → Y.
+  hydra["HybridAttention"] = {importHybridAttention, {3, 6, 1}};
 }

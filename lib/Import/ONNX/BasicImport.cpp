@@ -26,7 +26,7 @@ LogicalResult importConstant(GraphImporter &gi, const onnx::NodeProto &node) {
   HostTensor t;
   std::string error;
   if (a.name() == "value") {
-    if (!readTensorProto(a.t(), "", t, error))
+    if (!readTensorProto(a.t(), gi.modelDir(), t, error))
       return gi.error(node, error);
   } else if (a.name() == "value_float") {
     t = HostTensor::fromDoubles(TP::FLOAT, {}, {a.f()});
@@ -46,7 +46,7 @@ LogicalResult importConstant(GraphImporter &gi, const onnx::NodeProto &node) {
 }
 } // namespace
 
-void registerBasicImporters(std::map<std::string, NodeImporter> &onnx) {
-  onnx["Identity"] = importIdentity;
-  onnx["Constant"] = importConstant;
+void registerBasicImporters(ImporterTable &onnx) {
+  onnx["Identity"] = {importIdentity, {1, 1}};
+  onnx["Constant"] = {importConstant, {0, 0}};
 }

@@ -8,8 +8,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "ConstantFolding.h"
+#include "ShapeArithmetic.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::hydra::onnx_import;
@@ -49,14 +51,37 @@ int64_t sourceIndex(const std::vector<int64_t> &shape,
   return index;
 }
 
-int64_t count(const std::vector<int64_t> &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
+/// One folded element: an integer or a float, kept apart so that int64
+/// values never pass through a double.
+struct Num {
+  bool isInt;
+  int64_t i;
+  double f;
+};
+Num intNum(int64_t i) { return {true, i, 0.0}; }
+Num floatNum(double f) { return {false, 0, f}; }
+Num boolNum(bool b) { return intNum(b); }
+
+/// Integer arithmetic wraps as two's complement, as the generated code
+/// does; signed overflow in C++ would be undefined.
+int64_t wrapAdd(int64_t a, int64_t b) {
+  return int64_t(uint64_t(a) + uint64_t(b));
+}
+int64_t wrapSub(int64_t a, int64_t b) {
+  return int64_t(uint64_t(a) - uint64_t(b));
+}
+int64_t wrapMul(int64_t a, int64_t b) {
+  return int64_t(uint64_t(a) * uint64_t(b));
+}
+
+/// The element count of a folded result, if small enough to evaluate.
+std::optional<int64_t> foldedCount(llvm::ArrayRef<int64_t> shape) {
+  return elementCount(shape, kMaxFoldedElements);
 }
 
 /// Elementwise over broadcast inputs; `fn` gets doubles and ints of each.
+/// Nothing when the shapes do not broadcast or the result is too large to
+/// evaluate here (the node is then imported as IR).
 template <typename Fn>
 std::optional<HostTensor> elementwise(const std::vector<const HostTensor *> &in,
                                       int32_t outType, Fn fn) {
@@ -67,21 +92,25 @@ std::optional<HostTensor> elementwise(const std::vector<const HostTensor *> &in,
       return std::nullopt;
     shape = *s;
   }
-  int64_t n = count(shape);
-  std::vector<double> f(n);
-  std::vector<int64_t> iv(n);
+  std::optional<int64_t> n = foldedCount(shape);
+  if (!n)
+    return std::nullopt;
   bool isFloatOut = HostTensor{outType, {}, {}}.isFloat();
-  for (int64_t i = 0; i < n; ++i) {
-    std::vector<double> fa;
-    std::vector<int64_t> ia;
-    for (const HostTensor *t : in) {
-      int64_t j = sourceIndex(t->shape, shape, i);
-      fa.push_back(t->floatAt(j));
-      ia.push_back(t->intAt(j));
+  std::vector<double> f(isFloatOut ? *n : 0);
+  std::vector<int64_t> iv(isFloatOut ? 0 : *n);
+  std::vector<double> fa(in.size());
+  std::vector<int64_t> ia(in.size());
+  for (int64_t i = 0; i < *n; ++i) {
+    for (size_t k = 0; k < in.size(); ++k) {
+      int64_t j = sourceIndex(in[k]->shape, shape, i);
+      fa[k] = in[k]->floatAt(j);
+      ia[k] = in[k]->intAt(j);
     }
-    double r = fn(fa, ia);
-    f[i] = r;
-    iv[i] = int64_t(r);
+    Num r = fn(fa, ia);
+    if (isFloatOut)
+      f[i] = r.isInt ? double(r.i) : r.f;
+    else
+      iv[i] = r.isInt ? r.i : saturatingToInt64(r.f);
   }
   return isFloatOut ? HostTensor::fromDoubles(outType, shape, f)
                     : HostTensor::fromInts(outType, shape, iv);
@@ -101,19 +130,33 @@ int32_t floatTypeOf(Value v) {
                       : 0;
 }
 
-std::vector<int64_t> axesNormalized(std::vector<int64_t> axes, int64_t rank) {
-  for (int64_t &a : axes)
-    if (a < 0)
-      a += rank;
-  std::sort(axes.begin(), axes.end());
-  return axes;
+/// The number of elements of Range(start, limit, delta), computed without
+/// overflow; nothing if it exceeds what is folded.
+std::optional<int64_t> rangeCount(const HostTensor &start,
+                                  const HostTensor &limit,
+                                  const HostTensor &delta) {
+  if (start.isFloat()) {
+    double n =
+        std::ceil((limit.floatAt(0) - start.floatAt(0)) / delta.floatAt(0));
+    if (std::isnan(n) || n > double(kMaxFoldedElements))
+      return std::nullopt;
+    return n < 0 ? 0 : int64_t(n);
+  }
+  __int128 span = __int128(limit.intAt(0)) - start.intAt(0);
+  __int128 step = delta.intAt(0);
+  __int128 n = span / step + (span % step != 0 && (span < 0) == (step < 0));
+  if (n > kMaxFoldedElements)
+    return std::nullopt;
+  return n < 0 ? 0 : int64_t(n);
 }
 } // namespace
 
-const std::set<std::string> &mlir::hydra::onnx_import::foldOnlyOps() {
-  static const std::set<std::string> ops = {"Shape", "Size", "Range", "Mod",
-                                            "ConstantOfShape"};
-  return ops;
+void registerFoldOnlyOps(ImporterTable &onnx) {
+  onnx["Shape"] = {nullptr, {1, 1}};
+  onnx["Size"] = {nullptr, {1, 1}};
+  onnx["Range"] = {nullptr, {3, 3}};
+  onnx["Mod"] = {nullptr, {2, 2}};
+  onnx["ConstantOfShape"] = {nullptr, {1, 1}};
 }
 
 std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
@@ -128,9 +171,12 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
     if (!t || !t.hasStaticShape())
       return std::nullopt;
     std::vector<int64_t> dims(t.getShape().begin(), t.getShape().end());
-    if (op == "Size")
-      return std::vector<HostTensor>{
-          HostTensor::fromInts(TP::INT64, {}, {count(dims)})};
+    if (op == "Size") {
+      std::optional<int64_t> n = elementCount(dims);
+      if (!n)
+        return std::nullopt;
+      return std::vector<HostTensor>{HostTensor::fromInts(TP::INT64, {}, {*n})};
+    }
     int64_t rank = dims.size();
     int64_t start = gi.intAttr(node, "start", 0);
     int64_t end = gi.intAttr(node, "end", rank);
@@ -170,63 +216,73 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
   bool fl = in[0]->isFloat();
   if (op == "Add")
     return one(elementwise(in, t0, [&](D f, I i) {
-      return fl ? f[0] + f[1] : double(i[0] + i[1]);
+      return fl ? floatNum(f[0] + f[1]) : intNum(wrapAdd(i[0], i[1]));
     }));
   if (op == "Sub")
     return one(elementwise(in, t0, [&](D f, I i) {
-      return fl ? f[0] - f[1] : double(i[0] - i[1]);
+      return fl ? floatNum(f[0] - f[1]) : intNum(wrapSub(i[0], i[1]));
     }));
   if (op == "Mul")
     return one(elementwise(in, t0, [&](D f, I i) {
-      return fl ? f[0] * f[1] : double(i[0] * i[1]);
+      return fl ? floatNum(f[0] * f[1]) : intNum(wrapMul(i[0], i[1]));
     }));
   if (op == "Div")
     return one(elementwise(in, t0, [&](D f, I i) {
-      return fl ? f[0] / f[1] : double(i[1] ? i[0] / i[1] : 0);
+      if (fl)
+        return floatNum(f[0] / f[1]);
+      // x / 0 gives 0 here; INT64_MIN / -1 wraps to INT64_MIN.
+      if (!i[1])
+        return intNum(0);
+      return intNum(i[1] == -1 ? wrapSub(0, i[0]) : i[0] / i[1]);
     }));
   if (op == "Mod")
     return one(elementwise(in, t0, [&](D f, I i) {
       if (fl)
-        return std::fmod(f[0], f[1]);
-      if (!i[1])
-        return 0.0;
+        return floatNum(std::fmod(f[0], f[1]));
+      if (!i[1] || i[1] == -1)
+        return intNum(0);
       int64_t r = i[0] % i[1];
       if (!gi.intAttr(node, "fmod", 0) && r != 0 && ((r < 0) != (i[1] < 0)))
         r += i[1];
-      return double(r);
+      return intNum(r);
     }));
   if (op == "Sqrt")
-    return one(elementwise(in, t0, [](D f, I) { return std::sqrt(f[0]); }));
+    return one(
+        elementwise(in, t0, [](D f, I) { return floatNum(std::sqrt(f[0])); }));
   if (op == "Neg")
-    return one(elementwise(
-        in, t0, [&](D f, I i) { return fl ? -f[0] : double(-i[0]); }));
+    return one(elementwise(in, t0, [&](D f, I i) {
+      return fl ? floatNum(-f[0]) : intNum(wrapSub(0, i[0]));
+    }));
   if (op == "Reciprocal")
-    return one(elementwise(in, t0, [](D f, I) { return 1.0 / f[0]; }));
+    return one(
+        elementwise(in, t0, [](D f, I) { return floatNum(1.0 / f[0]); }));
   if (op == "Equal")
     return one(elementwise(in, TP::BOOL, [&](D f, I i) {
-      return double(fl ? f[0] == f[1] : i[0] == i[1]);
+      return boolNum(fl ? f[0] == f[1] : i[0] == i[1]);
     }));
   if (op == "Less")
     return one(elementwise(in, TP::BOOL, [&](D f, I i) {
-      return double(fl ? f[0] < f[1] : i[0] < i[1]);
+      return boolNum(fl ? f[0] < f[1] : i[0] < i[1]);
     }));
   if (op == "Greater")
     return one(elementwise(in, TP::BOOL, [&](D f, I i) {
-      return double(fl ? f[0] > f[1] : i[0] > i[1]);
+      return boolNum(fl ? f[0] > f[1] : i[0] > i[1]);
     }));
   if (op == "Not")
-    return one(elementwise(in, TP::BOOL, [](D, I i) { return double(!i[0]); }));
+    return one(
+        elementwise(in, TP::BOOL, [](D, I i) { return boolNum(!i[0]); }));
   if (op == "And")
-    return one(
-        elementwise(in, TP::BOOL, [](D, I i) { return double(i[0] && i[1]); }));
+    return one(elementwise(in, TP::BOOL,
+                           [](D, I i) { return boolNum(i[0] && i[1]); }));
   if (op == "Or")
-    return one(
-        elementwise(in, TP::BOOL, [](D, I i) { return double(i[0] || i[1]); }));
+    return one(elementwise(in, TP::BOOL,
+                           [](D, I i) { return boolNum(i[0] || i[1]); }));
   if (op == "Where") {
     int32_t t = in[1]->elemType;
     bool f = in[1]->isFloat();
     return one(elementwise(in, t, [&](D fv, I iv) {
-      return iv[0] ? (f ? fv[1] : double(iv[1])) : (f ? fv[2] : double(iv[2]));
+      int k = iv[0] ? 1 : 2;
+      return f ? floatNum(fv[k]) : intNum(iv[k]);
     }));
   }
   if (op == "Cast" || op == "CastLike") {
@@ -238,42 +294,69 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
       return std::nullopt;
     bool toFloat = HostTensor{to, {}, {}}.isFloat();
     return one(elementwise({in[0]}, to, [&](D f, I i) {
-      return fl || toFloat ? f[0] : double(i[0]);
+      return fl || toFloat ? floatNum(f[0]) : intNum(i[0]);
     }));
   }
   if (op == "Identity")
     return std::vector<HostTensor>{*in[0]};
   if (op == "Range") {
-    if (in.size() < 3 || !in[1] || !in[2])
+    if (!in[1] || !in[2])
       return std::nullopt;
-    double start = in[0]->floatAt(0), limit = in[1]->floatAt(0),
-           delta = in[2]->floatAt(0);
-    if (delta == 0) {
+    for (const HostTensor *t : {in[0], in[1], in[2]})
+      if (t->numElements() != 1 || t->elemType != t0) {
+        error = "start, limit and delta must be scalars of one type";
+        return std::nullopt;
+      }
+    if (in[2]->floatAt(0) == 0) {
       error = "Range with delta 0";
       return std::nullopt;
     }
-    int64_t n =
-        std::max<int64_t>(0, int64_t(std::ceil((limit - start) / delta)));
-    std::vector<double> v(n);
-    for (int64_t i = 0; i < n; ++i)
-      v[i] = start + i * delta;
-    return one(fl ? HostTensor::fromDoubles(t0, {n}, v)
-                  : HostTensor::fromInts(
-                        t0, {n}, std::vector<int64_t>(v.begin(), v.end())));
+    std::optional<int64_t> n = rangeCount(*in[0], *in[1], *in[2]);
+    if (!n) {
+      error = "not supported: Range of more than " +
+              std::to_string(kMaxFoldedElements) +
+              " elements (hydra evaluates Range at import)";
+      return std::nullopt;
+    }
+    if (fl) {
+      double start = in[0]->floatAt(0), delta = in[2]->floatAt(0);
+      std::vector<double> v(*n);
+      for (int64_t i = 0; i < *n; ++i)
+        v[i] = start + i * delta;
+      return one(HostTensor::fromDoubles(t0, {*n}, v));
+    }
+    int64_t start = in[0]->intAt(0), delta = in[2]->intAt(0);
+    std::vector<int64_t> v(*n);
+    for (int64_t i = 0; i < *n; ++i)
+      v[i] = wrapAdd(start, wrapMul(i, delta));
+    return one(HostTensor::fromInts(t0, {*n}, v));
   }
   if (op == "ConstantOfShape") {
     std::vector<int64_t> shape = in[0]->ints();
     HostTensor value = HostTensor::fromDoubles(TP::FLOAT, {}, {0.0});
     if (const auto *a = gi.attribute(node, "value")) {
-      std::string e;
-      if (!readTensorProto(a->t(), "", value, e)) {
-        error = e;
+      if (!readTensorProto(a->t(), gi.modelDir(), value, error))
+        return std::nullopt;
+      if (value.numElements() != 1) {
+        error = "value must hold one element, not " +
+                std::to_string(value.numElements());
         return std::nullopt;
       }
     }
-    int64_t n = count(shape);
+    if (llvm::any_of(shape, [](int64_t d) { return d < 0; })) {
+      error = "shape " + shapeText(shape) + " has a negative dimension";
+      return std::nullopt;
+    }
+    std::optional<int64_t> n = foldedCount(shape);
+    if (!n) {
+      error = "not supported: ConstantOfShape of shape " + shapeText(shape) +
+              ", more than the " + std::to_string(kMaxFoldedElements) +
+              " elements hydra evaluates at import";
+      return std::nullopt;
+    }
     HostTensor out{value.elemType, shape, {}};
-    for (int64_t i = 0; i < n; ++i)
+    out.bytes.reserve(*n * value.bytes.size());
+    for (int64_t i = 0; i < *n; ++i)
       out.bytes.insert(out.bytes.end(), value.bytes.begin(), value.bytes.end());
     return std::vector<HostTensor>{std::move(out)};
   }
@@ -298,23 +381,17 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
     HostTensor out = *in[0];
     int64_t rank = in[0]->shape.size();
     if (op == "Reshape") {
-      if (in.size() < 2 || !in[1])
+      if (!in[1])
         return std::nullopt;
-      std::vector<int64_t> dims = in[1]->ints();
-      int64_t known = 1, inferred = -1;
-      for (size_t i = 0; i < dims.size(); ++i) {
-        if (dims[i] == 0 && int64_t(i) < rank)
-          dims[i] = in[0]->shape[i];
-        if (dims[i] == -1)
-          inferred = i;
-        else
-          known *= dims[i];
-      }
-      if (inferred >= 0 && known)
-        dims[inferred] = in[0]->numElements() / known;
-      out.shape = dims;
+      auto dims = reshapeDims(in[0]->shape, in[1]->ints(),
+                              gi.intAttr(node, "allowzero", 0), error);
+      if (!dims)
+        return std::nullopt;
+      out.shape = *dims;
     } else if (op == "Flatten") {
       int64_t axis = gi.intAttr(node, "axis", 1);
+      if (axis < -rank || axis > rank)
+        return std::nullopt; // the importer reports it
       if (axis < 0)
         axis += rank;
       int64_t outer = 1;
@@ -326,7 +403,8 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
           in.size() > 1 && in[1] ? in[1]->ints() : gi.intsAttr(node, "axes");
       if (op == "Unsqueeze") {
         int64_t outRank = rank + axes.size();
-        axes = axesNormalized(axes, outRank);
+        if (!normalizeAxes(axes, outRank))
+          return std::nullopt; // the importer reports it
         std::vector<int64_t> shape;
         for (int64_t d = 0, k = 0; d < outRank; ++d)
           shape.push_back(std::binary_search(axes.begin(), axes.end(), d)
@@ -334,7 +412,8 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
                               : in[0]->shape[k++]);
         out.shape = shape;
       } else {
-        axes = axesNormalized(axes, rank);
+        if (!normalizeAxes(axes, rank))
+          return std::nullopt;
         std::vector<int64_t> shape;
         for (int64_t d = 0; d < rank; ++d)
           if (axes.empty() ? in[0]->shape[d] != 1
@@ -343,7 +422,8 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
         out.shape = shape;
       }
     }
-    if (count(out.shape) != in[0]->numElements()) {
+    std::optional<int64_t> n = elementCount(out.shape);
+    if (!n || *n != in[0]->numElements()) {
       error = "folded reshape changes the number of elements";
       return std::nullopt;
     }
@@ -372,7 +452,14 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
     int64_t end = step > 0 ? clamp(ends[0], 0, n) : clamp(ends[0], -1, n - 1);
     HostTensor out{t0, {0}, {}};
     size_t size = onnxElementSize(t0);
-    for (int64_t i = start; step > 0 ? i < end : i > end; i += step) {
+    // Steps are counted, not added past the end, so a step near INT64_MAX
+    // cannot overflow.
+    int64_t span = step > 0 ? end - start : start - end;
+    int64_t magnitude =
+        step > 0 ? step : (step == INT64_MIN ? INT64_MAX : -step);
+    int64_t taken = span > 0 ? (span - 1) / magnitude + 1 : 0;
+    for (int64_t k = 0; k < taken; ++k) {
+      int64_t i = start + k * step; // |k·step| < span
       out.bytes.insert(out.bytes.end(), in[0]->bytes.begin() + i * size,
                        in[0]->bytes.begin() + (i + 1) * size);
       ++out.shape[0];

@@ -15,9 +15,6 @@ namespace mlir::hydra::onnx_import {
 std::optional<std::vector<HostTensor>>
 foldNode(GraphImporter &gi, const onnx::NodeProto &node, std::string &error);
 
-/// Op types that only ever run folded (no run-time lowering).
-const std::set<std::string> &foldOnlyOps();
-
 } // namespace mlir::hydra::onnx_import
 
 #endif // HYDRA_LIB_IMPORT_ONNX_CONSTANTFOLDING_H

@@ -290,29 +290,30 @@ Value mlir::hydra::onnx_import::convertElements(OpBuilder &b, Location loc,
       });
 }
 
-void registerElementwiseImporters(std::map<std::string, NodeImporter> &onnx) {
+void registerElementwiseImporters(ImporterTable &onnx) {
   using F = arith::CmpFPredicate;
   using I = arith::CmpIPredicate;
-  onnx["Add"] = arithmetic<arith::AddFOp, arith::AddIOp>;
-  onnx["Sub"] = arithmetic<arith::SubFOp, arith::SubIOp>;
-  onnx["Mul"] = arithmetic<arith::MulFOp, arith::MulIOp>;
-  onnx["Div"] = arithmetic<arith::DivFOp, arith::DivSIOp, arith::DivUIOp>;
-  onnx["Pow"] = importPow;
-  onnx["Sqrt"] = floatUnary<math::SqrtOp>;
-  onnx["Exp"] = floatUnary<math::ExpOp>;
-  onnx["Tanh"] = floatUnary<math::TanhOp>;
-  onnx["Reciprocal"] = importReciprocal;
-  onnx["Neg"] = importNeg;
-  onnx["Where"] = importWhere;
-  onnx["Cast"] = importCast;
-  onnx["CastLike"] = importCastLike;
-  onnx["Equal"] = compare<F::OEQ, I::eq, I::eq>;
-  onnx["Less"] = compare<F::OLT, I::slt, I::ult>;
-  onnx["Greater"] = compare<F::OGT, I::sgt, I::ugt>;
-  onnx["LessOrEqual"] = compare<F::OLE, I::sle, I::ule>;
-  onnx["GreaterOrEqual"] = compare<F::OGE, I::sge, I::uge>;
-  onnx["Not"] = logical<arith::XOrIOp>;
-  onnx["And"] = logical<arith::AndIOp>;
-  onnx["Or"] = logical<arith::OrIOp>;
-  onnx["Xor"] = logical<arith::XOrIOp>;
+  onnx["Add"] = {arithmetic<arith::AddFOp, arith::AddIOp>, {2, 2}};
+  onnx["Sub"] = {arithmetic<arith::SubFOp, arith::SubIOp>, {2, 2}};
+  onnx["Mul"] = {arithmetic<arith::MulFOp, arith::MulIOp>, {2, 2}};
+  onnx["Div"] = {arithmetic<arith::DivFOp, arith::DivSIOp, arith::DivUIOp>,
+                 {2, 2}};
+  onnx["Pow"] = {importPow, {2, 2}};
+  onnx["Sqrt"] = {floatUnary<math::SqrtOp>, {1, 1}};
+  onnx["Exp"] = {floatUnary<math::ExpOp>, {1, 1}};
+  onnx["Tanh"] = {floatUnary<math::TanhOp>, {1, 1}};
+  onnx["Reciprocal"] = {importReciprocal, {1, 1}};
+  onnx["Neg"] = {importNeg, {1, 1}};
+  onnx["Where"] = {importWhere, {3, 3}};
+  onnx["Cast"] = {importCast, {1, 1}};
+  onnx["CastLike"] = {importCastLike, {2, 2}};
+  onnx["Equal"] = {compare<F::OEQ, I::eq, I::eq>, {2, 2}};
+  onnx["Less"] = {compare<F::OLT, I::slt, I::ult>, {2, 2}};
+  onnx["Greater"] = {compare<F::OGT, I::sgt, I::ugt>, {2, 2}};
+  onnx["LessOrEqual"] = {compare<F::OLE, I::sle, I::ule>, {2, 2}};
+  onnx["GreaterOrEqual"] = {compare<F::OGE, I::sge, I::uge>, {2, 2}};
+  onnx["Not"] = {logical<arith::XOrIOp>, {1, 1}};
+  onnx["And"] = {logical<arith::AndIOp>, {2, 2}};
+  onnx["Or"] = {logical<arith::OrIOp>, {2, 2}};
+  onnx["Xor"] = {logical<arith::XOrIOp>, {2, 2}};
 }

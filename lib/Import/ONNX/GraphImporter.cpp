@@ -2,6 +2,7 @@
 
 #include "GraphImporter.h"
 #include "ConstantFolding.h"
+#include "ShapeArithmetic.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -198,8 +199,7 @@ FailureOr<int64_t> GraphImporter::axisAttr(const onnx::NodeProto &node,
   return axis;
 }
 
-static const std::map<std::string, NodeImporter> *
-importersFor(StringRef domain) {
+static const ImporterTable *importersFor(StringRef domain) {
   if (domain.empty() || domain == "ai.onnx")
     return &defaultDomainImporters();
   if (domain == "ai.hydrahead")
@@ -207,7 +207,37 @@ importersFor(StringRef domain) {
   return nullptr;
 }
 
+static std::string countText(int n) {
+  return n == kVariadic ? "any number of" : std::to_string(n);
+}
+
+LogicalResult GraphImporter::checkArity(const onnx::NodeProto &node,
+                                        const OpArity &arity) {
+  int given = node.input_size();
+  if (given > arity.maxInputs)
+    return error(node, "takes at most " + countText(arity.maxInputs) +
+                           " inputs, has " + Twine(given));
+  for (int i = 0; i < arity.required; ++i)
+    if (!hasInput(node, i))
+      return error(node, "input " + Twine(i) + " is required" +
+                             (i < given ? " but its name is empty"
+                                        : " but the node has " + Twine(given) +
+                                              " inputs"));
+  for (int i = 0; i < given; ++i)
+    if (hasInput(node, i) && !values_.count(node.input(i)))
+      return error(node, "input " + Twine(i) + " ('" + node.input(i) +
+                             "') is not defined before the node");
+  if (node.output_size() > arity.maxOutputs)
+    return error(node, "has " + Twine(node.output_size()) +
+                           " outputs, at most " + countText(arity.maxOutputs) +
+                           " are defined");
+  return success();
+}
+
 LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
+  const OpImporter &entry = importersFor(node.domain())->at(node.op_type());
+  if (failed(checkArity(node, entry.arity)))
+    return failure();
   std::string error;
   if (auto folded = foldNode(*this, node, error)) {
     for (auto [i, value] : llvm::enumerate(*folded))
@@ -216,11 +246,13 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
   }
   if (!error.empty())
     return this->error(node, error);
-  if (foldOnlyOps().count(node.op_type()))
+  if (!entry.import)
     return this->error(node, "not supported: " + node.op_type() +
-                                 " on values only known at run time");
-  NodeImporter fn = importersFor(node.domain())->at(node.op_type());
-  if (failed(fn(*this, node)))
+                                 " on values only known at run time (hydra "
+                                 "evaluates it at import, for results of up "
+                                 "to " +
+                                 Twine(kMaxFoldedElements) + " elements)");
+  if (failed(entry.import(*this, node)))
     return failure();
   recordSignedness(node);
   return success();
@@ -256,9 +288,7 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
   std::vector<std::string> unsupported;
   for (const auto &node : graph.node()) {
     const auto *table = importersFor(node.domain());
-    bool foldable = (node.domain().empty() || node.domain() == "ai.onnx") &&
-                    foldOnlyOps().count(node.op_type());
-    if (!foldable && (!table || !table->count(node.op_type())))
+    if (!table || !table->count(node.op_type()))
       unsupported.push_back(
           (node.domain().empty() ? "" : node.domain() + "::") + node.op_type() +
           " (node '" +
@@ -313,9 +343,22 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
     if (!tt.has_shape())
       return emitError(graphLoc) << "not supported: graph input '" << in.name()
                                  << "' has no shape (rank)";
-    SmallVector<int64_t> shape;
-    for (const auto &d : tt.shape().dim())
+    SmallVector<int64_t> shape, staticPart;
+    for (const auto &d : tt.shape().dim()) {
       shape.push_back(d.has_dim_value() ? d.dim_value() : ShapedType::kDynamic);
+      staticPart.push_back(d.has_dim_value() ? d.dim_value() : 1);
+    }
+    if (llvm::any_of(staticPart, [](int64_t d) { return d < 0; }))
+      return emitError(graphLoc)
+             << "graph input '" << in.name() << "' has the shape "
+             << shapeText(staticPart) << ", with a negative dimension";
+    if (!elementCount(staticPart, kMaxTensorBytes /
+                                      std::max<int64_t>(
+                                          1, elt.getIntOrFloatBitWidth() / 8)))
+      return emitError(graphLoc)
+             << "graph input '" << in.name() << "' has the shape "
+             << shapeText(shape) << ", more than the " << kMaxTensorBytes
+             << " bytes a tensor may hold";
     argTypes.push_back(RankedTensorType::get(shape, elt));
     argNames.push_back(in.name());
     argUnsigned.push_back(isUnsignedType(tt.elem_type()));

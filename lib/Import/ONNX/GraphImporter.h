@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -27,9 +28,31 @@ class GraphImporter;
 using NodeImporter = LogicalResult (*)(GraphImporter &,
                                        const onnx::NodeProto &);
 
-/// The importers of one ONNX domain's operators, by op_type.
-const std::map<std::string, NodeImporter> &defaultDomainImporters();
-const std::map<std::string, NodeImporter> &hydraDomainImporters();
+/// Any number of inputs or outputs.
+constexpr int kVariadic = std::numeric_limits<int>::max();
+
+/// How many inputs and outputs an operator takes, as its ONNX schema says:
+/// inputs [0, required) must be given (non-empty names), at most
+/// `maxInputs` may be, and at most `maxOutputs` outputs. Checked for every
+/// node before anything reads its inputs, so importers and the folder can
+/// index the required ones.
+struct OpArity {
+  int required = 1;
+  int maxInputs = 1;
+  int maxOutputs = 1;
+};
+
+/// How one operator is imported: its arity and the importer for values
+/// known only at run time (null for operators that only ever fold).
+struct OpImporter {
+  NodeImporter import = nullptr;
+  OpArity arity;
+};
+using ImporterTable = std::map<std::string, OpImporter>;
+
+/// The operators of one ONNX domain, by op_type.
+const ImporterTable &defaultDomainImporters();
+const ImporterTable &hydraDomainImporters();
 
 class GraphImporter {
 public:
@@ -44,6 +67,8 @@ public:
   OpBuilder &builder() { return builder_; }
   Location loc(const onnx::NodeProto &node);
   MLIRContext *context() { return builder_.getContext(); }
+  /// The directory external tensor data is resolved against.
+  StringRef modelDir() const { return modelDir_; }
   int64_t opset(StringRef domain) const;
 
   /// Emits "node 'NAME' (OP): message" at the node and returns failure.
@@ -103,6 +128,7 @@ public:
 private:
   Value materialize(const HostTensor &constant, Location loc);
   LogicalResult importNode(const onnx::NodeProto &node);
+  LogicalResult checkArity(const onnx::NodeProto &node, const OpArity &arity);
   void recordSignedness(const onnx::NodeProto &node);
 
   OpBuilder builder_;

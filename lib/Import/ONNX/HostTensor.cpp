@@ -1,6 +1,7 @@
 //===- HostTensor.cpp - constant tensors known at import time -------------===//
 
 #include "HostTensor.h"
+#include "ShapeArithmetic.h"
 
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/SmallString.h"
@@ -8,6 +9,7 @@
 #include "llvm/Support/Path.h"
 
 #include <cstring>
+#include <type_traits>
 
 using namespace mlir;
 using namespace mlir::hydra::onnx_import;
@@ -38,10 +40,11 @@ size_t mlir::hydra::onnx_import::onnxElementSize(int32_t t) {
 }
 
 int64_t HostTensor::numElements() const {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
+  // Every tensor holds exactly its shape's elements (readTensorProto and the
+  // folder check the shape before filling `bytes`), so no product of
+  // untrusted dims is taken here.
+  size_t size = onnxElementSize(elemType);
+  return size ? int64_t(bytes.size() / size) : 0;
 }
 
 bool HostTensor::isFloat() const {
@@ -110,7 +113,7 @@ int64_t HostTensor::intAt(int64_t i) const {
   case TP::UINT64:
     return int64_t(readAs<uint64_t>(p));
   default:
-    return int64_t(floatAt(i));
+    return saturatingToInt64(floatAt(i));
   }
 }
 
@@ -139,7 +142,7 @@ static void storeValue(int32_t t, uint8_t *p, int64_t iv, double fv,
   default:
     break;
   }
-  int64_t v = isInt ? iv : int64_t(fv);
+  int64_t v = isInt ? iv : saturatingToInt64(fv);
   switch (t) {
   case TP::BOOL:
     *p = v != 0;
@@ -200,16 +203,11 @@ static void fromField(const Field &field, int32_t elemType, HostTensor &out) {
   for (int i = 0; i < field.size(); ++i) {
     uint8_t *p = out.bytes.data() + i * size;
     auto v = field.Get(i);
-    switch (elemType) {
-    case TP::FLOAT:
-    case TP::DOUBLE:
+    if constexpr (std::is_floating_point_v<decltype(v)>) {
       storeValue(elemType, p, 0, double(v), false);
-      break;
-    case TP::FLOAT16:
-    case TP::BFLOAT16: // int32_data holds the 16-bit patterns
-      writeAs<uint16_t>(p, uint16_t(v));
-      break;
-    default:
+    } else if (elemType == TP::FLOAT16 || elemType == TP::BFLOAT16) {
+      writeAs<uint16_t>(p, uint16_t(v)); // int32_data holds the bit patterns
+    } else {
       storeValue(elemType, p, int64_t(v), 0, true);
     }
   }
@@ -227,22 +225,33 @@ bool mlir::hydra::onnx_import::readTensorProto(const TP &proto,
     return false;
   }
   out.shape.assign(proto.dims().begin(), proto.dims().end());
-  for (int64_t d : out.shape)
-    if (d < 0) {
-      error = "tensor '" + proto.name() + "' has a negative dimension";
-      return false;
-    }
-  uint64_t expected = uint64_t(out.numElements()) * size;
+  std::optional<int64_t> count =
+      elementCount(out.shape, kMaxTensorBytes / int64_t(size));
+  if (!count) {
+    error = "tensor '" + proto.name() + "' has shape " + shapeText(out.shape) +
+            (llvm::any_of(out.shape, [](int64_t d) { return d < 0; })
+                 ? ", with a negative dimension"
+                 : ", more than the " + std::to_string(kMaxTensorBytes) +
+                       " bytes a tensor may hold");
+    return false;
+  }
+  uint64_t expected = uint64_t(*count) * size;
   if (proto.data_location() == TP::EXTERNAL) {
     std::string location;
-    uint64_t offset = 0, length = UINT64_MAX;
+    uint64_t offset = 0, length = expected;
     for (const auto &entry : proto.external_data()) {
+      uint64_t *field = entry.key() == "offset"   ? &offset
+                        : entry.key() == "length" ? &length
+                                                  : nullptr;
       if (entry.key() == "location")
         location = entry.value();
-      else if (entry.key() == "offset")
-        offset = std::stoull(entry.value());
-      else if (entry.key() == "length")
-        length = std::stoull(entry.value());
+      // Only plain decimal digits: getAsInteger refuses signs, spaces and
+      // values beyond 64 bits.
+      else if (field && StringRef(entry.value()).getAsInteger(10, *field)) {
+        error = "tensor '" + proto.name() + "': external data " + entry.key() +
+                " '" + entry.value() + "' is not a non-negative integer";
+        return false;
+      }
     }
     if (location.empty() || llvm::sys::path::is_absolute(location) ||
         StringRef(location).contains("..")) {
@@ -261,13 +270,20 @@ bool mlir::hydra::onnx_import::readTensorProto(const TP &proto,
               std::string(path) + "': " + file.getError().message();
       return false;
     }
-    if (length == UINT64_MAX)
-      length = expected;
-    if (length != expected || offset + length > (*file)->getBufferSize()) {
+    uint64_t fileSize = (*file)->getBufferSize();
+    if (length != expected) {
+      error = "tensor '" + proto.name() + "': external data length " +
+              std::to_string(length) + " is not the " +
+              std::to_string(expected) + " bytes its shape needs";
+      return false;
+    }
+    // Written so that no sum can wrap: offset and length each within the
+    // file, then the length within what follows the offset.
+    if (offset > fileSize || length > fileSize - offset) {
       error = "tensor '" + proto.name() + "': external data '" +
-              std::string(path) + "' does not hold " +
-              std::to_string(expected) + " bytes at offset " +
-              std::to_string(offset);
+              std::string(path) + "' (" + std::to_string(fileSize) +
+              " bytes) does not hold " + std::to_string(length) +
+              " bytes at offset " + std::to_string(offset);
       return false;
     }
     const char *begin = (*file)->getBufferStart() + offset;

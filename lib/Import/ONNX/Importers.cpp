@@ -4,22 +4,23 @@
 
 using namespace mlir::hydra::onnx_import;
 
-void registerBasicImporters(std::map<std::string, NodeImporter> &onnx);
-void registerOrdinaryImporters(std::map<std::string, NodeImporter> &onnx);
-void registerElementwiseImporters(std::map<std::string, NodeImporter> &onnx);
-void registerIndexingImporters(std::map<std::string, NodeImporter> &onnx);
-void registerAttentionImporters(std::map<std::string, NodeImporter> &onnx,
-                                std::map<std::string, NodeImporter> &hydra);
+void registerBasicImporters(ImporterTable &onnx);
+void registerOrdinaryImporters(ImporterTable &onnx);
+void registerElementwiseImporters(ImporterTable &onnx);
+void registerIndexingImporters(ImporterTable &onnx);
+void registerAttentionImporters(ImporterTable &onnx, ImporterTable &hydra);
+void registerFoldOnlyOps(ImporterTable &onnx);
 
 namespace {
 struct Tables {
-  std::map<std::string, NodeImporter> onnx, hydra;
+  ImporterTable onnx, hydra;
   Tables() {
     registerBasicImporters(onnx);
     registerOrdinaryImporters(onnx);
     registerElementwiseImporters(onnx);
     registerIndexingImporters(onnx);
     registerAttentionImporters(onnx, hydra);
+    registerFoldOnlyOps(onnx);
   }
 };
 const Tables &tables() {
@@ -28,12 +29,10 @@ const Tables &tables() {
 }
 } // namespace
 
-const std::map<std::string, NodeImporter> &
-mlir::hydra::onnx_import::defaultDomainImporters() {
+const ImporterTable &mlir::hydra::onnx_import::defaultDomainImporters() {
   return tables().onnx;
 }
 
-const std::map<std::string, NodeImporter> &
-mlir::hydra::onnx_import::hydraDomainImporters() {
+const ImporterTable &mlir::hydra::onnx_import::hydraDomainImporters() {
   return tables().hydra;
 }

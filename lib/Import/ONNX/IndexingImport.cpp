@@ -2,6 +2,7 @@
 
 #include "GraphImporter.h"
 #include "HostTensor.h"
+#include "ShapeArithmetic.h"
 #include "TensorOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -249,7 +250,7 @@ LogicalResult importSlice(GraphImporter &gi, const onnx::NodeProto &node) {
     int64_t s = clamp(starts[i]), e = clamp(ends[i]);
     offsets[a] = s;
     strides[a] = steps[i];
-    sizes[a] = e > s ? (e - s + steps[i] - 1) / steps[i] : 0;
+    sizes[a] = e > s ? (e - s - 1) / steps[i] + 1 : 0; // no s + step wrap
   }
   gi.setOutput(
       node, 0,
@@ -275,17 +276,26 @@ LogicalResult importSplit(GraphImporter &gi, const onnx::NodeProto &node) {
   int64_t parts = node.output_size(), dim = t.getDimSize(axis);
   if (split.empty()) {
     int64_t n = gi.intAttr(node, "num_outputs", parts);
-    if (n <= 0)
-      return gi.error(node, "num_outputs must be positive");
+    if (n != parts)
+      return gi.error(node, "num_outputs is " + Twine(n) +
+                                " but the node has " + Twine(parts) +
+                                " outputs");
     int64_t chunk = (dim + n - 1) / n;
     for (int64_t i = 0; i < n; ++i)
       split.push_back(std::max<int64_t>(0, std::min(chunk, dim - i * chunk)));
   }
+  // Sizes are checked one by one against the axis, so their sum cannot wrap.
   int64_t total = 0;
-  for (int64_t s : split)
+  for (int64_t s : split) {
+    if (s < 0 || s > dim - total)
+      return gi.error(node, "split sizes " + shapeText(split) +
+                                " do not cover the axis of size " + Twine(dim));
     total += s;
+  }
   if (int64_t(split.size()) != parts || total != dim)
-    return gi.error(node, "split sizes do not cover the axis");
+    return gi.error(node, "split sizes " + shapeText(split) +
+                              " do not cover the axis of size " + Twine(dim) +
+                              " in " + Twine(parts) + " outputs");
   int64_t offset = 0;
   for (int64_t i = 0; i < parts; ++i) {
     SmallVector<int64_t> offsets(rank, 0), sizes(t.getShape()),
@@ -351,10 +361,10 @@ LogicalResult importPad(GraphImporter &gi, const onnx::NodeProto &node) {
 }
 } // namespace
 
-void registerIndexingImporters(std::map<std::string, NodeImporter> &onnx) {
-  onnx["Gather"] = importGather;
-  onnx["Slice"] = importSlice;
-  onnx["Split"] = importSplit;
-  onnx["Pad"] = importPad;
-  onnx["GatherElements"] = importGatherElements;
+void registerIndexingImporters(ImporterTable &onnx) {
+  onnx["Gather"] = {importGather, {2, 2}};
+  onnx["Slice"] = {importSlice, {1, 5}};
+  onnx["Split"] = {importSplit, {1, 2, kVariadic}};
+  onnx["Pad"] = {importPad, {1, 4}};
+  onnx["GatherElements"] = {importGatherElements, {2, 2}};
 }

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "GraphImporter.h"
+#include "ShapeArithmetic.h"
 #include "TensorOps.h"
 #include "hydra/Dialect/Hydra/Utils/LinalgBuilders.h"
 
@@ -40,22 +41,17 @@ LogicalResult importTranspose(GraphImporter &gi, const onnx::NodeProto &node) {
   if (perm.empty())
     for (int64_t d = rank - 1; d >= 0; --d)
       perm.push_back(d);
-  if (int64_t(perm.size()) != rank)
-    return gi.error(node, "perm has the wrong length");
+  std::vector<int64_t> sorted(perm);
+  llvm::sort(sorted);
+  bool isPermutation = int64_t(perm.size()) == rank;
+  for (int64_t d = 0; d < int64_t(sorted.size()); ++d)
+    isPermutation &= sorted[d] == d;
+  if (!isPermutation)
+    return gi.error(node, "perm " + shapeText(perm) +
+                              " is not a permutation of the " + Twine(rank) +
+                              " dimensions");
   gi.setOutput(node, 0, transpose(gi.builder(), gi.loc(node), x, perm));
   return success();
-}
-
-/// Normalizes possibly negative `axes` for `rank`; false on out-of-range.
-bool normalizeAxes(std::vector<int64_t> &axes, int64_t rank) {
-  for (int64_t &a : axes) {
-    if (a < 0)
-      a += rank;
-    if (a < 0 || a >= rank)
-      return false;
-  }
-  llvm::sort(axes);
-  return true;
 }
 
 /// Reshapes statically shaped `x` to `shape` as a collapse to one
@@ -107,34 +103,12 @@ LogicalResult importReshape(GraphImporter &gi, const onnx::NodeProto &node) {
   auto t = typeOf(x);
   if (!t.hasStaticShape())
     return gi.error(node, "not supported: Reshape of a dynamic shape");
-  std::vector<int64_t> dims = shape->ints();
-  bool allowZero = gi.intAttr(node, "allowzero", 0);
-  int64_t known = 1, inferred = -1;
-  for (size_t i = 0; i < dims.size(); ++i) {
-    if (dims[i] == 0 && !allowZero) {
-      if (int64_t(i) >= t.getRank())
-        return gi.error(node, "shape copies a dimension the input lacks");
-      dims[i] = t.getDimSize(i);
-    }
-    if (dims[i] == -1) {
-      if (inferred >= 0)
-        return gi.error(node, "shape has two -1 entries");
-      inferred = i;
-    } else {
-      known *= dims[i];
-    }
-  }
-  if (inferred >= 0) {
-    if (known == 0 || t.getNumElements() % known)
-      return gi.error(node, "shape does not divide the input");
-    dims[inferred] = t.getNumElements() / known;
-  }
-  int64_t total = 1;
-  for (int64_t d : dims)
-    total *= d;
-  if (total != t.getNumElements())
-    return gi.error(node, "shape holds a different number of elements");
-  gi.setOutput(node, 0, reshapeTo(gi.builder(), gi.loc(node), x, dims));
+  std::string error;
+  auto dims = reshapeDims(t.getShape(), shape->ints(),
+                          gi.intAttr(node, "allowzero", 0), error);
+  if (!dims)
+    return gi.error(node, error);
+  gi.setOutput(node, 0, reshapeTo(gi.builder(), gi.loc(node), x, *dims));
   return success();
 }
 
@@ -560,20 +534,20 @@ LogicalResult importReduce(GraphImporter &gi, const onnx::NodeProto &node) {
 }
 } // namespace
 
-void registerOrdinaryImporters(std::map<std::string, NodeImporter> &onnx) {
-  onnx["Transpose"] = importTranspose;
-  onnx["Reshape"] = importReshape;
-  onnx["Unsqueeze"] = importUnsqueeze;
-  onnx["Squeeze"] = importSqueeze;
-  onnx["Concat"] = importConcat;
-  onnx["MatMul"] = importMatMul;
-  onnx["Gemm"] = importGemm;
-  onnx["Softmax"] = importSoftmax;
-  onnx["ReduceMean"] = importReduce<Reduction::Mean>;
-  onnx["RMSNormalization"] = importRMSNormalization;
-  onnx["LayerNormalization"] = importLayerNormalization;
-  onnx["Expand"] = importExpand;
-  onnx["Flatten"] = importFlatten;
-  onnx["ReduceSum"] = importReduce<Reduction::Sum>;
-  onnx["ReduceMax"] = importReduce<Reduction::Max>;
+void registerOrdinaryImporters(ImporterTable &onnx) {
+  onnx["Transpose"] = {importTranspose, {1, 1}};
+  onnx["Reshape"] = {importReshape, {2, 2}};
+  onnx["Unsqueeze"] = {importUnsqueeze, {1, 2}};
+  onnx["Squeeze"] = {importSqueeze, {1, 2}};
+  onnx["Concat"] = {importConcat, {1, kVariadic}};
+  onnx["MatMul"] = {importMatMul, {2, 2}};
+  onnx["Gemm"] = {importGemm, {2, 3}};
+  onnx["Softmax"] = {importSoftmax, {1, 1}};
+  onnx["ReduceMean"] = {importReduce<Reduction::Mean>, {1, 2}};
+  onnx["RMSNormalization"] = {importRMSNormalization, {2, 2}};
+  onnx["LayerNormalization"] = {importLayerNormalization, {2, 3, 3}};
+  onnx["Expand"] = {importExpand, {2, 2}};
+  onnx["Flatten"] = {importFlatten, {1, 1}};
+  onnx["ReduceSum"] = {importReduce<Reduction::Sum>, {1, 2}};
+  onnx["ReduceMax"] = {importReduce<Reduction::Max>, {1, 2}};
 }

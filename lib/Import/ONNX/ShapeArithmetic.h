@@ -1,0 +1,62 @@
+//===- ShapeArithmetic.h - checked sizes of the importer's tensors -*- C++
+//-*-===//
+//
+// Every size the importer reads from a model (dims, shape inputs, split
+// counts) is an untrusted int64. These helpers compute element counts and
+// reshapes with overflow checks and limits, so no product wraps and no
+// import-time allocation follows a crafted number.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYDRA_LIB_IMPORT_ONNX_SHAPEARITHMETIC_H
+#define HYDRA_LIB_IMPORT_ONNX_SHAPEARITHMETIC_H
+
+#include "llvm/ADT/ArrayRef.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::hydra::onnx_import {
+
+/// The largest tensor, in bytes, a static type may describe: far above any
+/// device's memory and far enough below 2^63 that byte offsets and strides
+/// computed from it cannot overflow.
+constexpr int64_t kMaxTensorBytes = int64_t(1) << 48;
+
+/// The most elements the importer evaluates at import time (folded
+/// shape computations, ConstantOfShape, Range); larger results are left to
+/// run time or refused.
+constexpr int64_t kMaxFoldedElements = int64_t(1) << 24;
+
+/// The number of elements of `shape`, or nothing if a dim is negative or
+/// the product exceeds `limit` (by default as many one-byte elements as
+/// kMaxTensorBytes holds; pass kMaxTensorBytes / element size for others).
+std::optional<int64_t> elementCount(llvm::ArrayRef<int64_t> shape,
+                                    int64_t limit = kMaxTensorBytes);
+
+/// "[2, 3, ?]"-style text of a shape or list (MLIR's dynamic size prints
+/// as "?", everything else as the number it is).
+std::string shapeText(llvm::ArrayRef<int64_t> shape);
+
+/// Resolves ONNX Reshape's `dims` (0 copies the input's dim unless
+/// `allowZero`, one -1 is inferred) against `input`; sets `error` and
+/// returns nothing if they do not describe the same number of elements.
+std::optional<std::vector<int64_t>> reshapeDims(llvm::ArrayRef<int64_t> input,
+                                                std::vector<int64_t> dims,
+                                                bool allowZero,
+                                                std::string &error);
+
+/// Normalizes `axes` (negative ones count from the end) for `rank` and
+/// sorts them; false if one is out of range or repeated.
+bool normalizeAxes(std::vector<int64_t> &axes, int64_t rank);
+
+/// `v` as an int64 the way a float-to-integer cast saturates: NaN gives 0,
+/// values beyond the range give its ends (C++'s conversion is undefined
+/// there).
+int64_t saturatingToInt64(double v);
+
+} // namespace mlir::hydra::onnx_import
+
+#endif // HYDRA_LIB_IMPORT_ONNX_SHAPEARITHMETIC_H

@@ -1,0 +1,92 @@
+"""hydra-run on bad .npy files and bad options: a clear error naming the
+file and what is wrong (exit code 1), never an abort from an uncaught
+exception or a read past the header."""
+
+import struct
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from tools import assert_clean_error, tool
+
+
+@pytest.fixture(scope="module")
+def neg_artifact(tmp_path_factory):
+    d = tmp_path_factory.mktemp("neg")
+    graph = helper.make_graph([helper.make_node("Neg", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)]),
+              d / "m.onnx")
+    tool("hydra-compile", d / "m.onnx", "-o", d / "m.hydra", check=True)
+    return d / "m.hydra"
+
+
+def npy(path, header, data=b"", version=1):
+    header = header.encode()
+    if version == 1:
+        prefix = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header))
+    else:
+        prefix = b"\x93NUMPY\x02\x00" + struct.pack("<I", len(header))
+    path.write_bytes(prefix + header + data)
+    return path
+
+
+def run(artifact, tmp_path, *args):
+    return tool("hydra-run", artifact, "--output-dir", tmp_path / "out", *args)
+
+
+GOOD_DATA = np.zeros((2, 3), np.float32).tobytes()
+
+
+@pytest.mark.parametrize("header,message", [
+    ("{'descr': '', 'fortran_order': False, 'shape': (2, 3), }", "unsupported dtype ''"),
+    ("{'descr': , 'fortran_order': False, 'shape': (2, 3), }", "malformed descr"),
+    ("{'descr': <f4, 'fortran_order': False, 'shape': (2, 3), }", "malformed descr"),
+    ("{'descr': '<f4', 'fortran_order': False, 'shape': , }", "malformed shape"),
+    ("{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }",
+     "not a non-negative integer"),
+    ("{'descr': '<f4', 'fortran_order': False, 'shape': (2, -3), }",
+     "not a non-negative integer"),
+    ("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }",
+     "a size exceeds 2^59"),
+    ("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296), }",
+     "more than 2^59 elements"),
+    ("{'descr': '<f4', 'fortran_order': False, 'shape': (2 3), }",
+     "separated by commas"),
+    ("{'descr': '<f4', 'shape': (2, 3), }", "malformed header"),
+    ("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", "Fortran order"),
+    ("{'descr': '<c8', 'fortran_order': False, 'shape': (2, 3), }", "unsupported dtype"),
+])
+def test_malformed_npy_headers_are_named(neg_artifact, tmp_path, header, message):
+    f = npy(tmp_path / "x.npy", header, GOOD_DATA)
+    assert_clean_error(run(neg_artifact, tmp_path, "--input", f"x={f}"),
+                       "input 'x'", message)
+
+
+def test_truncated_npy_files_are_named(neg_artifact, tmp_path):
+    f = tmp_path / "x.npy"
+    f.write_bytes(b"\x93NUMPY\x02\x00\xff\xff")
+    assert_clean_error(run(neg_artifact, tmp_path, "--input", f"x={f}"), "truncated")
+    npy(f, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", GOOD_DATA[:8])
+    assert_clean_error(run(neg_artifact, tmp_path, "--input", f"x={f}"),
+                       "holds 8 data bytes, its shape needs 24")
+    big = npy(tmp_path / "y.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }",
+              GOOD_DATA, version=2)
+    tool("hydra-run", neg_artifact, "--output-dir", tmp_path / "out",
+         "--input", f"x={big}", check=True)
+
+
+@pytest.mark.parametrize("threads,message", [
+    ("abc", "--threads takes a non-negative integer"),
+    ("-1", "--threads takes a non-negative integer"),
+    ("99999999999", "--threads takes a non-negative integer"),
+    ("5000", "num_threads must be in [0, 1024]"),
+])
+def test_thread_counts_are_checked(neg_artifact, tmp_path, threads, message):
+    x = tmp_path / "x.npy"
+    np.save(x, np.zeros((2, 3), np.float32))
+    assert_clean_error(run(neg_artifact, tmp_path, "--input", f"x={x}",
+                           "--threads", threads), message)
