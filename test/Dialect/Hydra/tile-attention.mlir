@@ -205,7 +205,10 @@ func.func @linear_plain(%q: memref<1x2x?x16xf32>, %k: memref<1x2x?x16xf32>, %v: 
 // CHECK:        scf.for
 // Cumulative decay.
 // CHECK:          scf.for {{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32) {
-// CHECK:            %[[GT:.*]] = memref.load %{{.*}} : memref<1x2x12xf32>
+// CHECK:            %[[GRAW:.*]] = memref.load %{{.*}} : memref<1x2x12xf32>
+// A log decay of -inf (a reset) is floored so that G_t - G_s stays finite.
+// CHECK:            %[[FLOOR:.*]] = arith.constant -6.400000e+01 : f32
+// CHECK:            %[[GT:.*]] = arith.maximumf %[[GRAW]], %[[FLOOR]]
 // CHECK:            %[[CUM:.*]] = arith.addf %[[ACC]], %[[GT]]
 // CHECK:            memref.store %[[CUM]], %[[G]]
 // CHECK:          scf.for

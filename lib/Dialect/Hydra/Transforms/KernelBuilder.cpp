@@ -69,6 +69,12 @@ Value KernelBuilder::maxf(Value x, Value y) {
   return arith::MaximumFOp::create(b, loc, x, y);
 }
 Value KernelBuilder::exp(Value x) { return math::ExpOp::create(b, loc, x); }
+Value KernelBuilder::finiteLogDecay(Value g) {
+  Value floor = f32(kLogDecayFloor);
+  if (auto vt = dyn_cast<VectorType>(g.getType()))
+    floor = splat(floor, vt.getNumElements());
+  return maxf(g, floor);
+}
 Value KernelBuilder::select(Value cond, Value t, Value f) {
   return arith::SelectOp::create(b, loc, cond, t, f);
 }

@@ -41,6 +41,12 @@ public:
   Value divf(Value x, Value y);
   Value maxf(Value x, Value y);
   Value exp(Value x);
+  /// A log decay (scalar or row) made finite for the chunkwise forms: −inf,
+  /// a full state reset, becomes kLogDecayFloor. Its exponential is still
+  /// 0 to f32 precision (e^−64 ≈ 1.6e−28), but differences of cumulative
+  /// decays G_t − G_s stay finite, where −inf − (−inf) would be NaN.
+  Value finiteLogDecay(Value g);
+  static constexpr float kLogDecayFloor = -64.0f;
   Value select(Value cond, Value t, Value f);
   /// table[n] for a static table and a run-time index, as a chain of
   /// selects.

@@ -99,14 +99,16 @@ void ChunkedLinearAttention::emitCumulativeDecay(Value len) {
   Value zero = kb.index(0), one = kb.index(1);
   if (perDimDecay) {
     kb.loop(zero, len, one, kb.zeros(dk), [&](Value t, ValueRange it) {
-      Value g = kb.addf(it[0], kb.loadRow(decay, {bi, kvh, kb.add(c0, t)}, dk));
+      Value g = kb.addf(it[0], kb.finiteLogDecay(kb.loadRow(
+                                   decay, {bi, kvh, kb.add(c0, t)}, dk)));
       kb.storeRow(g, cumDecay, t);
       return SmallVector<Value>{g};
     });
     return;
   }
   kb.loop(zero, len, one, kb.f32(0.0f), [&](Value t, ValueRange it) {
-    Value g = kb.addf(it[0], kb.load(decay, {bi, kvh, kb.add(c0, t)}));
+    Value g = kb.addf(
+        it[0], kb.finiteLogDecay(kb.load(decay, {bi, kvh, kb.add(c0, t)})));
     kb.store(g, cumDecay, t);
     return SmallVector<Value>{g};
   });

@@ -178,8 +178,9 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
                       if (decay)
                         g = kb.select(
                             ult(t, len),
-                            kb.load(decay, {bi, kvh,
-                                            kb.min(kb.add(start, t), lastStep)}),
+                            kb.finiteLogDecay(kb.load(
+                                decay,
+                                {bi, kvh, kb.min(kb.add(start, t), lastStep)})),
                             kb.f32(0.0f));
                       Value sum = kb.addf(acc[0], g);
                       kb.store(sum, gT, t);
