@@ -1,6 +1,7 @@
 //===- ArtifactWriter.cpp - host programs → FlatBuffers artifact ----------===//
 
 #include "ArtifactWriter.h"
+#include "artifact_format.h"
 
 #include "checksum.h"
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
@@ -15,7 +16,6 @@ using namespace mlir;
 using namespace mlir::hydra;
 namespace fb = ::hydra_artifact;
 
-static constexpr uint32_t kFormatVersion = 2;
 static constexpr const char *kProducer = "hydra-compile 0.1";
 
 fb::DType mlir::hydra::toArtifactDType(Type t) {
@@ -400,14 +400,18 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
 
 void ArtifactWriter::addExecutable(
     StringRef target, fb::ExecutableFormat format, StringRef bytes,
-    ArrayRef<flatbuffers::Offset<fb::KernelResources>> resources) {
+    ArrayRef<flatbuffers::Offset<fb::KernelResources>> resources, StringRef cpu,
+    ArrayRef<std::string> cpuFeatures) {
   auto name = fbb_.CreateString(target.str());
+  auto cpuName = cpu.empty() ? 0 : fbb_.CreateString(cpu.str());
+  auto features =
+      cpu.empty() ? 0 : fbb_.CreateVectorOfStrings(cpuFeatures.vec());
   fbb_.ForceVectorAlignment(bytes.size(), 1, 64);
   auto data = fbb_.CreateVector(reinterpret_cast<const uint8_t *>(bytes.data()),
                                 bytes.size());
   auto table = resources.empty() ? 0 : fbb_.CreateVector(resources.vec());
   executables_.push_back(
-      fb::CreateExecutable(fbb_, name, format, data, table));
+      fb::CreateExecutable(fbb_, name, format, data, table, cpuName, features));
 }
 
 std::string ArtifactWriter::finish(StringRef sourceHash) {
@@ -419,10 +423,10 @@ std::string ArtifactWriter::finish(StringRef sourceHash) {
   // A placeholder checksum that is not the default, so the field is
   // written and can be set in place once the buffer is final.
   auto module = fb::CreateModule(
-      fbb_, /*checksum=*/~0ull, kFormatVersion, fbb_.CreateString(kProducer),
-      fbb_.CreateString(sourceHash.str()), fbb_.CreateVector(functions),
-      fbb_.CreateVector(kernels_), fbb_.CreateVector(executables_),
-      fbb_.CreateVector(constants_));
+      fbb_, /*checksum=*/~0ull, ::hydra::artifact::kFormatVersion,
+      fbb_.CreateString(kProducer), fbb_.CreateString(sourceHash.str()),
+      fbb_.CreateVector(functions), fbb_.CreateVector(kernels_),
+      fbb_.CreateVector(executables_), fbb_.CreateVector(constants_));
   fb::FinishModuleBuffer(fbb_, module);
   uint8_t *buffer = fbb_.GetBufferPointer();
   fb::Module *root = fb::GetMutableModule(buffer);

@@ -41,12 +41,14 @@ public:
   LogicalResult addFunction(func::FuncOp host, const DimSymbols &symbols,
                             ::hydra_artifact::Device device);
 
-  /// Adds code for one target.
-  void addExecutable(
-      StringRef target, ::hydra_artifact::ExecutableFormat format,
-      StringRef bytes,
-      ArrayRef<flatbuffers::Offset<::hydra_artifact::KernelResources>>
-          resources = {});
+  /// Adds code for one target; x86-64 code also records the CPU it was
+  /// generated for and the ISA extensions it needs.
+  void
+  addExecutable(StringRef target, ::hydra_artifact::ExecutableFormat format,
+                StringRef bytes,
+                ArrayRef<flatbuffers::Offset<::hydra_artifact::KernelResources>>
+                    resources = {},
+                StringRef cpu = {}, ArrayRef<std::string> cpuFeatures = {});
   flatbuffers::FlatBufferBuilder &builder() { return fbb_; }
 
   /// Finishes the buffer and returns its bytes.

@@ -141,11 +141,12 @@ static LogicalResult addCpu(ArtifactWriter &writer, ModuleOp module,
   auto kernels = lowerKernelsToLLVM(module);
   if (failed(kernels))
     return failure();
-  FailureOr<std::string> so = compileToSharedObject(**kernels, options.cpu);
+  FailureOr<CpuObject> so = compileToSharedObject(**kernels, options.cpu);
   if (failed(so))
     return failure();
-  writer.addExecutable(
-      "x86_64", ::hydra_artifact::ExecutableFormat::elf_shared_object, *so);
+  writer.addExecutable("x86_64",
+                       ::hydra_artifact::ExecutableFormat::elf_shared_object,
+                       so->bytes, {}, so->cpu, so->features);
   return success();
 }
 
@@ -179,11 +180,12 @@ static LogicalResult addGpu(ArtifactWriter &writer, ModuleOp module,
     auto kernels = lowerKernelsToLLVM(module, /*emulateGpu=*/true);
     if (failed(kernels))
       return failure();
-    FailureOr<std::string> so = compileToSharedObject(**kernels, options.cpu);
+    FailureOr<CpuObject> so = compileToSharedObject(**kernels, options.cpu);
     if (failed(so))
       return failure();
-    writer.addExecutable(kEmulatorTarget, fb::ExecutableFormat::elf_shared_object,
-                         *so);
+    writer.addExecutable(kEmulatorTarget,
+                         fb::ExecutableFormat::elf_shared_object, so->bytes, {},
+                         so->cpu, so->features);
   }
   return success();
 }

@@ -8,12 +8,15 @@
 
 #include "CpuCodegen.h"
 
+#include "cpu_features.h"
+
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -113,10 +116,10 @@ static FailureOr<std::string> linkSharedObject(ModuleOp llvmModule,
                                                llvm::TargetMachine &machine);
 
 /// Runs `use` on `llvmModule` translated to LLVM IR and optimized for `cpu`.
-static FailureOr<std::string> withOptimizedModule(
+template <typename T>
+static FailureOr<T> withOptimizedModule(
     ModuleOp llvmModule, StringRef cpu,
-    function_ref<FailureOr<std::string>(llvm::Module &, llvm::TargetMachine &)>
-        use) {
+    function_ref<FailureOr<T>(llvm::Module &, llvm::TargetMachine &)> use) {
   std::unique_ptr<llvm::TargetMachine> machine =
       createTargetMachine(llvmModule, cpu);
   if (!machine)
@@ -130,23 +133,40 @@ static FailureOr<std::string> withOptimizedModule(
 
 FailureOr<std::string> mlir::hydra::translateToLLVMIR(ModuleOp llvmModule,
                                                       StringRef cpu) {
-  return withOptimizedModule(llvmModule, cpu,
-                             [](llvm::Module &module, llvm::TargetMachine &)
-                                 -> FailureOr<std::string> {
-                               std::string text;
-                               llvm::raw_string_ostream os(text);
-                               module.print(os, nullptr);
-                               return text;
-                             });
+  return withOptimizedModule<std::string>(
+      llvmModule, cpu,
+      [](llvm::Module &module,
+         llvm::TargetMachine &) -> FailureOr<std::string> {
+        std::string text;
+        llvm::raw_string_ostream os(text);
+        module.print(os, nullptr);
+        return text;
+      });
 }
 
-FailureOr<std::string> mlir::hydra::compileToSharedObject(ModuleOp llvmModule,
-                                                          StringRef cpu) {
-  return withOptimizedModule(
+/// The extensions of the runtime's table that `machine` generates code
+/// with: for "native" the host's, for a named CPU those it implies.
+static std::vector<std::string> isaFeatures(llvm::TargetMachine &machine) {
+  const llvm::MCSubtargetInfo *sti = machine.getMCSubtargetInfo();
+  std::vector<std::string> enabled;
+  for (const ::hydra::artifact::CpuFeature &f : ::hydra::artifact::kCpuFeatures)
+    if (sti->checkFeatures(std::string("+") + f.name))
+      enabled.push_back(f.name);
+  return enabled;
+}
+
+FailureOr<CpuObject> mlir::hydra::compileToSharedObject(ModuleOp llvmModule,
+                                                        StringRef cpu) {
+  return withOptimizedModule<CpuObject>(
       llvmModule, cpu,
       [&](llvm::Module &module,
-          llvm::TargetMachine &machine) -> FailureOr<std::string> {
-        return linkSharedObject(llvmModule, module, machine);
+          llvm::TargetMachine &machine) -> FailureOr<CpuObject> {
+        FailureOr<std::string> bytes =
+            linkSharedObject(llvmModule, module, machine);
+        if (failed(bytes))
+          return failure();
+        return CpuObject{std::move(*bytes), machine.getTargetCPU().str(),
+                         isaFeatures(machine)};
       });
 }
 

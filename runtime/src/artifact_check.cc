@@ -1,6 +1,7 @@
 //===- artifact_check.cc - verify an artifact before use ------------------===//
 
 #include "artifact_check.h"
+#include "artifact_format.h"
 #include "checksum.h"
 #include "status.h"
 
@@ -11,7 +12,7 @@ using namespace hydra;
 using namespace hydra::rt;
 
 namespace {
-constexpr uint32_t kFormatVersion = 2;
+using artifact::kFormatVersion;
 // Limits of every CUDA arch we target.
 constexpr uint32_t kMaxBlockSize = 1024;
 constexpr uint32_t kMaxSharedBytes = 227 * 1024;
@@ -44,9 +45,20 @@ bool alignedIn(const uint8_t *base, const void *p, size_t alignment) {
   return (static_cast<const uint8_t *>(p) - base) % alignment == 0;
 }
 
-hydra_status checkSignature(const fb::TensorSignature *sig,
+// FlatBuffers 2.0.8's verifier aligns a vector's length prefix to 4 bytes
+// only; a crafted file can place a [long] vector's elements off 8 and every
+// read of them would be misaligned.
+// (An empty vector has no elements to read, and FlatBuffers does not align
+// it: scalars' shapes sit anywhere.)
+bool alignedLongs(const uint8_t *base, const flatbuffers::Vector<int64_t> *v) {
+  return v->size() == 0 || alignedIn(base, v->data(), alignof(int64_t));
+}
+
+hydra_status checkSignature(const uint8_t *base, const fb::TensorSignature *sig,
                             const std::string &where, uint32_t numSymbols,
                             std::set<int64_t> *symbols) {
+  if (!alignedLongs(base, sig->shape()))
+    return invalid(where, "shape not 8-byte aligned");
   if (!validDType(sig->dtype()))
     return invalid(where, "unknown dtype " + std::to_string(int(sig->dtype())));
   if (sig->shape()->size() > kMaxRank)
@@ -66,8 +78,8 @@ hydra_status checkSignature(const fb::TensorSignature *sig,
   return nullptr;
 }
 
-hydra_status checkFunction(const fb::Module *m, const fb::Function *f,
-                           size_t index) {
+hydra_status checkFunction(const uint8_t *base, const fb::Module *m,
+                           const fb::Function *f, size_t index) {
   std::string where = "function " + std::to_string(index);
   if (f->name()->size() == 0)
     return invalid(where, "empty name");
@@ -77,12 +89,12 @@ hydra_status checkFunction(const fb::Module *m, const fb::Function *f,
     return invalid(where, "too many size symbols");
   std::set<int64_t> bound; // symbols an input determines
   for (size_t i = 0; i < f->inputs()->size(); ++i)
-    HYDRA_RETURN_IF_ERROR(checkSignature(f->inputs()->Get(i),
+    HYDRA_RETURN_IF_ERROR(checkSignature(base, f->inputs()->Get(i),
                                          where + " input " + std::to_string(i),
                                          numSymbols, &bound));
   std::set<int64_t> used;
   for (size_t i = 0; i < f->outputs()->size(); ++i)
-    HYDRA_RETURN_IF_ERROR(checkSignature(f->outputs()->Get(i),
+    HYDRA_RETURN_IF_ERROR(checkSignature(base, f->outputs()->Get(i),
                                          where + " output " + std::to_string(i),
                                          numSymbols, &used));
   size_t numConstants = m->constants() ? m->constants()->size() : 0;
@@ -101,8 +113,8 @@ hydra_status checkFunction(const fb::Module *m, const fb::Function *f,
         program->temporaries() ? program->temporaries()->size() : 0;
     for (size_t i = 0; i < numTemporaries; ++i)
       HYDRA_RETURN_IF_ERROR(checkSignature(
-          program->temporaries()->Get(i), pw + " temporary " + std::to_string(i),
-          numSymbols, &used));
+          base, program->temporaries()->Get(i),
+          pw + " temporary " + std::to_string(i), numSymbols, &used));
     for (size_t l = 0; l < program->launches()->size(); ++l) {
       const fb::Launch *launch = program->launches()->Get(l);
       std::string lw = pw + " launch " + std::to_string(l);
@@ -204,7 +216,7 @@ hydra_status hydra::rt::verifyArtifact(const uint8_t *data, size_t size,
     return invalid("module", "no functions");
   std::set<std::string> names;
   for (size_t i = 0; i < m->functions()->size(); ++i) {
-    HYDRA_RETURN_IF_ERROR(checkFunction(m, m->functions()->Get(i), i));
+    HYDRA_RETURN_IF_ERROR(checkFunction(data, m, m->functions()->Get(i), i));
     if (!names.insert(m->functions()->Get(i)->name()->str()).second)
       return invalid("module", "duplicate function '" +
                                    m->functions()->Get(i)->name()->str() + "'");
@@ -247,6 +259,9 @@ hydra_status hydra::rt::verifyArtifact(const uint8_t *data, size_t size,
       if (e->data()->size() < 64 || d[0] != 0x7f || d[1] != 'E' ||
           d[2] != 'L' || d[3] != 'F')
         return invalid(where, "not an ELF shared object");
+      // Without them the runtime could not tell whether this CPU runs it.
+      if (!e->cpu() || !e->cpu_features())
+        return invalid(where, "x86-64 code without its CPU and features");
     } else if (e->format() != fb::ExecutableFormat::ptx &&
                e->format() != fb::ExecutableFormat::cubin) {
       return invalid(where, "unknown format");
@@ -260,6 +275,8 @@ hydra_status hydra::rt::verifyArtifact(const uint8_t *data, size_t size,
         return invalid(where, "unknown dtype");
       if (c->shape()->size() > kMaxRank)
         return invalid(where, "rank too large");
+      if (!alignedLongs(data, c->shape()))
+        return invalid(where, "shape not 8-byte aligned");
       uint64_t elements = 1;
       for (int64_t d : *c->shape()) {
         if (d < 0 || (d > 0 && elements > (UINT64_MAX >> 8) / uint64_t(d)))

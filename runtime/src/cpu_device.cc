@@ -32,15 +32,16 @@ public:
       std::vector<std::vector<int64_t>> descriptors =
           hostDescriptors(*launch, buffers);
       KernelEntry entry = code_.entry(launch->kernel());
-      pool_->parallelFor(gridSize(*launch, symbols),
-                         [&](int64_t begin, int64_t end) {
-                           std::vector<void *> argv;
-                           for (auto &d : descriptors)
-                             argv.push_back(d.data());
-                           argv.push_back(&begin);
-                           argv.push_back(&end);
-                           entry(argv.data());
-                         });
+      int64_t total = 0;
+      HYDRA_RETURN_IF_ERROR(gridSize(*launch, symbols, &total));
+      pool_->parallelFor(total, [&](int64_t begin, int64_t end) {
+        std::vector<void *> argv;
+        for (auto &d : descriptors)
+          argv.push_back(d.data());
+        argv.push_back(&begin);
+        argv.push_back(&end);
+        entry(argv.data());
+      });
     }
     return nullptr;
   }

@@ -1,6 +1,7 @@
 //===- cpu_executable.cc - x86_64 kernels loaded from an artifact ---------===//
 
 #include "cpu_executable.h"
+#include "host_cpu.h"
 #include "status.h"
 
 #include <cerrno>
@@ -50,6 +51,7 @@ hydra_status CpuExecutable::load(const hydra_module &module,
   if (!found)
     return makeStatus(HYDRA_UNAVAILABLE, "the artifact has no code for target '",
                       target, "'; ", hint);
+  HYDRA_RETURN_IF_ERROR(checkCpuFeatures(*found));
   int fd = writeMemoryFile(found->data()->data(), found->data()->size());
   if (fd < 0)
     return makeStatus(HYDRA_INTERNAL,

@@ -139,7 +139,8 @@ public:
         words.push_back(makeDescriptor(reinterpret_cast<void *>(p),
                                        host.get(*ref).shape));
       }
-      int64_t total = gridSize(*launch, symbols);
+      int64_t total = 0;
+      HYDRA_RETURN_IF_ERROR(gridSize(*launch, symbols, &total));
       const fb::Kernel &kernel = *module.kernels()->Get(launch->kernel());
       constexpr int64_t kMaxGrid = std::numeric_limits<int32_t>::max();
       for (int64_t begin = 0; begin < total; begin += kMaxGrid) {

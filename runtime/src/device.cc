@@ -1,6 +1,9 @@
 //===- device.cc - what every device shares -------------------------------===//
 
 #include "device.h"
+#include "status.h"
+
+#include <limits>
 
 using namespace hydra;
 using namespace hydra::rt;
@@ -44,12 +47,24 @@ hydra::rt::hostDescriptors(const fb::Launch &launch,
   return descriptors;
 }
 
-int64_t hydra::rt::gridSize(const fb::Launch &launch,
-                            const std::vector<int64_t> &symbols) {
-  int64_t total = 1;
-  for (const fb::GridDim *g : *launch.grid())
-    total *= g->symbol() < 0
-                 ? g->value()
-                 : (symbols[g->symbol()] + g->value() - 1) / g->value();
-  return total;
+hydra_status hydra::rt::gridSize(const fb::Launch &launch,
+                                 const std::vector<int64_t> &symbols,
+                                 int64_t *total) {
+  // The verifier made values non-negative and divisors positive; symbols
+  // are non-negative sizes.
+  int64_t n = 1;
+  for (const fb::GridDim *g : *launch.grid()) {
+    int64_t d = g->value();
+    if (g->symbol() >= 0) {
+      int64_t s = symbols[g->symbol()];
+      d = s / d + (s % d != 0); // ceil without s + d - 1 wrapping
+    }
+    if (d != 0 && n > std::numeric_limits<int64_t>::max() / d)
+      return makeStatus(HYDRA_INVALID_ARGUMENT,
+                        "the launch grid of these sizes has more than 2^63 "
+                        "iterations");
+    n *= d;
+  }
+  *total = n;
+  return nullptr;
 }

@@ -35,9 +35,11 @@ std::vector<int64_t> makeDescriptor(void *data,
 std::vector<std::vector<int64_t>> hostDescriptors(const fb::Launch &launch,
                                                   const CallBuffers &buffers);
 
-/// The number of flat iterations of `launch` once `symbols` are bound.
-int64_t gridSize(const fb::Launch &launch,
-                 const std::vector<int64_t> &symbols);
+/// The number of flat iterations of `launch` once `symbols` are bound;
+/// an error if the product leaves int64 (sizes from a crafted artifact or
+/// absurd inputs).
+hydra_status gridSize(const fb::Launch &launch,
+                      const std::vector<int64_t> &symbols, int64_t *total);
 
 class Device {
 public:

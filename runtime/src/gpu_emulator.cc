@@ -168,7 +168,8 @@ public:
       const fb::Kernel &kernel = *module.kernels()->Get(launch->kernel());
       std::vector<std::vector<int64_t>> descriptors =
           hostDescriptors(*launch, buffers);
-      int64_t total = gridSize(*launch, symbols);
+      int64_t total = 0;
+      HYDRA_RETURN_IF_ERROR(gridSize(*launch, symbols, &total));
       std::mutex errorMutex;
       std::string error;
       pool_->parallelFor(total, [&](int64_t begin, int64_t end) {

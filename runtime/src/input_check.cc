@@ -8,6 +8,11 @@
 using namespace hydra;
 using namespace hydra::rt;
 
+// No input holds more elements than this, and no product of its non-zero
+// sizes exceeds it: 16-byte elements of it still fit in int64.
+constexpr int kMaxInputElementsLog2 = 59;
+constexpr uint64_t kMaxInputElements = uint64_t(1) << kMaxInputElementsLog2;
+
 static std::string shapeString(const int64_t *shape, int32_t rank) {
   std::ostringstream os;
   os << "[";
@@ -60,7 +65,10 @@ hydra_status hydra::rt::bindInputs(const fb::Function &function,
       return makeStatus(HYDRA_INVALID_ARGUMENT, what, ": rank is ", t.rank);
     if (t.rank && !t.shape)
       return makeStatus(HYDRA_INVALID_ARGUMENT, what, ": null shape");
-    uint64_t elements = 1;
+    // `magnitude` is the product of the non-zero sizes: a zero size makes
+    // the tensor empty but must not let an absurd size elsewhere through
+    // into the symbols (and the output shapes and grids made from them).
+    uint64_t elements = 1, magnitude = 1;
     for (int32_t d = 0; d < t.rank; ++d) {
       int64_t size = t.shape[d], want = sig.shape()->Get(d);
       if (size < 0)
@@ -85,8 +93,13 @@ hydra_status hydra::rt::bindInputs(const fb::Function &function,
                             " and the two must agree");
         }
       }
-      if (size > 0 && elements > (UINT64_MAX >> 4) / uint64_t(size))
-        return makeStatus(HYDRA_INVALID_ARGUMENT, what, ": too large");
+      if (size > 0 && magnitude > kMaxInputElements / uint64_t(size))
+        return makeStatus(HYDRA_INVALID_ARGUMENT, what, ": shape ",
+                          shapeString(t.shape, t.rank),
+                          " is too large (more than 2^", kMaxInputElementsLog2,
+                          " elements)");
+      if (size > 0)
+        magnitude *= uint64_t(size);
       elements *= uint64_t(size);
     }
     if (elements && !t.data)

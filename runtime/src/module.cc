@@ -20,8 +20,8 @@ const fb::Function *hydra_module_s::findFunction(const char *name) const {
   return nullptr;
 }
 
-extern "C" hydra_status hydra_module_load_memory(const void *data, size_t size,
-                                                 hydra_module **out) {
+namespace {
+hydra_status loadMemory(const void *data, size_t size, hydra_module **out) {
   if (!out)
     return makeStatus(HYDRA_INVALID_ARGUMENT, "hydra_module_load_memory: null "
                                               "output pointer");
@@ -42,8 +42,7 @@ extern "C" hydra_status hydra_module_load_memory(const void *data, size_t size,
   return nullptr;
 }
 
-extern "C" hydra_status hydra_module_load_file(const char *path,
-                                               hydra_module **out) {
+hydra_status loadFile(const char *path, hydra_module **out) {
   if (!path || !out)
     return makeStatus(HYDRA_INVALID_ARGUMENT,
                       "hydra_module_load_file: null argument");
@@ -61,11 +60,22 @@ extern "C" hydra_status hydra_module_load_file(const char *path,
   std::fclose(file);
   if (failed)
     return makeStatus(HYDRA_NOT_FOUND, "cannot read artifact '", path, "'");
-  hydra_status status =
-      hydra_module_load_memory(bytes.data(), bytes.size(), out);
-  if (status)
+  hydra_status status = loadMemory(bytes.data(), bytes.size(), out);
+  if (status && status != outOfMemoryStatus())
     status->message = std::string(path) + ": " + status->message;
   return status;
+}
+} // namespace
+
+extern "C" hydra_status hydra_module_load_memory(const void *data, size_t size,
+                                                 hydra_module **out) {
+  return guarded("hydra_module_load_memory",
+                 [&] { return loadMemory(data, size, out); });
+}
+
+extern "C" hydra_status hydra_module_load_file(const char *path,
+                                               hydra_module **out) {
+  return guarded("hydra_module_load_file", [&] { return loadFile(path, out); });
 }
 
 extern "C" void hydra_module_free(hydra_module *module) { delete module; }

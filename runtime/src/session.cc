@@ -40,19 +40,21 @@ const fb::Program *programFor(const fb::Function &function, fb::Device device) {
       return p;
   return nullptr;
 }
-} // namespace
 
-extern "C" hydra_status
-hydra_session_create(hydra_module *module, const hydra_session_options *options,
-                     hydra_session **out) {
+/// More threads than any machine hydra runs on has cores.
+constexpr int32_t kMaxThreads = 1024;
+
+hydra_status createSession(hydra_module *module,
+                           const hydra_session_options *options,
+                           hydra_session **out) {
   if (!module || !out)
     return makeStatus(HYDRA_INVALID_ARGUMENT,
                       "hydra_session_create: null argument");
   *out = nullptr;
   hydra_session_options opts = options ? *options : hydra_session_options{};
-  if (opts.num_threads < 0)
-    return makeStatus(HYDRA_INVALID_ARGUMENT, "num_threads must be >= 0, got ",
-                      opts.num_threads);
+  if (opts.num_threads < 0 || opts.num_threads > kMaxThreads)
+    return makeStatus(HYDRA_INVALID_ARGUMENT, "num_threads must be in [0, ",
+                      kMaxThreads, "] (0: every core), got ", opts.num_threads);
   auto session = std::make_unique<hydra_session_s>();
   session->module = module;
   switch (opts.device) {
@@ -76,13 +78,9 @@ hydra_session_create(hydra_module *module, const hydra_session_options *options,
   return nullptr;
 }
 
-extern "C" void hydra_session_free(hydra_session *session) { delete session; }
-
-extern "C" hydra_status hydra_session_run(hydra_session *session,
-                                          const char *functionName,
-                                          const hydra_tensor *inputs,
-                                          size_t numInputs,
-                                          hydra_outputs **out) {
+hydra_status runSession(hydra_session *session, const char *functionName,
+                        const hydra_tensor *inputs, size_t numInputs,
+                        hydra_outputs **out) {
   if (!session || !out)
     return makeStatus(HYDRA_INVALID_ARGUMENT,
                       "hydra_session_run: null argument");
@@ -140,8 +138,11 @@ extern "C" hydra_status hydra_session_run(hydra_session *session,
            std::vector<int64_t>(c->shape()->begin(), c->shape()->end()),
            c->data()->size()});
 
-  HYDRA_RETURN_IF_ERROR(
-      session->device->run(root, *program, buffers, symbols));
+  {
+    std::lock_guard<std::mutex> lock(session->runMutex);
+    HYDRA_RETURN_IF_ERROR(
+        session->device->run(root, *program, buffers, symbols));
+  }
 
   for (size_t i = 0; i < outputs->names.size(); ++i) {
     const fb::TensorSignature *sig = function->outputs()->Get(i);
@@ -152,6 +153,27 @@ extern "C" hydra_status hydra_session_run(hydra_session *session,
   }
   *out = outputs.release();
   return nullptr;
+}
+
+} // namespace
+
+extern "C" hydra_status
+hydra_session_create(hydra_module *module, const hydra_session_options *options,
+                     hydra_session **out) {
+  return guarded("hydra_session_create",
+                 [&] { return createSession(module, options, out); });
+}
+
+extern "C" void hydra_session_free(hydra_session *session) { delete session; }
+
+extern "C" hydra_status hydra_session_run(hydra_session *session,
+                                          const char *function,
+                                          const hydra_tensor *inputs,
+                                          size_t numInputs,
+                                          hydra_outputs **out) {
+  return guarded("hydra_session_run", [&] {
+    return runSession(session, function, inputs, numInputs, out);
+  });
 }
 
 extern "C" size_t hydra_outputs_count(const hydra_outputs *outputs) {

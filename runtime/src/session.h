@@ -7,12 +7,17 @@
 #include "device.h"
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 struct hydra_session_s {
   hydra_module *module = nullptr;
   std::unique_ptr<hydra::rt::Device> device;
+  // Devices keep per-session state (the thread pool's job, the CUDA stream
+  // and its buffers): one call runs on the device at a time. Checking
+  // inputs and allocating outputs happen outside it.
+  std::mutex runMutex;
 };
 
 struct hydra_outputs_s {

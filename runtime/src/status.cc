@@ -10,4 +10,12 @@ extern "C" const char *hydra_status_message(hydra_status status) {
   return status ? status->message.c_str() : "";
 }
 
-extern "C" void hydra_status_free(hydra_status status) { delete status; }
+hydra_status hydra::rt::outOfMemoryStatus() {
+  static hydra_status_s status{HYDRA_INTERNAL, "out of memory"};
+  return &status;
+}
+
+extern "C" void hydra_status_free(hydra_status status) {
+  if (status != hydra::rt::outOfMemoryStatus())
+    delete status;
+}

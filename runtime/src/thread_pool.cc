@@ -7,11 +7,19 @@
 using namespace hydra::rt;
 
 ThreadPool::ThreadPool(unsigned workers) {
-  for (unsigned i = 0; i < workers; ++i)
-    threads_.emplace_back([this] { workerLoop(); });
+  try {
+    for (unsigned i = 0; i < workers; ++i)
+      threads_.emplace_back([this] { workerLoop(); });
+  } catch (...) {
+    // The threads that did start must be joined before the pool goes.
+    stop();
+    throw;
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop(); }
+
+void ThreadPool::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
@@ -19,6 +27,7 @@ ThreadPool::~ThreadPool() {
   wake_.notify_all();
   for (std::thread &t : threads_)
     t.join();
+  threads_.clear();
 }
 
 void ThreadPool::runChunks() {
@@ -61,6 +70,7 @@ void ThreadPool::parallelFor(
     body(0, total);
     return;
   }
+  std::lock_guard<std::mutex> job(jobMutex_);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     body_ = &body;

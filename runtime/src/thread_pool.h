@@ -16,6 +16,8 @@ namespace hydra::rt {
 /// A fixed set of threads that run the iterations of one grid at a time.
 /// The calling thread works too, so a pool of n threads uses n + 1 cores'
 /// worth of callers at most; `ThreadPool(0)` runs everything inline.
+/// parallelFor may be called from several threads: the grids then run one
+/// after the other (the pool holds one job's state).
 class ThreadPool {
 public:
   explicit ThreadPool(unsigned workers);
@@ -32,10 +34,12 @@ public:
                    const std::function<void(int64_t, int64_t)> &body);
 
 private:
+  void stop();
   void workerLoop();
   void runChunks();
 
   std::vector<std::thread> threads_;
+  std::mutex jobMutex_; // held by the caller whose grid runs
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   bool stopping_ = false;

@@ -1,5 +1,6 @@
 #include "aligned_buffer.h"
 #include "artifact_check.h"
+#include "artifact_format.h"
 
 #include "checksum.h"
 #include "status.h"
@@ -19,6 +20,10 @@ struct Shape {
   fb::Device kernelDevice = fb::Device::cpu;
   uint32_t blockSize = 0;
   int programs = 1;
+  int64_t gridDivisor = 1;
+  // Pads before the input's shape vector so that its int64 elements start
+  // 4 bytes off an 8-byte boundary (a crafted file; our writer never does).
+  bool misalignShape = false;
 };
 
 std::vector<uint8_t> buildArtifact(Shape s = {}) {
@@ -27,14 +32,32 @@ std::vector<uint8_t> buildArtifact(Shape s = {}) {
   flatbuffers::FlatBufferBuilder fbb;
   auto sig = [&](const char *name) {
     std::vector<int64_t> shape = {-1, 4};
-    return fb::CreateTensorSignature(fbb, fbb.CreateString(name),
-                                     fb::DType::f32, fbb.CreateVector(shape));
+    auto nameOffset = fbb.CreateString(name);
+    flatbuffers::Offset<flatbuffers::Vector<int64_t>> shapeOffset;
+    if (s.misalignShape) {
+      // The vector's bytes by hand: elements, then the length prefix, so
+      // that the elements end up at 4 mod 8.
+      fbb.StartVector(shape.size(), sizeof(int64_t));
+      fbb.PushElement(uint32_t(0)); // 4 bytes of padding after the data
+      for (size_t i = shape.size(); i-- > 0;) {
+        uint32_t lo = uint32_t(uint64_t(shape[i])),
+                 hi = uint32_t(uint64_t(shape[i]) >> 32);
+        fbb.PushElement(hi);
+        fbb.PushElement(lo);
+      }
+      shapeOffset = flatbuffers::Offset<flatbuffers::Vector<int64_t>>(
+          fbb.EndVector(shape.size()));
+    } else {
+      shapeOffset = fbb.CreateVector(shape);
+    }
+    return fb::CreateTensorSignature(fbb, nameOffset, fb::DType::f32,
+                                     shapeOffset);
   };
   std::vector<flatbuffers::Offset<fb::TensorSignature>> ins = {sig("x")},
                                                         outs = {sig("y")};
   std::vector<fb::BufferRef> buffers = {{fb::BufferKind::input, 0},
                                         {fb::BufferKind::output, 0}};
-  std::vector<fb::GridDim> grid = {{int32_t(gridSymbol), 1}};
+  std::vector<fb::GridDim> grid = {{int32_t(gridSymbol), s.gridDivisor}};
   auto launch =
       fb::CreateLaunch(fbb, kernelIndex, fbb.CreateVectorOfStructs(buffers),
                        fbb.CreateVectorOfStructs(grid));
@@ -53,13 +76,16 @@ std::vector<uint8_t> buildArtifact(Shape s = {}) {
   fbb.ForceVectorAlignment(elf.size(), 1, 64);
   auto code = fbb.CreateVector(elf);
   std::vector<flatbuffers::Offset<fb::Executable>> executables = {
-      fb::CreateExecutable(fbb, fbb.CreateString("x86_64"),
-                           fb::ExecutableFormat::elf_shared_object, code)};
+      fb::CreateExecutable(
+          fbb, fbb.CreateString("x86_64"),
+          fb::ExecutableFormat::elf_shared_object, code, 0,
+          fbb.CreateString("x86-64"),
+          fbb.CreateVectorOfStrings(std::vector<std::string>{"sse3"}))};
   std::vector<flatbuffers::Offset<fb::Function>> functions = {function};
   auto module = fb::CreateModule(
-      fbb, ~0ull, 2, fbb.CreateString("test"), fbb.CreateString(""),
-      fbb.CreateVector(functions), fbb.CreateVector(kernels),
-      fbb.CreateVector(executables));
+      fbb, ~0ull, artifact::kFormatVersion, fbb.CreateString("test"),
+      fbb.CreateString(""), fbb.CreateVector(functions),
+      fbb.CreateVector(kernels), fbb.CreateVector(executables));
   fb::FinishModuleBuffer(fbb, module);
   uint8_t *buf = fbb.GetBufferPointer();
   fb::Module *root = fb::GetMutableModule(buf);
@@ -141,4 +167,15 @@ TEST(ArtifactCheck, RejectsMismatchedDevicesAndBlockSizes) {
   EXPECT_NE(verifyMessage(buildArtifact({.programs = 2}))
                 .find("a second program for device cpu"),
             std::string::npos);
+}
+
+// FlatBuffers 2.0.8 aligns a vector's length prefix only: a crafted shape
+// vector at 4 mod 8 must be refused, not read with misaligned loads.
+TEST(ArtifactCheck, RejectsMisalignedShapeVectors) {
+  Shape s;
+  s.misalignShape = true;
+  std::string m = verifyMessage(buildArtifact(s));
+  EXPECT_NE(m.find("input 0: shape not 8-byte aligned"), std::string::npos)
+      << m;
+  EXPECT_EQ(verifyMessage(buildArtifact()), "ok");
 }

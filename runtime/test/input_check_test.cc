@@ -1,7 +1,10 @@
+#include "device.h"
 #include "session.h"
 #include "status.h"
 
 #include <gtest/gtest.h>
+
+#include <limits>
 
 using namespace hydra;
 
@@ -86,10 +89,55 @@ TEST(InputCheck, NamesWhatIsWrong) {
                   "negative size"));
 }
 
+// A zero size makes a tensor empty, but must not let an absurd size in
+// another dim through into the size symbols.
+TEST(InputCheck, AZeroSizeDoesNotHideAnAbsurdOne) {
+  Fixture fx;
+  float data[64];
+  int64_t b[] = {0, 5};
+  int64_t zeroThenHuge[] = {0, int64_t(1) << 62};
+  int64_t a[] = {0, 3};
+  std::string m = bind(fx, {{"a", HYDRA_DTYPE_F32, 2, a, data},
+                            {"b", HYDRA_DTYPE_F32, 2, zeroThenHuge, data}});
+  EXPECT_NE(m.find("is too large (more than 2^59 elements)"), std::string::npos)
+      << m;
+  EXPECT_EQ(bind(fx, {{"a", HYDRA_DTYPE_F32, 2, a, data},
+                      {"b", HYDRA_DTYPE_F32, 2, b, nullptr}}),
+            "ok");
+}
+
 TEST(StatusApi, NullIsSuccess) {
   EXPECT_EQ(hydra_status_get_code(nullptr), HYDRA_OK);
   EXPECT_STREQ(hydra_status_message(nullptr), "");
   hydra_status_free(nullptr);
   EXPECT_EQ(hydra_dtype_size(HYDRA_DTYPE_BF16), 2u);
   EXPECT_STREQ(hydra_dtype_name(static_cast<hydra_dtype>(99)), "invalid");
+}
+
+// Grid sizes come from the artifact and the bound sizes: their product is
+// checked, and a ceil-division by a huge divisor does not wrap.
+TEST(GridSize, OverflowIsAnErrorNotAWrap) {
+  auto grid = [](std::vector<fb::GridDim> dims, std::vector<int64_t> symbols,
+                 int64_t *total) {
+    flatbuffers::FlatBufferBuilder fbb;
+    std::vector<fb::BufferRef> buffers;
+    auto launch = fb::CreateLaunch(fbb, 0, fbb.CreateVectorOfStructs(buffers),
+                                   fbb.CreateVectorOfStructs(dims));
+    fbb.Finish(launch);
+    auto *l = flatbuffers::GetRoot<fb::Launch>(fbb.GetBufferPointer());
+    hydra_status s = rt::gridSize(*l, symbols, total);
+    std::string m = s ? s->message : "ok";
+    hydra_status_free(s);
+    return m;
+  };
+  int64_t total = 0;
+  int64_t big = std::numeric_limits<int64_t>::max() / 2;
+  EXPECT_NE(grid({{-1, big}, {-1, 4}}, {}, &total).find("more than 2^63"),
+            std::string::npos);
+  EXPECT_EQ(grid({{0, std::numeric_limits<int64_t>::max()}},
+                 {std::numeric_limits<int64_t>::max() - 1}, &total),
+            "ok");
+  EXPECT_EQ(total, 1);
+  EXPECT_EQ(grid({{0, 32}, {-1, 3}}, {65}, &total), "ok");
+  EXPECT_EQ(total, 9);
 }

@@ -53,3 +53,34 @@ TEST(ThreadPool, UsesWorkerThreads) {
   distinct = ids.size();
   EXPECT_GE(distinct.load(), 2);
 }
+
+// Several callers share one pool (one session run from several threads):
+// each caller's grid covers its own iterations exactly once, with its own
+// body, however the calls interleave.
+TEST(ThreadPool, ConcurrentCallersEachGetTheirOwnGrid) {
+  ThreadPool pool(3);
+  constexpr int kCallers = 8, kRounds = 40;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> callers;
+  for (int c = 0; c < kCallers; ++c)
+    callers.emplace_back([&, c] {
+      for (int round = 0; round < kRounds; ++round) {
+        int64_t total = 50 + 13 * c + round;
+        std::vector<std::atomic<int>> hits(total);
+        pool.parallelFor(total, [&](int64_t begin, int64_t end) {
+          if (begin < 0 || end > total || begin >= end) {
+            wrong.fetch_add(1);
+            return;
+          }
+          for (int64_t i = begin; i < end; ++i)
+            hits[i].fetch_add(1);
+        });
+        for (int64_t i = 0; i < total; ++i)
+          if (hits[i].load() != 1)
+            wrong.fetch_add(1);
+      }
+    });
+  for (std::thread &t : callers)
+    t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}

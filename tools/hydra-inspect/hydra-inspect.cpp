@@ -196,6 +196,15 @@ void printText(const fb::Module &m, size_t bytes, const Sizes &sizes) {
   for (const fb::Executable *e : *m.executables()) {
     std::printf("  target %s, %s, %u bytes\n", e->target()->c_str(),
                 fb::EnumNameExecutableFormat(e->format()), e->data()->size());
+    if (e->cpu()) {
+      std::printf("    cpu %s, needs:", e->cpu()->c_str());
+      if (!e->cpu_features() || e->cpu_features()->size() == 0)
+        std::printf(" no extensions beyond x86-64");
+      else
+        for (const flatbuffers::String *f : *e->cpu_features())
+          std::printf(" %s", f->c_str());
+      std::printf("\n");
+    }
     if (e->resources())
       for (const fb::KernelResources *r : *e->resources())
         std::printf("    %s: %u registers, %u bytes spill stores, %u bytes "
@@ -277,10 +286,19 @@ void printJson(const fb::Module &m, size_t bytes, const Sizes &sizes) {
   std::printf("],\n \"executables\": [");
   for (size_t i = 0; i < m.executables()->size(); ++i) {
     const fb::Executable *e = m.executables()->Get(i);
-    std::printf("%s{\"target\": %s, \"format\": \"%s\", \"bytes\": %u, "
-                "\"resources\": [",
+    std::printf("%s{\"target\": %s, \"format\": \"%s\", \"bytes\": %u, ",
                 i ? ", " : "", quote(e->target()->str()).c_str(),
                 fb::EnumNameExecutableFormat(e->format()), e->data()->size());
+    if (e->cpu()) {
+      std::printf("\"cpu\": %s, \"cpu_features\": [",
+                  quote(e->cpu()->str()).c_str());
+      if (e->cpu_features())
+        for (size_t f = 0; f < e->cpu_features()->size(); ++f)
+          std::printf("%s%s", f ? ", " : "",
+                      quote(e->cpu_features()->Get(f)->str()).c_str());
+      std::printf("], ");
+    }
+    std::printf("\"resources\": [");
     if (e->resources())
       for (size_t r = 0; r < e->resources()->size(); ++r) {
         const fb::KernelResources *k = e->resources()->Get(r);

@@ -109,7 +109,7 @@ typedef enum hydra_device_kind {
 
 typedef struct hydra_session_options {
   hydra_device_kind device;
-  int32_t num_threads;   /* CPU and emulator: 0 for every core */
+  int32_t num_threads;    /* CPU and emulator: 0 for every core, at most 1024 */
   int32_t device_ordinal; /* CUDA: which GPU */
 } hydra_session_options;
 
@@ -118,7 +118,8 @@ typedef struct hydra_session_s hydra_session;
 /* Prepares `module` (which must outlive the session) to run on a device:
  * for the CPU, loads its x86_64 code and starts the thread pool; for CUDA,
  * loads the driver, picks the device's code and uploads the constants.
- * HYDRA_UNAVAILABLE when the device or code for it is missing. */
+ * HYDRA_UNAVAILABLE when the device or code for it is missing, or when the
+ * x86-64 code needs ISA extensions this CPU lacks (they are named). */
 HYDRA_API hydra_status hydra_session_create(hydra_module *module,
                                   const hydra_session_options *options,
                                   hydra_session **out);
@@ -128,7 +129,14 @@ typedef struct hydra_outputs_s hydra_outputs;
 
 /* Runs `function` on `inputs`, in signature order. Every input is checked
  * (count, dtype, rank, static sizes, and that inputs sharing a dynamic size
- * agree) before anything runs. Outputs are allocated by the runtime. */
+ * agree) before anything runs. Outputs are allocated by the runtime.
+ *
+ * Thread safety: modules are read-only after loading and may be shared by
+ * any threads and sessions. This call may be made from several threads on
+ * one session at once; each gets its own outputs, bit for bit those of a
+ * lone call, and the calls' kernels run on the session's device one call
+ * at a time. Use one session per thread for calls in parallel. Freeing a
+ * session must not race with a call on it. */
 HYDRA_API hydra_status hydra_session_run(hydra_session *session, const char *function,
                                const hydra_tensor *inputs, size_t num_inputs,
                                hydra_outputs **out);
