@@ -242,3 +242,76 @@ def test_unsqueeze_axes_out_of_range_or_repeated_are_refused(tmp_path, axes):
                      [helper.make_node("Unsqueeze", ["x", "ax"], ["y"], name="u")],
                      inputs, [vi("y", [1, 2, 3])], inits=inits)
         compile_error(tmp_path, model, "node 'u'")
+
+
+def test_results_larger_than_a_tensor_may_hold_are_refused(tmp_path):
+    # Expand's shape is a constant the exporter wrote: [2^31 - 1] * 3.
+    shape = numpy_helper.from_array(np.array([2**31 - 1] * 3, np.int64), "s")
+    model = save(tmp_path / "m.onnx", [helper.make_node("Expand", ["x", "s"], ["y"], name="e")],
+                 [vi("x", [1])], [vi("y", [2**31 - 1] * 3)], inits=[shape])
+    compile_error(tmp_path, model, "node 'e'", "is larger than the 281474976710656 bytes")
+
+
+def test_expand_to_a_negative_dim_is_refused(tmp_path):
+    shape = numpy_helper.from_array(np.array([2, -3], np.int64), "s")
+    model = save(tmp_path / "m.onnx", [helper.make_node("Expand", ["x", "s"], ["y"], name="e")],
+                 [vi("x", [1])], [vi("y", [2, 3])], inits=[shape])
+    compile_error(tmp_path, model, "node 'e'", "has a negative dimension")
+
+
+def test_pads_that_would_wrap_are_refused(tmp_path):
+    pads = numpy_helper.from_array(np.array([2**62, 2**62], np.int64), "p")
+    model = save(tmp_path / "m.onnx", [helper.make_node("Pad", ["x", "p"], ["y"], name="p")],
+                 [vi("x", [2])], [vi("y", [2])], inits=[pads])
+    compile_error(tmp_path, model, "node 'p'", "are too large")
+
+
+def run_folded(tmp_path, nodes, out_type, inits=()):
+    """Compiles a graph whose output the importer folds, runs it with an
+    unused input, and returns the output."""
+    nodes = list(nodes) + [helper.make_node("Identity", ["x"], ["x_out"])]
+    model = save(tmp_path / "m.onnx", nodes, [vi("x", [1])],
+                 [vi("y", None, out_type), vi("x_out", [1])], inits=inits)
+    tool("hydra-compile", model, "-o", tmp_path / "m.hydra", check=True)
+    np.save(tmp_path / "x.npy", np.zeros(1, np.float32))
+    tool("hydra-run", tmp_path / "m.hydra", "--input", f"x={tmp_path / 'x.npy'}",
+         "--output-dir", tmp_path / "out", check=True)
+    return np.load(tmp_path / "out" / "y.npy")
+
+
+def wrapped(op, a, b):
+    """The two's-complement result (what the generated code computes)."""
+    if op == "Div":  # truncating division; only INT64_MIN / -1 leaves the range
+        q = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
+    elif op == "Mod":  # the sign of the divisor, as ONNX Mod with fmod=0
+        q = a - b * (a // b)
+    else:
+        q = {"Add": a + b, "Sub": a - b, "Mul": a * b}[op]
+    return (q + 2**63) % 2**64 - 2**63
+
+
+@pytest.mark.parametrize("op,a,b", [
+    ("Add", INT64_MAX, 1),
+    ("Add", 2**53 + 1, 0),  # would round if it went through a double
+    ("Sub", -INT64_MAX - 1, 1),
+    ("Mul", 2**62, 4),
+    ("Div", -INT64_MAX - 1, -1),
+    ("Div", -7, 2),
+    ("Mod", -INT64_MAX - 1, -1),
+    ("Mod", -7, 3),
+])
+def test_folded_integer_arithmetic_wraps_like_the_generated_code(tmp_path, op, a, b):
+    # C++ signed overflow (and INT64_MIN / -1) would be undefined behaviour.
+    inits = [numpy_helper.from_array(np.array([a], np.int64), "a"),
+             numpy_helper.from_array(np.array([b], np.int64), "b")]
+    got = run_folded(tmp_path, [helper.make_node(op, ["a", "b"], ["y"])],
+                     TensorProto.INT64, inits)
+    assert got.tolist() == [wrapped(op, a, b)]
+
+
+def test_folded_float_to_int_casts_saturate(tmp_path):
+    values = np.array([1e30, -1e30, np.nan, 2.5, -2.5], np.float32)
+    inits = [numpy_helper.from_array(values, "a")]
+    got = run_folded(tmp_path, [helper.make_node("Cast", ["a"], ["y"], to=TensorProto.INT64)],
+                     TensorProto.INT64, inits)
+    assert got.tolist() == [INT64_MAX, -INT64_MAX - 1, 0, 2, -2]

@@ -255,6 +255,31 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
   if (failed(entry.import(*this, node)))
     return failure();
   recordSignedness(node);
+  return checkResultSizes(node);
+}
+
+LogicalResult GraphImporter::checkResultSizes(const onnx::NodeProto &node) {
+  // Whatever sizes an operator computed from its attributes and constant
+  // inputs (Expand, Pad, Concat, ...), no static type may describe more
+  // than a tensor can hold: later byte offsets and strides must not wrap.
+  for (const std::string &name : node.output()) {
+    auto it = values_.find(name);
+    if (name.empty() || it == values_.end() || !it->second.tensor)
+      continue;
+    auto t = dyn_cast<RankedTensorType>(it->second.tensor.getType());
+    if (!t)
+      continue;
+    SmallVector<int64_t> staticPart;
+    for (int64_t d : t.getShape())
+      staticPart.push_back(ShapedType::isDynamic(d) ? 1 : d);
+    int64_t bytes =
+        std::max<int64_t>(1, t.getElementTypeBitWidth() / 8);
+    if (!elementCount(staticPart, kMaxTensorBytes / bytes))
+      return error(node, "output '" + name + "' of shape " +
+                             shapeText(t.getShape()) + " is larger than the " +
+                             Twine(kMaxTensorBytes) +
+                             " bytes a tensor may hold");
+  }
   return success();
 }
 

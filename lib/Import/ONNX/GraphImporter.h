@@ -129,6 +129,7 @@ private:
   Value materialize(const HostTensor &constant, Location loc);
   LogicalResult importNode(const onnx::NodeProto &node);
   LogicalResult checkArity(const onnx::NodeProto &node, const OpArity &arity);
+  LogicalResult checkResultSizes(const onnx::NodeProto &node);
   void recordSignedness(const onnx::NodeProto &node);
 
   OpBuilder builder_;

@@ -340,6 +340,8 @@ LogicalResult importPad(GraphImporter &gi, const onnx::NodeProto &node) {
     int64_t before = pads[i], after = pads[i + axes.size()];
     if (before < 0 || after < 0)
       return gi.error(node, "not supported: negative pads");
+    if (before > kMaxTensorBytes || after > kMaxTensorBytes)
+      return gi.error(node, "pads " + shapeText(pads) + " are too large");
     low[a] = before;
     shape[a] += before + after;
   }

@@ -450,6 +450,9 @@ LogicalResult importExpand(GraphImporter &gi, const onnx::NodeProto &node) {
   if (!shape)
     return gi.error(node, "not supported: a shape that is not known at import");
   std::vector<int64_t> dims = shape->ints();
+  if (llvm::any_of(dims, [](int64_t d) { return d < 0; }))
+    return gi.error(node, "shape " + shapeText(dims) +
+                              " has a negative dimension");
   auto y = elementwise(
       gi.builder(), gi.loc(node), {x}, typeOf(x).getElementType(),
       [](OpBuilder &, Location, ValueRange a) { return a[0]; }, dims);
