@@ -315,3 +315,42 @@ def test_folded_float_to_int_casts_saturate(tmp_path):
     got = run_folded(tmp_path, [helper.make_node("Cast", ["a"], ["y"], to=TensorProto.INT64)],
                      TensorProto.INT64, inits)
     assert got.tolist() == [INT64_MAX, -INT64_MAX - 1, 0, 2, -2]
+
+
+def test_a_node_without_outputs_is_refused(tmp_path):
+    # Found by the fuzzer: Split with no outputs divided its axis by zero.
+    model = save(tmp_path / "m.onnx", [helper.make_node("Split", ["x"], [], name="s", axis=0),
+                                       helper.make_node("Neg", ["x"], ["y"])],
+                 [vi("x", [4])], [vi("y", [4])])
+    compile_error(tmp_path, model, "node 's' (Split)", "has no outputs")
+
+
+# Found by the fuzzer: builders that take consistent operands on trust.
+
+def test_concat_of_mismatched_ranks_or_sizes_is_refused(tmp_path):
+    for shapes, message in ((([2, 3], [2]), "input 1 has rank 1, input 0 rank 2"),
+                            (([2, 3], [4, 3]), "input 1 has size 4 in dim 0, input 0 2")):
+        model = save(tmp_path / "m.onnx",
+                     [helper.make_node("Concat", ["a", "b"], ["y"], name="c", axis=1)],
+                     [vi("a", shapes[0]), vi("b", shapes[1])], [vi("y", None)])
+        compile_error(tmp_path, model, "node 'c'", "cannot concatenate: " + message)
+
+
+def test_attention_operands_must_agree(tmp_path):
+    def attention(q, k, v, *extra_inputs, inputs=()):
+        names = ["q", "k", "v"] + [n for n, _ in extra_inputs]
+        return save(tmp_path / "m.onnx",
+                    [helper.make_node("Attention", names, ["y"], name="a")],
+                    [vi("q", q), vi("k", k), vi("v", v)] + [vi(n, s) for n, s in extra_inputs],
+                    [vi("y", None)])
+    compile_error(tmp_path, attention([1, 2, 4, 8], [1, 2, 5, 8], [1, 2, 6, 8]), "node 'a'",
+                  "key and value sequence length differ: 5 and 6")
+    compile_error(tmp_path, attention([1, 2, 4, 8], [2, 2, 5, 8], [2, 2, 5, 8]), "node 'a'",
+                  "query and key batch differ: 1 and 2")
+    compile_error(tmp_path, attention([1, 3, 4, 8], [1, 2, 5, 8], [1, 2, 5, 8]), "node 'a'",
+                  "3 heads are not a multiple of the key's 2")
+    compile_error(tmp_path, attention([1, 0, 4, 8], [1, 0, 5, 8], [1, 0, 5, 8]), "node 'a'",
+                  "query has no heads")
+    compile_error(tmp_path, attention([1, 2, 4, 8], [1, 2, 5, 8], [1, 2, 5, 8],
+                                      ("m", [4, 5]), ("pk", [1, 2, 3, 4]), ("pv", [1, 2, 3, 8])),
+                  "node 'a'", "past_key does not extend the key: input 1 has size 8 in dim 3")

@@ -85,11 +85,43 @@ LogicalResult staticHeads(GraphImporter &gi, const onnx::NodeProto &node,
       return gi.error(node, Twine("not supported: ") + name +
                                 " with a dynamic number of heads or head "
                                 "size (dims 1 and 3 of [B, H, S, D])");
+    if (dimSize(x, 1) < 1)
+      return gi.error(node, Twine(name) + " has no heads");
     if (dimSize(x, 1) > kMaxHeads)
       return gi.error(node, Twine(name) + " has " + Twine(dimSize(x, 1)) +
                                 " heads, more than the " + Twine(kMaxHeads) +
                                 " hydra accepts");
   }
+  return success();
+}
+
+/// Checks the [B, H, S, D] operands against each other where sizes are
+/// static (the mask and past builders take them on trust): one batch, one
+/// key count for key and value, one head size for query and key, one head
+/// count for key and value, a query head count that is a multiple of it.
+LogicalResult consistentShapes(GraphImporter &gi, const onnx::NodeProto &node,
+                               Value q, Value k, Value v) {
+  auto differ = [](int64_t a, int64_t b) {
+    return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+  };
+  struct Rule {
+    Value a, b;
+    int64_t da, db;
+    const char *what;
+  };
+  for (const Rule &r : {Rule{q, k, 0, 0, "query and key batch"},
+                        Rule{k, v, 0, 0, "key and value batch"},
+                        Rule{k, v, 1, 1, "key and value head count"},
+                        Rule{k, v, 2, 2, "key and value sequence length"},
+                        Rule{q, k, 3, 3, "query and key head size"}})
+    if (differ(dimSize(r.a, r.da), dimSize(r.b, r.db)))
+      return gi.error(node, Twine(r.what) + " differ: " +
+                                Twine(dimSize(r.a, r.da)) + " and " +
+                                Twine(dimSize(r.b, r.db)));
+  if (dimSize(q, 1) % dimSize(k, 1) != 0)
+    return gi.error(node, "the query's " + Twine(dimSize(q, 1)) +
+                              " heads are not a multiple of the key's " +
+                              Twine(dimSize(k, 1)));
   return success();
 }
 
@@ -248,7 +280,8 @@ LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {
     k = splitHeads(b, loc, k, hkv);
     v = splitHeads(b, loc, v, hkv);
   }
-  if (failed(staticHeads(gi, node, q, k, v)))
+  if (failed(staticHeads(gi, node, q, k, v)) ||
+      failed(consistentShapes(gi, node, q, k, v)))
     return failure();
 
   HybridOperands o;
@@ -259,6 +292,15 @@ LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {
       return gi.error(node, "past_key is given without past_value");
     if (rankOf(pastK) != 4 || rankOf(pastV) != 4)
       return gi.error(node, "past_key and past_value must be 4D");
+    for (auto [name, past, now] :
+         {std::tuple<const char *, Value, Value>{"past_key", pastK, k},
+          {"past_value", pastV, v}}) {
+      std::string mismatch = concatMismatch({past, now}, 2);
+      if (!mismatch.empty())
+        return gi.error(node, Twine(name) + " does not extend the " +
+                                  (name[5] == 'k' ? "key" : "value") + ": " +
+                                  mismatch);
+    }
     k = tensor::ConcatOp::create(b, loc, 2, ValueRange{pastK, k});
     v = tensor::ConcatOp::create(b, loc, 2, ValueRange{pastV, v});
   }
@@ -369,7 +411,7 @@ LogicalResult packedQueryKeyValue(GraphImporter &gi,
   o.q = splitHeads(b, loc, q, hq);
   o.k = splitHeads(b, loc, k, hkv);
   o.v = splitHeads(b, loc, v, hkv);
-  return success();
+  return consistentShapes(gi, node, o.q, o.k, o.v);
 }
 
 /// The update_rule attribute, `dflt` when absent.

@@ -227,6 +227,10 @@ LogicalResult GraphImporter::checkArity(const onnx::NodeProto &node,
     if (hasInput(node, i) && !values_.count(node.input(i)))
       return error(node, "input " + Twine(i) + " ('" + node.input(i) +
                              "') is not defined before the node");
+  // Every ONNX operator has at least one output; importers rely on it
+  // (Split divides its axis among them).
+  if (node.output_size() == 0)
+    return error(node, "has no outputs");
   if (node.output_size() > arity.maxOutputs)
     return error(node, "has " + Twine(node.output_size()) +
                            " outputs, at most " + countText(arity.maxOutputs) +

@@ -33,7 +33,7 @@ constexpr int kVariadic = std::numeric_limits<int>::max();
 
 /// How many inputs and outputs an operator takes, as its ONNX schema says:
 /// inputs [0, required) must be given (non-empty names), at most
-/// `maxInputs` may be, and at most `maxOutputs` outputs. Checked for every
+/// `maxInputs` may be, and one to `maxOutputs` outputs. Checked for every
 /// node before anything reads its inputs, so importers and the folder can
 /// index the required ones.
 struct OpArity {

@@ -196,6 +196,9 @@ LogicalResult importConcat(GraphImporter &gi, const onnx::NodeProto &node) {
   FailureOr<int64_t> axis = gi.axisAttr(node, 0, typeOf(ins[0]).getRank());
   if (failed(axis))
     return failure();
+  std::string mismatch = concatMismatch(ins, *axis);
+  if (!mismatch.empty())
+    return gi.error(node, "cannot concatenate: " + mismatch);
   gi.setOutput(
       node, 0,
       tensor::ConcatOp::create(gi.builder(), gi.loc(node), *axis, ins));

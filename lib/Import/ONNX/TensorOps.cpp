@@ -9,6 +9,30 @@
 using namespace mlir;
 using namespace mlir::hydra::onnx_import;
 
+std::string mlir::hydra::onnx_import::concatMismatch(ValueRange values,
+                                                    int64_t axis) {
+  auto first = cast<RankedTensorType>(values.front().getType());
+  for (auto [i, v] : llvm::enumerate(values)) {
+    auto t = cast<RankedTensorType>(v.getType());
+    if (t.getRank() != first.getRank())
+      return "input " + std::to_string(i) + " has rank " +
+             std::to_string(t.getRank()) + ", input 0 rank " +
+             std::to_string(first.getRank());
+    if (t.getElementType() != first.getElementType())
+      return "input " + std::to_string(i) +
+             " has another element type than input 0";
+    for (int64_t d = 0; d < t.getRank(); ++d)
+      if (d != axis && !ShapedType::isDynamic(t.getDimSize(d)) &&
+          !ShapedType::isDynamic(first.getDimSize(d)) &&
+          t.getDimSize(d) != first.getDimSize(d))
+        return "input " + std::to_string(i) + " has size " +
+               std::to_string(t.getDimSize(d)) + " in dim " +
+               std::to_string(d) + ", input 0 " +
+               std::to_string(first.getDimSize(d));
+  }
+  return "";
+}
+
 Value mlir::hydra::onnx_import::transpose(OpBuilder &b, Location loc, Value x,
                                           ArrayRef<int64_t> perm) {
   auto type = cast<RankedTensorType>(x.getType());

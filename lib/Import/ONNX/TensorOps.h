@@ -9,6 +9,11 @@
 
 namespace mlir::hydra::onnx_import {
 
+/// Why `values` cannot be concatenated along `axis` (ranks, element types,
+/// or static sizes off the axis that differ), or "" if they can.
+/// tensor.concat's builder takes consistent operands on trust.
+std::string concatMismatch(ValueRange values, int64_t axis);
+
 /// `x` with its dimensions permuted: result dim i is input dim perm[i].
 Value transpose(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> perm);
 
