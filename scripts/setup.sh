@@ -2,7 +2,8 @@
 # Installs everything hydra needs to build and test on a fresh Debian 12
 # machine, as root. Idempotent: what is already there is left as it is.
 #   - Debian packages: LLVM/MLIR 22, the build tools, FlatBuffers and the
-#     ONNX protobuf (for the importer and artifact work that follows);
+#     ONNX protobuf (for the importer and artifact work that follows),
+#     clang-22 with its sanitizer and libFuzzer runtimes;
 #   - a Python virtual environment in .venv with numpy, onnx and pytest for
 #     the execution tests, and cuobjdump/nvdisasm for the SASS tests;
 #   - and it checks that the CUDA toolkit (ptxas, libdevice) is there.
@@ -15,6 +16,7 @@ APT_PACKAGES=(
   libflatbuffers-dev flatbuffers-compiler
   libonnx-dev protobuf-compiler libprotobuf-dev
   libgtest-dev
+  clang-22 libclang-rt-22-dev   # sanitizer and fuzz builds (scripts/sanitize.sh)
 )
 
 missing=()

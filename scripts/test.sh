@@ -5,6 +5,8 @@
 #   gtest    runtime units
 #   pytest   generated CPU code against float64 references, the tools end
 #            to end, and ONNX's conformance cases
+#   sanitize ASan+UBSan and TSan builds, their test runs and a fuzz smoke
+#            (scripts/sanitize.sh; FUZZ_SECONDS sets the fuzz time)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,14 +43,22 @@ py_skip=$(echo "$summary" | grep -oE '[0-9]+ skipped' | grep -oE '[0-9]+' || ech
 py_listed=$(echo "$summary" | grep -oE '[0-9]+ xfailed' | grep -oE '[0-9]+' || echo 0)
 py_fail=$((py_failed + py_errors))
 
+echo "== sanitize: ASan+UBSan, TSan, fuzz smoke =="
+san_log=$(mktemp)
+bash scripts/sanitize.sh 2>&1 | tee "$san_log"
+san_rc=${PIPESTATUS[0]}
+san_pass=$(count passed "$san_log")
+san_fail=$(grep -oE '^sanitize: [0-9]+ passed, [0-9]+ failed' "$san_log" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 1)
+
 echo
 echo "lit: ${lit_pass} passed, ${lit_fail} failed"
 echo "gtest: ${gt_pass} passed, ${gt_fail} failed"
 echo "pytest: ${py_pass} passed, ${py_fail} failed, ${py_skip} skipped, ${py_listed} conformance cases listed out"
 grep -E '^conformance: ' "$py_log" || true
-total_pass=$((lit_pass + gt_pass + py_pass))
-total_fail=$((lit_fail + gt_fail + py_fail))
+grep -E '^sanitize: [0-9]+ passed' "$san_log" || echo "sanitize: did not finish"
+total_pass=$((lit_pass + gt_pass + py_pass + san_pass))
+total_fail=$((lit_fail + gt_fail + py_fail + san_fail))
 echo "total: ${total_pass} passed, ${total_fail} failed, ${py_skip} skipped"
-if [ "$lit_rc" -ne 0 ] || [ "$gt_rc" -ne 0 ] || [ "$py_rc" -ne 0 ] || [ "$total_pass" -eq 0 ]; then
+if [ "$lit_rc" -ne 0 ] || [ "$gt_rc" -ne 0 ] || [ "$py_rc" -ne 0 ] || [ "$san_rc" -ne 0 ] || [ "$total_pass" -eq 0 ]; then
   exit 1
 fi
