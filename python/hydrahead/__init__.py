@@ -138,7 +138,11 @@ def _parse_device(device):
 class Session:
     """A module prepared to run on a device: "cpu", "cuda" or "cuda:N" (an
     NVIDIA GPU through the CUDA driver), or "gpu-emulator" (the GPU kernels
-    run on the CPU, for tests)."""
+    run on the CPU, for tests).
+
+    `run` may be called from several threads at once (the GIL is released
+    while hydra runs); the calls' kernels take turns on the session's
+    device. Use one Session per thread to run calls in parallel."""
 
     def __init__(self, module, device="cpu", threads=0):
         kind, ordinal = _parse_device(device)

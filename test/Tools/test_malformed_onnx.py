@@ -354,3 +354,23 @@ def test_attention_operands_must_agree(tmp_path):
     compile_error(tmp_path, attention([1, 2, 4, 8], [1, 2, 5, 8], [1, 2, 5, 8],
                                       ("m", [4, 5]), ("pk", [1, 2, 3, 4]), ("pv", [1, 2, 3, 8])),
                   "node 'a'", "past_key does not extend the key: input 1 has size 8 in dim 3")
+
+
+def test_transpose_of_a_scalar_is_the_scalar(tmp_path):
+    # Found by the fuzzer: linalg.transpose of a rank-0 tensor crashed.
+    out = run_folded(tmp_path, [helper.make_node("Size", ["x"], ["s"]),
+                                helper.make_node("Transpose", ["s"], ["y"])], TensorProto.INT64)
+    assert out.tolist() == 1
+
+
+def test_a_mask_that_does_not_broadcast_is_refused(tmp_path):
+    # Found by the fuzzer: the causal-after-past mask was combined with a
+    # mask of another shape through an unchecked broadcast (uninitialised
+    # IR, then a crash).
+    model = save(tmp_path / "m.onnx",
+                 [helper.make_node("Attention", ["q", "k", "v", "m", "pk", "pv"], ["y"],
+                                   name="a", is_causal=1)],
+                 [vi("q", [1, 2, 4, 8]), vi("k", [1, 2, 5, 8]), vi("v", [1, 2, 5, 8]),
+                  vi("m", [4, 7, 8]), vi("pk", [1, 2, 3, 8]), vi("pv", [1, 2, 3, 8])],
+                 [vi("y", None)])
+    compile_error(tmp_path, model, "node 'a'", "attn_mask does not broadcast")

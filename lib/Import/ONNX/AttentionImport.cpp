@@ -185,12 +185,14 @@ Value keepMask(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
 }
 
 /// `mask` (absent, bool or float) narrowed to the keys `keep` allows: and-ed
-/// into a bool mask; a float mask becomes -inf where keep is false.
-Value narrowMask(OpBuilder &b, Location loc, Value mask, Value keep) {
+/// into a bool mask; a float mask becomes -inf where keep is false. Fails
+/// if the two do not broadcast.
+FailureOr<Value> narrowMask(OpBuilder &b, Location loc, Value mask,
+                            Value keep) {
   if (!mask)
     return keep;
   Type elt = cast<RankedTensorType>(mask.getType()).getElementType();
-  return *elementwise(
+  return elementwise(
       b, loc, {mask, keep}, elt,
       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
         if (elt.isInteger(1))
@@ -204,8 +206,8 @@ Value narrowMask(OpBuilder &b, Location loc, Value mask, Value keep) {
 
 /// `mask` restricted to the first lengths[b] keys of each batch entry
 /// (Attention-24's nonpad_kv_seqlen), through a bool [B, 1, 1, T] mask.
-Value maskPadding(OpBuilder &b, Location loc, Value mask, Value lengths,
-                  Value key) {
+FailureOr<Value> maskPadding(OpBuilder &b, Location loc, Value mask,
+                             Value lengths, Value key) {
   auto kt = cast<RankedTensorType>(key.getType());
   SmallVector<OpFoldResult> sizes = {dimOf(b, loc, key, 0),
                                      dimOf(b, loc, key, 2)};
@@ -231,8 +233,8 @@ Value maskPadding(OpBuilder &b, Location loc, Value mask, Value lengths,
 /// `mask` with the causal mask of a query that follows `pastKey`'s past
 /// keys: query i keeps keys j <= i + past length (ONNX Attention's
 /// alignment with a past), through a bool [S, T] mask.
-Value maskCausalAfterPast(OpBuilder &b, Location loc, Value mask, Value query,
-                          Value key, Value pastKey) {
+FailureOr<Value> maskCausalAfterPast(OpBuilder &b, Location loc, Value mask,
+                                     Value query, Value key, Value pastKey) {
   SmallVector<OpFoldResult> sizes = {dimOf(b, loc, query, 2),
                                      dimOf(b, loc, key, 2)};
   Value past =
@@ -333,12 +335,20 @@ LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {
     if (lt.getRank() != 1 || !lt.getElementType().isInteger(64) ||
         sizesDiffer(lt.getDimSize(0), dimSize(q, 0)))
       return gi.error(node, "nonpad_kv_seqlen must be int64 [batch]");
-    o.mask = maskPadding(b, loc, o.mask, lengths, k);
+    FailureOr<Value> padded = maskPadding(b, loc, o.mask, lengths, k);
+    if (failed(padded))
+      return gi.error(node, "attn_mask does not broadcast with the key "
+                            "lengths");
+    o.mask = *padded;
   }
   // With a past, the causal diagonal moves right by the past length, which
   // the dialect's `causal` (key j > query i dropped) does not express.
   if (Value pastK = gi.optionalInput(node, 4); pastK && o.causal) {
-    o.mask = maskCausalAfterPast(b, loc, o.mask, q, k, pastK);
+    FailureOr<Value> causal = maskCausalAfterPast(b, loc, o.mask, q, k, pastK);
+    if (failed(causal))
+      return gi.error(node, "attn_mask does not broadcast with the causal "
+                            "mask of the query and keys");
+    o.mask = *causal;
     o.causal = false;
   }
   if (const auto *a = gi.attribute(node, "scale"))

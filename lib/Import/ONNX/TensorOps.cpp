@@ -36,6 +36,10 @@ std::string mlir::hydra::onnx_import::concatMismatch(ValueRange values,
 Value mlir::hydra::onnx_import::transpose(OpBuilder &b, Location loc, Value x,
                                           ArrayRef<int64_t> perm) {
   auto type = cast<RankedTensorType>(x.getType());
+  // The identity (every rank-0 and rank-1 transpose) is no op at all:
+  // linalg.transpose of a scalar has no indexing maps to build.
+  if (llvm::equal(perm, llvm::seq<int64_t>(0, int64_t(perm.size()))))
+    return x;
   SmallVector<OpFoldResult> sizes;
   for (int64_t p : perm)
     sizes.push_back(dimOf(b, loc, x, p));
