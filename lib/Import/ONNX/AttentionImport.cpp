@@ -11,6 +11,7 @@
 #include "TensorOps.h"
 
 #include "hydra/Dialect/Hydra/Utils/LinalgBuilders.h"
+#include "hydra/Dialect/Hydra/Utils/ShapeText.h"
 
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
 
@@ -101,9 +102,6 @@ LogicalResult staticHeads(GraphImporter &gi, const onnx::NodeProto &node,
 /// count for key and value, a query head count that is a multiple of it.
 LogicalResult consistentShapes(GraphImporter &gi, const onnx::NodeProto &node,
                                Value q, Value k, Value v) {
-  auto differ = [](int64_t a, int64_t b) {
-    return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
-  };
   struct Rule {
     Value a, b;
     int64_t da, db;
@@ -114,7 +112,7 @@ LogicalResult consistentShapes(GraphImporter &gi, const onnx::NodeProto &node,
                         Rule{k, v, 1, 1, "key and value head count"},
                         Rule{k, v, 2, 2, "key and value sequence length"},
                         Rule{q, k, 3, 3, "query and key head size"}})
-    if (differ(dimSize(r.a, r.da), dimSize(r.b, r.db)))
+    if (sizesDiffer(dimSize(r.a, r.da), dimSize(r.b, r.db)))
       return gi.error(node, Twine(r.what) + " differ: " +
                                 Twine(dimSize(r.a, r.da)) + " and " +
                                 Twine(dimSize(r.b, r.db)));
@@ -156,10 +154,6 @@ LogicalResult headCounts(GraphImporter &gi, const onnx::NodeProto &node,
                               ") must be a multiple of kv_num_heads (" +
                               Twine(hkv) + ")");
   return success();
-}
-
-bool sizesDiffer(int64_t a, int64_t b) {
-  return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
 }
 
 /// A bool tensor of `sizes` whose element (i, j) is keep(i, j, inputs...),

@@ -344,12 +344,12 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
       }
     }
     if (llvm::any_of(shape, [](int64_t d) { return d < 0; })) {
-      error = "shape " + shapeText(shape) + " has a negative dimension";
+      error = "shape " + formatShape(shape) + " has a negative dimension";
       return std::nullopt;
     }
     std::optional<int64_t> n = foldedCount(shape);
     if (!n) {
-      error = "not supported: ConstantOfShape of shape " + shapeText(shape) +
+      error = "not supported: ConstantOfShape of shape " + formatShape(shape) +
               ", more than the " + std::to_string(kMaxFoldedElements) +
               " elements hydra evaluates at import";
       return std::nullopt;

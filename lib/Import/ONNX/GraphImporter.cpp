@@ -273,15 +273,10 @@ LogicalResult GraphImporter::checkResultSizes(const onnx::NodeProto &node) {
     auto t = dyn_cast<RankedTensorType>(it->second.tensor.getType());
     if (!t)
       continue;
-    SmallVector<int64_t> staticPart;
-    for (int64_t d : t.getShape())
-      staticPart.push_back(ShapedType::isDynamic(d) ? 1 : d);
-    int64_t bytes =
-        std::max<int64_t>(1, t.getElementTypeBitWidth() / 8);
-    if (!elementCount(staticPart, kMaxTensorBytes / bytes))
+    if (!fitsTensorLimit(t.getShape(), t.getElementTypeBitWidth()))
       return error(node, "output '" + name + "' of shape " +
-                             shapeText(t.getShape()) + " is larger than the " +
-                             Twine(kMaxTensorBytes) +
+                             formatShape(t.getShape()) +
+                             " is larger than the " + Twine(kMaxTensorBytes) +
                              " bytes a tensor may hold");
   }
   return success();
@@ -372,21 +367,19 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
     if (!tt.has_shape())
       return emitError(graphLoc) << "not supported: graph input '" << in.name()
                                  << "' has no shape (rank)";
-    SmallVector<int64_t> shape, staticPart;
-    for (const auto &d : tt.shape().dim()) {
+    SmallVector<int64_t> shape;
+    for (const auto &d : tt.shape().dim())
       shape.push_back(d.has_dim_value() ? d.dim_value() : ShapedType::kDynamic);
-      staticPart.push_back(d.has_dim_value() ? d.dim_value() : 1);
-    }
-    if (llvm::any_of(staticPart, [](int64_t d) { return d < 0; }))
+    if (llvm::any_of(shape, [](int64_t d) {
+          return d < 0 && !ShapedType::isDynamic(d);
+        }))
       return emitError(graphLoc)
              << "graph input '" << in.name() << "' has the shape "
-             << shapeText(staticPart) << ", with a negative dimension";
-    if (!elementCount(staticPart, kMaxTensorBytes /
-                                      std::max<int64_t>(
-                                          1, elt.getIntOrFloatBitWidth() / 8)))
+             << formatShape(shape) << ", with a negative dimension";
+    if (!fitsTensorLimit(shape, elt.getIntOrFloatBitWidth()))
       return emitError(graphLoc)
              << "graph input '" << in.name() << "' has the shape "
-             << shapeText(shape) << ", more than the " << kMaxTensorBytes
+             << formatShape(shape) << ", more than the " << kMaxTensorBytes
              << " bytes a tensor may hold";
     argTypes.push_back(RankedTensorType::get(shape, elt));
     argNames.push_back(in.name());

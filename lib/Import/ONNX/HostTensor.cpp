@@ -228,7 +228,8 @@ bool mlir::hydra::onnx_import::readTensorProto(const TP &proto,
   std::optional<int64_t> count =
       elementCount(out.shape, kMaxTensorBytes / int64_t(size));
   if (!count) {
-    error = "tensor '" + proto.name() + "' has shape " + shapeText(out.shape) +
+    error = "tensor '" + proto.name() + "' has shape " +
+            formatShape(out.shape) +
             (llvm::any_of(out.shape, [](int64_t d) { return d < 0; })
                  ? ", with a negative dimension"
                  : ", more than the " + std::to_string(kMaxTensorBytes) +

@@ -288,12 +288,12 @@ LogicalResult importSplit(GraphImporter &gi, const onnx::NodeProto &node) {
   int64_t total = 0;
   for (int64_t s : split) {
     if (s < 0 || s > dim - total)
-      return gi.error(node, "split sizes " + shapeText(split) +
+      return gi.error(node, "split sizes " + formatShape(split) +
                                 " do not cover the axis of size " + Twine(dim));
     total += s;
   }
   if (int64_t(split.size()) != parts || total != dim)
-    return gi.error(node, "split sizes " + shapeText(split) +
+    return gi.error(node, "split sizes " + formatShape(split) +
                               " do not cover the axis of size " + Twine(dim) +
                               " in " + Twine(parts) + " outputs");
   int64_t offset = 0;
@@ -341,7 +341,7 @@ LogicalResult importPad(GraphImporter &gi, const onnx::NodeProto &node) {
     if (before < 0 || after < 0)
       return gi.error(node, "not supported: negative pads");
     if (before > kMaxTensorBytes || after > kMaxTensorBytes)
-      return gi.error(node, "pads " + shapeText(pads) + " are too large");
+      return gi.error(node, "pads " + formatShape(pads) + " are too large");
     low[a] = before;
     shape[a] += before + after;
   }

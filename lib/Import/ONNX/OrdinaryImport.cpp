@@ -47,7 +47,7 @@ LogicalResult importTranspose(GraphImporter &gi, const onnx::NodeProto &node) {
   for (int64_t d = 0; d < int64_t(sorted.size()); ++d)
     isPermutation &= sorted[d] == d;
   if (!isPermutation)
-    return gi.error(node, "perm " + shapeText(perm) +
+    return gi.error(node, "perm " + formatShape(perm) +
                               " is not a permutation of the " + Twine(rank) +
                               " dimensions");
   gi.setOutput(node, 0, transpose(gi.builder(), gi.loc(node), x, perm));
@@ -454,8 +454,8 @@ LogicalResult importExpand(GraphImporter &gi, const onnx::NodeProto &node) {
     return gi.error(node, "not supported: a shape that is not known at import");
   std::vector<int64_t> dims = shape->ints();
   if (llvm::any_of(dims, [](int64_t d) { return d < 0; }))
-    return gi.error(node, "shape " + shapeText(dims) +
-                              " has a negative dimension");
+    return gi.error(node,
+                    "shape " + formatShape(dims) + " has a negative dimension");
   auto y = elementwise(
       gi.builder(), gi.loc(node), {x}, typeOf(x).getElementType(),
       [](OpBuilder &, Location, ValueRange a) { return a[0]; }, dims);

@@ -29,16 +29,13 @@ mlir::hydra::onnx_import::elementCount(llvm::ArrayRef<int64_t> shape,
   return empty ? 0 : magnitude;
 }
 
-std::string mlir::hydra::onnx_import::shapeText(llvm::ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i)
-      s += ", ";
-    s += shape[i] == std::numeric_limits<int64_t>::min()
-             ? std::string("?")
-             : std::to_string(shape[i]);
-  }
-  return s + "]";
+bool mlir::hydra::onnx_import::fitsTensorLimit(llvm::ArrayRef<int64_t> shape,
+                                               int64_t elementBits) {
+  std::vector<int64_t> sizes;
+  for (int64_t d : shape)
+    sizes.push_back(d == std::numeric_limits<int64_t>::min() ? 1 : d);
+  int64_t bytes = std::max<int64_t>(1, elementBits / 8);
+  return elementCount(sizes, kMaxTensorBytes / bytes).has_value();
 }
 
 std::optional<std::vector<int64_t>>
@@ -47,7 +44,7 @@ mlir::hydra::onnx_import::reshapeDims(llvm::ArrayRef<int64_t> input,
                                       std::string &error) {
   std::optional<int64_t> total = elementCount(input);
   if (!total) {
-    error = "input shape " + shapeText(input) + " is too large";
+    error = "input shape " + formatShape(input) + " is too large";
     return std::nullopt;
   }
   int64_t inferred = -1;
@@ -76,17 +73,17 @@ mlir::hydra::onnx_import::reshapeDims(llvm::ArrayRef<int64_t> input,
     known.erase(known.begin() + inferred);
     std::optional<int64_t> k = elementCount(known);
     if (!k || *k == 0 || *total % *k) {
-      error = "shape " + shapeText(dims) + " does not divide the input " +
-              shapeText(input);
+      error = "shape " + formatShape(dims) + " does not divide the input " +
+              formatShape(input);
       return std::nullopt;
     }
     dims[inferred] = *total / *k;
   }
   std::optional<int64_t> count = elementCount(dims);
   if (!count || *count != *total) {
-    error = "shape " + shapeText(dims) +
+    error = "shape " + formatShape(dims) +
             " holds a different number of elements than the input " +
-            shapeText(input);
+            formatShape(input);
     return std::nullopt;
   }
   return dims;

@@ -11,6 +11,8 @@
 #ifndef HYDRA_LIB_IMPORT_ONNX_SHAPEARITHMETIC_H
 #define HYDRA_LIB_IMPORT_ONNX_SHAPEARITHMETIC_H
 
+#include "hydra/Dialect/Hydra/Utils/ShapeText.h"
+
 #include "llvm/ADT/ArrayRef.h"
 
 #include <cstdint>
@@ -36,9 +38,12 @@ constexpr int64_t kMaxFoldedElements = int64_t(1) << 24;
 std::optional<int64_t> elementCount(llvm::ArrayRef<int64_t> shape,
                                     int64_t limit = kMaxTensorBytes);
 
-/// "[2, 3, ?]"-style text of a shape or list (MLIR's dynamic size prints
-/// as "?", everything else as the number it is).
-std::string shapeText(llvm::ArrayRef<int64_t> shape);
+using ::mlir::hydra::formatShape;
+
+/// Whether a static type of `shape` (MLIR's dynamic size counted as 1)
+/// with `elementBits`-bit elements holds at most kMaxTensorBytes, with no
+/// negative size.
+bool fitsTensorLimit(llvm::ArrayRef<int64_t> shape, int64_t elementBits);
 
 /// Resolves ONNX Reshape's `dims` (0 copies the input's dim unless
 /// `allowZero`, one -1 is inferred) against `input`; sets `error` and

@@ -2,6 +2,8 @@
 
 #include "TensorOps.h"
 
+#include "hydra/Dialect/Hydra/Utils/ShapeText.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -22,9 +24,7 @@ std::string mlir::hydra::onnx_import::concatMismatch(ValueRange values,
       return "input " + std::to_string(i) +
              " has another element type than input 0";
     for (int64_t d = 0; d < t.getRank(); ++d)
-      if (d != axis && !ShapedType::isDynamic(t.getDimSize(d)) &&
-          !ShapedType::isDynamic(first.getDimSize(d)) &&
-          t.getDimSize(d) != first.getDimSize(d))
+      if (d != axis && sizesDiffer(t.getDimSize(d), first.getDimSize(d)))
         return "input " + std::to_string(i) + " has size " +
                std::to_string(t.getDimSize(d)) + " in dim " +
                std::to_string(d) + ", input 0 " +

@@ -18,20 +18,6 @@ bool checks::shapeMatches(ShapedType type, ArrayRef<int64_t> expected) {
   return true;
 }
 
-std::string checks::formatShape(ArrayRef<int64_t> shape) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << "[";
-  llvm::interleaveComma(shape, os, [&](int64_t d) {
-    if (ShapedType::isDynamic(d))
-      os << "?";
-    else
-      os << d;
-  });
-  os << "]";
-  return s;
-}
-
 static bool isAttentionFloat(Type t) {
   return t.isF32() || t.isF16() || t.isBF16();
 }

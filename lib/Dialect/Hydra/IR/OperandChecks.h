@@ -9,6 +9,7 @@
 #define HYDRA_LIB_DIALECT_HYDRA_IR_OPERANDCHECKS_H
 
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
+#include "hydra/Dialect/Hydra/Utils/ShapeText.h"
 
 namespace mlir::hydra::checks {
 
@@ -54,16 +55,11 @@ LogicalResult verifyLinearLengths(Operation *op, const AttentionDims &dims);
 LogicalResult verifyEpsilonAndSoftcap(Operation *op, float epsilon,
                                       std::optional<float> softcap);
 
-/// Whether two sizes are known to differ.
-inline bool sizesDiffer(int64_t a, int64_t b) {
-  return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
-}
-
 /// Whether `type` has the rank of `expected` and no size known to differ.
 bool shapeMatches(ShapedType type, ArrayRef<int64_t> expected);
 
-/// Prints a shape as [2, ?, 8].
-std::string formatShape(ArrayRef<int64_t> shape);
+using ::mlir::hydra::formatShape;
+using ::mlir::hydra::sizesDiffer;
 
 } // namespace mlir::hydra::checks
 
