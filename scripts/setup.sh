@@ -32,7 +32,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # cuobjdump and nvdisasm (for the SASS tests) come from PyPI.
-PY_PACKAGES=(numpy onnx==1.22.0 onnxruntime pytest setuptools wheel ml_dtypes
+PY_PACKAGES=(numpy onnx==1.23.2 onnxruntime pytest setuptools wheel ml_dtypes
              nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm)
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv

@@ -4,6 +4,7 @@
 
 #include "hydra/Compiler/Compiler.h"
 #include "hydra/Import/ONNX/ImportONNX.h"
+#include "hydra/Import/ONNX/ModelInput.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -11,7 +12,9 @@
 #include "mlir/Parser/Parser.h"
 
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SHA256.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
@@ -26,12 +29,10 @@ static char *copyString(const std::string &s) {
   return p;
 }
 
-extern "C" int hydra_compile(const void *model, size_t size,
-                             const char *format, const char *targets,
-                             char **artifact, size_t *artifactSize,
-                             char **error) {
-  if (!artifact || !artifactSize || !error)
-    return 1;
+/// Compiles `bytes` (named `path`: diagnostics, ONNX external data).
+static int compileBytes(StringRef bytes, StringRef path, const char *format,
+                        const char *targets, char **artifact,
+                        size_t *artifactSize, char **error) {
   *artifact = nullptr;
   *artifactSize = 0;
   *error = nullptr;
@@ -40,13 +41,11 @@ extern "C" int hydra_compile(const void *model, size_t size,
     *error = copyString(diagnostics.empty() ? message : diagnostics);
     return 1;
   };
-  if (!model || !format)
-    return fail("hydra_compile: null model or format");
-  StringRef bytes(static_cast<const char *>(model), size);
-  StringRef fmt(format);
-  if (fmt != "onnx" && fmt != "mlir")
-    return fail("hydra_compile: unknown format '" + fmt.str() +
-                "' (onnx, mlir)");
+  std::string formatError;
+  FailureOr<hydra::ModelFormat> fmt =
+      hydra::modelFormat(bytes, format ? format : "auto", formatError);
+  if (failed(fmt))
+    return fail("hydra_compile: " + formatError);
 
   DialectRegistry registry;
   hydra::registerCompilerDialects(registry);
@@ -60,14 +59,12 @@ extern "C" int hydra_compile(const void *model, size_t size,
     return success();
   });
 
-  OwningOpRef<ModuleOp> module;
-  if (fmt == "onnx")
-    module = hydra::importONNX(bytes, "<memory>.onnx", &context);
-  else
-    module = parseSourceString<ModuleOp>(bytes, &context, "<memory>.mlir");
-  if (!module || failed(verify(*module)))
+  llvm::SourceMgr sourceMgr;
+  OwningOpRef<ModuleOp> module =
+      hydra::readModel(bytes, path, *fmt, &context, sourceMgr);
+  if (!module)
     return fail("the model could not be read");
-  if (fmt == "onnx" && failed(hydra::raiseONNX(*module)))
+  if (*fmt == hydra::ModelFormat::onnx && failed(hydra::raiseONNX(*module)))
     return fail("raising failed");
 
   hydra::CompileOptions options;
@@ -89,6 +86,44 @@ extern "C" int hydra_compile(const void *model, size_t size,
   std::memcpy(*artifact, bytesOut->data(), bytesOut->size());
   *artifactSize = bytesOut->size();
   return 0;
+}
+
+extern "C" int hydra_compile(const void *model, size_t size, const char *format,
+                             const char *targets, char **artifact,
+                             size_t *artifactSize, char **error) {
+  if (!artifact || !artifactSize || !error)
+    return 1;
+  if (!model) {
+    *artifact = nullptr;
+    *artifactSize = 0;
+    *error = copyString("hydra_compile: null model");
+    return 1;
+  }
+  return compileBytes(StringRef(static_cast<const char *>(model), size),
+                      hydra::kInMemoryModel, format, targets, artifact,
+                      artifactSize, error);
+}
+
+extern "C" int hydra_compile_file(const char *path, const char *format,
+                                  const char *targets, char **artifact,
+                                  size_t *artifactSize, char **error) {
+  if (!artifact || !artifactSize || !error)
+    return 1;
+  *artifact = nullptr;
+  *artifactSize = 0;
+  *error = nullptr;
+  if (!path) {
+    *error = copyString("hydra_compile_file: null path");
+    return 1;
+  }
+  auto file = llvm::MemoryBuffer::getFile(path);
+  if (!file) {
+    *error = copyString(std::string("cannot read '") + path +
+                        "': " + file.getError().message());
+    return 1;
+  }
+  return compileBytes((*file)->getBuffer(), path, format, targets, artifact,
+                      artifactSize, error);
 }
 
 extern "C" void hydra_compiler_free(void *p) { std::free(p); }

@@ -136,17 +136,24 @@ FailureOr<unsigned> ArtifactWriter::constantIndex(Operation *op) {
               "constant with dense contents";
   MemRefType type = global.getType();
   fb::DType dtype = toArtifactDType(type.getElementType());
-  if (dtype == fb::DType::invalid || type.getElementType().isInteger(1))
+  if (dtype == fb::DType::invalid)
     return op->emitOpError() << "not supported: constant of element type "
                              << type.getElementType();
-  size_t elementBytes = type.getElementTypeBitWidth() / 8;
   std::string bytes;
-  ArrayRef<char> raw = value.getRawData();
-  if (value.isSplat())
-    for (int64_t i = 0, e = type.getNumElements(); i < e; ++i)
-      bytes.append(raw.data(), elementBytes);
-  else
-    bytes.assign(raw.data(), raw.size());
+  if (type.getElementType().isInteger(1)) {
+    // MLIR packs bools eight to a byte; a memref of i1 holds one a byte.
+    bytes.reserve(type.getNumElements());
+    for (bool b : value.getValues<bool>())
+      bytes.push_back(char(b));
+  } else {
+    size_t elementBytes = type.getElementTypeBitWidth() / 8;
+    ArrayRef<char> raw = value.getRawData();
+    if (value.isSplat())
+      for (int64_t i = 0, e = type.getNumElements(); i < e; ++i)
+        bytes.append(raw.data(), elementBytes);
+    else
+      bytes.assign(raw.data(), raw.size());
+  }
   auto name = fbb_.CreateString(getGlobal.getName().str());
   auto shape = fbb_.CreateVector(type.getShape().vec());
   fbb_.ForceVectorAlignment(bytes.size(), 1, 64);

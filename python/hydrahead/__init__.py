@@ -50,20 +50,22 @@ def _check(status):
         raise HydraError(message, _CODE_NAMES.get(code, str(code)))
 
 
-def compile(model, target="cpu", format=None):
-    """Compiles an ONNX (or .mlir) model, given as a path or as bytes, for
-    `target` ("cpu", or a comma-separated list) and returns the artifact's
-    bytes."""
-    if isinstance(model, (str, os.PathLike)):
-        path = os.fspath(model)
-        format = format or ("mlir" if path.endswith(".mlir") else "onnx")
-        with open(path, "rb") as f:
-            model = f.read()
-    format = format or "onnx"
+def compile(model, target="cpu", format="auto"):
+    """Compiles a model, given as a path or as bytes, for `target` ("cpu",
+    or a comma-separated list) and returns the artifact's bytes. `format` is
+    "onnx", "mlir" or "auto" (by content: MLIR is text, ONNX binary). A
+    model given by path may keep its weights in external data files beside
+    it; one given as bytes cannot."""
     lib = _native.compiler()
     out, size, error = ctypes.c_void_p(), ctypes.c_size_t(), ctypes.c_void_p()
-    rc = lib.hydra_compile(bytes(model), len(model), format.encode(), target.encode(),
-                           ctypes.byref(out), ctypes.byref(size), ctypes.byref(error))
+    if isinstance(model, (str, os.PathLike)):
+        rc = lib.hydra_compile_file(os.fsencode(model), format.encode(), target.encode(),
+                                    ctypes.byref(out), ctypes.byref(size),
+                                    ctypes.byref(error))
+    else:
+        model = bytes(model)
+        rc = lib.hydra_compile(model, len(model), format.encode(), target.encode(),
+                               ctypes.byref(out), ctypes.byref(size), ctypes.byref(error))
     if rc != 0:
         message = ctypes.string_at(error).decode() if error.value else "compilation failed"
         lib.hydra_compiler_free(error)

@@ -85,6 +85,11 @@ def compiler():
             ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p,
             ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t),
             ctypes.POINTER(ctypes.c_void_p)]
+        lib.hydra_compile_file.restype = ctypes.c_int
+        lib.hydra_compile_file.argtypes = [
+            ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+            ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t),
+            ctypes.POINTER(ctypes.c_void_p)]
         lib.hydra_compiler_free.restype = None
         lib.hydra_compiler_free.argtypes = [ctypes.c_void_p]
         _compiler = lib

@@ -25,7 +25,10 @@ CASES_DIR = os.environ.get(
 SCOPE = ["Attention", "LinearAttention", "RMSNormalization", "LayerNormalization",
          "Softmax", "MatMul", "Gemm", "Constant", "Reshape", "Transpose", "Gather",
          "Concat", "Slice", "Split", "Squeeze", "Unsqueeze", "Add", "Sub", "Mul",
-         "Div", "Pow", "Sqrt", "Exp", "Where", "Cast", "ReduceMean"]
+         "Div", "Pow", "Sqrt", "Exp", "Where", "Cast", "ReduceMean", "Reciprocal",
+         "Neg", "Tanh", "Equal", "Expand", "Range", "ConstantOfShape", "Shape",
+         "GatherElements", "Sigmoid", "Sin", "Cos", "Erf", "Relu", "Elu", "Gelu",
+         "HardSwish", "Max", "Min", "Swish"]
 
 
 def snake(name):

@@ -48,7 +48,14 @@ def test_compile_bytes_and_load_file(example, tmp_path):
 
 def test_errors_are_raised_with_hydras_message(example):
     with pytest.raises(hydrahead.HydraError, match="not a valid ONNX model"):
+        hydrahead.compile(b"not a model", format="onnx")
+    # By content: binary is read as ONNX, text as MLIR.
+    with pytest.raises(hydrahead.HydraError, match="not a valid ONNX model"):
+        hydrahead.compile(b"\x08\x07\xff\xfe not a model")
+    with pytest.raises(hydrahead.HydraError, match="custom op 'not' is unknown"):
         hydrahead.compile(b"not a model")
+    with pytest.raises(hydrahead.HydraError, match="unknown format 'tflite'"):
+        hydrahead.compile(b"x", format="tflite")
     with pytest.raises(hydrahead.HydraError, match="not supported: target 'sm_52'"):
         hydrahead.compile(str(example / "model.onnx"), target="sm_52")
     with pytest.raises(hydrahead.HydraError, match="invalid artifact") as e:

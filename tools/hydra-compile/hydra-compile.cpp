@@ -7,6 +7,7 @@
 
 #include "hydra/Compiler/Compiler.h"
 #include "hydra/Import/ONNX/ImportONNX.h"
+#include "hydra/Import/ONNX/ModelInput.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -27,6 +28,11 @@ namespace cl = llvm::cl;
 
 static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
                                       cl::desc("<model.onnx | model.mlir>"));
+static cl::opt<std::string>
+    format("format",
+           cl::desc("The input's format: onnx, mlir, or auto (by content: "
+                    "MLIR is text, ONNX binary protobuf)"),
+           cl::init("auto"));
 static cl::opt<std::string> outputPath("o", cl::desc("Output artifact"),
                                        cl::value_desc("file"));
 static cl::opt<std::string>
@@ -91,18 +97,17 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
-  OwningOpRef<ModuleOp> module;
-  bool isOnnx = StringRef(inputPath).ends_with(".onnx");
+  std::string formatError;
+  FailureOr<hydra::ModelFormat> fmt =
+      hydra::modelFormat(bytes, format, formatError);
+  if (failed(fmt))
+    return fail(formatError);
+  bool isOnnx = *fmt == hydra::ModelFormat::onnx;
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  if (isOnnx) {
-    module = hydra::importONNX(bytes, inputPath, &context);
-  } else {
-    sourceMgr.AddNewSourceBuffer(
-        llvm::MemoryBuffer::getMemBufferCopy(bytes, inputPath), llvm::SMLoc());
-    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  }
-  if (!module || failed(verify(*module)))
+  OwningOpRef<ModuleOp> module =
+      hydra::readModel(bytes, inputPath, *fmt, &context, sourceMgr);
+  if (!module)
     return 1;
   if (emit == "mlir") {
     module->print(llvm::outs());

@@ -155,7 +155,6 @@ void registerFoldOnlyOps(ImporterTable &onnx) {
   onnx["Shape"] = {nullptr, {1, 1}};
   onnx["Size"] = {nullptr, {1, 1}};
   onnx["Range"] = {nullptr, {3, 3}};
-  onnx["Mod"] = {nullptr, {2, 2}};
   onnx["ConstantOfShape"] = {nullptr, {1, 1}};
 }
 

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GraphImporter.h"
+#include "ElementwiseSupport.h"
 #include "TensorOps.h"
 
 #include "hydra/Dialect/Hydra/Utils/LinalgBuilders.h"
@@ -19,17 +19,9 @@ using namespace mlir;
 using namespace mlir::hydra;
 using namespace mlir::hydra::onnx_import;
 
-namespace {
-Type elementOf(Value v) {
-  return cast<RankedTensorType>(v.getType()).getElementType();
-}
-bool isFloat(Type t) { return isa<FloatType>(t); }
-bool isInt(Type t) { return isa<IntegerType>(t) && !t.isInteger(1); }
-
-/// The node's first `count` inputs, of one element type accepted by `ok`.
-LogicalResult sameTypeInputs(GraphImporter &gi, const onnx::NodeProto &node,
-                             int count, function_ref<bool(Type)> ok,
-                             StringRef kinds, SmallVectorImpl<Value> &out) {
+LogicalResult mlir::hydra::onnx_import::sameTypeInputs(
+    GraphImporter &gi, const onnx::NodeProto &node, int count,
+    function_ref<bool(Type)> ok, StringRef kinds, SmallVectorImpl<Value> &out) {
   if (failed(gi.typedInputs(node, count, ok, kinds, out)))
     return failure();
   for (Value v : out)
@@ -38,13 +30,47 @@ LogicalResult sameTypeInputs(GraphImporter &gi, const onnx::NodeProto &node,
   return success();
 }
 
-LogicalResult setResult(GraphImporter &gi, const onnx::NodeProto &node,
-                        FailureOr<Value> r) {
+LogicalResult mlir::hydra::onnx_import::setResult(GraphImporter &gi,
+                                                  const onnx::NodeProto &node,
+                                                  FailureOr<Value> r) {
   if (failed(r))
     return gi.error(node, "input shapes do not broadcast");
   gi.setOutput(node, 0, *r);
   return success();
 }
+
+Value mlir::hydra::onnx_import::inFloat32(OpBuilder &b, Location loc,
+                                          ValueRange a, ScalarFn fn) {
+  Type t = a.front().getType();
+  if (t.getIntOrFloatBitWidth() >= 32)
+    return fn(b, loc, a);
+  SmallVector<Value> wide;
+  for (Value v : a)
+    wide.push_back(arith::ExtFOp::create(b, loc, b.getF32Type(), v));
+  return arith::TruncFOp::create(b, loc, t, fn(b, loc, wide));
+}
+
+LogicalResult mlir::hydra::onnx_import::floatElementwise(
+    GraphImporter &gi, const onnx::NodeProto &node, int count, ScalarFn body) {
+  SmallVector<Value> ins;
+  if (failed(sameTypeInputs(gi, node, count, isFloatElement, "float", ins)))
+    return failure();
+  return setResult(gi, node,
+                   elementwise(gi.builder(), gi.loc(node), ins,
+                               elementOf(ins[0]),
+                               [&](OpBuilder &b, Location l, ValueRange a) {
+                                 return inFloat32(b, l, a, body);
+                               }));
+}
+
+Value mlir::hydra::onnx_import::floatConstant(OpBuilder &b, Location loc,
+                                              Type type, double value) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+}
+
+namespace {
+bool isFloat(Type t) { return isFloatElement(t); }
+bool isInt(Type t) { return isIntElement(t); }
 
 /// Add, Sub, Mul, Div on floats or integers (signed or unsigned division).
 template <typename FOp, typename SIOp, typename UIOp = SIOp>
@@ -66,34 +92,6 @@ LogicalResult arithmetic(GraphImporter &gi, const onnx::NodeProto &node) {
                       return UIOp::create(b, l, a[0], a[1]);
                     return SIOp::create(b, l, a[0], a[1]);
                   }));
-}
-
-/// A float-only unary operator computing `body` per element.
-LogicalResult floatUnary(GraphImporter &gi, const onnx::NodeProto &node,
-                         ScalarFn body) {
-  SmallVector<Value> ins;
-  if (failed(sameTypeInputs(gi, node, 1, isFloat, "float", ins)))
-    return failure();
-  return setResult(
-      gi, node,
-      elementwise(gi.builder(), gi.loc(node), ins, elementOf(ins[0]), body));
-}
-
-template <typename OpTy>
-LogicalResult floatUnary(GraphImporter &gi, const onnx::NodeProto &node) {
-  return floatUnary(gi, node,
-                    [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                      return OpTy::create(b, l, a[0]);
-                    });
-}
-
-LogicalResult importReciprocal(GraphImporter &gi, const onnx::NodeProto &node) {
-  return floatUnary(gi, node,
-                    [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                      Value one = arith::ConstantOp::create(
-                          b, l, b.getFloatAttr(a[0].getType(), 1.0));
-                      return arith::DivFOp::create(b, l, one, a[0]);
-                    });
 }
 
 LogicalResult importNeg(GraphImporter &gi, const onnx::NodeProto &node) {
@@ -238,6 +236,228 @@ LogicalResult logical(GraphImporter &gi, const onnx::NodeProto &node) {
                     return OpTy::create(nb, l, a[0], a[1]);
                   }));
 }
+
+/// Max, Min, Sum, Mean over one or more inputs: floats propagate NaN,
+/// integers compare by their signedness.
+enum class Fold { Max, Min, Sum, Mean };
+template <Fold K>
+LogicalResult variadic(GraphImporter &gi, const onnx::NodeProto &node) {
+  SmallVector<Value> ins;
+  auto ok = K == Fold::Mean ? isFloat : isNumberElement;
+  if (failed(sameTypeInputs(gi, node, node.input_size(), ok,
+                            K == Fold::Mean ? "float" : "float or integer",
+                            ins)))
+    return failure();
+  Type elt = elementOf(ins[0]);
+  bool isUnsigned = gi.inputIsUnsigned(node, 0);
+  return setResult(
+      gi, node,
+      elementwise(gi.builder(), gi.loc(node), ins, elt,
+                  [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                    Value r = a[0];
+                    for (Value x : a.drop_front()) {
+                      if (K == Fold::Sum || K == Fold::Mean)
+                        r = isFloat(elt)
+                                ? Value(arith::AddFOp::create(b, l, r, x))
+                                : Value(arith::AddIOp::create(b, l, r, x));
+                      else if (isFloat(elt))
+                        r = K == Fold::Max
+                                ? Value(arith::MaximumFOp::create(b, l, r, x))
+                                : Value(arith::MinimumFOp::create(b, l, r, x));
+                      else if (K == Fold::Max)
+                        r = isUnsigned
+                                ? Value(arith::MaxUIOp::create(b, l, r, x))
+                                : Value(arith::MaxSIOp::create(b, l, r, x));
+                      else
+                        r = isUnsigned
+                                ? Value(arith::MinUIOp::create(b, l, r, x))
+                                : Value(arith::MinSIOp::create(b, l, r, x));
+                    }
+                    if (K == Fold::Mean)
+                      r = arith::DivFOp::create(
+                          b, l, r, floatConstant(b, l, elt, double(a.size())));
+                    return r;
+                  }));
+}
+
+/// Mod: with fmod = 1 C's fmod (the dividend's sign); otherwise the
+/// remainder takes the divisor's sign, as Python's (for floats since
+/// opset 28; earlier opsets allowed floats only with fmod = 1).
+LogicalResult importMod(GraphImporter &gi, const onnx::NodeProto &node) {
+  SmallVector<Value> ins;
+  if (failed(sameTypeInputs(gi, node, 2, isNumberElement, "float or integer",
+                            ins)))
+    return failure();
+  Type elt = elementOf(ins[0]);
+  bool fmod = gi.intAttr(node, "fmod", 0) != 0;
+  if (isFloat(elt) && !fmod && gi.opset("") < 28)
+    return gi.error(node, "fmod must be 1 for float inputs before opset 28");
+  bool isUnsigned = gi.inputIsUnsigned(node, 0);
+  return setResult(
+      gi, node,
+      elementwise(
+          gi.builder(), gi.loc(node), ins, elt,
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            if (isFloat(elt)) {
+              Value r = arith::RemFOp::create(b, l, a[0], a[1]);
+              if (fmod)
+                return r;
+              // A non-zero remainder of the dividend's sign moves by one
+              // divisor; zero takes the divisor's sign.
+              Value zero = floatConstant(b, l, elt, 0.0);
+              auto lt = [&](Value x) {
+                return arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x,
+                                             zero);
+              };
+              Value isZero = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OEQ, r, zero);
+              Value differ = arith::XOrIOp::create(b, l, lt(r), lt(a[1]));
+              Value moved = arith::SelectOp::create(
+                  b, l, differ, arith::AddFOp::create(b, l, r, a[1]), r);
+              return arith::SelectOp::create(
+                  b, l, isZero, math::CopySignOp::create(b, l, r, a[1]), moved);
+            }
+            if (isUnsigned)
+              return arith::RemUIOp::create(b, l, a[0], a[1]);
+            Value r = arith::RemSIOp::create(b, l, a[0], a[1]);
+            if (fmod)
+              return r;
+            Value zero =
+                arith::ConstantOp::create(b, l, b.getIntegerAttr(elt, 0));
+            Value nonZero =
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, r, zero);
+            Value rNeg =
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, r, zero);
+            Value dNeg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                               a[1], zero);
+            Value differ = arith::XOrIOp::create(b, l, rNeg, dNeg);
+            Value fix = arith::AndIOp::create(b, l, nonZero, differ);
+            return arith::SelectOp::create(
+                b, l, fix, arith::AddIOp::create(b, l, r, a[1]), r);
+          }));
+}
+
+/// Abs, Sign and Relu on floats and integers (unsigned: Abs is the value,
+/// Sign 0 or 1).
+enum class Unary { Abs, Sign, Relu };
+template <Unary K>
+LogicalResult numberUnary(GraphImporter &gi, const onnx::NodeProto &node) {
+  SmallVector<Value> ins;
+  if (failed(sameTypeInputs(gi, node, 1, isNumberElement, "float or integer",
+                            ins)))
+    return failure();
+  Type elt = elementOf(ins[0]);
+  bool isUnsigned = gi.inputIsUnsigned(node, 0);
+  return setResult(
+      gi, node,
+      elementwise(
+          gi.builder(), gi.loc(node), ins, elt,
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            Value x = a[0];
+            if (isFloat(elt)) {
+              Value zero = floatConstant(b, l, elt, 0.0);
+              if (K == Unary::Abs)
+                return math::AbsFOp::create(b, l, x);
+              if (K == Unary::Relu)
+                return arith::MaximumFOp::create(b, l, x, zero);
+              // Sign: -1, 0 or 1; NaN stays NaN.
+              Value one = floatConstant(b, l, elt, 1.0);
+              Value s = math::CopySignOp::create(b, l, one, x);
+              Value isZero = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OEQ, x, zero);
+              Value isNan =
+                  arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, x, x);
+              s = arith::SelectOp::create(b, l, isZero, zero, s);
+              return arith::SelectOp::create(b, l, isNan, x, s);
+            }
+            Value zero =
+                arith::ConstantOp::create(b, l, b.getIntegerAttr(elt, 0));
+            if (K == Unary::Abs)
+              return isUnsigned ? x : Value(math::AbsIOp::create(b, l, x));
+            if (K == Unary::Relu)
+              return isUnsigned ? x
+                                : Value(arith::MaxSIOp::create(b, l, x, zero));
+            Value one =
+                arith::ConstantOp::create(b, l, b.getIntegerAttr(elt, 1));
+            Value positive =
+                arith::CmpIOp::create(b, l,
+                                      isUnsigned ? arith::CmpIPredicate::ugt
+                                                 : arith::CmpIPredicate::sgt,
+                                      x, zero);
+            Value r = arith::SelectOp::create(b, l, positive, one, zero);
+            if (isUnsigned)
+              return r;
+            Value negative =
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, x, zero);
+            Value minusOne =
+                arith::ConstantOp::create(b, l, b.getIntegerAttr(elt, -1));
+            return arith::SelectOp::create(b, l, negative, minusOne, r);
+          }));
+}
+
+/// Clip: bounds from inputs 1 and 2 (opset 11 on; either may be absent) or
+/// from the min/max attributes before it.
+LogicalResult importClip(GraphImporter &gi, const onnx::NodeProto &node) {
+  Value x = gi.input(node, 0);
+  if (!x)
+    return failure();
+  Type elt = elementOf(x);
+  if (!isNumberElement(elt))
+    return gi.error(node, "input 0 of element type other than float or "
+                          "integer");
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  SmallVector<Value> ins{x};
+  int lo = -1, hi = -1;
+  if (gi.opset("") >= 11) {
+    for (int i = 1; i <= 2; ++i) {
+      Value bound = gi.optionalInput(node, i);
+      if (!bound)
+        continue;
+      auto t = cast<RankedTensorType>(bound.getType());
+      if (t.getElementType() != elt || t.getRank() != 0)
+        return gi.error(node, "input " + Twine(i) +
+                                  " must be a scalar of the input's type");
+      (i == 1 ? lo : hi) = ins.size();
+      ins.push_back(bound);
+    }
+  } else {
+    if (!isFloat(elt))
+      return gi.error(node, "input 0 of element type other than float");
+    auto scalar = [&](float v) {
+      auto t = RankedTensorType::get({}, elt);
+      return arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(t, b.getFloatAttr(elt, v)));
+    };
+    if (gi.attribute(node, "min")) {
+      lo = ins.size();
+      ins.push_back(scalar(gi.floatAttr(node, "min", 0)));
+    }
+    if (gi.attribute(node, "max")) {
+      hi = ins.size();
+      ins.push_back(scalar(gi.floatAttr(node, "max", 0)));
+    }
+  }
+  bool isUnsigned = gi.inputIsUnsigned(node, 0);
+  return setResult(
+      gi, node,
+      elementwise(
+          b, loc, ins, elt,
+          [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+            Value r = a[0];
+            if (lo >= 0)
+              r = isFloat(elt)
+                      ? Value(arith::MaximumFOp::create(nb, l, r, a[lo]))
+                  : isUnsigned ? Value(arith::MaxUIOp::create(nb, l, r, a[lo]))
+                               : Value(arith::MaxSIOp::create(nb, l, r, a[lo]));
+            if (hi >= 0)
+              r = isFloat(elt)
+                      ? Value(arith::MinimumFOp::create(nb, l, r, a[hi]))
+                  : isUnsigned ? Value(arith::MinUIOp::create(nb, l, r, a[hi]))
+                               : Value(arith::MinSIOp::create(nb, l, r, a[hi]));
+            return r;
+          }));
+}
 } // namespace
 
 Value mlir::hydra::onnx_import::convertScalar(OpBuilder &b, Location l, Value x,
@@ -299,10 +519,6 @@ void registerElementwiseImporters(ImporterTable &onnx) {
   onnx["Div"] = {arithmetic<arith::DivFOp, arith::DivSIOp, arith::DivUIOp>,
                  {2, 2}};
   onnx["Pow"] = {importPow, {2, 2}};
-  onnx["Sqrt"] = {floatUnary<math::SqrtOp>, {1, 1}};
-  onnx["Exp"] = {floatUnary<math::ExpOp>, {1, 1}};
-  onnx["Tanh"] = {floatUnary<math::TanhOp>, {1, 1}};
-  onnx["Reciprocal"] = {importReciprocal, {1, 1}};
   onnx["Neg"] = {importNeg, {1, 1}};
   onnx["Where"] = {importWhere, {3, 3}};
   onnx["Cast"] = {importCast, {1, 1}};
@@ -316,4 +532,13 @@ void registerElementwiseImporters(ImporterTable &onnx) {
   onnx["And"] = {logical<arith::AndIOp>, {2, 2}};
   onnx["Or"] = {logical<arith::OrIOp>, {2, 2}};
   onnx["Xor"] = {logical<arith::XOrIOp>, {2, 2}};
+  onnx["Max"] = {variadic<Fold::Max>, {1, kVariadic}};
+  onnx["Min"] = {variadic<Fold::Min>, {1, kVariadic}};
+  onnx["Sum"] = {variadic<Fold::Sum>, {1, kVariadic}};
+  onnx["Mean"] = {variadic<Fold::Mean>, {1, kVariadic}};
+  onnx["Mod"] = {importMod, {2, 2}};
+  onnx["Abs"] = {numberUnary<Unary::Abs>, {1, 1}};
+  onnx["Sign"] = {numberUnary<Unary::Sign>, {1, 1}};
+  onnx["Relu"] = {numberUnary<Unary::Relu>, {1, 1}};
+  onnx["Clip"] = {importClip, {1, 3}};
 }

@@ -12,8 +12,7 @@ using namespace mlir;
 using namespace mlir::hydra::onnx_import;
 using TP = onnx::TensorProto;
 
-static constexpr int64_t kMaxDefaultOpset = 27;
-static constexpr int64_t kMaxIrVersion = 13;
+static constexpr int64_t kMaxDefaultOpset = 28;
 
 Location GraphImporter::loc(const onnx::NodeProto &node) {
   std::string name = node.name().empty()

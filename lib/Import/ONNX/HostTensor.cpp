@@ -262,6 +262,12 @@ bool mlir::hydra::onnx_import::readTensorProto(const TP &proto,
               location + "'";
       return false;
     }
+    if (modelDir.empty()) {
+      error = "tensor '" + proto.name() + "' has external data ('" + location +
+              "'), which a model held in memory cannot refer to: compile it "
+              "from its file";
+      return false;
+    }
     SmallString<256> path(modelDir);
     llvm::sys::path::append(path, location);
     auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,

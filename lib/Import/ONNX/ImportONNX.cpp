@@ -17,7 +17,9 @@ using namespace mlir;
 using namespace mlir::hydra;
 using namespace mlir::hydra::onnx_import;
 
-static constexpr int64_t kMaxIrVersion = 13;
+// IR 14 (onnx 1.23) adds element types only; the graph structure is
+// unchanged.
+static constexpr int64_t kMaxIrVersion = 14;
 
 OwningOpRef<ModuleOp> mlir::hydra::importONNX(StringRef bytes, StringRef path,
                                               MLIRContext *context) {
@@ -43,6 +45,8 @@ OwningOpRef<ModuleOp> mlir::hydra::importONNX(StringRef bytes, StringRef path,
     opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = o.version();
   SmallString<256> dir(path);
   llvm::sys::path::remove_filename(dir);
+  if (dir.empty())
+    dir = path == kInMemoryModel ? "" : ".";
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   GraphImporter importer(context, dir, std::move(opsets));
   if (failed(importer.importGraph(model.graph(), *module)))

@@ -7,6 +7,7 @@ using namespace mlir::hydra::onnx_import;
 void registerBasicImporters(ImporterTable &onnx);
 void registerOrdinaryImporters(ImporterTable &onnx);
 void registerElementwiseImporters(ImporterTable &onnx);
+void registerMathImporters(ImporterTable &onnx);
 void registerIndexingImporters(ImporterTable &onnx);
 void registerAttentionImporters(ImporterTable &onnx, ImporterTable &hydra);
 void registerFoldOnlyOps(ImporterTable &onnx);
@@ -18,6 +19,7 @@ struct Tables {
     registerBasicImporters(onnx);
     registerOrdinaryImporters(onnx);
     registerElementwiseImporters(onnx);
+    registerMathImporters(onnx);
     registerIndexingImporters(onnx);
     registerAttentionImporters(onnx, hydra);
     registerFoldOnlyOps(onnx);

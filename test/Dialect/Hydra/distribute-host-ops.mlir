@@ -18,6 +18,8 @@
 // CHECK:             %[[D0:.*]] = arith.divui %[[R]], %c8
 // CHECK:             %[[X:.*]] = memref.load %{{.*}}[%[[D0]], %[[D2]], %[[D1]]]
 // CHECK:             memref.store %[[X]], %{{.*}}[%[[D0]], %[[D1]], %[[D2]]]
+// The loops replace the op: no thread runs all of it again.
+// CHECK-NOT:       linalg.transpose
 // CHECK:         } {hydra.block_size = 256 : i64}
 func.func @transpose(%x: memref<4x32x8xf32>, %y: memref<4x8x32xf32>) {
   scf.forall (%i) in (1) {
@@ -38,6 +40,7 @@ func.func @transpose(%x: memref<4x32x8xf32>, %y: memref<4x8x32xf32>) {
 // CHECK:           scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c65536 {
 // CHECK:             scf.for
 // CHECK:               arith.addf
+// CHECK-NOT:       linalg.reduce
 // CHECK:         } {hydra.block_size = 256 : i64}
 func.func @row_sums(%x: memref<?x16xf32>, %y: memref<?xf32>) {
   scf.forall (%i) in (1) {

@@ -15,6 +15,10 @@
 
 namespace mlir::hydra {
 
+/// The `path` of a model held only in memory: it has no directory, so
+/// external data cannot be read.
+inline constexpr const char *kInMemoryModel = "<memory>";
+
 /// Parses `bytes` as an ONNX ModelProto and builds a module with one
 /// function, `main`, whose arguments and results carry the graph's input
 /// and output names (`hydra.name`). `path` locates external data files.

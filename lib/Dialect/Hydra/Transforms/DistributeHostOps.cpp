@@ -56,6 +56,9 @@ LogicalResult distribute(scf::ForallOp forall, linalg::LinalgOp op) {
       linalg::linalgOpToParallelLoops(rewriter, op);
   if (failed(loops))
     return op.emitOpError() << "cannot be lowered to parallel loops";
+  // The loops compute what the op did; left in place, every thread would
+  // run the whole op again after its share (twice over in-place operands).
+  rewriter.eraseOp(op);
   auto parallel = loops->empty()
                       ? scf::ParallelOp()
                       : dyn_cast<scf::ParallelOp>(loops->front());
