@@ -134,8 +134,9 @@ class _StandardWriter:
         self.inits.append(numpy_helper.from_array(np.asarray(array), name))
         return name
 
-    def node(self, op, inputs, output, **attrs):
-        self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attrs))
+    def node(self, op, inputs, output, extra_outputs=(), **attrs):
+        self.nodes.append(helper.make_node(op, inputs, [output, *extra_outputs], name=output,
+                                           **attrs))
         return output
 
     def ints(self, name, values):
@@ -238,7 +239,9 @@ class _StandardWriter:
         attrs = dict(q_num_heads=n, kv_num_heads=m, update_rule=L.rule)
         if L.linear_scale is not None:
             attrs["scale"] = L.linear_scale
-        o3 = self.node("LinearAttention", inputs, "o_lin3", **attrs)
+        # present_state is a required output of LinearAttention-27 (unused here).
+        o3 = self.node("LinearAttention", inputs, "o_lin3", extra_outputs=["o_lin_state"],
+                       **attrs)
         r = self.node("Reshape", [o3, self.ints("o_lin_4d_shape", [L.B, L.S, n, L.Dv])],
                       "o_lin_4d")
         return self.node("Transpose", [r], "o_lin", perm=[0, 2, 1, 3])

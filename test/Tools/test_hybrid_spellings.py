@@ -10,6 +10,8 @@ import re
 import sys
 
 import numpy as np
+import onnx
+import onnxruntime
 import pytest
 from onnx.reference import ReferenceEvaluator
 
@@ -79,6 +81,19 @@ def test_standard_spelling_is_raised(name, tmp_path):
     assert ("fusion_scale(" in ir) == (layer.fusion_scale is not None), ir
     for leftover in ("hydra.rms_norm", "tensor.concat", "tensor.extract_slice"):
         assert leftover not in ir, ir
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_standard_spelling_is_valid_onnx_that_onnxruntime_runs(name):
+    layer = LAYERS[name]
+    standard = layer.standard_model()
+    onnx.checker.check_model(standard, full_check=True)
+    inputs = layer.random_inputs(seed=5)
+    session = onnxruntime.InferenceSession(standard.SerializeToString(),
+                                           providers=["CPUExecutionProvider"])
+    want = ReferenceEvaluator(standard).run(None, inputs)[0]
+    check(session.run(None, inputs)[0], want, f"{name}, onnxruntime")
+    check(run_hydra(standard, inputs), session.run(None, inputs)[0], f"{name}, hydra")
 
 
 @pytest.mark.parametrize("device", ["cpu", "gpu-emulator"])

@@ -374,3 +374,14 @@ def test_a_mask_that_does_not_broadcast_is_refused(tmp_path):
                   vi("m", [4, 7, 8]), vi("pk", [1, 2, 3, 8]), vi("pv", [1, 2, 3, 8])],
                  [vi("y", None)])
     compile_error(tmp_path, model, "node 'a'", "attn_mask does not broadcast")
+
+
+def test_linear_attention_needs_both_outputs(tmp_path):
+    """present_state is a required output of LinearAttention-27: a node with
+    one output is invalid ONNX (onnx.checker, onnxruntime), and hydra says
+    so rather than accepting it."""
+    path = save(tmp_path / "m.onnx",
+                [helper.make_node("LinearAttention", ["q", "q", "q"], ["y"], q_num_heads=2,
+                                  kv_num_heads=2)],
+                [vi("q", [1, 4, 8])], [vi("y", None)], opset=27)
+    compile_error(tmp_path, path, "(LinearAttention): has 1 output, its schema requires 2")

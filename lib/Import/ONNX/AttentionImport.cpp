@@ -507,7 +507,9 @@ void registerAttentionImporters(ImporterTable &onnx, ImporterTable &hydra) {
   onnx["Attention"] = {importAttention, {3, 7, 4}};
   // LinearAttention-27: query, key, value, past_state, decay, beta → Y,
   // present_state.
-  onnx["LinearAttention"] = {importLinearAttention, {3, 6, 2}};
+  // present_state is required (onnx.checker and onnxruntime refuse one
+  // output).
+  onnx["LinearAttention"] = {importLinearAttention, {3, 6, 2, 2}};
   // query, key, value, fusion_scale, decay, beta → Y.
   hydra["HybridAttention"] = {importHybridAttention, {3, 6, 1}};
 }

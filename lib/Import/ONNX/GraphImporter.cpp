@@ -230,6 +230,10 @@ LogicalResult GraphImporter::checkArity(const onnx::NodeProto &node,
   // (Split divides its axis among them).
   if (node.output_size() == 0)
     return error(node, "has no outputs");
+  if (node.output_size() < arity.minOutputs)
+    return error(node, "has " + Twine(node.output_size()) + " output" +
+                           (node.output_size() == 1 ? "" : "s") +
+                           ", its schema requires " + Twine(arity.minOutputs));
   if (node.output_size() > arity.maxOutputs)
     return error(node, "has " + Twine(node.output_size()) +
                            " outputs, at most " + countText(arity.maxOutputs) +

@@ -33,13 +33,14 @@ constexpr int kVariadic = std::numeric_limits<int>::max();
 
 /// How many inputs and outputs an operator takes, as its ONNX schema says:
 /// inputs [0, required) must be given (non-empty names), at most
-/// `maxInputs` may be, and one to `maxOutputs` outputs. Checked for every
-/// node before anything reads its inputs, so importers and the folder can
-/// index the required ones.
+/// `maxInputs` may be, and `minOutputs` to `maxOutputs` outputs. Checked
+/// for every node before anything reads its inputs, so importers and the
+/// folder can index the required ones.
 struct OpArity {
   int required = 1;
   int maxInputs = 1;
   int maxOutputs = 1;
+  int minOutputs = 1;
 };
 
 /// How one operator is imported: its arity and the importer for values
