@@ -178,7 +178,7 @@ class Session:
         keep = []
         tensors = (_native.Tensor * max(1, len(arrays)))()
         for i, a in enumerate(arrays):
-            a = np.ascontiguousarray(a)
+            a = np.asarray(a, order="C")  # ascontiguousarray makes 0-d arrays 1-d
             if a.dtype not in _CODES:
                 raise HydraError(f"input {i}: unsupported numpy dtype {a.dtype}",
                                  "INVALID_ARGUMENT")

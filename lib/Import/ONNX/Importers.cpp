@@ -8,6 +8,8 @@ void registerBasicImporters(ImporterTable &onnx);
 void registerOrdinaryImporters(ImporterTable &onnx);
 void registerElementwiseImporters(ImporterTable &onnx);
 void registerMathImporters(ImporterTable &onnx);
+void registerSelectionImporters(ImporterTable &onnx);
+void registerContractionImporters(ImporterTable &onnx);
 void registerIndexingImporters(ImporterTable &onnx);
 void registerAttentionImporters(ImporterTable &onnx, ImporterTable &hydra);
 void registerFoldOnlyOps(ImporterTable &onnx);
@@ -20,6 +22,8 @@ struct Tables {
     registerOrdinaryImporters(onnx);
     registerElementwiseImporters(onnx);
     registerMathImporters(onnx);
+    registerSelectionImporters(onnx);
+    registerContractionImporters(onnx);
     registerIndexingImporters(onnx);
     registerAttentionImporters(onnx, hydra);
     registerFoldOnlyOps(onnx);

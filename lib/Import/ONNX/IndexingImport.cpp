@@ -75,22 +75,6 @@ LogicalResult gatherConstant(GraphImporter &gi, const onnx::NodeProto &node,
   return success();
 }
 
-/// A run-time index into an axis of `size`: negative ones count from the
-/// end; out-of-range ones are clamped, so a bad index cannot read outside
-/// the buffer.
-Value wrapIndex(OpBuilder &b, Location l, Value idx, int64_t size) {
-  Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), idx);
-  Value zero = arith::ConstantIndexOp::create(b, l, 0);
-  Value negative =
-      arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
-  Value n = arith::ConstantIndexOp::create(b, l, size);
-  i = arith::SelectOp::create(b, l, negative, arith::AddIOp::create(b, l, i, n),
-                              i);
-  Value last = arith::ConstantIndexOp::create(b, l, size - 1);
-  return arith::MaxSIOp::create(b, l, arith::MinSIOp::create(b, l, i, last),
-                                zero);
-}
-
 /// Gather along `axis`: out[a..., i..., b...] = data[a..., idx[i...], b...],
 /// negative indices counting from the end. Indices outside the axis are
 /// clamped to it, so a bad index cannot read outside the buffer.

@@ -85,3 +85,53 @@ Value mlir::hydra::onnx_import::mergeHeads(OpBuilder &b, Location loc,
       b, loc, RankedTensorType::get(shape, type.getElementType()), t,
       ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
 }
+
+Value mlir::hydra::onnx_import::wrapIndex(OpBuilder &b, Location l, Value idx,
+                                          int64_t size) {
+  Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), idx);
+  Value zero = arith::ConstantIndexOp::create(b, l, 0);
+  Value negative =
+      arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
+  Value n = arith::ConstantIndexOp::create(b, l, size);
+  i = arith::SelectOp::create(b, l, negative, arith::AddIOp::create(b, l, i, n),
+                              i);
+  Value last = arith::ConstantIndexOp::create(b, l, size - 1);
+  return arith::MaxSIOp::create(b, l, arith::MinSIOp::create(b, l, i, last),
+                                zero);
+}
+
+
+Value mlir::hydra::onnx_import::indexedTensor(
+    OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type element,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> at) {
+  int64_t rank = shape.size();
+  Value init = tensor::EmptyOp::create(b, loc, shape, element);
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto op = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{}, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange) {
+        SmallVector<Value> ivs;
+        for (int64_t d = 0; d < rank; ++d)
+          ivs.push_back(linalg::IndexOp::create(nb, nl, d));
+        linalg::YieldOp::create(nb, nl, at(nb, nl, ivs));
+      });
+  return op.getResult(0);
+}
+
+Value mlir::hydra::onnx_import::insertUnitDim(OpBuilder &b, Location loc,
+                                              Value x, int64_t axis) {
+  auto t = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape(t.getShape());
+  shape.insert(shape.begin() + axis, 1);
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t d = 0; d < t.getRank(); ++d)
+    groups.push_back({d + (d >= axis)});
+  if (t.getRank()) // the unit dim joins a neighbour's group
+    groups[axis < t.getRank() ? axis : axis - 1].push_back(axis);
+  for (auto &g : groups)
+    llvm::sort(g);
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, t.getElementType()), x, groups);
+}

@@ -41,6 +41,22 @@ Value convertScalar(OpBuilder &b, Location loc, Value x, Type to,
 Value convertElements(OpBuilder &b, Location loc, Value x, Type to,
                       bool fromUnsigned, bool toUnsigned);
 
+/// A run-time integer index into an axis of `size`, as an index: negative
+/// ones count from the end; out-of-range ones are clamped, so a bad index
+/// cannot read outside the buffer.
+Value wrapIndex(OpBuilder &b, Location loc, Value idx, int64_t size);
+
+/// A tensor of static `shape` whose element at indices `ivs` is `at(ivs)`:
+/// one linalg.generic with no inputs (operands are read with
+/// tensor.extract inside `at`).
+Value indexedTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                    Type element,
+                    function_ref<Value(OpBuilder &, Location, ValueRange)> at);
+
+/// Statically shaped `x` with a dimension of size 1 inserted at `axis`
+/// (a view).
+Value insertUnitDim(OpBuilder &b, Location loc, Value x, int64_t axis);
+
 } // namespace mlir::hydra::onnx_import
 
 #endif // HYDRA_LIB_IMPORT_ONNX_TENSOROPS_H
