@@ -28,7 +28,7 @@ SCOPE = ["Attention", "LinearAttention", "RMSNormalization", "LayerNormalization
          "Div", "Pow", "Sqrt", "Exp", "Where", "Cast", "ReduceMean", "Reciprocal",
          "Neg", "Tanh", "Equal", "Expand", "Range", "ConstantOfShape", "Shape",
          "GatherElements", "Sigmoid", "Sin", "Cos", "Erf", "Relu", "Elu", "Gelu",
-         "HardSwish", "Max", "Min", "Swish"]
+         "HardSwish", "Max", "Min", "Swish", "RotaryEmbedding"]
 
 
 def snake(name):

@@ -10,6 +10,7 @@ void registerElementwiseImporters(ImporterTable &onnx);
 void registerMathImporters(ImporterTable &onnx);
 void registerSelectionImporters(ImporterTable &onnx);
 void registerContractionImporters(ImporterTable &onnx);
+void registerRotaryImporters(ImporterTable &onnx);
 void registerIndexingImporters(ImporterTable &onnx);
 void registerAttentionImporters(ImporterTable &onnx, ImporterTable &hydra);
 void registerFoldOnlyOps(ImporterTable &onnx);
@@ -24,6 +25,7 @@ struct Tables {
     registerMathImporters(onnx);
     registerSelectionImporters(onnx);
     registerContractionImporters(onnx);
+    registerRotaryImporters(onnx);
     registerIndexingImporters(onnx);
     registerAttentionImporters(onnx, hydra);
     registerFoldOnlyOps(onnx);

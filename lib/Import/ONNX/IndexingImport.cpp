@@ -176,9 +176,15 @@ Value staticSlice(OpBuilder &b, Location loc, Value x,
                   ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
                   ArrayRef<int64_t> strides) {
   auto type = RankedTensorType::get(sizes, typeOf(x).getElementType());
+  // An empty slice may start at the end (ONNX clamps starts to the size);
+  // extract_slice wants every offset inside the dimension.
+  SmallVector<int64_t> starts(offsets);
+  for (auto [start, size] : llvm::zip(starts, sizes))
+    if (size == 0)
+      start = 0;
   return tensor::ExtractSliceOp::create(
       b, loc, type, x, ValueRange{}, ValueRange{}, ValueRange{},
-      b.getDenseI64ArrayAttr(offsets), b.getDenseI64ArrayAttr(sizes),
+      b.getDenseI64ArrayAttr(starts), b.getDenseI64ArrayAttr(sizes),
       b.getDenseI64ArrayAttr(strides));
 }
 

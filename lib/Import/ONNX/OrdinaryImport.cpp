@@ -199,9 +199,23 @@ LogicalResult importConcat(GraphImporter &gi, const onnx::NodeProto &node) {
   std::string mismatch = concatMismatch(ins, *axis);
   if (!mismatch.empty())
     return gi.error(node, "cannot concatenate: " + mismatch);
+  // Operands empty along the axis add nothing (their insertion would start
+  // past the end, which subviews refuse).
+  SmallVector<Value> nonEmpty;
+  for (Value v : ins)
+    if (typeOf(v).getDimSize(*axis) != 0)
+      nonEmpty.push_back(v);
+  if (nonEmpty.empty())
+    nonEmpty.push_back(ins.front());
+  if (nonEmpty.size() == 1 && nonEmpty.front().getType() ==
+                                  tensor::ConcatOp::inferResultType(
+                                      *axis, ValueRange(ins).getTypes())) {
+    gi.setOutput(node, 0, nonEmpty.front());
+    return success();
+  }
   gi.setOutput(
       node, 0,
-      tensor::ConcatOp::create(gi.builder(), gi.loc(node), *axis, ins));
+      tensor::ConcatOp::create(gi.builder(), gi.loc(node), *axis, nonEmpty));
   return success();
 }
 
@@ -487,10 +501,85 @@ LogicalResult importFlatten(GraphImporter &gi, const onnx::NodeProto &node) {
   return success();
 }
 
-enum class Reduction { Mean, Sum, Max };
+enum class Reduction {
+  Mean,
+  Sum,
+  Max,
+  Min,
+  Prod,
+  SumSquare,
+  L1,
+  L2,
+  LogSum,
+  LogSumExp
+};
 
-/// ReduceMean, ReduceSum, ReduceMax: axes from the input (newer opsets) or
-/// the attribute, all axes when none are given.
+/// One float elementwise map of `x` (or of `x` and a broadcast `y`).
+Value mapFloat(OpBuilder &b, Location loc, ValueRange xs, ScalarFn fn) {
+  return *elementwise(b, loc, xs,
+                      cast<RankedTensorType>(xs[0].getType()).getElementType(),
+                      fn);
+}
+
+/// log Σ e^x over `axes`, kept as size-1 dims, shifted by the maximum so no
+/// term overflows (a row of −inf gives −inf).
+Value logSumExp(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes) {
+  Type elt = typeOf(x).getElementType();
+  Value m = reduceKeepDims(
+      b, loc, x, axes,
+      floatAttr(b, elt, -std::numeric_limits<double>::infinity()), maxOf);
+  // A row that is all −inf: shift by 0 instead (−inf − −inf is NaN).
+  Value shift = mapFloat(b, loc, {m}, [](OpBuilder &nb, Location l,
+                                        ValueRange a) -> Value {
+    Value finite = math::IsFiniteOp::create(nb, l, a[0]);
+    Value zero = arith::ConstantOp::create(
+        nb, l, nb.getFloatAttr(a[0].getType(), 0.0));
+    return arith::SelectOp::create(nb, l, finite, a[0], zero);
+  });
+  Value e = mapFloat(b, loc, {x, shift},
+                     [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                       return math::ExpOp::create(
+                           nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
+                     });
+  Value sum = reduceKeepDims(b, loc, e, axes, floatAttr(b, elt, 0.0), sumOf);
+  return mapFloat(b, loc, {sum, shift},
+                  [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                    return arith::AddFOp::create(
+                        nb, l, math::LogOp::create(nb, l, a[0]), a[1]);
+                  });
+}
+
+/// LogSoftmax: x − log Σ e^x along the axis (before opset 13 along every
+/// dimension from the axis on, which is what flattening there means).
+LogicalResult importLogSoftmax(GraphImporter &gi,
+                               const onnx::NodeProto &node) {
+  SmallVector<Value> ins;
+  if (failed(floatInputs(gi, node, 1, ins)))
+    return failure();
+  Value x = ins[0];
+  int64_t rank = typeOf(x).getRank();
+  bool old = gi.opset("") < 13;
+  FailureOr<int64_t> axis = gi.axisAttr(node, old ? 1 : -1, rank);
+  if (failed(axis))
+    return failure();
+  SmallVector<int64_t> axes{*axis};
+  for (int64_t d = *axis + 1; old && d < rank; ++d)
+    axes.push_back(d);
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  Value lse = logSumExp(b, loc, x, axes);
+  gi.setOutput(node, 0,
+               mapFloat(b, loc, {x, lse},
+                        [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                          return arith::SubFOp::create(nb, l, a[0], a[1]);
+                        }));
+  return success();
+}
+
+/// ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd,
+/// ReduceSumSquare, ReduceL1, ReduceL2, ReduceLogSum, ReduceLogSumExp:
+/// axes from the input (newer opsets) or the attribute, all axes when none
+/// are given.
 template <Reduction Kind>
 LogicalResult importReduce(GraphImporter &gi, const onnx::NodeProto &node) {
   SmallVector<Value> ins;
@@ -519,12 +608,45 @@ LogicalResult importReduce(GraphImporter &gi, const onnx::NodeProto &node) {
   Value r;
   if (Kind == Reduction::Mean)
     r = meanAlong(b, loc, x, axes);
-  else if (Kind == Reduction::Sum)
-    r = reduceKeepDims(b, loc, x, axes, floatAttr(b, elt, 0.0), sumOf);
-  else
+  else if (Kind == Reduction::Max)
     r = reduceKeepDims(
         b, loc, x, axes,
         floatAttr(b, elt, -std::numeric_limits<double>::infinity()), maxOf);
+  else if (Kind == Reduction::Min)
+    r = reduceKeepDims(
+        b, loc, x, axes,
+        floatAttr(b, elt, std::numeric_limits<double>::infinity()),
+        [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          return arith::MinimumFOp::create(nb, l, a[0], a[1]);
+        });
+  else if (Kind == Reduction::Prod)
+    r = reduceKeepDims(b, loc, x, axes, floatAttr(b, elt, 1.0),
+                       [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                         return arith::MulFOp::create(nb, l, a[0], a[1]);
+                       });
+  else if (Kind == Reduction::LogSumExp)
+    r = logSumExp(b, loc, x, axes);
+  else {
+    // Sum of x, |x| or x², then the log or square root.
+    Value terms = x;
+    if (Kind == Reduction::SumSquare || Kind == Reduction::L2)
+      terms = mapFloat(b, loc, {x}, [](OpBuilder &nb, Location l, ValueRange a) {
+        return Value(arith::MulFOp::create(nb, l, a[0], a[0]));
+      });
+    if (Kind == Reduction::L1)
+      terms = mapFloat(b, loc, {x}, [](OpBuilder &nb, Location l, ValueRange a) {
+        return Value(math::AbsFOp::create(nb, l, a[0]));
+      });
+    r = reduceKeepDims(b, loc, terms, axes, floatAttr(b, elt, 0.0), sumOf);
+    if (Kind == Reduction::L2)
+      r = mapFloat(b, loc, {r}, [](OpBuilder &nb, Location l, ValueRange a) {
+        return Value(math::SqrtOp::create(nb, l, a[0]));
+      });
+    if (Kind == Reduction::LogSum)
+      r = mapFloat(b, loc, {r}, [](OpBuilder &nb, Location l, ValueRange a) {
+        return Value(math::LogOp::create(nb, l, a[0]));
+      });
+  }
   if (!gi.intAttr(node, "keepdims", 1)) {
     auto t = typeOf(r);
     if (!t.hasStaticShape())
@@ -556,4 +678,12 @@ void registerOrdinaryImporters(ImporterTable &onnx) {
   onnx["Flatten"] = {importFlatten, {1, 1}};
   onnx["ReduceSum"] = {importReduce<Reduction::Sum>, {1, 2}};
   onnx["ReduceMax"] = {importReduce<Reduction::Max>, {1, 2}};
+  onnx["ReduceMin"] = {importReduce<Reduction::Min>, {1, 2}};
+  onnx["ReduceProd"] = {importReduce<Reduction::Prod>, {1, 2}};
+  onnx["ReduceSumSquare"] = {importReduce<Reduction::SumSquare>, {1, 2}};
+  onnx["ReduceL1"] = {importReduce<Reduction::L1>, {1, 2}};
+  onnx["ReduceL2"] = {importReduce<Reduction::L2>, {1, 2}};
+  onnx["ReduceLogSum"] = {importReduce<Reduction::LogSum>, {1, 2}};
+  onnx["ReduceLogSumExp"] = {importReduce<Reduction::LogSumExp>, {1, 2}};
+  onnx["LogSoftmax"] = {importLogSoftmax, {1, 1}};
 }
