@@ -286,11 +286,14 @@ LogicalResult GraphImporter::checkResultSizes(const onnx::NodeProto &node) {
 }
 
 /// Integer outputs are unsigned like the input they carry values of: Cast's
-/// `to`, CastLike's second input, Where's second input, else the first.
+/// `to`, CastLike's second input, Where's second input, none for positions
+/// (ArgMax, ArgMin: int64), else the first.
 void GraphImporter::recordSignedness(const onnx::NodeProto &node) {
   bool isUnsignedOut;
   const std::string &op = node.op_type();
-  if (op == "Cast")
+  if (op == "ArgMax" || op == "ArgMin")
+    isUnsignedOut = false;
+  else if (op == "Cast")
     isUnsignedOut = isUnsignedType(intAttr(node, "to", 0));
   else if (op == "CastLike" || op == "Where")
     isUnsignedOut = inputIsUnsigned(node, 1);
