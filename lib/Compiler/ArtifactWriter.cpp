@@ -49,16 +49,58 @@ fb::DType mlir::hydra::toArtifactDType(Type t) {
 
 ArtifactWriter::ArtifactWriter() : fbb_(1 << 16) {}
 
-/// The (input, axis) that an index value is the size of, if it is one.
-static std::optional<std::pair<unsigned, unsigned>> sizeOfInput(Value v) {
-  auto dim = v.getDefiningOp<memref::DimOp>();
-  if (!dim)
-    return std::nullopt;
-  auto arg = dyn_cast<BlockArgument>(dim.getSource());
-  std::optional<int64_t> axis = dim.getConstantIndex();
-  if (!arg || !axis)
-    return std::nullopt;
-  return std::make_pair(arg.getArgNumber(), unsigned(*axis));
+fb::SizeOperand DerivedSymbols::operand(AffineExpr e) {
+  if (auto c = dyn_cast<AffineConstantExpr>(e))
+    return fb::SizeOperand(-1, c.getValue());
+  if (auto sym = dyn_cast<AffineSymbolExpr>(e))
+    return fb::SizeOperand(int32_t(sym.getPosition()), 0);
+  auto bin = cast<AffineBinaryOpExpr>(e);
+  fb::SizeOp op;
+  switch (bin.getKind()) {
+  case AffineExprKind::Add:
+    op = fb::SizeOp::add;
+    break;
+  case AffineExprKind::Mul:
+    op = fb::SizeOp::mul;
+    break;
+  case AffineExprKind::FloorDiv:
+    op = fb::SizeOp::floordiv;
+    break;
+  case AffineExprKind::CeilDiv:
+    op = fb::SizeOp::ceildiv;
+    break;
+  default:
+    op = fb::SizeOp::mod;
+    break;
+  }
+  fb::SizeOperand lhs = operand(bin.getLHS()), rhs = operand(bin.getRHS());
+  auto key = std::make_tuple(int(op), lhs.symbol(), lhs.value(), rhs.symbol(),
+                             rhs.value());
+  auto [it, inserted] = index_.insert({key, numSymbols()});
+  if (inserted)
+    list_.emplace_back(op, lhs, rhs);
+  return fb::SizeOperand(int32_t(it->second), 0);
+}
+
+FailureOr<int64_t> DerivedSymbols::entry(AffineExpr size) {
+  size = simplifyAffineExpr(size, 0, numBase_);
+  if (auto c = dyn_cast<AffineConstantExpr>(size)) {
+    if (c.getValue() < 0)
+      return failure();
+    return c.getValue();
+  }
+  return -(int64_t(operand(size).symbol()) + 1);
+}
+
+/// A tracer of host-program sizes over the function's size symbols.
+static SizeTracer hostTracer(func::FuncOp host, const DimSymbols &symbols) {
+  MLIRContext *ctx = host.getContext();
+  return SizeTracer(ctx, [&symbols, ctx](unsigned arg, unsigned axis)
+                             -> std::optional<AffineExpr> {
+    if (!symbols.isDynamic(arg, axis))
+      return std::nullopt;
+    return getAffineSymbolExpr(symbols.symbol(arg, axis), ctx);
+  }, hydraOpDim);
 }
 
 /// The importer marks arguments and results of unsigned ONNX types (MLIR
@@ -166,7 +208,8 @@ FailureOr<unsigned> ArtifactWriter::constantIndex(Operation *op) {
 /// What the artifact says of a buffer the program allocates: its dtype, and
 /// its shape in static sizes and size symbols.
 static FailureOr<Signature> describe(memref::AllocOp alloc, std::string name,
-                                     const DimSymbols &symbols,
+                                     SizeTracer &tracer,
+                                     DerivedSymbols &derived,
                                      bool isUnsigned = false) {
   MemRefType type = alloc.getType();
   fb::DType dtype = toArtifactDType(type.getElementType());
@@ -182,12 +225,15 @@ static FailureOr<Signature> describe(memref::AllocOp alloc, std::string name,
       continue;
     }
     Value size = alloc.getDynamicSizes()[dynamicIndex++];
-    auto source = sizeOfInput(size);
-    if (!source || !symbols.isDynamic(source->first, source->second))
+    FailureOr<AffineExpr> expr = tracer.size(size);
+    FailureOr<int64_t> entry =
+        succeeded(expr) ? derived.entry(*expr) : FailureOr<int64_t>(failure());
+    if (failed(entry))
       return alloc.emitOpError()
              << "not supported: size " << d
-             << " of a buffer is not the size of a dynamic input";
-    sig.shape.push_back(-(symbols.symbol(source->first, source->second) + 1));
+             << " of a buffer is not a sum, product or quotient of the "
+                "input sizes (min, max and sizes read from data are not)";
+    sig.shape.push_back(*entry);
   }
   return sig;
 }
@@ -254,9 +300,27 @@ costOf(func::FuncOp kernel, ArrayRef<ArrayRef<int64_t>> bufferShapes) {
   return {terms(work.getFlops()), terms(work.getBytes())};
 }
 
+ArtifactWriter::PendingFunction &
+ArtifactWriter::pendingFor(func::FuncOp host, const DimSymbols &symbols) {
+  std::string name = host.getSymName().str();
+  for (PendingFunction &f : pending_)
+    if (f.name == name)
+      return f;
+  pending_.push_back({name,
+                      symbols.numSymbols(),
+                      {},
+                      {},
+                      {},
+                      DerivedSymbols(symbols.numSymbols())});
+  return pending_.back();
+}
+
 LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
                                           const DimSymbols &symbols,
                                           fb::Device device) {
+  PendingFunction &pending = pendingFor(host, symbols);
+  DerivedSymbols &derived = pending.derived;
+  SizeTracer tracer = hostTracer(host, symbols);
   // Signatures.
   std::vector<Signature> inputs, outputs, temporaries;
   for (auto [i, type] : llvm::enumerate(host.getArgumentTypes())) {
@@ -284,7 +348,7 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
       return ret.emitOpError() << "not supported: result " << i
                                << " is not a fresh buffer the program fills";
     outputIndex[value] = i;
-    auto sig = describe(alloc, nameOf(host, i, false), symbols,
+    auto sig = describe(alloc, nameOf(host, i, false), tracer, derived,
                         markedUnsigned(host, i, false));
     if (failed(sig))
       return failure();
@@ -296,7 +360,8 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
     if (outputIndex.count(alloc.getResult()))
       continue;
     unsigned index = temporaries.size();
-    auto sig = describe(alloc, "temporary" + std::to_string(index), symbols);
+    auto sig =
+        describe(alloc, "temporary" + std::to_string(index), tracer, derived);
     if (failed(sig))
       return failure();
     temporaries.push_back(std::move(*sig));
@@ -349,27 +414,29 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
     }
     std::vector<fb::GridDim> grid;
     for (Value size : launch.getGrid()) {
-      APInt constant;
-      int64_t divisor = 1;
-      Value dim = size;
-      if (matchPattern(size, m_ConstantInt(&constant))) {
-        grid.emplace_back(-1, constant.getSExtValue());
-        continue;
-      }
-      if (auto ceil = size.getDefiningOp<arith::CeilDivUIOp>()) {
-        APInt d;
-        if (matchPattern(ceil.getRhs(), m_ConstantInt(&d))) {
-          divisor = d.getSExtValue();
-          dim = ceil.getLhs();
-        }
-      }
-      auto source = sizeOfInput(dim);
-      if (!source || !symbols.isDynamic(source->first, source->second))
+      FailureOr<AffineExpr> expr = tracer.size(size);
+      if (failed(expr))
         return launch.emitOpError()
-               << "not supported: a grid size that is not a constant or "
-                  "ceil(dynamic input size / constant)";
-      grid.emplace_back(int32_t(symbols.symbol(source->first, source->second)),
-                        divisor);
+               << "not supported: a grid size that is not a sum, product or "
+                  "quotient of the input sizes";
+      AffineExpr e = simplifyAffineExpr(*expr, 0, symbols.numSymbols());
+      // ceil(e / c) keeps its divisor in the grid; anything else is one
+      // symbol.
+      int64_t divisor = 1;
+      auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+      if (bin && bin.getKind() == AffineExprKind::CeilDiv)
+        if (auto c = dyn_cast<AffineConstantExpr>(bin.getRHS());
+            c && c.getValue() > 0) {
+          divisor = c.getValue();
+          e = bin.getLHS();
+        }
+      FailureOr<int64_t> entry = derived.entry(e);
+      if (failed(entry))
+        return launch.emitOpError() << "a negative grid size";
+      if (*entry >= 0)
+        grid.emplace_back(-1, (*entry + divisor - 1) / divisor);
+      else
+        grid.emplace_back(int32_t(-(*entry + 1)), divisor);
     }
     auto kernelFunc = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
         launch, launch.getKernelAttr());
@@ -391,17 +458,13 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
   auto program = fb::CreateProgram(fbb_, device, fbb_.CreateVector(launches),
                                   tables(temporaries));
   // The signature is written once, with the first device's program.
-  std::string name = host.getSymName().str();
-  for (PendingFunction &f : pending_)
-    if (f.name == name) {
-      if (f.inputs != inputs || f.outputs != outputs)
-        return host.emitOpError()
-               << "lowers to different signatures for two devices";
-      f.programs.push_back(program);
-      return success();
-    }
-  pending_.push_back({name, symbols.numSymbols(), std::move(inputs),
-                      std::move(outputs), {program}});
+  if (!pending.programs.empty() &&
+      (pending.inputs != inputs || pending.outputs != outputs))
+    return host.emitOpError()
+           << "lowers to different signatures for two devices";
+  pending.inputs = std::move(inputs);
+  pending.outputs = std::move(outputs);
+  pending.programs.push_back(program);
   return success();
 }
 
@@ -425,8 +488,11 @@ std::string ArtifactWriter::finish(StringRef sourceHash) {
   std::vector<flatbuffers::Offset<fb::Function>> functions;
   for (PendingFunction &f : pending_)
     functions.push_back(fb::CreateFunction(
-        fbb_, fbb_.CreateString(f.name), f.numSymbols, tables(f.inputs),
-        tables(f.outputs), fbb_.CreateVector(f.programs)));
+        fbb_, fbb_.CreateString(f.name), f.derived.numSymbols(),
+        tables(f.inputs), tables(f.outputs), fbb_.CreateVector(f.programs),
+        f.derived.list().empty()
+            ? 0
+            : fbb_.CreateVectorOfStructs(f.derived.list())));
   // A placeholder checksum that is not the default, so the field is
   // written and can be set in place once the buffer is final.
   auto module = fb::CreateModule(

@@ -4,6 +4,7 @@
 #define HYDRA_LIB_COMPILER_ARTIFACTWRITER_H
 
 #include "DimSymbols.h"
+#include "hydra/Dialect/Hydra/Utils/SizeTracing.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -25,6 +26,28 @@ struct Signature {
     return name == o.name && dtype == o.dtype && shape == o.shape;
   }
   bool operator!=(const Signature &o) const { return !(*this == o); }
+};
+
+/// Sizes computed from the input sizes, each operation of them one derived
+/// symbol after the `numBase` symbols the inputs bind (equal operations
+/// share one).
+class DerivedSymbols {
+public:
+  explicit DerivedSymbols(unsigned numBase = 0) : numBase_(numBase) {}
+  /// A shape entry for `size` (an expression over the base symbols): the
+  /// value when constant (failure if negative), else -(symbol + 1).
+  FailureOr<int64_t> entry(AffineExpr size);
+  /// `size` as an operand: a constant or a symbol.
+  ::hydra_artifact::SizeOperand operand(AffineExpr size);
+  unsigned numSymbols() const { return numBase_ + list_.size(); }
+  const std::vector<::hydra_artifact::DerivedSymbol> &list() const {
+    return list_;
+  }
+
+private:
+  unsigned numBase_;
+  std::vector<::hydra_artifact::DerivedSymbol> list_;
+  std::map<std::tuple<int, int, int64_t, int, int64_t>, unsigned> index_;
 };
 
 /// Builds an artifact (runtime/schema/hydra_artifact.fbs) from the host
@@ -63,13 +86,16 @@ private:
   unsigned kernelIndex(func::FuncOp kernel, unsigned numBuffers,
                        ::hydra_artifact::Device device);
 
-  /// A function's signature and its programs so far.
+  /// A function's signature and its programs so far, and the symbols
+  /// derived from its input sizes (shared by its programs).
   struct PendingFunction {
     std::string name;
     unsigned numSymbols;
     std::vector<Signature> inputs, outputs;
     std::vector<flatbuffers::Offset<::hydra_artifact::Program>> programs;
+    DerivedSymbols derived;
   };
+  PendingFunction &pendingFor(func::FuncOp host, const DimSymbols &symbols);
   std::vector<PendingFunction> pending_;
 
   flatbuffers::FlatBufferBuilder fbb_;

@@ -1,6 +1,7 @@
 //===- DimSymbols.cpp - dynamic sizes as shared symbols -------------------===//
 
 #include "DimSymbols.h"
+#include "hydra/Dialect/Hydra/Utils/SizeTracing.h"
 
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
 
@@ -12,50 +13,43 @@ using namespace mlir::hydra;
 namespace {
 using DimRef = std::pair<unsigned, unsigned>; // (input, axis)
 
-/// The function input and axis that dim `axis` of `value` is, if traceable.
-std::optional<DimRef> traceDim(Value value, int64_t axis) {
-  auto arg = dyn_cast<BlockArgument>(value);
-  if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp()))
-    return std::nullopt;
-  return DimRef{arg.getArgNumber(), unsigned(axis)};
-}
-
+/// Sizes traced to expressions over one symbol per dynamic input dim
+/// (numbered in order of first sight), and the pairs that must agree.
 struct Constraints {
-  llvm::EquivalenceClasses<DimRef> classes;
-  LogicalResult error;
+  explicit Constraints(MLIRContext *ctx)
+      : tracer(ctx, [this, ctx](unsigned arg,
+                                unsigned axis) -> std::optional<AffineExpr> {
+          auto [it, inserted] = symbolOf.insert({{arg, axis}, refs.size()});
+          if (inserted)
+            refs.push_back({arg, axis});
+          return getAffineSymbolExpr(it->second, ctx);
+        }, hydraOpDim) {}
+  SizeTracer tracer;
+  std::map<DimRef, unsigned> symbolOf;
+  SmallVector<DimRef> refs;
+  SmallVector<std::tuple<Operation *, AffineExpr, AffineExpr>> equal;
 };
 
-/// Records that dim `a` of `x` equals dim `b` of `y` when both are dynamic
-/// function inputs; a static size on either side is checked statically by
-/// the op's verifier, and needs nothing at run time.
-LogicalResult unify(Operation *op, llvm::EquivalenceClasses<DimRef> &classes,
-                    Value x, int64_t a, Value y, int64_t b) {
+/// Records that dim `a` of `x` must equal dim `b` of `y`; two static sizes
+/// are the op verifier's business.
+LogicalResult require(Operation *op, Constraints &c, Value x, int64_t a,
+                      Value y, int64_t b) {
   if (!x || !y)
     return success();
   auto tx = cast<ShapedType>(x.getType()), ty = cast<ShapedType>(y.getType());
   if (!tx.isDynamicDim(a) && !ty.isDynamicDim(b))
     return success();
-  std::optional<DimRef> dx = traceDim(x, a), dy = traceDim(y, b);
-  if ((tx.isDynamicDim(a) && !dx) || (ty.isDynamicDim(b) && !dy))
+  FailureOr<AffineExpr> ex = c.tracer.dim(x, a), ey = c.tracer.dim(y, b);
+  if (failed(ex) || failed(ey))
     return op->emitOpError()
-           << "not supported: a dynamic size of an operand that is not a "
-              "function input (make the shapes static or pass the operand "
-              "in directly)";
-  if (dx && dy)
-    classes.unionSets(*dx, *dy);
-  else if (dx || dy)
-    // One side is static: the dynamic side must be that size; treat it as
-    // its own class and let the static shape in the signature say so.
-    return op->emitOpError()
-           << "not supported: a dynamic size that must equal a static one; "
-              "make the input's size static";
+           << "not supported: a dynamic size of an operand that cannot be "
+              "traced to the function's input sizes";
+  c.equal.push_back({op, *ex, *ey});
   return success();
 }
 
 /// The size equalities hydra.hybrid_attention requires among its operands.
-LogicalResult
-collectHybridConstraints(HybridAttentionOp op,
-                         llvm::EquivalenceClasses<DimRef> &classes) {
+LogicalResult collectHybridConstraints(HybridAttentionOp op, Constraints &c) {
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
   Value mask = op.getMask();
   SmallVector<std::tuple<Value, int64_t, Value, int64_t>> equal = {
@@ -78,11 +72,22 @@ collectHybridConstraints(HybridAttentionOp op,
         equal.push_back({mask, d, full[offset + d], fullAxis[offset + d]});
   }
   for (auto [x, a, y, b] : equal)
-    if (failed(unify(op, classes, x, a, y, b)))
+    if (failed(require(op, c, x, a, y, b)))
       return failure();
   return success();
 }
 } // namespace
+
+std::optional<std::pair<Value, int64_t>>
+mlir::hydra::hydraOpDim(OpResult result, int64_t axis) {
+  Operation *op = result.getOwner();
+  if (auto hybrid = dyn_cast<HybridAttentionOp>(op))
+    return std::make_pair(axis == 3 ? hybrid.getValue() : hybrid.getQuery(),
+                          axis);
+  if (isa<RMSNormOp>(op))
+    return std::make_pair(op->getOperand(0), axis);
+  return std::nullopt;
+}
 
 FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
   llvm::EquivalenceClasses<DimRef> classes;
@@ -91,13 +96,39 @@ FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
       for (int64_t d = 0; d < shaped.getRank(); ++d)
         if (shaped.isDynamicDim(d))
           classes.insert(DimRef{unsigned(i), unsigned(d)});
+  Constraints c(func.getContext());
   WalkResult walk = func.walk([&](HybridAttentionOp op) {
-    return failed(collectHybridConstraints(op, classes))
-               ? WalkResult::interrupt()
-               : WalkResult::advance();
+    return failed(collectHybridConstraints(op, c)) ? WalkResult::interrupt()
+                                                   : WalkResult::advance();
   });
   if (walk.wasInterrupted())
     return failure();
+  // Two input dims that must agree share a symbol (the runtime checks the
+  // inputs against each other); then every other pair must be the same
+  // expression once each dim stands for its class.
+  for (auto [op, x, y] : c.equal)
+    if (auto sx = dyn_cast<AffineSymbolExpr>(x))
+      if (auto sy = dyn_cast<AffineSymbolExpr>(y))
+        classes.unionSets(c.refs[sx.getPosition()], c.refs[sy.getPosition()]);
+  SmallVector<AffineExpr> leaders;
+  for (DimRef ref : c.refs)
+    leaders.push_back(getAffineSymbolExpr(
+        c.symbolOf.at(classes.getLeaderValue(ref)), func.getContext()));
+  for (auto [op, x, y] : c.equal) {
+    AffineExpr lx = simplifyAffineExpr(x.replaceSymbols(leaders), 0,
+                                       leaders.size());
+    AffineExpr ly = simplifyAffineExpr(y.replaceSymbols(leaders), 0,
+                                       leaders.size());
+    if (lx == ly)
+      continue;
+    if (isa<AffineConstantExpr>(lx) || isa<AffineConstantExpr>(ly))
+      return op->emitOpError()
+             << "not supported: a dynamic size that must equal a static one; "
+                "make the input's size static";
+    return op->emitOpError()
+           << "not supported: two sizes that must agree are different "
+              "expressions of the input sizes";
+  }
   DimSymbols result;
   std::map<DimRef, int64_t> leaderSymbol;
   for (auto [i, type] : llvm::enumerate(func.getArgumentTypes())) {

@@ -32,6 +32,12 @@ private:
   unsigned numSymbols_ = 0;
 };
 
+/// The operand dim a hydra op's result dim has (hybrid_attention:
+/// [B, H, S] of the query, Dv of the value; rms_norm: its input), for
+/// SizeTracer.
+std::optional<std::pair<Value, int64_t>> hydraOpDim(OpResult result,
+                                                    int64_t axis);
+
 } // namespace mlir::hydra
 
 #endif // HYDRA_LIB_COMPILER_DIMSYMBOLS_H

@@ -88,10 +88,30 @@ hydra_status checkFunction(const uint8_t *base, const fb::Module *m,
   if (numSymbols > kMaxSymbols)
     return invalid(where, "too many size symbols");
   std::set<int64_t> bound; // symbols an input determines
+  uint32_t numDerived = f->derived_symbols() ? f->derived_symbols()->size() : 0;
+  if (numDerived > numSymbols)
+    return invalid(where, std::to_string(numDerived) +
+                              " derived symbols of only " +
+                              std::to_string(numSymbols));
+  uint32_t firstDerived = numSymbols - numDerived;
   for (size_t i = 0; i < f->inputs()->size(); ++i)
     HYDRA_RETURN_IF_ERROR(checkSignature(base, f->inputs()->Get(i),
                                          where + " input " + std::to_string(i),
-                                         numSymbols, &bound));
+                                         firstDerived, &bound));
+  // A derived symbol is bound when its operands are: lower-numbered
+  // symbols (so evaluation in order reads only values already computed).
+  for (uint32_t i = 0; i < numDerived; ++i) {
+    const fb::DerivedSymbol *d = f->derived_symbols()->Get(i);
+    std::string dw = where + " derived symbol s" + std::to_string(firstDerived + i);
+    if (d->op() < fb::SizeOp::MIN || d->op() > fb::SizeOp::MAX)
+      return invalid(dw, "unknown operation");
+    for (const fb::SizeOperand *o : {&d->lhs(), &d->rhs()})
+      if (o->symbol() >= 0 &&
+          (uint32_t(o->symbol()) >= firstDerived + i || !bound.count(o->symbol())))
+        return invalid(dw, "reads s" + std::to_string(o->symbol()) +
+                               ", which is not an earlier bound symbol");
+    bound.insert(firstDerived + i);
+  }
   std::set<int64_t> used;
   for (size_t i = 0; i < f->outputs()->size(); ++i)
     HYDRA_RETURN_IF_ERROR(checkSignature(base, f->outputs()->Get(i),

@@ -4,6 +4,7 @@
 // by both sides like checksum.h.
 //   2: a program per device (cpu, cuda), kernel block sizes and resources.
 //   3: x86-64 executables record their CPU and ISA extensions.
+//   4: derived size symbols (expressions of the symbols inputs bind).
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,7 +14,7 @@
 #include <cstdint>
 
 namespace hydra::artifact {
-inline constexpr uint32_t kFormatVersion = 3;
+inline constexpr uint32_t kFormatVersion = 4;
 } // namespace hydra::artifact
 
 #endif // HYDRA_RUNTIME_ARTIFACT_FORMAT_H

@@ -51,12 +51,16 @@ hydra_status hydra::rt::gridSize(const fb::Launch &launch,
                                  const std::vector<int64_t> &symbols,
                                  int64_t *total) {
   // The verifier made values non-negative and divisors positive; symbols
-  // are non-negative sizes.
+  // bound by inputs are non-negative sizes, derived ones may not be.
   int64_t n = 1;
   for (const fb::GridDim *g : *launch.grid()) {
     int64_t d = g->value();
     if (g->symbol() >= 0) {
       int64_t s = symbols[g->symbol()];
+      if (s < 0)
+        return makeStatus(HYDRA_INVALID_ARGUMENT, "a launch grid would have a "
+                          "negative size (s", g->symbol(), " = ", s,
+                          "): the input sizes do not fit together");
       d = s / d + (s % d != 0); // ceil without s + d - 1 wrapping
     }
     if (d != 0 && n > std::numeric_limits<int64_t>::max() / d)

@@ -1,6 +1,7 @@
 //===- input_check.cc - checking a call's inputs --------------------------===//
 
 #include "session.h"
+#include "size_symbols.h"
 #include "status.h"
 
 #include <sstream>
@@ -105,6 +106,10 @@ hydra_status hydra::rt::bindInputs(const fb::Function &function,
     if (elements && !t.data)
       return makeStatus(HYDRA_INVALID_ARGUMENT, what, ": null data");
   }
+  std::string error;
+  if (!evaluateDerivedSymbols(function, symbols, error))
+    return makeStatus(HYDRA_INVALID_ARGUMENT, "function '",
+                      function.name()->str(), "': ", error);
   return nullptr;
 }
 

@@ -14,6 +14,12 @@ hydra_status describe(const fb::TensorSignature &sig,
   b.shape = resolveShape(sig, symbols);
   uint64_t bytes = hydra_dtype_size(static_cast<hydra_dtype>(sig.dtype()));
   for (int64_t d : b.shape) {
+    // A derived size (a difference, say) can come out negative for inputs
+    // whose sizes do not fit together.
+    if (d < 0)
+      return makeStatus(HYDRA_INVALID_ARGUMENT, "buffer '", sig.name()->str(),
+                        "' would have a negative size (", d,
+                        "): the input sizes do not fit together");
     if (d > 0 && bytes > UINT64_MAX / uint64_t(d))
       return makeStatus(HYDRA_INVALID_ARGUMENT, "buffer '", sig.name()->str(),
                         "' would be too large");

@@ -81,7 +81,7 @@ def test_flatc_dumps_the_artifact(dynamic_artifact, tmp_path):
                      f"{ROOT}/runtime/schema/hydra_artifact.fbs -- {dynamic_artifact}")
     assert proc == 0
     dump = (tmp_path / "layer.json").read_text()
-    assert "format_version: 3" in dump and 'name: "layer"' in dump
+    assert "format_version: 4" in dump and 'name: "layer"' in dump
 
 
 def test_corrupted_artifacts_are_rejected(dynamic_artifact, tmp_path):

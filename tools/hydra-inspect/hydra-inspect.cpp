@@ -11,11 +11,13 @@
 
 #include "hydra/runtime.h"
 #include "hydra_artifact_generated.h"
+#include "size_symbols.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <iterator>
 #include <sstream>
 #include <string>
@@ -76,6 +78,29 @@ std::string gridText(const fb::Launch &l) {
 
 /// Values of size symbols given with --sizes.
 using Sizes = std::map<uint32_t, double>;
+
+/// `given` and every derived symbol of `f` whose operands it binds.
+Sizes withDerived(const fb::Function &f, const Sizes &given) {
+  Sizes sizes = given;
+  if (!f.derived_symbols())
+    return sizes;
+  uint32_t first = hydra::rt::firstDerivedSymbol(f);
+  for (uint32_t i = 0; i < f.derived_symbols()->size(); ++i) {
+    const fb::DerivedSymbol *d = f.derived_symbols()->Get(i);
+    std::optional<int64_t> operands[2];
+    const fb::SizeOperand *ops[2] = {&d->lhs(), &d->rhs()};
+    for (int k = 0; k < 2; ++k) {
+      if (ops[k]->symbol() < 0)
+        operands[k] = ops[k]->value();
+      else if (auto it = sizes.find(ops[k]->symbol()); it != sizes.end())
+        operands[k] = int64_t(it->second);
+    }
+    if (operands[0] && operands[1])
+      if (auto r = hydra::rt::applySizeOp(d->op(), *operands[0], *operands[1]))
+        sizes[first + i] = double(*r);
+  }
+  return sizes;
+}
 
 /// A launch's FLOPs or bytes: the number when every symbol is bound,
 /// else the polynomial ("2.1e+05·s0·s1 + …").
@@ -148,7 +173,7 @@ std::string quote(const std::string &s) {
   return out + "\"";
 }
 
-void printText(const fb::Module &m, size_t bytes, const Sizes &sizes) {
+void printText(const fb::Module &m, size_t bytes, const Sizes &given) {
   std::printf("hydra artifact: %zu bytes, format %u, producer '%s'\n", bytes,
               m.format_version(), m.producer() ? m.producer()->c_str() : "");
   if (m.source_hash() && m.source_hash()->size())
@@ -156,6 +181,11 @@ void printText(const fb::Module &m, size_t bytes, const Sizes &sizes) {
   for (const fb::Function *f : *m.functions()) {
     std::printf("\nfunction %s (%u size symbols)\n", f->name()->c_str(),
                 f->num_symbols());
+    for (uint32_t i = hydra::rt::firstDerivedSymbol(*f); i < f->num_symbols();
+         ++i)
+      std::printf("  size s%u = %s\n", i,
+                  hydra::rt::derivedSymbolText(*f, i).c_str());
+    Sizes sizes = withDerived(*f, given);
     for (const fb::TensorSignature *s : *f->inputs())
       std::printf("  input  %s: %s%s\n", s->name()->c_str(),
                   dtypeName(s->dtype()), dims(*s->shape()).c_str());
@@ -231,7 +261,7 @@ std::string jsonShape(const flatbuffers::Vector<int64_t> &shape) {
   return out + "]";
 }
 
-void printJson(const fb::Module &m, size_t bytes, const Sizes &sizes) {
+void printJson(const fb::Module &m, size_t bytes, const Sizes &given) {
   std::printf("{\"bytes\": %zu, \"format_version\": %u, \"producer\": %s, "
               "\"source_sha256\": %s,\n \"functions\": [",
               bytes, m.format_version(),
@@ -239,8 +269,15 @@ void printJson(const fb::Module &m, size_t bytes, const Sizes &sizes) {
               quote(m.source_hash() ? m.source_hash()->str() : "").c_str());
   for (size_t fi = 0; fi < m.functions()->size(); ++fi) {
     const fb::Function *f = m.functions()->Get(fi);
-    std::printf("%s\n  {\"name\": %s, \"inputs\": [", fi ? "," : "",
+    Sizes sizes = withDerived(*f, given);
+    std::printf("%s\n  {\"name\": %s, \"derived_symbols\": {", fi ? "," : "",
                 quote(f->name()->str()).c_str());
+    for (uint32_t i = hydra::rt::firstDerivedSymbol(*f); i < f->num_symbols();
+         ++i)
+      std::printf("%s\"s%u\": %s",
+                  i == hydra::rt::firstDerivedSymbol(*f) ? "" : ", ", i,
+                  quote(hydra::rt::derivedSymbolText(*f, i)).c_str());
+    std::printf("}, \"inputs\": [");
     auto sigs = [&](const auto &list) {
       for (size_t i = 0; i < list.size(); ++i)
         std::printf("%s{\"name\": %s, \"dtype\": \"%s\", \"shape\": %s}",

@@ -1,0 +1,177 @@
+//===- SizeTracing.cpp - sizes as expressions of the input sizes ----------===//
+
+#include "hydra/Dialect/Hydra/Utils/SizeTracing.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+
+using namespace mlir;
+using namespace mlir::hydra;
+
+FailureOr<AffineExpr> SizeTracer::size(Value index) {
+  if (auto it = sizes_.find(index); it != sizes_.end())
+    return it->second;
+  FailureOr<AffineExpr> e = sizeUncached(index);
+  if (succeeded(e))
+    sizes_[index] = *e;
+  return e;
+}
+
+FailureOr<AffineExpr> SizeTracer::dim(Value shaped, int64_t axis) {
+  auto key = std::make_pair(shaped, axis);
+  if (auto it = dims_.find(key); it != dims_.end())
+    return it->second;
+  FailureOr<AffineExpr> e = dimUncached(shaped, axis);
+  if (succeeded(e))
+    dims_[key] = *e;
+  return e;
+}
+
+FailureOr<AffineExpr> SizeTracer::mixed(OpFoldResult size) {
+  if (auto attr = dyn_cast<Attribute>(size))
+    return getAffineConstantExpr(cast<IntegerAttr>(attr).getInt(), context_);
+  return this->size(cast<Value>(size));
+}
+
+FailureOr<AffineExpr> SizeTracer::sizeUncached(Value v) {
+  Operation *op = v.getDefiningOp();
+  if (!op)
+    return failure();
+  APInt constant;
+  if (matchPattern(v, m_ConstantInt(&constant)))
+    return getAffineConstantExpr(constant.getSExtValue(), context_);
+  if (isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp,
+          arith::ExtUIOp, arith::TruncIOp>(op))
+    return size(op->getOperand(0));
+  if (auto d = dyn_cast<memref::DimOp>(op)) {
+    std::optional<int64_t> axis = d.getConstantIndex();
+    return axis ? dim(d.getSource(), *axis) : FailureOr<AffineExpr>(failure());
+  }
+  if (auto d = dyn_cast<tensor::DimOp>(op)) {
+    std::optional<int64_t> axis = d.getConstantIndex();
+    return axis ? dim(d.getSource(), *axis) : FailureOr<AffineExpr>(failure());
+  }
+  if (auto apply = dyn_cast<affine::AffineApplyOp>(op)) {
+    AffineMap map = apply.getAffineMap();
+    SmallVector<AffineExpr> operands;
+    for (Value operand : apply.getMapOperands()) {
+      FailureOr<AffineExpr> e = size(operand);
+      if (failed(e))
+        return failure();
+      operands.push_back(*e);
+    }
+    ArrayRef<AffineExpr> all(operands);
+    return map.getResult(0).replaceDimsAndSymbols(
+        all.take_front(map.getNumDims()), all.drop_front(map.getNumDims()));
+  }
+  if (op->getNumOperands() != 2 || op->getNumResults() != 1)
+    return failure();
+  FailureOr<AffineExpr> a = size(op->getOperand(0));
+  FailureOr<AffineExpr> b = size(op->getOperand(1));
+  if (failed(a) || failed(b))
+    return failure();
+  // Sizes are non-negative, so signed and unsigned division agree and
+  // truncation is floor.
+  if (isa<arith::AddIOp>(op))
+    return *a + *b;
+  if (isa<arith::SubIOp>(op))
+    return *a - *b;
+  if (isa<arith::MulIOp>(op))
+    return *a * *b;
+  if (isa<arith::DivUIOp, arith::DivSIOp, arith::FloorDivSIOp>(op))
+    return a->floorDiv(*b);
+  if (isa<arith::CeilDivUIOp, arith::CeilDivSIOp>(op))
+    return a->ceilDiv(*b);
+  if (isa<arith::RemUIOp, arith::RemSIOp>(op))
+    return *a % *b;
+  return failure();
+}
+
+FailureOr<AffineExpr> SizeTracer::dimUncached(Value v, int64_t axis) {
+  auto type = dyn_cast<ShapedType>(v.getType());
+  if (!type || !type.hasRank() || axis < 0 || axis >= type.getRank())
+    return failure();
+  if (!type.isDynamicDim(axis))
+    return getAffineConstantExpr(type.getDimSize(axis), context_);
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    if (!isa<func::FuncOp>(arg.getOwner()->getParentOp()))
+      return failure();
+    std::optional<AffineExpr> e = argDim_(arg.getArgNumber(), axis);
+    if (!e)
+      return failure();
+    return *e;
+  }
+  Operation *op = v.getDefiningOp();
+  // The dynamic size operands of an allocation, in dim order.
+  auto dynamicOperand = [&](ValueRange sizes) -> FailureOr<AffineExpr> {
+    int64_t index = 0;
+    for (int64_t d = 0; d < axis; ++d)
+      index += type.isDynamicDim(d);
+    return size(sizes[index]);
+  };
+  if (auto alloc = dyn_cast<memref::AllocOp>(op))
+    return dynamicOperand(alloc.getDynamicSizes());
+  if (auto alloca = dyn_cast<memref::AllocaOp>(op))
+    return dynamicOperand(alloca.getDynamicSizes());
+  if (auto empty = dyn_cast<tensor::EmptyOp>(op))
+    return dynamicOperand(empty.getDynamicSizes());
+  if (auto expand = dyn_cast<memref::ExpandShapeOp>(op))
+    return mixed(expand.getMixedOutputShape()[axis]);
+  if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op))
+    return mixed(expand.getMixedOutputShape()[axis]);
+  auto collapsed = [&](Value source,
+                       ReassociationIndices group) -> FailureOr<AffineExpr> {
+    AffineExpr product = getAffineConstantExpr(1, context_);
+    for (int64_t d : group) {
+      FailureOr<AffineExpr> e = dim(source, d);
+      if (failed(e))
+        return failure();
+      product = product * *e;
+    }
+    return product;
+  };
+  if (auto collapse = dyn_cast<memref::CollapseShapeOp>(op))
+    return collapsed(collapse.getSrc(),
+                     collapse.getReassociationIndices()[axis]);
+  if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op))
+    return collapsed(collapse.getSrc(),
+                     collapse.getReassociationIndices()[axis]);
+  if (auto sub = dyn_cast<memref::SubViewOp>(op))
+    if (sub.getSourceType().getRank() == type.getRank())
+      return mixed(sub.getMixedSizes()[axis]);
+  if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op))
+    if (slice.getSourceType().getRank() == type.getRank())
+      return mixed(slice.getMixedSizes()[axis]);
+  if (auto concat = dyn_cast<tensor::ConcatOp>(op)) {
+    if (int64_t(concat.getDim()) != axis)
+      return dim(concat.getInputs().front(), axis);
+    AffineExpr sum = getAffineConstantExpr(0, context_);
+    for (Value in : concat.getInputs()) {
+      FailureOr<AffineExpr> e = dim(in, axis);
+      if (failed(e))
+        return failure();
+      sum = sum + *e;
+    }
+    return sum;
+  }
+  if (isa<memref::CastOp, tensor::CastOp, bufferization::ToTensorOp,
+          bufferization::ToBufferOp>(op))
+    return dim(op->getOperand(0), axis);
+  // Destination-style ops (linalg, insert_slice, hydra's own) have their
+  // init's shape.
+  if (auto dps = dyn_cast<DestinationStyleOpInterface>(op)) {
+    auto result = cast<OpResult>(v);
+    if (result.getResultNumber() < unsigned(dps.getNumDpsInits()))
+      return dim(dps.getDpsInits()[result.getResultNumber()], axis);
+  }
+  if (otherDim_)
+    if (auto source = otherDim_(cast<OpResult>(v), axis))
+      return dim(source->first, source->second);
+  return failure();
+}

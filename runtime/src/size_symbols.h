@@ -1,0 +1,41 @@
+//===- size_symbols.h - derived size symbols -------------------*- C++ -*-===//
+//
+// A function's derived symbols (sums, products and divisions of the
+// symbols its inputs bind), evaluated once per call after the inputs are
+// bound. Shared by the session and hydra-inspect's --sizes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYDRA_RUNTIME_SIZE_SYMBOLS_H
+#define HYDRA_RUNTIME_SIZE_SYMBOLS_H
+
+#include "hydra_artifact_generated.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hydra::rt {
+
+namespace fb = ::hydra_artifact;
+
+/// The index of the first derived symbol of `f` (the inputs bind those
+/// below it).
+uint32_t firstDerivedSymbol(const fb::Function &f);
+
+/// `lhs op rhs` exactly, or nothing on overflow or a divisor ≤ 0.
+std::optional<int64_t> applySizeOp(fb::SizeOp op, int64_t lhs, int64_t rhs);
+
+/// Fills in every derived symbol of `f` from the bound ones; on overflow or
+/// a divisor ≤ 0 sets `error` (naming the symbol and its operands) and
+/// returns false.
+bool evaluateDerivedSymbols(const fb::Function &f,
+                            std::vector<int64_t> &symbols, std::string &error);
+
+/// "s0 + 16", "ceildiv(s1, 64)", ... for symbol `index` of `f` (derived).
+std::string derivedSymbolText(const fb::Function &f, uint32_t index);
+
+} // namespace hydra::rt
+
+#endif // HYDRA_RUNTIME_SIZE_SYMBOLS_H
