@@ -6,10 +6,11 @@
 #include "checksum.h"
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
 
 using namespace mlir;
@@ -95,12 +96,15 @@ FailureOr<int64_t> DerivedSymbols::entry(AffineExpr size) {
 /// A tracer of host-program sizes over the function's size symbols.
 static SizeTracer hostTracer(func::FuncOp host, const DimSymbols &symbols) {
   MLIRContext *ctx = host.getContext();
-  return SizeTracer(ctx, [&symbols, ctx](unsigned arg, unsigned axis)
-                             -> std::optional<AffineExpr> {
-    if (!symbols.isDynamic(arg, axis))
-      return std::nullopt;
-    return getAffineSymbolExpr(symbols.symbol(arg, axis), ctx);
-  }, hydraOpDim);
+  return SizeTracer(
+      ctx,
+      [&symbols, ctx](unsigned arg,
+                      unsigned axis) -> std::optional<AffineExpr> {
+        if (!symbols.isDynamic(arg, axis))
+          return std::nullopt;
+        return getAffineSymbolExpr(symbols.symbol(arg, axis), ctx);
+      },
+      hydraResultDim);
 }
 
 /// The importer marks arguments and results of unsigned ONNX types (MLIR
@@ -311,8 +315,12 @@ ArtifactWriter::pendingFor(func::FuncOp host, const DimSymbols &symbols) {
                       {},
                       {},
                       {},
-                      DerivedSymbols(symbols.numSymbols())});
-  return pending_.back();
+                      DerivedSymbols(symbols.numSymbols()),
+                      {}});
+  PendingFunction &f = pending_.back();
+  for (auto [x, y] : symbols.runtimeChecks())
+    f.checks.emplace_back(f.derived.operand(x), f.derived.operand(y));
+  return f;
 }
 
 LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
@@ -342,7 +350,15 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
 
   auto ret = cast<func::ReturnOp>(host.getBody().front().getTerminator());
   DenseMap<Value, unsigned> outputIndex;
-  for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+  // A cast only changes which sizes the type states (the canonicalizer
+  // makes an allocation's constant sizes static behind one).
+  auto throughCasts = [](Value v) {
+    while (auto cast = v.getDefiningOp<memref::CastOp>())
+      v = cast.getSource();
+    return v;
+  };
+  for (auto [i, result] : llvm::enumerate(ret.getOperands())) {
+    Value value = throughCasts(result);
     auto alloc = value.getDefiningOp<memref::AllocOp>();
     if (!alloc || outputIndex.count(value))
       return ret.emitOpError() << "not supported: result " << i
@@ -371,8 +387,11 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
   // The program.
   std::vector<flatbuffers::Offset<fb::Launch>> launches;
   for (Operation &op : host.getBody().front()) {
+    // Size arithmetic is not run: the artifact's sizes say what it
+    // computes.
     if (isa<memref::DimOp, memref::AllocOp, memref::GetGlobalOp,
-            memref::DeallocOp, func::ReturnOp, ViewLikeOpInterface>(op) ||
+            memref::DeallocOp, func::ReturnOp, ViewLikeOpInterface,
+            affine::AffineApplyOp>(op) ||
         (isMemoryEffectFree(&op) && op.getDialect() &&
          op.getDialect()->getNamespace() == "arith"))
       continue;
@@ -383,7 +402,10 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
                 "allocations of results, constants and size arithmetic "
                 "are)";
     std::vector<fb::BufferRef> buffers;
-    for (Value buffer : launch.getBuffers()) {
+    SmallVector<Value> launchBuffers;
+    for (Value buffer : launch.getBuffers())
+      launchBuffers.push_back(throughCasts(buffer));
+    for (Value buffer : launchBuffers) {
       if (auto arg = dyn_cast<BlockArgument>(buffer)) {
         buffers.emplace_back(fb::BufferKind::input, arg.getArgNumber());
       } else if (outputIndex.count(buffer)) {
@@ -402,7 +424,7 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
       }
     }
     SmallVector<ArrayRef<int64_t>> shapes;
-    for (Value buffer : launch.getBuffers()) {
+    for (Value buffer : launchBuffers) {
       if (auto arg = dyn_cast<BlockArgument>(buffer))
         shapes.push_back(inputs[arg.getArgNumber()].shape);
       else if (outputIndex.count(buffer))
@@ -490,9 +512,9 @@ std::string ArtifactWriter::finish(StringRef sourceHash) {
     functions.push_back(fb::CreateFunction(
         fbb_, fbb_.CreateString(f.name), f.derived.numSymbols(),
         tables(f.inputs), tables(f.outputs), fbb_.CreateVector(f.programs),
-        f.derived.list().empty()
-            ? 0
-            : fbb_.CreateVectorOfStructs(f.derived.list())));
+        f.derived.list().empty() ? 0
+                                 : fbb_.CreateVectorOfStructs(f.derived.list()),
+        f.checks.empty() ? 0 : fbb_.CreateVectorOfStructs(f.checks)));
   // A placeholder checksum that is not the default, so the field is
   // written and can be set in place once the buffer is final.
   auto module = fb::CreateModule(

@@ -94,6 +94,7 @@ private:
     std::vector<Signature> inputs, outputs;
     std::vector<flatbuffers::Offset<::hydra_artifact::Program>> programs;
     DerivedSymbols derived;
+    std::vector<::hydra_artifact::SizeCheck> checks;
   };
   PendingFunction &pendingFor(func::FuncOp host, const DimSymbols &symbols);
   std::vector<PendingFunction> pending_;

@@ -5,6 +5,9 @@
 
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
 #include "llvm/ADT/EquivalenceClasses.h"
 
 using namespace mlir;
@@ -17,13 +20,17 @@ using DimRef = std::pair<unsigned, unsigned>; // (input, axis)
 /// (numbered in order of first sight), and the pairs that must agree.
 struct Constraints {
   explicit Constraints(MLIRContext *ctx)
-      : tracer(ctx, [this, ctx](unsigned arg,
-                                unsigned axis) -> std::optional<AffineExpr> {
-          auto [it, inserted] = symbolOf.insert({{arg, axis}, refs.size()});
-          if (inserted)
-            refs.push_back({arg, axis});
-          return getAffineSymbolExpr(it->second, ctx);
-        }, hydraOpDim) {}
+      : tracer(
+            ctx,
+            [this, ctx](unsigned arg,
+                        unsigned axis) -> std::optional<AffineExpr> {
+              auto [it, inserted] =
+                  symbolOf.insert({{arg, axis}, unsigned(refs.size())});
+              if (inserted)
+                refs.push_back({arg, axis});
+              return getAffineSymbolExpr(it->second, ctx);
+            },
+            hydraResultDim) {}
   SizeTracer tracer;
   std::map<DimRef, unsigned> symbolOf;
   SmallVector<DimRef> refs;
@@ -76,18 +83,42 @@ LogicalResult collectHybridConstraints(HybridAttentionOp op, Constraints &c) {
       return failure();
   return success();
 }
-} // namespace
-
-std::optional<std::pair<Value, int64_t>>
-mlir::hydra::hydraOpDim(OpResult result, int64_t axis) {
-  Operation *op = result.getOwner();
-  if (auto hybrid = dyn_cast<HybridAttentionOp>(op))
-    return std::make_pair(axis == 3 ? hybrid.getValue() : hybrid.getQuery(),
-                          axis);
-  if (isa<RMSNormOp>(op))
-    return std::make_pair(op->getOperand(0), axis);
-  return std::nullopt;
+/// Operand dims a linalg op indexes by one loop must agree (an elementwise
+/// op's inputs, a matmul's contraction): the generated loops read every
+/// operand over the loop's range.
+LogicalResult collectLoopConstraints(linalg::LinalgOp op, Constraints &c) {
+  if (!op.hasPureTensorSemantics())
+    return success();
+  std::map<unsigned, std::pair<Value, int64_t>> first;
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<ShapedType>(operand.get().getType());
+    if (!type)
+      continue;
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    for (auto [d, e] : llvm::enumerate(map.getResults())) {
+      auto loop = dyn_cast<AffineDimExpr>(e);
+      if (!loop)
+        continue;
+      auto [it, inserted] =
+          first.insert({loop.getPosition(), {operand.get(), int64_t(d)}});
+      if (!inserted && failed(require(op, c, it->second.first,
+                                      it->second.second, operand.get(), d)))
+        return failure();
+    }
+  }
+  return success();
 }
+
+/// tensor.concat's operands agree off the concatenated axis.
+LogicalResult collectConcatConstraints(tensor::ConcatOp op, Constraints &c) {
+  Value head = op.getInputs().front();
+  for (Value in : op.getInputs().drop_front())
+    for (int64_t d = 0; d < op.getRank(); ++d)
+      if (d != int64_t(op.getDim()) && failed(require(op, c, head, d, in, d)))
+        return failure();
+  return success();
+}
+} // namespace
 
 FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
   llvm::EquivalenceClasses<DimRef> classes;
@@ -97,9 +128,15 @@ FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
         if (shaped.isDynamicDim(d))
           classes.insert(DimRef{unsigned(i), unsigned(d)});
   Constraints c(func.getContext());
-  WalkResult walk = func.walk([&](HybridAttentionOp op) {
-    return failed(collectHybridConstraints(op, c)) ? WalkResult::interrupt()
-                                                   : WalkResult::advance();
+  WalkResult walk = func.walk([&](Operation *op) {
+    LogicalResult ok = success();
+    if (auto hybrid = dyn_cast<HybridAttentionOp>(op))
+      ok = collectHybridConstraints(hybrid, c);
+    else if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
+      ok = collectLoopConstraints(linalgOp, c);
+    else if (auto concat = dyn_cast<tensor::ConcatOp>(op))
+      ok = collectConcatConstraints(concat, c);
+    return failed(ok) ? WalkResult::interrupt() : WalkResult::advance();
   });
   if (walk.wasInterrupted())
     return failure();
@@ -114,6 +151,7 @@ FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
   for (DimRef ref : c.refs)
     leaders.push_back(getAffineSymbolExpr(
         c.symbolOf.at(classes.getLeaderValue(ref)), func.getContext()));
+  SmallVector<std::pair<AffineExpr, AffineExpr>> unproven;
   for (auto [op, x, y] : c.equal) {
     AffineExpr lx = simplifyAffineExpr(x.replaceSymbols(leaders), 0,
                                        leaders.size());
@@ -121,13 +159,11 @@ FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
                                        leaders.size());
     if (lx == ly)
       continue;
-    if (isa<AffineConstantExpr>(lx) || isa<AffineConstantExpr>(ly))
+    if (isa<AffineConstantExpr>(lx) && isa<AffineConstantExpr>(ly))
       return op->emitOpError()
-             << "not supported: a dynamic size that must equal a static one; "
-                "make the input's size static";
-    return op->emitOpError()
-           << "not supported: two sizes that must agree are different "
-              "expressions of the input sizes";
+             << "sizes " << cast<AffineConstantExpr>(lx).getValue() << " and "
+             << cast<AffineConstantExpr>(ly).getValue() << " must agree";
+    unproven.push_back({lx, ly});
   }
   DimSymbols result;
   std::map<DimRef, int64_t> leaderSymbol;
@@ -145,5 +181,14 @@ FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
       result.symbols_[{unsigned(i), unsigned(d)}] = it->second;
     }
   }
+  // The unproven equalities over the final symbols.
+  SmallVector<AffineExpr> final;
+  for (DimRef ref : c.refs)
+    final.push_back(
+        getAffineSymbolExpr(result.symbols_.at(ref), func.getContext()));
+  for (auto [x, y] : unproven)
+    result.checks_.push_back(
+        {simplifyAffineExpr(x.replaceSymbols(final), 0, result.numSymbols_),
+         simplifyAffineExpr(y.replaceSymbols(final), 0, result.numSymbols_)});
   return result;
 }

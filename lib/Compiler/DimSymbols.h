@@ -4,6 +4,7 @@
 #define HYDRA_LIB_COMPILER_DIMSYMBOLS_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AffineExpr.h"
 
 #include <map>
 
@@ -26,17 +27,18 @@ public:
     return symbols_.count({input, axis});
   }
   unsigned numSymbols() const { return numSymbols_; }
+  /// Sizes (over the symbols) that must agree but are not provably equal
+  /// (a key length P_k + S_k against a value length P_v + S_v): the
+  /// runtime checks them per call.
+  ArrayRef<std::pair<AffineExpr, AffineExpr>> runtimeChecks() const {
+    return checks_;
+  }
 
 private:
   std::map<std::pair<unsigned, unsigned>, int64_t> symbols_;
   unsigned numSymbols_ = 0;
+  SmallVector<std::pair<AffineExpr, AffineExpr>> checks_;
 };
-
-/// The operand dim a hydra op's result dim has (hybrid_attention:
-/// [B, H, S] of the query, Dv of the value; rms_norm: its input), for
-/// SizeTracer.
-std::optional<std::pair<Value, int64_t>> hydraOpDim(OpResult result,
-                                                    int64_t axis);
 
 } // namespace mlir::hydra
 

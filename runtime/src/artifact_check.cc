@@ -112,6 +112,13 @@ hydra_status checkFunction(const uint8_t *base, const fb::Module *m,
                                ", which is not an earlier bound symbol");
     bound.insert(firstDerived + i);
   }
+  if (f->size_checks())
+    for (const fb::SizeCheck *c : *f->size_checks())
+      for (const fb::SizeOperand *o : {&c->lhs(), &c->rhs()})
+        if (o->symbol() >= 0 && !bound.count(o->symbol()))
+          return invalid(where, "a size check reads s" +
+                                    std::to_string(o->symbol()) +
+                                    ", which is not bound");
   std::set<int64_t> used;
   for (size_t i = 0; i < f->outputs()->size(); ++i)
     HYDRA_RETURN_IF_ERROR(checkSignature(base, f->outputs()->Get(i),

@@ -61,7 +61,7 @@ bool hydra::rt::evaluateDerivedSymbols(const fb::Function &f,
                                        std::vector<int64_t> &symbols,
                                        std::string &error) {
   if (!f.derived_symbols())
-    return true;
+    return checkSizes(f, symbols, error);
   uint32_t first = firstDerivedSymbol(f);
   for (uint32_t i = 0; i < f.derived_symbols()->size(); ++i) {
     const fb::DerivedSymbol *d = f.derived_symbols()->Get(i);
@@ -80,6 +80,25 @@ bool hydra::rt::evaluateDerivedSymbols(const fb::Function &f,
       return false;
     }
     symbols[first + i] = *r;
+  }
+  return checkSizes(f, symbols, error);
+}
+
+bool hydra::rt::checkSizes(const fb::Function &f,
+                           const std::vector<int64_t> &symbols,
+                           std::string &error) {
+  if (!f.size_checks())
+    return true;
+  for (const fb::SizeCheck *c : *f.size_checks()) {
+    int64_t a = operandValue(c->lhs(), symbols);
+    int64_t b = operandValue(c->rhs(), symbols);
+    if (a != b) {
+      error = "sizes that must agree differ: " + operandText(c->lhs()) +
+              " is " + std::to_string(a) + " but " + operandText(c->rhs()) +
+              " is " + std::to_string(b) +
+              " (the input shapes do not fit together)";
+      return false;
+    }
   }
   return true;
 }

@@ -27,11 +27,16 @@ uint32_t firstDerivedSymbol(const fb::Function &f);
 /// `lhs op rhs` exactly, or nothing on overflow or a divisor ≤ 0.
 std::optional<int64_t> applySizeOp(fb::SizeOp op, int64_t lhs, int64_t rhs);
 
-/// Fills in every derived symbol of `f` from the bound ones; on overflow or
-/// a divisor ≤ 0 sets `error` (naming the symbol and its operands) and
-/// returns false.
+/// Fills in every derived symbol of `f` from the bound ones, then checks
+/// the size checks; on overflow, a divisor ≤ 0 or a failed check sets
+/// `error` (naming the sizes and their values) and returns false.
 bool evaluateDerivedSymbols(const fb::Function &f,
                             std::vector<int64_t> &symbols, std::string &error);
+
+/// Whether the size checks of `f` hold for `symbols` (bound and derived);
+/// else `error` names the two sizes and their values.
+bool checkSizes(const fb::Function &f, const std::vector<int64_t> &symbols,
+                std::string &error);
 
 /// "s0 + 16", "ceildiv(s1, 64)", ... for symbol `index` of `f` (derived).
 std::string derivedSymbolText(const fb::Function &f, uint32_t index);

@@ -3,6 +3,7 @@
 #include "artifact_format.h"
 
 #include "checksum.h"
+#include "size_symbols.h"
 #include "status.h"
 #include <cstring>
 
@@ -24,6 +25,10 @@ struct Shape {
   // Pads before the input's shape vector so that its int64 elements start
   // 4 bytes off an 8-byte boundary (a crafted file; our writer never does).
   bool misalignShape = false;
+  // Symbols beyond the input's s0, and the output's first size.
+  std::vector<fb::DerivedSymbol> derived;
+  std::vector<fb::SizeCheck> checks;
+  int64_t outputSize = -1;
 };
 
 std::vector<uint8_t> buildArtifact(Shape s = {}) {
@@ -31,7 +36,7 @@ std::vector<uint8_t> buildArtifact(Shape s = {}) {
   uint32_t kernelIndex = s.kernelIndex;
   flatbuffers::FlatBufferBuilder fbb;
   auto sig = [&](const char *name) {
-    std::vector<int64_t> shape = {-1, 4};
+    std::vector<int64_t> shape = {name[0] == 'y' ? s.outputSize : -1, 4};
     auto nameOffset = fbb.CreateString(name);
     flatbuffers::Offset<flatbuffers::Vector<int64_t>> shapeOffset;
     if (s.misalignShape) {
@@ -66,9 +71,11 @@ std::vector<uint8_t> buildArtifact(Shape s = {}) {
   std::vector<flatbuffers::Offset<fb::Program>> programs;
   for (int i = 0; i < s.programs; ++i)
     programs.push_back(fb::CreateProgram(fbb, s.programDevice, launchVector));
-  auto function =
-      fb::CreateFunction(fbb, fbb.CreateString("f"), 1, fbb.CreateVector(ins),
-                         fbb.CreateVector(outs), fbb.CreateVector(programs));
+  auto function = fb::CreateFunction(
+      fbb, fbb.CreateString("f"), 1 + s.derived.size(), fbb.CreateVector(ins),
+      fbb.CreateVector(outs), fbb.CreateVector(programs),
+      s.derived.empty() ? 0 : fbb.CreateVectorOfStructs(s.derived),
+      s.checks.empty() ? 0 : fbb.CreateVectorOfStructs(s.checks));
   std::vector<flatbuffers::Offset<fb::Kernel>> kernels = {fb::CreateKernel(
       fbb, fbb.CreateString("k"), 2, s.kernelDevice, s.blockSize)};
   std::vector<uint8_t> elf(64, 0);
@@ -178,4 +185,58 @@ TEST(ArtifactCheck, RejectsMisalignedShapeVectors) {
   EXPECT_NE(m.find("input 0: shape not 8-byte aligned"), std::string::npos)
       << m;
   EXPECT_EQ(verifyMessage(buildArtifact()), "ok");
+}
+
+namespace {
+fb::SizeOperand sym(int32_t s) { return fb::SizeOperand(s, 0); }
+fb::SizeOperand num(int64_t v) { return fb::SizeOperand(-1, v); }
+} // namespace
+
+TEST(ArtifactCheck, AcceptsDerivedSymbolsOverBoundOnes) {
+  Shape s;
+  // s1 = s0 + 16, s2 = ceildiv(s1, 64); the output is s2 long.
+  s.derived = {{fb::SizeOp::add, sym(0), num(16)},
+               {fb::SizeOp::ceildiv, sym(1), num(64)}};
+  s.checks = {{sym(1), sym(1)}};
+  s.outputSize = -3;
+  EXPECT_EQ(verifyMessage(buildArtifact(s)), "ok");
+}
+
+TEST(ArtifactCheck, RejectsDerivedSymbolsThatReadLaterOnes) {
+  Shape s;
+  s.derived = {{fb::SizeOp::add, sym(2), num(1)},
+               {fb::SizeOp::mul, sym(0), num(2)}};
+  EXPECT_NE(
+      verifyMessage(buildArtifact(s))
+          .find("derived symbol s1: reads s2, which is not an earlier bound"),
+      std::string::npos);
+  s.derived = {{fb::SizeOp::add, sym(1), num(1)}};
+  EXPECT_NE(verifyMessage(buildArtifact(s)).find("reads s1"),
+            std::string::npos);
+}
+
+TEST(ArtifactCheck, RejectsUnknownSizeOpsAndUnboundChecks) {
+  Shape s;
+  s.derived = {{fb::SizeOp(200), sym(0), num(1)}};
+  EXPECT_NE(verifyMessage(buildArtifact(s)).find("unknown operation"),
+            std::string::npos);
+  s.derived = {};
+  s.checks = {{sym(0), sym(7)}};
+  EXPECT_NE(verifyMessage(buildArtifact(s)).find("a size check reads s7"),
+            std::string::npos);
+}
+
+TEST(SizeSymbols, OperationsAreExactAndRefuseOverflow) {
+  using rt::applySizeOp;
+  EXPECT_EQ(applySizeOp(fb::SizeOp::floordiv, -7, 2), -4);
+  EXPECT_EQ(applySizeOp(fb::SizeOp::ceildiv, 7, 2), 4);
+  EXPECT_EQ(applySizeOp(fb::SizeOp::ceildiv, -7, 2), -3);
+  EXPECT_EQ(applySizeOp(fb::SizeOp::mod, -7, 3), 2);
+  EXPECT_EQ(applySizeOp(fb::SizeOp::sub, 3, 5), -2);
+  EXPECT_EQ(applySizeOp(fb::SizeOp::mul, INT64_MAX, 2), std::nullopt);
+  EXPECT_EQ(applySizeOp(fb::SizeOp::add, INT64_MAX, 1), std::nullopt);
+  EXPECT_EQ(applySizeOp(fb::SizeOp::floordiv, 5, 0), std::nullopt);
+  EXPECT_EQ(applySizeOp(fb::SizeOp::mod, 5, -1), std::nullopt);
+  EXPECT_EQ(applySizeOp(fb::SizeOp::min, 5, -1), -1);
+  EXPECT_EQ(applySizeOp(fb::SizeOp::max, 5, -1), 5);
 }

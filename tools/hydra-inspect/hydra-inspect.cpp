@@ -185,6 +185,15 @@ void printText(const fb::Module &m, size_t bytes, const Sizes &given) {
          ++i)
       std::printf("  size s%u = %s\n", i,
                   hydra::rt::derivedSymbolText(*f, i).c_str());
+    if (f->size_checks())
+      for (const fb::SizeCheck *c : *f->size_checks()) {
+        auto text = [](const fb::SizeOperand &o) {
+          return o.symbol() >= 0 ? "s" + std::to_string(o.symbol())
+                                 : std::to_string(o.value());
+        };
+        std::printf("  check %s == %s\n", text(c->lhs()).c_str(),
+                    text(c->rhs()).c_str());
+      }
     Sizes sizes = withDerived(*f, given);
     for (const fb::TensorSignature *s : *f->inputs())
       std::printf("  input  %s: %s%s\n", s->name()->c_str(),

@@ -154,8 +154,6 @@ std::optional<int64_t> rangeCount(const HostTensor &start,
 void registerFoldOnlyOps(ImporterTable &onnx) {
   onnx["Shape"] = {nullptr, {1, 1}};
   onnx["Size"] = {nullptr, {1, 1}};
-  onnx["Range"] = {nullptr, {3, 3}};
-  onnx["ConstantOfShape"] = {nullptr, {1, 1}};
 }
 
 std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(

@@ -3,8 +3,11 @@
 #include "GraphImporter.h"
 #include "ConstantFolding.h"
 #include "ShapeArithmetic.h"
+#include "SymbolicShapes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <set>
 
@@ -111,7 +114,69 @@ Value GraphImporter::optionalInput(const onnx::NodeProto &node, int i) {
   ImportedValue &v = it->second;
   if (!v.tensor && v.constant)
     v.tensor = materialize(*v.constant, loc(node));
+  if (!v.tensor && v.symbolic) {
+    // from_elements of the sizes cast to the element type.
+    Type elt = elementType(v.symbolic->elemType);
+    SmallVector<Value> elems;
+    for (OpFoldResult e : v.symbolic->elems) {
+      Value index = getValueOrCreateConstantIndexOp(builder_, loc(node), e);
+      elems.push_back(
+          arith::IndexCastOp::create(builder_, loc(node), elt, index));
+    }
+    SmallVector<int64_t> shape;
+    if (!v.symbolic->scalar)
+      shape.push_back(elems.size());
+    v.tensor = tensor::FromElementsOp::create(
+        builder_, loc(node), RankedTensorType::get(shape, elt), elems);
+  }
   return v.tensor;
+}
+
+const SymbolicInts *GraphImporter::symbolicInput(const onnx::NodeProto &node,
+                                                 int i) const {
+  if (!hasInput(node, i))
+    return nullptr;
+  auto it = values_.find(node.input(i));
+  if (it == values_.end() || !it->second.symbolic)
+    return nullptr;
+  return &*it->second.symbolic;
+}
+
+std::optional<SmallVector<OpFoldResult>>
+GraphImporter::sizesInput(const onnx::NodeProto &node, int i) {
+  if (const SymbolicInts *s = symbolicInput(node, i))
+    return s->elems;
+  const HostTensor *c = constantInput(node, i);
+  if (!c || c->isFloat() || c->shape.size() > 1)
+    return std::nullopt;
+  SmallVector<OpFoldResult> out;
+  for (int64_t v : c->ints())
+    out.push_back(builder_.getIndexAttr(v));
+  return out;
+}
+
+OpFoldResult GraphImporter::dimOf(Value x, int64_t d) {
+  auto t = cast<RankedTensorType>(x.getType());
+  if (!t.isDynamicDim(d))
+    return builder_.getIndexAttr(t.getDimSize(d));
+  Value &dim = dims_[{x, d}];
+  if (!dim) {
+    // Right after x's definition, so every later use is dominated.
+    OpBuilder::InsertionGuard guard(builder_);
+    if (Operation *def = x.getDefiningOp())
+      builder_.setInsertionPointAfter(def);
+    else
+      builder_.setInsertionPointToStart(cast<BlockArgument>(x).getOwner());
+    dim = tensor::DimOp::create(builder_, x.getLoc(), x, d);
+  }
+  return dim;
+}
+
+void GraphImporter::setSymbolicOutput(const onnx::NodeProto &node, int i,
+                                      SymbolicInts v) {
+  if (i < node.output_size() && !node.output(i).empty())
+    values_[node.output(i)] =
+        ImportedValue{nullptr, std::nullopt, std::move(v)};
 }
 
 Value GraphImporter::input(const onnx::NodeProto &node, int i) {
@@ -126,13 +191,14 @@ Value GraphImporter::input(const onnx::NodeProto &node, int i) {
 
 void GraphImporter::setOutput(const onnx::NodeProto &node, int i, Value v) {
   if (i < node.output_size() && !node.output(i).empty())
-    values_[node.output(i)] = ImportedValue{v, std::nullopt};
+    values_[node.output(i)] = ImportedValue{v, std::nullopt, std::nullopt};
 }
 
 void GraphImporter::setConstantOutput(const onnx::NodeProto &node, int i,
                                       HostTensor v) {
   if (i < node.output_size() && !node.output(i).empty())
-    values_[node.output(i)] = ImportedValue{nullptr, std::move(v)};
+    values_[node.output(i)] =
+        ImportedValue{nullptr, std::move(v), std::nullopt};
 }
 
 const onnx::AttributeProto *
@@ -253,6 +319,12 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
   }
   if (!error.empty())
     return this->error(node, error);
+  // Size arithmetic on run-time sizes stays symbolic.
+  if (std::optional<LogicalResult> done = foldSymbolic(*this, node)) {
+    if (succeeded(*done))
+      recordSignedness(node);
+    return *done;
+  }
   if (!entry.import)
     return this->error(node, "not supported: " + node.op_type() +
                                  " on values only known at run time (hydra "
@@ -346,7 +418,7 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
     HostTensor t;
     if (!readTensorProto(init, modelDir_, t, error))
       return emitError(graphLoc) << "initializer: " << error;
-    values_[init.name()] = ImportedValue{nullptr, std::move(t)};
+    values_[init.name()] = ImportedValue{nullptr, std::move(t), std::nullopt};
     initializerNames.insert(init.name());
   }
   for (const auto &node : graph.node())
@@ -398,7 +470,8 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
   Block *body = func.addEntryBlock();
   for (auto [i, name] : llvm::enumerate(argNames)) {
     func.setArgAttr(i, "hydra.name", builder_.getStringAttr(name));
-    values_[name] = ImportedValue{body->getArgument(i), std::nullopt};
+    values_[name] =
+        ImportedValue{body->getArgument(i), std::nullopt, std::nullopt};
     if (argUnsigned[i]) {
       func.setArgAttr(i, "hydra.unsigned", builder_.getUnitAttr());
       unsignedNames_.insert(name);

@@ -15,11 +15,23 @@
 
 namespace mlir::hydra::onnx_import {
 
-/// What a graph value is at import time: IR, a known constant, or both
-/// (a constant that an op needed as IR).
+/// A small integer tensor (rank 0 or 1) whose elements are sizes known
+/// only at run time: a Shape of a dynamically shaped value and the
+/// arithmetic exporters do on it (Gather, Concat, Mul, ...). Each element
+/// is a constant or an index value computed from tensor.dim, so Reshape,
+/// Expand, Range and ConstantOfShape can size their results with it.
+struct SymbolicInts {
+  int32_t elemType = 7; // onnx::TensorProto::INT64
+  bool scalar = false;  // rank 0 (else rank 1)
+  SmallVector<OpFoldResult> elems;
+};
+
+/// What a graph value is at import time: IR, a known constant, a symbolic
+/// size tensor, or IR and one of the others (a value an op needed as IR).
 struct ImportedValue {
   Value tensor;
   std::optional<HostTensor> constant;
+  std::optional<SymbolicInts> symbolic;
 };
 
 class GraphImporter;
@@ -90,7 +102,18 @@ public:
   /// Input `i`'s constant value, if known at import time.
   const HostTensor *constantInput(const onnx::NodeProto &node, int i) const;
 
+  /// Input `i` as sizes if it is an integer tensor of rank ≤ 1 known at
+  /// import (constants as attributes) or symbolically; nothing otherwise.
+  std::optional<SmallVector<OpFoldResult>>
+  sizesInput(const onnx::NodeProto &node, int i);
+  /// Input `i`'s symbolic sizes, if it has them.
+  const SymbolicInts *symbolicInput(const onnx::NodeProto &node, int i) const;
+  /// Dim `d` of `x` as an index value, one per (x, d): equal dims of one
+  /// value are one SSA value.
+  OpFoldResult dimOf(Value x, int64_t d);
+
   void setOutput(const onnx::NodeProto &node, int i, Value value);
+  void setSymbolicOutput(const onnx::NodeProto &node, int i, SymbolicInts v);
   void setConstantOutput(const onnx::NodeProto &node, int i, HostTensor value);
   /// Whether output `i` is wanted (named, and used or a graph output).
   bool hasOutput(const onnx::NodeProto &node, int i) const;
@@ -137,6 +160,7 @@ private:
   std::string modelDir_;
   std::map<std::string, int64_t> opsets_;
   std::map<std::string, ImportedValue> values_;
+  llvm::DenseMap<std::pair<Value, int64_t>, Value> dims_;
   std::set<std::string> used_; // names some node or the graph output reads
   std::set<std::string> unsignedNames_; // tensors; constants carry their type
 };

@@ -14,6 +14,7 @@ void registerRotaryImporters(ImporterTable &onnx);
 void registerIndexingImporters(ImporterTable &onnx);
 void registerAttentionImporters(ImporterTable &onnx, ImporterTable &hydra);
 void registerFoldOnlyOps(ImporterTable &onnx);
+void registerSymbolicImporters(ImporterTable &onnx);
 
 namespace {
 struct Tables {
@@ -29,6 +30,7 @@ struct Tables {
     registerIndexingImporters(onnx);
     registerAttentionImporters(onnx, hydra);
     registerFoldOnlyOps(onnx);
+    registerSymbolicImporters(onnx);
   }
 };
 const Tables &tables() {

@@ -93,15 +93,20 @@ LogicalResult importGather(GraphImporter &gi, const onnx::NodeProto &node) {
   const HostTensor *known = gi.constantInput(node, 1);
   if (known && known->shape.size() <= 1 && !dt.isDynamicDim(axis))
     return gatherConstant(gi, node, data, axis, *known);
-  if (!dt.hasStaticShape() || !it.hasStaticShape())
-    return gi.error(node, "not supported: Gather on dynamic shapes");
-  SmallVector<int64_t> shape(dt.getShape().take_front(axis));
-  llvm::append_range(shape, it.getShape());
-  llvm::append_range(shape, dt.getShape().drop_front(axis + 1));
-  int64_t outRank = shape.size(), idxRank = it.getRank();
+  if (dt.isDynamicDim(axis))
+    return gi.error(node, "not supported: Gather along a dynamic axis");
+  // Sizes: data's before the axis, the indices', data's after it.
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d = 0; d < axis; ++d)
+    sizes.push_back(gi.dimOf(data, d));
+  for (int64_t d = 0; d < it.getRank(); ++d)
+    sizes.push_back(gi.dimOf(indices, d));
+  for (int64_t d = axis + 1; d < dt.getRank(); ++d)
+    sizes.push_back(gi.dimOf(data, d));
+  int64_t outRank = sizes.size(), idxRank = it.getRank();
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
-  Value init = tensor::EmptyOp::create(b, loc, shape, dt.getElementType());
+  Value init = tensor::EmptyOp::create(b, loc, sizes, dt.getElementType());
   SmallVector<AffineExpr> idxExprs;
   for (int64_t d = 0; d < idxRank; ++d)
     idxExprs.push_back(b.getAffineDimExpr(axis + d));

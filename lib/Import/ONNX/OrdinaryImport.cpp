@@ -7,12 +7,14 @@
 
 #include "GraphImporter.h"
 #include "ShapeArithmetic.h"
+#include "SymbolicShapes.h"
 #include "TensorOps.h"
 #include "hydra/Dialect/Hydra/Utils/LinalgBuilders.h"
 
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -98,11 +100,19 @@ LogicalResult importReshape(GraphImporter &gi, const onnx::NodeProto &node) {
   const HostTensor *shape = gi.constantInput(node, 1);
   if (!x)
     return failure();
-  if (!shape)
-    return gi.error(node, "not supported: a shape that is not known at import");
   auto t = typeOf(x);
-  if (!t.hasStaticShape())
-    return gi.error(node, "not supported: Reshape of a dynamic shape");
+  if (!shape || !t.hasStaticShape()) {
+    std::optional<SmallVector<OpFoldResult>> dims = gi.sizesInput(node, 1);
+    if (!dims)
+      return gi.error(node, "not supported: a shape that is neither known at "
+                            "import nor computed from input sizes");
+    FailureOr<Value> y =
+        reshapeDynamic(gi, node, x, *dims, gi.intAttr(node, "allowzero", 0));
+    if (failed(y))
+      return failure();
+    gi.setOutput(node, 0, *y);
+    return success();
+  }
   std::string error;
   auto dims = reshapeDims(t.getShape(), shape->ints(),
                           gi.intAttr(node, "allowzero", 0), error);
@@ -139,6 +149,22 @@ LogicalResult inputAndAxes(GraphImporter &gi, const onnx::NodeProto &node,
   return axesOf(gi, node, axes, given);
 }
 
+/// Sets output 0 to `x` reshaped to `shape` (static) or, when x is dynamic,
+/// to `dims`.
+LogicalResult setReshaped(GraphImporter &gi, const onnx::NodeProto &node,
+                          Value x, ArrayRef<int64_t> shape,
+                          ArrayRef<OpFoldResult> dims) {
+  if (typeOf(x).hasStaticShape()) {
+    gi.setOutput(node, 0, reshapeTo(gi.builder(), gi.loc(node), x, shape));
+    return success();
+  }
+  FailureOr<Value> y = reshapeDynamic(gi, node, x, dims, /*allowZero=*/true);
+  if (failed(y))
+    return failure();
+  gi.setOutput(node, 0, *y);
+  return success();
+}
+
 LogicalResult importUnsqueeze(GraphImporter &gi, const onnx::NodeProto &node) {
   Value x;
   std::vector<int64_t> axes;
@@ -147,13 +173,17 @@ LogicalResult importUnsqueeze(GraphImporter &gi, const onnx::NodeProto &node) {
     return failure();
   auto t = typeOf(x);
   int64_t rank = t.getRank() + axes.size();
-  if (!normalizeAxes(axes, rank) || !t.hasStaticShape())
-    return gi.error(node, "not supported: these axes or a dynamic shape");
+  if (!normalizeAxes(axes, rank))
+    return gi.error(node, "axes out of range or repeated");
   SmallVector<int64_t> shape;
-  for (int64_t d = 0, k = 0; d < rank; ++d)
-    shape.push_back(llvm::is_contained(axes, d) ? 1 : t.getDimSize(k++));
-  gi.setOutput(node, 0, reshapeTo(gi.builder(), gi.loc(node), x, shape));
-  return success();
+  SmallVector<OpFoldResult> dims;
+  for (int64_t d = 0, k = 0; d < rank; ++d) {
+    bool unit = llvm::is_contained(axes, d);
+    shape.push_back(unit ? 1 : t.getDimSize(k));
+    dims.push_back(unit ? gi.builder().getIndexAttr(1) : gi.dimOf(x, k));
+    k += !unit;
+  }
+  return setReshaped(gi, node, x, shape, dims);
 }
 
 LogicalResult importSqueeze(GraphImporter &gi, const onnx::NodeProto &node) {
@@ -163,8 +193,6 @@ LogicalResult importSqueeze(GraphImporter &gi, const onnx::NodeProto &node) {
   if (failed(inputAndAxes(gi, node, x, axes, given)))
     return failure();
   auto t = typeOf(x);
-  if (!t.hasStaticShape())
-    return gi.error(node, "not supported: Squeeze of a dynamic shape");
   if (!given)
     for (int64_t d = 0; d < t.getRank(); ++d)
       if (t.getDimSize(d) == 1)
@@ -172,15 +200,20 @@ LogicalResult importSqueeze(GraphImporter &gi, const onnx::NodeProto &node) {
   if (!normalizeAxes(axes, t.getRank()))
     return gi.error(node, "axes out of range");
   SmallVector<int64_t> shape;
+  SmallVector<OpFoldResult> dims;
   for (int64_t d = 0; d < t.getRank(); ++d) {
-    if (!llvm::is_contained(axes, d))
+    if (!llvm::is_contained(axes, d)) {
       shape.push_back(t.getDimSize(d));
-    else if (t.getDimSize(d) != 1)
-      return gi.error(node,
-                      "squeezes a dimension of size " + Twine(t.getDimSize(d)));
+      dims.push_back(gi.dimOf(x, d));
+    } else if (t.getDimSize(d) != 1) {
+      return gi.error(node, t.isDynamicDim(d)
+                                ? Twine("not supported: squeezing a dynamic "
+                                        "dimension")
+                                : "squeezes a dimension of size " +
+                                      Twine(t.getDimSize(d)));
+    }
   }
-  gi.setOutput(node, 0, reshapeTo(gi.builder(), gi.loc(node), x, shape));
-  return success();
+  return setReshaped(gi, node, x, shape, dims);
 }
 
 LogicalResult importConcat(GraphImporter &gi, const onnx::NodeProto &node) {
@@ -464,8 +497,17 @@ LogicalResult importExpand(GraphImporter &gi, const onnx::NodeProto &node) {
   const HostTensor *shape = gi.constantInput(node, 1);
   if (!x)
     return failure();
-  if (!shape)
-    return gi.error(node, "not supported: a shape that is not known at import");
+  if (!shape || !typeOf(x).hasStaticShape()) {
+    std::optional<SmallVector<OpFoldResult>> sizes = gi.sizesInput(node, 1);
+    if (!sizes)
+      return gi.error(node, "not supported: a shape that is neither known at "
+                            "import nor computed from input sizes");
+    FailureOr<Value> y = expandDynamic(gi, node, x, *sizes);
+    if (failed(y))
+      return failure();
+    gi.setOutput(node, 0, *y);
+    return success();
+  }
   std::vector<int64_t> dims = shape->ints();
   if (llvm::any_of(dims, [](int64_t d) { return d < 0; }))
     return gi.error(node,
@@ -484,13 +526,22 @@ LogicalResult importFlatten(GraphImporter &gi, const onnx::NodeProto &node) {
   if (!x)
     return failure();
   auto t = typeOf(x);
-  if (!t.hasStaticShape())
-    return gi.error(node, "not supported: Flatten of a dynamic shape");
   int64_t rank = t.getRank();
   FailureOr<int64_t> axisOr = gi.axisAttr(node, 1, rank, /*inclusive=*/true);
   if (failed(axisOr))
     return failure();
   int64_t axis = *axisOr;
+  if (!t.hasStaticShape()) {
+    OpBuilder &b = gi.builder();
+    Location loc = gi.loc(node);
+    SmallVector<OpFoldResult> dims(2, b.getIndexAttr(1));
+    for (int64_t d = 0; d < rank; ++d) {
+      Value a = getValueOrCreateConstantIndexOp(b, loc, dims[d >= axis]);
+      Value c = getValueOrCreateConstantIndexOp(b, loc, gi.dimOf(x, d));
+      dims[d >= axis] = arith::MulIOp::create(b, loc, a, c).getResult();
+    }
+    return setReshaped(gi, node, x, {}, dims);
+  }
   int64_t outer = 1;
   for (int64_t d = 0; d < axis; ++d)
     outer *= t.getDimSize(d);

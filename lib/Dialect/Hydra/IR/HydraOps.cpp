@@ -361,3 +361,14 @@ LogicalResult WorkOp::verify() {
     }
   return success();
 }
+
+std::optional<std::pair<Value, int64_t>>
+mlir::hydra::hydraResultDim(OpResult result, int64_t axis) {
+  Operation *op = result.getOwner();
+  if (auto hybrid = dyn_cast<HybridAttentionOp>(op))
+    return std::make_pair(axis == 3 ? hybrid.getValue() : hybrid.getQuery(),
+                          axis);
+  if (isa<RMSNormOp>(op))
+    return std::make_pair(op->getOperand(0), axis);
+  return std::nullopt;
+}

@@ -33,6 +33,12 @@ inline constexpr llvm::StringLiteral kKernelAttrName = "hydra.kernel";
 /// of one GPU block of this many threads (hydra-tile-attention-gpu).
 inline constexpr llvm::StringLiteral kBlockSizeAttrName = "hydra.block_size";
 
+/// The operand value and dim whose size dim `axis` of a hydra op's result
+/// has (hybrid_attention: [B, H, S] of the query, Dv of the value;
+/// rms_norm: its input's), for SizeTracer; nothing for other ops.
+std::optional<std::pair<Value, int64_t>> hydraResultDim(OpResult result,
+                                                        int64_t axis);
+
 /// Registers the external models (bufferization) of hydra ops.
 void registerBufferizableOpInterfaceExternalModels(DialectRegistry &registry);
 } // namespace mlir::hydra

@@ -1,0 +1,595 @@
+//===- SymbolicShapes.cpp - sizes known only at run time ------------------===//
+
+#include "SymbolicShapes.h"
+#include "ElementwiseSupport.h"
+#include "ShapeArithmetic.h"
+
+#include "hydra/Dialect/Hydra/IR/Hydra.h"
+#include "hydra/Dialect/Hydra/Utils/SizeTracing.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace mlir::hydra;
+using namespace mlir::hydra::onnx_import;
+using TP = onnx::TensorProto;
+
+namespace {
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+/// An input as sizes, with its rank (0 or 1) and element type.
+struct Sizes {
+  bool scalar = false;
+  int32_t elemType = TP::INT64;
+  bool symbolic = false;
+  SmallVector<OpFoldResult> elems;
+};
+
+std::optional<Sizes> sizesOf(GraphImporter &gi, const onnx::NodeProto &node,
+                             int i) {
+  Sizes s;
+  if (const SymbolicInts *sym = gi.symbolicInput(node, i)) {
+    s.scalar = sym->scalar;
+    s.elemType = sym->elemType;
+    s.symbolic = true;
+    s.elems = sym->elems;
+    return s;
+  }
+  const HostTensor *c = gi.constantInput(node, i);
+  if (!c || c->isFloat() || c->shape.size() > 1 || c->elemType == TP::BOOL ||
+      c->ints().size() > 64)
+    return std::nullopt;
+  s.scalar = c->shape.empty();
+  s.elemType = c->elemType;
+  for (int64_t v : c->ints())
+    s.elems.push_back(gi.builder().getIndexAttr(v));
+  return s;
+}
+
+Value indexValue(OpBuilder &b, Location loc, OpFoldResult f) {
+  return getValueOrCreateConstantIndexOp(b, loc, f);
+}
+
+enum class Arith { Add, Sub, Mul, Div, Mod, Max, Min };
+
+/// a op c on sizes: folded when both are constants (ONNX's integer
+/// semantics: division truncates; sizes are non-negative, where floor
+/// and truncation agree), else index arithmetic.
+OpFoldResult combine(OpBuilder &b, Location loc, Arith k, OpFoldResult a,
+                     OpFoldResult c) {
+  std::optional<int64_t> x = getConstantIntValue(a), y = getConstantIntValue(c);
+  if (x && y && !((k == Arith::Div || k == Arith::Mod) && *y == 0)) {
+    int64_t r = 0;
+    switch (k) {
+    case Arith::Add:
+      r = int64_t(uint64_t(*x) + uint64_t(*y));
+      break;
+    case Arith::Sub:
+      r = int64_t(uint64_t(*x) - uint64_t(*y));
+      break;
+    case Arith::Mul:
+      r = int64_t(uint64_t(*x) * uint64_t(*y));
+      break;
+    case Arith::Div:
+      r = *y == -1 ? int64_t(0 - uint64_t(*x)) : *x / *y;
+      break;
+    case Arith::Mod:
+      r = *y == -1 ? 0 : *x % *y;
+      break;
+    case Arith::Max:
+      r = std::max(*x, *y);
+      break;
+    case Arith::Min:
+      r = std::min(*x, *y);
+      break;
+    }
+    return b.getIndexAttr(r);
+  }
+  Value u = indexValue(b, loc, a), v = indexValue(b, loc, c);
+  switch (k) {
+  case Arith::Add:
+    return arith::AddIOp::create(b, loc, u, v).getResult();
+  case Arith::Sub:
+    return arith::SubIOp::create(b, loc, u, v).getResult();
+  case Arith::Mul:
+    return arith::MulIOp::create(b, loc, u, v).getResult();
+  case Arith::Div:
+    return arith::DivSIOp::create(b, loc, u, v).getResult();
+  case Arith::Mod:
+    return arith::RemSIOp::create(b, loc, u, v).getResult();
+  case Arith::Max:
+    return arith::MaxSIOp::create(b, loc, u, v).getResult();
+  case Arith::Min:
+    return arith::MinSIOp::create(b, loc, u, v).getResult();
+  }
+  return a;
+}
+
+/// A tracer over the graph inputs' dims, for comparing sizes.
+SizeTracer
+importTracer(MLIRContext *ctx,
+             std::map<std::pair<unsigned, unsigned>, unsigned> &ids) {
+  return SizeTracer(
+      ctx,
+      [&ids, ctx](unsigned arg, unsigned axis) {
+        auto [it, inserted] = ids.insert({{arg, axis}, unsigned(ids.size())});
+        return std::optional<AffineExpr>(getAffineSymbolExpr(it->second, ctx));
+      },
+      hydraResultDim);
+}
+
+std::optional<LogicalResult> foldShapeOf(GraphImporter &gi,
+                                         const onnx::NodeProto &node) {
+  Value x = gi.optionalInput(node, 0);
+  if (!x || typeOf(x).hasStaticShape())
+    return std::nullopt;
+  int64_t rank = typeOf(x).getRank();
+  SymbolicInts out;
+  if (node.op_type() == "Size") {
+    out.scalar = true;
+    OpFoldResult n = gi.builder().getIndexAttr(1);
+    for (int64_t d = 0; d < rank; ++d)
+      n = combine(gi.builder(), gi.loc(node), Arith::Mul, n, gi.dimOf(x, d));
+    out.elems.push_back(n);
+  } else {
+    int64_t start = gi.intAttr(node, "start", 0);
+    int64_t end = gi.intAttr(node, "end", rank);
+    if (start < 0)
+      start += rank;
+    if (end < 0)
+      end += rank;
+    start = std::clamp<int64_t>(start, 0, rank);
+    end = std::clamp<int64_t>(end, start, rank);
+    for (int64_t d = start; d < end; ++d)
+      out.elems.push_back(gi.dimOf(x, d));
+  }
+  gi.setSymbolicOutput(node, 0, std::move(out));
+  return success();
+}
+} // namespace
+
+std::optional<LogicalResult>
+mlir::hydra::onnx_import::foldSymbolic(GraphImporter &gi,
+                                       const onnx::NodeProto &node) {
+  if (!node.domain().empty() && node.domain() != "ai.onnx")
+    return std::nullopt;
+  const std::string &op = node.op_type();
+  if (op == "Shape" || op == "Size")
+    return foldShapeOf(gi, node);
+  static const std::set<std::string> kOps = {
+      "Identity", "Cast",   "Gather", "Unsqueeze", "Squeeze", "Reshape",
+      "Flatten",  "Concat", "Slice",  "Add",       "Sub",     "Mul",
+      "Div",      "Mod",    "Max",    "Min"};
+  if (!kOps.count(op))
+    return std::nullopt;
+  // The data inputs must be sizes, and one of them symbolic.
+  int dataInputs = op == "Concat" || op == "Max" || op == "Min"
+                       ? node.input_size()
+                   : (op == "Add" || op == "Sub" || op == "Mul" ||
+                      op == "Div" || op == "Mod")
+                       ? 2
+                       : 1;
+  SmallVector<Sizes> in;
+  bool anySymbolic = false;
+  for (int i = 0; i < dataInputs; ++i) {
+    std::optional<Sizes> s = sizesOf(gi, node, i);
+    if (!s)
+      return std::nullopt;
+    anySymbolic |= s->symbolic;
+    in.push_back(std::move(*s));
+  }
+  if (!anySymbolic)
+    return std::nullopt;
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  SymbolicInts out;
+  out.elemType = in[0].elemType;
+  out.scalar = in[0].scalar;
+  if (op == "Identity") {
+    out.elems = in[0].elems;
+  } else if (op == "Cast") {
+    int64_t to = gi.intAttr(node, "to", 0);
+    if (to != TP::INT64 && to != TP::INT32)
+      return std::nullopt; // materialized and cast as a tensor
+    out.elems = in[0].elems;
+    out.elemType = int32_t(to);
+  } else if (op == "Gather") {
+    const HostTensor *indices = gi.constantInput(node, 1);
+    if (!indices || in[0].scalar || indices->shape.size() > 1 ||
+        gi.intAttr(node, "axis", 0) != 0)
+      return std::nullopt;
+    int64_t n = in[0].elems.size();
+    for (int64_t i : indices->ints()) {
+      if (i < -n || i >= n)
+        return gi.error(node, "index " + Twine(i) + " is out of range for " +
+                                  "an axis of size " + Twine(n));
+      out.elems.push_back(in[0].elems[i < 0 ? i + n : i]);
+    }
+    out.scalar = indices->shape.empty();
+  } else if (op == "Unsqueeze" || op == "Squeeze" || op == "Reshape" ||
+             op == "Flatten") {
+    // Rank 0 ↔ 1 only: the elements stay.
+    out.elems = in[0].elems;
+    bool toScalar = op == "Squeeze";
+    if (op == "Reshape") {
+      const HostTensor *shape = gi.constantInput(node, 1);
+      if (!shape)
+        return std::nullopt;
+      toScalar = shape->ints().empty();
+    }
+    if (op == "Unsqueeze" || op == "Flatten")
+      toScalar = false;
+    if (op == "Unsqueeze" && !in[0].scalar)
+      return std::nullopt; // would be rank 2
+    if (toScalar && out.elems.size() != 1)
+      return std::nullopt;
+    out.scalar = toScalar;
+  } else if (op == "Concat") {
+    for (const Sizes &s : in) {
+      if (s.scalar)
+        return gi.error(node, "cannot concatenate scalars");
+      out.elems.append(s.elems);
+    }
+    out.scalar = false;
+  } else if (op == "Slice") {
+    std::optional<Sizes> starts = sizesOf(gi, node, 1),
+                         ends = sizesOf(gi, node, 2);
+    if (!starts || !ends || starts->symbolic || ends->symbolic ||
+        starts->elems.size() != 1 || ends->elems.size() != 1 ||
+        gi.hasInput(node, 4) || in[0].scalar)
+      return std::nullopt;
+    int64_t n = in[0].elems.size();
+    int64_t s0 = *getConstantIntValue(starts->elems[0]);
+    int64_t e0 = *getConstantIntValue(ends->elems[0]);
+    if (s0 < 0)
+      s0 += n;
+    if (e0 < 0)
+      e0 += n;
+    s0 = std::clamp<int64_t>(s0, 0, n);
+    e0 = std::clamp<int64_t>(e0, s0, n);
+    out.elems.assign(in[0].elems.begin() + s0, in[0].elems.begin() + e0);
+  } else {
+    Arith k = op == "Add"   ? Arith::Add
+              : op == "Sub" ? Arith::Sub
+              : op == "Mul" ? Arith::Mul
+              : op == "Div" ? Arith::Div
+              : op == "Mod" ? Arith::Mod
+              : op == "Max" ? Arith::Max
+                            : Arith::Min;
+    if (op == "Mod" && gi.intAttr(node, "fmod", 0))
+      return std::nullopt;
+    size_t n = 1;
+    for (const Sizes &s : in) {
+      if (s.elems.size() != 1 && n != 1 && s.elems.size() != n)
+        return gi.error(node, "input shapes do not broadcast");
+      n = std::max(n, s.elems.size());
+    }
+    out.scalar = llvm::all_of(in, [](const Sizes &s) { return s.scalar; });
+    for (size_t e = 0; e < n; ++e) {
+      auto at = [&](const Sizes &s) {
+        return s.elems[s.elems.size() == 1 ? 0 : e];
+      };
+      OpFoldResult r = at(in[0]);
+      for (const Sizes &s : ArrayRef<Sizes>(in).drop_front())
+        r = combine(b, loc, k, r, at(s));
+      out.elems.push_back(r);
+    }
+  }
+  gi.setSymbolicOutput(node, 0, std::move(out));
+  return success();
+}
+
+FailureOr<Value> mlir::hydra::onnx_import::reshapeDynamic(
+    GraphImporter &gi, const onnx::NodeProto &node, Value x,
+    ArrayRef<OpFoldResult> dims, bool allowZero) {
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  MLIRContext *ctx = b.getContext();
+  std::map<std::pair<unsigned, unsigned>, unsigned> ids;
+  SizeTracer tracer = importTracer(ctx, ids);
+  auto exprOf = [&](OpFoldResult f) -> FailureOr<AffineExpr> {
+    if (std::optional<int64_t> c = getConstantIntValue(f))
+      return getAffineConstantExpr(*c, ctx);
+    return tracer.size(cast<Value>(f));
+  };
+  auto t = typeOf(x);
+  int64_t inRank = t.getRank(), outRank = dims.size();
+  SmallVector<OpFoldResult> inDims, outDims;
+  SmallVector<AffineExpr> inExprs, outExprs;
+  for (int64_t d = 0; d < inRank; ++d) {
+    inDims.push_back(gi.dimOf(x, d));
+    FailureOr<AffineExpr> e = exprOf(inDims.back());
+    if (failed(e))
+      return gi.error(node, "not supported: an input size the importer "
+                            "cannot follow");
+    inExprs.push_back(*e);
+  }
+  int64_t inferred = -1;
+  for (int64_t k = 0; k < outRank; ++k) {
+    OpFoldResult f = dims[k];
+    std::optional<int64_t> c = getConstantIntValue(f);
+    if (c && *c == -1) {
+      if (inferred >= 0)
+        return gi.error(node, "more than one -1 in the shape");
+      inferred = k;
+      outDims.push_back(f);
+      outExprs.push_back(getAffineConstantExpr(1, ctx));
+      continue;
+    }
+    if (c && *c == 0 && !allowZero) {
+      if (k >= inRank)
+        return gi.error(node, "0 in the shape copies a dimension the input "
+                              "does not have");
+      f = inDims[k];
+    } else if (c && *c < 0) {
+      return gi.error(node, "the shape has a negative size " + Twine(*c));
+    }
+    outDims.push_back(f);
+    FailureOr<AffineExpr> e = exprOf(f);
+    if (failed(e))
+      return gi.error(node, "not supported: a shape size the importer cannot "
+                            "follow to the input sizes");
+    outExprs.push_back(*e);
+  }
+  if (inferred >= 0) {
+    // −1: the input's factors over the others', cancelling equal sizes so
+    // a split of B·S·512 by (B, S, 8) is 64, not a division at run time.
+    int64_t inCoef = 1, outCoef = 1;
+    SmallVector<std::pair<AffineExpr, OpFoldResult>> atoms;
+    for (auto [e, f] : llvm::zip(inExprs, inDims)) {
+      if (auto c = dyn_cast<AffineConstantExpr>(e))
+        inCoef *= c.getValue();
+      else
+        atoms.push_back({e, f});
+    }
+    bool cancelled = true;
+    for (int64_t k = 0; k < outRank; ++k) {
+      if (k == inferred)
+        continue;
+      if (auto c = dyn_cast<AffineConstantExpr>(outExprs[k])) {
+        outCoef *= c.getValue();
+        continue;
+      }
+      auto it = llvm::find_if(
+          atoms, [&](const auto &a) { return a.first == outExprs[k]; });
+      if (it == atoms.end()) {
+        cancelled = false;
+        break;
+      }
+      atoms.erase(it);
+    }
+    OpFoldResult size;
+    if (cancelled && outCoef != 0 && inCoef % outCoef == 0) {
+      size = b.getIndexAttr(inCoef / outCoef);
+      for (auto &[e, f] : atoms)
+        size = combine(b, loc, Arith::Mul, size, f);
+    } else {
+      OpFoldResult total = b.getIndexAttr(1), rest = b.getIndexAttr(1);
+      for (OpFoldResult f : inDims)
+        total = combine(b, loc, Arith::Mul, total, f);
+      for (int64_t k = 0; k < outRank; ++k)
+        if (k != inferred)
+          rest = combine(b, loc, Arith::Mul, rest, outDims[k]);
+      size = combine(b, loc, Arith::Div, total, rest);
+    }
+    outDims[inferred] = size;
+    FailureOr<AffineExpr> e = exprOf(size);
+    if (failed(e))
+      return gi.error(node, "not supported: the inferred size");
+    outExprs[inferred] = *e;
+  }
+  SmallVector<int64_t> shape;
+  for (OpFoldResult f : outDims)
+    shape.push_back(getConstantIntValue(f).value_or(ShapedType::kDynamic));
+  auto resultType = RankedTensorType::get(shape, t.getElementType());
+  if (!fitsTensorLimit(shape, t.getElementTypeBitWidth()))
+    return gi.error(node, "the shape " + formatShape(shape) +
+                              " exceeds the tensor size limit");
+  // Groups of neighbouring dims with equal products: `small` dims each
+  // take a run of `big` dims whose product is theirs.
+  auto group = [&](ArrayRef<AffineExpr> small, ArrayRef<AffineExpr> big)
+      -> std::optional<SmallVector<ReassociationIndices>> {
+    if (small.empty())
+      return std::nullopt;
+    SmallVector<ReassociationIndices> groups;
+    size_t j = 0;
+    for (AffineExpr target : small) {
+      ReassociationIndices g;
+      AffineExpr acc = getAffineConstantExpr(1, ctx);
+      AffineExpr want = simplifyAffineExpr(target, 0, ids.size());
+      while (j < big.size()) {
+        acc = simplifyAffineExpr(acc * big[j], 0, ids.size());
+        g.push_back(j++);
+        if (acc == want)
+          break;
+      }
+      if (acc != want)
+        return std::nullopt;
+      groups.push_back(g);
+    }
+    for (; j < big.size(); ++j) { // trailing 1s join the last group
+      auto c = dyn_cast<AffineConstantExpr>(big[j]);
+      if (!c || c.getValue() != 1)
+        return std::nullopt;
+      groups.back().push_back(j);
+    }
+    return groups;
+  };
+  if (inRank == outRank && inExprs == outExprs)
+    return x.getType() == resultType
+               ? x
+               : Value(tensor::CastOp::create(b, loc, resultType, x));
+  if (inRank < outRank)
+    if (auto groups = group(inExprs, outExprs))
+      return Value(tensor::ExpandShapeOp::create(b, loc, resultType, x, *groups,
+                                                 outDims));
+  if (inRank > outRank)
+    if (auto groups = group(outExprs, inExprs)) {
+      Value c = tensor::CollapseShapeOp::create(b, loc, x, *groups);
+      return c.getType() == resultType
+                 ? c
+                 : Value(tensor::CastOp::create(b, loc, resultType, c));
+    }
+  // Through one dimension.
+  auto all = [](int64_t rank) {
+    ReassociationIndices g;
+    for (int64_t d = 0; d < rank; ++d)
+      g.push_back(d);
+    return SmallVector<ReassociationIndices>{g};
+  };
+  Value flat = x;
+  if (inRank == 0)
+    flat = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get({1}, t.getElementType()), x,
+        ArrayRef<ReassociationIndices>{});
+  else if (inRank > 1)
+    flat = tensor::CollapseShapeOp::create(b, loc, x, all(inRank));
+  if (outRank == 0)
+    return Value(tensor::CollapseShapeOp::create(
+        b, loc, resultType, flat, ArrayRef<ReassociationIndices>{}));
+  if (outRank == 1)
+    return flat.getType() == resultType
+               ? flat
+               : Value(tensor::CastOp::create(b, loc, resultType, flat));
+  return Value(tensor::ExpandShapeOp::create(b, loc, resultType, flat,
+                                             all(outRank), outDims));
+}
+
+FailureOr<Value>
+mlir::hydra::onnx_import::expandDynamic(GraphImporter &gi,
+                                        const onnx::NodeProto &node, Value x,
+                                        ArrayRef<OpFoldResult> dims) {
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  auto t = typeOf(x);
+  int64_t rank = std::max<int64_t>(t.getRank(), dims.size());
+  int64_t xOff = rank - t.getRank(), sOff = rank - dims.size();
+  SmallVector<OpFoldResult> sizes;
+  SmallVector<AffineExpr> inExprs;
+  for (int64_t k = 0; k < rank; ++k) {
+    std::optional<OpFoldResult> s;
+    if (k >= sOff)
+      s = dims[k - sOff];
+    std::optional<int64_t> sc = s ? getConstantIntValue(*s) : std::nullopt;
+    if (sc && *sc < 0)
+      return gi.error(node, "the shape has a negative size " + Twine(*sc));
+    bool hasX = k >= xOff;
+    if (!s || (sc && *sc == 1 && hasX)) {
+      sizes.push_back(gi.dimOf(x, k - xOff));
+      continue;
+    }
+    if (hasX && !t.isDynamicDim(k - xOff) && t.getDimSize(k - xOff) != 1 &&
+        sc && *sc != t.getDimSize(k - xOff))
+      return gi.error(node, "the shape does not broadcast with the input");
+    // x's size where it is not 1 (ONNX's broadcast is a maximum).
+    if (hasX && !t.isDynamicDim(k - xOff) && t.getDimSize(k - xOff) != 1)
+      sizes.push_back(b.getIndexAttr(t.getDimSize(k - xOff)));
+    else
+      sizes.push_back(*s);
+  }
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < t.getRank(); ++d) {
+    bool broadcast = !t.isDynamicDim(d) && t.getDimSize(d) == 1 &&
+                     getConstantIntValue(sizes[d + xOff]) != 1;
+    exprs.push_back(broadcast ? b.getAffineConstantExpr(0)
+                              : b.getAffineDimExpr(d + xOff));
+  }
+  Value init = tensor::EmptyOp::create(b, loc, sizes, t.getElementType());
+  SmallVector<AffineMap> maps{AffineMap::get(rank, 0, exprs, b.getContext()),
+                              b.getMultiDimIdentityMap(rank)};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(b, loc, init.getType(), ValueRange{x},
+                                   ValueRange{init}, maps, iterators,
+                                   [](OpBuilder &nb, Location l, ValueRange a) {
+                                     linalg::YieldOp::create(nb, l, a[0]);
+                                   })
+      .getResult(0);
+}
+
+namespace {
+/// ConstantOfShape with a run-time shape: tensor.empty and a fill.
+LogicalResult importConstantOfShape(GraphImporter &gi,
+                                    const onnx::NodeProto &node) {
+  std::optional<SmallVector<OpFoldResult>> shape = gi.sizesInput(node, 0);
+  if (!shape)
+    return gi.error(node, "not supported: a shape that is neither known at "
+                          "import nor computed from input sizes");
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  HostTensor value = HostTensor::fromDoubles(TP::FLOAT, {1}, {0.0});
+  if (const onnx::AttributeProto *a = gi.attribute(node, "value")) {
+    std::string error;
+    if (!readTensorProto(a->t(), gi.modelDir(), value, error))
+      return gi.error(node, error);
+  }
+  Type elt = gi.elementType(value.elemType);
+  if (!elt)
+    return gi.error(node, "not supported: the value's element type");
+  TypedAttr fill = value.isFloat()
+                       ? TypedAttr(b.getFloatAttr(elt, value.floatAt(0)))
+                       : TypedAttr(b.getIntegerAttr(elt, value.intAt(0)));
+  for (OpFoldResult f : *shape)
+    if (auto c = getConstantIntValue(f); c && *c < 0)
+      return gi.error(node, "the shape has a negative size " + Twine(*c));
+  gi.setOutput(node, 0, filledTensor(b, loc, *shape, fill));
+  return success();
+}
+
+/// Range with run-time sizes (integers): n = ceil((limit − start) / delta)
+/// for a delta known at import, element i start + i·delta.
+LogicalResult importRange(GraphImporter &gi, const onnx::NodeProto &node) {
+  std::optional<Sizes> start = sizesOf(gi, node, 0),
+                       limit = sizesOf(gi, node, 1),
+                       delta = sizesOf(gi, node, 2);
+  if (!start || !limit || !delta || !start->scalar || !limit->scalar)
+    return gi.error(node, "not supported: Range on values only known at run "
+                          "time that are not sizes (hydra evaluates it at "
+                          "import, or from input sizes)");
+  std::optional<int64_t> step = getConstantIntValue(delta->elems[0]);
+  if (!step || *step == 0)
+    return gi.error(node, "not supported: a delta that is zero or not known "
+                          "at import");
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  OpFoldResult span =
+      *step > 0 ? combine(b, loc, Arith::Sub, limit->elems[0], start->elems[0])
+                : combine(b, loc, Arith::Sub, start->elems[0], limit->elems[0]);
+  int64_t magnitude = std::abs(*step);
+  OpFoldResult n =
+      magnitude == 1
+          ? span
+          : OpFoldResult(arith::CeilDivSIOp::create(
+                             b, loc, indexValue(b, loc, span),
+                             arith::ConstantIndexOp::create(b, loc, magnitude))
+                             .getResult());
+  Type elt = gi.elementType(start->elemType);
+  Value first = indexValue(b, loc, start->elems[0]);
+  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{n}, elt);
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(1)};
+  auto op = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{}, ValueRange{init}, maps,
+      {utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location l, ValueRange) {
+        Value i = linalg::IndexOp::create(nb, l, 0);
+        Value v = arith::AddIOp::create(
+            nb, l, first,
+            arith::MulIOp::create(
+                nb, l, i, arith::ConstantIndexOp::create(nb, l, *step)));
+        linalg::YieldOp::create(
+            nb, l, Value(arith::IndexCastOp::create(nb, l, elt, v)));
+      });
+  gi.setOutput(node, 0, op.getResult(0));
+  return success();
+}
+} // namespace
+
+void registerSymbolicImporters(ImporterTable &onnx) {
+  onnx["ConstantOfShape"] = {importConstantOfShape, {1, 1}};
+  onnx["Range"] = {importRange, {3, 3}};
+}
