@@ -153,10 +153,10 @@ FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
         c.symbolOf.at(classes.getLeaderValue(ref)), func.getContext()));
   SmallVector<std::pair<AffineExpr, AffineExpr>> unproven;
   for (auto [op, x, y] : c.equal) {
-    AffineExpr lx = simplifyAffineExpr(x.replaceSymbols(leaders), 0,
-                                       leaders.size());
-    AffineExpr ly = simplifyAffineExpr(y.replaceSymbols(leaders), 0,
-                                       leaders.size());
+    AffineExpr lx =
+        simplifyAffineExpr(x.replaceSymbols(leaders), 0, leaders.size());
+    AffineExpr ly =
+        simplifyAffineExpr(y.replaceSymbols(leaders), 0, leaders.size());
     if (lx == ly)
       continue;
     if (isa<AffineConstantExpr>(lx) && isa<AffineConstantExpr>(ly))

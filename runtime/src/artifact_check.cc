@@ -102,12 +102,13 @@ hydra_status checkFunction(const uint8_t *base, const fb::Module *m,
   // symbols (so evaluation in order reads only values already computed).
   for (uint32_t i = 0; i < numDerived; ++i) {
     const fb::DerivedSymbol *d = f->derived_symbols()->Get(i);
-    std::string dw = where + " derived symbol s" + std::to_string(firstDerived + i);
+    std::string dw =
+        where + " derived symbol s" + std::to_string(firstDerived + i);
     if (d->op() < fb::SizeOp::MIN || d->op() > fb::SizeOp::MAX)
       return invalid(dw, "unknown operation");
     for (const fb::SizeOperand *o : {&d->lhs(), &d->rhs()})
-      if (o->symbol() >= 0 &&
-          (uint32_t(o->symbol()) >= firstDerived + i || !bound.count(o->symbol())))
+      if (o->symbol() >= 0 && (uint32_t(o->symbol()) >= firstDerived + i ||
+                               !bound.count(o->symbol())))
         return invalid(dw, "reads s" + std::to_string(o->symbol()) +
                                ", which is not an earlier bound symbol");
     bound.insert(firstDerived + i);

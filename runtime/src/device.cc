@@ -58,8 +58,10 @@ hydra_status hydra::rt::gridSize(const fb::Launch &launch,
     if (g->symbol() >= 0) {
       int64_t s = symbols[g->symbol()];
       if (s < 0)
-        return makeStatus(HYDRA_INVALID_ARGUMENT, "a launch grid would have a "
-                          "negative size (s", g->symbol(), " = ", s,
+        return makeStatus(HYDRA_INVALID_ARGUMENT,
+                          "a launch grid would have a "
+                          "negative size (s",
+                          g->symbol(), " = ", s,
                           "): the input sizes do not fit together");
       d = s / d + (s % d != 0); // ceil without s + d - 1 wrapping
     }

@@ -69,14 +69,14 @@ bool hydra::rt::evaluateDerivedSymbols(const fb::Function &f,
     int64_t b = operandValue(d->rhs(), symbols);
     std::optional<int64_t> r = applySizeOp(d->op(), a, b);
     if (!r) {
-      error = "size s" + std::to_string(first + i) + " = " +
-              derivedSymbolText(f, first + i) + " with operands " +
-              std::to_string(a) + " and " + std::to_string(b) +
-              (d->op() == fb::SizeOp::floordiv ||
-                       d->op() == fb::SizeOp::ceildiv ||
-                       d->op() == fb::SizeOp::mod
-                   ? " divides by a non-positive number or overflows"
-                   : " overflows");
+      error =
+          "size s" + std::to_string(first + i) + " = " +
+          derivedSymbolText(f, first + i) + " with operands " +
+          std::to_string(a) + " and " + std::to_string(b) +
+          (d->op() == fb::SizeOp::floordiv || d->op() == fb::SizeOp::ceildiv ||
+                   d->op() == fb::SizeOp::mod
+               ? " divides by a non-positive number or overflows"
+               : " overflows");
       return false;
     }
     symbols[first + i] = *r;

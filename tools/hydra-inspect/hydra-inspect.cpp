@@ -16,9 +16,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
-#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>

@@ -71,9 +71,8 @@ bool parseEquation(StringRef eq, SmallVectorImpl<Term> &inputs, Term &output,
     } else {
       t.labels = text.str();
     }
-    return llvm::all_of(t.labels, [](char c) {
-      return llvm::isAlpha(c) || c == '.';
-    });
+    return llvm::all_of(t.labels,
+                        [](char c) { return llvm::isAlpha(c) || c == '.'; });
   };
   SmallVector<StringRef> parts;
   lhs.split(parts, ',');
@@ -130,8 +129,9 @@ LogicalResult importEinsum(GraphImporter &gi, const onnx::NodeProto &node) {
         }
       }
   if (!explicitOutput) {
-    out.ellipsis = ellipsisRank > 0 ||
-                   llvm::any_of(terms, [](const Term &t) { return t.ellipsis; });
+    out.ellipsis = ellipsisRank > 0 || llvm::any_of(terms, [](const Term &t) {
+                     return t.ellipsis;
+                   });
     out.labels = out.ellipsis ? "." : "";
     for (auto [c, n] : count) // std::map: sorted, upper case first
       if (n == 1)
@@ -218,8 +218,8 @@ LogicalResult importEinsum(GraphImporter &gi, const onnx::NodeProto &node) {
   auto op = linalg::GenericOp::create(
       b, loc, init.getType(), ins, ValueRange{init}, maps, iterators,
       [&](OpBuilder &nb, Location l, ValueRange a) {
-        linalg::YieldOp::create(
-            nb, l, multiplyAdd(nb, l, a.drop_back(), a.back()));
+        linalg::YieldOp::create(nb, l,
+                                multiplyAdd(nb, l, a.drop_back(), a.back()));
       });
   gi.setOutput(node, 0, op.getResult(0));
   return success();

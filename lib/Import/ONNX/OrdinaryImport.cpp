@@ -240,9 +240,9 @@ LogicalResult importConcat(GraphImporter &gi, const onnx::NodeProto &node) {
       nonEmpty.push_back(v);
   if (nonEmpty.empty())
     nonEmpty.push_back(ins.front());
-  if (nonEmpty.size() == 1 && nonEmpty.front().getType() ==
-                                  tensor::ConcatOp::inferResultType(
-                                      *axis, ValueRange(ins).getTypes())) {
+  if (nonEmpty.size() == 1 &&
+      nonEmpty.front().getType() == tensor::ConcatOp::inferResultType(
+                                        *axis, ValueRange(ins).getTypes())) {
     gi.setOutput(node, 0, nonEmpty.front());
     return success();
   }
@@ -567,9 +567,8 @@ enum class Reduction {
 
 /// One float elementwise map of `x` (or of `x` and a broadcast `y`).
 Value mapFloat(OpBuilder &b, Location loc, ValueRange xs, ScalarFn fn) {
-  return *elementwise(b, loc, xs,
-                      cast<RankedTensorType>(xs[0].getType()).getElementType(),
-                      fn);
+  return *elementwise(
+      b, loc, xs, cast<RankedTensorType>(xs[0].getType()).getElementType(), fn);
 }
 
 /// log Σ e^x over `axes`, kept as size-1 dims, shifted by the maximum so no
@@ -580,13 +579,13 @@ Value logSumExp(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes) {
       b, loc, x, axes,
       floatAttr(b, elt, -std::numeric_limits<double>::infinity()), maxOf);
   // A row that is all −inf: shift by 0 instead (−inf − −inf is NaN).
-  Value shift = mapFloat(b, loc, {m}, [](OpBuilder &nb, Location l,
-                                        ValueRange a) -> Value {
-    Value finite = math::IsFiniteOp::create(nb, l, a[0]);
-    Value zero = arith::ConstantOp::create(
-        nb, l, nb.getFloatAttr(a[0].getType(), 0.0));
-    return arith::SelectOp::create(nb, l, finite, a[0], zero);
-  });
+  Value shift = mapFloat(
+      b, loc, {m}, [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value finite = math::IsFiniteOp::create(nb, l, a[0]);
+        Value zero = arith::ConstantOp::create(
+            nb, l, nb.getFloatAttr(a[0].getType(), 0.0));
+        return arith::SelectOp::create(nb, l, finite, a[0], zero);
+      });
   Value e = mapFloat(b, loc, {x, shift},
                      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
                        return math::ExpOp::create(
@@ -602,8 +601,7 @@ Value logSumExp(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes) {
 
 /// LogSoftmax: x − log Σ e^x along the axis (before opset 13 along every
 /// dimension from the axis on, which is what flattening there means).
-LogicalResult importLogSoftmax(GraphImporter &gi,
-                               const onnx::NodeProto &node) {
+LogicalResult importLogSoftmax(GraphImporter &gi, const onnx::NodeProto &node) {
   SmallVector<Value> ins;
   if (failed(floatInputs(gi, node, 1, ins)))
     return failure();
@@ -681,13 +679,15 @@ LogicalResult importReduce(GraphImporter &gi, const onnx::NodeProto &node) {
     // Sum of x, |x| or x², then the log or square root.
     Value terms = x;
     if (Kind == Reduction::SumSquare || Kind == Reduction::L2)
-      terms = mapFloat(b, loc, {x}, [](OpBuilder &nb, Location l, ValueRange a) {
-        return Value(arith::MulFOp::create(nb, l, a[0], a[0]));
-      });
+      terms =
+          mapFloat(b, loc, {x}, [](OpBuilder &nb, Location l, ValueRange a) {
+            return Value(arith::MulFOp::create(nb, l, a[0], a[0]));
+          });
     if (Kind == Reduction::L1)
-      terms = mapFloat(b, loc, {x}, [](OpBuilder &nb, Location l, ValueRange a) {
-        return Value(math::AbsFOp::create(nb, l, a[0]));
-      });
+      terms =
+          mapFloat(b, loc, {x}, [](OpBuilder &nb, Location l, ValueRange a) {
+            return Value(math::AbsFOp::create(nb, l, a[0]));
+          });
     r = reduceKeepDims(b, loc, terms, axes, floatAttr(b, elt, 0.0), sumOf);
     if (Kind == Reduction::L2)
       r = mapFloat(b, loc, {r}, [](OpBuilder &nb, Location l, ValueRange a) {

@@ -66,8 +66,8 @@ LogicalResult importRotaryEmbedding(GraphImporter &gi,
                                 Twine(batch) + ", " + Twine(seq) + "]");
     if (ct.getRank() != 2 || ct.getDimSize(1) != half || ct.getDimSize(0) < 1)
       return gi.error(node, "with position_ids the caches must be " +
-                                Twine("[max position, ") + Twine(half) + "], not " +
-                                formatShape(ct.getShape()));
+                                Twine("[max position, ") + Twine(half) +
+                                "], not " + formatShape(ct.getShape()));
   } else if (ct.getShape() != ArrayRef<int64_t>{batch, seq, half}) {
     return gi.error(node, "without position_ids the caches must be [" +
                               Twine(batch) + ", " + Twine(seq) + ", " +
@@ -87,7 +87,9 @@ LogicalResult importRotaryEmbedding(GraphImporter &gi,
       ivs.push_back(linalg::IndexOp::create(nb, l, i));
     Value bi = ivs[0], si = ivs[rank == 4 ? 2 : 1], last = ivs[rank - 1];
     // d: the position inside the head; base: where the head starts.
-    Value d = rank == 4 ? last : Value(arith::RemUIOp::create(nb, l, last, c(headSize)));
+    Value d = rank == 4
+                  ? last
+                  : Value(arith::RemUIOp::create(nb, l, last, c(headSize)));
     Value base = arith::SubIOp::create(nb, l, last, d);
     auto lt = [&](Value u, Value v) {
       return arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, u, v);
@@ -95,9 +97,9 @@ LogicalResult importRotaryEmbedding(GraphImporter &gi,
     Value first, j, partner;
     if (interleaved) {
       j = arith::DivUIOp::create(nb, l, d, c(2));
-      Value even = arith::CmpIOp::create(
-          nb, l, arith::CmpIPredicate::eq,
-          arith::RemUIOp::create(nb, l, d, c(2)), c(0));
+      Value even =
+          arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
+                                arith::RemUIOp::create(nb, l, d, c(2)), c(0));
       first = even;
       partner = arith::SelectOp::create(nb, l, even,
                                         arith::AddIOp::create(nb, l, d, c(1)),
@@ -106,9 +108,9 @@ LogicalResult importRotaryEmbedding(GraphImporter &gi,
       first = lt(d, c(half));
       j = arith::SelectOp::create(nb, l, first, d,
                                   arith::SubIOp::create(nb, l, d, c(half)));
-      partner = arith::SelectOp::create(nb, l, first,
-                                        arith::AddIOp::create(nb, l, d, c(half)),
-                                        arith::SubIOp::create(nb, l, d, c(half)));
+      partner = arith::SelectOp::create(
+          nb, l, first, arith::AddIOp::create(nb, l, d, c(half)),
+          arith::SubIOp::create(nb, l, d, c(half)));
     }
     Value rotated = lt(d, c(rot));
     // Beyond the rotary part the lookups are unused; keep them in range.
@@ -126,15 +128,15 @@ LogicalResult importRotaryEmbedding(GraphImporter &gi,
     }
     Value cs = tensor::ExtractOp::create(nb, l, cosCache, cacheAt);
     Value sn = tensor::ExtractOp::create(nb, l, sinCache, cacheAt);
-    Value r = inFloat32(nb, l, {a[0], xp, cs, sn},
-                        [&](OpBuilder &fb, Location fl, ValueRange v) -> Value {
-                          Value own = arith::MulFOp::create(fb, fl, v[2], v[0]);
-                          Value other = arith::MulFOp::create(fb, fl, v[3], v[1]);
-                          return arith::SelectOp::create(
-                              fb, fl, first,
-                              arith::SubFOp::create(fb, fl, own, other),
-                              arith::AddFOp::create(fb, fl, own, other));
-                        });
+    Value r = inFloat32(
+        nb, l, {a[0], xp, cs, sn},
+        [&](OpBuilder &fb, Location fl, ValueRange v) -> Value {
+          Value own = arith::MulFOp::create(fb, fl, v[2], v[0]);
+          Value other = arith::MulFOp::create(fb, fl, v[3], v[1]);
+          return arith::SelectOp::create(
+              fb, fl, first, arith::SubFOp::create(fb, fl, own, other),
+              arith::AddFOp::create(fb, fl, own, other));
+        });
     return arith::SelectOp::create(nb, l, rotated, r, a[0]);
   };
   return setResult(gi, node,

@@ -46,10 +46,11 @@ struct ScalarIntInput {
   bool isUnsigned = false;
   Value read(OpBuilder &b, Location l) const {
     if (constant || !tensor)
-      return arith::ConstantOp::create(b, l,
-                                       b.getI64IntegerAttr(constant.value_or(0)));
+      return arith::ConstantOp::create(
+          b, l, b.getI64IntegerAttr(constant.value_or(0)));
     auto t = typeOf(tensor);
-    SmallVector<Value> zeros(t.getRank(), arith::ConstantIndexOp::create(b, l, 0));
+    SmallVector<Value> zeros(t.getRank(),
+                             arith::ConstantIndexOp::create(b, l, 0));
     Value s = tensor::ExtractOp::create(b, l, tensor, zeros);
     return convertScalar(b, l, s, b.getI64Type(), isUnsigned, false);
   }
@@ -92,20 +93,20 @@ LogicalResult importTrilu(GraphImporter &gi, const onnx::NodeProto &node) {
   int64_t rank = t.getRank();
   return setResult(
       gi, node,
-      elementwise(b, loc, {x}, t.getElementType(),
-                  [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                    Value i = asI64(nb, l, linalg::IndexOp::create(nb, l, rank - 2));
-                    Value j = asI64(nb, l, linalg::IndexOp::create(nb, l, rank - 1));
-                    Value diff = arith::SubIOp::create(nb, l, j, i);
-                    Value kv = k->read(nb, l);
-                    Value keep = arith::CmpIOp::create(
-                        nb, l,
-                        upper ? arith::CmpIPredicate::sge
-                              : arith::CmpIPredicate::sle,
-                        diff, kv);
-                    return arith::SelectOp::create(nb, l, keep, a[0],
-                                                   zeroOf(nb, l, a[0].getType()));
-                  }));
+      elementwise(
+          b, loc, {x}, t.getElementType(),
+          [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+            Value i = asI64(nb, l, linalg::IndexOp::create(nb, l, rank - 2));
+            Value j = asI64(nb, l, linalg::IndexOp::create(nb, l, rank - 1));
+            Value diff = arith::SubIOp::create(nb, l, j, i);
+            Value kv = k->read(nb, l);
+            Value keep = arith::CmpIOp::create(
+                nb, l,
+                upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
+                diff, kv);
+            return arith::SelectOp::create(nb, l, keep, a[0],
+                                           zeroOf(nb, l, a[0].getType()));
+          }));
 }
 
 /// CumSum along a constant axis: out[i] = Σ x[j] over j ≤ i (j < i when
@@ -136,10 +137,11 @@ LogicalResult importCumSum(GraphImporter &gi, const onnx::NodeProto &node) {
   bool reverse = gi.intAttr(node, "reverse", 0) != 0;
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
-  Value init = linalg::FillOp::create(
-                   b, loc, zeroOf(b, loc, elt),
-                   ValueRange{tensor::EmptyOp::create(b, loc, t.getShape(), elt)})
-                   .getResult(0);
+  Value init =
+      linalg::FillOp::create(
+          b, loc, zeroOf(b, loc, elt),
+          ValueRange{tensor::EmptyOp::create(b, loc, t.getShape(), elt)})
+          .getResult(0);
   // Loops d0..d(rank-1) index the output, d(rank) the summed position.
   SmallVector<AffineExpr> inExprs, outExprs;
   for (int64_t d = 0; d < rank; ++d) {
@@ -161,8 +163,8 @@ LogicalResult importCumSum(GraphImporter &gi, const onnx::NodeProto &node) {
         P pred = reverse ? (exclusive ? P::ugt : P::uge)
                          : (exclusive ? P::ult : P::ule);
         Value in = arith::CmpIOp::create(nb, l, pred, j, i);
-        Value term = arith::SelectOp::create(nb, l, in, a[0],
-                                             zeroOf(nb, l, elt));
+        Value term =
+            arith::SelectOp::create(nb, l, in, a[0], zeroOf(nb, l, elt));
         linalg::YieldOp::create(nb, l, addOf(nb, l, a[1], term));
       });
   gi.setOutput(node, 0, op.getResult(0));
@@ -227,8 +229,8 @@ LogicalResult importGatherND(GraphImporter &gi, const onnx::NodeProto &node) {
   int64_t batch = gi.intAttr(node, "batch_dims", 0);
   int64_t r = dt.getRank(), q = it.getRank();
   if (q < 1 || batch < 0 || batch >= std::min(r, q))
-    return gi.error(node, "batch_dims " + Twine(batch) +
-                              " must be below both ranks");
+    return gi.error(node,
+                    "batch_dims " + Twine(batch) + " must be below both ranks");
   int64_t k = it.getDimSize(q - 1);
   if (k < 1 || batch + k > r)
     return gi.error(node, "indices address " + Twine(k) +
@@ -244,21 +246,21 @@ LogicalResult importGatherND(GraphImporter &gi, const onnx::NodeProto &node) {
   OpBuilder &b = gi.builder();
   gi.setOutput(
       node, 0,
-      indexedTensor(b, gi.loc(node), shape, dt.getElementType(),
-                    [&](OpBuilder &nb, Location l, ValueRange ivs) {
-                      SmallVector<Value> at(ivs.take_front(batch));
-                      SmallVector<Value> idxAt(ivs.take_front(q - 1));
-                      idxAt.push_back(Value());
-                      for (int64_t c = 0; c < k; ++c) {
-                        idxAt.back() = arith::ConstantIndexOp::create(nb, l, c);
-                        Value i = tensor::ExtractOp::create(nb, l, indices, idxAt);
-                        at.push_back(
-                            wrapIndex(nb, l, i, dt.getDimSize(batch + c)));
-                      }
-                      for (Value v : ivs.drop_front(q - 1))
-                        at.push_back(v);
-                      return tensor::ExtractOp::create(nb, l, data, at);
-                    }));
+      indexedTensor(
+          b, gi.loc(node), shape, dt.getElementType(),
+          [&](OpBuilder &nb, Location l, ValueRange ivs) {
+            SmallVector<Value> at(ivs.take_front(batch));
+            SmallVector<Value> idxAt(ivs.take_front(q - 1));
+            idxAt.push_back(Value());
+            for (int64_t c = 0; c < k; ++c) {
+              idxAt.back() = arith::ConstantIndexOp::create(nb, l, c);
+              Value i = tensor::ExtractOp::create(nb, l, indices, idxAt);
+              at.push_back(wrapIndex(nb, l, i, dt.getDimSize(batch + c)));
+            }
+            for (Value v : ivs.drop_front(q - 1))
+              at.push_back(v);
+            return tensor::ExtractOp::create(nb, l, data, at);
+          }));
   return success();
 }
 
@@ -297,13 +299,13 @@ LogicalResult importArgExtreme(GraphImporter &gi, const onnx::NodeProto &node) {
   Type i64 = b.getI64Type();
   // The value slot starts at the axis' first element (no sentinel needed
   // for any type): position 0 compares equal to itself.
-  SmallVector<OpFoldResult> firstOffsets(rank, b.getIndexAttr(0)),
-      firstSizes, ones(rank, b.getIndexAttr(1));
+  SmallVector<OpFoldResult> firstOffsets(rank, b.getIndexAttr(0)), firstSizes,
+      ones(rank, b.getIndexAttr(1));
   for (int64_t d = 0; d < rank; ++d)
     firstSizes.push_back(b.getIndexAttr(d == axis ? 1 : t.getDimSize(d)));
-  Value first = tensor::ExtractSliceOp::create(
-      b, loc, RankedTensorType::get(shape, elt), x, firstOffsets, firstSizes,
-      ones);
+  Value first =
+      tensor::ExtractSliceOp::create(b, loc, RankedTensorType::get(shape, elt),
+                                     x, firstOffsets, firstSizes, ones);
   Value bestInit = linalg::CopyOp::create(
                        b, loc, first,
                        ValueRange{tensor::EmptyOp::create(b, loc, shape, elt)})

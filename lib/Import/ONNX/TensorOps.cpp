@@ -100,7 +100,6 @@ Value mlir::hydra::onnx_import::wrapIndex(OpBuilder &b, Location l, Value idx,
                                 zero);
 }
 
-
 Value mlir::hydra::onnx_import::indexedTensor(
     OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type element,
     function_ref<Value(OpBuilder &, Location, ValueRange)> at) {

@@ -28,8 +28,8 @@ class SizeTracer {
 public:
   /// The expression of dim `axis` of function argument `arg`, or nothing if
   /// it has none (a static dim never reaches this).
-  using ArgDim = std::function<std::optional<AffineExpr>(unsigned arg,
-                                                         unsigned axis)>;
+  using ArgDim =
+      std::function<std::optional<AffineExpr>(unsigned arg, unsigned axis)>;
 
   /// For ops the tracer does not know: the operand value and axis whose
   /// size result `result`'s dim `axis` has, if any.
