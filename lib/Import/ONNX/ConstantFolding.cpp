@@ -175,14 +175,8 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
       return std::vector<HostTensor>{HostTensor::fromInts(TP::INT64, {}, {*n})};
     }
     int64_t rank = dims.size();
-    int64_t start = gi.intAttr(node, "start", 0);
-    int64_t end = gi.intAttr(node, "end", rank);
-    if (start < 0)
-      start += rank;
-    if (end < 0)
-      end += rank;
-    start = std::clamp<int64_t>(start, 0, rank);
-    end = std::clamp<int64_t>(end, start, rank);
+    auto [start, end] = shapeBounds(gi.intAttr(node, "start", 0),
+                                    gi.intAttr(node, "end", rank), rank);
     std::vector<int64_t> slice(dims.begin() + start, dims.begin() + end);
     return std::vector<HostTensor>{
         HostTensor::fromInts(TP::INT64, {int64_t(slice.size())}, slice)};

@@ -71,12 +71,6 @@ Value reshapeTo(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> shape) {
   if (t.getRank() < int64_t(shape.size()) && t.getRank() > 0)
     if (auto groups = getReassociationIndicesForCollapse(shape, t.getShape()))
       return tensor::ExpandShapeOp::create(b, loc, type, x, *groups);
-  auto all = [](int64_t rank) {
-    ReassociationIndices g;
-    for (int64_t d = 0; d < rank; ++d)
-      g.push_back(d);
-    return SmallVector<ReassociationIndices>{g};
-  };
   Value flat = x;
   if (t.getRank() != 1) {
     auto flatType =
@@ -85,14 +79,15 @@ Value reshapeTo(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> shape) {
                ? Value(tensor::ExpandShapeOp::create(
                      b, loc, flatType, x, ArrayRef<ReassociationIndices>{}))
                : Value(tensor::CollapseShapeOp::create(b, loc, flatType, x,
-                                                       all(t.getRank())));
+                                                       wholeRank(t.getRank())));
   }
   if (shape.size() == 1)
     return flat;
   if (shape.empty())
     return tensor::CollapseShapeOp::create(b, loc, type, flat,
                                            ArrayRef<ReassociationIndices>{});
-  return tensor::ExpandShapeOp::create(b, loc, type, flat, all(shape.size()));
+  return tensor::ExpandShapeOp::create(b, loc, type, flat,
+                                       wholeRank(shape.size()));
 }
 
 LogicalResult importReshape(GraphImporter &gi, const onnx::NodeProto &node) {

@@ -114,14 +114,13 @@ LogicalResult importTrilu(GraphImporter &gi, const onnx::NodeProto &node) {
 /// copy of the axis: quadratic in the axis length, which exporters use for
 /// position ids and masks (sequence length).
 LogicalResult importCumSum(GraphImporter &gi, const onnx::NodeProto &node) {
-  Value x = gi.input(node, 0);
-  if (!x)
+  SmallVector<Value> ins;
+  if (failed(sameTypeInputs(gi, node, 1, isNumberElement, "float or integer",
+                            ins)))
     return failure();
+  Value x = ins[0];
   auto t = typeOf(x);
   Type elt = t.getElementType();
-  if (!isNumberElement(elt))
-    return gi.error(node, "input 0 of element type other than float or "
-                          "integer");
   if (!t.hasStaticShape())
     return gi.error(node, "not supported: CumSum of a dynamic shape");
   const HostTensor *axisIn = gi.constantInput(node, 1);
@@ -269,14 +268,13 @@ LogicalResult importGatherND(GraphImporter &gi, const onnx::NodeProto &node) {
 /// value and its index.
 template <bool IsMax>
 LogicalResult importArgExtreme(GraphImporter &gi, const onnx::NodeProto &node) {
-  Value x = gi.input(node, 0);
-  if (!x)
+  SmallVector<Value> ins;
+  if (failed(sameTypeInputs(gi, node, 1, isNumberElement, "float or integer",
+                            ins)))
     return failure();
+  Value x = ins[0];
   auto t = typeOf(x);
   Type elt = t.getElementType();
-  if (!isNumberElement(elt))
-    return gi.error(node, "input 0 of element type other than float or "
-                          "integer");
   if (!t.hasStaticShape() || t.getRank() == 0)
     return gi.error(node, "not supported: ArgMax/ArgMin of a scalar or a "
                           "dynamic shape");

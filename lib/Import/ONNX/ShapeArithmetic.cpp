@@ -112,3 +112,15 @@ int64_t mlir::hydra::onnx_import::saturatingToInt64(double v) {
     return std::numeric_limits<int64_t>::min();
   return int64_t(v);
 }
+
+std::pair<int64_t, int64_t>
+mlir::hydra::onnx_import::shapeBounds(int64_t start, int64_t end,
+                                      int64_t rank) {
+  if (start < 0)
+    start += rank;
+  if (end < 0)
+    end += rank;
+  start = std::clamp<int64_t>(start, 0, rank);
+  end = std::clamp<int64_t>(end, start, rank);
+  return {start, end};
+}

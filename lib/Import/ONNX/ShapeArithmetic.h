@@ -57,6 +57,11 @@ std::optional<std::vector<int64_t>> reshapeDims(llvm::ArrayRef<int64_t> input,
 /// sorts them; false if one is out of range or repeated.
 bool normalizeAxes(std::vector<int64_t> &axes, int64_t rank);
 
+/// Shape's [start, end) for a rank-`rank` input: negative bounds count
+/// from the end, both clamped to [0, rank], end at least start.
+std::pair<int64_t, int64_t> shapeBounds(int64_t start, int64_t end,
+                                        int64_t rank);
+
 /// `v` as an int64 the way a float-to-integer cast saturates: NaN gives 0,
 /// values beyond the range give its ends (C++'s conversion is undefined
 /// there).

@@ -3,6 +3,7 @@
 #include "SymbolicShapes.h"
 #include "ElementwiseSupport.h"
 #include "ShapeArithmetic.h"
+#include "TensorOps.h"
 
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
 #include "hydra/Dialect/Hydra/Utils/SizeTracing.h"
@@ -137,14 +138,8 @@ std::optional<LogicalResult> foldShapeOf(GraphImporter &gi,
       n = combine(gi.builder(), gi.loc(node), Arith::Mul, n, gi.dimOf(x, d));
     out.elems.push_back(n);
   } else {
-    int64_t start = gi.intAttr(node, "start", 0);
-    int64_t end = gi.intAttr(node, "end", rank);
-    if (start < 0)
-      start += rank;
-    if (end < 0)
-      end += rank;
-    start = std::clamp<int64_t>(start, 0, rank);
-    end = std::clamp<int64_t>(end, start, rank);
+    auto [start, end] = shapeBounds(gi.intAttr(node, "start", 0),
+                                    gi.intAttr(node, "end", rank), rank);
     for (int64_t d = start; d < end; ++d)
       out.elems.push_back(gi.dimOf(x, d));
   }
@@ -436,19 +431,13 @@ FailureOr<Value> mlir::hydra::onnx_import::reshapeDynamic(
                  : Value(tensor::CastOp::create(b, loc, resultType, c));
     }
   // Through one dimension.
-  auto all = [](int64_t rank) {
-    ReassociationIndices g;
-    for (int64_t d = 0; d < rank; ++d)
-      g.push_back(d);
-    return SmallVector<ReassociationIndices>{g};
-  };
   Value flat = x;
   if (inRank == 0)
     flat = tensor::ExpandShapeOp::create(
         b, loc, RankedTensorType::get({1}, t.getElementType()), x,
         ArrayRef<ReassociationIndices>{});
   else if (inRank > 1)
-    flat = tensor::CollapseShapeOp::create(b, loc, x, all(inRank));
+    flat = tensor::CollapseShapeOp::create(b, loc, x, wholeRank(inRank));
   if (outRank == 0)
     return Value(tensor::CollapseShapeOp::create(
         b, loc, resultType, flat, ArrayRef<ReassociationIndices>{}));
@@ -457,7 +446,7 @@ FailureOr<Value> mlir::hydra::onnx_import::reshapeDynamic(
                ? flat
                : Value(tensor::CastOp::create(b, loc, resultType, flat));
   return Value(tensor::ExpandShapeOp::create(b, loc, resultType, flat,
-                                             all(outRank), outDims));
+                                             wholeRank(outRank), outDims));
 }
 
 FailureOr<Value>

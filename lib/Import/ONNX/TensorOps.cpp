@@ -134,3 +134,11 @@ Value mlir::hydra::onnx_import::insertUnitDim(OpBuilder &b, Location loc,
   return tensor::ExpandShapeOp::create(
       b, loc, RankedTensorType::get(shape, t.getElementType()), x, groups);
 }
+
+SmallVector<ReassociationIndices>
+mlir::hydra::onnx_import::wholeRank(int64_t rank) {
+  ReassociationIndices g;
+  for (int64_t d = 0; d < rank; ++d)
+    g.push_back(d);
+  return {g};
+}

@@ -5,6 +5,7 @@
 
 #include "hydra/Dialect/Hydra/Utils/LinalgBuilders.h"
 
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::hydra::onnx_import {
@@ -52,6 +53,10 @@ Value wrapIndex(OpBuilder &b, Location loc, Value idx, int64_t size);
 Value indexedTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                     Type element,
                     function_ref<Value(OpBuilder &, Location, ValueRange)> at);
+
+/// One reassociation group of all `rank` dims (a collapse to 1D, or an
+/// expand from it).
+SmallVector<ReassociationIndices> wholeRank(int64_t rank);
 
 /// Statically shaped `x` with a dimension of size 1 inserted at `axis`
 /// (a view).
