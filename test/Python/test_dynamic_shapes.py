@@ -191,3 +191,14 @@ def test_embedding_gather_of_dynamic_ids():
               [vi("ids", ["B", "S"], TP.INT64)], [vi("y", ["B", "S", D])], [const("table", table)])
     check_sizes(m, lambda b, s: {"ids": RNG.integers(-50, 50, (b, s)).astype(np.int64)},
                 [(1, 3), (2, 17)])
+
+
+def test_symbolic_sizes_as_graph_outputs():
+    # Shape of a dynamic input, and arithmetic on it, returned directly
+    # (a fuzzer found this materialized nothing).
+    nodes = [helper.make_node("Shape", ["x"], ["shape"]),
+             helper.make_node("Mul", ["shape", "two"], ["doubled"])]
+    m = model(nodes, [vi("x", ["B", "S", D])],
+              [vi("shape", [3], TP.INT64), vi("doubled", [3], TP.INT64)],
+              [const("two", np.int64(2))])
+    check_sizes(m, lambda b, s: {"x": np.zeros((b, s, D), np.float32)}, [(1, 3), (4, 9)])

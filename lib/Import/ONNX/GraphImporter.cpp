@@ -111,23 +111,25 @@ Value GraphImporter::optionalInput(const onnx::NodeProto &node, int i) {
   auto it = values_.find(node.input(i));
   if (it == values_.end())
     return nullptr;
-  ImportedValue &v = it->second;
+  return tensorOf(it->second, loc(node));
+}
+
+Value GraphImporter::tensorOf(ImportedValue &v, Location loc) {
   if (!v.tensor && v.constant)
-    v.tensor = materialize(*v.constant, loc(node));
+    v.tensor = materialize(*v.constant, loc);
   if (!v.tensor && v.symbolic) {
     // from_elements of the sizes cast to the element type.
     Type elt = elementType(v.symbolic->elemType);
     SmallVector<Value> elems;
     for (OpFoldResult e : v.symbolic->elems) {
-      Value index = getValueOrCreateConstantIndexOp(builder_, loc(node), e);
-      elems.push_back(
-          arith::IndexCastOp::create(builder_, loc(node), elt, index));
+      Value index = getValueOrCreateConstantIndexOp(builder_, loc, e);
+      elems.push_back(arith::IndexCastOp::create(builder_, loc, elt, index));
     }
     SmallVector<int64_t> shape;
     if (!v.symbolic->scalar)
       shape.push_back(elems.size());
     v.tensor = tensor::FromElementsOp::create(
-        builder_, loc(node), RankedTensorType::get(shape, elt), elems);
+        builder_, loc, RankedTensorType::get(shape, elt), elems);
   }
   return v.tensor;
 }
@@ -489,9 +491,7 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
     if (it == values_.end())
       return emitError(graphLoc) << "graph output '" << out.name()
                                  << "' is not produced by any node";
-    if (!it->second.tensor)
-      it->second.tensor = materialize(*it->second.constant, graphLoc);
-    results.push_back(it->second.tensor);
+    results.push_back(tensorOf(it->second, graphLoc));
   }
   func::ReturnOp::create(builder_, graphLoc, results);
   func.setFunctionType(

@@ -151,6 +151,8 @@ public:
 
 private:
   Value materialize(const HostTensor &constant, Location loc);
+  /// `v` as IR: constants and symbolic sizes are materialized once.
+  Value tensorOf(ImportedValue &v, Location loc);
   LogicalResult importNode(const onnx::NodeProto &node);
   LogicalResult checkArity(const onnx::NodeProto &node, const OpArity &arity);
   LogicalResult checkResultSizes(const onnx::NodeProto &node);

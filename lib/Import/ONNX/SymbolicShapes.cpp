@@ -258,11 +258,15 @@ mlir::hydra::onnx_import::foldSymbolic(GraphImporter &gi,
                             : Arith::Min;
     if (op == "Mod" && gi.intAttr(node, "fmod", 0))
       return std::nullopt;
+    // numpy broadcasting of lengths: 1 stretches, anything else (0
+    // included) must agree.
     size_t n = 1;
     for (const Sizes &s : in) {
-      if (s.elems.size() != 1 && n != 1 && s.elems.size() != n)
+      if (s.elems.size() == 1)
+        continue;
+      if (n != 1 && s.elems.size() != n)
         return gi.error(node, "input shapes do not broadcast");
-      n = std::max(n, s.elems.size());
+      n = s.elems.size();
     }
     out.scalar = llvm::all_of(in, [](const Sizes &s) { return s.scalar; });
     for (size_t e = 0; e < n; ++e) {
