@@ -62,18 +62,6 @@ Num intNum(int64_t i) { return {true, i, 0.0}; }
 Num floatNum(double f) { return {false, 0, f}; }
 Num boolNum(bool b) { return intNum(b); }
 
-/// Integer arithmetic wraps as two's complement, as the generated code
-/// does; signed overflow in C++ would be undefined.
-int64_t wrapAdd(int64_t a, int64_t b) {
-  return int64_t(uint64_t(a) + uint64_t(b));
-}
-int64_t wrapSub(int64_t a, int64_t b) {
-  return int64_t(uint64_t(a) - uint64_t(b));
-}
-int64_t wrapMul(int64_t a, int64_t b) {
-  return int64_t(uint64_t(a) * uint64_t(b));
-}
-
 /// The element count of a folded result, if small enough to evaluate.
 std::optional<int64_t> foldedCount(llvm::ArrayRef<int64_t> shape) {
   return elementCount(shape, kMaxFoldedElements);
@@ -221,21 +209,13 @@ std::optional<std::vector<HostTensor>> mlir::hydra::onnx_import::foldNode(
     return one(elementwise(in, t0, [&](D f, I i) {
       if (fl)
         return floatNum(f[0] / f[1]);
-      // x / 0 gives 0 here; INT64_MIN / -1 wraps to INT64_MIN.
-      if (!i[1])
-        return intNum(0);
-      return intNum(i[1] == -1 ? wrapSub(0, i[0]) : i[0] / i[1]);
+      return intNum(wrapDiv(i[0], i[1]));
     }));
   if (op == "Mod")
     return one(elementwise(in, t0, [&](D f, I i) {
       if (fl)
         return floatNum(std::fmod(f[0], f[1]));
-      if (!i[1] || i[1] == -1)
-        return intNum(0);
-      int64_t r = i[0] % i[1];
-      if (!gi.intAttr(node, "fmod", 0) && r != 0 && ((r < 0) != (i[1] < 0)))
-        r += i[1];
-      return intNum(r);
+      return intNum(wrapMod(i[0], i[1], gi.intAttr(node, "fmod", 0) != 0));
     }));
   if (op == "Sqrt")
     return one(

@@ -69,16 +69,13 @@ Value mlir::hydra::onnx_import::floatConstant(OpBuilder &b, Location loc,
 }
 
 namespace {
-bool isFloat(Type t) { return isFloatElement(t); }
-bool isInt(Type t) { return isIntElement(t); }
 
 /// Add, Sub, Mul, Div on floats or integers (signed or unsigned division).
 template <typename FOp, typename SIOp, typename UIOp = SIOp>
 LogicalResult arithmetic(GraphImporter &gi, const onnx::NodeProto &node) {
   SmallVector<Value> ins;
-  if (failed(sameTypeInputs(
-          gi, node, 2, [](Type t) { return isFloat(t) || isInt(t); },
-          "float or integer", ins)))
+  if (failed(sameTypeInputs(gi, node, 2, isNumberElement, "float or integer",
+                            ins)))
     return failure();
   Type elt = elementOf(ins[0]);
   bool isUnsigned = gi.inputIsUnsigned(node, 0);
@@ -86,7 +83,7 @@ LogicalResult arithmetic(GraphImporter &gi, const onnx::NodeProto &node) {
       gi, node,
       elementwise(gi.builder(), gi.loc(node), ins, elt,
                   [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                    if (isFloat(elt))
+                    if (isFloatElement(elt))
                       return FOp::create(b, l, a[0], a[1]);
                     if (isUnsigned)
                       return UIOp::create(b, l, a[0], a[1]);
@@ -96,16 +93,15 @@ LogicalResult arithmetic(GraphImporter &gi, const onnx::NodeProto &node) {
 
 LogicalResult importNeg(GraphImporter &gi, const onnx::NodeProto &node) {
   SmallVector<Value> ins;
-  if (failed(sameTypeInputs(
-          gi, node, 1, [](Type t) { return isFloat(t) || isInt(t); },
-          "float or integer", ins)))
+  if (failed(sameTypeInputs(gi, node, 1, isNumberElement, "float or integer",
+                            ins)))
     return failure();
   Type elt = elementOf(ins[0]);
   return setResult(
       gi, node,
       elementwise(gi.builder(), gi.loc(node), ins, elt,
                   [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                    if (isFloat(elt))
+                    if (isFloatElement(elt))
                       return arith::NegFOp::create(b, l, a[0]);
                     Value zero = arith::ConstantOp::create(
                         b, l, b.getIntegerAttr(elt, 0));
@@ -120,11 +116,12 @@ LogicalResult importPow(GraphImporter &gi, const onnx::NodeProto &node) {
   if (!x || !y)
     return failure();
   Type tx = elementOf(x), ty = elementOf(y);
-  if (!(isFloat(tx) || isInt(tx)) || !(isFloat(ty) || isInt(ty)))
+  if (!(isFloatElement(tx) || isIntElement(tx)) ||
+      !(isFloatElement(ty) || isIntElement(ty)))
     return gi.error(node, "not supported: Pow of element types other than "
                           "float or integer");
   bool ux = gi.inputIsUnsigned(node, 0), uy = gi.inputIsUnsigned(node, 1);
-  Type work = isFloat(tx) ? tx : Builder(gi.context()).getF64Type();
+  Type work = isFloatElement(tx) ? tx : Builder(gi.context()).getF64Type();
   return setResult(
       gi, node,
       elementwise(gi.builder(), gi.loc(node), {x, y}, tx,
@@ -196,7 +193,8 @@ template <arith::CmpFPredicate F, arith::CmpIPredicate S,
 LogicalResult compare(GraphImporter &gi, const onnx::NodeProto &node) {
   SmallVector<Value> ins;
   if (failed(sameTypeInputs(
-          gi, node, 2, [](Type t) { return isFloat(t) || isa<IntegerType>(t); },
+          gi, node, 2,
+          [](Type t) { return isFloatElement(t) || isa<IntegerType>(t); },
           "float, integer or bool", ins)))
     return failure();
   Type elt = elementOf(ins[0]);
@@ -206,7 +204,7 @@ LogicalResult compare(GraphImporter &gi, const onnx::NodeProto &node) {
       gi, node,
       elementwise(b, gi.loc(node), ins, b.getI1Type(),
                   [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                    if (isFloat(elt))
+                    if (isFloatElement(elt))
                       return arith::CmpFOp::create(nb, l, F, a[0], a[1]);
                     return arith::CmpIOp::create(nb, l, isUnsigned ? U : S,
                                                  a[0], a[1]);
@@ -243,7 +241,7 @@ enum class Fold { Max, Min, Sum, Mean };
 template <Fold K>
 LogicalResult variadic(GraphImporter &gi, const onnx::NodeProto &node) {
   SmallVector<Value> ins;
-  auto ok = K == Fold::Mean ? isFloat : isNumberElement;
+  auto ok = K == Fold::Mean ? isFloatElement : isNumberElement;
   if (failed(sameTypeInputs(gi, node, node.input_size(), ok,
                             K == Fold::Mean ? "float" : "float or integer",
                             ins)))
@@ -257,10 +255,10 @@ LogicalResult variadic(GraphImporter &gi, const onnx::NodeProto &node) {
                     Value r = a[0];
                     for (Value x : a.drop_front()) {
                       if (K == Fold::Sum || K == Fold::Mean)
-                        r = isFloat(elt)
+                        r = isFloatElement(elt)
                                 ? Value(arith::AddFOp::create(b, l, r, x))
                                 : Value(arith::AddIOp::create(b, l, r, x));
-                      else if (isFloat(elt))
+                      else if (isFloatElement(elt))
                         r = K == Fold::Max
                                 ? Value(arith::MaximumFOp::create(b, l, r, x))
                                 : Value(arith::MinimumFOp::create(b, l, r, x));
@@ -290,7 +288,7 @@ LogicalResult importMod(GraphImporter &gi, const onnx::NodeProto &node) {
     return failure();
   Type elt = elementOf(ins[0]);
   bool fmod = gi.intAttr(node, "fmod", 0) != 0;
-  if (isFloat(elt) && !fmod && gi.opset("") < 28)
+  if (isFloatElement(elt) && !fmod && gi.opset("") < 28)
     return gi.error(node, "fmod must be 1 for float inputs before opset 28");
   bool isUnsigned = gi.inputIsUnsigned(node, 0);
   return setResult(
@@ -298,7 +296,7 @@ LogicalResult importMod(GraphImporter &gi, const onnx::NodeProto &node) {
       elementwise(
           gi.builder(), gi.loc(node), ins, elt,
           [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-            if (isFloat(elt)) {
+            if (isFloatElement(elt)) {
               Value r = arith::RemFOp::create(b, l, a[0], a[1]);
               if (fmod)
                 return r;
@@ -354,7 +352,7 @@ LogicalResult numberUnary(GraphImporter &gi, const onnx::NodeProto &node) {
           gi.builder(), gi.loc(node), ins, elt,
           [&](OpBuilder &b, Location l, ValueRange a) -> Value {
             Value x = a[0];
-            if (isFloat(elt)) {
+            if (isFloatElement(elt)) {
               Value zero = floatConstant(b, l, elt, 0.0);
               if (K == Unary::Abs)
                 return math::AbsFOp::create(b, l, x);
@@ -422,7 +420,7 @@ LogicalResult importClip(GraphImporter &gi, const onnx::NodeProto &node) {
       ins.push_back(bound);
     }
   } else {
-    if (!isFloat(elt))
+    if (!isFloatElement(elt))
       return gi.error(node, "input 0 of element type other than float");
     auto scalar = [&](float v) {
       auto t = RankedTensorType::get({}, elt);
@@ -446,12 +444,12 @@ LogicalResult importClip(GraphImporter &gi, const onnx::NodeProto &node) {
           [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
             Value r = a[0];
             if (lo >= 0)
-              r = isFloat(elt)
+              r = isFloatElement(elt)
                       ? Value(arith::MaximumFOp::create(nb, l, r, a[lo]))
                   : isUnsigned ? Value(arith::MaxUIOp::create(nb, l, r, a[lo]))
                                : Value(arith::MaxSIOp::create(nb, l, r, a[lo]));
             if (hi >= 0)
-              r = isFloat(elt)
+              r = isFloatElement(elt)
                       ? Value(arith::MinimumFOp::create(nb, l, r, a[hi]))
                   : isUnsigned ? Value(arith::MinUIOp::create(nb, l, r, a[hi]))
                                : Value(arith::MinSIOp::create(nb, l, r, a[hi]));
@@ -467,7 +465,7 @@ Value mlir::hydra::onnx_import::convertScalar(OpBuilder &b, Location l, Value x,
   if (from == to)
     return x;
   if (to.isInteger(1)) { // anything non-zero is true
-    if (isFloat(from)) {
+    if (isFloatElement(from)) {
       Value zero = arith::ConstantOp::create(b, l, b.getFloatAttr(from, 0.0));
       return arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNE, x, zero);
     }
@@ -477,7 +475,7 @@ Value mlir::hydra::onnx_import::convertScalar(OpBuilder &b, Location l, Value x,
   if (from.isInteger(1))
     fromUnsigned = true;
   unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
-  if (isFloat(from) && isFloat(to)) {
+  if (isFloatElement(from) && isFloatElement(to)) {
     if (fw < tw)
       return arith::ExtFOp::create(b, l, to, x);
     if (fw > tw)
@@ -486,10 +484,10 @@ Value mlir::hydra::onnx_import::convertScalar(OpBuilder &b, Location l, Value x,
     Value w = arith::ExtFOp::create(b, l, b.getF32Type(), x);
     return arith::TruncFOp::create(b, l, to, w);
   }
-  if (isFloat(to))
+  if (isFloatElement(to))
     return fromUnsigned ? Value(arith::UIToFPOp::create(b, l, to, x))
                         : Value(arith::SIToFPOp::create(b, l, to, x));
-  if (isFloat(from))
+  if (isFloatElement(from))
     return toUnsigned ? Value(arith::FPToUIOp::create(b, l, to, x))
                       : Value(arith::FPToSIOp::create(b, l, to, x));
   if (fw < tw)

@@ -57,6 +57,35 @@ std::optional<std::vector<int64_t>> reshapeDims(llvm::ArrayRef<int64_t> input,
 /// sorts them; false if one is out of range or repeated.
 bool normalizeAxes(std::vector<int64_t> &axes, int64_t rank);
 
+/// Integer arithmetic at import wraps as two's complement, as the
+/// generated code does (signed overflow in C++ would be undefined).
+inline int64_t wrapAdd(int64_t a, int64_t b) {
+  return int64_t(uint64_t(a) + uint64_t(b));
+}
+inline int64_t wrapSub(int64_t a, int64_t b) {
+  return int64_t(uint64_t(a) - uint64_t(b));
+}
+inline int64_t wrapMul(int64_t a, int64_t b) {
+  return int64_t(uint64_t(a) * uint64_t(b));
+}
+/// ONNX Div of integers: truncating; x / 0 gives 0 here and INT64_MIN / −1
+/// wraps to INT64_MIN.
+inline int64_t wrapDiv(int64_t a, int64_t b) {
+  if (!b)
+    return 0;
+  return b == -1 ? wrapSub(0, a) : a / b;
+}
+/// ONNX Mod of integers: the dividend's sign with `fmod`, else the
+/// divisor's; x mod 0 gives 0 here.
+inline int64_t wrapMod(int64_t a, int64_t b, bool fmod) {
+  if (!b || b == -1)
+    return 0;
+  int64_t r = a % b;
+  if (!fmod && r != 0 && ((r < 0) != (b < 0)))
+    r += b;
+  return r;
+}
+
 /// Shape's [start, end) for a rank-`rank` input: negative bounds count
 /// from the end, both clamped to [0, rank], end at least start.
 std::pair<int64_t, int64_t> shapeBounds(int64_t start, int64_t end,

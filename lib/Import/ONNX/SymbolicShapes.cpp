@@ -58,29 +58,29 @@ Value indexValue(OpBuilder &b, Location loc, OpFoldResult f) {
 
 enum class Arith { Add, Sub, Mul, Div, Mod, Max, Min };
 
-/// a op c on sizes: folded when both are constants (ONNX's integer
-/// semantics: division truncates; sizes are non-negative, where floor
-/// and truncation agree), else index arithmetic.
+/// a op c on sizes: folded when both are constants (the folder's integer
+/// semantics), else index arithmetic (sizes are non-negative, where
+/// truncating and flooring division and remainder agree).
 OpFoldResult combine(OpBuilder &b, Location loc, Arith k, OpFoldResult a,
                      OpFoldResult c) {
   std::optional<int64_t> x = getConstantIntValue(a), y = getConstantIntValue(c);
-  if (x && y && !((k == Arith::Div || k == Arith::Mod) && *y == 0)) {
+  if (x && y) {
     int64_t r = 0;
     switch (k) {
     case Arith::Add:
-      r = int64_t(uint64_t(*x) + uint64_t(*y));
+      r = wrapAdd(*x, *y);
       break;
     case Arith::Sub:
-      r = int64_t(uint64_t(*x) - uint64_t(*y));
+      r = wrapSub(*x, *y);
       break;
     case Arith::Mul:
-      r = int64_t(uint64_t(*x) * uint64_t(*y));
+      r = wrapMul(*x, *y);
       break;
     case Arith::Div:
-      r = *y == -1 ? int64_t(0 - uint64_t(*x)) : *x / *y;
+      r = wrapDiv(*x, *y);
       break;
     case Arith::Mod:
-      r = *y == -1 ? 0 : *x % *y;
+      r = wrapMod(*x, *y, /*fmod=*/false);
       break;
     case Arith::Max:
       r = std::max(*x, *y);
