@@ -50,11 +50,27 @@ fb::DType mlir::hydra::toArtifactDType(Type t) {
 
 ArtifactWriter::ArtifactWriter() : fbb_(1 << 16) {}
 
-fb::SizeOperand DerivedSymbols::operand(AffineExpr e) {
+fb::SizeOperand DerivedSymbols::derive(fb::SizeOp op, fb::SizeOperand lhs,
+                                       fb::SizeOperand rhs) {
+  auto key = std::make_tuple(int(op), lhs.symbol(), lhs.value(), rhs.symbol(),
+                             rhs.value());
+  auto [it, inserted] = index_.insert({key, numSymbols()});
+  if (inserted)
+    list_.emplace_back(op, lhs, rhs);
+  return fb::SizeOperand(int32_t(it->second), 0);
+}
+
+fb::SizeOperand DerivedSymbols::operand(AffineExpr e,
+                                        ArrayRef<SizeExtremum> extrema) {
   if (auto c = dyn_cast<AffineConstantExpr>(e))
     return fb::SizeOperand(-1, c.getValue());
   if (auto sym = dyn_cast<AffineSymbolExpr>(e))
     return fb::SizeOperand(int32_t(sym.getPosition()), 0);
+  if (auto d = dyn_cast<AffineDimExpr>(e)) {
+    const SizeExtremum &x = extrema[d.getPosition()];
+    return derive(x.isMax ? fb::SizeOp::max : fb::SizeOp::min,
+                  operand(x.lhs, extrema), operand(x.rhs, extrema));
+  }
   auto bin = cast<AffineBinaryOpExpr>(e);
   fb::SizeOp op;
   switch (bin.getKind()) {
@@ -74,23 +90,19 @@ fb::SizeOperand DerivedSymbols::operand(AffineExpr e) {
     op = fb::SizeOp::mod;
     break;
   }
-  fb::SizeOperand lhs = operand(bin.getLHS()), rhs = operand(bin.getRHS());
-  auto key = std::make_tuple(int(op), lhs.symbol(), lhs.value(), rhs.symbol(),
-                             rhs.value());
-  auto [it, inserted] = index_.insert({key, numSymbols()});
-  if (inserted)
-    list_.emplace_back(op, lhs, rhs);
-  return fb::SizeOperand(int32_t(it->second), 0);
+  return derive(op, operand(bin.getLHS(), extrema),
+                operand(bin.getRHS(), extrema));
 }
 
-FailureOr<int64_t> DerivedSymbols::entry(AffineExpr size) {
-  size = simplifyAffineExpr(size, 0, numBase_);
+FailureOr<int64_t> DerivedSymbols::entry(AffineExpr size,
+                                         ArrayRef<SizeExtremum> extrema) {
+  size = simplifySize(size, extrema.size());
   if (auto c = dyn_cast<AffineConstantExpr>(size)) {
     if (c.getValue() < 0)
       return failure();
     return c.getValue();
   }
-  return -(int64_t(operand(size).symbol()) + 1);
+  return -(int64_t(operand(size, extrema).symbol()) + 1);
 }
 
 /// A tracer of host-program sizes over the function's size symbols.
@@ -230,13 +242,14 @@ static FailureOr<Signature> describe(memref::AllocOp alloc, std::string name,
     }
     Value size = alloc.getDynamicSizes()[dynamicIndex++];
     FailureOr<AffineExpr> expr = tracer.size(size);
-    FailureOr<int64_t> entry =
-        succeeded(expr) ? derived.entry(*expr) : FailureOr<int64_t>(failure());
+    FailureOr<int64_t> entry = succeeded(expr)
+                                   ? derived.entry(*expr, tracer.extrema())
+                                   : FailureOr<int64_t>(failure());
     if (failed(entry))
       return alloc.emitOpError()
              << "not supported: size " << d
              << " of a buffer is not a sum, product or quotient of the "
-                "input sizes (min, max and sizes read from data are not)";
+                "input sizes (sizes read from data are not)";
     sig.shape.push_back(*entry);
   }
   return sig;
@@ -319,7 +332,8 @@ ArtifactWriter::pendingFor(func::FuncOp host, const DimSymbols &symbols) {
                       {}});
   PendingFunction &f = pending_.back();
   for (auto [x, y] : symbols.runtimeChecks())
-    f.checks.emplace_back(f.derived.operand(x), f.derived.operand(y));
+    f.checks.emplace_back(f.derived.operand(x, symbols.extrema()),
+                          f.derived.operand(y, symbols.extrema()));
   return f;
 }
 
@@ -441,7 +455,7 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
         return launch.emitOpError()
                << "not supported: a grid size that is not a sum, product or "
                   "quotient of the input sizes";
-      AffineExpr e = simplifyAffineExpr(*expr, 0, symbols.numSymbols());
+      AffineExpr e = simplifySize(*expr, tracer.extrema().size());
       // ceil(e / c) keeps its divisor in the grid; anything else is one
       // symbol.
       int64_t divisor = 1;
@@ -452,7 +466,7 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
           divisor = c.getValue();
           e = bin.getLHS();
         }
-      FailureOr<int64_t> entry = derived.entry(e);
+      FailureOr<int64_t> entry = derived.entry(e, tracer.extrema());
       if (failed(entry))
         return launch.emitOpError() << "a negative grid size";
       if (*entry >= 0)

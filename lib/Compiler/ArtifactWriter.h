@@ -34,11 +34,13 @@ struct Signature {
 class DerivedSymbols {
 public:
   explicit DerivedSymbols(unsigned numBase = 0) : numBase_(numBase) {}
-  /// A shape entry for `size` (an expression over the base symbols): the
-  /// value when constant (failure if negative), else -(symbol + 1).
-  FailureOr<int64_t> entry(AffineExpr size);
+  /// A shape entry for `size` (an expression over the base symbols and
+  /// `extrema`'s dims): the value when constant (failure if negative), else
+  /// -(symbol + 1).
+  FailureOr<int64_t> entry(AffineExpr size, ArrayRef<SizeExtremum> extrema);
   /// `size` as an operand: a constant or a symbol.
-  ::hydra_artifact::SizeOperand operand(AffineExpr size);
+  ::hydra_artifact::SizeOperand operand(AffineExpr size,
+                                        ArrayRef<SizeExtremum> extrema);
   unsigned numSymbols() const { return numBase_ + list_.size(); }
   const std::vector<::hydra_artifact::DerivedSymbol> &list() const {
     return list_;
@@ -46,6 +48,10 @@ public:
 
 private:
   unsigned numBase_;
+  ::hydra_artifact::SizeOperand derive(::hydra_artifact::SizeOp op,
+                                       ::hydra_artifact::SizeOperand lhs,
+                                       ::hydra_artifact::SizeOperand rhs);
+
   std::vector<::hydra_artifact::DerivedSymbol> list_;
   std::map<std::tuple<int, int, int64_t, int, int64_t>, unsigned> index_;
 };

@@ -127,6 +127,16 @@ FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
       for (int64_t d = 0; d < shaped.getRank(); ++d)
         if (shaped.isDynamicDim(d))
           classes.insert(DimRef{unsigned(i), unsigned(d)});
+  // Dims of one dim_param are one size (the importer relied on it).
+  std::map<StringRef, DimRef> named;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    if (auto dims = func.getArgAttrOfType<ArrayAttr>(i, "hydra.dims"))
+      for (auto [d, name] : llvm::enumerate(dims.getAsValueRange<StringAttr>()))
+        if (!name.empty() &&
+            cast<ShapedType>(func.getArgumentTypes()[i]).isDynamicDim(d)) {
+          DimRef ref{i, unsigned(d)};
+          classes.unionSets(named.insert({name, ref}).first->second, ref);
+        }
   Constraints c(func.getContext());
   WalkResult walk = func.walk([&](Operation *op) {
     LogicalResult ok = success();
@@ -152,11 +162,10 @@ FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
     leaders.push_back(getAffineSymbolExpr(
         c.symbolOf.at(classes.getLeaderValue(ref)), func.getContext()));
   SmallVector<std::pair<AffineExpr, AffineExpr>> unproven;
+  unsigned numExtrema = c.tracer.extrema().size();
   for (auto [op, x, y] : c.equal) {
-    AffineExpr lx =
-        simplifyAffineExpr(x.replaceSymbols(leaders), 0, leaders.size());
-    AffineExpr ly =
-        simplifyAffineExpr(y.replaceSymbols(leaders), 0, leaders.size());
+    AffineExpr lx = simplifySize(x.replaceSymbols(leaders), numExtrema);
+    AffineExpr ly = simplifySize(y.replaceSymbols(leaders), numExtrema);
     if (lx == ly)
       continue;
     if (isa<AffineConstantExpr>(lx) && isa<AffineConstantExpr>(ly))
@@ -188,7 +197,11 @@ FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
         getAffineSymbolExpr(result.symbols_.at(ref), func.getContext()));
   for (auto [x, y] : unproven)
     result.checks_.push_back(
-        {simplifyAffineExpr(x.replaceSymbols(final), 0, result.numSymbols_),
-         simplifyAffineExpr(y.replaceSymbols(final), 0, result.numSymbols_)});
+        {simplifySize(x.replaceSymbols(final), numExtrema),
+         simplifySize(y.replaceSymbols(final), numExtrema)});
+  for (SizeExtremum x : c.tracer.extrema())
+    result.extrema_.push_back(
+        {x.isMax, simplifySize(x.lhs.replaceSymbols(final), numExtrema),
+         simplifySize(x.rhs.replaceSymbols(final), numExtrema), x.nonNegative});
   return result;
 }

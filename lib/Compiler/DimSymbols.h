@@ -3,7 +3,9 @@
 #ifndef HYDRA_LIB_COMPILER_DIMSYMBOLS_H
 #define HYDRA_LIB_COMPILER_DIMSYMBOLS_H
 
+#include "hydra/Dialect/Hydra/Utils/SizeTracing.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+
 #include "mlir/IR/AffineExpr.h"
 
 #include <map>
@@ -33,11 +35,14 @@ public:
   ArrayRef<std::pair<AffineExpr, AffineExpr>> runtimeChecks() const {
     return checks_;
   }
+  /// The min/max sizes the checks name (d_i is extrema()[i]).
+  ArrayRef<SizeExtremum> extrema() const { return extrema_; }
 
 private:
   std::map<std::pair<unsigned, unsigned>, int64_t> symbols_;
   unsigned numSymbols_ = 0;
   SmallVector<std::pair<AffineExpr, AffineExpr>> checks_;
+  std::vector<SizeExtremum> extrema_;
 };
 
 } // namespace mlir::hydra

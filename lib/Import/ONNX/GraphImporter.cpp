@@ -157,6 +157,12 @@ GraphImporter::sizesInput(const onnx::NodeProto &node, int i) {
   return out;
 }
 
+std::pair<unsigned, unsigned>
+GraphImporter::canonicalInputDim(unsigned arg, unsigned axis) const {
+  auto it = namedDims_.find({arg, axis});
+  return it == namedDims_.end() ? std::make_pair(arg, axis) : it->second;
+}
+
 OpFoldResult GraphImporter::dimOf(Value x, int64_t d) {
   auto t = cast<RankedTensorType>(x.getType());
   if (!t.isDynamicDim(d))
@@ -433,6 +439,7 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
   SmallVector<bool> argUnsigned;
+  SmallVector<SmallVector<std::string>> argDimNames;
   for (const auto &in : graph.input()) {
     if (initializerNames.count(in.name()))
       continue;
@@ -463,6 +470,9 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
              << " bytes a tensor may hold";
     argTypes.push_back(RankedTensorType::get(shape, elt));
     argNames.push_back(in.name());
+    argDimNames.emplace_back();
+    for (const auto &d : tt.shape().dim())
+      argDimNames.back().push_back(d.has_dim_value() ? "" : d.dim_param());
     argUnsigned.push_back(isUnsignedType(tt.elem_type()));
   }
 
@@ -470,8 +480,23 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
   auto func = func::FuncOp::create(builder_, graphLoc, "main",
                                    builder_.getFunctionType(argTypes, {}));
   Block *body = func.addEntryBlock();
+  std::map<std::string, std::pair<unsigned, unsigned>> firstOfName;
   for (auto [i, name] : llvm::enumerate(argNames)) {
     func.setArgAttr(i, "hydra.name", builder_.getStringAttr(name));
+    // Dims that share a dim_param are one size (ONNX's IR says so): the
+    // importer may cancel them against each other, and the compiler gives
+    // them one symbol that the runtime checks.
+    if (llvm::any_of(argDimNames[i], [](auto &n) { return !n.empty(); })) {
+      SmallVector<Attribute> dims;
+      for (auto [axis, dimName] : llvm::enumerate(argDimNames[i])) {
+        dims.push_back(builder_.getStringAttr(dimName));
+        if (dimName.empty())
+          continue;
+        auto key = std::make_pair(unsigned(i), unsigned(axis));
+        namedDims_[key] = firstOfName.insert({dimName, key}).first->second;
+      }
+      func.setArgAttr(i, "hydra.dims", builder_.getArrayAttr(dims));
+    }
     values_[name] =
         ImportedValue{body->getArgument(i), std::nullopt, std::nullopt};
     if (argUnsigned[i]) {

@@ -111,6 +111,10 @@ public:
   /// Dim `d` of `x` as an index value, one per (x, d): equal dims of one
   /// value are one SSA value.
   OpFoldResult dimOf(Value x, int64_t d);
+  /// The first graph-input dim with the dim_param of input `arg`'s dim
+  /// `axis` (ONNX: one name, one size), or (arg, axis) if it has none.
+  std::pair<unsigned, unsigned> canonicalInputDim(unsigned arg,
+                                                  unsigned axis) const;
 
   void setOutput(const onnx::NodeProto &node, int i, Value value);
   void setSymbolicOutput(const onnx::NodeProto &node, int i, SymbolicInts v);
@@ -163,6 +167,8 @@ private:
   std::map<std::string, int64_t> opsets_;
   std::map<std::string, ImportedValue> values_;
   llvm::DenseMap<std::pair<Value, int64_t>, Value> dims_;
+  std::map<std::pair<unsigned, unsigned>, std::pair<unsigned, unsigned>>
+      namedDims_; // graph-input dims with a dim_param → the first of it
   std::set<std::string> used_; // names some node or the graph output reads
   std::set<std::string> unsignedNames_; // tensors; constants carry their type
 };

@@ -3,6 +3,7 @@
 #include "GraphImporter.h"
 #include "HostTensor.h"
 #include "ShapeArithmetic.h"
+#include "SymbolicShapes.h"
 #include "TensorOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -211,29 +212,55 @@ LogicalResult importSlice(GraphImporter &gi, const onnx::NodeProto &node) {
   if (!x)
     return failure();
   auto t = typeOf(x);
-  if (!t.hasStaticShape())
-    return gi.error(node, "not supported: Slice of a dynamic shape");
   std::vector<int64_t> starts, ends, axes, steps;
-  if (!intList(gi, node, 1, "starts", starts) ||
-      !intList(gi, node, 2, "ends", ends) ||
-      !intList(gi, node, 3, "axes", axes) ||
+  bool known = intList(gi, node, 1, "starts", starts) &&
+               intList(gi, node, 2, "ends", ends);
+  if (!intList(gi, node, 3, "axes", axes) ||
       !intList(gi, node, 4, "steps", steps))
-    return gi.error(node, "not supported: starts, ends, axes or steps that "
-                          "are not known at import");
+    return gi.error(node, "not supported: axes or steps that are not known "
+                          "at import");
+  // Bounds computed at run time (a cache length, Shape of an input) are
+  // size arithmetic.
+  SmallVector<OpFoldResult> dynStarts, dynEnds;
+  if (!known) {
+    auto s = gi.sizesInput(node, 1), e = gi.sizesInput(node, 2);
+    if (!s || !e)
+      return gi.error(node, "not supported: starts or ends that are neither "
+                            "known at import nor computed from input sizes");
+    dynStarts = *s;
+    dynEnds = *e;
+  } else {
+    for (int64_t v : starts)
+      dynStarts.push_back(gi.builder().getIndexAttr(v));
+    for (int64_t v : ends)
+      dynEnds.push_back(gi.builder().getIndexAttr(v));
+  }
+  size_t count = dynStarts.size();
   int64_t rank = t.getRank();
   if (axes.empty())
-    for (size_t i = 0; i < starts.size(); ++i)
+    for (size_t i = 0; i < count; ++i)
       axes.push_back(i);
   if (steps.empty())
-    steps.assign(starts.size(), 1);
-  if (ends.size() != starts.size() || axes.size() != starts.size() ||
-      steps.size() != starts.size())
+    steps.assign(count, 1);
+  if (dynEnds.size() != count || axes.size() != count || steps.size() != count)
     return gi.error(node, "starts, ends, axes and steps differ in length");
+  for (int64_t &a : axes) {
+    if (a < -rank || a >= rank)
+      return gi.error(node, "axis " + Twine(a) + " out of range for rank " +
+                                Twine(rank));
+    a = a < 0 ? a + rank : a;
+  }
+  if (!known || !t.hasStaticShape()) {
+    FailureOr<Value> r =
+        sliceDynamic(gi, node, x, dynStarts, dynEnds, axes, steps);
+    if (failed(r))
+      return failure();
+    gi.setOutput(node, 0, *r);
+    return success();
+  }
   SmallVector<int64_t> offsets(rank, 0), sizes(t.getShape()), strides(rank, 1);
   for (size_t i = 0; i < starts.size(); ++i) {
-    int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
-    if (a < 0 || a >= rank)
-      return gi.error(node, "axis out of range");
+    int64_t a = axes[i];
     if (steps[i] <= 0)
       return gi.error(node, "not supported: negative or zero steps");
     int64_t dim = t.getDimSize(a);

@@ -111,18 +111,96 @@ OpFoldResult combine(OpBuilder &b, Location loc, Arith k, OpFoldResult a,
   return a;
 }
 
-/// A tracer over the graph inputs' dims, for comparing sizes.
+/// A tracer over the graph inputs' dims, for comparing sizes: dims of one
+/// dim_param are one symbol.
 SizeTracer
-importTracer(MLIRContext *ctx,
+importTracer(GraphImporter &gi,
              std::map<std::pair<unsigned, unsigned>, unsigned> &ids) {
+  MLIRContext *ctx = gi.context();
   return SizeTracer(
       ctx,
-      [&ids, ctx](unsigned arg, unsigned axis) {
-        auto [it, inserted] = ids.insert({{arg, axis}, unsigned(ids.size())});
+      [&ids, &gi, ctx](unsigned arg, unsigned axis) {
+        auto [it, inserted] =
+            ids.insert({gi.canonicalInputDim(arg, axis), unsigned(ids.size())});
         return std::optional<AffineExpr>(getAffineSymbolExpr(it->second, ctx));
       },
       hydraResultDim);
 }
+
+/// Size arithmetic that picks min/max at import where the tracer proves
+/// one side the smaller (sizes are non-negative), and leaves the run-time
+/// op only where it cannot.
+class BoundArithmetic {
+public:
+  BoundArithmetic(GraphImporter &gi, const onnx::NodeProto &node)
+      : b_(gi.builder()), loc_(gi.loc(node)), tracer_(importTracer(gi, ids_)) {}
+
+  /// Whether f ≤ g for every input size.
+  bool atMost(OpFoldResult f, OpFoldResult g) {
+    FailureOr<AffineExpr> x = expr(f), y = expr(g);
+    return succeeded(x) && succeeded(y) &&
+           provablyNonNegative(simplifySize(*y - *x, tracer_.extrema().size()),
+                               tracer_.extrema());
+  }
+  OpFoldResult min(OpFoldResult f, OpFoldResult g) {
+    return atMost(f, g)   ? f
+           : atMost(g, f) ? g
+                          : combine(b_, loc_, Arith::Min, f, g);
+  }
+  OpFoldResult max(OpFoldResult f, OpFoldResult g) {
+    return atMost(f, g)   ? g
+           : atMost(g, f) ? f
+                          : combine(b_, loc_, Arith::Max, f, g);
+  }
+  OpFoldResult add(OpFoldResult f, OpFoldResult g) {
+    return combine(b_, loc_, Arith::Add, f, g);
+  }
+  OpFoldResult sub(OpFoldResult f, OpFoldResult g) {
+    return combine(b_, loc_, Arith::Sub, f, g);
+  }
+  OpFoldResult index(int64_t v) { return b_.getIndexAttr(v); }
+
+  /// ONNX's reading of a Slice bound `v` on an axis of size `dim`: negative
+  /// counts from the end, then clamped to [0, dim].
+  OpFoldResult bound(OpFoldResult v, OpFoldResult dim) {
+    // Beyond ±2^62 is "to the end" / "from the start" (exporters write
+    // INT64_MAX and INT64_MIN); no size is that large.
+    constexpr int64_t kHuge = int64_t(1) << 62;
+    if (std::optional<int64_t> c = getConstantIntValue(v)) {
+      if (*c >= kHuge)
+        return dim;
+      if (*c <= -kHuge)
+        return index(0);
+      if (*c < 0)
+        return max(add(dim, v), index(0));
+      return min(v, dim);
+    }
+    if (!atMost(index(0), v)) {
+      // v + dim where v < 0, as v - dim · floor(v / 2^62): no select, so
+      // the artifact's size expressions can say it.
+      Value u = indexValue(b_, loc_, v);
+      Value sign = arith::FloorDivSIOp::create(
+          b_, loc_, u, arith::ConstantIndexOp::create(b_, loc_, kHuge));
+      Value shift =
+          arith::MulIOp::create(b_, loc_, sign, indexValue(b_, loc_, dim));
+      v = arith::SubIOp::create(b_, loc_, u, shift).getResult();
+      return max(min(v, dim), index(0));
+    }
+    return min(v, dim);
+  }
+
+private:
+  FailureOr<AffineExpr> expr(OpFoldResult f) {
+    if (std::optional<int64_t> c = getConstantIntValue(f))
+      return getAffineConstantExpr(*c, b_.getContext());
+    return tracer_.size(cast<Value>(f));
+  }
+
+  OpBuilder &b_;
+  Location loc_;
+  std::map<std::pair<unsigned, unsigned>, unsigned> ids_;
+  SizeTracer tracer_;
+};
 
 std::optional<LogicalResult> foldShapeOf(GraphImporter &gi,
                                          const onnx::NodeProto &node) {
@@ -290,7 +368,7 @@ FailureOr<Value> mlir::hydra::onnx_import::reshapeDynamic(
   Location loc = gi.loc(node);
   MLIRContext *ctx = b.getContext();
   std::map<std::pair<unsigned, unsigned>, unsigned> ids;
-  SizeTracer tracer = importTracer(ctx, ids);
+  SizeTracer tracer = importTracer(gi, ids);
   auto exprOf = [&](OpFoldResult f) -> FailureOr<AffineExpr> {
     if (std::optional<int64_t> c = getConstantIntValue(f))
       return getAffineConstantExpr(*c, ctx);
@@ -585,4 +663,41 @@ LogicalResult importRange(GraphImporter &gi, const onnx::NodeProto &node) {
 void registerSymbolicImporters(ImporterTable &onnx) {
   onnx["ConstantOfShape"] = {importConstantOfShape, {1, 1}};
   onnx["Range"] = {importRange, {3, 3}};
+}
+
+FailureOr<Value> mlir::hydra::onnx_import::sliceDynamic(
+    GraphImporter &gi, const onnx::NodeProto &node, Value x,
+    ArrayRef<OpFoldResult> starts, ArrayRef<OpFoldResult> ends,
+    ArrayRef<int64_t> axes, ArrayRef<int64_t> steps) {
+  int64_t rank = typeOf(x).getRank();
+  BoundArithmetic arith(gi, node);
+  SmallVector<OpFoldResult> offsets(rank, arith.index(0)), sizes,
+      strides(rank, arith.index(1));
+  for (int64_t d = 0; d < rank; ++d)
+    sizes.push_back(gi.dimOf(x, d));
+  for (size_t i = 0; i < starts.size(); ++i) {
+    int64_t a = axes[i], step = steps[i];
+    if (step <= 0)
+      return gi.error(node, "not supported: a negative or zero step on an "
+                            "axis of run-time size or with run-time bounds");
+    OpFoldResult dim = sizes[a];
+    OpFoldResult s = arith.bound(starts[i], dim), e = arith.bound(ends[i], dim);
+    OpFoldResult n = arith.max(arith.sub(e, s), arith.index(0));
+    if (step != 1) {
+      std::optional<int64_t> c = getConstantIntValue(n);
+      n = c ? OpFoldResult(arith.index((*c + step - 1) / step))
+            : OpFoldResult(arith::CeilDivSIOp::create(
+                               gi.builder(), gi.loc(node),
+                               indexValue(gi.builder(), gi.loc(node), n),
+                               arith::ConstantIndexOp::create(
+                                   gi.builder(), gi.loc(node), step))
+                               .getResult());
+    }
+    offsets[a] = s;
+    sizes[a] = n;
+    strides[a] = arith.index(step);
+  }
+  return tensor::ExtractSliceOp::create(gi.builder(), gi.loc(node), x, offsets,
+                                        sizes, strides)
+      .getResult();
 }

@@ -34,6 +34,15 @@ FailureOr<Value> reshapeDynamic(GraphImporter &gi, const onnx::NodeProto &node,
 FailureOr<Value> expandDynamic(GraphImporter &gi, const onnx::NodeProto &node,
                                Value x, ArrayRef<OpFoldResult> dims);
 
+/// Slice of `x` with bounds known at import or at run time and an axis
+/// size that may be dynamic: ONNX's negative bounds and clamping, as size
+/// arithmetic (min/max only where the sizes do not prove them); `axes`
+/// normalized, `steps` positive.
+FailureOr<Value> sliceDynamic(GraphImporter &gi, const onnx::NodeProto &node,
+                              Value x, ArrayRef<OpFoldResult> starts,
+                              ArrayRef<OpFoldResult> ends,
+                              ArrayRef<int64_t> axes, ArrayRef<int64_t> steps);
+
 } // namespace mlir::hydra::onnx_import
 
 #endif // HYDRA_LIB_IMPORT_ONNX_SYMBOLICSHAPES_H

@@ -14,6 +14,57 @@
 using namespace mlir;
 using namespace mlir::hydra;
 
+AffineExpr mlir::hydra::simplifySize(AffineExpr e, unsigned numExtrema) {
+  unsigned numSymbols = 0;
+  e.walk([&](AffineExpr sub) {
+    if (auto s = dyn_cast<AffineSymbolExpr>(sub))
+      numSymbols = std::max(numSymbols, s.getPosition() + 1);
+  });
+  return simplifyAffineExpr(e, numExtrema, numSymbols);
+}
+
+bool mlir::hydra::provablyNonNegative(AffineExpr e,
+                                      ArrayRef<SizeExtremum> extrema) {
+  if (auto c = dyn_cast<AffineConstantExpr>(e))
+    return c.getValue() >= 0;
+  if (isa<AffineSymbolExpr>(e))
+    return true;
+  if (auto d = dyn_cast<AffineDimExpr>(e))
+    return d.getPosition() < extrema.size() &&
+           extrema[d.getPosition()].nonNegative;
+  auto bin = cast<AffineBinaryOpExpr>(e);
+  bool lhs = provablyNonNegative(bin.getLHS(), extrema);
+  auto rhsConstant = dyn_cast<AffineConstantExpr>(bin.getRHS());
+  switch (e.getKind()) {
+  case AffineExprKind::Mod: // affine mod by a positive constant is ≥ 0
+    return rhsConstant && rhsConstant.getValue() > 0;
+  case AffineExprKind::FloorDiv:
+  case AffineExprKind::CeilDiv:
+    return lhs && rhsConstant && rhsConstant.getValue() > 0;
+  default:
+    return lhs && provablyNonNegative(bin.getRHS(), extrema);
+  }
+}
+
+AffineExpr SizeTracer::extremum(bool isMax, AffineExpr lhs, AffineExpr rhs) {
+  unsigned n = extrema_.size();
+  lhs = simplifySize(lhs, n);
+  rhs = simplifySize(rhs, n);
+  AffineExpr diff = simplifySize(lhs - rhs, n);
+  if (provablyNonNegative(diff, extrema_)) // lhs ≥ rhs
+    return isMax ? lhs : rhs;
+  if (provablyNonNegative(simplifySize(rhs - lhs, n), extrema_))
+    return isMax ? rhs : lhs;
+  for (auto [i, x] : llvm::enumerate(extrema_))
+    if (x.isMax == isMax &&
+        ((x.lhs == lhs && x.rhs == rhs) || (x.lhs == rhs && x.rhs == lhs)))
+      return getAffineDimExpr(i, context_);
+  bool l = provablyNonNegative(lhs, extrema_),
+       r = provablyNonNegative(rhs, extrema_);
+  extrema_.push_back({isMax, lhs, rhs, isMax ? (l || r) : (l && r)});
+  return getAffineDimExpr(n, context_);
+}
+
 FailureOr<AffineExpr> SizeTracer::size(Value index) {
   if (auto it = sizes_.find(index); it != sizes_.end())
     return it->second;
@@ -90,6 +141,10 @@ FailureOr<AffineExpr> SizeTracer::sizeUncached(Value v) {
     return a->ceilDiv(*b);
   if (isa<arith::RemUIOp, arith::RemSIOp>(op))
     return *a % *b;
+  if (isa<arith::MinSIOp, arith::MinUIOp>(op))
+    return extremum(/*isMax=*/false, *a, *b);
+  if (isa<arith::MaxSIOp, arith::MaxUIOp>(op))
+    return extremum(/*isMax=*/true, *a, *b);
   return failure();
 }
 

@@ -24,6 +24,22 @@
 
 namespace mlir::hydra {
 
+/// The min or max of two sizes (a Slice clamps its bounds to the axis),
+/// which an AffineExpr cannot say: the tracer names extremum i the dim
+/// expression d_i (the sizes use only symbols otherwise), and the artifact
+/// computes it with its min/max size ops.
+struct SizeExtremum {
+  bool isMax;
+  AffineExpr lhs, rhs;
+  bool nonNegative; // provably ≥ 0
+};
+
+/// Simplifies a size expression over symbols and the extrema's dims.
+AffineExpr simplifySize(AffineExpr e, unsigned numExtrema);
+
+/// Whether `e` is provably ≥ 0: symbols are sizes, extrema as recorded.
+bool provablyNonNegative(AffineExpr e, ArrayRef<SizeExtremum> extrema);
+
 class SizeTracer {
 public:
   /// The expression of dim `axis` of function argument `arg`, or nothing if
@@ -41,10 +57,16 @@ public:
         otherDim_(std::move(otherDim)) {}
 
   /// An index (or integer) value as an expression; failure if some op on
-  /// the way is not one the tracer knows (min, max, a loaded value, ...).
+  /// the way is not one the tracer knows (a loaded value, ...).
   FailureOr<AffineExpr> size(Value index);
   /// Dim `axis` of a ranked tensor or memref value.
   FailureOr<AffineExpr> dim(Value shaped, int64_t axis);
+
+  /// min/max(lhs, rhs): the one that is provably the smaller/larger, else
+  /// an extremum (one per distinct operation).
+  AffineExpr extremum(bool isMax, AffineExpr lhs, AffineExpr rhs);
+  /// The extrema the traced sizes name, d_i being extrema()[i].
+  ArrayRef<SizeExtremum> extrema() const { return extrema_; }
 
 private:
   FailureOr<AffineExpr> sizeUncached(Value index);
@@ -56,6 +78,7 @@ private:
   OtherDim otherDim_;
   llvm::DenseMap<Value, AffineExpr> sizes_;
   llvm::DenseMap<std::pair<Value, int64_t>, AffineExpr> dims_;
+  std::vector<SizeExtremum> extrema_;
 };
 
 } // namespace mlir::hydra

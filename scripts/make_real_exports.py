@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""Writes the suite of real exports: tiny random-weight decoders from
+transformers' configs (nothing downloaded), exported by torch.onnx as users
+export them, with onnxruntime's outputs at two or more sizes.
+
+Needs torch, transformers, onnxscript, onnx and onnxruntime (a venv of its
+own: torch is large; the tests only read what this writes). Writes into
+test/Models/real/:
+  NAME.onnx        the export, weights inline (a few hundred KiB)
+  NAME.npz         for each size k: in{k}_{input} and out{k}_{output}, the
+                   inputs fed and onnxruntime's outputs
+  manifest.json    per model: family, exporter, opset, phase, sizes, and
+                   the ops the graph uses
+
+Each model is exported with dynamic batch and sequence (and past) lengths,
+so one artifact must run every size. Run:
+  python scripts/make_real_exports.py [--only NAME-SUBSTRING] [--out DIR]
+"""
+
+import argparse
+import collections
+import json
+import os
+import sys
+import traceback
+import warnings
+
+import numpy as np
+import onnx
+import onnxruntime
+import torch
+import transformers
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Small enough that a file stays under ~1 MiB and CI compiles each in
+# seconds; big enough for GQA (4 query heads on 2 kv heads) and two layers.
+COMMON = dict(vocab_size=64, hidden_size=32, intermediate_size=64,
+              num_hidden_layers=2, num_attention_heads=4,
+              num_key_value_heads=2, max_position_embeddings=256,
+              tie_word_embeddings=False)
+
+
+def configs():
+    """family → (config, model class)."""
+    t = transformers
+    return {
+        "llama": (t.LlamaConfig(**COMMON), t.LlamaForCausalLM),
+        "qwen3": (t.Qwen3Config(**COMMON, head_dim=8), t.Qwen3ForCausalLM),
+        "mistral": (t.MistralConfig(**COMMON, sliding_window=None),
+                    t.MistralForCausalLM),
+        "gemma2": (t.Gemma2Config(**COMMON, head_dim=8,
+                                  attn_logit_softcapping=50.0,
+                                  final_logit_softcapping=30.0,
+                                  sliding_window=4096,
+                                  query_pre_attn_scalar=8),
+                   t.Gemma2ForCausalLM),
+        "phi3": (t.Phi3Config(**COMMON, pad_token_id=0), t.Phi3ForCausalLM),
+    }
+
+
+class Prefill(torch.nn.Module):
+    """input_ids [B, S] → logits [B, S, V]; no cache."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids):
+        return self.model(input_ids=input_ids, use_cache=False).logits
+
+
+class Decode(torch.nn.Module):
+    """input_ids [B, S] and each layer's past key and value [B, Hkv, P, D]
+    → logits and each layer's present key and value [B, Hkv, P + S, D]."""
+
+    def __init__(self, model, layers):
+        super().__init__()
+        self.model = model
+        self.layers = layers
+
+    def forward(self, input_ids, *past):
+        cache = transformers.DynamicCache(config=self.model.config)
+        for i in range(self.layers):
+            cache.update(past[2 * i], past[2 * i + 1], i)
+        out = self.model(input_ids=input_ids, past_key_values=cache,
+                         use_cache=True)
+        presents = []
+        for layer in out.past_key_values.layers:
+            presents += [layer.keys, layer.values]
+        return (out.logits, *presents)
+
+
+def head_dim(config):
+    return getattr(config, "head_dim", None) or (
+        config.hidden_size // config.num_attention_heads)
+
+
+def example(config, phase, batch, seq, past, rng):
+    ids = torch.from_numpy(rng.integers(0, config.vocab_size, (batch, seq)))
+    if phase == "prefill":
+        return (ids,)
+    shape = (batch, config.num_key_value_heads, past, head_dim(config))
+    kv = [torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
+          for _ in range(2 * config.num_hidden_layers)]
+    return (ids, *kv)
+
+
+def names(config, phase):
+    if phase == "prefill":
+        return ["input_ids"], ["logits"]
+    n = config.num_hidden_layers
+    past = [f"past_{kind}_{i}" for i in range(n) for kind in ("key", "value")]
+    present = [f"present_{kind}_{i}" for i in range(n)
+               for kind in ("key", "value")]
+    return ["input_ids", *past], ["logits", *present]
+
+
+def export(module, args, inputs, outputs, phase, exporter, opset, path):
+    if exporter == "dynamo":
+        batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq")
+        shapes = [{0: batch, 1: seq}]
+        if phase == "decode":
+            past = torch.export.Dim("past")
+            # forward(input_ids, *past): the past is one tuple argument.
+            shapes = [shapes[0], tuple({0: batch, 2: past} for _ in args[1:])]
+        program = torch.onnx.export(module, args, dynamo=True, opset_version=opset,
+                                    input_names=inputs, output_names=outputs,
+                                    dynamic_shapes=tuple(shapes), optimize=True,
+                                    external_data=False)
+        program.save(path, external_data=False)
+    else:
+        axes = {"input_ids": {0: "batch", 1: "seq"}}
+        for name in inputs[1:]:
+            axes[name] = {0: "batch", 2: "past"}
+        for name in outputs:
+            axes[name] = ({0: "batch", 1: "seq"} if name == "logits"
+                          else {0: "batch", 2: "total"})
+        torch.onnx.export(module, args, path, dynamo=False, opset_version=opset,
+                          input_names=inputs, output_names=outputs,
+                          dynamic_axes=axes)
+
+
+# (batch, seq, past) tried per phase. The export example avoids sizes 0
+# and 1, which torch.export would take for constants.
+EXAMPLE = {"prefill": (2, 5, 0), "decode": (2, 3, 6)}
+SIZES = {"prefill": [(1, 5, 0), (2, 9, 0), (1, 17, 0)],
+         "decode": [(1, 1, 6), (2, 1, 11), (1, 3, 4)]}
+
+
+def build(family, exporter, opset, phase, attn, outdir, rng):
+    name = f"{family}-{phase}-{exporter}-op{opset}-{attn}"
+    config, cls = configs()[family]
+    config._attn_implementation = attn
+    torch.manual_seed(0)
+    model = cls(config).eval()
+    module = (Prefill(model) if phase == "prefill"
+              else Decode(model, config.num_hidden_layers))
+    inputs, outputs = names(config, phase)
+    path = os.path.join(outdir, name + ".onnx")
+    sizes = SIZES[phase]
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        export(module, example(config, phase, *EXAMPLE[phase], rng), inputs,
+               outputs, phase, exporter, opset, path)
+    m = onnx.load(path)
+    # Exporters annotate each node with its Python stack: three quarters of
+    # the file and nothing a compiler reads. The graph itself stays as
+    # written.
+    for n in m.graph.node:
+        n.doc_string = ""
+        del n.metadata_props[:]
+    m.doc_string = ""
+    onnx.save(m, path)
+    onnx.checker.check_model(m)
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    arrays, references = {}, []
+    for k, size in enumerate(sizes):
+        args = example(config, phase, *size, rng)
+        feeds = {n: a.numpy() for n, a in zip(inputs, args)}
+        with torch.no_grad():
+            want = module(*args)
+        want = [w.numpy() for w in ([want] if phase == "prefill" else want)]
+        try:
+            got, reference = session.run(None, feeds), "onnxruntime"
+        except onnxruntime.capi.onnxruntime_pybind11_state.InvalidArgument:
+            # onnxruntime's RotaryEmbedding-23 wants cos/sin caches of x's
+            # batch, where the dynamo exporter writes batch 1 to broadcast:
+            # PyTorch's outputs are the reference at batch > 1.
+            if size[0] == 1:
+                raise
+            got, reference = want, "torch"
+        references.append(reference)
+        for n, g, w in zip(outputs, got, want):
+            # The export must be the model: onnxruntime against PyTorch.
+            np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4,
+                                       err_msg=f"{name}: {n} at {size}")
+            arrays[f"out{k}_{n}"] = g
+        for n, a in feeds.items():
+            arrays[f"in{k}_{n}"] = a
+    np.savez_compressed(os.path.join(outdir, name + ".npz"), **arrays)
+    ops = collections.Counter(
+        (n.domain or "") + ("::" if n.domain else "") + n.op_type
+        for n in m.graph.node)
+    return name, {"family": family, "exporter": exporter, "opset": opset,
+                  "phase": phase, "attention": attn, "sizes": sizes,
+                  "references": references,
+                  "inputs": inputs, "outputs": outputs,
+                  "ir_version": m.ir_version, "ops": dict(sorted(ops.items())),
+                  "bytes": os.path.getsize(path)}
+
+
+# (exporter, opset): the dynamo exporter at opset 18 (SDPA decomposed with
+# its guards) and 23 (Attention), TorchScript at 18.
+VARIANTS = [("dynamo", 23), ("dynamo", 18), ("torchscript", 18)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=os.path.join(ROOT, "test", "Models", "real"))
+    parser.add_argument("--only", default="", help="build names containing this")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    manifest_path = os.path.join(args.out, "manifest.json")
+    manifest, failures = {}, {}
+    if args.only and os.path.exists(manifest_path):
+        with open(manifest_path) as f:
+            old = json.load(f)
+        manifest, failures = old["models"], old["export_failures"]
+    rng = np.random.default_rng(0)
+    for family in configs():
+        for exporter, opset in VARIANTS:
+            for phase in ("prefill", "decode"):
+                for attn in ("sdpa", "eager"):
+                    name = f"{family}-{phase}-{exporter}-op{opset}-{attn}"
+                    if args.only not in name:
+                        continue
+                    manifest.pop(name, None)
+                    failures.pop(name, None)
+                    try:
+                        name, entry = build(family, exporter, opset, phase,
+                                            attn, args.out, rng)
+                        manifest[name] = entry
+                        print(f"ok    {name} ({entry['bytes'] // 1024} KiB)")
+                    except Exception as e:  # an exporter's limit, recorded
+                        failures[name] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
+                        print(f"fail  {name}: {failures[name]}")
+                        if os.environ.get("VERBOSE"):
+                            traceback.print_exc()
+                        for ext in (".onnx", ".npz"):
+                            p = os.path.join(args.out, name + ext)
+                            if os.path.exists(p):
+                                os.remove(p)
+    with open(manifest_path, "w") as f:
+        json.dump({"torch": torch.__version__,
+                   "transformers": transformers.__version__,
+                   "onnx": onnx.__version__,
+                   "onnxruntime": onnxruntime.__version__,
+                   "models": manifest,
+                   "export_failures": failures}, f, indent=1, sort_keys=True)
+    print(f"{len(manifest)} exported, {len(failures)} failed to export")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
