@@ -202,3 +202,48 @@ def test_symbolic_sizes_as_graph_outputs():
               [vi("shape", [3], TP.INT64), vi("doubled", [3], TP.INT64)],
               [const("two", np.int64(2))])
     check_sizes(m, lambda b, s: {"x": np.zeros((b, s, D), np.float32)}, [(1, 3), (4, 9)])
+
+
+def test_slices_with_run_time_bounds():
+    """Slice bounds from the sizes, negative ones included, clamped as ONNX
+    says: x[:, S-5 : S+2] (start below 0 for S < 5, so it counts from the
+    end, and the end past the axis), x[:, -3:] and x[:, 1:] of a dynamic
+    axis, and every other of a key axis sliced from 2 on (steps), all with
+    one artifact."""
+    nodes = [helper.make_node("Shape", ["x"], ["sx"]),
+             helper.make_node("Slice", ["sx", "one", "two"], ["s"]),
+             helper.make_node("Sub", ["s", "five"], ["start"]),
+             helper.make_node("Add", ["s", "two"], ["end"]),
+             helper.make_node("Slice", ["x", "start", "end", "one"], ["a"]),
+             helper.make_node("Slice", ["x", "m3", "big", "one"], ["b"]),
+             helper.make_node("Slice", ["x", "one", "big", "one"], ["c"]),
+             helper.make_node("Slice", ["x", "two", "big", "one", "two"], ["d"])]
+    inits = [const("one", np.array([1], np.int64)), const("two", np.array([2], np.int64)),
+             const("five", np.array([5], np.int64)), const("m3", np.array([-3], np.int64)),
+             const("big", np.array([2**63 - 1], np.int64))]
+    m = model(nodes, [vi("x", ["B", "S", 4])], [vi(n, None) for n in "abcd"], inits)
+    check_sizes(m, lambda b, s: {"x": RNG.standard_normal((b, s, 4)).astype(np.float32)},
+                [(1, 1), (2, 3), (1, 4), (2, 9), (1, 17)])
+
+
+def test_dims_of_one_dim_param_are_one_size():
+    """Two inputs whose batch is one dim_param: the importer may cancel one
+    against the other (a Reshape to [B, S, -1, 8] whose shape reads the
+    other input's batch), and the runtime checks them equal."""
+    nodes = [helper.make_node("Shape", ["ids"], ["si"]),
+             helper.make_node("Slice", ["si", "zero", "one"], ["b"]),
+             helper.make_node("Shape", ["x"], ["sx"]),
+             helper.make_node("Slice", ["sx", "one", "two"], ["s"]),
+             helper.make_node("Concat", ["b", "s", "m1", "eight"], ["shape"], axis=0),
+             helper.make_node("Reshape", ["x", "shape"], ["y"])]
+    inits = [const(n, np.array([v], np.int64))
+             for n, v in [("zero", 0), ("one", 1), ("two", 2), ("m1", -1), ("eight", 8)]]
+    m = model(nodes, [vi("ids", ["B", "T"], TP.INT64), vi("x", ["B", "S", 32])],
+              [vi("y", None)], inits)
+    ours, _ = session(m)
+    out = ours.run({"ids": np.zeros((2, 3), np.int64),
+                    "x": RNG.standard_normal((2, 5, 32)).astype(np.float32)})["y"]
+    assert out.shape == (2, 5, 4, 8)
+    with pytest.raises(hydrahead.HydraError):
+        ours.run({"ids": np.zeros((3, 3), np.int64),
+                  "x": RNG.standard_normal((2, 5, 32)).astype(np.float32)})

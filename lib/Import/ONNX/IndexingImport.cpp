@@ -120,7 +120,7 @@ LogicalResult importGather(GraphImporter &gi, const onnx::NodeProto &node) {
   auto gather = linalg::GenericOp::create(
       b, loc, init.getType(), ValueRange{indices}, ValueRange{init}, maps,
       iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value i = wrapIndex(nb, nl, args[0], axisSize);
+        Value i = wrapIndex(nb, nl, args[0], nb.getIndexAttr(axisSize));
         SmallVector<Value> at;
         for (int64_t d = 0; d < axis; ++d)
           at.push_back(linalg::IndexOp::create(nb, nl, d));
@@ -168,8 +168,9 @@ LogicalResult importGatherElements(GraphImporter &gi,
       iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
         SmallVector<Value> at;
         for (int64_t d = 0; d < rank; ++d)
-          at.push_back(d == axis ? wrapIndex(nb, nl, args[0], axisSize)
-                                 : Value(linalg::IndexOp::create(nb, nl, d)));
+          at.push_back(
+              d == axis ? wrapIndex(nb, nl, args[0], nb.getIndexAttr(axisSize))
+                        : Value(linalg::IndexOp::create(nb, nl, d)));
         linalg::YieldOp::create(
             nb, nl, Value(tensor::ExtractOp::create(nb, nl, data, at)));
       });
@@ -285,13 +286,14 @@ LogicalResult importSplit(GraphImporter &gi, const onnx::NodeProto &node) {
   if (!x)
     return failure();
   auto t = typeOf(x);
-  if (!t.hasStaticShape())
-    return gi.error(node, "not supported: Split of a dynamic shape");
   int64_t rank = t.getRank();
   FailureOr<int64_t> axisOr = gi.axisAttr(node, 0, rank);
   if (failed(axisOr))
     return failure();
   int64_t axis = *axisOr;
+  if (t.isDynamicDim(axis))
+    return gi.error(node, "not supported: Split along an axis of run-time "
+                          "size");
   std::vector<int64_t> split;
   if (!intList(gi, node, 1, "split", split))
     return gi.error(node, "not supported: split sizes not known at import");
@@ -318,16 +320,19 @@ LogicalResult importSplit(GraphImporter &gi, const onnx::NodeProto &node) {
     return gi.error(node, "split sizes " + formatShape(split) +
                               " do not cover the axis of size " + Twine(dim) +
                               " in " + Twine(parts) + " outputs");
+  OpBuilder &b = gi.builder();
   int64_t offset = 0;
   for (int64_t i = 0; i < parts; ++i) {
-    SmallVector<int64_t> offsets(rank, 0), sizes(t.getShape()),
-        strides(rank, 1);
-    offsets[axis] = offset;
-    sizes[axis] = split[i];
+    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes,
+        strides(rank, b.getIndexAttr(1));
+    for (int64_t d = 0; d < rank; ++d)
+      sizes.push_back(gi.dimOf(x, d));
+    offsets[axis] = b.getIndexAttr(offset);
+    sizes[axis] = b.getIndexAttr(split[i]);
     offset += split[i];
-    gi.setOutput(
-        node, i,
-        staticSlice(gi.builder(), gi.loc(node), x, offsets, sizes, strides));
+    gi.setOutput(node, i,
+                 tensor::ExtractSliceOp::create(b, gi.loc(node), x, offsets,
+                                                sizes, strides));
   }
   return success();
 }

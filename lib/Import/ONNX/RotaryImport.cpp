@@ -3,8 +3,9 @@
 // out[d] = cos·x[d] ∓ sin·x[partner] for the first rotary_embedding_dim
 // elements of each head (partner: the other half, or the neighbour when
 // interleaved), x[d] beyond them; cos and sin looked up by position id or
-// given per (batch, position). One generic over the output reading x, the
-// caches and the ids with tensor.extract. Static shapes.
+// given per (batch, position). One generic over the output: x's partner
+// element and the caches looked up by id with tensor.extract, the caches
+// given per position through the generic's maps.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,16 +33,15 @@ LogicalResult importRotaryEmbedding(GraphImporter &gi,
   Value x = ins[0], cosCache = ins[1], sinCache = ins[2];
   Value ids = gi.optionalInput(node, 3);
   auto xt = typeOf(x), ct = typeOf(cosCache);
-  if (!xt.hasStaticShape() || !ct.hasStaticShape() ||
-      (ids && !typeOf(ids).hasStaticShape()))
-    return gi.error(node, "not supported: RotaryEmbedding on dynamic shapes");
   if (typeOf(sinCache) != ct)
     return gi.error(node, "cos_cache and sin_cache must have one shape");
   int64_t rank = xt.getRank();
   if (rank != 3 && rank != 4)
     return gi.error(node, "X must be 3D [B, S, H·D] or 4D [B, H, S, D]");
-  int64_t batch = xt.getDimSize(0);
-  int64_t seq = xt.getDimSize(rank == 4 ? 2 : 1);
+  if (xt.isDynamicDim(rank - 1) || (rank == 4 && xt.isDynamicDim(1)))
+    return gi.error(node, "not supported: a run-time head count or size");
+  int64_t seqAxis = rank == 4 ? 2 : 1;
+  int64_t batch = xt.getDimSize(0), seq = xt.getDimSize(seqAxis);
   int64_t headSize = xt.getDimSize(rank - 1);
   if (rank == 3) {
     int64_t heads = gi.intAttr(node, "num_heads", 0);
@@ -58,26 +58,56 @@ LogicalResult importRotaryEmbedding(GraphImporter &gi,
                               " must be even and at most the head size " +
                               Twine(headSize));
   int64_t half = rot / 2;
+  // Sizes equal when static; dynamic ones are tied by the generic's maps
+  // (the artifact checks them per call).
+  auto agree = [](int64_t a, int64_t b) { return !sizesDiffer(a, b); };
+  bool broadcastBatch = false;
   if (ids) {
     auto it = typeOf(ids);
-    if (!isa<IntegerType>(it.getElementType()) ||
-        it.getShape() != ArrayRef<int64_t>{batch, seq})
-      return gi.error(node, "position_ids must be integers of shape [" +
-                                Twine(batch) + ", " + Twine(seq) + "]");
+    if (!isa<IntegerType>(it.getElementType()) || it.getRank() != 2 ||
+        !agree(it.getDimSize(0), batch) || !agree(it.getDimSize(1), seq))
+      return gi.error(node, "position_ids must be integers of shape " +
+                                formatShape({batch, seq}));
     if (ct.getRank() != 2 || ct.getDimSize(1) != half || ct.getDimSize(0) < 1)
       return gi.error(node, "with position_ids the caches must be " +
                                 Twine("[max position, ") + Twine(half) +
                                 "], not " + formatShape(ct.getShape()));
-  } else if (ct.getShape() != ArrayRef<int64_t>{batch, seq, half}) {
-    return gi.error(node, "without position_ids the caches must be [" +
-                              Twine(batch) + ", " + Twine(seq) + ", " +
-                              Twine(half) + "], not " +
-                              formatShape(ct.getShape()));
+  } else {
+    // A cache of batch 1 serves every batch (the dynamo exporter writes
+    // one from position ids of batch 1), as in PyTorch.
+    broadcastBatch = ct.getRank() == 3 && ct.getDimSize(0) == 1;
+    if (ct.getRank() != 3 || ct.getDimSize(2) != half ||
+        !(broadcastBatch || agree(ct.getDimSize(0), batch)) ||
+        !agree(ct.getDimSize(1), seq))
+      return gi.error(node, "without position_ids the caches must be " +
+                                formatShape({batch, seq, half}) +
+                                " (or of batch 1), not " +
+                                formatShape(ct.getShape()));
   }
   bool interleaved = gi.intAttr(node, "interleaved", 0) != 0;
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
   int64_t maxPos = ct.getDimSize(0);
+  // The generic's operands: x, then the ids or the caches. Cache element
+  // (batch, position, j) with j the pair's index inside the head, kept in
+  // range beyond the rotary part, where it goes unused.
+  MLIRContext *ctx = b.getContext();
+  AffineExpr bd = getAffineDimExpr(0, ctx), sd = getAffineDimExpr(seqAxis, ctx);
+  AffineExpr inHead = getAffineDimExpr(rank - 1, ctx) % headSize;
+  AffineExpr pair = (interleaved ? inHead.floorDiv(2) : inHead) % half;
+  SmallVector<Value> inputs{x};
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
+  if (ids) {
+    inputs.push_back(ids);
+    maps.push_back(AffineMap::get(rank, 0, {bd, sd}, ctx));
+  } else {
+    AffineMap cacheMap = AffineMap::get(
+        rank, 0,
+        {broadcastBatch ? getAffineConstantExpr(0, ctx) : bd, sd, pair}, ctx);
+    inputs.append({cosCache, sinCache});
+    maps.append({cacheMap, cacheMap});
+  }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
   auto body = [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
     auto c = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(nb, l, v);
@@ -85,7 +115,7 @@ LogicalResult importRotaryEmbedding(GraphImporter &gi,
     SmallVector<Value> ivs;
     for (int64_t i = 0; i < rank; ++i)
       ivs.push_back(linalg::IndexOp::create(nb, l, i));
-    Value bi = ivs[0], si = ivs[rank == 4 ? 2 : 1], last = ivs[rank - 1];
+    Value last = ivs[rank - 1];
     // d: the position inside the head; base: where the head starts.
     Value d = rank == 4
                   ? last
@@ -119,15 +149,14 @@ LogicalResult importRotaryEmbedding(GraphImporter &gi,
     SmallVector<Value> at(ivs);
     at[rank - 1] = arith::AddIOp::create(nb, l, base, partner);
     Value xp = tensor::ExtractOp::create(nb, l, x, at);
-    SmallVector<Value> cacheAt;
+    Value cs = a[1], sn = a[2];
     if (ids) {
-      Value p = tensor::ExtractOp::create(nb, l, ids, ValueRange{bi, si});
-      cacheAt = {wrapIndex(nb, l, p, maxPos), j};
-    } else {
-      cacheAt = {bi, si, j};
+      SmallVector<Value> cacheAt{
+          wrapIndex(nb, l, a[1], nb.getIndexAttr(maxPos)), j};
+      cs = tensor::ExtractOp::create(nb, l, cosCache, cacheAt);
+      sn = tensor::ExtractOp::create(nb, l, sinCache, cacheAt);
     }
-    Value cs = tensor::ExtractOp::create(nb, l, cosCache, cacheAt);
-    Value sn = tensor::ExtractOp::create(nb, l, sinCache, cacheAt);
+
     Value r = inFloat32(
         nb, l, {a[0], xp, cs, sn},
         [&](OpBuilder &fb, Location fl, ValueRange v) -> Value {
@@ -139,8 +168,19 @@ LogicalResult importRotaryEmbedding(GraphImporter &gi,
         });
     return arith::SelectOp::create(nb, l, rotated, r, a[0]);
   };
-  return setResult(gi, node,
-                   elementwise(b, loc, {x}, xt.getElementType(), body));
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d = 0; d < rank; ++d)
+    sizes.push_back(gi.dimOf(x, d));
+  Value init = tensor::EmptyOp::create(b, loc, sizes, xt.getElementType());
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto op = linalg::GenericOp::create(
+      b, loc, init.getType(), inputs, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        linalg::YieldOp::create(nb, l, body(nb, l, a));
+      });
+  gi.setOutput(node, 0, op.getResult(0));
+  return success();
 }
 } // namespace
 

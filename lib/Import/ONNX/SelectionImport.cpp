@@ -121,8 +121,6 @@ LogicalResult importCumSum(GraphImporter &gi, const onnx::NodeProto &node) {
   Value x = ins[0];
   auto t = typeOf(x);
   Type elt = t.getElementType();
-  if (!t.hasStaticShape())
-    return gi.error(node, "not supported: CumSum of a dynamic shape");
   const HostTensor *axisIn = gi.constantInput(node, 1);
   if (!axisIn || axisIn->ints().size() != 1)
     return gi.error(node, "not supported: an axis that is not one integer "
@@ -136,11 +134,13 @@ LogicalResult importCumSum(GraphImporter &gi, const onnx::NodeProto &node) {
   bool reverse = gi.intAttr(node, "reverse", 0) != 0;
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
-  Value init =
-      linalg::FillOp::create(
-          b, loc, zeroOf(b, loc, elt),
-          ValueRange{tensor::EmptyOp::create(b, loc, t.getShape(), elt)})
-          .getResult(0);
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d = 0; d < rank; ++d)
+    sizes.push_back(gi.dimOf(x, d));
+  Value init = linalg::FillOp::create(
+                   b, loc, zeroOf(b, loc, elt),
+                   ValueRange{tensor::EmptyOp::create(b, loc, sizes, elt)})
+                   .getResult(0);
   // Loops d0..d(rank-1) index the output, d(rank) the summed position.
   SmallVector<AffineExpr> inExprs, outExprs;
   for (int64_t d = 0; d < rank; ++d) {
@@ -154,7 +154,7 @@ LogicalResult importCumSum(GraphImporter &gi, const onnx::NodeProto &node) {
                                              utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
   auto op = linalg::GenericOp::create(
-      b, loc, t, ValueRange{x}, ValueRange{init}, maps, iterators,
+      b, loc, init.getType(), ValueRange{x}, ValueRange{init}, maps, iterators,
       [&](OpBuilder &nb, Location l, ValueRange a) {
         Value i = linalg::IndexOp::create(nb, l, axis);
         Value j = linalg::IndexOp::create(nb, l, rank);
@@ -201,7 +201,9 @@ LogicalResult importTile(GraphImporter &gi, const onnx::NodeProto &node) {
                               " exceeds the tensor size limit");
   OpBuilder &b = gi.builder();
   gi.setOutput(node, 0,
-               indexedTensor(b, gi.loc(node), shape, t.getElementType(),
+               indexedTensor(b, gi.loc(node),
+                             getAsIndexOpFoldResult(b.getContext(), shape),
+                             t.getElementType(),
                              [&](OpBuilder &nb, Location l, ValueRange ivs) {
                                SmallVector<Value> at;
                                for (int64_t d = 0; d < t.getRank(); ++d)
@@ -221,8 +223,6 @@ LogicalResult importGatherND(GraphImporter &gi, const onnx::NodeProto &node) {
   if (!data || !indices)
     return failure();
   auto dt = typeOf(data), it = typeOf(indices);
-  if (!dt.hasStaticShape() || !it.hasStaticShape())
-    return gi.error(node, "not supported: GatherND on dynamic shapes");
   if (!isa<IntegerType>(it.getElementType()))
     return gi.error(node, "indices must be integers");
   int64_t batch = gi.intAttr(node, "batch_dims", 0);
@@ -231,35 +231,48 @@ LogicalResult importGatherND(GraphImporter &gi, const onnx::NodeProto &node) {
     return gi.error(node,
                     "batch_dims " + Twine(batch) + " must be below both ranks");
   int64_t k = it.getDimSize(q - 1);
+  if (ShapedType::isDynamic(k))
+    return gi.error(node, "not supported: indices whose last dimension "
+                          "(the index length) is a run-time size");
   if (k < 1 || batch + k > r)
     return gi.error(node, "indices address " + Twine(k) +
                               " dimensions of a rank-" + Twine(r) +
                               " input after " + Twine(batch) + " batch dims");
-  for (int64_t d = 0; d < batch; ++d)
+  for (int64_t d = 0; d < batch; ++d) {
+    // The output's batch loops read data too: its sizes must be known equal.
+    if (dt.isDynamicDim(d) || it.isDynamicDim(d))
+      return gi.error(node, "not supported: batch dimensions of run-time "
+                            "size");
     if (dt.getDimSize(d) != it.getDimSize(d))
       return gi.error(node, "batch dimension " + Twine(d) +
                                 " differs between data and indices");
-  SmallVector<int64_t> shape(it.getShape().drop_back());
+  }
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d = 0; d + 1 < q; ++d)
+    sizes.push_back(gi.dimOf(indices, d));
+  SmallVector<OpFoldResult> dataSizes;
+  for (int64_t d = 0; d < r; ++d)
+    dataSizes.push_back(gi.dimOf(data, d));
   for (int64_t d = batch + k; d < r; ++d)
-    shape.push_back(dt.getDimSize(d));
+    sizes.push_back(dataSizes[d]);
   OpBuilder &b = gi.builder();
   gi.setOutput(
       node, 0,
-      indexedTensor(
-          b, gi.loc(node), shape, dt.getElementType(),
-          [&](OpBuilder &nb, Location l, ValueRange ivs) {
-            SmallVector<Value> at(ivs.take_front(batch));
-            SmallVector<Value> idxAt(ivs.take_front(q - 1));
-            idxAt.push_back(Value());
-            for (int64_t c = 0; c < k; ++c) {
-              idxAt.back() = arith::ConstantIndexOp::create(nb, l, c);
-              Value i = tensor::ExtractOp::create(nb, l, indices, idxAt);
-              at.push_back(wrapIndex(nb, l, i, dt.getDimSize(batch + c)));
-            }
-            for (Value v : ivs.drop_front(q - 1))
-              at.push_back(v);
-            return tensor::ExtractOp::create(nb, l, data, at);
-          }));
+      indexedTensor(b, gi.loc(node), sizes, dt.getElementType(),
+                    [&](OpBuilder &nb, Location l, ValueRange ivs) {
+                      SmallVector<Value> at(ivs.take_front(batch));
+                      SmallVector<Value> idxAt(ivs.take_front(q - 1));
+                      idxAt.push_back(Value());
+                      for (int64_t c = 0; c < k; ++c) {
+                        idxAt.back() = arith::ConstantIndexOp::create(nb, l, c);
+                        Value i =
+                            tensor::ExtractOp::create(nb, l, indices, idxAt);
+                        at.push_back(wrapIndex(nb, l, i, dataSizes[batch + c]));
+                      }
+                      for (Value v : ivs.drop_front(q - 1))
+                        at.push_back(v);
+                      return tensor::ExtractOp::create(nb, l, data, at);
+                    }));
   return success();
 }
 

@@ -224,6 +224,79 @@ std::optional<LogicalResult> foldShapeOf(GraphImporter &gi,
   gi.setSymbolicOutput(node, 0, std::move(out));
   return success();
 }
+/// The common length of rank ≤ 1 operands by numpy's rule (1 stretches),
+/// or nothing if they do not broadcast.
+std::optional<size_t> broadcastLength(ArrayRef<size_t> lengths) {
+  size_t n = 1;
+  for (size_t l : lengths) {
+    if (l == 1)
+      continue;
+    if (n != 1 && l != n)
+      return std::nullopt;
+    n = l;
+  }
+  return n;
+}
+
+/// Equal on sizes with a symbolic side, where every element is decided at
+/// import: one value on both sides, or a negative constant against a size
+/// (TorchScript's Expand shapes replace −1 entries with Where(Equal(...))).
+std::optional<LogicalResult> foldSymbolicEqual(GraphImporter &gi,
+                                               const onnx::NodeProto &node) {
+  std::optional<Sizes> a = sizesOf(gi, node, 0), c = sizesOf(gi, node, 1);
+  if (!a || !c || !(a->symbolic || c->symbolic))
+    return std::nullopt;
+  std::optional<size_t> n = broadcastLength({a->elems.size(), c->elems.size()});
+  if (!n)
+    return gi.error(node, "input shapes do not broadcast");
+  BoundArithmetic arith(gi, node);
+  std::vector<int64_t> values;
+  for (size_t e = 0; e < *n; ++e) {
+    OpFoldResult x = a->elems[a->elems.size() == 1 ? 0 : e];
+    OpFoldResult y = c->elems[c->elems.size() == 1 ? 0 : e];
+    std::optional<int64_t> cx = getConstantIntValue(x),
+                           cy = getConstantIntValue(y);
+    if (x == y || (cx && cy && *cx == *cy)) {
+      values.push_back(1);
+      continue;
+    }
+    bool differ = (cx && cy) ||
+                  (cx && *cx < 0 && arith.atMost(arith.index(0), y)) ||
+                  (cy && *cy < 0 && arith.atMost(arith.index(0), x));
+    if (!differ)
+      return std::nullopt; // compared at run time
+    values.push_back(0);
+  }
+  std::vector<int64_t> shape;
+  if (!(a->scalar && c->scalar))
+    shape.push_back(int64_t(*n));
+  gi.setConstantOutput(node, 0, HostTensor::fromInts(TP::BOOL, shape, values));
+  return success();
+}
+
+/// Where with a condition known at import choosing between sizes.
+std::optional<LogicalResult> foldSymbolicWhere(GraphImporter &gi,
+                                               const onnx::NodeProto &node) {
+  const HostTensor *cond = gi.constantInput(node, 0);
+  std::optional<Sizes> x = sizesOf(gi, node, 1), y = sizesOf(gi, node, 2);
+  if (!cond || cond->shape.size() > 1 || !x || !y ||
+      !(x->symbolic || y->symbolic))
+    return std::nullopt;
+  std::vector<int64_t> pick = cond->ints();
+  std::optional<size_t> n =
+      broadcastLength({pick.size(), x->elems.size(), y->elems.size()});
+  if (!n)
+    return gi.error(node, "input shapes do not broadcast");
+  SymbolicInts out;
+  out.elemType = x->elemType;
+  out.scalar = cond->shape.empty() && x->scalar && y->scalar;
+  for (size_t e = 0; e < *n; ++e) {
+    auto at = [&](const auto &v) { return v[v.size() == 1 ? 0 : e]; };
+    out.elems.push_back(at(pick) ? at(x->elems) : at(y->elems));
+  }
+  gi.setSymbolicOutput(node, 0, std::move(out));
+  return success();
+}
 } // namespace
 
 std::optional<LogicalResult>
@@ -234,6 +307,10 @@ mlir::hydra::onnx_import::foldSymbolic(GraphImporter &gi,
   const std::string &op = node.op_type();
   if (op == "Shape" || op == "Size")
     return foldShapeOf(gi, node);
+  if (op == "Equal")
+    return foldSymbolicEqual(gi, node);
+  if (op == "Where")
+    return foldSymbolicWhere(gi, node);
   static const std::set<std::string> kOps = {
       "Identity", "Cast",   "Gather", "Unsqueeze", "Squeeze", "Reshape",
       "Flatten",  "Concat", "Slice",  "Add",       "Sub",     "Mul",
@@ -693,7 +770,10 @@ FailureOr<Value> mlir::hydra::onnx_import::sliceDynamic(
                                    gi.builder(), gi.loc(node), step))
                                .getResult());
     }
-    offsets[a] = s;
+    // An empty slice starts at 0 (extract_slice wants offsets inside the
+    // axis).
+    std::optional<int64_t> empty = getConstantIntValue(n);
+    offsets[a] = empty && *empty == 0 ? arith.index(0) : s;
     sizes[a] = n;
     strides[a] = arith.index(step);
   }

@@ -5,6 +5,7 @@
 #include "hydra/Dialect/Hydra/Utils/ShapeText.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -87,24 +88,25 @@ Value mlir::hydra::onnx_import::mergeHeads(OpBuilder &b, Location loc,
 }
 
 Value mlir::hydra::onnx_import::wrapIndex(OpBuilder &b, Location l, Value idx,
-                                          int64_t size) {
+                                          OpFoldResult size) {
   Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), idx);
   Value zero = arith::ConstantIndexOp::create(b, l, 0);
   Value negative =
       arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
-  Value n = arith::ConstantIndexOp::create(b, l, size);
+  Value n = getValueOrCreateConstantIndexOp(b, l, size);
   i = arith::SelectOp::create(b, l, negative, arith::AddIOp::create(b, l, i, n),
                               i);
-  Value last = arith::ConstantIndexOp::create(b, l, size - 1);
+  Value last =
+      arith::SubIOp::create(b, l, n, arith::ConstantIndexOp::create(b, l, 1));
   return arith::MaxSIOp::create(b, l, arith::MinSIOp::create(b, l, i, last),
                                 zero);
 }
 
 Value mlir::hydra::onnx_import::indexedTensor(
-    OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type element,
+    OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes, Type element,
     function_ref<Value(OpBuilder &, Location, ValueRange)> at) {
-  int64_t rank = shape.size();
-  Value init = tensor::EmptyOp::create(b, loc, shape, element);
+  int64_t rank = sizes.size();
+  Value init = tensor::EmptyOp::create(b, loc, sizes, element);
   SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);

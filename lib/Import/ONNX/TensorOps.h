@@ -45,12 +45,12 @@ Value convertElements(OpBuilder &b, Location loc, Value x, Type to,
 /// A run-time integer index into an axis of `size`, as an index: negative
 /// ones count from the end; out-of-range ones are clamped, so a bad index
 /// cannot read outside the buffer.
-Value wrapIndex(OpBuilder &b, Location loc, Value idx, int64_t size);
+Value wrapIndex(OpBuilder &b, Location loc, Value idx, OpFoldResult size);
 
-/// A tensor of static `shape` whose element at indices `ivs` is `at(ivs)`:
-/// one linalg.generic with no inputs (operands are read with
-/// tensor.extract inside `at`).
-Value indexedTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+/// A tensor of `sizes` whose element at indices `ivs` is `at(ivs)`: one
+/// linalg.generic with no inputs (operands are read with tensor.extract
+/// inside `at`).
+Value indexedTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
                     Type element,
                     function_ref<Value(OpBuilder &, Location, ValueRange)> at);
 
