@@ -97,10 +97,13 @@ def test_attention_block_with_computed_shapes_runs_every_size(device):
                 [(1, 7), (2, 33), (1, 130)], device)
 
 
-def kv_cache_attention():
+def kv_cache_attention(lengths=None):
+    """Causal Attention-23 with a past; `lengths` names each input's
+    sequence dim (by default q, k, v share S and the caches P)."""
+    lengths = lengths or {"q": "S", "k": "S", "v": "S", "pk": "P", "pv": "P"}
     nodes = [helper.make_node("Attention", ["q", "k", "v", "", "pk", "pv"],
                               ["y", "present_key", "present_value"], is_causal=1)]
-    ins = [vi(n, ["B", H, "S" if n in "qkv" else "P", DH]) for n in ["q", "k", "v", "pk", "pv"]]
+    ins = [vi(n, ["B", H, lengths[n], DH]) for n in ["q", "k", "v", "pk", "pv"]]
     return model(nodes, ins, [vi("y", None), vi("present_key", None), vi("present_value", None)])
 
 
@@ -114,7 +117,10 @@ def test_kv_cache_prefill_and_decode_in_one_artifact():
 
 
 def test_kv_cache_sizes_are_derived_and_checked(tmp_path):
-    ours, artifact = session(kv_cache_attention())
+    # Key and value lengths of their own names: P_k + S_k against P_v + S_v
+    # is checked per call.
+    ours, artifact = session(kv_cache_attention(
+        {"q": "S", "k": "Sk", "v": "Sv", "pk": "Pk", "pv": "Pv"}))
     path = tmp_path / "kv.hydra"
     path.write_bytes(artifact)
     text = subprocess.run([os.path.join(BIN, "hydra-inspect"), str(path)], capture_output=True,
@@ -127,6 +133,11 @@ def test_kv_cache_sizes_are_derived_and_checked(tmp_path):
     feeds["pv"] = feeds["pv"][:, :, :4]  # a value cache one shorter than the key cache
     with pytest.raises(hydrahead.HydraError, match="sizes that must agree differ"):
         ours.run(feeds)
+    # With one dim_param for both caches they share a symbol: the same
+    # mismatch is refused when the inputs are bound.
+    shared, _ = session(kv_cache_attention())
+    with pytest.raises(hydrahead.HydraError, match="pv"):
+        shared.run(feeds)
 
 
 def test_reshapes_of_dynamic_values():
@@ -247,3 +258,15 @@ def test_dims_of_one_dim_param_are_one_size():
     with pytest.raises(hydrahead.HydraError):
         ours.run({"ids": np.zeros((3, 3), np.int64),
                   "x": RNG.standard_normal((2, 5, 32)).astype(np.float32)})
+
+
+def test_a_slice_from_the_end_of_a_static_axis_with_a_run_time_end():
+    """x[:, :, 4 : S] of a static axis of 4: empty whatever S is."""
+    nodes = [helper.make_node("Shape", ["x"], ["sx"]),
+             helper.make_node("Slice", ["sx", "one", "two"], ["s"]),
+             helper.make_node("Slice", ["x", "four", "s", "two"], ["y"])]
+    inits = [const("one", np.array([1], np.int64)), const("two", np.array([2], np.int64)),
+             const("four", np.array([4], np.int64))]
+    m = model(nodes, [vi("x", ["B", "S", 4])], [vi("y", None)], inits)
+    check_sizes(m, lambda b, s: {"x": RNG.standard_normal((b, s, 4)).astype(np.float32)},
+                [(1, 2), (2, 7)])

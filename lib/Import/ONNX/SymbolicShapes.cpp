@@ -771,10 +771,13 @@ FailureOr<Value> mlir::hydra::onnx_import::sliceDynamic(
                                .getResult());
     }
     // An empty slice starts at 0 (extract_slice wants offsets inside the
-    // axis).
-    std::optional<int64_t> empty = getConstantIntValue(n);
-    offsets[a] = empty && *empty == 0 ? arith.index(0) : s;
-    sizes[a] = n;
+    // axis); one that starts at the axis' end is empty.
+    std::optional<int64_t> size = getConstantIntValue(n),
+                           start = getConstantIntValue(s),
+                           end = getConstantIntValue(dim);
+    bool empty = (size && *size == 0) || (start && end && *start == *end);
+    offsets[a] = empty ? arith.index(0) : s;
+    sizes[a] = empty ? arith.index(0) : n;
     strides[a] = arith.index(step);
   }
   return tensor::ExtractSliceOp::create(gi.builder(), gi.loc(node), x, offsets,
