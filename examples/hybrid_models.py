@@ -1,7 +1,7 @@
 """One HydraHead layer written as ONNX two ways, from the same parameters:
 
 - custom:   one ai.hydrahead::HybridAttention node (the contract in
-            docs/importer.md);
+            docs/custom-op.md);
 - standard: what an exporter without the custom op writes: the heads
             gathered into a full-attention group (Attention-23, 4D) and a
             linear group (LinearAttention-27, 3D), the group outputs

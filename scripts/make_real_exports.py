@@ -32,6 +32,7 @@ import torch
 import transformers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "python"))  # hydrahead.torch
 
 # Small enough that a file stays under ~1 MiB and CI compiles each in
 # seconds; big enough for GQA (4 query heads on 2 kv heads) and two layers.
@@ -57,6 +58,54 @@ def configs():
                    t.Gemma2ForCausalLM),
         "phi3": (t.Phi3Config(**COMMON, pad_token_id=0), t.Phi3ForCausalLM),
     }
+
+
+class HydraHeadDecoder(torch.nn.Module):
+    """A HydraHead decoder written as researchers write one: embedding,
+    layers of RMSNorm → q/k/v projections → hydrahead.torch.HybridAttention
+    (F and L heads in one layer, fusion scales learned) → output projection
+    and residual, RMSNorm → SwiGLU MLP and residual, then RMSNorm and the LM
+    head. Layer 0 is 1 F : 3 L gated-delta (decay and beta from the input),
+    layer 1 3 L : 1 F plain linear; 4 query heads on 2 kv heads of 8."""
+
+    def __init__(self, vocab=64, hidden=32, ffn=64, head=8, kv_heads=2):
+        super().__init__()
+        from hydrahead.torch import HybridAttention
+
+        nn = torch.nn
+        self.embed = nn.Embedding(vocab, hidden)
+        self.layers = nn.ModuleList()
+        for heads, rule in (("FLLL", "gated_delta"), ("LLLF", "linear")):
+            layer = nn.Module()
+            layer.norm1, layer.norm2 = nn.RMSNorm(hidden, eps=1e-6), nn.RMSNorm(hidden, eps=1e-6)
+            layer.q = nn.Linear(hidden, len(heads) * head, bias=False)
+            layer.k = nn.Linear(hidden, kv_heads * head, bias=False)
+            layer.v = nn.Linear(hidden, kv_heads * head, bias=False)
+            layer.o = nn.Linear(len(heads) * head, hidden, bias=False)
+            layer.decay = nn.Linear(hidden, kv_heads, bias=False) if "gated" in rule else None
+            layer.beta = nn.Linear(hidden, kv_heads, bias=False) if "delta" in rule else None
+            layer.attention = HybridAttention(heads, kv_heads, value_head_dim=head,
+                                              update_rule=rule)
+            with torch.no_grad():  # learned scales, not all ones
+                layer.attention.fusion_scale.uniform_(0.5, 1.5)
+            layer.gate = nn.Linear(hidden, ffn, bias=False)
+            layer.up = nn.Linear(hidden, ffn, bias=False)
+            layer.down = nn.Linear(ffn, hidden, bias=False)
+            self.layers.append(layer)
+        self.norm = nn.RMSNorm(hidden, eps=1e-6)
+        self.head = nn.Linear(hidden, vocab, bias=False)
+
+    def forward(self, input_ids):
+        x = self.embed(input_ids)
+        for layer in self.layers:
+            h = layer.norm1(x)
+            decay = (-torch.nn.functional.softplus(layer.decay(h))
+                     if layer.decay is not None else None)
+            beta = torch.sigmoid(layer.beta(h)) if layer.beta is not None else None
+            x = x + layer.o(layer.attention(layer.q(h), layer.k(h), layer.v(h), decay, beta))
+            h = layer.norm2(x)
+            x = x + layer.down(torch.nn.functional.silu(layer.gate(h)) * layer.up(h))
+        return self.head(self.norm(x))
 
 
 class Prefill(torch.nn.Module):
@@ -116,7 +165,7 @@ def names(config, phase):
     return ["input_ids", *past], ["logits", *present]
 
 
-def export(module, args, inputs, outputs, phase, exporter, opset, path):
+def export(module, args, inputs, outputs, phase, exporter, opset, path, table=None):
     if exporter == "dynamo":
         batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq")
         shapes = [{0: batch, 1: seq}]
@@ -127,7 +176,8 @@ def export(module, args, inputs, outputs, phase, exporter, opset, path):
         program = torch.onnx.export(module, args, dynamo=True, opset_version=opset,
                                     input_names=inputs, output_names=outputs,
                                     dynamic_shapes=tuple(shapes), optimize=True,
-                                    external_data=False)
+                                    external_data=False,
+                                    custom_translation_table=table)
         program.save(path, external_data=False)
     else:
         axes = {"input_ids": {0: "batch", 1: "seq"}}
@@ -150,19 +200,31 @@ SIZES = {"prefill": [(1, 5, 0), (2, 9, 0), (1, 17, 0)],
 
 def build(family, exporter, opset, phase, attn, outdir, rng):
     name = f"{family}-{phase}-{exporter}-op{opset}-{attn}"
-    config, cls = configs()[family]
-    config._attn_implementation = attn
     torch.manual_seed(0)
-    model = cls(config).eval()
-    module = (Prefill(model) if phase == "prefill"
-              else Decode(model, config.num_hidden_layers))
+    table = None
+    if family == "hydrahead":
+        # The custom op has no cache inputs yet (prefill only), and
+        # onnxruntime cannot run it: PyTorch's outputs are the reference.
+        from hydrahead.torch import translation_table
+
+        if phase != "prefill" or exporter != "dynamo" or attn != "sdpa":
+            raise NotImplementedError("the HydraHead decoder exports its prefill "
+                                      "with the dynamo exporter only")
+        module, table = HydraHeadDecoder().eval(), translation_table()
+        config = transformers.PretrainedConfig(vocab_size=64)
+    else:
+        config, cls = configs()[family]
+        config._attn_implementation = attn
+        model = cls(config).eval()
+        module = (Prefill(model) if phase == "prefill"
+                  else Decode(model, config.num_hidden_layers))
     inputs, outputs = names(config, phase)
     path = os.path.join(outdir, name + ".onnx")
     sizes = SIZES[phase]
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         export(module, example(config, phase, *EXAMPLE[phase], rng), inputs,
-               outputs, phase, exporter, opset, path)
+               outputs, phase, exporter, opset, path, table)
     m = onnx.load(path)
     # Exporters annotate each node with its Python stack: three quarters of
     # the file and nothing a compiler reads. The graph itself stays as
@@ -173,7 +235,8 @@ def build(family, exporter, opset, phase, attn, outdir, rng):
     m.doc_string = ""
     onnx.save(m, path)
     onnx.checker.check_model(m)
-    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    session = (None if family == "hydrahead" else
+               onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"]))
     arrays, references = {}, []
     for k, size in enumerate(sizes):
         args = example(config, phase, *size, rng)
@@ -182,7 +245,11 @@ def build(family, exporter, opset, phase, attn, outdir, rng):
             want = module(*args)
         want = [w.numpy() for w in ([want] if phase == "prefill" else want)]
         try:
+            if session is None:
+                raise LookupError("onnxruntime has no ai.hydrahead kernels")
             got, reference = session.run(None, feeds), "onnxruntime"
+        except LookupError:
+            got, reference = want, "torch"
         except onnxruntime.capi.onnxruntime_pybind11_state.InvalidArgument:
             # onnxruntime's RotaryEmbedding-23 wants cos/sin caches of x's
             # batch, where the dynamo exporter writes batch 1 to broadcast:
@@ -215,6 +282,20 @@ def build(family, exporter, opset, phase, attn, outdir, rng):
 VARIANTS = [("dynamo", 23), ("dynamo", 18), ("torchscript", 18)]
 
 
+def variants():
+    """(family, exporter, opset, phase, attention) of every export tried."""
+    out = []
+    for family in list(configs()) + ["hydrahead"]:
+        for exporter, opset in VARIANTS:
+            for phase in ("prefill", "decode"):
+                for attn in ("sdpa", "eager"):
+                    if family == "hydrahead" and (attn != "sdpa" or phase != "prefill"
+                                                  or exporter != "dynamo"):
+                        continue  # one attention: the module's own
+                    out.append((family, exporter, opset, phase, attn))
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(ROOT, "test", "Models", "real"))
@@ -228,29 +309,26 @@ def main():
             old = json.load(f)
         manifest, failures = old["models"], old["export_failures"]
     rng = np.random.default_rng(0)
-    for family in configs():
-        for exporter, opset in VARIANTS:
-            for phase in ("prefill", "decode"):
-                for attn in ("sdpa", "eager"):
-                    name = f"{family}-{phase}-{exporter}-op{opset}-{attn}"
-                    if args.only not in name:
-                        continue
-                    manifest.pop(name, None)
-                    failures.pop(name, None)
-                    try:
-                        name, entry = build(family, exporter, opset, phase,
-                                            attn, args.out, rng)
-                        manifest[name] = entry
-                        print(f"ok    {name} ({entry['bytes'] // 1024} KiB)")
-                    except Exception as e:  # an exporter's limit, recorded
-                        failures[name] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
-                        print(f"fail  {name}: {failures[name]}")
-                        if os.environ.get("VERBOSE"):
-                            traceback.print_exc()
-                        for ext in (".onnx", ".npz"):
-                            p = os.path.join(args.out, name + ext)
-                            if os.path.exists(p):
-                                os.remove(p)
+    for family, exporter, opset, phase, attn in variants():
+        name = f"{family}-{phase}-{exporter}-op{opset}-{attn}"
+        if args.only not in name:
+            continue
+        manifest.pop(name, None)
+        failures.pop(name, None)
+        try:
+            name, entry = build(family, exporter, opset, phase, attn, args.out, rng)
+            manifest[name] = entry
+            print(f"ok    {name} ({entry['bytes'] // 1024} KiB)")
+        except Exception as e:  # an exporter's limit, recorded
+            first = str(e).splitlines()[0] if str(e) else ""
+            failures[name] = f"{type(e).__name__}: {first}"[:300]
+            print(f"fail  {name}: {failures[name]}")
+            if os.environ.get("VERBOSE"):
+                traceback.print_exc()
+            for ext in (".onnx", ".npz"):
+                p = os.path.join(args.out, name + ext)
+                if os.path.exists(p):
+                    os.remove(p)
     with open(manifest_path, "w") as f:
         json.dump({"torch": torch.__version__,
                    "transformers": transformers.__version__,

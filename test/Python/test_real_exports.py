@@ -63,3 +63,9 @@ def test_suite_covers_the_families():
     for family in ("llama", "qwen3", "mistral", "gemma2", "phi3"):
         for phase in ("prefill", "decode"):
             assert (family, phase) in families, (family, phase)
+    # The HydraHead decoder (hydrahead.torch) exports to one custom node a
+    # layer: it compiles to hydra's hybrid op, not to ordinary ones.
+    assert ("hydrahead", "prefill") in families
+    for name, entry in MODELS.items():
+        if entry["family"] == "hydrahead":
+            assert entry["ops"].get("ai.hydrahead::HybridAttention") == 2, name

@@ -21,6 +21,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <limits>
+#include <set>
 
 using namespace mlir;
 using namespace mlir::hydra;
@@ -472,6 +473,15 @@ LogicalResult importHybridAttention(GraphImporter &gi,
     return gi.error(node, "not supported: ai.hydrahead opset " +
                               Twine(gi.opset("ai.hydrahead")) +
                               " (hydra reads version 1)");
+  // An attribute hydra does not read would be silently ignored: refuse it.
+  static const std::set<std::string> kAttributes = {
+      "heads",   "q_num_heads", "kv_num_heads", "update_rule",
+      "is_causal", "scale",     "linear_scale", "fusion_epsilon"};
+  for (const auto &a : node.attribute())
+    if (!kAttributes.count(a.name()))
+      return gi.error(node, "not supported: attribute '" + a.name() +
+                                "' (HybridAttention version 1 has none such: "
+                                "docs/custom-op.md)");
   int64_t hq, hkv;
   HybridOperands o;
   if (failed(packedQueryKeyValue(gi, node, hq, hkv, o)))
