@@ -266,3 +266,42 @@ func.func @not_attention(%q: tensor<1x1x4x8xf32>, %kt: tensor<1x1x8x4xf32>, %v: 
   } -> tensor<1x1x4x8xf32>
   return %y, %y2 : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>
 }
+
+// -----
+
+#rep = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
+#id5 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#par5 = ["parallel", "parallel", "parallel", "parallel", "parallel"]
+
+// Attention-23 after torch's repeat_interleave of the kv heads (dynamic
+// batch and length): the op reads the two kv heads themselves. With a
+// linear head the repeat stays (decay and states are per kv head).
+
+// CHECK-LABEL: func @repeated_kv_heads
+// CHECK-SAME: (%[[Q:.*]]: tensor<?x4x?x8xf32>, %[[K:.*]]: tensor<?x2x?x8xf32>, %[[V:.*]]: tensor<?x2x?x8xf32>)
+// CHECK:      %[[Y:.*]] = hydra.hybrid_attention %[[Q]], %[[K]], %[[V]] {causal, heads = #hydra.heads<"FFFF">}
+// CHECK-SAME:   : tensor<?x4x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x4x?x8xf32>
+// CHECK:      %[[L:.*]] = hydra.hybrid_attention %[[Q]], %[[KR:.*]], %[[VR:.*]] {heads = #hydra.heads<"FFFL">}
+// CHECK-SAME:   : tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32> -> tensor<?x4x?x8xf32>
+func.func @repeated_kv_heads(%q: tensor<?x4x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?x8xf32>) -> (tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %b = tensor.dim %k, %c0 : tensor<?x2x?x8xf32>
+  %t = tensor.dim %k, %c2 : tensor<?x2x?x8xf32>
+  %k5 = tensor.expand_shape %k [[0], [1], [2, 3], [4]] output_shape [%b, 2, 1, %t, 8] : tensor<?x2x?x8xf32> into tensor<?x2x1x?x8xf32>
+  %v5 = tensor.expand_shape %v [[0], [1], [2, 3], [4]] output_shape [%b, 2, 1, %t, 8] : tensor<?x2x?x8xf32> into tensor<?x2x1x?x8xf32>
+  %e5 = tensor.empty(%b, %t) : tensor<?x2x2x?x8xf32>
+  %kr5 = linalg.generic {indexing_maps = [#rep, #id5], iterator_types = #par5} ins(%k5 : tensor<?x2x1x?x8xf32>) outs(%e5 : tensor<?x2x2x?x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<?x2x2x?x8xf32>
+  %vr5 = linalg.generic {indexing_maps = [#rep, #id5], iterator_types = #par5} ins(%v5 : tensor<?x2x1x?x8xf32>) outs(%e5 : tensor<?x2x2x?x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<?x2x2x?x8xf32>
+  %kr = tensor.collapse_shape %kr5 [[0], [1, 2], [3], [4]] : tensor<?x2x2x?x8xf32> into tensor<?x4x?x8xf32>
+  %vr = tensor.collapse_shape %vr5 [[0], [1, 2], [3], [4]] : tensor<?x2x2x?x8xf32> into tensor<?x4x?x8xf32>
+  %y = hydra.hybrid_attention %q, %kr, %vr {causal, heads = #hydra.heads<"FFFF">} : tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32> -> tensor<?x4x?x8xf32>
+  %l = hydra.hybrid_attention %q, %kr, %vr {heads = #hydra.heads<"FFFL">} : tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32> -> tensor<?x4x?x8xf32>
+  return %y, %l : tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>
+}

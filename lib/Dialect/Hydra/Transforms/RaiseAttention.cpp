@@ -8,7 +8,9 @@
 // transpose of [B, H, T, D] (directly or through the 3D head split); kv
 // heads repeated for GQA (Reshape + Expand + Reshape); a float mask
 // broadcast over the scores, the causal mask as a constant (which becomes
-// `causal`), and Where(bool, 0, -inf) masks (which become i1 masks).
+// `causal`), and Where(bool, 0, -inf) masks (which become i1 masks). Full
+// attention over repeated kv heads (Attention-23 after torch's
+// repeat_interleave) reads the kv heads themselves.
 //
 //===----------------------------------------------------------------------===//
 
@@ -230,11 +232,37 @@ struct RaiseDecomposedAttention : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// hydra.hybrid_attention with every head full whose key and value repeat
+/// each kv head for its group of query heads (torch's repeat_interleave
+/// before SDPA or Attention-23): the op reads the kv heads themselves
+/// (GQA), so the repeated copies are never built.
+struct UnrepeatKeyValueHeads : OpRewritePattern<HybridAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(HybridAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    // Decay, beta and states are per kv head: only all-F ops.
+    if (!op.getHeads().getLinearHeads().empty() || op.getDecay() ||
+        op.getBeta() || op.getInitialState() || op.getFinalState())
+      return rewriter.notifyMatchFailure(op, "has linear heads");
+    Value k = unrepeatHeads(op.getKey()), v = unrepeatHeads(op.getValue());
+    if (k == op.getKey() || v == op.getValue() ||
+        shapeOf(k)[1] != shapeOf(v)[1])
+      return rewriter.notifyMatchFailure(op, "key and value not repeated");
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getKeyMutable().assign(k);
+      op.getValueMutable().assign(v);
+    });
+    return success();
+  }
+};
+
 struct HydraRaiseAttentionPass
     : public hydra::impl::HydraRaiseAttentionBase<HydraRaiseAttentionPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<RaiseDecomposedAttention>(&getContext());
+    patterns.add<RaiseDecomposedAttention, UnrepeatKeyValueHeads>(
+        &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

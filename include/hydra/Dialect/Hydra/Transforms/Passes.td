@@ -18,7 +18,9 @@ def HydraRaiseAttention : Pass<"hydra-raise-attention"> {
     (expand_shape, broadcast, collapse_shape); a constant causal mask
     becomes `causal`, an all-zero one disappears, Where(bool, 0, -inf)
     becomes the bool mask, any other mask broadcast over the scores is
-    kept as a float mask.
+    kept as a float mask. A hydra.hybrid_attention with every head full
+    whose key and value are such a head repeat (Attention-23 after torch's
+    repeat_interleave) reads the kv heads themselves instead.
   }];
   let dependentDialects = [
     "::mlir::hydra::HydraDialect", "::mlir::linalg::LinalgDialect",
