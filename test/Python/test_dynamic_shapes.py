@@ -270,3 +270,13 @@ def test_a_slice_from_the_end_of_a_static_axis_with_a_run_time_end():
     m = model(nodes, [vi("x", ["B", "S", 4])], [vi("y", None)], inits)
     check_sizes(m, lambda b, s: {"x": RNG.standard_normal((b, s, 4)).astype(np.float32)},
                 [(1, 2), (2, 7)])
+
+
+def test_split_of_a_dynamic_shape_with_an_empty_part():
+    """Split along a static axis of a dynamically shaped input, one part
+    empty (the expanded RotaryEmbedding function splits off 0 elements)."""
+    nodes = [helper.make_node("Split", ["x", "parts"], ["a", "b", "c"], axis=2)]
+    m = model(nodes, [vi("x", ["B", "S", 8])], [vi(n, None) for n in "abc"],
+              [const("parts", np.array([3, 5, 0], np.int64))])
+    check_sizes(m, lambda b, s: {"x": RNG.standard_normal((b, s, 8)).astype(np.float32)},
+                [(1, 2), (3, 5)])

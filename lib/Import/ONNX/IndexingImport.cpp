@@ -327,7 +327,8 @@ LogicalResult importSplit(GraphImporter &gi, const onnx::NodeProto &node) {
         strides(rank, b.getIndexAttr(1));
     for (int64_t d = 0; d < rank; ++d)
       sizes.push_back(gi.dimOf(x, d));
-    offsets[axis] = b.getIndexAttr(offset);
+    // An empty part starts at 0 (extract_slice wants offsets in the axis).
+    offsets[axis] = b.getIndexAttr(split[i] ? offset : 0);
     sizes[axis] = b.getIndexAttr(split[i]);
     offset += split[i];
     gi.setOutput(node, i,

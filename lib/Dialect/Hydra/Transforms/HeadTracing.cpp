@@ -63,18 +63,54 @@ std::optional<SmallVector<HeadSource>> mlir::hydra::traceHeads(Value v,
   return heads;
 }
 
+/// x and the 4D permutation of expand(transpose3(collapse(x))) where the
+/// collapse merges dims 0 and 1 of x, the transpose keeps the merged dim
+/// first and the expand splits it back with x's dim 1 (torch transposes K
+/// of [B, H, T, D] as [B·H, T, D]).
+static std::optional<std::pair<Value, SmallVector<int64_t>>>
+mergedTranspose(Value v) {
+  using Groups = SmallVector<ReassociationIndices>;
+  const Groups kMerged = {{0, 1}, {2}, {3}};
+  auto expand = v.getDefiningOp<tensor::ExpandShapeOp>();
+  if (!expand || expand.getReassociationIndices() != kMerged)
+    return std::nullopt;
+  auto t = expand.getSrc().getDefiningOp<linalg::TransposeOp>();
+  if (!t || !t.hasPureTensorSemantics() || t.getPermutation()[0] != 0)
+    return std::nullopt;
+  auto collapse = t.getInput().getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse || collapse.getReassociationIndices() != kMerged)
+    return std::nullopt;
+  // The merged dim splits into (?, h) both times: with h static and equal,
+  // the leading sizes agree too (the products are one size).
+  int64_t h = collapse.getSrcType().getDimSize(1);
+  if (ShapedType::isDynamic(h) || expand.getResultType().getDimSize(1) != h)
+    return std::nullopt;
+  ArrayRef<int64_t> p3 = t.getPermutation();
+  return std::make_pair(collapse.getSrc(),
+                        SmallVector<int64_t>{0, 1, p3[1] + 1, p3[2] + 1});
+}
+
 Value mlir::hydra::peelTransposes(Value v, SmallVectorImpl<int64_t> &perm) {
   auto rank = cast<ShapedType>(v.getType()).getRank();
   perm.clear();
   for (int64_t d = 0; d < rank; ++d)
     perm.push_back(d);
-  while (auto t = v.getDefiningOp<linalg::TransposeOp>()) {
-    if (!t.hasPureTensorSemantics())
+  while (true) {
+    ArrayRef<int64_t> inner;
+    SmallVector<int64_t> merged;
+    if (auto t = v.getDefiningOp<linalg::TransposeOp>();
+        t && t.hasPureTensorSemantics()) {
+      inner = t.getPermutation();
+      v = t.getInput();
+    } else if (auto m = mergedTranspose(v)) {
+      merged = m->second;
+      inner = merged;
+      v = m->first;
+    } else {
       break;
-    ArrayRef<int64_t> inner = t.getPermutation();
+    }
     for (int64_t &p : perm)
       p = inner[p];
-    v = t.getInput();
   }
   return v;
 }

@@ -34,8 +34,9 @@ struct HeadSource {
 std::optional<SmallVector<HeadSource>> traceHeads(Value v, int64_t axis);
 
 /// `v` as `transpose(root, perm)`: looks through chains of linalg.transpose
-/// (perm is the identity when there are none). Result dim i of `v` is dim
-/// perm[i] of `root`.
+/// and of transposes done with the first two dims merged (collapse,
+/// transpose, expand); perm is the identity when there are none. Result
+/// dim i of `v` is dim perm[i] of `root`.
 Value peelTransposes(Value v, SmallVectorImpl<int64_t> &perm);
 
 /// A head-split operand traced to one root: operand head i is `heads[i]`

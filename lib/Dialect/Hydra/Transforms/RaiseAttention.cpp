@@ -10,7 +10,9 @@
 // broadcast over the scores, the causal mask as a constant (which becomes
 // `causal`), and Where(bool, 0, -inf) masks (which become i1 masks). Full
 // attention over repeated kv heads (Attention-23 after torch's
-// repeat_interleave) reads the kv heads themselves.
+// repeat_interleave) reads the kv heads themselves. torch's opset-18 guard
+// Where(IsNaN(p), 0, p) on the weights is looked through where no row can
+// be all masked.
 //
 //===----------------------------------------------------------------------===//
 
@@ -127,17 +129,49 @@ std::pair<Value, bool> simplifyMask(Value mask, int64_t s, int64_t t) {
   return {mask, false};
 }
 
+/// p of Where(IsNaN(p), 0, p): torch's opset-18 SDPA zeroes the weights of
+/// a row whose keys are all masked (a softmax of −inf only). `v` if not.
+Value stripNaNGuard(Value v) {
+  auto where = matchElementwise(v);
+  if (!where || !isa<arith::SelectOp>(where->scalar) ||
+      where->operands.size() != 3 || !where->maps[0].isIdentity() ||
+      !where->maps[2].isIdentity())
+    return v;
+  std::optional<double> zero = splatValue(where->operands[1]);
+  Value p = where->operands[2];
+  auto isNaN = matchElementwise(where->operands[0]);
+  // cmpf uno p, p: both scalar operands read p, through identity maps.
+  if (!zero || *zero != 0.0 || !isNaN ||
+      !llvm::all_of(isNaN->operands, [&](Value x) { return x == p; }) ||
+      !llvm::all_of(isNaN->maps, [](AffineMap m) { return m.isIdentity(); }))
+    return v;
+  auto cmp = dyn_cast<arith::CmpFOp>(isNaN->scalar);
+  if (!cmp || cmp.getPredicate() != arith::CmpFPredicate::UNO ||
+      cmp.getLhs() != cmp.getRhs())
+    return v;
+  return p;
+}
+
+/// Whether the float mask is Where(bool, 0, c) with c finite: no row of
+/// scores it masks becomes all −inf (torch writes the lowest float).
+bool isFiniteWhereMask(Value mask) {
+  auto e = matchElementwise(mask);
+  if (!e || !isa<arith::SelectOp>(e->scalar) || e->operands.size() != 3)
+    return false;
+  std::optional<double> keep = splatValue(e->operands[1]),
+                        drop = splatValue(e->operands[2]);
+  return keep && drop && *keep == 0.0 && std::isfinite(*drop);
+}
+
 /// x of Reshape(Expand(Reshape(x))) repeating each kv head for its group
 /// of query heads: [B, Hkv, T, D] → [B, Hkv, g, T, D] → [B, Hkv·g, T, D].
-Value unrepeatHeads(Value v) {
-  auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>();
-  if (!collapse || collapse.getReassociationIndices() !=
-                       SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}})
-    return v;
-  auto bcast = collapse.getSrc().getDefiningOp<linalg::GenericOp>();
+/// x [B, Hkv, T, D] of the broadcast [B, Hkv, g, T, D] that repeats it, if
+/// `v` is one.
+std::optional<Value> repeatSource(Value v) {
+  auto bcast = v.getDefiningOp<linalg::GenericOp>();
   if (!bcast || bcast.getNumDpsInputs() != 1 ||
       bcast.getNumParallelLoops() != bcast.getNumLoops())
-    return v;
+    return std::nullopt;
   Block &body = bcast.getRegion().front();
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
   MLIRContext *ctx = bcast.getContext();
@@ -148,19 +182,58 @@ Value unrepeatHeads(Value v) {
       yield.getValues()[0] != body.getArgument(0) ||
       bcast.getIndexingMapsArray()[0] != repeat ||
       !bcast.getIndexingMapsArray()[1].isIdentity())
-    return v;
+    return std::nullopt;
   auto expand =
       bcast.getDpsInputOperand(0)->get().getDefiningOp<tensor::ExpandShapeOp>();
   if (!expand || expand.getReassociationIndices() !=
                      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4}})
-    return v;
+    return std::nullopt;
   return expand.getSrc();
+}
+
+Value unrepeatHeads(Value v) {
+  auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse || collapse.getReassociationIndices() !=
+                       SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}})
+    return v;
+  return repeatSource(collapse.getSrc()).value_or(v);
+}
+
+/// K [B, Hkv, T, D] of torch's opset-18 Kᵀ under GQA: repeated to
+/// [B, Hkv, g, T, D], merged to [B·Hkv·g, T, D], transposed and split back
+/// to [B, Hkv·g, D, T] (the canonicalizer folds the repeat's collapse into
+/// the merge).
+std::optional<Value> repeatedMergedKey(Value kt) {
+  auto expand = kt.getDefiningOp<tensor::ExpandShapeOp>();
+  if (!expand || expand.getReassociationIndices() !=
+                     SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}})
+    return std::nullopt;
+  auto t = expand.getSrc().getDefiningOp<linalg::TransposeOp>();
+  if (!t || !t.hasPureTensorSemantics() ||
+      !llvm::equal(t.getPermutation(), ArrayRef<int64_t>{0, 2, 1}))
+    return std::nullopt;
+  auto collapse = t.getInput().getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse || collapse.getReassociationIndices() !=
+                       SmallVector<ReassociationIndices>{{0, 1, 2}, {3}, {4}})
+    return std::nullopt;
+  std::optional<Value> x = repeatSource(collapse.getSrc());
+  ArrayRef<int64_t> rep = shapeOf(collapse.getSrc());
+  // The split's head count is the repeat's Hkv·g: the batch agrees too.
+  if (!x || ShapedType::isDynamic(rep[1]) || ShapedType::isDynamic(rep[2]) ||
+      shapeOf(kt)[1] != rep[1] * rep[2])
+    return std::nullopt;
+  return x;
 }
 
 /// K ([B, H, T, D]) from the Kᵀ operand of the score product, as a
 /// transpose of a root (built only once the whole pattern matched).
 std::optional<TracedOperand> keyFromTransposed(Value kt) {
   TracedOperand k;
+  if (std::optional<Value> x = repeatedMergedKey(kt)) {
+    k.root = *x;
+    k.perm = {0, 1, 2, 3};
+    return k;
+  }
   k.root = peelTransposes(kt, k.perm);
   if (k.perm.size() != 4)
     return std::nullopt;
@@ -178,7 +251,9 @@ struct RaiseDecomposedAttention : OpRewritePattern<linalg::GenericOp> {
     auto pv = matchBatchMatmul(op->getResult(0));
     if (!pv)
       return failure();
-    auto softmax = pv->first.getDefiningOp<linalg::SoftmaxOp>();
+    Value weights = stripNaNGuard(pv->first);
+    bool guarded = weights != pv->first;
+    auto softmax = weights.getDefiningOp<linalg::SoftmaxOp>();
     if (!softmax || softmax.getDimension() != 3 ||
         !softmax.hasPureTensorSemantics())
       return rewriter.notifyMatchFailure(op, "not a product of a softmax");
@@ -197,6 +272,13 @@ struct RaiseDecomposedAttention : OpRewritePattern<linalg::GenericOp> {
           break;
         }
     }
+    // hydra's softmax of an all-masked row is NaN (ONNX's), the guard's 0:
+    // raised only where no row can be all −inf (no mask, the causal one,
+    // or a finite float mask).
+    if (guarded && mask &&
+        !(isa<FloatType>(getElementTypeOrSelf(mask)) && isFiniteWhereMask(mask)))
+      return rewriter.notifyMatchFailure(op, "a guarded softmax whose mask "
+                                             "may mask whole rows");
     double cap = 0.0;
     if (auto inner = stripSoftcap(x, cap))
       x = *inner;
