@@ -515,3 +515,69 @@ func.func @merged_transpose(%q: tensor<2x4x3x8xf32>, %k: tensor<2x4x5x8xf32>, %v
   } -> tensor<2x4x3x8xf32>
   return %y : tensor<2x4x3x8xf32>
 }
+
+// -----
+
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#scalar = affine_map<(d0, d1, d2, d3) -> (0)>
+#lhs = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+#rhs = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+#out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+#par4 = ["parallel", "parallel", "parallel", "parallel"]
+#mm = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+
+// Gemma 2's eager attention: the scores scaled, then capped as
+// 3·tanh(x / 3): the factor inside the tanh is the scale.
+
+// CHECK-LABEL: func @scaled_softcap
+// CHECK:      hydra.hybrid_attention {{.*}} {heads = #hydra.heads<"F">, scale = 5.000000e-01 : f32, softcap = 3.000000e+00 : f32}
+// CHECK-NOT:  math.tanh
+func.func @scaled_softcap(%q: tensor<1x1x4x8xf32>, %kt: tensor<1x1x8x4xf32>, %v: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %half = arith.constant dense<0.5> : tensor<1xf32>
+  %cap = arith.constant dense<3.0> : tensor<1xf32>
+  %es = tensor.empty() : tensor<1x1x4x4xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
+  %s = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = #mm}
+       ins(%q, %kt : tensor<1x1x4x8xf32>, tensor<1x1x8x4xf32>) outs(%fs : tensor<1x1x4x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %o, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<1x1x4x4xf32>
+  %s1 = linalg.generic {indexing_maps = [#id, #scalar, #id], iterator_types = #par4}
+        ins(%s, %half : tensor<1x1x4x4xf32>, tensor<1xf32>) outs(%es : tensor<1x1x4x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.mulf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x1x4x4xf32>
+  %s2 = linalg.generic {indexing_maps = [#id, #scalar, #id], iterator_types = #par4}
+        ins(%s1, %cap : tensor<1x1x4x4xf32>, tensor<1xf32>) outs(%es : tensor<1x1x4x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.divf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x1x4x4xf32>
+  %t = linalg.generic {indexing_maps = [#id, #id], iterator_types = #par4}
+       ins(%s2 : tensor<1x1x4x4xf32>) outs(%es : tensor<1x1x4x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = math.tanh %a : f32
+    linalg.yield %r : f32
+  } -> tensor<1x1x4x4xf32>
+  %c = linalg.generic {indexing_maps = [#id, #scalar, #id], iterator_types = #par4}
+       ins(%t, %cap : tensor<1x1x4x4xf32>, tensor<1xf32>) outs(%es : tensor<1x1x4x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.mulf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x1x4x4xf32>
+  %p = linalg.softmax dimension(3) ins(%c : tensor<1x1x4x4xf32>) outs(%es : tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
+  %eo = tensor.empty() : tensor<1x1x4x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
+  %y = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = #mm}
+       ins(%p, %v : tensor<1x1x4x4xf32>, tensor<1x1x4x8xf32>) outs(%fo : tensor<1x1x4x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %mm = arith.mulf %a, %b : f32
+    %r = arith.addf %o, %mm : f32
+    linalg.yield %r : f32
+  } -> tensor<1x1x4x8xf32>
+  return %y : tensor<1x1x4x8xf32>
+}

@@ -65,8 +65,10 @@ Value stripScalarFactors(Value v, double &scale) {
   return v;
 }
 
-/// x of `c · tanh(x / c)`, with c in `cap`.
-std::optional<Value> stripSoftcap(Value v, double &cap) {
+/// x of `c · tanh(a · x / c)`, with c in `cap` and a (a factor exporters
+/// apply inside the tanh: Gemma 2 scales the scores before capping them)
+/// multiplied into `scale`.
+std::optional<Value> stripSoftcap(Value v, double &cap, double &scale) {
   auto outer = matchElementwise(v);
   if (!outer || !isa<arith::MulFOp>(outer->scalar) ||
       !outer->maps[0].isIdentity())
@@ -78,9 +80,10 @@ std::optional<Value> stripSoftcap(Value v, double &cap) {
     return std::nullopt;
   double inner = 1.0;
   Value x = stripScalarFactors(tanh->operands[0], inner);
-  if (std::abs(inner * *c - 1.0) > 1e-6)
+  if (!(inner > 0) || !std::isfinite(inner))
     return std::nullopt;
   cap = *c;
+  scale *= inner * *c;
   return x;
 }
 
@@ -279,10 +282,9 @@ struct RaiseDecomposedAttention : OpRewritePattern<linalg::GenericOp> {
         !(isa<FloatType>(getElementTypeOrSelf(mask)) && isFiniteWhereMask(mask)))
       return rewriter.notifyMatchFailure(op, "a guarded softmax whose mask "
                                              "may mask whole rows");
-    double cap = 0.0;
-    if (auto inner = stripSoftcap(x, cap))
+    double cap = 0.0, scale = 1.0;
+    if (auto inner = stripSoftcap(x, cap, scale))
       x = *inner;
-    double scale = 1.0;
     x = stripScalarFactors(x, scale);
     auto qk = matchBatchMatmul(x);
     if (!qk)
