@@ -2,10 +2,7 @@
 transformers' configs exported by torch.onnx, unmodified. Each compiles once
 to one artifact and runs at every size the suite recorded, within
 1e-4 · max(1, |ref|) of onnxruntime's outputs (PyTorch's where onnxruntime
-refuses the export; the manifest says which). Files that do not compile yet
-are listed in KNOWN_FAILURES with the error that stops them, and that error
-is what the test expects: a fixed blocker turns the test red until the
-list is updated."""
+refuses the export or has no kernel for it; the manifest says which)."""
 
 import json
 import os
@@ -23,26 +20,10 @@ with open(os.path.join(SUITE, "manifest.json")) as f:
     MANIFEST = json.load(f)
 MODELS = MANIFEST["models"]
 
-# name substring → the start of the error that still stops it.
-KNOWN_FAILURES = {}
-
-
-def known_failure(name):
-    for part, error in KNOWN_FAILURES.items():
-        if part in name:
-            return error
-    return None
-
-
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_real_export(name):
     entry = MODELS[name]
     path = os.path.join(SUITE, name + ".onnx")
-    blocker = known_failure(name)
-    if blocker:
-        with pytest.raises(hydrahead.HydraError, match=blocker):
-            hydrahead.compile(path)
-        return
     module = hydrahead.Module(hydrahead.compile(path))
     session = hydrahead.Session(module)
     data = np.load(os.path.join(SUITE, name + ".npz"))
