@@ -50,3 +50,27 @@ def test_suite_covers_the_families():
     for name, entry in MODELS.items():
         if entry["family"] == "hydrahead":
             assert entry["ops"].get("ai.hydrahead::HybridAttention") == 2, name
+
+
+# The GPU kernels (run by the runtime's GPU emulator) on a decode with a
+# KV cache and GQA, Gemma 2's softcaps, and the HydraHead decoder: the same
+# artifacts' GPU programs at every size. A few models only: each emulated
+# run is slow.
+GPU_MODELS = ["llama-decode-dynamo-op23-sdpa", "gemma2-prefill-dynamo-op23-eager",
+              "hydrahead-prefill-dynamo-op18-sdpa"]
+
+
+@pytest.mark.parametrize("name", GPU_MODELS)
+def test_real_export_gpu_kernels(name):
+    entry = MODELS[name]
+    module = hydrahead.Module(hydrahead.compile(os.path.join(SUITE, name + ".onnx"),
+                                                target="gpu-emulator"))
+    session = hydrahead.Session(module, device="gpu-emulator")
+    data = np.load(os.path.join(SUITE, name + ".npz"))
+    for k, size in enumerate(entry["sizes"]):
+        got = session.run({n: data[f"in{k}_{n}"] for n in entry["inputs"]})
+        for n in entry["outputs"]:
+            want = data[f"out{k}_{n}"]
+            err = np.max(np.abs(got[n].astype(np.float64) - want) /
+                         np.maximum(1.0, np.abs(want)))
+            assert err <= 1e-4, f"{n} at (batch, seq, past) = {size}: {err:.3g}"
