@@ -157,6 +157,13 @@ GraphImporter::sizesInput(const onnx::NodeProto &node, int i) {
   return out;
 }
 
+SmallVector<OpFoldResult> GraphImporter::sizesOf(Value x) {
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d = 0; d < cast<RankedTensorType>(x.getType()).getRank(); ++d)
+    sizes.push_back(dimOf(x, d));
+  return sizes;
+}
+
 std::pair<unsigned, unsigned>
 GraphImporter::canonicalInputDim(unsigned arg, unsigned axis) const {
   auto it = namedDims_.find({arg, axis});

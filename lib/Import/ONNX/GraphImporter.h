@@ -111,6 +111,8 @@ public:
   /// Dim `d` of `x` as an index value, one per (x, d): equal dims of one
   /// value are one SSA value.
   OpFoldResult dimOf(Value x, int64_t d);
+  /// Every dim of `x`, as dimOf gives them.
+  SmallVector<OpFoldResult> sizesOf(Value x);
   /// The first graph-input dim with the dim_param of input `arg`'s dim
   /// `axis` (ONNX: one name, one size), or (arg, axis) if it has none.
   std::pair<unsigned, unsigned> canonicalInputDim(unsigned arg,

@@ -178,23 +178,6 @@ LogicalResult importGatherElements(GraphImporter &gi,
   return success();
 }
 
-/// `x[offsets : offsets + sizes·strides : strides]`, all static.
-Value staticSlice(OpBuilder &b, Location loc, Value x,
-                  ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
-                  ArrayRef<int64_t> strides) {
-  auto type = RankedTensorType::get(sizes, typeOf(x).getElementType());
-  // An empty slice may start at the end (ONNX clamps starts to the size);
-  // extract_slice wants every offset inside the dimension.
-  SmallVector<int64_t> starts(offsets);
-  for (auto [start, size] : llvm::zip(starts, sizes))
-    if (size == 0)
-      start = 0;
-  return tensor::ExtractSliceOp::create(
-      b, loc, type, x, ValueRange{}, ValueRange{}, ValueRange{},
-      b.getDenseI64ArrayAttr(starts), b.getDenseI64ArrayAttr(sizes),
-      b.getDenseI64ArrayAttr(strides));
-}
-
 /// A constant integer input as a list, or the attribute of older opsets.
 bool intList(GraphImporter &gi, const onnx::NodeProto &node, int input,
              StringRef attr, std::vector<int64_t> &out) {
@@ -275,9 +258,11 @@ LogicalResult importSlice(GraphImporter &gi, const onnx::NodeProto &node) {
     strides[a] = steps[i];
     sizes[a] = e > s ? (e - s - 1) / steps[i] + 1 : 0; // no s + step wrap
   }
-  gi.setOutput(
-      node, 0,
-      staticSlice(gi.builder(), gi.loc(node), x, offsets, sizes, strides));
+  gi.setOutput(node, 0,
+               extractSlice(gi.builder(), gi.loc(node), x,
+                            getAsIndexOpFoldResult(gi.context(), offsets),
+                            getAsIndexOpFoldResult(gi.context(), sizes),
+                            getAsIndexOpFoldResult(gi.context(), strides)));
   return success();
 }
 
@@ -323,17 +308,13 @@ LogicalResult importSplit(GraphImporter &gi, const onnx::NodeProto &node) {
   OpBuilder &b = gi.builder();
   int64_t offset = 0;
   for (int64_t i = 0; i < parts; ++i) {
-    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes,
-        strides(rank, b.getIndexAttr(1));
-    for (int64_t d = 0; d < rank; ++d)
-      sizes.push_back(gi.dimOf(x, d));
-    // An empty part starts at 0 (extract_slice wants offsets in the axis).
-    offsets[axis] = b.getIndexAttr(split[i] ? offset : 0);
+    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
+        sizes = gi.sizesOf(x), strides(rank, b.getIndexAttr(1));
+    offsets[axis] = b.getIndexAttr(offset);
     sizes[axis] = b.getIndexAttr(split[i]);
     offset += split[i];
     gi.setOutput(node, i,
-                 tensor::ExtractSliceOp::create(b, gi.loc(node), x, offsets,
-                                                sizes, strides));
+                 extractSlice(b, gi.loc(node), x, offsets, sizes, strides));
   }
   return success();
 }

@@ -168,10 +168,8 @@ LogicalResult importRotaryEmbedding(GraphImporter &gi,
         });
     return arith::SelectOp::create(nb, l, rotated, r, a[0]);
   };
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t d = 0; d < rank; ++d)
-    sizes.push_back(gi.dimOf(x, d));
-  Value init = tensor::EmptyOp::create(b, loc, sizes, xt.getElementType());
+  Value init =
+      tensor::EmptyOp::create(b, loc, gi.sizesOf(x), xt.getElementType());
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   auto op = linalg::GenericOp::create(

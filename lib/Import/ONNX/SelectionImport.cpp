@@ -134,13 +134,11 @@ LogicalResult importCumSum(GraphImporter &gi, const onnx::NodeProto &node) {
   bool reverse = gi.intAttr(node, "reverse", 0) != 0;
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t d = 0; d < rank; ++d)
-    sizes.push_back(gi.dimOf(x, d));
-  Value init = linalg::FillOp::create(
-                   b, loc, zeroOf(b, loc, elt),
-                   ValueRange{tensor::EmptyOp::create(b, loc, sizes, elt)})
-                   .getResult(0);
+  Value init =
+      linalg::FillOp::create(
+          b, loc, zeroOf(b, loc, elt),
+          ValueRange{tensor::EmptyOp::create(b, loc, gi.sizesOf(x), elt)})
+          .getResult(0);
   // Loops d0..d(rank-1) index the output, d(rank) the summed position.
   SmallVector<AffineExpr> inExprs, outExprs;
   for (int64_t d = 0; d < rank; ++d) {
@@ -250,9 +248,7 @@ LogicalResult importGatherND(GraphImporter &gi, const onnx::NodeProto &node) {
   SmallVector<OpFoldResult> sizes;
   for (int64_t d = 0; d + 1 < q; ++d)
     sizes.push_back(gi.dimOf(indices, d));
-  SmallVector<OpFoldResult> dataSizes;
-  for (int64_t d = 0; d < r; ++d)
-    dataSizes.push_back(gi.dimOf(data, d));
+  SmallVector<OpFoldResult> dataSizes = gi.sizesOf(data);
   for (int64_t d = batch + k; d < r; ++d)
     sizes.push_back(dataSizes[d]);
   OpBuilder &b = gi.builder();

@@ -748,10 +748,8 @@ FailureOr<Value> mlir::hydra::onnx_import::sliceDynamic(
     ArrayRef<int64_t> axes, ArrayRef<int64_t> steps) {
   int64_t rank = typeOf(x).getRank();
   BoundArithmetic arith(gi, node);
-  SmallVector<OpFoldResult> offsets(rank, arith.index(0)), sizes,
-      strides(rank, arith.index(1));
-  for (int64_t d = 0; d < rank; ++d)
-    sizes.push_back(gi.dimOf(x, d));
+  SmallVector<OpFoldResult> offsets(rank, arith.index(0)),
+      sizes = gi.sizesOf(x), strides(rank, arith.index(1));
   for (size_t i = 0; i < starts.size(); ++i) {
     int64_t a = axes[i], step = steps[i];
     if (step <= 0)
@@ -770,17 +768,12 @@ FailureOr<Value> mlir::hydra::onnx_import::sliceDynamic(
                                    gi.builder(), gi.loc(node), step))
                                .getResult());
     }
-    // An empty slice starts at 0 (extract_slice wants offsets inside the
-    // axis); one that starts at the axis' end is empty.
-    std::optional<int64_t> size = getConstantIntValue(n),
-                           start = getConstantIntValue(s),
+    // A slice that starts at the axis' end is empty, whatever its end.
+    std::optional<int64_t> start = getConstantIntValue(s),
                            end = getConstantIntValue(dim);
-    bool empty = (size && *size == 0) || (start && end && *start == *end);
-    offsets[a] = empty ? arith.index(0) : s;
-    sizes[a] = empty ? arith.index(0) : n;
+    offsets[a] = s;
+    sizes[a] = start && end && *start == *end ? arith.index(0) : n;
     strides[a] = arith.index(step);
   }
-  return tensor::ExtractSliceOp::create(gi.builder(), gi.loc(node), x, offsets,
-                                        sizes, strides)
-      .getResult();
+  return extractSlice(gi.builder(), gi.loc(node), x, offsets, sizes, strides);
 }

@@ -87,6 +87,18 @@ Value mlir::hydra::onnx_import::mergeHeads(OpBuilder &b, Location loc,
       ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
 }
 
+Value mlir::hydra::onnx_import::extractSlice(OpBuilder &b, Location loc,
+                                             Value x,
+                                             ArrayRef<OpFoldResult> offsets,
+                                             ArrayRef<OpFoldResult> sizes,
+                                             ArrayRef<OpFoldResult> strides) {
+  SmallVector<OpFoldResult> starts(offsets);
+  for (auto [start, size] : llvm::zip(starts, sizes))
+    if (std::optional<int64_t> n = getConstantIntValue(size); n && *n == 0)
+      start = b.getIndexAttr(0);
+  return tensor::ExtractSliceOp::create(b, loc, x, starts, sizes, strides);
+}
+
 Value mlir::hydra::onnx_import::wrapIndex(OpBuilder &b, Location l, Value idx,
                                           OpFoldResult size) {
   Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), idx);

@@ -42,6 +42,13 @@ Value convertScalar(OpBuilder &b, Location loc, Value x, Type to,
 Value convertElements(OpBuilder &b, Location loc, Value x, Type to,
                       bool fromUnsigned, bool toUnsigned);
 
+/// `x[offsets : offsets + sizes·strides : strides]`. An empty slice may
+/// start at the axis' end (ONNX clamps starts to the size), where
+/// extract_slice wants offsets inside it: where a size is 0 the offset is.
+Value extractSlice(OpBuilder &b, Location loc, Value x,
+                   ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
+                   ArrayRef<OpFoldResult> strides);
+
 /// A run-time integer index into an axis of `size`, as an index: negative
 /// ones count from the end; out-of-range ones are clamped, so a bad index
 /// cannot read outside the buffer.

@@ -107,22 +107,40 @@ bool isCausalConstant(Value v, int64_t s, int64_t t) {
   return true;
 }
 
+/// The bool mask and the dropped value of a float mask Where(bool, 0, c)
+/// (c scalar), if `mask` is one.
+std::optional<std::pair<Value, double>> whereMask(Value mask) {
+  auto e = matchElementwise(mask);
+  if (!e || !isa<arith::SelectOp>(e->scalar) || e->operands.size() != 3 ||
+      !e->maps[0].isIdentity())
+    return std::nullopt;
+  std::optional<double> keep = splatValue(e->operands[1]),
+                        drop = splatValue(e->operands[2]);
+  if (!keep || !drop || *keep != 0.0)
+    return std::nullopt;
+  return std::make_pair(e->operands[0], *drop);
+}
+
+/// Whether the float mask is Where(bool, 0, c) with c finite: no row of
+/// scores it masks becomes all −inf (torch writes the lowest float).
+bool isFiniteWhereMask(Value mask) {
+  auto where = whereMask(mask);
+  return where && std::isfinite(where->second);
+}
+
 /// The mask operand and causality of `mask`, added to [.., S, T] scores.
 std::pair<Value, bool> simplifyMask(Value mask, int64_t s, int64_t t) {
   if (std::optional<double> c = splatValue(mask); c && *c == 0.0)
     return {Value(), false};
   if (isCausalConstant(mask, s, t))
     return {Value(), true};
+  // Where(bool, 0, -inf): the bool mask itself.
+  if (auto where = whereMask(mask);
+      where && std::isinf(where->second) && where->second < 0)
+    return {where->first, false};
   auto e = matchElementwise(mask);
   if (!e)
     return {mask, false};
-  // Where(bool, 0, -inf): the bool mask itself.
-  if (isa<arith::SelectOp>(e->scalar) && e->maps[0].isIdentity()) {
-    std::optional<double> keep = splatValue(e->operands[1]),
-                          drop = splatValue(e->operands[2]);
-    if (keep && drop && *keep == 0.0 && std::isinf(*drop) && *drop < 0)
-      return {e->operands[0], false};
-  }
   // A mask plus the causal mask that does not widen it.
   if (isa<arith::AddFOp>(e->scalar))
     for (int i = 0; i < 2; ++i)
@@ -153,17 +171,6 @@ Value stripNaNGuard(Value v) {
       cmp.getLhs() != cmp.getRhs())
     return v;
   return p;
-}
-
-/// Whether the float mask is Where(bool, 0, c) with c finite: no row of
-/// scores it masks becomes all −inf (torch writes the lowest float).
-bool isFiniteWhereMask(Value mask) {
-  auto e = matchElementwise(mask);
-  if (!e || !isa<arith::SelectOp>(e->scalar) || e->operands.size() != 3)
-    return false;
-  std::optional<double> keep = splatValue(e->operands[1]),
-                        drop = splatValue(e->operands[2]);
-  return keep && drop && *keep == 0.0 && std::isfinite(*drop);
 }
 
 /// x of Reshape(Expand(Reshape(x))) repeating each kv head for its group
