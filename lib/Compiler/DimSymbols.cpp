@@ -157,10 +157,15 @@ FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
     if (auto sx = dyn_cast<AffineSymbolExpr>(x))
       if (auto sy = dyn_cast<AffineSymbolExpr>(y))
         classes.unionSets(c.refs[sx.getPosition()], c.refs[sy.getPosition()]);
+  // Each traced dim stands for the first traced dim of its class (the
+  // class's leader may be a dim no op size was traced to: one dim_param
+  // on two inputs, one of them read only where its size is not needed).
   SmallVector<AffineExpr> leaders;
-  for (DimRef ref : c.refs)
-    leaders.push_back(getAffineSymbolExpr(
-        c.symbolOf.at(classes.getLeaderValue(ref)), func.getContext()));
+  std::map<DimRef, unsigned> classSymbol;
+  for (auto [k, ref] : llvm::enumerate(c.refs)) {
+    auto it = classSymbol.insert({classes.getLeaderValue(ref), unsigned(k)});
+    leaders.push_back(getAffineSymbolExpr(it.first->second, func.getContext()));
+  }
   SmallVector<std::pair<AffineExpr, AffineExpr>> unproven;
   unsigned numExtrema = c.tracer.extrema().size();
   for (auto [op, x, y] : c.equal) {

@@ -6,6 +6,8 @@ refuses the export or has no kernel for it; the manifest says which)."""
 
 import json
 import os
+import re
+import subprocess
 import sys
 
 import numpy as np
@@ -15,6 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "python"))
 import hydrahead  # noqa: E402
 
+BUILD = os.environ.get("HYDRA_BUILD_DIR", os.path.join(ROOT, "build"))
 SUITE = os.environ.get("HYDRA_REAL_EXPORTS", os.path.join(ROOT, "test", "Models", "real"))
 with open(os.path.join(SUITE, "manifest.json")) as f:
     MANIFEST = json.load(f)
@@ -50,6 +53,35 @@ def test_suite_covers_the_families():
     for name, entry in MODELS.items():
         if entry["family"] == "hydrahead":
             assert entry["ops"].get("ai.hydrahead::HybridAttention") == 2, name
+
+
+# The suite's configs have two decoder layers (scripts/make_real_exports.py).
+LAYERS = 2
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_real_export_attention_raised(name):
+    """Every layer's attention becomes one hydra.hybrid_attention, whatever
+    the exporter wrote (Attention-23, SDPA decomposed with its NaN guard,
+    eager's MatMul/Softmax, repeated kv heads). A prefill's mask, built at
+    run time from positions, is the causal one for every size and becomes
+    `causal`; Gemma 2's sliding-window layer (4096 keys) is not causal once
+    the prompt is longer and keeps its mask, as does every decode step
+    (queries after a past: `causal` has no offset)."""
+    entry = MODELS[name]
+    proc = subprocess.run([os.path.join(BUILD, "bin", "hydra-compile"),
+                           os.path.join(SUITE, name + ".onnx"), "--emit=hydra"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    ops = [line for line in proc.stdout.splitlines() if "= hydra.hybrid_attention" in line]
+    assert len(ops) == LAYERS, ops
+    causal = [op for op in ops if re.search(r"\{causal\b", op) and "mask(" not in op]
+    if entry["phase"] == "decode":
+        assert not causal and all("mask(" in op for op in ops), ops
+    elif entry["family"] == "gemma2":
+        assert len(causal) == 1, ops
+    else:
+        assert len(causal) == LAYERS, ops
 
 
 # The GPU kernels (run by the runtime's GPU emulator) on a decode with a

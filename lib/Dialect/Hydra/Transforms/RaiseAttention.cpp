@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ElementValues.h"
 #include "HeadTracing.h"
 #include "LinalgMatchers.h"
 
@@ -150,6 +151,46 @@ std::pair<Value, bool> simplifyMask(Value mask, int64_t s, int64_t t) {
   return {mask, false};
 }
 
+/// The index a mask of `shape` is read at for scores [B, H, S, T] (d0 …
+/// d3), broadcast by numpy's rule.
+SmallVector<AffineExpr> maskIndex(ArrayRef<int64_t> shape, MLIRContext *ctx) {
+  SmallVector<AffineExpr> index;
+  int64_t rank = shape.size();
+  for (int64_t i = 0; i < rank; ++i)
+    index.push_back(shape[i] == 1 ? getAffineConstantExpr(0, ctx)
+                                  : getAffineDimExpr(4 - rank + i, ctx));
+  return index;
+}
+
+/// Which scores a mask built at run time keeps, read at `index` over
+/// scores of `frame`, if the analysis can say: a bool mask, or a float one
+/// that adds 0 or a value so low (−∞, or torch's lowest float) that no
+/// kept score can lift a dropped one above underflow.
+std::optional<Predicate> maskPredicate(ElementValues &values, Value mask,
+                                       ArrayRef<AffineExpr> index,
+                                       const Frame &frame) {
+  std::optional<Predicate> pred =
+      values.keptAt(mask, index, frame, /*dropAtMost=*/-1e30);
+  if (!pred || pred->never)
+    return std::nullopt;
+  return pred;
+}
+
+/// Whether no row of scores `x` loses every key to `mask` (read through
+/// `map`): key 0 is kept for every query, as the causal mask and a causal
+/// mask after a past keep it.
+bool keepsFirstKey(Value mask, AffineMap map, Value x, Operation *scope) {
+  MLIRContext *ctx = x.getContext();
+  ElementValues values(scope);
+  Frame frame;
+  for (int64_t i = 0; i < 4; ++i)
+    frame.sizes.push_back(values.dimSize(x, i));
+  std::optional<Predicate> pred = maskPredicate(
+      values, mask, SmallVector<AffineExpr>(map.getResults()), frame);
+  return pred &&
+         values.implies(frame, {Atom{getAffineDimExpr(3, ctx), true}}, *pred);
+}
+
 /// p of Where(IsNaN(p), 0, p): torch's opset-18 SDPA zeroes the weights of
 /// a row whose keys are all masked (a softmax of −inf only). `v` if not.
 Value stripNaNGuard(Value v) {
@@ -271,6 +312,7 @@ struct RaiseDecomposedAttention : OpRewritePattern<linalg::GenericOp> {
     int64_t s = shapeOf(x)[2], t = shapeOf(x)[3];
 
     Value mask;
+    AffineMap maskMap;
     bool causal = false;
     if (auto add = matchElementwise(x);
         add && isa<arith::AddFOp>(add->scalar)) {
@@ -278,6 +320,7 @@ struct RaiseDecomposedAttention : OpRewritePattern<linalg::GenericOp> {
         if (add->maps[i].isIdentity() &&
             isNumpyBroadcast(add->maps[1 - i], shapeOf(add->operands[1 - i]))) {
           std::tie(mask, causal) = simplifyMask(add->operands[1 - i], s, t);
+          maskMap = add->maps[1 - i];
           x = add->operands[i];
           break;
         }
@@ -286,7 +329,9 @@ struct RaiseDecomposedAttention : OpRewritePattern<linalg::GenericOp> {
     // raised only where no row can be all −inf (no mask, the causal one,
     // or a finite float mask).
     if (guarded && mask &&
-        !(isa<FloatType>(getElementTypeOrSelf(mask)) && isFiniteWhereMask(mask)))
+        !(isa<FloatType>(getElementTypeOrSelf(mask)) &&
+          isFiniteWhereMask(mask)) &&
+        !keepsFirstKey(mask, maskMap, x, op))
       return rewriter.notifyMatchFailure(op, "a guarded softmax whose mask "
                                              "may mask whole rows");
     double cap = 0.0, scale = 1.0;
@@ -348,12 +393,51 @@ struct UnrepeatKeyValueHeads : OpRewritePattern<HybridAttentionOp> {
   }
 };
 
+/// A mask that keeps exactly the keys j ≤ i (transformers builds its causal
+/// mask at run time from positions, also without padding) becomes `causal`;
+/// one that `causal` already implies, or that keeps every key, disappears.
+struct CausalMaskFromValues : OpRewritePattern<HybridAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(HybridAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Value mask = op.getMask();
+    if (!mask)
+      return rewriter.notifyMatchFailure(op, "no mask");
+    MLIRContext *ctx = getContext();
+    ElementValues values(op);
+    Frame frame{
+        {values.dimSize(op.getQuery(), 0), values.dimSize(op.getQuery(), 1),
+         values.dimSize(op.getQuery(), 2), values.dimSize(op.getKey(), 2)}};
+    std::optional<Predicate> pred =
+        maskPredicate(values, mask, maskIndex(shapeOf(mask), ctx), frame);
+    if (!pred)
+      return rewriter.notifyMatchFailure(op, "mask not understood");
+    // A mask that keeps every score does nothing.
+    if (pred->isTrue()) {
+      rewriter.modifyOpInPlace(op, [&] { op.getMaskMutable().clear(); });
+      return success();
+    }
+    Atom causal{getAffineDimExpr(2, ctx) - getAffineDimExpr(3, ctx)};
+    // Every causal score is kept, and (unless the op is causal already) no
+    // other.
+    if (!values.implies(frame, {causal}, *pred) ||
+        (!op.getCausal() && !values.implies(frame, pred->atoms, causal)))
+      return rewriter.notifyMatchFailure(op, "mask is not the causal one");
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getMaskMutable().clear();
+      op.setCausal(true);
+    });
+    return success();
+  }
+};
+
 struct HydraRaiseAttentionPass
     : public hydra::impl::HydraRaiseAttentionBase<HydraRaiseAttentionPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<RaiseDecomposedAttention, UnrepeatKeyValueHeads>(
-        &getContext());
+    patterns.add<RaiseDecomposedAttention, UnrepeatKeyValueHeads,
+                 CausalMaskFromValues>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -20,7 +20,11 @@ def HydraRaiseAttention : Pass<"hydra-raise-attention"> {
     becomes the bool mask, any other mask broadcast over the scores is
     kept as a float mask. A hydra.hybrid_attention with every head full
     whose key and value are such a head repeat (Attention-23 after torch's
-    repeat_interleave) reads the kv heads themselves instead.
+    repeat_interleave) reads the kv heads themselves instead. A mask built
+    at run time (positions from iotas, compared, broadcast, gathered) that
+    keeps exactly the keys j <= i for every size becomes `causal`; one that
+    keeps every key, or that `causal` implies, is dropped (a value analysis
+    decided over the integers, ElementValues.cpp).
   }];
   let dependentDialects = [
     "::mlir::hydra::HydraDialect", "::mlir::linalg::LinalgDialect",
