@@ -280,3 +280,15 @@ def test_split_of_a_dynamic_shape_with_an_empty_part():
               [const("parts", np.array([3, 5, 0], np.int64))])
     check_sizes(m, lambda b, s: {"x": RNG.standard_normal((b, s, 8)).astype(np.float32)},
                 [(1, 2), (3, 5)])
+
+
+def test_depthwise_conv1d_and_pad_on_dynamic_batch_and_sequence():
+    # A gated-DeltaNet short convolution: Pad on the left, depthwise Conv1d
+    # with explicit pads, both over a run-time batch and sequence.
+    w = RNG.standard_normal((6, 1, 4)).astype(np.float32)
+    nodes = [helper.make_node("Pad", ["x", "pads"], ["xp"]),
+             helper.make_node("Conv", ["xp", "w"], ["y"], group=6, pads=[1, 2])]
+    m = model(nodes, [vi("x", ["B", 6, "S"])], [vi("y", None)],
+              [const("pads", np.array([0, 0, 3, 0, 0, 0], np.int64)), const("w", w)])
+    check_sizes(m, lambda b, s: {"x": RNG.standard_normal((b, 6, s)).astype(np.float32)},
+                [(1, 1), (2, 5), (3, 9)])

@@ -11,7 +11,10 @@
 #include "ShapeArithmetic.h"
 #include "TensorOps.h"
 
+#include "hydra/Dialect/Hydra/Utils/LinalgBuilders.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -236,13 +239,16 @@ LogicalResult importConv(GraphImporter &gi, const onnx::NodeProto &node) {
     return failure();
   Value x = ins[0], w = ins[1];
   auto xt = typeOf(x), wt = typeOf(w);
-  if (!xt.hasStaticShape() || !wt.hasStaticShape())
-    return gi.error(node, "not supported: Conv on dynamic shapes");
   int64_t rank = xt.getRank(), spatial = rank - 2;
   if (rank < 3 || wt.getRank() != rank)
     return gi.error(node, "X and W must have one rank, 3 or more");
+  // The batch and the spatial sizes may be run-time ones (a depthwise
+  // conv1d over a dynamic sequence); the channels and W fix the loops.
+  if (!wt.hasStaticShape() || xt.isDynamicDim(1))
+    return gi.error(node, "not supported: Conv with a run-time channel "
+                          "count or kernel size");
   int64_t groups = gi.intAttr(node, "group", 1);
-  int64_t n = xt.getDimSize(0), c = xt.getDimSize(1), m = wt.getDimSize(0);
+  int64_t c = xt.getDimSize(1), m = wt.getDimSize(0);
   if (groups < 1 || c % groups || m % groups || wt.getDimSize(1) != c / groups)
     return gi.error(node, "group " + Twine(groups) + " does not divide " +
                               Twine(c) + " input and " + Twine(m) +
@@ -268,7 +274,12 @@ LogicalResult importConv(GraphImporter &gi, const onnx::NodeProto &node) {
     return gi.error(node, "strides, dilations, kernel_shape and pads must "
                           "have one entry per spatial dimension (pads two)");
   std::string autoPad = gi.stringAttr(node, "auto_pad", "NOTSET");
-  SmallVector<int64_t> outSpatial, low(rank, 0), padded(xt.getShape());
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  SmallVector<int64_t> outSpatial, low(rank, 0);
+  SmallVector<OpFoldResult> outSizes{gi.dimOf(x, 0)},
+      paddedSizes = gi.sizesOf(x);
+  bool needsPad = false;
   for (int64_t i = 0; i < spatial; ++i) {
     int64_t size = xt.getDimSize(2 + i), s = strides[i], d = dilations[i],
             k = kernel[i];
@@ -280,6 +291,32 @@ LogicalResult importConv(GraphImporter &gi, const onnx::NodeProto &node) {
                                 Twine(i));
     int64_t span = (k - 1) * d + 1;
     int64_t before = pads[i], after = pads[i + spatial];
+    if (ShapedType::isDynamic(size)) {
+      if (autoPad != "NOTSET" && autoPad != "VALID")
+        return gi.error(node, "not supported: auto_pad " + autoPad +
+                                  " on a spatial size known only at run time");
+      if (autoPad == "VALID")
+        before = after = 0;
+      // (size + pads − span) floordiv stride + 1; a kernel longer than the
+      // padded input gives a negative size, which the runtime refuses.
+      Value full = arith::AddIOp::create(
+          b, loc, getValueOrCreateConstantIndexOp(b, loc, gi.dimOf(x, 2 + i)),
+          arith::ConstantIndexOp::create(b, loc, before + after));
+      Value o = arith::AddIOp::create(
+          b, loc,
+          arith::FloorDivSIOp::create(
+              b, loc,
+              arith::SubIOp::create(
+                  b, loc, full, arith::ConstantIndexOp::create(b, loc, span)),
+              arith::ConstantIndexOp::create(b, loc, s)),
+          arith::ConstantIndexOp::create(b, loc, 1));
+      outSpatial.push_back(ShapedType::kDynamic);
+      outSizes.push_back(o);
+      low[2 + i] = before;
+      paddedSizes[2 + i] = full;
+      needsPad |= before || after;
+      continue;
+    }
     if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
       int64_t o = (size + s - 1) / s;
       int64_t total = std::max<int64_t>((o - 1) * s + span - size, 0);
@@ -294,16 +331,15 @@ LogicalResult importConv(GraphImporter &gi, const onnx::NodeProto &node) {
     if (full < span)
       return gi.error(node, "the kernel is larger than the padded input");
     outSpatial.push_back((full - span) / s + 1);
+    outSizes.push_back(b.getIndexAttr(outSpatial.back()));
     low[2 + i] = before;
-    padded[2 + i] = full;
+    paddedSizes[2 + i] = b.getIndexAttr(full);
+    needsPad |= before || after;
   }
-  OpBuilder &b = gi.builder();
-  Location loc = gi.loc(node);
   MLIRContext *ctx = b.getContext();
   Type elt = xt.getElementType();
-  if (llvm::any_of(low, [](int64_t p) { return p != 0; }) ||
-      SmallVector<int64_t>(xt.getShape()) != padded)
-    x = padWith(b, loc, x, low, padded, b.getZeroAttr(elt));
+  if (needsPad)
+    x = padWith(b, loc, x, low, paddedSizes, b.getZeroAttr(elt));
   int64_t mg = m / groups, cg = c / groups;
   // W as [G, M/G, C/G, K...].
   SmallVector<int64_t> wShape{groups, mg, cg};
@@ -332,9 +368,10 @@ LogicalResult importConv(GraphImporter &gi, const onnx::NodeProto &node) {
                                              utils::IteratorType::reduction);
   for (int64_t i = 0; i < 3 + spatial; ++i)
     iterators[i] = utils::IteratorType::parallel;
-  SmallVector<int64_t> yShape{n, groups, mg};
-  yShape.append(outSpatial);
-  Value init = zeros(b, loc, yShape, elt);
+  SmallVector<OpFoldResult> ySizes{outSizes[0], b.getIndexAttr(groups),
+                                   b.getIndexAttr(mg)};
+  ySizes.append(outSizes.begin() + 1, outSizes.end());
+  Value init = filledTensor(b, loc, ySizes, b.getZeroAttr(elt));
   auto op = linalg::GenericOp::create(
       b, loc, init.getType(), ValueRange{x, wg}, ValueRange{init}, maps,
       iterators, [&](OpBuilder &nb, Location l, ValueRange a) {

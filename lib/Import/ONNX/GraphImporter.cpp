@@ -374,7 +374,7 @@ LogicalResult GraphImporter::checkResultSizes(const onnx::NodeProto &node) {
 
 /// Integer outputs are unsigned like the input they carry values of: Cast's
 /// `to`, CastLike's second input, Where's second input, none for positions
-/// (ArgMax, ArgMin: int64), else the first.
+/// (ArgMax, ArgMin, TopK's indices: int64), else the first.
 void GraphImporter::recordSignedness(const onnx::NodeProto &node) {
   bool isUnsignedOut;
   const std::string &op = node.op_type();
@@ -388,7 +388,10 @@ void GraphImporter::recordSignedness(const onnx::NodeProto &node) {
     isUnsignedOut = inputIsUnsigned(node, 0);
   if (!isUnsignedOut)
     return;
-  for (const std::string &name : node.output()) {
+  for (auto [k, name] : llvm::enumerate(node.output())) {
+    // TopK's second output is positions (int64).
+    if (op == "TopK" && k == 1)
+      continue;
     auto it = values_.find(name);
     if (it == values_.end() || !it->second.tensor)
       continue;

@@ -9,6 +9,7 @@ void registerOrdinaryImporters(ImporterTable &onnx);
 void registerElementwiseImporters(ImporterTable &onnx);
 void registerMathImporters(ImporterTable &onnx);
 void registerSelectionImporters(ImporterTable &onnx);
+void registerScatterImporters(ImporterTable &onnx);
 void registerContractionImporters(ImporterTable &onnx);
 void registerRotaryImporters(ImporterTable &onnx);
 void registerIndexingImporters(ImporterTable &onnx);
@@ -25,6 +26,7 @@ struct Tables {
     registerElementwiseImporters(onnx);
     registerMathImporters(onnx);
     registerSelectionImporters(onnx);
+    registerScatterImporters(onnx);
     registerContractionImporters(onnx);
     registerRotaryImporters(onnx);
     registerIndexingImporters(onnx);

@@ -329,8 +329,6 @@ LogicalResult importPad(GraphImporter &gi, const onnx::NodeProto &node) {
   std::string mode = gi.stringAttr(node, "mode", "constant");
   if (mode != "constant")
     return gi.error(node, "not supported: Pad mode '" + mode + "'");
-  if (!t.hasStaticShape())
-    return gi.error(node, "not supported: Pad of a dynamic shape");
   std::vector<int64_t> pads, axes;
   if (!intList(gi, node, 1, "pads", pads) ||
       !intList(gi, node, 3, "axes", axes))
@@ -341,7 +339,10 @@ LogicalResult importPad(GraphImporter &gi, const onnx::NodeProto &node) {
       axes.push_back(d);
   if (pads.size() != 2 * axes.size())
     return gi.error(node, "pads must hold two entries per axis");
-  SmallVector<int64_t> low(rank, 0), shape(t.getShape());
+  SmallVector<int64_t> low(rank, 0);
+  SmallVector<OpFoldResult> sizes = gi.sizesOf(x);
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
   for (size_t i = 0; i < axes.size(); ++i) {
     int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
     if (a < 0 || a >= rank)
@@ -352,10 +353,15 @@ LogicalResult importPad(GraphImporter &gi, const onnx::NodeProto &node) {
     if (before > kMaxTensorBytes || after > kMaxTensorBytes)
       return gi.error(node, "pads " + formatShape(pads) + " are too large");
     low[a] = before;
-    shape[a] += before + after;
+    // A run-time size grows by the pads at run time.
+    if (std::optional<int64_t> c = getConstantIntValue(sizes[a]))
+      sizes[a] = b.getIndexAttr(*c + before + after);
+    else
+      sizes[a] = arith::AddIOp::create(
+                     b, loc, cast<Value>(sizes[a]),
+                     arith::ConstantIndexOp::create(b, loc, before + after))
+                     .getResult();
   }
-  OpBuilder &b = gi.builder();
-  Location loc = gi.loc(node);
   Type elt = t.getElementType();
   TypedAttr fill = b.getZeroAttr(elt);
   if (gi.hasInput(node, 2)) {
@@ -367,7 +373,7 @@ LogicalResult importPad(GraphImporter &gi, const onnx::NodeProto &node) {
     else
       fill = b.getIntegerAttr(elt, v->intAt(0));
   }
-  gi.setOutput(node, 0, padWith(b, loc, x, low, shape, fill));
+  gi.setOutput(node, 0, padWith(b, loc, x, low, sizes, fill));
   return success();
 }
 } // namespace

@@ -52,13 +52,20 @@ Value mlir::hydra::onnx_import::padWith(OpBuilder &b, Location loc, Value x,
                                         ArrayRef<int64_t> low,
                                         ArrayRef<int64_t> shape,
                                         TypedAttr fill) {
-  auto type = cast<RankedTensorType>(x.getType());
-  Value filled =
-      filledTensor(b, loc, getAsIndexOpFoldResult(b.getContext(), shape), fill);
-  SmallVector<int64_t> ones(shape.size(), 1);
-  return tensor::InsertSliceOp::create(b, loc, x, filled, ValueRange{},
-                                       ValueRange{}, ValueRange{}, low,
-                                       type.getShape(), ones);
+  return padWith(b, loc, x, low, getAsIndexOpFoldResult(b.getContext(), shape),
+                 fill);
+}
+
+Value mlir::hydra::onnx_import::padWith(OpBuilder &b, Location loc, Value x,
+                                        ArrayRef<int64_t> low,
+                                        ArrayRef<OpFoldResult> sizes,
+                                        TypedAttr fill) {
+  Value filled = filledTensor(b, loc, sizes, fill);
+  SmallVector<OpFoldResult> offsets, ones(sizes.size(), b.getIndexAttr(1));
+  for (int64_t p : low)
+    offsets.push_back(b.getIndexAttr(p));
+  return tensor::InsertSliceOp::create(b, loc, x, filled, offsets,
+                                       tensor::getMixedSizes(b, loc, x), ones);
 }
 
 Value mlir::hydra::onnx_import::splitHeads(OpBuilder &b, Location loc, Value x,

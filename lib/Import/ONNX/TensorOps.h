@@ -30,6 +30,9 @@ using ::mlir::hydra::dimOf;
 /// starting at offsets `low` (constant-mode padding).
 Value padWith(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> low,
               ArrayRef<int64_t> shape, TypedAttr fill);
+/// The same with sizes that may be run-time ones.
+Value padWith(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> low,
+              ArrayRef<OpFoldResult> sizes, TypedAttr fill);
 
 /// Scalar `x` converted to element type `to` as ONNX Cast does (floats
 /// round, integers to floats by their signedness, floats to integers
