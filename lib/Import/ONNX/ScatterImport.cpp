@@ -22,16 +22,14 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include <array>
+
 using namespace mlir;
 using namespace mlir::hydra;
 using namespace mlir::hydra::onnx_import;
 
 namespace {
 RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
-
-Value asI64(OpBuilder &b, Location l, Value index) {
-  return arith::IndexCastOp::create(b, l, b.getI64Type(), index);
-}
 
 /// How a scatter combines an update with the element it lands on.
 enum class Reduction { None, Add, Mul, Max, Min };
@@ -140,27 +138,28 @@ Value scatterAsGather(OpBuilder &b, Location loc, Value data,
   return op.getResult(0);
 }
 
-/// The integer checks shared by both scatters.
-LogicalResult checkScatterOperands(GraphImporter &gi,
-                                   const onnx::NodeProto &node, Value data,
-                                   Value indices, Value updates) {
+/// data, indices and updates of a scatter, with the checks both share.
+FailureOr<std::array<Value, 3>> scatterOperands(GraphImporter &gi,
+                                                const onnx::NodeProto &node) {
+  Value data = gi.input(node, 0), indices = gi.input(node, 1),
+        updates = gi.input(node, 2);
+  if (!data || !indices || !updates)
+    return failure();
   if (!isa<IntegerType>(typeOf(indices).getElementType()))
     return gi.error(node, "indices must be integers");
   if (typeOf(updates).getElementType() != typeOf(data).getElementType())
     return gi.error(node, "updates must have data's element type");
-  return success();
+  return std::array<Value, 3>{data, indices, updates};
 }
 
 /// ScatterElements: out = data, then out[p with axis := indices[p]] =
 /// updates[p] (combined by `reduction`) for every position p of indices.
 LogicalResult importScatterElements(GraphImporter &gi,
                                     const onnx::NodeProto &node) {
-  Value data = gi.input(node, 0), indices = gi.input(node, 1),
-        updates = gi.input(node, 2);
-  if (!data || !indices || !updates)
+  FailureOr<std::array<Value, 3>> operands = scatterOperands(gi, node);
+  if (failed(operands))
     return failure();
-  if (failed(checkScatterOperands(gi, node, data, indices, updates)))
-    return failure();
+  auto [data, indices, updates] = *operands;
   auto dt = typeOf(data), it = typeOf(indices), ut = typeOf(updates);
   int64_t r = dt.getRank();
   if (it.getRank() != r || ut.getRank() != r)
@@ -216,12 +215,10 @@ LogicalResult importScatterElements(GraphImporter &gi,
 /// ScatterND: out = data, then out[indices[t]] (a slice of data's trailing
 /// dims) = updates[t] for every index tuple t.
 LogicalResult importScatterND(GraphImporter &gi, const onnx::NodeProto &node) {
-  Value data = gi.input(node, 0), indices = gi.input(node, 1),
-        updates = gi.input(node, 2);
-  if (!data || !indices || !updates)
+  FailureOr<std::array<Value, 3>> operands = scatterOperands(gi, node);
+  if (failed(operands))
     return failure();
-  if (failed(checkScatterOperands(gi, node, data, indices, updates)))
-    return failure();
+  auto [data, indices, updates] = *operands;
   auto dt = typeOf(data), it = typeOf(indices), ut = typeOf(updates);
   int64_t r = dt.getRank(), q = it.getRank();
   if (q < 1)

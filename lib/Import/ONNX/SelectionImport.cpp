@@ -33,9 +33,6 @@ Value addOf(OpBuilder &b, Location l, Value x, Value y) {
   return isa<FloatType>(x.getType()) ? Value(arith::AddFOp::create(b, l, x, y))
                                      : Value(arith::AddIOp::create(b, l, x, y));
 }
-Value asI64(OpBuilder &b, Location l, Value index) {
-  return arith::IndexCastOp::create(b, l, b.getI64Type(), index);
-}
 
 /// A scalar integer input (0-d or one element) as an i64 inside a
 /// linalg body: a constant when known at import, else read there (a host

@@ -106,6 +106,10 @@ Value mlir::hydra::onnx_import::extractSlice(OpBuilder &b, Location loc,
   return tensor::ExtractSliceOp::create(b, loc, x, starts, sizes, strides);
 }
 
+Value mlir::hydra::onnx_import::asI64(OpBuilder &b, Location loc, Value index) {
+  return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+}
+
 Value mlir::hydra::onnx_import::wrapIndex(OpBuilder &b, Location l, Value idx,
                                           OpFoldResult size) {
   Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), idx);

@@ -52,6 +52,9 @@ Value extractSlice(OpBuilder &b, Location loc, Value x,
                    ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
                    ArrayRef<OpFoldResult> strides);
 
+/// An index value as an i64 (positions that ONNX outputs hold).
+Value asI64(OpBuilder &b, Location loc, Value index);
+
 /// A run-time integer index into an axis of `size`, as an index: negative
 /// ones count from the end; out-of-range ones are clamped, so a bad index
 /// cannot read outside the buffer.
