@@ -61,15 +61,18 @@ fb::SizeOperand DerivedSymbols::derive(fb::SizeOp op, fb::SizeOperand lhs,
 }
 
 fb::SizeOperand DerivedSymbols::operand(AffineExpr e,
-                                        ArrayRef<SizeExtremum> extrema) {
+                                        ArrayRef<SizeTerm> terms) {
   if (auto c = dyn_cast<AffineConstantExpr>(e))
     return fb::SizeOperand(-1, c.getValue());
   if (auto sym = dyn_cast<AffineSymbolExpr>(e))
     return fb::SizeOperand(int32_t(sym.getPosition()), 0);
   if (auto d = dyn_cast<AffineDimExpr>(e)) {
-    const SizeExtremum &x = extrema[d.getPosition()];
-    return derive(x.isMax ? fb::SizeOp::max : fb::SizeOp::min,
-                  operand(x.lhs, extrema), operand(x.rhs, extrema));
+    const SizeTerm &x = terms[d.getPosition()];
+    if (!x.isExtremum())
+      return derive(fb::SizeOp::element, fb::SizeOperand(-1, x.input),
+                    fb::SizeOperand(-1, x.element));
+    return derive(x.isMax() ? fb::SizeOp::max : fb::SizeOp::min,
+                  operand(x.lhs, terms), operand(x.rhs, terms));
   }
   auto bin = cast<AffineBinaryOpExpr>(e);
   fb::SizeOp op;
@@ -90,19 +93,18 @@ fb::SizeOperand DerivedSymbols::operand(AffineExpr e,
     op = fb::SizeOp::mod;
     break;
   }
-  return derive(op, operand(bin.getLHS(), extrema),
-                operand(bin.getRHS(), extrema));
+  return derive(op, operand(bin.getLHS(), terms), operand(bin.getRHS(), terms));
 }
 
 FailureOr<int64_t> DerivedSymbols::entry(AffineExpr size,
-                                         ArrayRef<SizeExtremum> extrema) {
-  size = simplifySize(size, extrema.size());
+                                         ArrayRef<SizeTerm> terms) {
+  size = simplifySize(size, terms.size());
   if (auto c = dyn_cast<AffineConstantExpr>(size)) {
     if (c.getValue() < 0)
       return failure();
     return c.getValue();
   }
-  return -(int64_t(operand(size, extrema).symbol()) + 1);
+  return -(int64_t(operand(size, terms).symbol()) + 1);
 }
 
 /// A tracer of host-program sizes over the function's size symbols.
@@ -243,7 +245,7 @@ static FailureOr<Signature> describe(memref::AllocOp alloc, std::string name,
     Value size = alloc.getDynamicSizes()[dynamicIndex++];
     FailureOr<AffineExpr> expr = tracer.size(size);
     FailureOr<int64_t> entry = succeeded(expr)
-                                   ? derived.entry(*expr, tracer.extrema())
+                                   ? derived.entry(*expr, tracer.terms())
                                    : FailureOr<int64_t>(failure());
     if (failed(entry))
       return alloc.emitOpError()
@@ -331,9 +333,11 @@ ArtifactWriter::pendingFor(func::FuncOp host, const DimSymbols &symbols) {
                       DerivedSymbols(symbols.numSymbols()),
                       {}});
   PendingFunction &f = pending_.back();
-  for (auto [x, y] : symbols.runtimeChecks())
-    f.checks.emplace_back(f.derived.operand(x, symbols.extrema()),
-                          f.derived.operand(y, symbols.extrema()));
+  for (const DimSymbols::Check &c : symbols.runtimeChecks()) {
+    f.checks.emplace_back(f.derived.operand(c.lhs, symbols.terms()),
+                          f.derived.operand(c.rhs, symbols.terms()));
+    f.checkNotes.push_back(c.note);
+  }
   return f;
 }
 
@@ -402,10 +406,11 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
   std::vector<flatbuffers::Offset<fb::Launch>> launches;
   for (Operation &op : host.getBody().front()) {
     // Size arithmetic is not run: the artifact's sizes say what it
-    // computes.
+    // computes, elements read from data included.
     if (isa<memref::DimOp, memref::AllocOp, memref::GetGlobalOp,
             memref::DeallocOp, func::ReturnOp, ViewLikeOpInterface,
             affine::AffineApplyOp>(op) ||
+        isArgumentElementRead(&op) ||
         (isMemoryEffectFree(&op) && op.getDialect() &&
          op.getDialect()->getNamespace() == "arith"))
       continue;
@@ -455,7 +460,7 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
         return launch.emitOpError()
                << "not supported: a grid size that is not a sum, product or "
                   "quotient of the input sizes";
-      AffineExpr e = simplifySize(*expr, tracer.extrema().size());
+      AffineExpr e = simplifySize(*expr, tracer.terms().size());
       // ceil(e / c) keeps its divisor in the grid; anything else is one
       // symbol.
       int64_t divisor = 1;
@@ -466,7 +471,7 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
           divisor = c.getValue();
           e = bin.getLHS();
         }
-      FailureOr<int64_t> entry = derived.entry(e, tracer.extrema());
+      FailureOr<int64_t> entry = derived.entry(e, tracer.terms());
       if (failed(entry))
         return launch.emitOpError() << "a negative grid size";
       if (*entry >= 0)
@@ -522,13 +527,19 @@ void ArtifactWriter::addExecutable(
 
 std::string ArtifactWriter::finish(StringRef sourceHash) {
   std::vector<flatbuffers::Offset<fb::Function>> functions;
-  for (PendingFunction &f : pending_)
+  for (PendingFunction &f : pending_) {
+    // Notes only where a check has one, so plain artifacts stay as they
+    // were.
+    bool anyNote = llvm::any_of(
+        f.checkNotes, [](const std::string &n) { return !n.empty(); });
     functions.push_back(fb::CreateFunction(
         fbb_, fbb_.CreateString(f.name), f.derived.numSymbols(),
         tables(f.inputs), tables(f.outputs), fbb_.CreateVector(f.programs),
         f.derived.list().empty() ? 0
                                  : fbb_.CreateVectorOfStructs(f.derived.list()),
-        f.checks.empty() ? 0 : fbb_.CreateVectorOfStructs(f.checks)));
+        f.checks.empty() ? 0 : fbb_.CreateVectorOfStructs(f.checks),
+        anyNote ? fbb_.CreateVectorOfStrings(f.checkNotes) : 0));
+  }
   // A placeholder checksum that is not the default, so the field is
   // written and can be set in place once the buffer is final.
   auto module = fb::CreateModule(

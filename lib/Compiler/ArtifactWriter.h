@@ -37,10 +37,10 @@ public:
   /// A shape entry for `size` (an expression over the base symbols and
   /// `extrema`'s dims): the value when constant (failure if negative), else
   /// -(symbol + 1).
-  FailureOr<int64_t> entry(AffineExpr size, ArrayRef<SizeExtremum> extrema);
+  FailureOr<int64_t> entry(AffineExpr size, ArrayRef<SizeTerm> terms);
   /// `size` as an operand: a constant or a symbol.
   ::hydra_artifact::SizeOperand operand(AffineExpr size,
-                                        ArrayRef<SizeExtremum> extrema);
+                                        ArrayRef<SizeTerm> terms);
   unsigned numSymbols() const { return numBase_ + list_.size(); }
   const std::vector<::hydra_artifact::DerivedSymbol> &list() const {
     return list_;
@@ -101,6 +101,7 @@ private:
     std::vector<flatbuffers::Offset<::hydra_artifact::Program>> programs;
     DerivedSymbols derived;
     std::vector<::hydra_artifact::SizeCheck> checks;
+    std::vector<std::string> checkNotes; // one per check
   };
   PendingFunction &pendingFor(func::FuncOp host, const DimSymbols &symbols);
   std::vector<PendingFunction> pending_;

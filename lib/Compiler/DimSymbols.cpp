@@ -34,7 +34,10 @@ struct Constraints {
   SizeTracer tracer;
   std::map<DimRef, unsigned> symbolOf;
   SmallVector<DimRef> refs;
-  SmallVector<std::tuple<Operation *, AffineExpr, AffineExpr>> equal;
+  /// Sizes that must agree, and what it means when they do not ("":
+  /// operand shapes that do not fit together).
+  SmallVector<std::tuple<Operation *, AffineExpr, AffineExpr, std::string>>
+      equal;
 };
 
 /// Records that dim `a` of `x` must equal dim `b` of `y`; two static sizes
@@ -51,7 +54,20 @@ LogicalResult require(Operation *op, Constraints &c, Value x, int64_t a,
     return op->emitOpError()
            << "not supported: a dynamic size of an operand that cannot be "
               "traced to the function's input sizes";
-  c.equal.push_back({op, *ex, *ey});
+  c.equal.push_back({op, *ex, *ey, ""});
+  return success();
+}
+
+/// hydra.size_check: the importer's run-time conditions on sizes read
+/// from data.
+LogicalResult collectSizeCheck(SizeCheckOp op, Constraints &c) {
+  FailureOr<AffineExpr> lhs = c.tracer.size(op.getLhs()),
+                        rhs = c.tracer.size(op.getRhs());
+  if (failed(lhs) || failed(rhs))
+    return op->emitOpError()
+           << "not supported: a checked size that cannot be traced to the "
+              "function's input sizes and values";
+  c.equal.push_back({op, *lhs, *rhs, op.getNote().str()});
   return success();
 }
 
@@ -146,6 +162,8 @@ FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
       ok = collectLoopConstraints(linalgOp, c);
     else if (auto concat = dyn_cast<tensor::ConcatOp>(op))
       ok = collectConcatConstraints(concat, c);
+    else if (auto check = dyn_cast<SizeCheckOp>(op))
+      ok = collectSizeCheck(check, c);
     return failed(ok) ? WalkResult::interrupt() : WalkResult::advance();
   });
   if (walk.wasInterrupted())
@@ -153,7 +171,7 @@ FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
   // Two input dims that must agree share a symbol (the runtime checks the
   // inputs against each other); then every other pair must be the same
   // expression once each dim stands for its class.
-  for (auto [op, x, y] : c.equal)
+  for (auto &[op, x, y, note] : c.equal)
     if (auto sx = dyn_cast<AffineSymbolExpr>(x))
       if (auto sy = dyn_cast<AffineSymbolExpr>(y))
         classes.unionSets(c.refs[sx.getPosition()], c.refs[sy.getPosition()]);
@@ -166,18 +184,19 @@ FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
     auto it = classSymbol.insert({classes.getLeaderValue(ref), unsigned(k)});
     leaders.push_back(getAffineSymbolExpr(it.first->second, func.getContext()));
   }
-  SmallVector<std::pair<AffineExpr, AffineExpr>> unproven;
-  unsigned numExtrema = c.tracer.extrema().size();
-  for (auto [op, x, y] : c.equal) {
-    AffineExpr lx = simplifySize(x.replaceSymbols(leaders), numExtrema);
-    AffineExpr ly = simplifySize(y.replaceSymbols(leaders), numExtrema);
+  SmallVector<Check> unproven;
+  unsigned numTerms = c.tracer.terms().size();
+  for (auto &[op, x, y, note] : c.equal) {
+    AffineExpr lx = simplifySize(x.replaceSymbols(leaders), numTerms);
+    AffineExpr ly = simplifySize(y.replaceSymbols(leaders), numTerms);
     if (lx == ly)
       continue;
     if (isa<AffineConstantExpr>(lx) && isa<AffineConstantExpr>(ly))
       return op->emitOpError()
              << "sizes " << cast<AffineConstantExpr>(lx).getValue() << " and "
-             << cast<AffineConstantExpr>(ly).getValue() << " must agree";
-    unproven.push_back({lx, ly});
+             << cast<AffineConstantExpr>(ly).getValue() << " must agree"
+             << (note.empty() ? "" : ": ") << note;
+    unproven.push_back({lx, ly, note});
   }
   DimSymbols result;
   std::map<DimRef, int64_t> leaderSymbol;
@@ -200,13 +219,14 @@ FailureOr<DimSymbols> DimSymbols::analyze(func::FuncOp func) {
   for (DimRef ref : c.refs)
     final.push_back(
         getAffineSymbolExpr(result.symbols_.at(ref), func.getContext()));
-  for (auto [x, y] : unproven)
+  for (const Check &u : unproven)
     result.checks_.push_back(
-        {simplifySize(x.replaceSymbols(final), numExtrema),
-         simplifySize(y.replaceSymbols(final), numExtrema)});
-  for (SizeExtremum x : c.tracer.extrema())
-    result.extrema_.push_back(
-        {x.isMax, simplifySize(x.lhs.replaceSymbols(final), numExtrema),
-         simplifySize(x.rhs.replaceSymbols(final), numExtrema), x.nonNegative});
+        {simplifySize(u.lhs.replaceSymbols(final), numTerms),
+         simplifySize(u.rhs.replaceSymbols(final), numTerms), u.note});
+  for (SizeTerm x : c.tracer.terms()) {
+    x.lhs = simplifySize(x.lhs.replaceSymbols(final), numTerms);
+    x.rhs = simplifySize(x.rhs.replaceSymbols(final), numTerms);
+    result.terms_.push_back(x);
+  }
   return result;
 }

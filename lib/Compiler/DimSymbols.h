@@ -9,6 +9,7 @@
 #include "mlir/IR/AffineExpr.h"
 
 #include <map>
+#include <string>
 
 namespace mlir::hydra {
 
@@ -29,20 +30,25 @@ public:
     return symbols_.count({input, axis});
   }
   unsigned numSymbols() const { return numSymbols_; }
-  /// Sizes (over the symbols) that must agree but are not provably equal
-  /// (a key length P_k + S_k against a value length P_v + S_v): the
-  /// runtime checks them per call.
-  ArrayRef<std::pair<AffineExpr, AffineExpr>> runtimeChecks() const {
-    return checks_;
-  }
-  /// The min/max sizes the checks name (d_i is extrema()[i]).
-  ArrayRef<SizeExtremum> extrema() const { return extrema_; }
+  /// Two sizes (over the symbols) that must agree but are not provably
+  /// equal (a key length P_k + S_k against a value length P_v + S_v, a
+  /// Reshape's shape read from data against its input's element count):
+  /// the runtime checks them per call. `note` says what the check means
+  /// (empty: the input shapes must fit together).
+  struct Check {
+    AffineExpr lhs, rhs;
+    std::string note;
+  };
+  ArrayRef<Check> runtimeChecks() const { return checks_; }
+  /// The min/max sizes and data elements the checks name (d_i is
+  /// terms()[i]).
+  ArrayRef<SizeTerm> terms() const { return terms_; }
 
 private:
   std::map<std::pair<unsigned, unsigned>, int64_t> symbols_;
   unsigned numSymbols_ = 0;
-  SmallVector<std::pair<AffineExpr, AffineExpr>> checks_;
-  std::vector<SizeExtremum> extrema_;
+  SmallVector<Check> checks_;
+  std::vector<SizeTerm> terms_;
 };
 
 } // namespace mlir::hydra

@@ -106,6 +106,52 @@ hydra_status checkFunction(const uint8_t *base, const fb::Module *m,
         where + " derived symbol s" + std::to_string(firstDerived + i);
     if (d->op() < fb::SizeOp::MIN || d->op() > fb::SizeOp::MAX)
       return invalid(dw, "unknown operation");
+    if (d->op() == fb::SizeOp::element) {
+      // Reads element rhs of input lhs: both constants, the input an
+      // integer tensor of f.
+      int64_t input = d->lhs().value(), element = d->rhs().value();
+      if (d->lhs().symbol() >= 0 || d->rhs().symbol() >= 0)
+        return invalid(dw, "an element read whose input or index is not a "
+                           "constant");
+      if (input < 0 || uint64_t(input) >= f->inputs()->size())
+        return invalid(dw, "reads input " + std::to_string(input) + " of " +
+                               std::to_string(f->inputs()->size()));
+      if (element < 0)
+        return invalid(dw, "reads a negative element index");
+      // A static input's element count is known here (the input checks
+      // catch the others per call); shapes are already checked.
+      const fb::TensorSignature *sig = f->inputs()->Get(size_t(input));
+      uint64_t count = 1;
+      bool isStatic = true;
+      for (int64_t d : *sig->shape()) {
+        isStatic &= d >= 0;
+        if (d >= 0)
+          count = d == 0 || count <= UINT64_MAX / uint64_t(d)
+                      ? count * uint64_t(d)
+                      : UINT64_MAX;
+      }
+      if (isStatic && uint64_t(element) >= count)
+        return invalid(dw, "reads element " + std::to_string(element) +
+                               " of input " + std::to_string(input) +
+                               ", which has " + std::to_string(count));
+      switch (sig->dtype()) {
+      case fb::DType::i8:
+      case fb::DType::i16:
+      case fb::DType::i32:
+      case fb::DType::i64:
+      case fb::DType::u8:
+      case fb::DType::u16:
+      case fb::DType::u32:
+      case fb::DType::u64:
+        break;
+      default:
+        return invalid(dw, "reads an element of input " +
+                               std::to_string(input) +
+                               ", which is not an integer tensor");
+      }
+      bound.insert(firstDerived + i);
+      continue;
+    }
     for (const fb::SizeOperand *o : {&d->lhs(), &d->rhs()})
       if (o->symbol() >= 0 && (uint32_t(o->symbol()) >= firstDerived + i ||
                                !bound.count(o->symbol())))
@@ -113,6 +159,10 @@ hydra_status checkFunction(const uint8_t *base, const fb::Module *m,
                                ", which is not an earlier bound symbol");
     bound.insert(firstDerived + i);
   }
+  if (f->size_check_notes() &&
+      (!f->size_checks() ||
+       f->size_check_notes()->size() != f->size_checks()->size()))
+    return invalid(where, "size check notes that are not one per check");
   if (f->size_checks())
     for (const fb::SizeCheck *c : *f->size_checks())
       for (const fb::SizeOperand *o : {&c->lhs(), &c->rhs()})

@@ -107,7 +107,7 @@ hydra_status hydra::rt::bindInputs(const fb::Function &function,
       return makeStatus(HYDRA_INVALID_ARGUMENT, what, ": null data");
   }
   std::string error;
-  if (!evaluateDerivedSymbols(function, symbols, error))
+  if (!evaluateDerivedSymbols(function, inputs, symbols, error))
     return makeStatus(HYDRA_INVALID_ARGUMENT, "function '",
                       function.name()->str(), "': ", error);
   return nullptr;

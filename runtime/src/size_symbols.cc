@@ -2,6 +2,8 @@
 
 #include "size_symbols.h"
 
+#include <cstring>
+
 using namespace hydra::rt;
 
 uint32_t hydra::rt::firstDerivedSymbol(const fb::Function &f) {
@@ -41,6 +43,8 @@ std::optional<int64_t> hydra::rt::applySizeOp(fb::SizeOp op, int64_t a,
     return a < b ? a : b;
   case fb::SizeOp::max:
     return a > b ? a : b;
+  case fb::SizeOp::element: // reads data, not its operands' values
+    return std::nullopt;
   }
   return std::nullopt;
 }
@@ -57,7 +61,55 @@ std::string operandText(const fb::SizeOperand &o) {
 }
 } // namespace
 
+/// Element `element` of `t` (an integer tensor) as int64, or nothing with
+/// `error` set when it is out of range or does not fit.
+static std::optional<int64_t> readElement(const hydra_tensor &t,
+                                          int64_t element, std::string &what) {
+  uint64_t count = 1;
+  for (int32_t d = 0; d < t.rank; ++d)
+    count *= uint64_t(t.shape[d]); // bounded by the input checks
+  if (element < 0 || uint64_t(element) >= count) {
+    what = "has " + std::to_string(count) + " elements";
+    return std::nullopt;
+  }
+  const void *p = static_cast<const char *>(t.data) +
+                  uint64_t(element) * hydra_dtype_size(t.dtype);
+  auto load = [p](auto zero) {
+    decltype(zero) v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  };
+  switch (t.dtype) {
+  case HYDRA_DTYPE_I8:
+    return load(int8_t());
+  case HYDRA_DTYPE_I16:
+    return load(int16_t());
+  case HYDRA_DTYPE_I32:
+    return load(int32_t());
+  case HYDRA_DTYPE_I64:
+    return load(int64_t());
+  case HYDRA_DTYPE_U8:
+    return load(uint8_t());
+  case HYDRA_DTYPE_U16:
+    return load(uint16_t());
+  case HYDRA_DTYPE_U32:
+    return load(uint32_t());
+  case HYDRA_DTYPE_U64: {
+    uint64_t v = load(uint64_t());
+    if (v > uint64_t(INT64_MAX)) {
+      what = "holds " + std::to_string(v) + " there, beyond int64";
+      return std::nullopt;
+    }
+    return int64_t(v);
+  }
+  default:
+    what = "is not an integer tensor";
+    return std::nullopt;
+  }
+}
+
 bool hydra::rt::evaluateDerivedSymbols(const fb::Function &f,
+                                       const hydra_tensor *inputs,
                                        std::vector<int64_t> &symbols,
                                        std::string &error) {
   if (!f.derived_symbols())
@@ -65,6 +117,22 @@ bool hydra::rt::evaluateDerivedSymbols(const fb::Function &f,
   uint32_t first = firstDerivedSymbol(f);
   for (uint32_t i = 0; i < f.derived_symbols()->size(); ++i) {
     const fb::DerivedSymbol *d = f.derived_symbols()->Get(i);
+    if (d->op() == fb::SizeOp::element) {
+      // The verifier keeps the input index in range and both constant.
+      size_t input = size_t(d->lhs().value());
+      std::string what;
+      std::optional<int64_t> v =
+          readElement(inputs[input], d->rhs().value(), what);
+      if (!v) {
+        error = "size s" + std::to_string(first + i) + " is element " +
+                std::to_string(d->rhs().value()) + " of input " +
+                std::to_string(input) + " '" +
+                f.inputs()->Get(input)->name()->str() + "', which " + what;
+        return false;
+      }
+      symbols[first + i] = *v;
+      continue;
+    }
     int64_t a = operandValue(d->lhs(), symbols);
     int64_t b = operandValue(d->rhs(), symbols);
     std::optional<int64_t> r = applySizeOp(d->op(), a, b);
@@ -89,14 +157,19 @@ bool hydra::rt::checkSizes(const fb::Function &f,
                            std::string &error) {
   if (!f.size_checks())
     return true;
-  for (const fb::SizeCheck *c : *f.size_checks()) {
+  const auto *notes = f.size_check_notes();
+  for (uint32_t i = 0; i < f.size_checks()->size(); ++i) {
+    const fb::SizeCheck *c = f.size_checks()->Get(i);
     int64_t a = operandValue(c->lhs(), symbols);
     int64_t b = operandValue(c->rhs(), symbols);
     if (a != b) {
+      // The verifier keeps the notes one per check when present.
+      std::string note = notes ? notes->Get(i)->str() : "";
       error = "sizes that must agree differ: " + operandText(c->lhs()) +
               " is " + std::to_string(a) + " but " + operandText(c->rhs()) +
-              " is " + std::to_string(b) +
-              " (the input shapes do not fit together)";
+              " is " + std::to_string(b) + " (" +
+              (note.empty() ? "the input shapes do not fit together" : note) +
+              ")";
       return false;
     }
   }
@@ -109,6 +182,9 @@ std::string hydra::rt::derivedSymbolText(const fb::Function &f,
       f.derived_symbols()->Get(index - firstDerivedSymbol(f));
   std::string a = operandText(d->lhs()), b = operandText(d->rhs());
   switch (d->op()) {
+  case fb::SizeOp::element:
+    return "input" + std::to_string(d->lhs().value()) + "[" +
+           std::to_string(d->rhs().value()) + "]";
   case fb::SizeOp::add:
     return a + " + " + b;
   case fb::SizeOp::sub:

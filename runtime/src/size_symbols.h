@@ -9,6 +9,7 @@
 #ifndef HYDRA_RUNTIME_SIZE_SYMBOLS_H
 #define HYDRA_RUNTIME_SIZE_SYMBOLS_H
 
+#include "hydra/runtime.h"
 #include "hydra_artifact_generated.h"
 
 #include <cstdint>
@@ -27,10 +28,12 @@ uint32_t firstDerivedSymbol(const fb::Function &f);
 /// `lhs op rhs` exactly, or nothing on overflow or a divisor ≤ 0.
 std::optional<int64_t> applySizeOp(fb::SizeOp op, int64_t lhs, int64_t rhs);
 
-/// Fills in every derived symbol of `f` from the bound ones, then checks
-/// the size checks; on overflow, a divisor ≤ 0 or a failed check sets
+/// Fills in every derived symbol of `f` from the bound ones and the
+/// elements of `inputs` (f's inputs, already checked against its
+/// signatures) the element symbols read, then checks the size checks; on
+/// overflow, a divisor ≤ 0, an element out of range or a failed check sets
 /// `error` (naming the sizes and their values) and returns false.
-bool evaluateDerivedSymbols(const fb::Function &f,
+bool evaluateDerivedSymbols(const fb::Function &f, const hydra_tensor *inputs,
                             std::vector<int64_t> &symbols, std::string &error);
 
 /// Whether the size checks of `f` hold for `symbols` (bound and derived);

@@ -28,7 +28,9 @@ struct Shape {
   // Symbols beyond the input's s0, and the output's first size.
   std::vector<fb::DerivedSymbol> derived;
   std::vector<fb::SizeCheck> checks;
+  std::vector<std::string> notes; // written when non-empty
   int64_t outputSize = -1;
+  fb::DType inputType = fb::DType::f32;
 };
 
 std::vector<uint8_t> buildArtifact(Shape s = {}) {
@@ -55,8 +57,9 @@ std::vector<uint8_t> buildArtifact(Shape s = {}) {
     } else {
       shapeOffset = fbb.CreateVector(shape);
     }
-    return fb::CreateTensorSignature(fbb, nameOffset, fb::DType::f32,
-                                     shapeOffset);
+    return fb::CreateTensorSignature(
+        fbb, nameOffset, name[0] == 'x' ? s.inputType : fb::DType::f32,
+        shapeOffset);
   };
   std::vector<flatbuffers::Offset<fb::TensorSignature>> ins = {sig("x")},
                                                         outs = {sig("y")};
@@ -75,7 +78,8 @@ std::vector<uint8_t> buildArtifact(Shape s = {}) {
       fbb, fbb.CreateString("f"), 1 + s.derived.size(), fbb.CreateVector(ins),
       fbb.CreateVector(outs), fbb.CreateVector(programs),
       s.derived.empty() ? 0 : fbb.CreateVectorOfStructs(s.derived),
-      s.checks.empty() ? 0 : fbb.CreateVectorOfStructs(s.checks));
+      s.checks.empty() ? 0 : fbb.CreateVectorOfStructs(s.checks),
+      s.notes.empty() ? 0 : fbb.CreateVectorOfStrings(s.notes));
   std::vector<flatbuffers::Offset<fb::Kernel>> kernels = {fb::CreateKernel(
       fbb, fbb.CreateString("k"), 2, s.kernelDevice, s.blockSize)};
   std::vector<uint8_t> elf(64, 0);
@@ -223,6 +227,44 @@ TEST(ArtifactCheck, RejectsUnknownSizeOpsAndUnboundChecks) {
   s.derived = {};
   s.checks = {{sym(0), sym(7)}};
   EXPECT_NE(verifyMessage(buildArtifact(s)).find("a size check reads s7"),
+            std::string::npos);
+}
+
+TEST(ArtifactCheck, AcceptsElementReadsOfIntegerInputs) {
+  Shape s;
+  s.inputType = fb::DType::i64;
+  // s1 = element 3 of input 0; the output is s1 long.
+  s.derived = {{fb::SizeOp::element, num(0), num(3)}};
+  s.checks = {{sym(1), num(4)}};
+  s.notes = {"node 'r' (Reshape): the shape does not fit"};
+  s.outputSize = -2;
+  EXPECT_EQ(verifyMessage(buildArtifact(s)), "ok");
+}
+
+TEST(ArtifactCheck, RejectsBadElementReads) {
+  Shape s;
+  s.derived = {{fb::SizeOp::element, num(0), num(0)}};
+  EXPECT_NE(verifyMessage(buildArtifact(s)).find("not an integer tensor"),
+            std::string::npos);
+  s.inputType = fb::DType::i32;
+  s.derived = {{fb::SizeOp::element, num(1), num(0)}};
+  EXPECT_NE(verifyMessage(buildArtifact(s)).find("reads input 1 of 1"),
+            std::string::npos);
+  s.derived = {{fb::SizeOp::element, num(0), num(-1)}};
+  EXPECT_NE(verifyMessage(buildArtifact(s)).find("negative element index"),
+            std::string::npos);
+  s.derived = {{fb::SizeOp::element, sym(0), num(0)}};
+  EXPECT_NE(verifyMessage(buildArtifact(s)).find("not a constant"),
+            std::string::npos);
+  s.derived = {{fb::SizeOp::element, num(0), num(0)}};
+  EXPECT_EQ(verifyMessage(buildArtifact(s)), "ok"); // x is [s0, 4]
+}
+
+TEST(ArtifactCheck, RejectsNotesThatAreNotOnePerCheck) {
+  Shape s;
+  s.checks = {{sym(0), sym(0)}};
+  s.notes = {"a", "b"};
+  EXPECT_NE(verifyMessage(buildArtifact(s)).find("not one per check"),
             std::string::npos);
 }
 

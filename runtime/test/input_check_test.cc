@@ -141,3 +141,93 @@ TEST(GridSize, OverflowIsAnErrorNotAWrap) {
   EXPECT_EQ(grid({{0, 32}, {-1, 3}}, {65}, &total), "ok");
   EXPECT_EQ(total, 9);
 }
+
+namespace {
+/// f(shape: i64[3], n: u8[]) whose s0 = shape[2] and s1 = n[0] must be
+/// equal, as a Reshape's checks read sizes from data.
+struct ElementFixture {
+  flatbuffers::FlatBufferBuilder fbb;
+  const fb::Function *function = nullptr;
+  ElementFixture() {
+    auto sig = [&](const char *name, fb::DType dtype,
+                   std::vector<int64_t> shape) {
+      return fb::CreateTensorSignature(fbb, fbb.CreateString(name), dtype,
+                                       fbb.CreateVector(shape));
+    };
+    std::vector<flatbuffers::Offset<fb::TensorSignature>> ins = {
+        sig("shape", fb::DType::i64, {3}), sig("n", fb::DType::u8, {})};
+    std::vector<flatbuffers::Offset<fb::TensorSignature>> outs;
+    std::vector<flatbuffers::Offset<fb::Program>> programs;
+    std::vector<fb::DerivedSymbol> derived = {
+        {fb::SizeOp::element, fb::SizeOperand(-1, 0), fb::SizeOperand(-1, 2)},
+        {fb::SizeOp::element, fb::SizeOperand(-1, 1), fb::SizeOperand(-1, 0)}};
+    std::vector<fb::SizeCheck> checks = {
+        {fb::SizeOperand(0, 0), fb::SizeOperand(1, 0)}};
+    auto f = fb::CreateFunction(
+        fbb, fbb.CreateString("f"), 2, fbb.CreateVector(ins),
+        fbb.CreateVector(outs), fbb.CreateVector(programs),
+        fbb.CreateVectorOfStructs(derived), fbb.CreateVectorOfStructs(checks),
+        fbb.CreateVectorOfStrings(
+            std::vector<std::string>{"node 'r' (Reshape): they differ"}));
+    fbb.Finish(f);
+    function = flatbuffers::GetRoot<fb::Function>(fbb.GetBufferPointer());
+  }
+};
+} // namespace
+
+TEST(InputCheck, ReadsSizesFromInputData) {
+  ElementFixture fx;
+  int64_t shape[] = {3}, dims[] = {-1, 4, 250};
+  uint8_t n = 250;
+  std::vector<int64_t> symbols;
+  hydra_tensor inputs[] = {{"shape", HYDRA_DTYPE_I64, 1, shape, dims},
+                           {"n", HYDRA_DTYPE_U8, 0, nullptr, &n}};
+  hydra_status status = rt::bindInputs(*fx.function, inputs, 2, symbols);
+  EXPECT_EQ(status, nullptr);
+  hydra_status_free(status);
+  EXPECT_EQ(symbols, (std::vector<int64_t>{250, 250}));
+  n = 7; // the check fails, with the note
+  status = rt::bindInputs(*fx.function, inputs, 2, symbols);
+  ASSERT_NE(status, nullptr);
+  EXPECT_NE(
+      std::string(status->message)
+          .find("s0 is 250 but s1 is 7 (node 'r' (Reshape): they differ)"),
+      std::string::npos)
+      << status->message;
+  hydra_status_free(status);
+}
+
+TEST(InputCheck, AnElementBeyondTheInputIsAnError) {
+  // f(x: i32[s0]) with s1 = x[4].
+  flatbuffers::FlatBufferBuilder fbb;
+  std::vector<flatbuffers::Offset<fb::TensorSignature>> ins = {
+      fb::CreateTensorSignature(fbb, fbb.CreateString("x"), fb::DType::i32,
+                                fbb.CreateVector(std::vector<int64_t>{-1}))};
+  std::vector<flatbuffers::Offset<fb::TensorSignature>> outs;
+  std::vector<flatbuffers::Offset<fb::Program>> programs;
+  std::vector<fb::DerivedSymbol> derived = {
+      {fb::SizeOp::element, fb::SizeOperand(-1, 0), fb::SizeOperand(-1, 4)}};
+  fbb.Finish(fb::CreateFunction(fbb, fbb.CreateString("f"), 2,
+                                fbb.CreateVector(ins), fbb.CreateVector(outs),
+                                fbb.CreateVector(programs),
+                                fbb.CreateVectorOfStructs(derived)));
+  auto *function = flatbuffers::GetRoot<fb::Function>(fbb.GetBufferPointer());
+  int32_t data[4] = {1, 2, 3, 4};
+  int64_t shape[] = {4};
+  hydra_tensor x = {"x", HYDRA_DTYPE_I32, 1, shape, data};
+  std::vector<int64_t> symbols;
+  hydra_status status = rt::bindInputs(*function, &x, 1, symbols);
+  ASSERT_NE(status, nullptr);
+  EXPECT_NE(std::string(status->message)
+                .find("s1 is element 4 of input 0 'x', which has 4 elements"),
+            std::string::npos)
+      << status->message;
+  hydra_status_free(status);
+  shape[0] = 5; // now element 4 exists (data has room for the test)
+  int32_t more[5] = {1, 2, 3, 4, 9};
+  x.data = more;
+  status = rt::bindInputs(*function, &x, 1, symbols);
+  EXPECT_EQ(status, nullptr);
+  hydra_status_free(status);
+  EXPECT_EQ(symbols[1], 9);
+}

@@ -180,20 +180,31 @@ def test_masks_built_at_run_time():
 
 
 def test_a_size_the_inputs_cannot_give_is_an_error_at_run_time():
-    # y = x[:, :S-2] via Reshape to [B, S-2, ...] is not expressible; a
-    # negative derived size must be refused, not allocated: Range(0, S - 3).
+    # A negative derived size must be refused, not allocated:
+    # ConstantOfShape([S - 3]). Range(0, S - 3) is empty there, as ONNX
+    # says (its length is max(ceil((limit - start) / delta), 0)).
     nodes = [helper.make_node("Shape", ["x"], ["sx"]),
              helper.make_node("Gather", ["sx", "i1"], ["s"], axis=0),
              helper.make_node("Sub", ["s", "three"], ["n"]),
-             helper.make_node("Range", ["zero", "n", "one"], ["y"])]
+             helper.make_node("Range", ["zero", "n", "one"], ["y"]),
+             helper.make_node("Unsqueeze", ["n", "ax0"], ["n1"]),
+             helper.make_node("ConstantOfShape", ["n1"], ["z"])]
     inits = [const("i1", np.int64(1)), const("three", np.int64(3)),
-             const("zero", np.int64(0)), const("one", np.int64(1))]
-    m = model(nodes, [vi("x", ["B", "S", D])], [vi("y", None, TP.INT64)], inits)
+             const("zero", np.int64(0)), const("one", np.int64(1)),
+             const("ax0", np.array([0], np.int64))]
+    m = model(nodes, [vi("x", ["B", "S", D])],
+              [vi("y", None, TP.INT64), vi("z", None)], inits)
     ours, _ = session(m)
-    got = ours.run({"x": np.zeros((1, 7, D), np.float32)})["y"]
-    np.testing.assert_array_equal(got, np.arange(4))
+    got = ours.run({"x": np.zeros((1, 7, D), np.float32)})
+    np.testing.assert_array_equal(got["y"], np.arange(4))
+    np.testing.assert_array_equal(got["z"], np.zeros(4, np.float32))
     with pytest.raises(hydrahead.HydraError, match="negative size"):
         ours.run({"x": np.zeros((1, 2, D), np.float32)})
+    small = helper.make_model(helper.make_graph(nodes[:4], "g", [vi("x", ["B", "S", D])],
+                                                [vi("y", None, TP.INT64)], inits[:4]),
+                              opset_imports=[helper.make_opsetid("", 23)])
+    ours, _ = session(small)
+    assert ours.run({"x": np.zeros((1, 2, D), np.float32)})["y"].shape == (0,)
 
 
 def test_embedding_gather_of_dynamic_ids():

@@ -3,6 +3,7 @@
 #include "GraphImporter.h"
 #include "ConstantFolding.h"
 #include "ShapeArithmetic.h"
+#include "SizeArithmetic.h"
 #include "SymbolicShapes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -149,7 +150,9 @@ GraphImporter::sizesInput(const onnx::NodeProto &node, int i) {
   if (const SymbolicInts *s = symbolicInput(node, i))
     return s->elems;
   const HostTensor *c = constantInput(node, i);
-  if (!c || c->isFloat() || c->shape.size() > 1)
+  if (!c)
+    return dataElements(*this, node, i);
+  if (c->isFloat() || c->shape.size() > 1)
     return std::nullopt;
   SmallVector<OpFoldResult> out;
   for (int64_t v : c->ints())

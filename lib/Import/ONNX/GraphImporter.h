@@ -103,7 +103,8 @@ public:
   const HostTensor *constantInput(const onnx::NodeProto &node, int i) const;
 
   /// Input `i` as sizes if it is an integer tensor of rank ≤ 1 known at
-  /// import (constants as attributes) or symbolically; nothing otherwise.
+  /// import (constants as attributes), symbolically, or an integer graph
+  /// input read at run time (dataElements); nothing otherwise.
   std::optional<SmallVector<OpFoldResult>>
   sizesInput(const onnx::NodeProto &node, int i);
   /// Input `i`'s symbolic sizes, if it has them.

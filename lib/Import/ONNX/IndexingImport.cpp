@@ -1,8 +1,10 @@
 //===- IndexingImport.cpp - Gather, Slice, Split --------------------------===//
 
+#include "DataAxes.h"
 #include "GraphImporter.h"
 #include "HostTensor.h"
 #include "ShapeArithmetic.h"
+#include "SizeArithmetic.h"
 #include "SymbolicShapes.h"
 #include "TensorOps.h"
 
@@ -200,9 +202,34 @@ LogicalResult importSlice(GraphImporter &gi, const onnx::NodeProto &node) {
   bool known = intList(gi, node, 1, "starts", starts) &&
                intList(gi, node, 2, "ends", ends);
   if (!intList(gi, node, 3, "axes", axes) ||
-      !intList(gi, node, 4, "steps", steps))
-    return gi.error(node, "not supported: axes or steps that are not known "
-                          "at import");
+      !intList(gi, node, 4, "steps", steps)) {
+    // Axes or steps read from data: every list as run-time values.
+    auto list = [&](int i,
+                    int64_t dflt) -> std::optional<SmallVector<OpFoldResult>> {
+      if (!gi.hasInput(node, i)) {
+        SmallVector<OpFoldResult> out;
+        auto n = gi.sizesInput(node, 1);
+        for (size_t k = 0; n && k < n->size(); ++k)
+          out.push_back(gi.builder().getIndexAttr(dflt < 0 ? k : dflt));
+        return out;
+      }
+      return gi.sizesInput(node, i);
+    };
+    auto s = gi.sizesInput(node, 1), e = gi.sizesInput(node, 2);
+    auto ax = list(3, -1), st = list(4, 1);
+    if (!s || !e || !ax || !st)
+      return gi.error(node, "not supported: starts, ends, axes or steps that "
+                            "are neither known at import, computed from input "
+                            "sizes nor a graph input");
+    if (e->size() != s->size() || ax->size() != s->size() ||
+        st->size() != s->size())
+      return gi.error(node, "starts, ends, axes and steps differ in length");
+    FailureOr<Value> r = sliceAtData(gi, node, x, *s, *e, *ax, *st);
+    if (failed(r))
+      return failure();
+    gi.setOutput(node, 0, *r);
+    return success();
+  }
   // Bounds computed at run time (a cache length, Shape of an input) are
   // size arithmetic.
   SmallVector<OpFoldResult> dynStarts, dynEnds;
@@ -276,12 +303,44 @@ LogicalResult importSplit(GraphImporter &gi, const onnx::NodeProto &node) {
   if (failed(axisOr))
     return failure();
   int64_t axis = *axisOr;
+  std::vector<int64_t> split;
+  if (!intList(gi, node, 1, "split", split)) {
+    // Sizes read from data: each output a slice at their running sum.
+    std::optional<SmallVector<OpFoldResult>> sizes = dataElements(gi, node, 1);
+    if (!sizes)
+      return gi.error(node, "not supported: split sizes that are neither "
+                            "known at import nor a graph input");
+    if (int64_t(sizes->size()) != node.output_size())
+      return gi.error(node, Twine(sizes->size()) + " split sizes for " +
+                                Twine(node.output_size()) + " outputs");
+    BoundArithmetic a(gi, node);
+    OpFoldResult offset = a.index(0);
+    for (auto [i, size] : llvm::enumerate(*sizes)) {
+      if (failed(a.requireAtLeast(size, a.index(0),
+                                  "split size " + Twine(i) + " is negative")))
+        return failure();
+      SmallVector<OpFoldResult> offsets(rank, a.index(0)),
+          shape = gi.sizesOf(x), strides(rank, a.index(1));
+      offsets[axis] = offset;
+      shape[axis] = size;
+      offset = a.add(offset, size);
+      // An empty axis has nothing to slice (the checks make every size 0).
+      Value part =
+          t.getDimSize(axis) == 0
+              ? Value(tensor::EmptyOp::create(gi.builder(), gi.loc(node), shape,
+                                              t.getElementType()))
+              : extractSlice(gi.builder(), gi.loc(node), x, offsets, shape,
+                             strides);
+      gi.setOutput(node, i, part);
+    }
+    if (failed(a.require(offset, gi.dimOf(x, axis),
+                         "the split sizes do not sum to the axis' size")))
+      return failure();
+    return success();
+  }
   if (t.isDynamicDim(axis))
     return gi.error(node, "not supported: Split along an axis of run-time "
                           "size");
-  std::vector<int64_t> split;
-  if (!intList(gi, node, 1, "split", split))
-    return gi.error(node, "not supported: split sizes not known at import");
   int64_t parts = node.output_size(), dim = t.getDimSize(axis);
   if (split.empty()) {
     int64_t n = gi.intAttr(node, "num_outputs", parts);

@@ -1,10 +1,12 @@
 //===- OrdinaryImport.cpp - ordinary ONNX operators → linalg/tensor -------===//
 //
-// Float element types; shapes static or dynamic where the operator allows
-// (Reshape and the axes of Squeeze/Unsqueeze must be known at import).
+// Float element types; shapes static or dynamic where the operator allows.
+// Shapes and axes may be known at import, computed from input sizes, or
+// read at run time from a graph input (SizeArithmetic, DataAxes).
 //
 //===----------------------------------------------------------------------===//
 
+#include "DataAxes.h"
 #include "GraphImporter.h"
 #include "ShapeArithmetic.h"
 #include "SymbolicShapes.h"
@@ -125,8 +127,15 @@ LogicalResult axesOf(GraphImporter &gi, const onnx::NodeProto &node,
     axes = c->ints();
     return success();
   }
-  if (gi.hasInput(node, 1))
-    return gi.error(node, "not supported: axes that are not known at import");
+  if (gi.hasInput(node, 1)) {
+    // An empty axes input given at run time is as if none were given.
+    if (auto data = dataElements(gi, node, 1); data && data->empty()) {
+      given = false;
+      return success();
+    }
+    return gi.error(node, "not supported: axes that are not known at import "
+                          "nor a graph input");
+  }
   if (gi.attribute(node, "axes")) {
     axes = gi.intsAttr(node, "axes");
     return success();
@@ -160,7 +169,26 @@ LogicalResult setReshaped(GraphImporter &gi, const onnx::NodeProto &node,
   return success();
 }
 
+/// The axes input's elements when the model gives them as a graph input
+/// (read at run time); nothing when they are known at import or absent.
+std::optional<SmallVector<OpFoldResult>> dataAxes(GraphImporter &gi,
+                                                  const onnx::NodeProto &node) {
+  if (!gi.hasInput(node, 1) || gi.constantInput(node, 1))
+    return std::nullopt;
+  return dataElements(gi, node, 1);
+}
+
 LogicalResult importUnsqueeze(GraphImporter &gi, const onnx::NodeProto &node) {
+  if (auto data = dataAxes(gi, node)) {
+    Value x = gi.input(node, 0);
+    if (!x)
+      return failure();
+    FailureOr<Value> y = unsqueezeAtData(gi, node, x, *data);
+    if (failed(y))
+      return failure();
+    gi.setOutput(node, 0, *y);
+    return success();
+  }
   Value x;
   std::vector<int64_t> axes;
   bool given;
@@ -182,6 +210,22 @@ LogicalResult importUnsqueeze(GraphImporter &gi, const onnx::NodeProto &node) {
 }
 
 LogicalResult importSqueeze(GraphImporter &gi, const onnx::NodeProto &node) {
+  if (auto data = dataAxes(gi, node); data && !data->empty()) {
+    Value x = gi.input(node, 0);
+    if (!x)
+      return failure();
+    BoundArithmetic a(gi, node);
+    FailureOr<SmallVector<OpFoldResult>> flags =
+        axisFlags(a, *data, typeOf(x).getRank(), /*repeats=*/false);
+    if (failed(flags))
+      return failure();
+    FailureOr<Value> y =
+        squeezeFlagged(gi, node, x, *flags, data->size(), /*checkUnit=*/true);
+    if (failed(y))
+      return failure();
+    gi.setOutput(node, 0, *y);
+    return success();
+  }
   Value x;
   std::vector<int64_t> axes;
   bool given;
@@ -620,6 +664,79 @@ LogicalResult importLogSoftmax(GraphImporter &gi, const onnx::NodeProto &node) {
   return success();
 }
 
+/// A reduction over axes read from data: the same reductions as below, one
+/// pass per dimension (reduceFlagged); LogSumExp, which needs the maximum
+/// first, is not written that way.
+template <Reduction Kind>
+LogicalResult reduceAtData(GraphImporter &gi, const onnx::NodeProto &node,
+                           Value x, ArrayRef<OpFoldResult> axes) {
+  if (Kind == Reduction::LogSumExp)
+    return gi.error(node, "not supported: ReduceLogSumExp over axes read at "
+                          "run time");
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  Type elt = typeOf(x).getElementType();
+  int64_t rank = typeOf(x).getRank();
+  BoundArithmetic a(gi, node);
+  FailureOr<SmallVector<OpFoldResult>> flags =
+      axisFlags(a, axes, rank, /*repeats=*/false);
+  if (failed(flags))
+    return failure();
+  auto map = [&](Value v, auto fn) {
+    return mapFloat(b, loc, {v}, [&](OpBuilder &nb, Location l, ValueRange e) {
+      return Value(fn(nb, l, e[0]));
+    });
+  };
+  Value terms = x;
+  if (Kind == Reduction::SumSquare || Kind == Reduction::L2)
+    terms = map(x, [](OpBuilder &nb, Location l, Value v) {
+      return arith::MulFOp::create(nb, l, v, v);
+    });
+  if (Kind == Reduction::L1)
+    terms = map(x, [](OpBuilder &nb, Location l, Value v) {
+      return math::AbsFOp::create(nb, l, v);
+    });
+  double inf = std::numeric_limits<double>::infinity();
+  Value r;
+  if (Kind == Reduction::Max)
+    r = reduceFlagged(gi, node, terms, *flags, floatAttr(b, elt, -inf), maxOf,
+                      false);
+  else if (Kind == Reduction::Min)
+    r = reduceFlagged(
+        gi, node, terms, *flags, floatAttr(b, elt, inf),
+        [](OpBuilder &nb, Location l, ValueRange v) -> Value {
+          return arith::MinimumFOp::create(nb, l, v[0], v[1]);
+        },
+        false);
+  else if (Kind == Reduction::Prod)
+    r = reduceFlagged(
+        gi, node, terms, *flags, floatAttr(b, elt, 1.0),
+        [](OpBuilder &nb, Location l, ValueRange v) -> Value {
+          return arith::MulFOp::create(nb, l, v[0], v[1]);
+        },
+        false);
+  else
+    r = reduceFlagged(gi, node, terms, *flags, floatAttr(b, elt, 0.0), sumOf,
+                      Kind == Reduction::Mean);
+  if (Kind == Reduction::L2)
+    r = map(r, [](OpBuilder &nb, Location l, Value v) {
+      return math::SqrtOp::create(nb, l, v);
+    });
+  if (Kind == Reduction::LogSum)
+    r = map(r, [](OpBuilder &nb, Location l, Value v) {
+      return math::LogOp::create(nb, l, v);
+    });
+  if (!gi.intAttr(node, "keepdims", 1)) {
+    FailureOr<Value> y = squeezeFlagged(gi, node, r, *flags, axes.size(),
+                                        /*checkUnit=*/false);
+    if (failed(y))
+      return failure();
+    r = *y;
+  }
+  gi.setOutput(node, 0, r);
+  return success();
+}
+
 /// ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd,
 /// ReduceSumSquare, ReduceL1, ReduceL2, ReduceLogSum, ReduceLogSumExp:
 /// axes from the input (newer opsets) or the attribute, all axes when none
@@ -631,6 +748,8 @@ LogicalResult importReduce(GraphImporter &gi, const onnx::NodeProto &node) {
     return failure();
   Value x = ins[0];
   int64_t rank = typeOf(x).getRank();
+  if (auto data = dataAxes(gi, node); data && !data->empty())
+    return reduceAtData<Kind>(gi, node, x, *data);
   std::vector<int64_t> axes;
   bool given;
   if (failed(axesOf(gi, node, axes, given)))

@@ -3,6 +3,7 @@
 #include "SymbolicShapes.h"
 #include "ElementwiseSupport.h"
 #include "ShapeArithmetic.h"
+#include "SizeArithmetic.h"
 #include "TensorOps.h"
 
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
@@ -55,152 +56,6 @@ std::optional<Sizes> sizesOf(GraphImporter &gi, const onnx::NodeProto &node,
 Value indexValue(OpBuilder &b, Location loc, OpFoldResult f) {
   return getValueOrCreateConstantIndexOp(b, loc, f);
 }
-
-enum class Arith { Add, Sub, Mul, Div, Mod, Max, Min };
-
-/// a op c on sizes: folded when both are constants (the folder's integer
-/// semantics), else index arithmetic (sizes are non-negative, where
-/// truncating and flooring division and remainder agree).
-OpFoldResult combine(OpBuilder &b, Location loc, Arith k, OpFoldResult a,
-                     OpFoldResult c) {
-  std::optional<int64_t> x = getConstantIntValue(a), y = getConstantIntValue(c);
-  if (x && y) {
-    int64_t r = 0;
-    switch (k) {
-    case Arith::Add:
-      r = wrapAdd(*x, *y);
-      break;
-    case Arith::Sub:
-      r = wrapSub(*x, *y);
-      break;
-    case Arith::Mul:
-      r = wrapMul(*x, *y);
-      break;
-    case Arith::Div:
-      r = wrapDiv(*x, *y);
-      break;
-    case Arith::Mod:
-      r = wrapMod(*x, *y, /*fmod=*/false);
-      break;
-    case Arith::Max:
-      r = std::max(*x, *y);
-      break;
-    case Arith::Min:
-      r = std::min(*x, *y);
-      break;
-    }
-    return b.getIndexAttr(r);
-  }
-  Value u = indexValue(b, loc, a), v = indexValue(b, loc, c);
-  switch (k) {
-  case Arith::Add:
-    return arith::AddIOp::create(b, loc, u, v).getResult();
-  case Arith::Sub:
-    return arith::SubIOp::create(b, loc, u, v).getResult();
-  case Arith::Mul:
-    return arith::MulIOp::create(b, loc, u, v).getResult();
-  case Arith::Div:
-    return arith::DivSIOp::create(b, loc, u, v).getResult();
-  case Arith::Mod:
-    return arith::RemSIOp::create(b, loc, u, v).getResult();
-  case Arith::Max:
-    return arith::MaxSIOp::create(b, loc, u, v).getResult();
-  case Arith::Min:
-    return arith::MinSIOp::create(b, loc, u, v).getResult();
-  }
-  return a;
-}
-
-/// A tracer over the graph inputs' dims, for comparing sizes: dims of one
-/// dim_param are one symbol.
-SizeTracer
-importTracer(GraphImporter &gi,
-             std::map<std::pair<unsigned, unsigned>, unsigned> &ids) {
-  MLIRContext *ctx = gi.context();
-  return SizeTracer(
-      ctx,
-      [&ids, &gi, ctx](unsigned arg, unsigned axis) {
-        auto [it, inserted] =
-            ids.insert({gi.canonicalInputDim(arg, axis), unsigned(ids.size())});
-        return std::optional<AffineExpr>(getAffineSymbolExpr(it->second, ctx));
-      },
-      hydraResultDim);
-}
-
-/// Size arithmetic that picks min/max at import where the tracer proves
-/// one side the smaller (sizes are non-negative), and leaves the run-time
-/// op only where it cannot.
-class BoundArithmetic {
-public:
-  BoundArithmetic(GraphImporter &gi, const onnx::NodeProto &node)
-      : b_(gi.builder()), loc_(gi.loc(node)), tracer_(importTracer(gi, ids_)) {}
-
-  /// Whether f ≤ g for every input size.
-  bool atMost(OpFoldResult f, OpFoldResult g) {
-    FailureOr<AffineExpr> x = expr(f), y = expr(g);
-    return succeeded(x) && succeeded(y) &&
-           provablyNonNegative(simplifySize(*y - *x, tracer_.extrema().size()),
-                               tracer_.extrema());
-  }
-  OpFoldResult min(OpFoldResult f, OpFoldResult g) {
-    return atMost(f, g)   ? f
-           : atMost(g, f) ? g
-                          : combine(b_, loc_, Arith::Min, f, g);
-  }
-  OpFoldResult max(OpFoldResult f, OpFoldResult g) {
-    return atMost(f, g)   ? g
-           : atMost(g, f) ? f
-                          : combine(b_, loc_, Arith::Max, f, g);
-  }
-  OpFoldResult add(OpFoldResult f, OpFoldResult g) {
-    return combine(b_, loc_, Arith::Add, f, g);
-  }
-  OpFoldResult sub(OpFoldResult f, OpFoldResult g) {
-    return combine(b_, loc_, Arith::Sub, f, g);
-  }
-  OpFoldResult index(int64_t v) { return b_.getIndexAttr(v); }
-
-  /// ONNX's reading of a Slice bound `v` on an axis of size `dim`: negative
-  /// counts from the end, then clamped to [0, dim].
-  OpFoldResult bound(OpFoldResult v, OpFoldResult dim) {
-    // Beyond ±2^62 is "to the end" / "from the start" (exporters write
-    // INT64_MAX and INT64_MIN); no size is that large.
-    constexpr int64_t kHuge = int64_t(1) << 62;
-    if (std::optional<int64_t> c = getConstantIntValue(v)) {
-      if (*c >= kHuge)
-        return dim;
-      if (*c <= -kHuge)
-        return index(0);
-      if (*c < 0)
-        return max(add(dim, v), index(0));
-      return min(v, dim);
-    }
-    if (!atMost(index(0), v)) {
-      // v + dim where v < 0, as v - dim · floor(v / 2^62): no select, so
-      // the artifact's size expressions can say it.
-      Value u = indexValue(b_, loc_, v);
-      Value sign = arith::FloorDivSIOp::create(
-          b_, loc_, u, arith::ConstantIndexOp::create(b_, loc_, kHuge));
-      Value shift =
-          arith::MulIOp::create(b_, loc_, sign, indexValue(b_, loc_, dim));
-      v = arith::SubIOp::create(b_, loc_, u, shift).getResult();
-      return max(min(v, dim), index(0));
-    }
-    return min(v, dim);
-  }
-
-private:
-  FailureOr<AffineExpr> expr(OpFoldResult f) {
-    if (std::optional<int64_t> c = getConstantIntValue(f))
-      return getAffineConstantExpr(*c, b_.getContext());
-    return tracer_.size(cast<Value>(f));
-  }
-
-  OpBuilder &b_;
-  Location loc_;
-  std::map<std::pair<unsigned, unsigned>, unsigned> ids_;
-  SizeTracer tracer_;
-};
 
 std::optional<LogicalResult> foldShapeOf(GraphImporter &gi,
                                          const onnx::NodeProto &node) {
@@ -438,19 +293,118 @@ mlir::hydra::onnx_import::foldSymbolic(GraphImporter &gi,
   return success();
 }
 
-FailureOr<Value> mlir::hydra::onnx_import::reshapeDynamic(
-    GraphImporter &gi, const onnx::NodeProto &node, Value x,
-    ArrayRef<OpFoldResult> dims, bool allowZero) {
-  OpBuilder &b = gi.builder();
-  Location loc = gi.loc(node);
-  MLIRContext *ctx = b.getContext();
-  std::map<std::pair<unsigned, unsigned>, unsigned> ids;
-  SizeTracer tracer = importTracer(gi, ids);
-  auto exprOf = [&](OpFoldResult f) -> FailureOr<AffineExpr> {
+/// Sizes as expressions of the graph inputs' dims and values, to compare
+/// them.
+struct SizeExprs {
+  explicit SizeExprs(GraphImporter &gi)
+      : ctx(gi.context()), tracer(importTracer(gi, ids)) {}
+  FailureOr<AffineExpr> of(OpFoldResult f) {
     if (std::optional<int64_t> c = getConstantIntValue(f))
       return getAffineConstantExpr(*c, ctx);
     return tracer.size(cast<Value>(f));
-  };
+  }
+  MLIRContext *ctx;
+  std::map<std::pair<unsigned, unsigned>, unsigned> ids;
+  SizeTracer tracer;
+};
+
+/// `x` reshaped to `sizes` (as many elements) by a copy: output element i
+/// (row-major) is input element i.
+static Value copyReshaped(OpBuilder &b, Location loc, Value x,
+                          ArrayRef<OpFoldResult> sizes) {
+  auto t = typeOf(x);
+  SmallVector<Value> outSizes, inSizes;
+  for (OpFoldResult f : sizes)
+    outSizes.push_back(indexValue(b, loc, f));
+  for (int64_t d = 0; d < t.getRank(); ++d)
+    inSizes.push_back(indexValue(b, loc, dimOf(b, loc, x, d)));
+  return indexedTensor(
+      b, loc, sizes, t.getElementType(),
+      [&](OpBuilder &nb, Location l, ValueRange ivs) -> Value {
+        Value flat = arith::ConstantIndexOp::create(nb, l, 0);
+        for (auto [iv, size] : llvm::zip(ivs, outSizes))
+          flat = arith::AddIOp::create(
+              nb, l, arith::MulIOp::create(nb, l, flat, size), iv);
+        SmallVector<Value> at(t.getRank());
+        for (int64_t d = t.getRank() - 1; d >= 0; --d) {
+          at[d] = arith::RemUIOp::create(nb, l, flat, inSizes[d]);
+          flat = arith::DivUIOp::create(nb, l, flat, inSizes[d]);
+        }
+        return tensor::ExtractOp::create(nb, l, x, at);
+      });
+}
+
+/// ONNX's reading of Reshape dims read from data, where any may be 0
+/// (the input's dim unless `allowZero`) or −1 (inferred): the output
+/// sizes, with run-time checks that no dim is below −1, at most one is −1
+/// and the element count is kept.
+static FailureOr<SmallVector<OpFoldResult>>
+resolveDataDims(GraphImporter &gi, const onnx::NodeProto &node,
+                ArrayRef<OpFoldResult> inDims, ArrayRef<OpFoldResult> dims,
+                bool allowZero) {
+  BoundArithmetic a(gi, node);
+  OpFoldResult total = a.index(1), known = a.index(1), numInferred = a.index(0);
+  for (OpFoldResult d : inDims)
+    total = a.mul(total, d);
+  SmallVector<OpFoldResult> resolved, inferred;
+  for (auto [k, e] : llvm::enumerate(dims)) {
+    if (failed(a.requireAtLeast(e, a.index(-1),
+                                "shape element " + Twine(k) + " is below -1")))
+      return failure();
+    OpFoldResult r = e;
+    if (!allowZero) {
+      OpFoldResult zero = a.isZero(e);
+      if (k < inDims.size())
+        r = a.select(zero, inDims[k], e);
+      else if (failed(a.require(zero, a.index(0),
+                                "shape element " + Twine(k) +
+                                    " is 0, copying a dimension the input "
+                                    "does not have")))
+        return failure();
+    }
+    OpFoldResult m = a.equal(e, a.index(-1));
+    numInferred = a.add(numInferred, m);
+    known = a.mul(known, a.select(m, a.index(1), r));
+    resolved.push_back(r);
+    inferred.push_back(m);
+  }
+  if (failed(a.requireAtLeast(a.index(1), numInferred,
+                              "the shape has more than one -1")))
+    return failure();
+  OpFoldResult size = a.floorDiv(total, a.max(known, a.index(1)));
+  SmallVector<OpFoldResult> out;
+  OpFoldResult product = a.index(1);
+  for (auto [r, m] : llvm::zip(resolved, inferred)) {
+    out.push_back(a.select(m, size, r));
+    product = a.mul(product, out.back());
+  }
+  if (failed(a.require(product, total,
+                       "the shape does not keep the input's element count")))
+    return failure();
+  return out;
+}
+
+FailureOr<Value> mlir::hydra::onnx_import::reshapeDynamic(
+    GraphImporter &gi, const onnx::NodeProto &node, Value x,
+    ArrayRef<OpFoldResult> dims, bool allowZero) {
+  // Dims read from data mean what ONNX says of any value.
+  {
+    BoundArithmetic a(gi, node);
+    if (llvm::any_of(dims, [&](OpFoldResult f) {
+          return !getConstantIntValue(f) && a.readsData(f);
+        })) {
+      FailureOr<SmallVector<OpFoldResult>> out =
+          resolveDataDims(gi, node, gi.sizesOf(x), dims, allowZero);
+      if (failed(out))
+        return failure();
+      return reshapeToSizes(gi, node, x, *out);
+    }
+  }
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  MLIRContext *ctx = b.getContext();
+  SizeExprs sizes(gi);
+  auto exprOf = [&](OpFoldResult f) { return sizes.of(f); };
   auto t = typeOf(x);
   int64_t inRank = t.getRank(), outRank = dims.size();
   SmallVector<OpFoldResult> inDims, outDims;
@@ -530,12 +484,43 @@ FailureOr<Value> mlir::hydra::onnx_import::reshapeDynamic(
         if (k != inferred)
           rest = combine(b, loc, Arith::Mul, rest, outDims[k]);
       size = combine(b, loc, Arith::Div, total, rest);
+      // Exact only if it divides: the runtime checks.
+      BoundArithmetic a(gi, node);
+      if (failed(a.require(a.mul(size, rest), total,
+                           "the shape does not keep the input's element "
+                           "count")))
+        return failure();
     }
     outDims[inferred] = size;
-    FailureOr<AffineExpr> e = exprOf(size);
+  }
+  return reshapeToSizes(gi, node, x, outDims);
+}
+
+FailureOr<Value>
+mlir::hydra::onnx_import::reshapeToSizes(GraphImporter &gi,
+                                         const onnx::NodeProto &node, Value x,
+                                         ArrayRef<OpFoldResult> outDims) {
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  MLIRContext *ctx = b.getContext();
+  SizeExprs sizes(gi);
+  auto exprOf = [&](OpFoldResult f) { return sizes.of(f); };
+  auto t = typeOf(x);
+  int64_t inRank = t.getRank(), outRank = outDims.size();
+  SmallVector<AffineExpr> inExprs, outExprs;
+  for (int64_t d = 0; d < inRank; ++d) {
+    FailureOr<AffineExpr> e = exprOf(gi.dimOf(x, d));
     if (failed(e))
-      return gi.error(node, "not supported: the inferred size");
-    outExprs[inferred] = *e;
+      return gi.error(node, "not supported: an input size the importer "
+                            "cannot follow");
+    inExprs.push_back(*e);
+  }
+  for (OpFoldResult f : outDims) {
+    FailureOr<AffineExpr> e = exprOf(f);
+    if (failed(e))
+      return gi.error(node, "not supported: a shape size the importer cannot "
+                            "follow to the input sizes");
+    outExprs.push_back(*e);
   }
   SmallVector<int64_t> shape;
   for (OpFoldResult f : outDims)
@@ -555,9 +540,9 @@ FailureOr<Value> mlir::hydra::onnx_import::reshapeDynamic(
     for (AffineExpr target : small) {
       ReassociationIndices g;
       AffineExpr acc = getAffineConstantExpr(1, ctx);
-      AffineExpr want = simplifyAffineExpr(target, 0, ids.size());
+      AffineExpr want = simplifySize(target, sizes.tracer.terms().size());
       while (j < big.size()) {
-        acc = simplifyAffineExpr(acc * big[j], 0, ids.size());
+        acc = simplifySize(acc * big[j], sizes.tracer.terms().size());
         g.push_back(j++);
         if (acc == want)
           break;
@@ -574,6 +559,11 @@ FailureOr<Value> mlir::hydra::onnx_import::reshapeDynamic(
     }
     return groups;
   };
+  // Sizes read from data: a copy (MLIR's strided-metadata lowering of
+  // expand_shape does not take every such size).
+  if (llvm::any_of(outExprs,
+                   [&](AffineExpr e) { return sizes.tracer.readsElement(e); }))
+    return copyReshaped(b, loc, x, outDims);
   if (inRank == outRank && inExprs == outExprs)
     return x.getType() == resultType
                ? x
@@ -604,6 +594,11 @@ FailureOr<Value> mlir::hydra::onnx_import::reshapeDynamic(
     return flat.getType() == resultType
                ? flat
                : Value(tensor::CastOp::create(b, loc, resultType, flat));
+  // expand_shape wants the collapsed dim dynamic if any result dim is; a
+  // static input with sizes read from data is copied element by element
+  // instead (MLIR's strided-metadata lowering does not take the cast).
+  if (!resultType.hasStaticShape() && typeOf(flat).hasStaticShape())
+    return copyReshaped(b, loc, x, outDims);
   return Value(tensor::ExpandShapeOp::create(b, loc, resultType, flat,
                                              wholeRank(outRank), outDims));
 }
@@ -619,6 +614,7 @@ mlir::hydra::onnx_import::expandDynamic(GraphImporter &gi,
   int64_t xOff = rank - t.getRank(), sOff = rank - dims.size();
   SmallVector<OpFoldResult> sizes;
   SmallVector<AffineExpr> inExprs;
+  BoundArithmetic a(gi, node);
   for (int64_t k = 0; k < rank; ++k) {
     std::optional<OpFoldResult> s;
     if (k >= sOff)
@@ -627,6 +623,20 @@ mlir::hydra::onnx_import::expandDynamic(GraphImporter &gi,
     if (sc && *sc < 0)
       return gi.error(node, "the shape has a negative size " + Twine(*sc));
     bool hasX = k >= xOff;
+    // A size read from data that meets an input dim other than a static
+    // 1 must be 1 or that dim (this broadcast stretches no run-time dim).
+    bool xStretches =
+        hasX && !t.isDynamicDim(k - xOff) && t.getDimSize(k - xOff) == 1;
+    if (s && !sc && hasX && !xStretches && a.readsData(*s)) {
+      OpFoldResult d = gi.dimOf(x, k - xOff);
+      if (failed(a.require(a.mul(a.sub(*s, a.index(1)), a.sub(*s, d)),
+                           a.index(0),
+                           "shape element " + Twine(k - sOff) +
+                               " is neither 1 nor the input's size")))
+        return failure();
+      sizes.push_back(d);
+      continue;
+    }
     if (!s || (sc && *sc == 1 && hasX)) {
       sizes.push_back(gi.dimOf(x, k - xOff));
       continue;
@@ -689,50 +699,52 @@ LogicalResult importConstantOfShape(GraphImporter &gi,
   return success();
 }
 
-/// Range with run-time sizes (integers): n = ceil((limit − start) / delta)
-/// for a delta known at import, element i start + i·delta.
+/// Range with run-time integers (sizes, or scalars given as graph inputs):
+/// n = max(⌈(limit − start) / delta⌉, 0), element i start + i·delta.
 LogicalResult importRange(GraphImporter &gi, const onnx::NodeProto &node) {
-  std::optional<Sizes> start = sizesOf(gi, node, 0),
-                       limit = sizesOf(gi, node, 1),
-                       delta = sizesOf(gi, node, 2);
-  if (!start || !limit || !delta || !start->scalar || !limit->scalar)
-    return gi.error(node, "not supported: Range on values only known at run "
-                          "time that are not sizes (hydra evaluates it at "
-                          "import, or from input sizes)");
-  std::optional<int64_t> step = getConstantIntValue(delta->elems[0]);
-  if (!step || *step == 0)
-    return gi.error(node, "not supported: a delta that is zero or not known "
-                          "at import");
+  // An integer scalar known at import, symbolically or as a graph input.
+  int32_t elemType = TP::INT64;
+  auto scalar = [&](int i) -> std::optional<OpFoldResult> {
+    if (std::optional<Sizes> s = sizesOf(gi, node, i)) {
+      if (!s->scalar)
+        return std::nullopt;
+      elemType = s->elemType;
+      return s->elems[0];
+    }
+    Value v = gi.optionalInput(node, i);
+    std::optional<SmallVector<OpFoldResult>> d = dataElements(gi, node, i);
+    if (!d || typeOf(v).getRank() != 0)
+      return std::nullopt;
+    return (*d)[0];
+  };
+  std::optional<OpFoldResult> start = scalar(0), limit = scalar(1),
+                              delta = scalar(2);
+  if (!start || !limit || !delta)
+    return gi.error(node, "not supported: Range on values known only at run "
+                          "time that are not integer scalars (floats are "
+                          "evaluated only at import)");
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
+  BoundArithmetic a(gi, node);
+  if (failed(a.require(a.isZero(*delta), a.index(0), "delta is 0")))
+    return failure();
+  OpFoldResult neg = a.negative(*delta);
   OpFoldResult span =
-      *step > 0 ? combine(b, loc, Arith::Sub, limit->elems[0], start->elems[0])
-                : combine(b, loc, Arith::Sub, start->elems[0], limit->elems[0]);
-  int64_t magnitude = std::abs(*step);
+      a.mul(a.sub(*limit, *start), a.sub(a.index(1), a.mul(neg, a.index(2))));
+  OpFoldResult magnitude = a.select(neg, a.sub(a.index(0), *delta), *delta);
   OpFoldResult n =
-      magnitude == 1
-          ? span
-          : OpFoldResult(arith::CeilDivSIOp::create(
-                             b, loc, indexValue(b, loc, span),
-                             arith::ConstantIndexOp::create(b, loc, magnitude))
-                             .getResult());
-  Type elt = gi.elementType(start->elemType);
-  Value first = indexValue(b, loc, start->elems[0]);
-  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{n}, elt);
-  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(1)};
-  auto op = linalg::GenericOp::create(
-      b, loc, init.getType(), ValueRange{}, ValueRange{init}, maps,
-      {utils::IteratorType::parallel},
-      [&](OpBuilder &nb, Location l, ValueRange) {
-        Value i = linalg::IndexOp::create(nb, l, 0);
-        Value v = arith::AddIOp::create(
-            nb, l, first,
-            arith::MulIOp::create(
-                nb, l, i, arith::ConstantIndexOp::create(nb, l, *step)));
-        linalg::YieldOp::create(
-            nb, l, Value(arith::IndexCastOp::create(nb, l, elt, v)));
-      });
-  gi.setOutput(node, 0, op.getResult(0));
+      a.max(a.ceilDiv(span, a.max(magnitude, a.index(1))), a.index(0));
+  Value v0 = gi.optionalInput(node, 0);
+  Type elt = v0 ? typeOf(v0).getElementType() : gi.elementType(elemType);
+  Value first = indexValue(b, loc, *start), step = indexValue(b, loc, *delta);
+  gi.setOutput(
+      node, 0,
+      indexedTensor(
+          b, loc, {n}, elt, [&](OpBuilder &nb, Location l, ValueRange ivs) {
+            Value v = arith::AddIOp::create(
+                nb, l, first, arith::MulIOp::create(nb, l, ivs[0], step));
+            return Value(arith::IndexCastOp::create(nb, l, elt, v));
+          }));
   return success();
 }
 } // namespace

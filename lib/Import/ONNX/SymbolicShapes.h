@@ -30,6 +30,12 @@ FailureOr<Value> reshapeDynamic(GraphImporter &gi, const onnx::NodeProto &node,
                                 Value x, ArrayRef<OpFoldResult> dims,
                                 bool allowZero);
 
+/// `x` reshaped to `sizes` (final sizes, no 0 or −1), which must hold as
+/// many elements (the caller checks): one expand or collapse where they
+/// split or merge neighbouring dimensions, else through one dimension.
+FailureOr<Value> reshapeToSizes(GraphImporter &gi, const onnx::NodeProto &node,
+                                Value x, ArrayRef<OpFoldResult> sizes);
+
 /// Expand of `x` to run-time `dims` (a 1 keeps x's size).
 FailureOr<Value> expandDynamic(GraphImporter &gi, const onnx::NodeProto &node,
                                Value x, ArrayRef<OpFoldResult> dims);

@@ -633,3 +633,11 @@ func.func @work_bad_index(%n: index) {
   hydra.work sizes(%n) flops [] bytes [[1.0, 3]]
   return
 }
+
+// -----
+
+func.func @size_check_without_note(%n: index) {
+  // expected-error @+1 {{'hydra.size_check' op needs a note saying what the check means}}
+  hydra.size_check %n, %n, ""
+  return
+}

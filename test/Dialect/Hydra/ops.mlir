@@ -111,3 +111,10 @@ func.func @rms_norm(%x: tensor<1x4x8x16xf32>, %g: tensor<16xf32>) -> tensor<1x4x
        : tensor<1x4x8x16xf32>, tensor<16xf32> -> tensor<1x4x8x16xf32>
   return %y : tensor<1x4x8x16xf32>
 }
+
+// CHECK-LABEL: func @size_check
+func.func @size_check(%a: index, %b: index) {
+  // CHECK: hydra.size_check %{{.*}}, %{{.*}}, "node 'r' (Reshape): the shape does not keep the input's element count"
+  hydra.size_check %a, %b, "node 'r' (Reshape): the shape does not keep the input's element count"
+  return
+}

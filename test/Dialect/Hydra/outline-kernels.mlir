@@ -56,7 +56,30 @@ func.func @strided(%a: memref<8xf32>) {
 
 // -----
 
-func.func @loaded_bound(%a: memref<8xf32>, %n: memref<index>) {
+// A bound read from an input's data (a Reshape's shape given as a graph
+// input) is read again in the kernel, from the same buffer.
+// CHECK-LABEL: func.func @data_bound_kernel0
+// CHECK-SAME:    (%[[KA:.*]]: memref<8xf32>, %[[KN:.*]]: memref<2xi64>, %{{.*}}: index, %{{.*}}: index)
+// CHECK:         memref.load %[[KN]][%{{.*}}] : memref<2xi64>
+// CHECK-LABEL: func.func @data_bound
+// CHECK:         hydra.launch @data_bound_kernel0 grid(%{{.*}}) args(%{{.*}}, %{{.*}}) : memref<8xf32>, memref<2xi64>
+func.func @data_bound(%a: memref<8xf32>, %n: memref<2xi64>) {
+  %c1 = arith.constant 1 : index
+  %v = memref.load %n[%c1] : memref<2xi64>
+  %m = arith.index_cast %v : i64 to index
+  scf.forall (%i) in (%m) {
+    %z = arith.constant 0.0 : f32
+    memref.store %z, %a[%i] : memref<8xf32>
+  }
+  return
+}
+
+// -----
+
+// A bound loaded from a buffer the program writes cannot be: a launch may
+// change it.
+func.func @loaded_bound(%a: memref<8xf32>) {
+  %n = memref.alloc() : memref<index>
   %m = memref.load %n[] : memref<index>
   // expected-error @+1 {{not supported by hydra-outline-kernels: the loop reads a value computed by 'memref.load', which cannot be recomputed in a kernel}}
   scf.forall (%i) in (%m) {

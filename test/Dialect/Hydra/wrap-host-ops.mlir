@@ -35,7 +35,23 @@ func.func @host(%x: memref<4x8xf32>, %out: memref<8x4xf32>) {
 
 func.func @value_left(%x: memref<4xf32>) -> f32 {
   %c0 = arith.constant 0 : index
+  %t = memref.alloc() : memref<4xf32>
   // expected-error @+1 {{not supported: a value-producing op left in a host function after bufferization}}
-  %v = memref.load %x[%c0] : memref<4xf32>
+  %v = memref.load %t[%c0] : memref<4xf32>
   return %v : f32
+}
+
+// -----
+
+// An element of an input read as a size stays: the artifact reads it.
+// CHECK-LABEL: func @data_size
+// CHECK-NEXT:    %[[C:.*]] = arith.constant 1 : index
+// CHECK-NEXT:    memref.load %{{.*}}[%[[C]]] : memref<2xi64>
+// CHECK-NOT:     scf.forall
+func.func @data_size(%shape: memref<2xi64>) -> memref<?xf32> {
+  %c1 = arith.constant 1 : index
+  %v = memref.load %shape[%c1] : memref<2xi64>
+  %n = arith.index_cast %v : i64 to index
+  %out = memref.alloc(%n) : memref<?xf32>
+  return %out : memref<?xf32>
 }

@@ -372,3 +372,14 @@ mlir::hydra::hydraResultDim(OpResult result, int64_t axis) {
     return std::make_pair(op->getOperand(0), axis);
   return std::nullopt;
 }
+
+//===----------------------------------------------------------------------===//
+// SizeCheckOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SizeCheckOp::verify() {
+  // The note is the only thing the user reads when the check fails.
+  if (getNote().empty())
+    return emitOpError() << "needs a note saying what the check means";
+  return success();
+}

@@ -120,14 +120,20 @@ AffineExpr ElementValues::minMaxSymbol(bool isMin, AffineExpr a, AffineExpr b) {
 }
 
 /// The tracer's expression with its argument dims already the analysis'
-/// symbols and its extrema (dims d_i) turned into min/max symbols.
+/// symbols and its terms (dims d_i) turned into min/max symbols, or opaque
+/// ones for elements read from data.
 AffineExpr ElementValues::fromTracer(AffineExpr e) {
-  ArrayRef<SizeExtremum> extrema = tracer.extrema();
-  for (size_t i = extremumSymbols.size(); i < extrema.size(); ++i) {
-    const SizeExtremum &x = extrema[i];
+  ArrayRef<SizeTerm> terms = tracer.terms();
+  for (size_t i = extremumSymbols.size(); i < terms.size(); ++i) {
+    const SizeTerm &x = terms[i];
+    if (!x.isExtremum()) {
+      extremumSymbols.push_back(getAffineSymbolExpr(symbols.size(), ctx));
+      symbols.push_back({Symbol::Opaque, {}, {}, /*nonNegative=*/false});
+      continue;
+    }
     AffineExpr a = x.lhs.replaceDims(extremumSymbols),
                b = x.rhs.replaceDims(extremumSymbols);
-    AffineExpr sym = minMaxSymbol(!x.isMax, a, b);
+    AffineExpr sym = minMaxSymbol(!x.isMax(), a, b);
     if (auto s = dyn_cast<AffineSymbolExpr>(sym))
       symbols[s.getPosition()].nonNegative |= x.nonNegative;
     extremumSymbols.push_back(sym);
@@ -187,6 +193,17 @@ bool ElementValues::isEmpty(unsigned numDims, ArrayRef<Atom> constraints) {
   // A constraint that does not flatten is left out: the set only grows, so
   // an empty answer stays right.
   auto add = [&](IntegerPolyhedron &p, Atom a) {
+    // Only pure affine expressions over the frame's dims and the known
+    // symbols flatten (MLIR's flattener does not check positions).
+    bool inRange = a.expr.isPureAffine();
+    a.expr.walk([&](AffineExpr x) {
+      if (auto d = dyn_cast<AffineDimExpr>(x))
+        inRange &= d.getPosition() < numDims;
+      if (auto s = dyn_cast<AffineSymbolExpr>(x))
+        inRange &= s.getPosition() < numSymbols;
+    });
+    if (!inRange)
+      return;
     SmallVector<int64_t> flat;
     if (failed(getFlattenedAffineExpr(a.expr, numDims, numSymbols, &flat)) ||
         flat.size() != numDims + numSymbols + 1)

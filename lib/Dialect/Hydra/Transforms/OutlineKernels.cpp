@@ -9,8 +9,11 @@
 #include "hydra/Dialect/Hydra/Transforms/Passes.h"
 
 #include "GpuKernelBuilder.h"
+#include "hydra/Dialect/Hydra/Utils/SizeTracing.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -61,6 +64,16 @@ static LogicalResult collectScalar(Value value, Captures &captures,
            << value.getType();
   if (!seen.insert(def).second)
     return success();
+  // A size read from an input's data (a Reshape's shape given as a graph
+  // input): the kernel reads the same element of the same buffer, which
+  // no launch writes.
+  if (isArgumentElementRead(def)) {
+    for (Value operand : def->getOperands())
+      if (failed(collectScalar(operand, captures, seen, forall)))
+        return failure();
+    captures.recompute.push_back(def);
+    return success();
+  }
   if (!isMemoryEffectFree(def) || def->getNumRegions() != 0)
     return forall->emitOpError()
            << "not supported by hydra-outline-kernels: the loop reads a "

@@ -48,6 +48,7 @@ tilingOptions(const HydraToLLVMOptions &options) {
 /// Split, fuse and bufferize; identity layouts at the function boundary
 /// keep rows contiguous for the vector loads of the tiled kernels.
 static void addSplitFuseBufferize(OpPassManager &pm) {
+  pm.addPass(createHydraDropSizeChecks());
   pm.addPass(createHydraDecompose());
   pm.addPass(createHydraSplitHeads());
   pm.addPass(createHydraFuseMerge());

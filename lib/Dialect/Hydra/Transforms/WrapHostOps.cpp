@@ -7,6 +7,7 @@
 
 #include "WorkEstimate.h"
 #include "hydra/Dialect/Hydra/Transforms/Passes.h"
+#include "hydra/Dialect/Hydra/Utils/SizeTracing.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 
@@ -47,7 +48,8 @@ void emitWork(OpBuilder &b, linalg::LinalgOp op) {
 bool isHostOp(Operation *op) {
   if (isa<memref::AllocOp, memref::DeallocOp, memref::DimOp,
           memref::GetGlobalOp, func::ReturnOp, scf::ForallOp, LaunchOp,
-          ViewLikeOpInterface>(op))
+          ViewLikeOpInterface>(op) ||
+      isArgumentElementRead(op))
     return true;
   // Pure scalar work (sizes, constants) is recomputed where needed.
   return isMemoryEffectFree(op) && op->getNumRegions() == 0 &&

@@ -14,26 +14,24 @@
 using namespace mlir;
 using namespace mlir::hydra;
 
-AffineExpr mlir::hydra::simplifySize(AffineExpr e, unsigned numExtrema) {
+AffineExpr mlir::hydra::simplifySize(AffineExpr e, unsigned numTerms) {
   unsigned numSymbols = 0;
   e.walk([&](AffineExpr sub) {
     if (auto s = dyn_cast<AffineSymbolExpr>(sub))
       numSymbols = std::max(numSymbols, s.getPosition() + 1);
   });
-  return simplifyAffineExpr(e, numExtrema, numSymbols);
+  return simplifyAffineExpr(e, numTerms, numSymbols);
 }
 
-bool mlir::hydra::provablyNonNegative(AffineExpr e,
-                                      ArrayRef<SizeExtremum> extrema) {
+bool mlir::hydra::provablyNonNegative(AffineExpr e, ArrayRef<SizeTerm> terms) {
   if (auto c = dyn_cast<AffineConstantExpr>(e))
     return c.getValue() >= 0;
   if (isa<AffineSymbolExpr>(e))
     return true;
   if (auto d = dyn_cast<AffineDimExpr>(e))
-    return d.getPosition() < extrema.size() &&
-           extrema[d.getPosition()].nonNegative;
+    return d.getPosition() < terms.size() && terms[d.getPosition()].nonNegative;
   auto bin = cast<AffineBinaryOpExpr>(e);
-  bool lhs = provablyNonNegative(bin.getLHS(), extrema);
+  bool lhs = provablyNonNegative(bin.getLHS(), terms);
   auto rhsConstant = dyn_cast<AffineConstantExpr>(bin.getRHS());
   switch (e.getKind()) {
   case AffineExprKind::Mod: // affine mod by a positive constant is ≥ 0
@@ -42,27 +40,93 @@ bool mlir::hydra::provablyNonNegative(AffineExpr e,
   case AffineExprKind::CeilDiv:
     return lhs && rhsConstant && rhsConstant.getValue() > 0;
   default:
-    return lhs && provablyNonNegative(bin.getRHS(), extrema);
+    return lhs && provablyNonNegative(bin.getRHS(), terms);
   }
 }
 
 AffineExpr SizeTracer::extremum(bool isMax, AffineExpr lhs, AffineExpr rhs) {
-  unsigned n = extrema_.size();
+  unsigned n = terms_.size();
   lhs = simplifySize(lhs, n);
   rhs = simplifySize(rhs, n);
   AffineExpr diff = simplifySize(lhs - rhs, n);
-  if (provablyNonNegative(diff, extrema_)) // lhs ≥ rhs
+  if (provablyNonNegative(diff, terms_)) // lhs ≥ rhs
     return isMax ? lhs : rhs;
-  if (provablyNonNegative(simplifySize(rhs - lhs, n), extrema_))
+  if (provablyNonNegative(simplifySize(rhs - lhs, n), terms_))
     return isMax ? rhs : lhs;
-  for (auto [i, x] : llvm::enumerate(extrema_))
-    if (x.isMax == isMax &&
+  SizeTerm::Kind kind = isMax ? SizeTerm::Kind::Max : SizeTerm::Kind::Min;
+  for (auto [i, x] : llvm::enumerate(terms_))
+    if (x.kind == kind &&
         ((x.lhs == lhs && x.rhs == rhs) || (x.lhs == rhs && x.rhs == lhs)))
       return getAffineDimExpr(i, context_);
-  bool l = provablyNonNegative(lhs, extrema_),
-       r = provablyNonNegative(rhs, extrema_);
-  extrema_.push_back({isMax, lhs, rhs, isMax ? (l || r) : (l && r)});
+  bool l = provablyNonNegative(lhs, terms_),
+       r = provablyNonNegative(rhs, terms_);
+  terms_.push_back({kind, lhs, rhs, isMax ? (l || r) : (l && r)});
   return getAffineDimExpr(n, context_);
+}
+
+bool mlir::hydra::isArgumentElementRead(Operation *op) {
+  Value source;
+  ValueRange indices;
+  if (auto load = dyn_cast<memref::LoadOp>(op)) {
+    source = load.getMemRef();
+    indices = load.getIndices();
+  } else if (auto extract = dyn_cast<tensor::ExtractOp>(op)) {
+    source = extract.getTensor();
+    indices = extract.getIndices();
+  } else {
+    return false;
+  }
+  auto arg = dyn_cast<BlockArgument>(source);
+  return arg && isa<func::FuncOp>(arg.getOwner()->getParentOp()) &&
+         llvm::all_of(indices,
+                      [](Value i) { return matchPattern(i, m_Constant()); });
+}
+
+FailureOr<AffineExpr> SizeTracer::element(Value source, ValueRange indices) {
+  // Through the casts bufferization and the importer put between.
+  while (Operation *def = source.getDefiningOp()) {
+    if (!isa<memref::CastOp, tensor::CastOp, bufferization::ToTensorOp,
+             bufferization::ToBufferOp>(def))
+      return failure();
+    source = def->getOperand(0);
+  }
+  auto arg = dyn_cast<BlockArgument>(source);
+  auto type = dyn_cast<ShapedType>(source.getType());
+  if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp()) || !type ||
+      !type.hasStaticShape() || !type.getElementType().isSignlessInteger() ||
+      type.getElementType().isInteger(1))
+    return failure();
+  int64_t flat = 0;
+  for (auto [d, index] : llvm::enumerate(indices)) {
+    APInt c;
+    if (!matchPattern(index, m_ConstantInt(&c)))
+      return failure();
+    int64_t i = c.getSExtValue();
+    if (i < 0 || i >= type.getDimSize(d))
+      return failure();
+    flat = flat * type.getDimSize(d) + i;
+  }
+  unsigned input = arg.getArgNumber();
+  for (auto [i, x] : llvm::enumerate(terms_))
+    if (x.kind == SizeTerm::Kind::Element && x.input == input &&
+        x.element == flat)
+      return getAffineDimExpr(i, context_);
+  AffineExpr zero = getAffineConstantExpr(0, context_);
+  terms_.push_back({SizeTerm::Kind::Element, zero, zero, /*nonNegative=*/false,
+                    input, flat});
+  return getAffineDimExpr(terms_.size() - 1, context_);
+}
+
+bool SizeTracer::readsElement(AffineExpr e) const {
+  bool found = false;
+  e.walk([&](AffineExpr sub) {
+    if (auto d = dyn_cast<AffineDimExpr>(sub))
+      found |= d.getPosition() < terms_.size() &&
+               (terms_[d.getPosition()].kind == SizeTerm::Kind::Element ||
+                readsElement(terms_[d.getPosition()].lhs) ||
+                readsElement(terms_[d.getPosition()].rhs));
+  });
+  return found;
 }
 
 FailureOr<AffineExpr> SizeTracer::size(Value index) {
@@ -108,6 +172,10 @@ FailureOr<AffineExpr> SizeTracer::sizeUncached(Value v) {
     std::optional<int64_t> axis = d.getConstantIndex();
     return axis ? dim(d.getSource(), *axis) : FailureOr<AffineExpr>(failure());
   }
+  if (auto extract = dyn_cast<tensor::ExtractOp>(op))
+    return element(extract.getTensor(), extract.getIndices());
+  if (auto load = dyn_cast<memref::LoadOp>(op))
+    return element(load.getMemRef(), load.getIndices());
   if (auto apply = dyn_cast<affine::AffineApplyOp>(op)) {
     AffineMap map = apply.getAffineMap();
     SmallVector<AffineExpr> operands;
@@ -128,7 +196,16 @@ FailureOr<AffineExpr> SizeTracer::sizeUncached(Value v) {
   if (failed(a) || failed(b))
     return failure();
   // Sizes are non-negative, so signed and unsigned division agree and
-  // truncation is floor.
+  // truncation is floor. An element read from data may be negative: its
+  // division and remainder must be the flooring ones and comparisons
+  // signed.
+  bool unsignedOrTruncating =
+      isa<arith::DivUIOp, arith::DivSIOp, arith::RemUIOp, arith::RemSIOp,
+          arith::MinUIOp, arith::MaxUIOp, arith::CeilDivUIOp>(op);
+  if (unsignedOrTruncating &&
+      (!provablyNonNegative(*a, terms_) || !provablyNonNegative(*b, terms_)) &&
+      (readsElement(*a) || readsElement(*b)))
+    return failure();
   if (isa<arith::AddIOp>(op))
     return *a + *b;
   if (isa<arith::SubIOp>(op))

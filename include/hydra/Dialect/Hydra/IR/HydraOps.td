@@ -328,4 +328,32 @@ def Hydra_WorkOp : Hydra_Op<"work"> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// size_check
+//===----------------------------------------------------------------------===//
+
+def Hydra_SizeCheckOp : Hydra_Op<"size_check"> {
+  let summary = "two sizes that must be equal, checked per call by the runtime";
+  let description = [{
+    States that `lhs` and `rhs` (sizes the function computes from its
+    input sizes and from elements of integer inputs) are equal for every
+    call. The importer writes it where an ONNX node's shape, split or axes
+    input is read at run time and the node is only defined for some
+    values: a Reshape's shape must keep the element count, a Split's sizes
+    must sum to the axis. The compiler decides it where it can (an
+    error if two constants differ) and otherwise the artifact checks it
+    before any launch, failing the call with `note` in the message.
+    `hydra-drop-size-checks` removes it once the artifact's checks are
+    taken; it has no results and is kept by not being marked side-effect
+    free.
+
+    ```mlir
+    hydra.size_check %product, %count, "node 'r' (Reshape): the shape input does not keep the element count"
+    ```
+  }];
+  let arguments = (ins Index:$lhs, Index:$rhs, StrAttr:$note);
+  let assemblyFormat = "$lhs `,` $rhs `,` $note attr-dict";
+  let hasVerifier = 1;
+}
+
 #endif // HYDRA_DIALECT_HYDRA_IR_HYDRAOPS_TD

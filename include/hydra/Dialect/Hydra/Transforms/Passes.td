@@ -272,6 +272,15 @@ def HydraEmulateGpu : Pass<"hydra-emulate-gpu", "::mlir::ModuleOp"> {
   ];
 }
 
+def HydraDropSizeChecks : Pass<"hydra-drop-size-checks"> {
+  let summary = "Drop hydra.size_check ops once the artifact has its checks";
+  let description = [{
+    The artifact's size checks are taken from the tensor-level function
+    before it is lowered (hydra-compile); the ops themselves compute
+    nothing. First pass of the pipelines that bufferize.
+  }];
+}
+
 def HydraStripWork : Pass<"hydra-strip-work"> {
   let summary = "Drop hydra.work ops before code generation";
   let description = [{

@@ -24,21 +24,35 @@
 
 namespace mlir::hydra {
 
-/// The min or max of two sizes (a Slice clamps its bounds to the axis),
-/// which an AffineExpr cannot say: the tracer names extremum i the dim
-/// expression d_i (the sizes use only symbols otherwise), and the artifact
-/// computes it with its min/max size ops.
-struct SizeExtremum {
-  bool isMax;
-  AffineExpr lhs, rhs;
-  bool nonNegative; // provably ≥ 0
+/// A size an AffineExpr cannot say: the min or max of two sizes (a Slice
+/// clamps its bounds to the axis), or an element of an integer input read
+/// at run time (a Reshape's shape given as a graph input). The tracer
+/// names term i the dim expression d_i (the sizes use only symbols
+/// otherwise), and the artifact computes it with its min/max and element
+/// size ops.
+struct SizeTerm {
+  enum class Kind { Min, Max, Element };
+  Kind kind;
+  AffineExpr lhs, rhs; // Min and Max
+  bool nonNegative;    // provably ≥ 0 (an element never is)
+  unsigned input = 0;  // Element: the function argument
+  int64_t element = 0; // Element: its flat (row-major) index
+
+  bool isMax() const { return kind == Kind::Max; }
+  bool isExtremum() const { return kind != Kind::Element; }
 };
 
-/// Simplifies a size expression over symbols and the extrema's dims.
-AffineExpr simplifySize(AffineExpr e, unsigned numExtrema);
+/// Simplifies a size expression over symbols and the terms' dims.
+AffineExpr simplifySize(AffineExpr e, unsigned numTerms);
 
-/// Whether `e` is provably ≥ 0: symbols are sizes, extrema as recorded.
-bool provablyNonNegative(AffineExpr e, ArrayRef<SizeExtremum> extrema);
+/// Whether `e` is provably ≥ 0: symbols are sizes, terms as recorded.
+bool provablyNonNegative(AffineExpr e, ArrayRef<SizeTerm> terms);
+
+/// Whether `op` reads one element of a function argument at constant
+/// indices (memref.load, tensor.extract): a size read from data, which the
+/// artifact computes before any launch and kernels recompute from the
+/// same buffer, which no launch writes.
+bool isArgumentElementRead(Operation *op);
 
 class SizeTracer {
 public:
@@ -57,7 +71,8 @@ public:
         otherDim_(std::move(otherDim)) {}
 
   /// An index (or integer) value as an expression; failure if some op on
-  /// the way is not one the tracer knows (a loaded value, ...).
+  /// the way is not one the tracer knows (a value computed from data other
+  /// than an element of an integer function argument, ...).
   FailureOr<AffineExpr> size(Value index);
   /// Dim `axis` of a ranked tensor or memref value.
   FailureOr<AffineExpr> dim(Value shaped, int64_t axis);
@@ -65,20 +80,25 @@ public:
   /// min/max(lhs, rhs): the one that is provably the smaller/larger, else
   /// an extremum (one per distinct operation).
   AffineExpr extremum(bool isMax, AffineExpr lhs, AffineExpr rhs);
-  /// The extrema the traced sizes name, d_i being extrema()[i].
-  ArrayRef<SizeExtremum> extrema() const { return extrema_; }
+  /// The terms the traced sizes name, d_i being terms()[i].
+  ArrayRef<SizeTerm> terms() const { return terms_; }
+  /// Whether `e` (a traced size) depends on an element read from data.
+  bool readsElement(AffineExpr e) const;
 
 private:
   FailureOr<AffineExpr> sizeUncached(Value index);
   FailureOr<AffineExpr> dimUncached(Value shaped, int64_t axis);
   FailureOr<AffineExpr> mixed(OpFoldResult size);
+  /// Element `indices` of `source` when it is an integer function argument
+  /// of static shape and the indices are constants.
+  FailureOr<AffineExpr> element(Value source, ValueRange indices);
 
   MLIRContext *context_;
   ArgDim argDim_;
   OtherDim otherDim_;
   llvm::DenseMap<Value, AffineExpr> sizes_;
   llvm::DenseMap<std::pair<Value, int64_t>, AffineExpr> dims_;
-  std::vector<SizeExtremum> extrema_;
+  std::vector<SizeTerm> terms_;
 };
 
 } // namespace mlir::hydra
