@@ -15,8 +15,7 @@ using namespace mlir::hydra::onnx_import;
 
 FailureOr<SmallVector<OpFoldResult>>
 mlir::hydra::onnx_import::axisFlags(BoundArithmetic &a,
-                                    ArrayRef<OpFoldResult> axes, int64_t rank,
-                                    bool repeats) {
+                                    ArrayRef<OpFoldResult> axes, int64_t rank) {
   SmallVector<OpFoldResult> flags(rank, a.index(0));
   for (auto [i, axis] : llvm::enumerate(axes)) {
     OpFoldResult normal = a.add(axis, a.mul(a.negative(axis), a.index(rank)));
@@ -32,10 +31,6 @@ mlir::hydra::onnx_import::axisFlags(BoundArithmetic &a,
       return failure();
   }
   for (int64_t d = 0; d < rank; ++d) {
-    if (repeats) {
-      flags[d] = a.min(flags[d], a.index(1));
-      continue;
-    }
     if (failed(a.requireAtLeast(a.index(1), flags[d],
                                 "two axes name dimension " + Twine(d))))
       return failure();
@@ -61,8 +56,7 @@ mlir::hydra::onnx_import::unsqueezeAtData(GraphImporter &gi,
                                           ArrayRef<OpFoldResult> axes) {
   BoundArithmetic a(gi, node);
   int64_t rank = cast<RankedTensorType>(x.getType()).getRank() + axes.size();
-  FailureOr<SmallVector<OpFoldResult>> flags =
-      axisFlags(a, axes, rank, /*repeats=*/false);
+  FailureOr<SmallVector<OpFoldResult>> flags = axisFlags(a, axes, rank);
   if (failed(flags))
     return failure();
   // Output dim j is 1 where flagged, else x's dim at j less the flags
@@ -165,7 +159,7 @@ FailureOr<Value> mlir::hydra::onnx_import::sliceAtData(
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
   int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
-  if (failed(axisFlags(a, axes, rank, /*repeats=*/false)))
+  if (failed(axisFlags(a, axes, rank)))
     return failure();
   SmallVector<OpFoldResult> offsets(rank, a.index(0)), strides(rank),
       sizes = gi.sizesOf(x);

@@ -21,11 +21,10 @@ namespace mlir::hydra::onnx_import {
 
 /// One 0/1 flag per dimension of a rank-`rank` tensor: whether one of
 /// `axes` (each in [−rank, rank), negative counting from the end) names
-/// it. The runtime checks each axis is in range and, unless `repeats`,
-/// that none is named twice.
-FailureOr<SmallVector<OpFoldResult>> axisFlags(BoundArithmetic &a,
-                                               ArrayRef<OpFoldResult> axes,
-                                               int64_t rank, bool repeats);
+/// it. The runtime checks each axis is in range and none is named twice
+/// (the output's rank counts them).
+FailureOr<SmallVector<OpFoldResult>>
+axisFlags(BoundArithmetic &a, ArrayRef<OpFoldResult> axes, int64_t rank);
 
 /// Unsqueeze of `x` at `axes` read from data.
 FailureOr<Value> unsqueezeAtData(GraphImporter &gi, const onnx::NodeProto &node,

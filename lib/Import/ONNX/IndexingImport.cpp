@@ -203,20 +203,23 @@ LogicalResult importSlice(GraphImporter &gi, const onnx::NodeProto &node) {
                intList(gi, node, 2, "ends", ends);
   if (!intList(gi, node, 3, "axes", axes) ||
       !intList(gi, node, 4, "steps", steps)) {
-    // Axes or steps read from data: every list as run-time values.
-    auto list = [&](int i,
-                    int64_t dflt) -> std::optional<SmallVector<OpFoldResult>> {
-      if (!gi.hasInput(node, i)) {
-        SmallVector<OpFoldResult> out;
-        auto n = gi.sizesInput(node, 1);
-        for (size_t k = 0; n && k < n->size(); ++k)
-          out.push_back(gi.builder().getIndexAttr(dflt < 0 ? k : dflt));
-        return out;
-      }
-      return gi.sizesInput(node, i);
-    };
+    // Axes or steps read from data: lists known at import (or absent:
+    // axes 0, 1, ..., steps 1) as constants, the others as run-time values.
     auto s = gi.sizesInput(node, 1), e = gi.sizesInput(node, 2);
-    auto ax = list(3, -1), st = list(4, 1);
+    std::vector<int64_t> firstAxes, unitSteps;
+    for (size_t k = 0; s && k < s->size(); ++k) {
+      firstAxes.push_back(k);
+      unitSteps.push_back(1);
+    }
+    auto listOf = [&](int i, StringRef attr, ArrayRef<int64_t> absent)
+        -> std::optional<SmallVector<OpFoldResult>> {
+      std::vector<int64_t> known;
+      if (!intList(gi, node, i, attr, known))
+        return gi.sizesInput(node, i);
+      return getAsIndexOpFoldResult(
+          gi.context(), known.empty() ? absent : ArrayRef<int64_t>(known));
+    };
+    auto ax = listOf(3, "axes", firstAxes), st = listOf(4, "steps", unitSteps);
     if (!s || !e || !ax || !st)
       return gi.error(node, "not supported: starts, ends, axes or steps that "
                             "are neither known at import, computed from input "

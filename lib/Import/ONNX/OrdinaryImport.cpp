@@ -216,7 +216,7 @@ LogicalResult importSqueeze(GraphImporter &gi, const onnx::NodeProto &node) {
       return failure();
     BoundArithmetic a(gi, node);
     FailureOr<SmallVector<OpFoldResult>> flags =
-        axisFlags(a, *data, typeOf(x).getRank(), /*repeats=*/false);
+        axisFlags(a, *data, typeOf(x).getRank());
     if (failed(flags))
       return failure();
     FailureOr<Value> y =
@@ -678,8 +678,7 @@ LogicalResult reduceAtData(GraphImporter &gi, const onnx::NodeProto &node,
   Type elt = typeOf(x).getElementType();
   int64_t rank = typeOf(x).getRank();
   BoundArithmetic a(gi, node);
-  FailureOr<SmallVector<OpFoldResult>> flags =
-      axisFlags(a, axes, rank, /*repeats=*/false);
+  FailureOr<SmallVector<OpFoldResult>> flags = axisFlags(a, axes, rank);
   if (failed(flags))
     return failure();
   auto map = [&](Value v, auto fn) {

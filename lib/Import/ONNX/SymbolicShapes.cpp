@@ -702,19 +702,23 @@ LogicalResult importConstantOfShape(GraphImporter &gi,
 /// Range with run-time integers (sizes, or scalars given as graph inputs):
 /// n = max(⌈(limit − start) / delta⌉, 0), element i start + i·delta.
 LogicalResult importRange(GraphImporter &gi, const onnx::NodeProto &node) {
-  // An integer scalar known at import, symbolically or as a graph input.
-  int32_t elemType = TP::INT64;
+  // An integer scalar known at import, symbolically or as a graph input;
+  // the output takes start's element type.
+  Type elt;
   auto scalar = [&](int i) -> std::optional<OpFoldResult> {
     if (std::optional<Sizes> s = sizesOf(gi, node, i)) {
       if (!s->scalar)
         return std::nullopt;
-      elemType = s->elemType;
+      if (i == 0)
+        elt = gi.elementType(s->elemType);
       return s->elems[0];
     }
     Value v = gi.optionalInput(node, i);
     std::optional<SmallVector<OpFoldResult>> d = dataElements(gi, node, i);
     if (!d || typeOf(v).getRank() != 0)
       return std::nullopt;
+    if (i == 0)
+      elt = typeOf(v).getElementType();
     return (*d)[0];
   };
   std::optional<OpFoldResult> start = scalar(0), limit = scalar(1),
@@ -734,8 +738,6 @@ LogicalResult importRange(GraphImporter &gi, const onnx::NodeProto &node) {
   OpFoldResult magnitude = a.select(neg, a.sub(a.index(0), *delta), *delta);
   OpFoldResult n =
       a.max(a.ceilDiv(span, a.max(magnitude, a.index(1))), a.index(0));
-  Value v0 = gi.optionalInput(node, 0);
-  Type elt = v0 ? typeOf(v0).getElementType() : gi.elementType(elemType);
   Value first = indexValue(b, loc, *start), step = indexValue(b, loc, *delta);
   gi.setOutput(
       node, 0,

@@ -64,7 +64,7 @@ AffineExpr SizeTracer::extremum(bool isMax, AffineExpr lhs, AffineExpr rhs) {
   return getAffineDimExpr(n, context_);
 }
 
-bool mlir::hydra::isArgumentElementRead(Operation *op) {
+std::optional<ArgumentElement> mlir::hydra::argumentElement(Operation *op) {
   Value source;
   ValueRange indices;
   if (auto load = dyn_cast<memref::LoadOp>(op)) {
@@ -74,20 +74,13 @@ bool mlir::hydra::isArgumentElementRead(Operation *op) {
     source = extract.getTensor();
     indices = extract.getIndices();
   } else {
-    return false;
+    return std::nullopt;
   }
-  auto arg = dyn_cast<BlockArgument>(source);
-  return arg && isa<func::FuncOp>(arg.getOwner()->getParentOp()) &&
-         llvm::all_of(indices,
-                      [](Value i) { return matchPattern(i, m_Constant()); });
-}
-
-FailureOr<AffineExpr> SizeTracer::element(Value source, ValueRange indices) {
   // Through the casts bufferization and the importer put between.
   while (Operation *def = source.getDefiningOp()) {
     if (!isa<memref::CastOp, tensor::CastOp, bufferization::ToTensorOp,
              bufferization::ToBufferOp>(def))
-      return failure();
+      return std::nullopt;
     source = def->getOperand(0);
   }
   auto arg = dyn_cast<BlockArgument>(source);
@@ -95,18 +88,23 @@ FailureOr<AffineExpr> SizeTracer::element(Value source, ValueRange indices) {
   if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp()) || !type ||
       !type.hasStaticShape() || !type.getElementType().isSignlessInteger() ||
       type.getElementType().isInteger(1))
-    return failure();
+    return std::nullopt;
   int64_t flat = 0;
   for (auto [d, index] : llvm::enumerate(indices)) {
     APInt c;
     if (!matchPattern(index, m_ConstantInt(&c)))
-      return failure();
+      return std::nullopt;
     int64_t i = c.getSExtValue();
     if (i < 0 || i >= type.getDimSize(d))
-      return failure();
+      return std::nullopt;
     flat = flat * type.getDimSize(d) + i;
   }
-  unsigned input = arg.getArgNumber();
+  return ArgumentElement{arg.getArgNumber(), flat};
+}
+
+AffineExpr SizeTracer::element(const ArgumentElement &e) {
+  unsigned input = e.input;
+  int64_t flat = e.element;
   for (auto [i, x] : llvm::enumerate(terms_))
     if (x.kind == SizeTerm::Kind::Element && x.input == input &&
         x.element == flat)
@@ -172,10 +170,12 @@ FailureOr<AffineExpr> SizeTracer::sizeUncached(Value v) {
     std::optional<int64_t> axis = d.getConstantIndex();
     return axis ? dim(d.getSource(), *axis) : FailureOr<AffineExpr>(failure());
   }
-  if (auto extract = dyn_cast<tensor::ExtractOp>(op))
-    return element(extract.getTensor(), extract.getIndices());
-  if (auto load = dyn_cast<memref::LoadOp>(op))
-    return element(load.getMemRef(), load.getIndices());
+  if (isa<tensor::ExtractOp, memref::LoadOp>(op)) {
+    std::optional<ArgumentElement> e = argumentElement(op);
+    if (!e)
+      return failure();
+    return element(*e);
+  }
   if (auto apply = dyn_cast<affine::AffineApplyOp>(op)) {
     AffineMap map = apply.getAffineMap();
     SmallVector<AffineExpr> operands;

@@ -48,11 +48,20 @@ AffineExpr simplifySize(AffineExpr e, unsigned numTerms);
 /// Whether `e` is provably ≥ 0: symbols are sizes, terms as recorded.
 bool provablyNonNegative(AffineExpr e, ArrayRef<SizeTerm> terms);
 
-/// Whether `op` reads one element of a function argument at constant
-/// indices (memref.load, tensor.extract): a size read from data, which the
-/// artifact computes before any launch and kernels recompute from the
-/// same buffer, which no launch writes.
-bool isArgumentElementRead(Operation *op);
+/// One element of a function argument: a size read from data.
+struct ArgumentElement {
+  unsigned input;  // the argument
+  int64_t element; // its flat (row-major) index
+};
+
+/// What `op` reads if it is a memref.load or tensor.extract of an integer
+/// function argument of static shape at constant indices (through casts):
+/// a size the artifact reads before any launch and kernels read again
+/// from the same buffer, which no launch writes.
+std::optional<ArgumentElement> argumentElement(Operation *op);
+inline bool isArgumentElementRead(Operation *op) {
+  return argumentElement(op).has_value();
+}
 
 class SizeTracer {
 public:
@@ -89,9 +98,8 @@ private:
   FailureOr<AffineExpr> sizeUncached(Value index);
   FailureOr<AffineExpr> dimUncached(Value shaped, int64_t axis);
   FailureOr<AffineExpr> mixed(OpFoldResult size);
-  /// Element `indices` of `source` when it is an integer function argument
-  /// of static shape and the indices are constants.
-  FailureOr<AffineExpr> element(Value source, ValueRange indices);
+  /// The term of an element read from data (one per element).
+  AffineExpr element(const ArgumentElement &e);
 
   MLIRContext *context_;
   ArgDim argDim_;
