@@ -117,6 +117,16 @@ def test_unsqueeze_and_squeeze_axes_inputs():
             r"node 's' \(Squeeze\): an axis names dimension 1, whose size is not 1")
 
 
+@pytest.mark.parametrize("op", ["Squeeze", "ReduceMean"])
+def test_more_axes_than_dimensions_is_an_import_error(op):
+    # (the importer fuzzer's find: three axes read at run time for a 1D input)
+    m = model(helper.make_node(op, ["x", "axes"], ["y"], name="n", keepdims=0)
+              if op == "ReduceMean" else helper.make_node(op, ["x", "axes"], ["y"], name="n"),
+              [vi("x", [7]), vi("axes", [3], TP.INT64)], [vi("y", None)])
+    with pytest.raises(hydrahead.HydraError, match=rf"node 'n' \({op}\): 3 axes for a rank-1 input"):
+        hydrahead.compile(m.SerializeToString(), target="cpu")
+
+
 @pytest.mark.parametrize("op,keepdims", [("ReduceMean", 1), ("ReduceMean", 0),
                                          ("ReduceSum", 0), ("ReduceMax", 1)])
 def test_reduce_axes_input(op, keepdims):

@@ -76,6 +76,10 @@ FailureOr<Value> mlir::hydra::onnx_import::squeezeFlagged(
     ArrayRef<OpFoldResult> flags, int64_t count, bool checkUnit) {
   BoundArithmetic a(gi, node);
   int64_t rank = flags.size();
+  // Distinct axes (axisFlags checks) cannot outnumber the dimensions.
+  if (count > rank)
+    return gi.error(node, Twine(count) + " axes for a rank-" + Twine(rank) +
+                              " input");
   if (checkUnit)
     for (int64_t q = 0; q < rank; ++q)
       if (failed(a.require(
