@@ -6,8 +6,9 @@
               hybrid layers, and a model with external data;
   external/   model.onnx and w.bin, the directory external data in fuzzed
               models resolves against;
-  artifact/   artifacts compiled by hydra-compile from a few of those, for
-              a generic x86-64 CPU (so that they load on any machine).
+  artifact/   artifacts compiled by hydra-compile from a few of those and
+              a float Range, for a generic x86-64 CPU (so that they load
+              on any machine).
 
 Run after building hydra: .venv/bin/python scripts/make_fuzz_corpus.py
 """
@@ -84,6 +85,13 @@ def main():
                                 [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3])],
                                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3])])
         sources.append(("neg", helper.make_model(neg, opset_imports=[
+            helper.make_opsetid("", 23)]), "cpu"))
+        # A Range over float graph inputs: the float size ops.
+        scalars = [helper.make_tensor_value_info(n, TensorProto.FLOAT, []) for n in "abd"]
+        rng = helper.make_graph([helper.make_node("Range", ["a", "b", "d"], ["y"])], "g",
+                                scalars,
+                                [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+        sources.append(("range", helper.make_model(rng, opset_imports=[
             helper.make_opsetid("", 23)]), "cpu"))
         for name, model, target in sources:
             src = os.path.join(tmp, name + ".onnx")

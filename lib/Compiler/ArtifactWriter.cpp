@@ -68,9 +68,20 @@ fb::SizeOperand DerivedSymbols::operand(AffineExpr e,
     return fb::SizeOperand(int32_t(sym.getPosition()), 0);
   if (auto d = dyn_cast<AffineDimExpr>(e)) {
     const SizeTerm &x = terms[d.getPosition()];
-    if (!x.isExtremum())
+    if (x.kind == SizeTerm::Kind::Element)
       return derive(fb::SizeOp::element, fb::SizeOperand(-1, x.input),
                     fb::SizeOperand(-1, x.element));
+    if (x.kind == SizeTerm::Kind::RangeCount) {
+      auto read = [&](const ArgumentElement &e) {
+        return derive(fb::SizeOp::float_element, fb::SizeOperand(-1, e.input),
+                      fb::SizeOperand(-1, e.element));
+      };
+      // In order, so the symbols are numbered the same on every build.
+      fb::SizeOperand limit = read(x.limit), start = read(x.start);
+      fb::SizeOperand span = derive(fb::SizeOp::float_sub, limit, start);
+      fb::SizeOperand delta = read(x.delta);
+      return derive(fb::SizeOp::float_ceildiv, span, delta);
+    }
     return derive(x.isMax() ? fb::SizeOp::max : fb::SizeOp::min,
                   operand(x.lhs, terms), operand(x.rhs, terms));
   }
@@ -412,7 +423,8 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
             affine::AffineApplyOp>(op) ||
         isArgumentElementRead(&op) ||
         (isMemoryEffectFree(&op) && op.getDialect() &&
-         op.getDialect()->getNamespace() == "arith"))
+         (op.getDialect()->getNamespace() == "arith" ||
+          op.getDialect()->getNamespace() == "math")))
       continue;
     auto launch = dyn_cast<LaunchOp>(op);
     if (!launch)
@@ -497,7 +509,7 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
         fbb_.CreateVectorOfStructs(grid), flopsTerms, bytesTerms));
   }
   auto program = fb::CreateProgram(fbb_, device, fbb_.CreateVector(launches),
-                                  tables(temporaries));
+                                   tables(temporaries));
   // The signature is written once, with the first device's program.
   if (!pending.programs.empty() &&
       (pending.inputs != inputs || pending.outputs != outputs))

@@ -78,6 +78,62 @@ hydra_status checkSignature(const uint8_t *base, const fb::TensorSignature *sig,
   return nullptr;
 }
 
+/// An element read (element, float_element): element rhs of input lhs,
+/// both constants, the input an integer (a float) tensor of f.
+hydra_status checkElementRead(const fb::Function &f, const fb::DerivedSymbol &d,
+                              bool isFloat, const std::string &dw) {
+  int64_t input = d.lhs().value(), element = d.rhs().value();
+  if (d.lhs().symbol() >= 0 || d.rhs().symbol() >= 0)
+    return invalid(dw, "an element read whose input or index is not a "
+                       "constant");
+  if (input < 0 || uint64_t(input) >= f.inputs()->size())
+    return invalid(dw, "reads input " + std::to_string(input) + " of " +
+                           std::to_string(f.inputs()->size()));
+  if (element < 0)
+    return invalid(dw, "reads a negative element index");
+  // A static input's element count is known here (the input checks catch
+  // the others per call); shapes are already checked.
+  const fb::TensorSignature *sig = f.inputs()->Get(size_t(input));
+  uint64_t count = 1;
+  bool isStatic = true;
+  for (int64_t n : *sig->shape()) {
+    isStatic &= n >= 0;
+    if (n >= 0)
+      count = n == 0 || count <= UINT64_MAX / uint64_t(n) ? count * uint64_t(n)
+                                                          : UINT64_MAX;
+  }
+  if (isStatic && uint64_t(element) >= count)
+    return invalid(dw, "reads element " + std::to_string(element) +
+                           " of input " + std::to_string(input) +
+                           ", which has " + std::to_string(count));
+  bool isInteger = false, isFloatType = false;
+  switch (sig->dtype()) {
+  case fb::DType::i8:
+  case fb::DType::i16:
+  case fb::DType::i32:
+  case fb::DType::i64:
+  case fb::DType::u8:
+  case fb::DType::u16:
+  case fb::DType::u32:
+  case fb::DType::u64:
+    isInteger = true;
+    break;
+  case fb::DType::f16:
+  case fb::DType::bf16:
+  case fb::DType::f32:
+  case fb::DType::f64:
+    isFloatType = true;
+    break;
+  default:
+    break;
+  }
+  if (isFloat ? !isFloatType : !isInteger)
+    return invalid(dw, "reads an element of input " + std::to_string(input) +
+                           ", which is not " +
+                           (isFloat ? "a float" : "an integer") + " tensor");
+  return nullptr;
+}
+
 hydra_status checkFunction(const uint8_t *base, const fb::Module *m,
                            const fb::Function *f, size_t index) {
   std::string where = "function " + std::to_string(index);
@@ -87,7 +143,8 @@ hydra_status checkFunction(const uint8_t *base, const fb::Module *m,
   uint32_t numSymbols = f->num_symbols();
   if (numSymbols > kMaxSymbols)
     return invalid(where, "too many size symbols");
-  std::set<int64_t> bound; // symbols an input determines
+  std::set<int64_t> bound;  // sizes an input determines
+  std::set<int64_t> floats; // float values (float_element, float_sub)
   uint32_t numDerived = f->derived_symbols() ? f->derived_symbols()->size() : 0;
   if (numDerived > numSymbols)
     return invalid(where, std::to_string(numDerived) +
@@ -106,57 +163,34 @@ hydra_status checkFunction(const uint8_t *base, const fb::Module *m,
         where + " derived symbol s" + std::to_string(firstDerived + i);
     if (d->op() < fb::SizeOp::MIN || d->op() > fb::SizeOp::MAX)
       return invalid(dw, "unknown operation");
-    if (d->op() == fb::SizeOp::element) {
-      // Reads element rhs of input lhs: both constants, the input an
-      // integer tensor of f.
-      int64_t input = d->lhs().value(), element = d->rhs().value();
-      if (d->lhs().symbol() >= 0 || d->rhs().symbol() >= 0)
-        return invalid(dw, "an element read whose input or index is not a "
-                           "constant");
-      if (input < 0 || uint64_t(input) >= f->inputs()->size())
-        return invalid(dw, "reads input " + std::to_string(input) + " of " +
-                               std::to_string(f->inputs()->size()));
-      if (element < 0)
-        return invalid(dw, "reads a negative element index");
-      // A static input's element count is known here (the input checks
-      // catch the others per call); shapes are already checked.
-      const fb::TensorSignature *sig = f->inputs()->Get(size_t(input));
-      uint64_t count = 1;
-      bool isStatic = true;
-      for (int64_t d : *sig->shape()) {
-        isStatic &= d >= 0;
-        if (d >= 0)
-          count = d == 0 || count <= UINT64_MAX / uint64_t(d)
-                      ? count * uint64_t(d)
-                      : UINT64_MAX;
-      }
-      if (isStatic && uint64_t(element) >= count)
-        return invalid(dw, "reads element " + std::to_string(element) +
-                               " of input " + std::to_string(input) +
-                               ", which has " + std::to_string(count));
-      switch (sig->dtype()) {
-      case fb::DType::i8:
-      case fb::DType::i16:
-      case fb::DType::i32:
-      case fb::DType::i64:
-      case fb::DType::u8:
-      case fb::DType::u16:
-      case fb::DType::u32:
-      case fb::DType::u64:
-        break;
-      default:
-        return invalid(dw, "reads an element of input " +
-                               std::to_string(input) +
-                               ", which is not an integer tensor");
-      }
-      bound.insert(firstDerived + i);
+    if (d->op() == fb::SizeOp::element ||
+        d->op() == fb::SizeOp::float_element) {
+      bool isFloat = d->op() == fb::SizeOp::float_element;
+      HYDRA_RETURN_IF_ERROR(checkElementRead(*f, *d, isFloat, dw));
+      (isFloat ? floats : bound).insert(firstDerived + i);
+      continue;
+    }
+    if (d->op() == fb::SizeOp::float_sub ||
+        d->op() == fb::SizeOp::float_ceildiv) {
+      // Float values, not sizes: both operands earlier float symbols.
+      for (const fb::SizeOperand *o : {&d->lhs(), &d->rhs()})
+        if (o->symbol() < 0 || uint32_t(o->symbol()) >= firstDerived + i ||
+            !floats.count(o->symbol()))
+          return invalid(
+              dw,
+              std::string(o->symbol() < 0 ? "a constant"
+                                          : "s" + std::to_string(o->symbol())) +
+                  " as an operand of " + fb::EnumNameSizeOp(d->op()) +
+                  ", which takes earlier float symbols");
+      (d->op() == fb::SizeOp::float_sub ? floats : bound)
+          .insert(firstDerived + i);
       continue;
     }
     for (const fb::SizeOperand *o : {&d->lhs(), &d->rhs()})
       if (o->symbol() >= 0 && (uint32_t(o->symbol()) >= firstDerived + i ||
                                !bound.count(o->symbol())))
         return invalid(dw, "reads s" + std::to_string(o->symbol()) +
-                               ", which is not an earlier bound symbol");
+                               ", which is not an earlier bound size");
     bound.insert(firstDerived + i);
   }
   if (f->size_check_notes() &&
@@ -185,8 +219,9 @@ hydra_status checkFunction(const uint8_t *base, const fb::Module *m,
     if (!validDevice(program->device()))
       return invalid(pw, "unknown device");
     if (!devices.insert(program->device()).second)
-      return invalid(pw, "a second program for device " +
-                             std::string(fb::EnumNameDevice(program->device())));
+      return invalid(pw,
+                     "a second program for device " +
+                         std::string(fb::EnumNameDevice(program->device())));
     size_t numTemporaries =
         program->temporaries() ? program->temporaries()->size() : 0;
     for (size_t i = 0; i < numTemporaries; ++i)
@@ -234,8 +269,8 @@ hydra_status checkFunction(const uint8_t *base, const fb::Module *m,
           for (const fb::CostTerm *term : *terms)
             if (term->symbols())
               for (uint32_t s : *term->symbols())
-                if (s >= numSymbols)
-                  return invalid(lw, "cost symbol out of range");
+                if (s >= numSymbols || floats.count(s))
+                  return invalid(lw, "cost symbol out of range or not a size");
       if (launch->grid()->size() == 0 || launch->grid()->size() > kMaxRank)
         return invalid(lw, "grid rank " +
                                std::to_string(launch->grid()->size()) +

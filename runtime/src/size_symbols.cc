@@ -2,7 +2,9 @@
 
 #include "size_symbols.h"
 
+#include <cmath>
 #include <cstring>
+#include <sstream>
 
 using namespace hydra::rt;
 
@@ -44,6 +46,9 @@ std::optional<int64_t> hydra::rt::applySizeOp(fb::SizeOp op, int64_t a,
   case fb::SizeOp::max:
     return a > b ? a : b;
   case fb::SizeOp::element: // reads data, not its operands' values
+  case fb::SizeOp::float_element:
+  case fb::SizeOp::float_sub: // float values, not sizes
+  case fb::SizeOp::float_ceildiv:
     return std::nullopt;
   }
   return std::nullopt;
@@ -61,19 +66,28 @@ std::string operandText(const fb::SizeOperand &o) {
 }
 } // namespace
 
-/// Element `element` of `t` (an integer tensor) as int64, or nothing with
-/// `error` set when it is out of range or does not fit.
-static std::optional<int64_t> readElement(const hydra_tensor &t,
-                                          int64_t element, std::string &what) {
+/// Where element `element` of `t` lies, or nothing with `what` set when
+/// `t` has no such element.
+static const void *elementAddress(const hydra_tensor &t, int64_t element,
+                                  std::string &what) {
   uint64_t count = 1;
   for (int32_t d = 0; d < t.rank; ++d)
     count *= uint64_t(t.shape[d]); // bounded by the input checks
   if (element < 0 || uint64_t(element) >= count) {
     what = "has " + std::to_string(count) + " elements";
-    return std::nullopt;
+    return nullptr;
   }
-  const void *p = static_cast<const char *>(t.data) +
-                  uint64_t(element) * hydra_dtype_size(t.dtype);
+  return static_cast<const char *>(t.data) +
+         uint64_t(element) * hydra_dtype_size(t.dtype);
+}
+
+/// Element `element` of `t` (an integer tensor) as int64, or nothing with
+/// `what` set when it is out of range or does not fit.
+static std::optional<int64_t> readElement(const hydra_tensor &t,
+                                          int64_t element, std::string &what) {
+  const void *p = elementAddress(t, element, what);
+  if (!p)
+    return std::nullopt;
   auto load = [p](auto zero) {
     decltype(zero) v;
     std::memcpy(&v, p, sizeof v);
@@ -108,6 +122,72 @@ static std::optional<int64_t> readElement(const hydra_tensor &t,
   }
 }
 
+/// An IEEE binary16 value, exactly.
+static double halfToDouble(uint16_t h) {
+  int exponent = (h >> 10) & 0x1f;
+  double mantissa = h & 0x3ff;
+  double magnitude = exponent == 0 ? std::ldexp(mantissa, -24) // subnormal
+                     : exponent == 31
+                         ? (mantissa != 0 ? NAN : INFINITY)
+                         : std::ldexp(1024 + mantissa, exponent - 25);
+  return h & 0x8000 ? -magnitude : magnitude;
+}
+
+/// Element `element` of `t` (a float tensor) as a double (exact for every
+/// float type), or nothing with `what` set when it is out of range.
+static std::optional<double>
+readFloatElement(const hydra_tensor &t, int64_t element, std::string &what) {
+  const void *p = elementAddress(t, element, what);
+  if (!p)
+    return std::nullopt;
+  uint16_t half;
+  switch (t.dtype) {
+  case HYDRA_DTYPE_F32: {
+    float v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  case HYDRA_DTYPE_F64: {
+    double v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  case HYDRA_DTYPE_F16:
+    std::memcpy(&half, p, sizeof half);
+    return halfToDouble(half);
+  case HYDRA_DTYPE_BF16: { // the upper half of an f32
+    std::memcpy(&half, p, sizeof half);
+    uint32_t bits = uint32_t(half) << 16;
+    float v;
+    std::memcpy(&v, &bits, sizeof v);
+    return v;
+  }
+  default:
+    what = "is not a float tensor";
+    return std::nullopt;
+  }
+}
+
+double hydra::rt::floatSymbol(int64_t slot) {
+  double v;
+  std::memcpy(&v, &slot, sizeof v);
+  return v;
+}
+
+int64_t hydra::rt::floatSlot(double v) {
+  int64_t slot;
+  std::memcpy(&slot, &v, sizeof slot);
+  return slot;
+}
+
+std::optional<int64_t> hydra::rt::floatCeilDiv(double a, double b) {
+  double q = std::ceil(a / b);
+  // [−2^63, 2^63) holds exactly the doubles that convert to int64.
+  if (!(q >= -9223372036854775808.0 && q < 9223372036854775808.0))
+    return std::nullopt;
+  return int64_t(q);
+}
+
 bool hydra::rt::evaluateDerivedSymbols(const fb::Function &f,
                                        const hydra_tensor *inputs,
                                        std::vector<int64_t> &symbols,
@@ -131,6 +211,43 @@ bool hydra::rt::evaluateDerivedSymbols(const fb::Function &f,
         return false;
       }
       symbols[first + i] = *v;
+      continue;
+    }
+    if (d->op() == fb::SizeOp::float_element) {
+      size_t input = size_t(d->lhs().value());
+      std::string what;
+      std::optional<double> v =
+          readFloatElement(inputs[input], d->rhs().value(), what);
+      if (!v) {
+        error = "size s" + std::to_string(first + i) + " reads element " +
+                std::to_string(d->rhs().value()) + " of input " +
+                std::to_string(input) + " '" +
+                f.inputs()->Get(input)->name()->str() + "', which " + what;
+        return false;
+      }
+      symbols[first + i] = floatSlot(*v);
+      continue;
+    }
+    if (d->op() == fb::SizeOp::float_sub ||
+        d->op() == fb::SizeOp::float_ceildiv) {
+      // The verifier keeps both operands earlier float symbols.
+      double a = floatSymbol(symbols[size_t(d->lhs().symbol())]);
+      double b = floatSymbol(symbols[size_t(d->rhs().symbol())]);
+      if (d->op() == fb::SizeOp::float_sub) {
+        symbols[first + i] = floatSlot(a - b);
+        continue;
+      }
+      std::optional<int64_t> q = floatCeilDiv(a, b);
+      if (!q) {
+        std::ostringstream os;
+        os << "size s" << first + i << " = " << derivedSymbolText(f, first + i)
+           << " of the values " << a << " and " << b
+           << " is not a finite integer within int64 (a Range whose delta "
+              "is 0, or whose bounds are infinite or NaN)";
+        error = os.str();
+        return false;
+      }
+      symbols[first + i] = *q;
       continue;
     }
     int64_t a = operandValue(d->lhs(), symbols);
@@ -185,6 +302,13 @@ std::string hydra::rt::derivedSymbolText(const fb::Function &f,
   case fb::SizeOp::element:
     return "input" + std::to_string(d->lhs().value()) + "[" +
            std::to_string(d->rhs().value()) + "]";
+  case fb::SizeOp::float_element:
+    return "float(input" + std::to_string(d->lhs().value()) + "[" +
+           std::to_string(d->rhs().value()) + "])";
+  case fb::SizeOp::float_sub:
+    return a + " -. " + b;
+  case fb::SizeOp::float_ceildiv:
+    return "ceil(" + a + " /. " + b + ")";
   case fb::SizeOp::add:
     return a + " + " + b;
   case fb::SizeOp::sub:

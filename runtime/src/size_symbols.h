@@ -28,11 +28,19 @@ uint32_t firstDerivedSymbol(const fb::Function &f);
 /// `lhs op rhs` exactly, or nothing on overflow or a divisor ≤ 0.
 std::optional<int64_t> applySizeOp(fb::SizeOp op, int64_t lhs, int64_t rhs);
 
+/// A float symbol's value (float_element, float_sub), held in its int64
+/// slot as the double's bits, and back.
+double floatSymbol(int64_t slot);
+int64_t floatSlot(double value);
+/// ⌈a / b⌉ as an integer, or nothing when it is not finite or does not fit
+/// int64 (float_ceildiv).
+std::optional<int64_t> floatCeilDiv(double a, double b);
+
 /// Fills in every derived symbol of `f` from the bound ones and the
 /// elements of `inputs` (f's inputs, already checked against its
-/// signatures) the element symbols read, then checks the size checks; on
-/// overflow, a divisor ≤ 0, an element out of range or a failed check sets
-/// `error` (naming the sizes and their values) and returns false.
+/// signatures) the element and float_element symbols read, then checks the size
+/// checks; on overflow, a divisor ≤ 0, an element out of range or a failed
+/// check sets `error` (naming the sizes and their values) and returns false.
 bool evaluateDerivedSymbols(const fb::Function &f, const hydra_tensor *inputs,
                             std::vector<int64_t> &symbols, std::string &error);
 

@@ -5,6 +5,7 @@
 #include "checksum.h"
 #include "size_symbols.h"
 #include "status.h"
+#include <cmath>
 #include <cstring>
 
 #include <gtest/gtest.h>
@@ -172,9 +173,9 @@ TEST(ArtifactCheck, RejectsMismatchedDevicesAndBlockSizes) {
                                          .blockSize = 2048}))
                 .find("block size 2048"),
             std::string::npos);
-  EXPECT_NE(verifyMessage(buildArtifact({.blockSize = 32}))
-                .find("on a cpu kernel"),
-            std::string::npos);
+  EXPECT_NE(
+      verifyMessage(buildArtifact({.blockSize = 32})).find("on a cpu kernel"),
+      std::string::npos);
   EXPECT_NE(verifyMessage(buildArtifact({.programs = 2}))
                 .find("a second program for device cpu"),
             std::string::npos);
@@ -260,6 +261,49 @@ TEST(ArtifactCheck, RejectsBadElementReads) {
   EXPECT_EQ(verifyMessage(buildArtifact(s)), "ok"); // x is [s0, 4]
 }
 
+TEST(ArtifactCheck, AcceptsFloatSizesOfFloatInputs) {
+  Shape s; // x: f32[s0, 4]
+  // s3 = ceil((x[1] - x[0]) / x[0]) sizes the output.
+  s.derived = {{fb::SizeOp::float_element, num(0), num(0)},
+               {fb::SizeOp::float_element, num(0), num(1)},
+               {fb::SizeOp::float_sub, sym(2), sym(1)},
+               {fb::SizeOp::float_ceildiv, sym(3), sym(1)}};
+  s.outputSize = -5;
+  EXPECT_EQ(verifyMessage(buildArtifact(s)), "ok");
+}
+
+TEST(ArtifactCheck, RejectsFloatValuesUsedAsSizesAndSizesAsFloats) {
+  Shape s;
+  s.derived = {{fb::SizeOp::float_element, num(0), num(0)}};
+  s.outputSize = -2; // a float value as the output's size
+  EXPECT_NE(verifyMessage(buildArtifact(s))
+                .find("size symbol 1 is not given by any input"),
+            std::string::npos);
+  s.outputSize = -1;
+  s.derived = {{fb::SizeOp::float_element, num(0), num(0)},
+               {fb::SizeOp::add, sym(1), num(1)}};
+  EXPECT_NE(verifyMessage(buildArtifact(s))
+                .find("reads s1, which is not an earlier bound size"),
+            std::string::npos);
+  s.derived = {{fb::SizeOp::float_sub, sym(0), sym(0)}};
+  EXPECT_NE(verifyMessage(buildArtifact(s))
+                .find("s0 as an operand of float_sub, which takes earlier "
+                      "float symbols"),
+            std::string::npos);
+  s.derived = {{fb::SizeOp::float_element, num(0), num(0)},
+               {fb::SizeOp::float_ceildiv, sym(1), num(2)}};
+  EXPECT_NE(verifyMessage(buildArtifact(s)).find("a constant as an operand"),
+            std::string::npos);
+  s.derived = {{fb::SizeOp::float_element, num(0), num(0)}};
+  s.checks = {{sym(1), num(4)}};
+  EXPECT_NE(verifyMessage(buildArtifact(s)).find("a size check reads s1"),
+            std::string::npos);
+  s.checks = {};
+  s.inputType = fb::DType::i64;
+  EXPECT_NE(verifyMessage(buildArtifact(s)).find("not a float tensor"),
+            std::string::npos);
+}
+
 TEST(ArtifactCheck, RejectsNotesThatAreNotOnePerCheck) {
   Shape s;
   s.checks = {{sym(0), sym(0)}};
@@ -281,4 +325,18 @@ TEST(SizeSymbols, OperationsAreExactAndRefuseOverflow) {
   EXPECT_EQ(applySizeOp(fb::SizeOp::mod, 5, -1), std::nullopt);
   EXPECT_EQ(applySizeOp(fb::SizeOp::min, 5, -1), -1);
   EXPECT_EQ(applySizeOp(fb::SizeOp::max, 5, -1), 5);
+  EXPECT_EQ(applySizeOp(fb::SizeOp::float_sub, 5, 1), std::nullopt);
+}
+
+TEST(SizeSymbols, FloatCeilDivRefusesWhatIsNoInt64) {
+  using rt::floatCeilDiv;
+  EXPECT_EQ(floatCeilDiv(4.0, 2.0), 2);
+  EXPECT_EQ(floatCeilDiv(4.5, 2.0), 3);
+  EXPECT_EQ(floatCeilDiv(-4.5, 2.0), -2);
+  EXPECT_EQ(floatCeilDiv(1.0, 0.0), std::nullopt);
+  EXPECT_EQ(floatCeilDiv(0.0, 0.0), std::nullopt);
+  EXPECT_EQ(floatCeilDiv(NAN, 1.0), std::nullopt);
+  EXPECT_EQ(floatCeilDiv(0x1p63, 1.0), std::nullopt);
+  EXPECT_EQ(floatCeilDiv(-0x1p63, 1.0), INT64_MIN);
+  EXPECT_EQ(rt::floatSymbol(rt::floatSlot(-0.1)), -0.1);
 }

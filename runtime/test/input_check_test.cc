@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 
 using namespace hydra;
@@ -230,4 +231,76 @@ TEST(InputCheck, AnElementBeyondTheInputIsAnError) {
   EXPECT_EQ(status, nullptr);
   hydra_status_free(status);
   EXPECT_EQ(symbols[1], 9);
+}
+
+namespace {
+/// f(start: T[], limit: T[], delta: T[]) whose s4 = ceil((limit − start) /
+/// delta) counts a Range's elements.
+struct FloatRangeFixture {
+  flatbuffers::FlatBufferBuilder fbb;
+  const fb::Function *function = nullptr;
+  explicit FloatRangeFixture(fb::DType dtype) {
+    std::vector<flatbuffers::Offset<fb::TensorSignature>> ins;
+    for (const char *name : {"start", "limit", "delta"})
+      ins.push_back(fb::CreateTensorSignature(
+          fbb, fbb.CreateString(name), dtype, fbb.CreateVector<int64_t>({})));
+    std::vector<flatbuffers::Offset<fb::TensorSignature>> outs;
+    std::vector<flatbuffers::Offset<fb::Program>> programs;
+    auto num = [](int64_t v) { return fb::SizeOperand(-1, v); };
+    auto sym = [](int32_t s) { return fb::SizeOperand(s, 0); };
+    std::vector<fb::DerivedSymbol> derived = {
+        {fb::SizeOp::float_element, num(0), num(0)},
+        {fb::SizeOp::float_element, num(1), num(0)},
+        {fb::SizeOp::float_element, num(2), num(0)},
+        {fb::SizeOp::float_sub, sym(1), sym(0)},
+        {fb::SizeOp::float_ceildiv, sym(3), sym(2)}};
+    fbb.Finish(fb::CreateFunction(fbb, fbb.CreateString("f"), 5,
+                                  fbb.CreateVector(ins), fbb.CreateVector(outs),
+                                  fbb.CreateVector(programs),
+                                  fbb.CreateVectorOfStructs(derived)));
+    function = flatbuffers::GetRoot<fb::Function>(fbb.GetBufferPointer());
+  }
+};
+
+/// Binds three scalars of `dtype` and returns s4, or the error.
+template <typename T>
+std::string rangeCount(fb::DType dtype, hydra_dtype type, T start, T limit,
+                       T delta) {
+  FloatRangeFixture fx(dtype);
+  hydra_tensor inputs[] = {{"start", type, 0, nullptr, &start},
+                           {"limit", type, 0, nullptr, &limit},
+                           {"delta", type, 0, nullptr, &delta}};
+  std::vector<int64_t> symbols;
+  hydra_status status = rt::bindInputs(*fx.function, inputs, 3, symbols);
+  std::string out =
+      status ? std::string(status->message) : std::to_string(symbols[4]);
+  hydra_status_free(status);
+  return out;
+}
+} // namespace
+
+TEST(InputCheck, CountsRangesOfFloatInputs) {
+  auto f32 = [](float s, float l, float d) {
+    return rangeCount(fb::DType::f32, HYDRA_DTYPE_F32, s, l, d);
+  };
+  EXPECT_EQ(f32(1, 5, 2), "2");
+  EXPECT_EQ(f32(1, 6, 2), "3");
+  EXPECT_EQ(f32(10, 6, -3), "2");
+  EXPECT_EQ(f32(1, 5, -2), "-2"); // the importer takes max(·, 0)
+  EXPECT_EQ(rangeCount(fb::DType::f64, HYDRA_DTYPE_F64, 0.0, 1.0, 0.25), "4");
+  // f16 1.0, 5.0, 2.0 and bf16 1.0, 5.5, 0.5 by their bits.
+  EXPECT_EQ(rangeCount<uint16_t>(fb::DType::f16, HYDRA_DTYPE_F16, 0x3c00,
+                                 0x4500, 0x4000),
+            "2");
+  EXPECT_EQ(rangeCount<uint16_t>(fb::DType::bf16, HYDRA_DTYPE_BF16, 0x3f80,
+                                 0x40b0, 0x3f00),
+            "9");
+  std::string zero = f32(1, 5, 0);
+  EXPECT_NE(zero.find("s4 = ceil(s3 /. s2) of the values 4 and 0 is not a "
+                      "finite integer within int64"),
+            std::string::npos)
+      << zero;
+  EXPECT_NE(f32(0, INFINITY, 1).find("not a finite integer"),
+            std::string::npos);
+  EXPECT_NE(f32(0, 1e30f, 1e-30f).find("within int64"), std::string::npos);
 }

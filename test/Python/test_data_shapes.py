@@ -127,6 +127,17 @@ def test_more_axes_than_dimensions_is_an_import_error(op):
         hydrahead.compile(m.SerializeToString(), target="cpu")
 
 
+def test_unsqueeze_past_the_rank_limit_is_an_import_error():
+    # (the importer fuzzer's find: 64 axes read at run time made a rank-68
+    # output whose size arithmetic ran out of memory)
+    m = model(helper.make_node("Unsqueeze", ["x", "axes"], ["y"], name="u"),
+              [vi("x", [1, 3, 1, 5]), vi("axes", [5], TP.INT64)], [vi("y", None)])
+    with pytest.raises(hydrahead.HydraError,
+                       match=r"node 'u' \(Unsqueeze\): not supported: axes read from data "
+                             r"on a tensor of rank 9 \(at most 8\)"):
+        hydrahead.compile(m.SerializeToString(), target="cpu")
+
+
 @pytest.mark.parametrize("op,keepdims", [("ReduceMean", 1), ("ReduceMean", 0),
                                          ("ReduceSum", 0), ("ReduceMax", 1)])
 def test_reduce_axes_input(op, keepdims):
@@ -196,3 +207,52 @@ def test_range_inputs(t, dtype):
                  "d": np.array(d, dtype)})
     c.fails({"a": np.array(0, dtype), "b": np.array(4, dtype), "d": np.array(0, dtype)},
             r"node 'rg' \(Range\): delta is 0")
+
+
+@pytest.mark.parametrize("t,dtype,device", [(TP.FLOAT, np.float32, "cpu"),
+                                            (TP.DOUBLE, np.float64, "cpu"),
+                                            (TP.FLOAT, np.float32, "gpu-emulator")])
+def test_float_range_inputs(t, dtype, device):
+    # The length is a float computation the artifact repeats per call.
+    m = model(helper.make_node("Range", ["a", "b", "d"], ["y"], name="rg"),
+              [vi("a", [], t), vi("b", [], t), vi("d", [], t)], [vi("y", None, t)])
+    c = Compiled(m, device)
+    for a, b, d in [(0.5, 10, 0.75), (10, 6, -1.5), (1, 1, 1), (3, 0, 1),
+                    (-4.25, 4, 0.5), (0, 1, 0.125), (2, 2.5, 4)]:
+        c.check({"a": np.array(a, dtype), "b": np.array(b, dtype),
+                 "d": np.array(d, dtype)})
+    for a, b, d in [(0, 4, 0), (0, np.inf, 1), (np.nan, 1, 1)]:
+        c.fails({"a": np.array(a, dtype), "b": np.array(b, dtype),
+                 "d": np.array(d, dtype)},
+                r"is not a finite integer within int64 \(a Range whose delta is 0")
+
+
+@pytest.mark.parametrize("t", [TP.FLOAT16, TP.BFLOAT16])
+def test_half_range_inputs(t):
+    # onnxruntime has no 16-bit Range: numpy's arange in double, rounded once.
+    import ml_dtypes
+    dtype = np.float16 if t == TP.FLOAT16 else ml_dtypes.bfloat16
+    m = model(helper.make_node("Range", ["a", "b", "d"], ["y"]),
+              [vi("a", [], t), vi("b", [], t), vi("d", [], t)], [vi("y", None, t)],
+              opset=27)
+    ours = hydrahead.Session(hydrahead.Module(hydrahead.compile(m.SerializeToString())))
+    for a, b, d in [(1, 5, 2), (0.5, 33, 0.25), (8, -8, -3)]:
+        feeds = {k: np.array(v, dtype) for k, v in zip("abd", (a, b, d))}
+        want = np.arange(*(float(feeds[k]) for k in "abd")).astype(dtype)
+        got = ours.run(feeds)["y"]
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got.astype(np.float64), want.astype(np.float64))
+
+
+def test_float_range_count_in_the_artifact(tmp_path):
+    # hydra-inspect shows the float size ops the count is made of.
+    import subprocess
+    m = model(helper.make_node("Range", ["a", "b", "d"], ["y"]),
+              [vi("a", []), vi("b", []), vi("d", [])], [vi("y", None)])
+    path = tmp_path / "range.hydra"
+    path.write_bytes(hydrahead.compile(m.SerializeToString()))
+    bin_dir = os.path.join(os.environ.get("HYDRA_BUILD_DIR", os.path.join(ROOT, "build")), "bin")
+    text = subprocess.run([os.path.join(bin_dir, "hydra-inspect"), str(path)],
+                          capture_output=True, text=True, check=True).stdout
+    for op in ["float(input1[0])", "float(input0[0])", " -. ", "ceil(", "max("]:
+        assert op in text, text

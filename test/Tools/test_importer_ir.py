@@ -59,15 +59,30 @@ def test_shape_arithmetic_is_folded_at_import(tmp_path):
     assert "-> (tensor<2x12xf32>" in ir
 
 
-def test_shape_only_operator_on_run_time_values_is_an_error(tmp_path):
-    # Range's length from float values given at run time is a float
-    # computation the artifact's sizes cannot say (integers they can:
-    # test_data_shapes.py).
+def test_float_range_of_graph_inputs_counts_in_double(tmp_path):
+    # The count is ceil((limit - start) / delta) in f64 from the inputs'
+    # elements: the form the compiler traces to the artifact's float size
+    # ops (test_data_shapes.py runs it).
     save(tmp_path / "m.onnx", [helper.make_node("Range", ["a", "b", "c"], ["y"], name="r")],
+         [vi("a", [], TensorProto.FLOAT16), vi("b", [], TensorProto.FLOAT16),
+          vi("c", [], TensorProto.FLOAT16)], [vi("y", [None], TensorProto.FLOAT16)],
+         opsets=(("", 27),))
+    ir = tool("hydra-compile", tmp_path / "m.onnx", "--emit=mlir", check=True).stdout
+    for op in ["arith.extf", "arith.subf", "arith.divf", "math.ceil", "arith.fptosi",
+               "arith.truncf"]:
+        assert op in ir, ir
+    assert "-> (tensor<?xf16>" in ir
+
+
+def test_shape_only_operator_on_run_time_values_is_an_error(tmp_path):
+    # Range's limit computed at run time (not a graph input) is a float
+    # the artifact's sizes cannot read.
+    save(tmp_path / "m.onnx", [helper.make_node("Add", ["a", "b"], ["l"]),
+                               helper.make_node("Range", ["a", "l", "c"], ["y"], name="r")],
          [vi("a", [], TensorProto.FLOAT), vi("b", [], TensorProto.FLOAT),
           vi("c", [], TensorProto.FLOAT)], [vi("y", [None], TensorProto.FLOAT)])
     proc = tool("hydra-compile", tmp_path / "m.onnx", "-o", tmp_path / "m.hydra")
     assert proc.returncode == 1
     assert ("node 'r' (Range): not supported: Range on values known only at run time "
-            "that are not integer scalars") in proc.stderr
-
+            "that are neither integer scalars nor float scalars given as graph inputs "
+            "(all three)") in proc.stderr

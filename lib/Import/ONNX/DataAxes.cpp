@@ -16,6 +16,9 @@ using namespace mlir::hydra::onnx_import;
 FailureOr<SmallVector<OpFoldResult>>
 mlir::hydra::onnx_import::axisFlags(BoundArithmetic &a,
                                     ArrayRef<OpFoldResult> axes, int64_t rank) {
+  if (rank > kMaxDataAxesRank)
+    return a.fail("not supported: axes read from data on a tensor of rank " +
+                  Twine(rank) + " (at most " + Twine(kMaxDataAxesRank) + ")");
   SmallVector<OpFoldResult> flags(rank, a.index(0));
   for (auto [i, axis] : llvm::enumerate(axes)) {
     OpFoldResult normal = a.add(axis, a.mul(a.negative(axis), a.index(rank)));

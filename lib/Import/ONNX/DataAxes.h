@@ -19,10 +19,16 @@
 
 namespace mlir::hydra::onnx_import {
 
+/// The most dimensions a tensor whose axes are read from data may have:
+/// the artifact's limit on a signature's rank. The flags' size arithmetic
+/// grows with rank × axes, so larger ranks are refused, not compiled.
+inline constexpr int64_t kMaxDataAxesRank = 8;
+
 /// One 0/1 flag per dimension of a rank-`rank` tensor: whether one of
 /// `axes` (each in [−rank, rank), negative counting from the end) names
 /// it. The runtime checks each axis is in range and none is named twice
-/// (the output's rank counts them).
+/// (the output's rank counts them). A rank above kMaxDataAxesRank is
+/// "not supported".
 FailureOr<SmallVector<OpFoldResult>>
 axisFlags(BoundArithmetic &a, ArrayRef<OpFoldResult> axes, int64_t rank);
 

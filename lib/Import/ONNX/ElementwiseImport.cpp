@@ -173,9 +173,6 @@ LogicalResult importCast(GraphImporter &gi, const onnx::NodeProto &node) {
                   (name.empty() ? "ONNX element type " + std::to_string(toOnnx)
                                 : name));
   }
-  if (from.isF64() && to.getIntOrFloatBitWidth() == 16)
-    return gi.error(node, "not supported: Cast from f64 to a 16-bit float "
-                          "(one rounding step needs a runtime helper)");
   return setConverted(gi, node, x, to, GraphImporter::isUnsignedType(toOnnx));
 }
 
@@ -458,6 +455,31 @@ LogicalResult importClip(GraphImporter &gi, const onnx::NodeProto &node) {
 }
 } // namespace
 
+/// f64 `x` rounded once to the 16-bit float type `to`. The CPU lowering
+/// has no direct conversion (it would call a runtime helper), so it goes
+/// through f32 rounding to odd (toward zero, then the last bit set if
+/// inexact): f32 keeps more than two bits beyond either 16-bit type's, so
+/// rounding that to nearest gives what one rounding of x would.
+static Value roundF64To16(OpBuilder &b, Location l, Value x, Type to) {
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  Value y = arith::TruncFOp::create(b, l, f32, x);
+  Value back = arith::ExtFOp::create(b, l, b.getF64Type(), y);
+  Value inexact =
+      arith::CmpFOp::create(b, l, arith::CmpFPredicate::ONE, back, x);
+  // Where nearest went away from zero, one step back toward it.
+  Value away = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                     math::AbsFOp::create(b, l, back),
+                                     math::AbsFOp::create(b, l, x));
+  Value bits = arith::BitcastOp::create(b, l, i32, y);
+  Value one = arith::ConstantOp::create(b, l, b.getI32IntegerAttr(1));
+  Value towardZero = arith::SelectOp::create(
+      b, l, away, arith::SubIOp::create(b, l, bits, one), bits);
+  Value odd = arith::SelectOp::create(
+      b, l, inexact, arith::OrIOp::create(b, l, towardZero, one), bits);
+  return arith::TruncFOp::create(b, l, to,
+                                 arith::BitcastOp::create(b, l, f32, odd));
+}
+
 Value mlir::hydra::onnx_import::convertScalar(OpBuilder &b, Location l, Value x,
                                               Type to, bool fromUnsigned,
                                               bool toUnsigned) {
@@ -478,6 +500,8 @@ Value mlir::hydra::onnx_import::convertScalar(OpBuilder &b, Location l, Value x,
   if (isFloatElement(from) && isFloatElement(to)) {
     if (fw < tw)
       return arith::ExtFOp::create(b, l, to, x);
+    if (fw == 64 && tw == 16)
+      return roundF64To16(b, l, x, to);
     if (fw > tw)
       return arith::TruncFOp::create(b, l, to, x);
     // f16 <-> bf16: through f32.

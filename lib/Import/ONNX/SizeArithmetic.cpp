@@ -242,6 +242,10 @@ LogicalResult BoundArithmetic::require(OpFoldResult f, OpFoldResult g,
   return success();
 }
 
+LogicalResult BoundArithmetic::fail(const Twine &what) {
+  return gi_.error(node_, what);
+}
+
 LogicalResult BoundArithmetic::requireAtLeast(OpFoldResult f, OpFoldResult g,
                                               const Twine &what) {
   if (atMost(g, f))

@@ -73,6 +73,8 @@ public:
   /// error naming the node when they are two, else a hydra.size_check
   /// whose failure reads "node 'N' (Op): <what>".
   LogicalResult require(OpFoldResult f, OpFoldResult g, const Twine &what);
+  /// An import error naming the node.
+  LogicalResult fail(const Twine &what);
   /// Requires f ≥ g at run time (as max(f, g) == f).
   LogicalResult requireAtLeast(OpFoldResult f, OpFoldResult g,
                                const Twine &what);

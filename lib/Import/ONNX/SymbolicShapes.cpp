@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <map>
@@ -699,6 +700,69 @@ LogicalResult importConstantOfShape(GraphImporter &gi,
   return success();
 }
 
+/// Input `i` if it is a float scalar graph input, read and widened to f64
+/// (exactly); nothing otherwise.
+std::optional<Value> floatScalarInput(GraphImporter &gi,
+                                      const onnx::NodeProto &node, int i) {
+  Value v = gi.optionalInput(node, i);
+  auto arg = dyn_cast_or_null<BlockArgument>(v);
+  if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp()) ||
+      typeOf(v).getRank() != 0 || !isa<FloatType>(typeOf(v).getElementType()))
+    return std::nullopt;
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  Value e = tensor::ExtractOp::create(b, loc, v, ValueRange{});
+  if (!e.getType().isF64())
+    e = arith::ExtFOp::create(b, loc, b.getF64Type(), e);
+  return e;
+}
+
+/// Range over float scalars given as graph inputs. The count
+/// max(⌈(limit − start) / delta⌉, 0) and element i, start + i·delta, are
+/// computed in double from the exact values (as the import-time evaluator
+/// and numpy's arange do), each element then rounded to the type once;
+/// the artifact computes the same count per call with its float size ops,
+/// and a count that is not finite (delta 0, an infinite or NaN bound) is
+/// an error there.
+LogicalResult importFloatRange(GraphImporter &gi, const onnx::NodeProto &node) {
+  std::optional<Value> start = floatScalarInput(gi, node, 0),
+                       limit = floatScalarInput(gi, node, 1),
+                       delta = floatScalarInput(gi, node, 2);
+  if (!start || !limit || !delta)
+    return gi.error(node, "not supported: Range on values known only at run "
+                          "time that are neither integer scalars nor float "
+                          "scalars given as graph inputs (all three)");
+  Type elt = typeOf(gi.optionalInput(node, 0)).getElementType();
+  for (int i = 1; i < 3; ++i)
+    if (typeOf(gi.optionalInput(node, i)).getElementType() != elt)
+      return gi.error(node, "start, limit and delta must be scalars of one "
+                            "type");
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  Value span = arith::SubFOp::create(b, loc, *limit, *start);
+  Value quotient = arith::DivFOp::create(b, loc, span, *delta);
+  Value count = arith::FPToSIOp::create(b, loc, b.getI64Type(),
+                                        math::CeilOp::create(b, loc, quotient));
+  BoundArithmetic a(gi, node);
+  OpFoldResult n = a.max(
+      arith::IndexCastOp::create(b, loc, b.getIndexType(), count).getResult(),
+      a.index(0));
+  gi.setOutput(
+      node, 0,
+      indexedTensor(
+          b, loc, {n}, elt, [&](OpBuilder &nb, Location l, ValueRange ivs) {
+            Value i =
+                arith::IndexCastOp::create(nb, l, nb.getI64Type(), ivs[0]);
+            Value x = arith::AddFOp::create(
+                nb, l, *start,
+                arith::MulFOp::create(
+                    nb, l, arith::SIToFPOp::create(nb, l, nb.getF64Type(), i),
+                    *delta));
+            return convertScalar(nb, l, x, elt, false, false);
+          }));
+  return success();
+}
+
 /// Range with run-time integers (sizes, or scalars given as graph inputs):
 /// n = max(⌈(limit − start) / delta⌉, 0), element i start + i·delta.
 LogicalResult importRange(GraphImporter &gi, const onnx::NodeProto &node) {
@@ -724,9 +788,7 @@ LogicalResult importRange(GraphImporter &gi, const onnx::NodeProto &node) {
   std::optional<OpFoldResult> start = scalar(0), limit = scalar(1),
                               delta = scalar(2);
   if (!start || !limit || !delta)
-    return gi.error(node, "not supported: Range on values known only at run "
-                          "time that are not integer scalars (floats are "
-                          "evaluated only at import)");
+    return importFloatRange(gi, node);
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
   BoundArithmetic a(gi, node);

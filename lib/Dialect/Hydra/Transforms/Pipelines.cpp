@@ -108,6 +108,13 @@ void hydra::buildHydraLowerToLLVMPipeline(OpPassManager &pm) {
                          "cse,"
                          "loop-invariant-code-motion,"
                          "convert-scf-to-cf,"
+                         // bf16 arithmetic in f32 and bf16 conversions as
+                         // integer arithmetic: without AVX512-BF16 LLVM
+                         // calls __truncsfbf2, which the kernels (linked
+                         // with libm and libc only) lack.
+                         "arith-emulate-unsupported-floats{source-types=bf16 "
+                         "target-type=f32},"
+                         "arith-expand{include-bf16=true},"
                          "func.func(llvm-request-c-wrappers),"
                          "convert-vector-to-llvm,"
                          "convert-ub-to-llvm,"

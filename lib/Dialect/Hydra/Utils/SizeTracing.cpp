@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
@@ -86,8 +87,12 @@ std::optional<ArgumentElement> mlir::hydra::argumentElement(Operation *op) {
   auto arg = dyn_cast<BlockArgument>(source);
   auto type = dyn_cast<ShapedType>(source.getType());
   if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp()) || !type ||
-      !type.hasStaticShape() || !type.getElementType().isSignlessInteger() ||
-      type.getElementType().isInteger(1))
+      !type.hasStaticShape())
+    return std::nullopt;
+  Type elt = type.getElementType();
+  bool isFloat = isa<FloatType>(elt) && elt.getIntOrFloatBitWidth() >= 16 &&
+                 elt.getIntOrFloatBitWidth() <= 64;
+  if (!isFloat && (!elt.isSignlessInteger() || elt.isInteger(1)))
     return std::nullopt;
   int64_t flat = 0;
   for (auto [d, index] : llvm::enumerate(indices)) {
@@ -99,7 +104,7 @@ std::optional<ArgumentElement> mlir::hydra::argumentElement(Operation *op) {
       return std::nullopt;
     flat = flat * type.getDimSize(d) + i;
   }
-  return ArgumentElement{arg.getArgNumber(), flat};
+  return ArgumentElement{arg.getArgNumber(), flat, isFloat};
 }
 
 AffineExpr SizeTracer::element(const ArgumentElement &e) {
@@ -115,12 +120,50 @@ AffineExpr SizeTracer::element(const ArgumentElement &e) {
   return getAffineDimExpr(terms_.size() - 1, context_);
 }
 
+/// The float element `v` is, widened exactly to f64: a float argument's
+/// element read, through arith.extf.
+static std::optional<ArgumentElement> floatElement(Value v) {
+  if (auto ext = v.getDefiningOp<arith::ExtFOp>())
+    v = ext.getIn();
+  Operation *def = v.getDefiningOp();
+  std::optional<ArgumentElement> e = def ? argumentElement(def) : std::nullopt;
+  if (!e || !e->isFloat)
+    return std::nullopt;
+  return e;
+}
+
+FailureOr<AffineExpr> SizeTracer::rangeCount(arith::FPToSIOp op) {
+  // fptosi(ceil((limit − start) / delta)), all in f64: the runtime's
+  // float_ceildiv computes the same double.
+  auto ceil = op.getIn().getDefiningOp<math::CeilOp>();
+  auto div = ceil ? ceil.getOperand().getDefiningOp<arith::DivFOp>() : nullptr;
+  auto sub = div ? div.getLhs().getDefiningOp<arith::SubFOp>() : nullptr;
+  if (!sub || !ceil.getType().isF64())
+    return failure();
+  std::optional<ArgumentElement> limit = floatElement(sub.getLhs()),
+                                 start = floatElement(sub.getRhs()),
+                                 delta = floatElement(div.getRhs());
+  if (!limit || !start || !delta)
+    return failure();
+  for (auto [i, x] : llvm::enumerate(terms_))
+    if (x.kind == SizeTerm::Kind::RangeCount && x.limit == *limit &&
+        x.start == *start && x.delta == *delta)
+      return getAffineDimExpr(i, context_);
+  AffineExpr zero = getAffineConstantExpr(0, context_);
+  SizeTerm term{SizeTerm::Kind::RangeCount, zero, zero, /*nonNegative=*/false};
+  term.limit = *limit;
+  term.start = *start;
+  term.delta = *delta;
+  terms_.push_back(term);
+  return getAffineDimExpr(terms_.size() - 1, context_);
+}
+
 bool SizeTracer::readsElement(AffineExpr e) const {
   bool found = false;
   e.walk([&](AffineExpr sub) {
     if (auto d = dyn_cast<AffineDimExpr>(sub))
       found |= d.getPosition() < terms_.size() &&
-               (terms_[d.getPosition()].kind == SizeTerm::Kind::Element ||
+               (terms_[d.getPosition()].readsData() ||
                 readsElement(terms_[d.getPosition()].lhs) ||
                 readsElement(terms_[d.getPosition()].rhs));
   });
@@ -172,10 +215,12 @@ FailureOr<AffineExpr> SizeTracer::sizeUncached(Value v) {
   }
   if (isa<tensor::ExtractOp, memref::LoadOp>(op)) {
     std::optional<ArgumentElement> e = argumentElement(op);
-    if (!e)
+    if (!e || e->isFloat)
       return failure();
     return element(*e);
   }
+  if (auto toInt = dyn_cast<arith::FPToSIOp>(op))
+    return rangeCount(toInt);
   if (auto apply = dyn_cast<affine::AffineApplyOp>(op)) {
     AffineMap map = apply.getAffineMap();
     SmallVector<AffineExpr> operands;

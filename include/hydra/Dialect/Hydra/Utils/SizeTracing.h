@@ -14,6 +14,7 @@
 #ifndef HYDRA_DIALECT_HYDRA_UTILS_SIZETRACING_H
 #define HYDRA_DIALECT_HYDRA_UTILS_SIZETRACING_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/Value.h"
@@ -24,22 +25,37 @@
 
 namespace mlir::hydra {
 
+/// One element of a function argument: a size read from data.
+struct ArgumentElement {
+  unsigned input;  // the argument
+  int64_t element; // its flat (row-major) index
+  bool isFloat = false;
+  bool operator==(const ArgumentElement &o) const {
+    return input == o.input && element == o.element;
+  }
+};
+
 /// A size an AffineExpr cannot say: the min or max of two sizes (a Slice
-/// clamps its bounds to the axis), or an element of an integer input read
-/// at run time (a Reshape's shape given as a graph input). The tracer
-/// names term i the dim expression d_i (the sizes use only symbols
-/// otherwise), and the artifact computes it with its min/max and element
-/// size ops.
+/// clamps its bounds to the axis), an element of an integer input read at
+/// run time (a Reshape's shape given as a graph input), or the element
+/// count ⌈(limit − start) / delta⌉ of a Range whose float scalars are
+/// graph inputs, computed in double. The tracer names term i the dim
+/// expression d_i (the sizes use only symbols otherwise), and the artifact
+/// computes it with its min/max, element and float size ops.
 struct SizeTerm {
-  enum class Kind { Min, Max, Element };
+  enum class Kind { Min, Max, Element, RangeCount };
   Kind kind;
   AffineExpr lhs, rhs; // Min and Max
   bool nonNegative;    // provably ≥ 0 (an element never is)
   unsigned input = 0;  // Element: the function argument
   int64_t element = 0; // Element: its flat (row-major) index
+  // RangeCount: the float elements it reads.
+  ArgumentElement limit{0, 0}, start{0, 0}, delta{0, 0};
 
   bool isMax() const { return kind == Kind::Max; }
-  bool isExtremum() const { return kind != Kind::Element; }
+  bool isExtremum() const { return kind == Kind::Min || kind == Kind::Max; }
+  /// Whether the term reads the call's data (so may be any integer).
+  bool readsData() const { return !isExtremum(); }
 };
 
 /// Simplifies a size expression over symbols and the terms' dims.
@@ -48,16 +64,10 @@ AffineExpr simplifySize(AffineExpr e, unsigned numTerms);
 /// Whether `e` is provably ≥ 0: symbols are sizes, terms as recorded.
 bool provablyNonNegative(AffineExpr e, ArrayRef<SizeTerm> terms);
 
-/// One element of a function argument: a size read from data.
-struct ArgumentElement {
-  unsigned input;  // the argument
-  int64_t element; // its flat (row-major) index
-};
-
 /// What `op` reads if it is a memref.load or tensor.extract of an integer
-/// function argument of static shape at constant indices (through casts):
-/// a size the artifact reads before any launch and kernels read again
-/// from the same buffer, which no launch writes.
+/// or float function argument of static shape at constant indices (through
+/// casts): a value the artifact reads before any launch and kernels read
+/// again from the same buffer, which no launch writes.
 std::optional<ArgumentElement> argumentElement(Operation *op);
 inline bool isArgumentElementRead(Operation *op) {
   return argumentElement(op).has_value();
@@ -100,6 +110,8 @@ private:
   FailureOr<AffineExpr> mixed(OpFoldResult size);
   /// The term of an element read from data (one per element).
   AffineExpr element(const ArgumentElement &e);
+  /// The term of a Range's element count over float elements.
+  FailureOr<AffineExpr> rangeCount(arith::FPToSIOp op);
 
   MLIRContext *context_;
   ArgDim argDim_;
