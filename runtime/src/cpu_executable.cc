@@ -1,6 +1,7 @@
 //===- cpu_executable.cc - x86_64 kernels loaded from an artifact ---------===//
 
 #include "cpu_executable.h"
+#include "elf_check.h"
 #include "host_cpu.h"
 #include "status.h"
 
@@ -40,18 +41,20 @@ static int writeMemoryFile(const uint8_t *data, size_t size) {
   return fd;
 }
 
-hydra_status CpuExecutable::load(const hydra_module &module,
-                                 const char *target, fb::Device device,
-                                 const char *hint) {
+hydra_status CpuExecutable::load(const hydra_module &module, const char *target,
+                                 fb::Device device, const char *hint) {
   const fb::Executable *found = nullptr;
   for (const fb::Executable *e : *module.root->executables())
     if (e->target()->string_view() == target &&
         e->format() == fb::ExecutableFormat::elf_shared_object)
       found = e;
   if (!found)
-    return makeStatus(HYDRA_UNAVAILABLE, "the artifact has no code for target '",
-                      target, "'; ", hint);
+    return makeStatus(HYDRA_UNAVAILABLE,
+                      "the artifact has no code for target '", target, "'; ",
+                      hint);
   HYDRA_RETURN_IF_ERROR(checkCpuFeatures(*found));
+  HYDRA_RETURN_IF_ERROR(
+      checkKernelObject(found->data()->data(), found->data()->size(), target));
   int fd = writeMemoryFile(found->data()->data(), found->data()->size());
   if (fd < 0)
     return makeStatus(HYDRA_INTERNAL,
@@ -60,8 +63,8 @@ hydra_status CpuExecutable::load(const hydra_module &module,
   std::string path = "/proc/self/fd/" + std::to_string(fd);
   handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle_)
-    return makeStatus(HYDRA_INVALID_ARTIFACT, "invalid artifact: the ",
-                      target, " code does not load: ", dlerror());
+    return makeStatus(HYDRA_INVALID_ARTIFACT, "invalid artifact: the ", target,
+                      " code does not load: ", dlerror());
   for (const fb::Kernel *k : *module.root->kernels()) {
     if (k->device() != device) {
       entries_.push_back(nullptr);
