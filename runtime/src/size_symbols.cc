@@ -197,35 +197,27 @@ bool hydra::rt::evaluateDerivedSymbols(const fb::Function &f,
   uint32_t first = firstDerivedSymbol(f);
   for (uint32_t i = 0; i < f.derived_symbols()->size(); ++i) {
     const fb::DerivedSymbol *d = f.derived_symbols()->Get(i);
-    if (d->op() == fb::SizeOp::element) {
-      // The verifier keeps the input index in range and both constant.
+    if (d->op() == fb::SizeOp::element ||
+        d->op() == fb::SizeOp::float_element) {
+      // The verifier keeps the input index in range, both constant and
+      // the input's type the op's.
       size_t input = size_t(d->lhs().value());
+      int64_t element = d->rhs().value();
       std::string what;
-      std::optional<int64_t> v =
-          readElement(inputs[input], d->rhs().value(), what);
+      std::optional<int64_t> v;
+      if (d->op() == fb::SizeOp::element)
+        v = readElement(inputs[input], element, what);
+      else if (std::optional<double> x =
+                   readFloatElement(inputs[input], element, what))
+        v = floatSlot(*x);
       if (!v) {
         error = "size s" + std::to_string(first + i) + " is element " +
-                std::to_string(d->rhs().value()) + " of input " +
-                std::to_string(input) + " '" +
-                f.inputs()->Get(input)->name()->str() + "', which " + what;
+                std::to_string(element) + " of input " + std::to_string(input) +
+                " '" + f.inputs()->Get(input)->name()->str() + "', which " +
+                what;
         return false;
       }
       symbols[first + i] = *v;
-      continue;
-    }
-    if (d->op() == fb::SizeOp::float_element) {
-      size_t input = size_t(d->lhs().value());
-      std::string what;
-      std::optional<double> v =
-          readFloatElement(inputs[input], d->rhs().value(), what);
-      if (!v) {
-        error = "size s" + std::to_string(first + i) + " reads element " +
-                std::to_string(d->rhs().value()) + " of input " +
-                std::to_string(input) + " '" +
-                f.inputs()->Get(input)->name()->str() + "', which " + what;
-        return false;
-      }
-      symbols[first + i] = floatSlot(*v);
       continue;
     }
     if (d->op() == fb::SizeOp::float_sub ||
