@@ -24,7 +24,8 @@ using namespace hydra::rt;
 
 namespace {
 // Sizes beyond these are no kernel object's (and keep sums from wrapping).
-constexpr uint64_t kMaxAddress = uint64_t(1) << 40;
+constexpr uint64_t kMaxAddress = uint64_t(1) << 30;
+constexpr uint64_t kPageSize = 4096;
 constexpr uint32_t kMaxProgramHeaders = 64;
 constexpr uint32_t kMaxVersionEntries = 64;
 
@@ -128,6 +129,15 @@ hydra_status ObjectCheck::checkHeaders() {
           p.p_memsz > kMaxAddress - p.p_vaddr)
         return fault("loadable segment " + std::to_string(i) +
                      " lies outside the file or the address range");
+      // The loader reserves the span from the first segment to the last
+      // and maps each at its place inside: out of order or overlapping
+      // pages would map over memory outside the reservation.
+      if (!loads_.empty() &&
+          p.p_vaddr / kPageSize * kPageSize <
+              (loads_.back().p_vaddr + loads_.back().p_memsz + kPageSize - 1) /
+                  kPageSize * kPageSize)
+        return fault("loadable segment " + std::to_string(i) +
+                     " overlaps or precedes the one before it");
       loads_.push_back(p);
       break;
     case PT_DYNAMIC:

@@ -102,6 +102,10 @@ TEST(ElfCheck, RefusesBadHeaders) {
   KernelObject load;
   load.segment(PT_LOAD)->p_filesz = load.bytes.size() + 1;
   EXPECT_FAULT(load, "loadable segment 1 lies outside the file");
+  KernelObject order;
+  order.segment(PT_LOAD)->p_vaddr = 0x100000; // after the ones that follow
+  order.segment(PT_LOAD)->p_paddr = 0x100000;
+  EXPECT_FAULT(order, "loadable segment 2 overlaps or precedes the one");
 }
 
 TEST(ElfCheck, RefusesDynamicTablesItDoesNotExpect) {
