@@ -100,6 +100,18 @@ fuzz() { # fuzz NAME CORPUS: past findings once each, then the fuzzer over
     -rss_limit_mb=3072 -timeout=30 -print_final_stats=1 \
     -artifact_prefix="$work/crash-" 2>&1 | tail -n 12
   local rc=${PIPESTATUS[0]}
+  # Keep what it found: the scratch copy goes, and CI's log is all a later
+  # session sees, so small findings are printed whole.
+  local found
+  for found in "$work"/crash-*; do # crash-crash-, crash-oom-, ...
+    [ -f "$found" ] || continue
+    mkdir -p build-asan/fuzz-findings/"$1"
+    cp "$found" build-asan/fuzz-findings/"$1"/
+    echo "sanitize: kept $found as build-asan/fuzz-findings/$1/$(basename "$found")"
+    if [ "$(stat -c %s "$found")" -le 16384 ]; then
+      echo "sanitize: base64 of $(basename "$found"): $(base64 -w0 "$found")"
+    fi
+  done
   rm -rf "$work"
   return "$rc"
 }
