@@ -50,11 +50,12 @@ private:
     return true;
   }
 
-  /// The file offset of [address, address + length) if a loadable segment
-  /// holds all of it in its bytes from the file.
+  /// The file offset of [address, address + length) if a readable
+  /// loadable segment holds all of it in its bytes from the file (the
+  /// loader reads its tables where they are mapped).
   bool fileOffset(uint64_t address, uint64_t length, uint64_t &offset) const {
     for (const Elf64_Phdr &p : loads_)
-      if (address >= p.p_vaddr && length <= p.p_filesz &&
+      if ((p.p_flags & PF_R) && address >= p.p_vaddr && length <= p.p_filesz &&
           address - p.p_vaddr <= p.p_filesz - length) {
         offset = p.p_offset + (address - p.p_vaddr);
         return true;
@@ -146,19 +147,33 @@ hydra_status ObjectCheck::checkHeaders() {
       hasDynamic = true;
       dynamicSegment_ = p;
       break;
-    case PT_INTERP:
-    case PT_TLS:
-      return fault(p.p_type == PT_TLS ? "thread-local storage"
-                                      : "a program interpreter");
-    default: // PHDR, GNU_STACK, GNU_RELRO, notes, properties
+    case PT_GNU_STACK:
+      if (p.p_flags & PF_X)
+        return fault("an executable stack");
+      break;
+    case PT_NULL:
+      break;
+    case PT_PHDR:
+    case PT_GNU_RELRO:
+    case PT_GNU_EH_FRAME:
       others.push_back(p);
       break;
+    default: // an interpreter, thread-local storage, notes the loader parses
+      return fault("a segment of type " + std::to_string(p.p_type) +
+                   " (hydra's kernels have none)");
     }
   }
   if (!hasDynamic)
     return fault("no dynamic segment");
-  // The loader reads the headers, notes and properties where they are
-  // mapped and protects the read-only-after-relocation range.
+  // The loader reads the program headers where a segment maps them.
+  uint64_t headers = uint64_t(eh.e_phnum) * sizeof(Elf64_Phdr);
+  for (const Elf64_Phdr &p : loads_)
+    if (p.p_offset <= eh.e_phoff && eh.e_phoff - p.p_offset <= p.p_filesz &&
+        p.p_filesz - (eh.e_phoff - p.p_offset) >= headers &&
+        !(p.p_flags & PF_R))
+      return fault("the program headers lie in an unreadable segment");
+  // The loader reads the headers where they are mapped and protects the
+  // read-only-after-relocation range.
   uint64_t offset;
   for (const Elf64_Phdr &p : others)
     if (p.p_type == PT_GNU_RELRO

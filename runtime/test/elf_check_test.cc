@@ -102,6 +102,15 @@ TEST(ElfCheck, RefusesBadHeaders) {
   KernelObject load;
   load.segment(PT_LOAD)->p_filesz = load.bytes.size() + 1;
   EXPECT_FAULT(load, "loadable segment 1 lies outside the file");
+  KernelObject hidden; // the headers and tables mapped without access
+  hidden.segment(PT_LOAD)->p_flags = 0;
+  EXPECT_FAULT(hidden, "the program headers lie in an unreadable segment");
+  KernelObject stack;
+  stack.segment(PT_GNU_STACK)->p_flags |= PF_X;
+  EXPECT_FAULT(stack, "an executable stack");
+  KernelObject tls;
+  tls.segment(PT_GNU_STACK)->p_type = PT_TLS;
+  EXPECT_FAULT(tls, "a segment of type 7 (hydra's kernels have none)");
   KernelObject order;
   order.segment(PT_LOAD)->p_vaddr = 0x100000; // after the ones that follow
   order.segment(PT_LOAD)->p_paddr = 0x100000;
