@@ -194,9 +194,12 @@ static FailureOr<std::string> linkSharedObject(ModuleOp llvmModule,
     pm.run(module);
   }
   std::string libmDir = std::string("-L") + HYDRA_LIBM_DIR;
-  SmallVector<StringRef> args = {HYDRA_LLD_PATH, "-shared", "--no-undefined",
-                                 "-o",           soPath,    objPath,
-                                 libmDir,        "-lm",     "-lc"};
+  // Both hash tables: the runtime's object check counts the symbols by the
+  // SysV one (runtime/src/elf_check.cc), glibc looks them up by the GNU one.
+  SmallVector<StringRef> args = {
+      HYDRA_LLD_PATH, "-shared", "--no-undefined", "--hash-style=both",
+      "-o",           soPath,    objPath,          libmDir,
+      "-lm",          "-lc"};
   std::string error;
   int rc = llvm::sys::ExecuteAndWait(HYDRA_LLD_PATH, args, std::nullopt, {}, 0,
                                      0, &error);
