@@ -190,6 +190,11 @@ hydra_status ObjectCheck::checkDynamicTable() {
       !fileOffset(dynamicSegment_.p_vaddr, dynamicSegment_.p_filesz, offset) ||
       !mapped(dynamicSegment_.p_vaddr, dynamicSegment_.p_filesz, false))
     return fault("the dynamic table lies outside the loaded bytes");
+  // A writable dynamic segment tells the loader it may relocate the
+  // table's addresses in place: it must be writable where it is mapped.
+  if ((dynamicSegment_.p_flags & PF_W) &&
+      !mapped(dynamicSegment_.p_vaddr, dynamicSegment_.p_filesz, true))
+    return fault("a writable dynamic table in a read-only segment");
   for (uint64_t i = 0;; ++i) {
     Elf64_Dyn d;
     if ((i + 1) * sizeof d > dynamicSegment_.p_filesz ||
@@ -395,12 +400,17 @@ hydra_status ObjectCheck::checkRelocations(int64_t tableTag, int64_t sizeTag,
     return fault(std::string("the ") + name + " without an address or size");
   uint64_t size = dynamic_.at(sizeTag), offset;
   HYDRA_RETURN_IF_ERROR(table(tableTag, size, name, offset));
+  // The loader applies the first DT_RELACOUNT ones as relative without
+  // reading their type.
+  uint64_t relative =
+      tableTag == DT_RELA && has(DT_RELACOUNT) ? dynamic_.at(DT_RELACOUNT) : 0;
   for (uint64_t i = 0; i < size / sizeof(Elf64_Rela); ++i) {
     Elf64_Rela r;
     read(offset + i * sizeof r, r);
     uint64_t type = ELF64_R_TYPE(r.r_info), symbol = ELF64_R_SYM(r.r_info);
-    if (type != R_X86_64_64 && type != R_X86_64_GLOB_DAT &&
-        type != R_X86_64_JUMP_SLOT && type != R_X86_64_RELATIVE)
+    if ((type != R_X86_64_64 && type != R_X86_64_GLOB_DAT &&
+         type != R_X86_64_JUMP_SLOT && type != R_X86_64_RELATIVE) ||
+        (i < relative && type != R_X86_64_RELATIVE))
       return fault(std::string("a relocation of type ") + std::to_string(type) +
                    " in the " + name);
     if (symbol >= numSymbols_)
@@ -432,7 +442,9 @@ hydra_status ObjectCheck::run() {
     return fault("a relative relocation count without relocations");
   }
   HYDRA_RETURN_IF_ERROR(checkRelocations(DT_RELA, DT_RELASZ, "relocations"));
-  if (has(DT_JMPREL) && (!has(DT_PLTREL) || dynamic_.at(DT_PLTREL) != DT_RELA))
+  // (The loader asserts DT_PLTREL is DT_RELA wherever it is given.)
+  if ((has(DT_JMPREL) && !has(DT_PLTREL)) ||
+      (has(DT_PLTREL) && dynamic_.at(DT_PLTREL) != DT_RELA))
     return fault("procedure linkage relocations that are not RELA");
   HYDRA_RETURN_IF_ERROR(checkRelocations(DT_JMPREL, DT_PLTRELSZ,
                                          "procedure linkage relocations"));

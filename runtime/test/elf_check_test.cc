@@ -124,6 +124,16 @@ TEST(ElfCheck, RefusesDynamicTablesItDoesNotExpect) {
   KernelObject endless;
   endless.segment(PT_DYNAMIC)->p_filesz = sizeof(Elf64_Dyn);
   EXPECT_FAULT(endless, "the dynamic table has no end");
+  KernelObject readOnly; // the loader writes the table's addresses
+  Elf64_Phdr *dynamic = readOnly.segment(PT_DYNAMIC);
+  for (int i = 0; i < readOnly.header()->e_phnum; ++i) {
+    auto *p = readOnly.at<Elf64_Phdr>(readOnly.header()->e_phoff +
+                                      i * sizeof(Elf64_Phdr));
+    if (p->p_type == PT_LOAD && p->p_vaddr <= dynamic->p_vaddr &&
+        dynamic->p_vaddr < p->p_vaddr + p->p_memsz)
+      p->p_flags = PF_R | PF_X;
+  }
+  EXPECT_FAULT(readOnly, "a writable dynamic table in a read-only segment");
   KernelObject twice;
   twice.dynamic(DT_HASH)->d_tag = DT_SYMTAB;
   EXPECT_FAULT(twice, "two dynamic entries of tag 6");
@@ -168,6 +178,9 @@ TEST(ElfCheck, RefusesRelocationsThatWriteOutside) {
   EXPECT_FAULT(o, "a relocation of type 5");
   r->r_info = ELF64_R_INFO(1000, R_X86_64_JUMP_SLOT);
   EXPECT_FAULT(o, "a relocation of a symbol beyond the table");
+  KernelObject rel;
+  rel.dynamic(DT_PLTREL)->d_un.d_val = DT_REL;
+  EXPECT_FAULT(rel, "procedure linkage relocations that are not RELA");
   KernelObject size;
   size.dynamic(DT_PLTRELSZ)->d_un.d_val += 8;
   EXPECT_FAULT(size, "without an address or size");
