@@ -28,6 +28,14 @@ bool validDType(fb::DType t) {
   return t >= fb::DType::f32 && t <= fb::DType::u64;
 }
 
+// The schema lists the float types, then bool, then the integers.
+bool floatDType(fb::DType t) {
+  return t >= fb::DType::f32 && t <= fb::DType::f64;
+}
+bool integerDType(fb::DType t) {
+  return t >= fb::DType::i8 && t <= fb::DType::u64;
+}
+
 bool validDevice(fb::Device d) {
   return d == fb::Device::cpu || d == fb::Device::cuda;
 }
@@ -106,28 +114,7 @@ hydra_status checkElementRead(const fb::Function &f, const fb::DerivedSymbol &d,
     return invalid(dw, "reads element " + std::to_string(element) +
                            " of input " + std::to_string(input) +
                            ", which has " + std::to_string(count));
-  bool isInteger = false, isFloatType = false;
-  switch (sig->dtype()) {
-  case fb::DType::i8:
-  case fb::DType::i16:
-  case fb::DType::i32:
-  case fb::DType::i64:
-  case fb::DType::u8:
-  case fb::DType::u16:
-  case fb::DType::u32:
-  case fb::DType::u64:
-    isInteger = true;
-    break;
-  case fb::DType::f16:
-  case fb::DType::bf16:
-  case fb::DType::f32:
-  case fb::DType::f64:
-    isFloatType = true;
-    break;
-  default:
-    break;
-  }
-  if (isFloat ? !isFloatType : !isInteger)
+  if (isFloat ? !floatDType(sig->dtype()) : !integerDType(sig->dtype()))
     return invalid(dw, "reads an element of input " + std::to_string(input) +
                            ", which is not " +
                            (isFloat ? "a float" : "an integer") + " tensor");

@@ -253,12 +253,16 @@ LogicalResult BoundArithmetic::requireAtLeast(OpFoldResult f, OpFoldResult g,
   return require(combine(b_, loc_, Arith::Max, f, g), f, what);
 }
 
+bool mlir::hydra::onnx_import::isGraphInput(Value v) {
+  auto arg = dyn_cast_or_null<BlockArgument>(v);
+  return arg && isa<func::FuncOp>(arg.getOwner()->getParentOp());
+}
+
 std::optional<SmallVector<OpFoldResult>>
 mlir::hydra::onnx_import::dataElements(GraphImporter &gi,
                                        const onnx::NodeProto &node, int i) {
   Value v = gi.optionalInput(node, i);
-  auto arg = dyn_cast_or_null<BlockArgument>(v);
-  if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp()))
+  if (!isGraphInput(v))
     return std::nullopt;
   auto t = cast<RankedTensorType>(v.getType());
   auto elt = dyn_cast<IntegerType>(t.getElementType());

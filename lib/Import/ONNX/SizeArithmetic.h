@@ -90,6 +90,10 @@ private:
   SizeTracer tracer_;
 };
 
+/// Whether `v` is a graph input (an argument of the imported function),
+/// whose data the artifact and the kernels may read per call.
+bool isGraphInput(Value v);
+
 /// The elements of input `i` read at run time, as index values: an integer
 /// graph input of rank ≤ 1 and at most 64 elements (a shape, split sizes,
 /// axes or bounds the model takes as an input); nothing for anything else.

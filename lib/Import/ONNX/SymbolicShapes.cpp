@@ -705,9 +705,8 @@ LogicalResult importConstantOfShape(GraphImporter &gi,
 std::optional<Value> floatScalarInput(GraphImporter &gi,
                                       const onnx::NodeProto &node, int i) {
   Value v = gi.optionalInput(node, i);
-  auto arg = dyn_cast_or_null<BlockArgument>(v);
-  if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp()) ||
-      typeOf(v).getRank() != 0 || !isa<FloatType>(typeOf(v).getElementType()))
+  if (!isGraphInput(v) || typeOf(v).getRank() != 0 ||
+      !isa<FloatType>(typeOf(v).getElementType()))
     return std::nullopt;
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
