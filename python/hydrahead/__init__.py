@@ -137,6 +137,18 @@ def _parse_device(device):
     return _DEVICES[kind], int(ordinal or 0)
 
 
+class _Outputs:
+    """Owns one call's hydra_outputs; frees them when garbage collected."""
+
+    def __init__(self, rt, handle):
+        self._rt, self._handle = rt, handle
+
+    def __del__(self):
+        if self._handle:
+            self._rt.hydra_outputs_free(self._handle)
+            self._handle = None
+
+
 class Session:
     """A module prepared to run on a device: "cpu", "cuda" or "cuda:N" (an
     NVIDIA GPU through the CUDA driver), or "gpu-emulator" (the GPU kernels
@@ -162,7 +174,9 @@ class Session:
 
     def run(self, inputs, function=None):
         """Runs `function` on `inputs` (a dict by name, or a list in
-        signature order) and returns {output name: numpy array}."""
+        signature order) and returns {output name: numpy array}. The arrays
+        are the runtime's output buffers themselves, not copies; each call
+        returns new ones."""
         index = self.module._function_index(function)
         name = self.module.functions[index]
         signature = self.module.signature(name, inputs=True)
@@ -190,19 +204,24 @@ class Session:
         out = ctypes.c_void_p()
         _check(self._rt.hydra_session_run(self._handle, name.encode(), tensors,
                                           len(arrays), ctypes.byref(out)))
-        try:
-            results = {}
-            for i in range(self._rt.hydra_outputs_count(out)):
-                t = self._rt.hydra_outputs_get(out, i).contents
-                shape = tuple(t.shape[d] for d in range(t.rank))
-                if t.dtype not in _DTYPES:
-                    raise HydraError(f"output {i} has a dtype numpy lacks "
-                                     f"(code {t.dtype}; bf16 needs ml_dtypes)",
-                                     "UNAVAILABLE")
-                dtype = np.dtype(_DTYPES[t.dtype])
-                size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-                raw = ctypes.string_at(t.data, size) if size else b""
-                results[t.name.decode()] = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
-            return results
-        finally:
-            self._rt.hydra_outputs_free(out)
+        # The arrays returned are views of the runtime's output buffers (no
+        # copy); the buffers are freed when the last of those arrays is.
+        owner = _Outputs(self._rt, out)
+        results = {}
+        for i in range(self._rt.hydra_outputs_count(out)):
+            t = self._rt.hydra_outputs_get(out, i).contents
+            shape = tuple(t.shape[d] for d in range(t.rank))
+            if t.dtype not in _DTYPES:
+                raise HydraError(f"output {i} has a dtype numpy lacks "
+                                 f"(code {t.dtype}; bf16 needs ml_dtypes)",
+                                 "UNAVAILABLE")
+            dtype = np.dtype(_DTYPES[t.dtype])
+            size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            if size == 0:
+                results[t.name.decode()] = np.zeros(shape, dtype=dtype)
+                continue
+            raw = (ctypes.c_uint8 * size).from_address(t.data)
+            raw._owner = owner
+            array = np.frombuffer(raw, dtype=dtype).reshape(shape)
+            results[t.name.decode()] = array
+        return results

@@ -3,7 +3,6 @@
 #include "session.h"
 #include "status.h"
 
-
 using namespace hydra;
 using namespace hydra::rt;
 
@@ -37,6 +36,26 @@ hydra_status allocate(const fb::TensorSignature &sig, HostBuffer &b,
     return makeStatus(HYDRA_INTERNAL, "out of memory for buffer '",
                       sig.name()->str(), "' (", b.bytes, " bytes)");
   b.data = buffer.data();
+  return nullptr;
+}
+
+/// Points each temporary at the session's buffer for it, growing the
+/// buffers a call needs more of. A temporary's bytes are what the previous
+/// call left (kernels write every temporary before reading it).
+hydra_status reuseTemporaries(const fb::Program &program,
+                              std::vector<HostBuffer> &temporaries,
+                              std::vector<AlignedBuffer> &kept) {
+  if (kept.size() < temporaries.size())
+    kept.resize(temporaries.size());
+  for (size_t i = 0; i < temporaries.size(); ++i) {
+    HostBuffer &b = temporaries[i];
+    if (kept[i].size() < b.bytes || !kept[i].data()) {
+      kept[i] = AlignedBuffer();
+      HYDRA_RETURN_IF_ERROR(
+          allocate(*program.temporaries()->Get(i), b, kept[i]));
+    }
+    b.data = kept[i].data();
+  }
   return nullptr;
 }
 
@@ -125,15 +144,10 @@ hydra_status runSession(hydra_session *session, const char *functionName,
     outputs->data.push_back(std::move(buffer));
     buffers.outputs.push_back(std::move(b));
   }
-  std::vector<AlignedBuffer> temps;
   if (program->temporaries())
     for (const fb::TensorSignature *sig : *program->temporaries()) {
       HostBuffer b;
       HYDRA_RETURN_IF_ERROR(describe(*sig, symbols, b));
-      if (session->device->usesHostTemporaries()) {
-        temps.emplace_back();
-        HYDRA_RETURN_IF_ERROR(allocate(*sig, b, temps.back()));
-      }
       buffers.temporaries.push_back(std::move(b));
     }
   const fb::Module &root = *session->module->root;
@@ -146,6 +160,9 @@ hydra_status runSession(hydra_session *session, const char *functionName,
 
   {
     std::lock_guard<std::mutex> lock(session->runMutex);
+    if (session->device->usesHostTemporaries())
+      HYDRA_RETURN_IF_ERROR(reuseTemporaries(*program, buffers.temporaries,
+                                             session->temporaries));
     HYDRA_RETURN_IF_ERROR(
         session->device->run(root, *program, buffers, symbols));
   }

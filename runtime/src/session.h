@@ -18,6 +18,11 @@ struct hydra_session_s {
   // and its buffers): one call runs on the device at a time. Checking
   // inputs and allocating outputs happen outside it.
   std::mutex runMutex;
+  // Host temporaries, kept from call to call (guarded by runMutex): a
+  // model's intermediate tensors are allocated and faulted in once, not on
+  // every call. Slot i holds temporary i's bytes, grown when a call needs
+  // more.
+  std::vector<hydra::rt::AlignedBuffer> temporaries;
 };
 
 struct hydra_outputs_s {

@@ -1,15 +1,23 @@
 //===- hydra-run.cpp - run a hydra artifact on .npy inputs ----------------===//
 //
 //   hydra-run OUT.hydra --input NAME=FILE.npy [--input ...] --output-dir DIR
-//             [--function NAME] [--threads N] [--device=cpu|cuda[:N]|gpu-emulator]
+//             [--function NAME] [--threads N]
+//             [--device=cpu|cuda[:N]|gpu-emulator]
+//             [--repeat N]
 //
 // Writes DIR/NAME.npy for every output. Links only the hydra runtime.
+// With --repeat N the function runs once to warm up, then N times more,
+// timed one call at a time, and hydra-run prints
+// "median X ms over N runs (min Y, max Z)"; the outputs written are the
+// last run's.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Npy.h"
 #include "hydra/runtime.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,7 +33,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: hydra-run MODEL.hydra --input NAME=FILE.npy [...] "
                "--output-dir DIR [--function NAME] [--threads N] "
-               "[--device=cpu|cuda[:N]|gpu-emulator]\n");
+               "[--device=cpu|cuda[:N]|gpu-emulator] [--repeat N]\n");
   return 2;
 }
 
@@ -76,7 +84,7 @@ bool option(int argc, char **argv, int &i, const char *name,
 int main(int argc, char **argv) {
   std::string model, outputDir, functionName, device = "cpu", value;
   std::map<std::string, std::string> inputFiles;
-  int threads = 0;
+  int threads = 0, repeat = 0;
   for (int i = 1; i < argc; ++i) {
     if (option(argc, argv, i, "--input", value)) {
       size_t eq = value.find('=');
@@ -91,6 +99,9 @@ int main(int argc, char **argv) {
       if (!parseCount(value, 1 << 20, threads))
         return fail("--threads takes a non-negative integer, got '" + value +
                     "'");
+    } else if (option(argc, argv, i, "--repeat", value)) {
+      if (!parseCount(value, 1 << 20, repeat) || repeat == 0)
+        return fail("--repeat takes a positive integer, got '" + value + "'");
     } else if (option(argc, argv, i, "--device", value)) {
       device = value;
     } else if (argv[i][0] == '-') {
@@ -163,10 +174,28 @@ int main(int argc, char **argv) {
   if (hydra_status s = hydra_session_create(module, &options, &session.ptr))
     return failStatus(s);
   Owned<hydra_outputs, hydra_outputs_free> ownedOutputs;
-  if (hydra_status s =
-          hydra_session_run(session.ptr, functionName.c_str(), inputs.data(),
-                            inputs.size(), &ownedOutputs.ptr))
-    return failStatus(s);
+  std::vector<double> times;
+  for (int run = 0; run <= repeat; ++run) {
+    hydra_outputs_free(ownedOutputs.ptr);
+    ownedOutputs.ptr = nullptr;
+    auto start = std::chrono::steady_clock::now();
+    if (hydra_status s =
+            hydra_session_run(session.ptr, functionName.c_str(), inputs.data(),
+                              inputs.size(), &ownedOutputs.ptr))
+      return failStatus(s);
+    std::chrono::duration<double, std::milli> took =
+        std::chrono::steady_clock::now() - start;
+    if (run > 0) // run 0 warms up
+      times.push_back(took.count());
+  }
+  if (repeat > 0) {
+    std::sort(times.begin(), times.end());
+    size_t n = times.size();
+    double median =
+        n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
+    std::printf("median %.3f ms over %zu runs (min %.3f, max %.3f)\n", median,
+                n, times.front(), times.back());
+  }
   const hydra_outputs *outputs = ownedOutputs.ptr;
   mkdir(outputDir.c_str(), 0755);
   for (size_t i = 0; i < hydra_outputs_count(outputs); ++i) {

@@ -55,3 +55,70 @@ func.func @data_size(%shape: memref<2xi64>) -> memref<?xf32> {
   %out = memref.alloc(%n) : memref<?xf32>
   return %out : memref<?xf32>
 }
+
+// -----
+
+// RUN: hydra-opt %s --hydra-wrap-host-ops=split-parallel --split-input-file -verify-diagnostics | FileCheck %s --check-prefix=SPLIT
+
+// With split-parallel, a linalg op is spread over its leading parallel
+// loops, all but the innermost: each iteration runs the op on views of one
+// row of its operands (a broadcast operand whole); the op's work is stated
+// once, for all of it.
+// Without it, one iteration as before.
+// CHECK-LABEL: func @split_rows
+// CHECK:         scf.forall (%{{.*}}) in (1) {
+// SPLIT-LABEL: func @split_rows
+// SPLIT:         %[[N:.*]] = memref.dim %arg0, %{{.*}}
+// SPLIT:         %[[FOUR:.*]] = arith.constant 4 : index
+// SPLIT:         scf.forall (%[[I:.*]], %[[J:.*]]) in (%[[N]], %[[FOUR]]) {
+// SPLIT:           hydra.work sizes(%{{.*}}) flops {{\[\[}}3.200000e+01, 0]]
+// SPLIT-DAG:       memref.subview %{{.*}}[%[[I]], %[[J]], 0] [1, 1, 8] [1, 1, 1] : memref<?x4x8xf32> to memref<1x1x8xf32, strided<[32, 8, 1], offset: ?>>
+// SPLIT-DAG:       memref.subview %{{.*}}[%[[J]], 0] [1, 8] [1, 1] : memref<4x8xf32> to memref<1x8xf32, strided<[8, 1], offset: ?>>
+// SPLIT:           linalg.generic
+// SPLIT-SAME:        memref<1x1x8xf32, strided<[32, 8, 1], offset: ?>>, memref<1x8xf32, strided<[8, 1], offset: ?>>
+// SPLIT:           arith.addf
+// A one-loop op goes in chunks of 4096 elements.
+// SPLIT:         %[[CHUNKS:.*]] = arith.ceildivui %{{.*}}, %{{.*}}
+// SPLIT:         scf.forall (%[[C:.*]]) in (%[[CHUNKS]]) {
+// SPLIT:           %[[S:.*]] = arith.muli %[[C]], %{{.*}}
+// SPLIT:           %[[R:.*]] = arith.subi %{{.*}}, %[[S]]
+// SPLIT:           %[[L:.*]] = arith.minui %[[R]], %{{.*}}
+// SPLIT:           memref.subview %{{.*}}[%[[S]]] [%[[L]]] [1]
+// Reading loop indices, or a reduction first: one iteration.
+// SPLIT:         scf.forall (%{{.*}}) in (1) {
+// SPLIT:           linalg.index
+// SPLIT:         scf.forall (%{{.*}}) in (1) {
+// SPLIT:           iterator_types = ["reduction", "parallel"]
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#bc3 = affine_map<(d0, d1, d2) -> (d1, d2)>
+#id1 = affine_map<(d0) -> (d0)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+func.func @split_rows(%x: memref<?x4x8xf32>, %b: memref<4x8xf32>, %y: memref<?x4x8xf32>,
+                      %v: memref<10000xf32>, %s: memref<4x8xf32>, %t: memref<8xf32>) {
+  linalg.generic {indexing_maps = [#id3, #bc3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x, %b : memref<?x4x8xf32>, memref<4x8xf32>) outs(%y : memref<?x4x8xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %0 = arith.addf %p, %q : f32
+    linalg.yield %0 : f32
+  }
+  linalg.generic {indexing_maps = [#id1], iterator_types = ["parallel"]} outs(%v : memref<10000xf32>) {
+  ^bb0(%o: f32):
+    %0 = arith.mulf %o, %o : f32
+    linalg.yield %0 : f32
+  }
+  linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%s : memref<4x8xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 1 : index
+    %c = arith.index_cast %i : index to i32
+    %f = arith.sitofp %c : i32 to f32
+    linalg.yield %f : f32
+  }
+  linalg.generic {indexing_maps = [#id2, #col], iterator_types = ["reduction", "parallel"]}
+      ins(%s : memref<4x8xf32>) outs(%t : memref<8xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %0 = arith.addf %p, %o : f32
+    linalg.yield %0 : f32
+  }
+  return
+}

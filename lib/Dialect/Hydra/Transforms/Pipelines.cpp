@@ -52,6 +52,7 @@ static void addSplitFuseBufferize(OpPassManager &pm) {
   pm.addPass(createHydraDecompose());
   pm.addPass(createHydraSplitHeads());
   pm.addPass(createHydraFuseMerge());
+  pm.addPass(createHydraFuseElementwise());
   pm.addPass(createCSEPass());
   addTextualPipeline(pm,
                      "one-shot-bufferize{bufferize-function-boundaries "
@@ -71,10 +72,13 @@ void hydra::buildHydraToKernelsPipeline(OpPassManager &pm,
   addSplitFuseBufferize(pm);
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createHydraTileAttention(tilingOptions(options)));
+  pm.addNestedPass<func::FuncOp>(createHydraTileContractions());
   // No canonicalization until the loops are outlined: it would inline
   // single-iteration foralls, scratch buffers and all, into the host.
   pm.addNestedPass<func::FuncOp>(createHydraOwnResultBuffers());
-  pm.addNestedPass<func::FuncOp>(createHydraWrapHostOps());
+  HydraWrapHostOpsOptions wrap;
+  wrap.splitParallel = true;
+  pm.addNestedPass<func::FuncOp>(createHydraWrapHostOps(wrap));
   pm.addPass(createHydraOutlineKernels());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -137,6 +141,7 @@ void hydra::buildHydraToLLVMPipeline(OpPassManager &pm,
                                      const HydraToLLVMOptions &options) {
   buildHydraBufferizePipeline(pm);
   pm.addPass(createHydraTileAttention(tilingOptions(options)));
+  pm.addNestedPass<func::FuncOp>(createHydraTileContractions());
   buildHydraLowerToLLVMPipeline(pm);
 }
 

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -34,14 +35,97 @@ void emitWork(OpBuilder &b, linalg::LinalgOp op) {
     iterations.push_back(getValueOrCreateConstantIndexOp(b, loc, range.size));
   double perIteration = 0;
   for (Operation &inner : op->getRegion(0).front().without_terminator())
-    perIteration += inner.getDialect() &&
-                    (inner.getDialect()->getNamespace() == "arith" ||
-                     inner.getDialect()->getNamespace() == "math");
+    perIteration +=
+        inner.getDialect() && (inner.getDialect()->getNamespace() == "arith" ||
+                               inner.getDialect()->getNamespace() == "math");
   work.flops(perIteration, iterations);
   for (OpOperand &operand : op->getOpOperands())
     if (isa<MemRefType>(operand.get().getType()))
       work.bytesOf(b, loc, operand.get());
   work.emit(b, loc);
+}
+
+/// Elements of a one-dimensional op per parallel iteration.
+constexpr int64_t kChunk = 4096;
+
+/// Splits a linalg op across an scf.forall over its leading parallel loops
+/// (all but the innermost loop, which stays whole so that it vectorizes;
+/// a one-loop op in chunks of kChunk): each iteration runs the op on views
+/// of its operands at the iteration's index, so the runtime's thread pool
+/// shares the work. Ops that read their loop indices (linalg.index), or
+/// whose operands are not indexed by plain loop dimensions, are left alone.
+bool wrapParallel(OpBuilder &b, linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics() || op.hasIndexSemantics())
+    return false;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  int64_t loops = iterators.size(), split = 0;
+  while (split < std::max<int64_t>(loops - 1, 1) &&
+         iterators[split] == utils::IteratorType::parallel)
+    ++split;
+  if (split == 0)
+    return false;
+  int64_t chunk = loops == 1 ? kChunk : 1;
+  for (AffineMap map : op.getIndexingMapsArray())
+    for (AffineExpr e : map.getResults())
+      if (!isa<AffineDimExpr, AffineConstantExpr>(e))
+        return false;
+  Location loc = op.getLoc();
+  b.setInsertionPoint(op);
+  SmallVector<Value> sizes;
+  for (Range range : op.createLoopRanges(b, loc))
+    sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, range.size));
+  SmallVector<OpFoldResult> lbs, ubs, steps;
+  for (int64_t d = 0; d < split; ++d) {
+    lbs.push_back(b.getIndexAttr(0));
+    steps.push_back(b.getIndexAttr(1));
+    ubs.push_back(chunk == 1
+                      ? OpFoldResult(sizes[d])
+                      : OpFoldResult(arith::CeilDivUIOp::create(
+                            b, loc, sizes[d],
+                            arith::ConstantIndexOp::create(b, loc, chunk))));
+  }
+  auto forall = scf::ForallOp::create(b, loc, lbs, ubs, steps, ValueRange{},
+                                      std::nullopt);
+  b.setInsertionPoint(forall.getBody()->getTerminator());
+  emitWork(b, op);
+  SmallVector<Value> ivs = forall.getInductionVars();
+  SmallVector<Value> operands;
+  for (OpOperand &operand : op->getOpOperands()) {
+    Value v = operand.get();
+    auto type = dyn_cast<MemRefType>(v.getType());
+    if (!type) {
+      operands.push_back(v);
+      continue;
+    }
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    SmallVector<OpFoldResult> offsets, viewSizes,
+        strides(type.getRank(), b.getIndexAttr(1));
+    for (auto [i, e] : llvm::enumerate(map.getResults())) {
+      auto d = dyn_cast<AffineDimExpr>(e);
+      if (!d || int64_t(d.getPosition()) >= split) {
+        offsets.push_back(b.getIndexAttr(0));
+        viewSizes.push_back(memref::getMixedSize(b, loc, v, i));
+        continue;
+      }
+      Value iv = ivs[d.getPosition()];
+      if (chunk == 1) {
+        offsets.push_back(iv);
+        viewSizes.push_back(b.getIndexAttr(1));
+        continue;
+      }
+      Value start = arith::MulIOp::create(
+          b, loc, iv, arith::ConstantIndexOp::create(b, loc, chunk));
+      Value rest = arith::SubIOp::create(b, loc, sizes[d.getPosition()], start);
+      offsets.push_back(start);
+      viewSizes.push_back(Value(arith::MinUIOp::create(
+          b, loc, rest, arith::ConstantIndexOp::create(b, loc, chunk))));
+    }
+    operands.push_back(
+        memref::SubViewOp::create(b, loc, v, offsets, viewSizes, strides));
+  }
+  clone(b, op.getOperation(), TypeRange{}, operands);
+  op->erase();
+  return true;
 }
 
 /// Whether `op` may stay in a host program as it is.
@@ -60,6 +144,8 @@ bool isHostOp(Operation *op) {
 
 struct HydraWrapHostOpsPass
     : public hydra::impl::HydraWrapHostOpsBase<HydraWrapHostOpsPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (func->hasAttr(kKernelAttrName) || func.isExternal())
@@ -75,6 +161,9 @@ struct HydraWrapHostOpsPass
         return signalPassFailure();
       }
       OpBuilder b(op);
+      if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
+        if (splitParallel && wrapParallel(b, linalgOp))
+          continue;
       auto forall = scf::ForallOp::create(
           b, op->getLoc(), ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
           ArrayRef<OpFoldResult>{b.getIndexAttr(1)},

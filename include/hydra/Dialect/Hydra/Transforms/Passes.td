@@ -128,6 +128,54 @@ def HydraTileAttention : Pass<"hydra-tile-attention"> {
   ];
 }
 
+def HydraFuseElementwise : Pass<"hydra-fuse-elementwise"> {
+  let summary = "Fuse chains of elementwise linalg ops into their consumers";
+  let description = [{
+    Upstream's elementwise fusion on tensors (a producer with one use, all
+    loops parallel, is inlined into the body of its consumer), restricted
+    to consumers that read the producer's every element exactly once: the
+    consumer's map for that operand must use every loop. A normalization
+    feeding a matrix product therefore stays outside the product, where it
+    would be recomputed once per output column. One kernel then does what
+    a chain of Mul, Add, Sqrt, Div, or a SiLU times a gate, did in several
+    passes over memory.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def HydraTileContractions : Pass<"hydra-tile-contractions", "::mlir::func::FuncOp"> {
+  let summary = "Tile f32 matrix products on buffers into packed, register-tiled, parallel loops";
+  let description = [{
+    Rewrites each bufferized f32 contraction (a `linalg.generic` or named
+    op that computes C[.., m, n] += A[.., m, k] · B[.., k, n] with one
+    reduction dimension; other parallel dimensions and broadcast batch
+    dimensions are allowed) into an `scf.forall` over (outer index,
+    m-block, n-block). Each iteration owns a block of C: per k-block it
+    packs its panel of B into a contiguous stack buffer, then runs a
+    register-tiled micro-kernel (`mr` rows × `nr` columns of accumulators,
+    `vector.fma` of a broadcast A element and a packed B row) over it. A
+    zero `linalg.fill` of C right before the product folds into the
+    accumulators' start. Tails in m and n are masked, not padded in C.
+  }];
+  let options = [
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"12",
+           "Rows of C per micro-kernel (mr)">,
+    Option<"columnTile", "column-tile", "int64_t", /*default=*/"32",
+           "Columns of C per micro-kernel (nr), a multiple of 16">,
+    Option<"rowBlock", "row-block", "int64_t", /*default=*/"192",
+           "Rows of C per parallel iteration, a multiple of row-tile">,
+    Option<"columnBlock", "column-block", "int64_t", /*default=*/"256",
+           "Columns of C per parallel iteration, a multiple of column-tile">,
+    Option<"depthBlock", "depth-block", "int64_t", /*default=*/"384",
+           "Reduction steps per packed panel">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+    "::mlir::hydra::HydraDialect"
+  ];
+}
+
 def HydraOwnResultBuffers : Pass<"hydra-own-result-buffers", "::mlir::func::FuncOp"> {
   let summary = "Make every function result a fresh buffer of its own";
   let description = [{
@@ -151,9 +199,20 @@ def HydraWrapHostOps : Pass<"hydra-wrap-host-ops", "::mlir::func::FuncOp"> {
     model operators, `memref.copy` — is moved into its own
     `scf.forall (%i) in (1)` so that `hydra-outline-kernels` makes it a
     kernel too. `memref.copy` becomes `linalg.copy`, which lowers to loops
-    in the kernel rather than to a runtime library call.
+    in the kernel rather than to a runtime library call. With
+    `split-parallel` (the CPU pipeline), a linalg op whose loops start with
+    parallel ones gets a forall over those loops instead (all but the
+    innermost, which stays whole to vectorize; a one-loop op in chunks of
+    4096), each iteration the op on views of its operands.
   }];
+  let options = [
+    Option<"splitParallel", "split-parallel", "bool", /*default=*/"false",
+           "Spread each linalg op over an scf.forall across its leading "
+           "parallel loops (one view of the operands an iteration) instead "
+           "of one iteration: the CPU's thread pool then shares the op">
+  ];
   let dependentDialects = [
+    "::mlir::arith::ArithDialect",
     "::mlir::hydra::HydraDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"
   ];

@@ -1,0 +1,393 @@
+//===- TileContractions.cpp - the hydra-tile-contractions pass ------------===//
+//
+// Matrix products of ordinary operators (MatMul, Gemm, the projections of a
+// transformer) as a packed, register-tiled, parallel loop nest, the way an
+// optimized BLAS computes them:
+//
+//   forall (outer, m-block, n-block)          ← the runtime's thread pool
+//     for k-block:
+//       pack B[k-block, n-block] into [n-block / nr][k-block][nr]
+//       for each nr-column panel, for each mr-row strip:
+//         mr × nr accumulators in vector registers
+//         for k in k-block: acc[r] += A[r, k] · packedB[k, 0:nr]
+//
+// The packed panel is contiguous whatever B's layout (a transposed weight,
+// a broadcast batch), so the micro-kernel's loads are always unit-stride
+// and the panel of one nr-column strip stays in L1 while every row strip of
+// the block streams past it. A is read in place, one broadcast element a
+// row per step. Rows beyond M read the last row and are never stored;
+// columns beyond N are zero in the panel and masked at the store.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilder.h"
+#include "WorkEstimate.h"
+#include "hydra/Dialect/Hydra/IR/Hydra.h"
+#include "hydra/Dialect/Hydra/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
+
+namespace mlir::hydra {
+#define GEN_PASS_DEF_HYDRATILECONTRACTIONS
+#include "hydra/Dialect/Hydra/Transforms/Passes.h.inc"
+} // namespace mlir::hydra
+
+using namespace mlir;
+using namespace mlir::hydra;
+
+namespace {
+/// f32 lanes of one vector register (AVX-512).
+constexpr int64_t kLanes = 16;
+
+struct TileSizes {
+  int64_t mr, nr, mb, nb, kc;
+};
+
+/// A bufferized product C[.., m, n] += A[.., m, k] · B[.., k, n].
+struct Contraction {
+  linalg::LinalgOp op;
+  Value a, b, c;
+  AffineMap aMap, bMap, cMap;
+  unsigned m, n, k;
+  /// Parallel loop dimensions other than m and n, outermost first.
+  SmallVector<unsigned> outer;
+  /// A `linalg.fill` of C just before the product, folded into it.
+  linalg::FillOp fill;
+};
+
+bool isF32MemRef(Value v) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  return type && type.getElementType().isF32();
+}
+
+/// Whether the body is out + in0 · in1 (in any operand order).
+bool isMultiplyAccumulate(Block &body) {
+  if (body.getNumArguments() != 3 ||
+      !llvm::hasNItems(body.without_terminator(), 2))
+    return false;
+  auto mul = dyn_cast<arith::MulFOp>(&body.front());
+  auto add =
+      dyn_cast_or_null<arith::AddFOp>(mul ? mul->getNextNode() : nullptr);
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  if (!mul || !add || !yield || yield.getNumOperands() != 1 ||
+      yield.getOperand(0) != add.getResult())
+    return false;
+  Value in0 = body.getArgument(0), in1 = body.getArgument(1),
+        out = body.getArgument(2);
+  bool mulOk = (mul.getLhs() == in0 && mul.getRhs() == in1) ||
+               (mul.getLhs() == in1 && mul.getRhs() == in0);
+  bool addOk = (add.getLhs() == out && add.getRhs() == mul.getResult()) ||
+               (add.getRhs() == out && add.getLhs() == mul.getResult());
+  return mulOk && addOk;
+}
+
+/// Loop dimensions an operand map reads; each result must be a dimension or
+/// a constant (a broadcast batch index), no dimension twice.
+std::optional<SmallVector<unsigned>> dimsOf(AffineMap map) {
+  SmallVector<unsigned> dims;
+  for (AffineExpr e : map.getResults()) {
+    if (isa<AffineConstantExpr>(e))
+      continue;
+    auto d = dyn_cast<AffineDimExpr>(e);
+    if (!d || llvm::is_contained(dims, d.getPosition()))
+      return std::nullopt;
+    dims.push_back(d.getPosition());
+  }
+  return dims;
+}
+
+std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || op->getNumRegions() != 1 ||
+      !isMultiplyAccumulate(*op.getBlock()))
+    return std::nullopt;
+  Value c = op.getDpsInitOperand(0)->get();
+  if (!isF32MemRef(op.getDpsInputOperand(0)->get()) ||
+      !isF32MemRef(op.getDpsInputOperand(1)->get()) || !isF32MemRef(c))
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  if (llvm::count(iterators, utils::IteratorType::reduction) != 1)
+    return std::nullopt;
+  Contraction con;
+  con.op = op;
+  con.k =
+      llvm::find(iterators, utils::IteratorType::reduction) - iterators.begin();
+  con.cMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  auto cType = cast<MemRefType>(c.getType());
+  // C: every parallel dimension once, n last and contiguous.
+  if (!con.cMap.isProjectedPermutation() ||
+      con.cMap.getNumResults() != iterators.size() - 1 ||
+      con.cMap.getNumResults() < 2 || !cType.isLastDimUnitStride())
+    return std::nullopt;
+  con.n = con.cMap.getDimPosition(con.cMap.getNumResults() - 1);
+  con.m = con.cMap.getDimPosition(con.cMap.getNumResults() - 2);
+  for (unsigned i = 0; i + 2 < con.cMap.getNumResults(); ++i)
+    con.outer.push_back(con.cMap.getDimPosition(i));
+  for (int64_t i = 0; i < 2; ++i) {
+    OpOperand *operand = op.getDpsInputOperand(i);
+    AffineMap map = op.getMatchingIndexingMap(operand);
+    std::optional<SmallVector<unsigned>> dims = dimsOf(map);
+    if (!dims || !llvm::is_contained(*dims, con.k))
+      return std::nullopt;
+    bool hasM = llvm::is_contained(*dims, con.m),
+         hasN = llvm::is_contained(*dims, con.n);
+    if (hasM && !hasN && !con.a) {
+      con.a = operand->get();
+      con.aMap = map;
+    } else if (hasN && !hasM && !con.b) {
+      con.b = operand->get();
+      con.bMap = map;
+    } else {
+      return std::nullopt;
+    }
+  }
+  con.c = c;
+  if (!con.a || !con.b)
+    return std::nullopt;
+  // A zero fill of C right before, with nothing in between touching C,
+  // folds into the first k-block when there is one (K static and > 0).
+  int64_t depth = op.getStaticLoopRanges()[con.k];
+  bool hasDepth = !ShapedType::isDynamic(depth) && depth > 0;
+  auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+  if (fill && hasDepth) {
+    if (fill.hasPureBufferSemantics() &&
+        fill.getDpsInitOperand(0)->get() == c &&
+        matchPattern(fill.getDpsInputOperand(0)->get(), m_AnyZeroFloat()))
+      con.fill = fill;
+  }
+  return con;
+}
+
+/// Index values of `map`'s results at the loop position `at`.
+SmallVector<Value> indicesAt(KernelBuilder &kb, AffineMap map,
+                             ArrayRef<Value> at) {
+  SmallVector<Value> idx;
+  for (AffineExpr e : map.getResults()) {
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      idx.push_back(at[d.getPosition()]);
+    else
+      idx.push_back(kb.index(cast<AffineConstantExpr>(e).getValue()));
+  }
+  return idx;
+}
+
+Value maxIndex(KernelBuilder &kb, Value x, int64_t c) {
+  return arith::MaxSIOp::create(kb.builder(), kb.getLoc(), x, kb.index(c));
+}
+
+/// A mask of the first `count` lanes (clamped to [0, kLanes]).
+Value laneMask(KernelBuilder &kb, Value count) {
+  OpBuilder &b = kb.builder();
+  Value clamped = kb.min(maxIndex(kb, count, 0), kLanes);
+  return vector::CreateMaskOp::create(b, kb.getLoc(),
+                                      VectorType::get({kLanes}, b.getI1Type()),
+                                      ValueRange{clamped});
+}
+
+void emitContractionWork(KernelBuilder &kb, const Contraction &con,
+                         ArrayRef<Value> sizes) {
+  WorkEstimate work;
+  work.flops(2.0, sizes);
+  OpBuilder &b = kb.builder();
+  for (Value v : {con.a, con.b, con.c})
+    work.bytesOf(b, kb.getLoc(), v);
+  work.emit(b, kb.getLoc());
+}
+
+/// Packs B[k0 : k0 + klen, n0 : n0 + nlen] into packed[panel][k][0:nr],
+/// zero beyond N. A B whose rows run along n is copied a vector at a time.
+void packB(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
+           SmallVector<Value> at, Value packed, Value k0, Value klen, Value n0,
+           Value nlen, Value nSize) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.getLoc();
+  auto bType = cast<MemRefType>(con.b.getType());
+  AffineMap bMap = con.bMap;
+  bool rowsAlongN =
+      bType.isLastDimUnitStride() &&
+      bMap.getResult(bMap.getNumResults() - 1) == b.getAffineDimExpr(con.n);
+  Value panels = kb.ceilDivConst(nlen, t.nr);
+  kb.loop(kb.index(0), panels, [&](Value p) {
+    Value col0 = kb.add(n0, kb.mul(p, t.nr));
+    kb.loop(kb.index(0), klen, [&](Value k) {
+      at[con.k] = kb.add(k0, k);
+      if (rowsAlongN) {
+        for (int64_t v = 0; v < t.nr / kLanes; ++v) {
+          Value col = kb.add(col0, kb.index(v * kLanes));
+          at[con.n] = col;
+          Value row = vector::MaskedLoadOp::create(
+              b, loc, kb.rowType(kLanes), con.b, indicesAt(kb, bMap, at),
+              laneMask(kb, kb.sub(nSize, col)), kb.zeros(kLanes));
+          kb.storeRowAt(row, packed, ValueRange{p, k}, kb.index(v * kLanes));
+        }
+        return;
+      }
+      Value valid = kb.min(kb.sub(nSize, col0), t.nr);
+      kb.loop(kb.index(0), valid, [&](Value j) {
+        at[con.n] = kb.add(col0, j);
+        kb.store(kb.load(con.b, indicesAt(kb, bMap, at)), packed,
+                 ValueRange{p, k, j});
+      });
+      kb.loop(valid, kb.index(t.nr), [&](Value j) {
+        kb.store(kb.f32(0.0f), packed, ValueRange{p, k, j});
+      });
+    });
+  });
+}
+
+/// C[row0 : row0 + rows, col0 : col0 + nr] (+)= A[rows, k-block] · packed
+/// panel: rows × nr accumulators held in vector registers across the
+/// k-block. Every row is inside C; columns past N are masked.
+void microKernel(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
+                 SmallVector<Value> at, Value packed, Value panel, int64_t rows,
+                 Value row0, Value col0, Value k0, Value klen, Value nSize,
+                 bool startFromZero) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.getLoc();
+  int64_t nv = t.nr / kLanes;
+  SmallVector<Value> rowIdx, masks;
+  for (int64_t r = 0; r < rows; ++r)
+    rowIdx.push_back(kb.add(row0, kb.index(r)));
+  for (int64_t v = 0; v < nv; ++v)
+    masks.push_back(
+        laneMask(kb, kb.sub(nSize, kb.add(col0, kb.index(v * kLanes)))));
+  auto cIndices = [&](Value row, int64_t v) {
+    at[con.m] = row;
+    at[con.n] = kb.add(col0, kb.index(v * kLanes));
+    return indicesAt(kb, con.cMap, at);
+  };
+  // With the zero fill folded, the first k-block starts from zero (C's
+  // bytes are loaded all the same and dropped: one micro-kernel, not two).
+  Value fromZero;
+  if (startFromZero)
+    fromZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, k0,
+                                     kb.index(0));
+  SmallVector<Value> acc;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t v = 0; v < nv; ++v) {
+      Value start = vector::MaskedLoadOp::create(b, loc, kb.rowType(kLanes),
+                                                 con.c, cIndices(rowIdx[r], v),
+                                                 masks[v], kb.zeros(kLanes));
+      if (fromZero)
+        start = kb.select(fromZero, kb.zeros(kLanes), start);
+      acc.push_back(start);
+    }
+  acc = kb.loop(
+      kb.index(0), klen, kb.index(1), acc, [&](Value k, ValueRange carried) {
+        SmallVector<Value> bRows;
+        for (int64_t v = 0; v < nv; ++v)
+          bRows.push_back(kb.loadRowAt(packed, ValueRange{panel, k},
+                                       kb.index(v * kLanes), kLanes));
+        at[con.k] = kb.add(k0, k);
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < rows; ++r) {
+          at[con.m] = rowIdx[r];
+          Value aElt =
+              kb.splat(kb.load(con.a, indicesAt(kb, con.aMap, at)), kLanes);
+          for (int64_t v = 0; v < nv; ++v)
+            next.push_back(vector::FMAOp::create(b, loc, aElt, bRows[v],
+                                                 carried[r * nv + v]));
+        }
+        return next;
+      });
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t v = 0; v < nv; ++v)
+      vector::MaskedStoreOp::create(b, loc, con.c, cIndices(rowIdx[r], v),
+                                    masks[v], acc[r * nv + v]);
+}
+
+void tileContraction(RewriterBase &rewriter, Contraction con,
+                     const TileSizes &t) {
+  rewriter.setInsertionPoint(con.op);
+  KernelBuilder kb(rewriter, con.op.getLoc());
+  OpBuilder &b = kb.builder();
+  Location loc = kb.getLoc();
+  SmallVector<Value> sizes;
+  for (Range range : con.op.createLoopRanges(b, loc))
+    sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, range.size));
+  Value mSize = sizes[con.m], nSize = sizes[con.n], kSize = sizes[con.k];
+  Value outerCount;
+  for (unsigned d : con.outer)
+    outerCount = outerCount
+                     ? arith::MulIOp::create(b, loc, outerCount, sizes[d])
+                     : sizes[d];
+  if (!outerCount)
+    outerCount = kb.index(1);
+  bool startFromZero = bool(con.fill);
+  kb.forall(
+      {outerCount, kb.ceilDivConst(mSize, t.mb), kb.ceilDivConst(nSize, t.nb)},
+      [&](ValueRange ivs) {
+        emitContractionWork(kb, con, sizes);
+        SmallVector<Value> at(sizes.size(), kb.index(0));
+        Value rest = ivs[0];
+        for (unsigned d : llvm::reverse(con.outer)) {
+          at[d] = arith::RemUIOp::create(b, loc, rest, sizes[d]);
+          rest = arith::DivUIOp::create(b, loc, rest, sizes[d]);
+        }
+        Value m0 = kb.mul(ivs[1], t.mb), n0 = kb.mul(ivs[2], t.nb);
+        Value mlen = kb.min(kb.sub(mSize, m0), t.mb);
+        Value nlen = kb.min(kb.sub(nSize, n0), t.nb);
+        Value packed = kb.buffer({t.nb / t.nr, t.kc, t.nr});
+        kb.loop(kb.index(0), kSize, kb.index(t.kc), [&](Value k0) {
+          Value klen = kb.min(kb.sub(kSize, k0), t.kc);
+          packB(kb, con, t, at, packed, k0, klen, n0, nlen, nSize);
+          // A strip of mr rows stays in L1 while the panels stream past;
+          // the rows of a last, partial strip go one at a time (a decode
+          // step's single row does no wasted work).
+          Value panels = kb.ceilDivConst(nlen, t.nr);
+          auto strips = [&](Value begin, Value end, int64_t rows) {
+            kb.loop(begin, end, kb.index(rows), [&](Value i) {
+              kb.loop(kb.index(0), panels, [&](Value p) {
+                Value col0 = kb.add(n0, kb.mul(p, t.nr));
+                microKernel(kb, con, t, at, packed, p, rows, kb.add(m0, i),
+                            col0, k0, klen, nSize, startFromZero);
+              });
+            });
+          };
+          Value full = kb.mul(kb.divConst(mlen, t.mr), t.mr);
+          strips(kb.index(0), full, t.mr);
+          strips(full, mlen, 1);
+        });
+      });
+  if (con.fill)
+    rewriter.eraseOp(con.fill);
+  rewriter.eraseOp(con.op);
+}
+
+struct HydraTileContractionsPass
+    : public hydra::impl::HydraTileContractionsBase<HydraTileContractionsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    TileSizes t{rowTile, columnTile, rowBlock, columnBlock, depthBlock};
+    auto fail = [&](StringRef what) {
+      getOperation()->emitError() << "hydra-tile-contractions: " << what;
+      signalPassFailure();
+    };
+    if (t.mr <= 0 || t.kc <= 0)
+      return fail("'row-tile' and 'depth-block' must be positive");
+    if (t.nr <= 0 || t.nr % kLanes != 0)
+      return fail("'column-tile' must be a positive multiple of 16");
+    if (t.mb <= 0 || t.mb % t.mr != 0 || t.nb <= 0 || t.nb % t.nr != 0)
+      return fail("'row-block' and 'column-block' must be positive "
+                  "multiples of 'row-tile' and 'column-tile'");
+    func::FuncOp func = getOperation();
+    if (func->hasAttr(kKernelAttrName))
+      return;
+    SmallVector<Contraction> found;
+    func.walk([&](linalg::LinalgOp op) {
+      if (std::optional<Contraction> con = matchContraction(op))
+        found.push_back(*con);
+    });
+    IRRewriter rewriter(&getContext());
+    for (Contraction &con : found)
+      tileContraction(rewriter, con, t);
+  }
+};
+} // namespace

@@ -1,0 +1,142 @@
+// RUN: hydra-opt %s --split-input-file --hydra-tile-contractions="row-tile=2 column-tile=16 row-block=4 column-block=32 depth-block=8" | FileCheck %s
+// RUN: not hydra-opt %s --split-input-file --hydra-tile-contractions="column-tile=24" 2>&1 | FileCheck %s --check-prefix=BAD-NR
+// RUN: not hydra-opt %s --split-input-file --hydra-tile-contractions="row-tile=3 row-block=4" 2>&1 | FileCheck %s --check-prefix=BAD-MB
+
+// BAD-NR: hydra-tile-contractions: 'column-tile' must be a positive multiple of 16
+// BAD-MB: hydra-tile-contractions: 'row-block' and 'column-block' must be positive multiples of 'row-tile' and 'column-tile'
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// A product after a zero fill: a forall over blocks of C (37 rows in
+// blocks of 4, 77 columns in blocks of 32), B packed a vector at a time
+// (its rows run along n) into [panels][depth][16]; strips of 2 rows run
+// the micro-kernel (accumulators start from zero on the first depth block,
+// the fill being folded, and from C on the others), the rows of a last
+// partial strip one at a time; columns past N are masked.
+// CHECK-LABEL: func @fill_then_product
+// CHECK-NOT:     linalg.fill
+// CHECK-DAG:     %[[ONE:.*]] = arith.constant 1 : index
+// CHECK-DAG:     %[[M:.*]] = arith.constant 37 : index
+// CHECK-DAG:     %[[N:.*]] = arith.constant 77 : index
+// CHECK:         %[[MBS:.*]] = arith.ceildivui %[[M]], %c4
+// CHECK:         %[[NBS:.*]] = arith.ceildivui %[[N]], %c32
+// CHECK:         scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%[[ONE]], %[[MBS]], %[[NBS]])
+// CHECK:           hydra.work sizes() flops {{\[\[}}1.709400e+06]]
+// CHECK:           %[[PACK:.*]] = memref.alloca() : memref<2x8x16xf32>
+// CHECK:           scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %c8
+// CHECK:             vector.maskedload %{{.*}} : memref<300x77xf32>, vector<16xi1>, vector<16xf32>
+// CHECK:             vector.store %{{.*}}, %[[PACK]]
+// CHECK:             scf.for %{{.*}} = %{{.*}} to %[[FULL:.*]] step %c2
+// CHECK:               %[[FIRST:.*]] = arith.cmpi eq, %[[K0]]
+// CHECK:               vector.maskedload %{{.*}} : memref<37x77xf32>
+// CHECK:               arith.select %[[FIRST]]
+// CHECK:               scf.for {{.*}} iter_args
+// CHECK:                 vector.load %[[PACK]]
+// CHECK:                 memref.load %{{.*}} : memref<37x300xf32>
+// CHECK:                 vector.broadcast
+// CHECK:                 vector.fma
+// CHECK:                 memref.load %{{.*}} : memref<37x300xf32>
+// CHECK:                 vector.broadcast
+// CHECK:                 vector.fma
+// CHECK:               vector.maskedstore %{{.*}} : memref<37x77xf32>, vector<16xi1>, vector<16xf32>
+// CHECK:               vector.maskedstore %{{.*}} : memref<37x77xf32>, vector<16xi1>, vector<16xf32>
+// CHECK:             scf.for %{{.*}} = %[[FULL]] to %{{.*}} step %c1
+// CHECK:               scf.for {{.*}} iter_args
+// CHECK-COUNT-1:         vector.fma
+// CHECK:               vector.maskedstore
+// CHECK-NOT:     linalg.generic
+func.func @fill_then_product(%x: memref<37x300xf32>, %w: memref<300x77xf32>, %y: memref<37x77xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<37x77xf32>)
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<37x300xf32>, memref<300x77xf32>) outs(%y : memref<37x77xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %0 = arith.mulf %p, %q : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
+
+// -----
+
+// A batch broadcast in A (constant index) and B read along k (transposed):
+// the batch is the forall's outer index, B is packed one element at a time
+// and the lanes of a panel past N are zeroed. Without a fill before it the
+// product accumulates onto C from the start. Dynamic sizes come from the
+// operands.
+// CHECK-LABEL: func @broadcast_transposed
+// CHECK:         %[[B:.*]] = memref.dim %arg2, %{{.*}} : memref<?x?x?xf32>
+// CHECK:         scf.forall ({{.*}}) in (%[[B]], %{{.*}}, %{{.*}})
+// CHECK:           memref.load %{{.*}} : memref<?x?xf32>
+// CHECK:           memref.store %{{.*}} : memref<2x8x16xf32>
+// CHECK:           memref.store %{{.*}} : memref<2x8x16xf32>
+// CHECK-NOT:       arith.select
+// CHECK:           vector.maskedload %{{.*}} : memref<?x?x?xf32>
+// CHECK:           vector.fma
+// CHECK-NOT:     linalg.generic
+#a1 = affine_map<(b, m, n, k) -> (0, m, k)>
+#b1 = affine_map<(b, m, n, k) -> (n, k)>
+#c1 = affine_map<(b, m, n, k) -> (b, m, n)>
+func.func @broadcast_transposed(%x: memref<1x?x?xf32>, %w: memref<?x?xf32>, %y: memref<?x?x?xf32>) {
+  linalg.generic {indexing_maps = [#a1, #b1, #c1], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<1x?x?xf32>, memref<?x?xf32>) outs(%y : memref<?x?x?xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %0 = arith.mulf %q, %p : f32
+    %1 = arith.addf %0, %acc : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
+
+// -----
+
+// A fill is not folded when the depth may be 0 (C must still be zeroed).
+// CHECK-LABEL: func @dynamic_depth
+// CHECK:         linalg.fill
+// CHECK:         scf.forall
+func.func @dynamic_depth(%x: memref<8x?xf32>, %w: memref<?x16xf32>, %y: memref<8x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<8x16xf32>)
+  linalg.matmul ins(%x, %w : memref<8x?xf32>, memref<?x16xf32>) outs(%y : memref<8x16xf32>)
+  return
+}
+
+// -----
+
+// Left alone: f16 (the body accumulates in f16), a body that is not a
+// multiply-accumulate, two reduction loops, C without unit-stride rows.
+// CHECK-LABEL: func @left_alone
+// CHECK-NOT:     scf.forall
+// CHECK-COUNT-4: linalg.
+// CHECK-NOT:     scf.forall
+#a2 = affine_map<(m, n, k) -> (m, k)>
+#b2 = affine_map<(m, n, k) -> (k, n)>
+#c2 = affine_map<(m, n, k) -> (m, n)>
+#a3 = affine_map<(m, n, k, l) -> (m, k, l)>
+#b3 = affine_map<(m, n, k, l) -> (k, l, n)>
+#c3 = affine_map<(m, n, k, l) -> (m, n)>
+func.func @left_alone(%h: memref<4x8xf16>, %hw: memref<8x4xf16>, %hy: memref<4x4xf16>,
+                      %x: memref<4x8xf32>, %w: memref<8x4xf32>, %y: memref<4x4xf32>,
+                      %x3: memref<4x8x2xf32>, %w3: memref<8x2x4xf32>,
+                      %ys: memref<4x4xf32, strided<[1, 4]>>) {
+  linalg.matmul ins(%h, %hw : memref<4x8xf16>, memref<8x4xf16>) outs(%hy : memref<4x4xf16>)
+  linalg.generic {indexing_maps = [#a2, #b2, #c2], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<4x8xf32>, memref<8x4xf32>) outs(%y : memref<4x4xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %0 = arith.addf %p, %q : f32
+    %1 = arith.maximumf %acc, %0 : f32
+    linalg.yield %1 : f32
+  }
+  linalg.generic {indexing_maps = [#a3, #b3, #c3], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%x3, %w3 : memref<4x8x2xf32>, memref<8x2x4xf32>) outs(%y : memref<4x4xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %0 = arith.mulf %p, %q : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  }
+  linalg.matmul ins(%x, %w : memref<4x8xf32>, memref<8x4xf32>) outs(%ys : memref<4x4xf32, strided<[1, 4]>>)
+  return
+}
