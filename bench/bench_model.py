@@ -193,12 +193,15 @@ class TorchDecoder:
         return x / torch.sqrt((x * x).mean(-1, keepdim=True) + EPS) * scale
 
     def rotary(self, x, pos):
-        cos, sin = self.cos[pos][:, None], self.sin[pos][:, None]
+        cos, sin = self.cos[pos][None, None], self.sin[pos][None, None]
         lo, hi = x[..., :HEAD // 2], x[..., HEAD // 2:]
         return x * cos + torch.cat([-hi, lo], -1) * sin
 
-    @torch.inference_mode()
     def __call__(self, ids, pos, past=None):
+        with torch.inference_mode():
+            return self.forward(ids, pos, past)
+
+    def forward(self, ids, pos, past):
         w, f = self.w, torch.nn.functional
         h = w["embed"][ids]
         b, s = ids.shape
@@ -317,7 +320,8 @@ def main():
     t_o = median_time(lambda: o.run(None, {"x": x}), r)
     t_t = None
     if torch is not None:
-        wt, xt = torch.from_numpy(numpy_helper.to_array(mm.graph.initializer[0])), torch.from_numpy(x)
+        wt = torch.from_numpy(numpy_helper.to_array(mm.graph.initializer[0]).copy())
+        xt = torch.from_numpy(x)
         t_t = median_time(lambda: xt @ wt, r)
     flops = 2 * 512 * 4096 * 4096
     table.row("MatMul 512x4096x4096", t_h, t_o, t_t,

@@ -2,17 +2,17 @@
 
 #include "aligned_buffer.h"
 
-#include <cstring>
-
 using namespace hydra::rt;
 
 AlignedBuffer::AlignedBuffer(size_t size) : size_(size) {
   if (size == 0)
     return;
-  size_t rounded = (size + 63) / 64 * 64;
-  if (rounded < size)
+  size_t padded = size + 63;
+  if (padded < size)
     return; // overflow: leave empty, ok() reports it
-  data_.reset(static_cast<uint8_t *>(std::aligned_alloc(64, rounded)));
-  if (data_)
-    std::memset(data_.get(), 0, rounded);
+  block_.reset(static_cast<uint8_t *>(std::calloc(padded, 1)));
+  if (!block_)
+    return;
+  auto address = reinterpret_cast<uintptr_t>(block_.get());
+  data_ = block_.get() + ((64 - address % 64) % 64);
 }

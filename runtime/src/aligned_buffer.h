@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <utility>
 
 namespace hydra::rt {
 
@@ -16,15 +17,27 @@ public:
   AlignedBuffer() = default;
   /// Allocates `size` zeroed bytes; `ok()` tells whether it worked.
   explicit AlignedBuffer(size_t size);
+  AlignedBuffer(AlignedBuffer &&other) noexcept { *this = std::move(other); }
+  AlignedBuffer &operator=(AlignedBuffer &&other) noexcept {
+    block_ = std::move(other.block_);
+    data_ = other.data_;
+    size_ = other.size_;
+    other.data_ = nullptr;
+    other.size_ = 0;
+    return *this;
+  }
   bool ok() const { return size_ == 0 || data_ != nullptr; }
-  uint8_t *data() const { return data_.get(); }
+  uint8_t *data() const { return data_; }
   size_t size() const { return size_; }
 
 private:
   struct Free {
     void operator()(uint8_t *p) const { std::free(p); }
   };
-  std::unique_ptr<uint8_t, Free> data_;
+  // calloc'ed (large blocks come zeroed from the OS with no pass over
+  // them); data_ is the first 64-byte aligned address inside.
+  std::unique_ptr<uint8_t, Free> block_;
+  uint8_t *data_ = nullptr;
   size_t size_ = 0;
 };
 

@@ -3,8 +3,26 @@
 #include "thread_pool.h"
 
 #include <algorithm>
+#include <thread>
 
 using namespace hydra::rt;
+
+namespace {
+/// How long a thread spins for the next job (workers) or for the others to
+/// finish (the caller) before it blocks: about 100 µs. A model is a chain
+/// of launches a few µs apart; a futex wake-up costs tens of µs on some
+/// machines, which for a decode step of a hundred small kernels is more
+/// than the kernels take.
+constexpr int kSpins = 2000;
+
+void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+} // namespace
 
 ThreadPool::ThreadPool(unsigned workers) {
   try {
@@ -23,6 +41,7 @@ void ThreadPool::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
+    stopRequested_.store(true, std::memory_order_relaxed);
   }
   wake_.notify_all();
   for (std::thread &t : threads_)
@@ -42,6 +61,11 @@ void ThreadPool::runChunks() {
 void ThreadPool::workerLoop() {
   uint64_t seen = 0;
   for (;;) {
+    for (int i = 0;
+         i < kSpins && published_.load(std::memory_order_acquire) == seen &&
+         !stopRequested_.load(std::memory_order_relaxed);
+         ++i)
+      relax();
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
@@ -53,6 +77,7 @@ void ThreadPool::workerLoop() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       ++finished_;
+      finishedCount_.store(finished_, std::memory_order_release);
     }
     done_.notify_all();
   }
@@ -78,10 +103,16 @@ void ThreadPool::parallelFor(
     chunk_ = chunk;
     next_.store(0);
     finished_ = 0;
+    finishedCount_.store(0, std::memory_order_relaxed);
     ++generation_;
+    published_.store(generation_, std::memory_order_release);
   }
   wake_.notify_all();
   runChunks();
+  for (int i = 0; i < kSpins && finishedCount_.load(std::memory_order_acquire) <
+                                    threads_.size();
+       ++i)
+    relax();
   std::unique_lock<std::mutex> lock(mutex_);
   // Every worker takes part in every job, so none can still hold this
   // job's body (or claim a range of the next) once all have finished.

@@ -45,6 +45,11 @@ private:
   bool stopping_ = false;
   uint64_t generation_ = 0;
   size_t finished_ = 0;
+  // Mirrors of generation_, finished_ and stopping_ that spinning threads
+  // read without the mutex; the mutex-guarded fields decide.
+  std::atomic<uint64_t> published_{0};
+  std::atomic<size_t> finishedCount_{0};
+  std::atomic<bool> stopRequested_{false};
   // The current job.
   const std::function<void(int64_t, int64_t)> *body_ = nullptr;
   int64_t total_ = 0, chunk_ = 1;

@@ -2,6 +2,7 @@
 file and what is wrong (exit code 1), never an abort from an uncaught
 exception or a read past the header."""
 
+import re
 import struct
 
 import numpy as np
@@ -90,3 +91,23 @@ def test_thread_counts_are_checked(neg_artifact, tmp_path, threads, message):
     np.save(x, np.zeros((2, 3), np.float32))
     assert_clean_error(run(neg_artifact, tmp_path, "--input", f"x={x}",
                            "--threads", threads), message)
+
+
+def test_repeat_prints_timings_and_writes_the_outputs(neg_artifact, tmp_path):
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.save(tmp_path / "x.npy", x)
+    proc = run(neg_artifact, tmp_path, "--input", f"x={tmp_path / 'x.npy'}", "--repeat", "5")
+    assert proc.returncode == 0, proc.stderr
+    m = re.search(r"median ([0-9.]+) ms over 5 runs \(min ([0-9.]+), max ([0-9.]+)\)",
+                  proc.stdout)
+    assert m, proc.stdout
+    median, low, high = map(float, m.groups())
+    assert 0 <= low <= median <= high
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / "y.npy"), -x)
+
+
+@pytest.mark.parametrize("count", ["0", "-2", "x", "99999999999"])
+def test_repeat_counts_are_checked(neg_artifact, tmp_path, count):
+    np.save(tmp_path / "x.npy", np.zeros((2, 3), np.float32))
+    proc = run(neg_artifact, tmp_path, "--input", f"x={tmp_path / 'x.npy'}", "--repeat", count)
+    assert_clean_error(proc, "--repeat takes a positive integer")

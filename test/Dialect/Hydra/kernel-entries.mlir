@@ -1,7 +1,14 @@
 // RUN: hydra-opt %s --hydra-kernel-entries | FileCheck %s
 
 // A packed entry is added for kernels only, reading each C-interface
-// argument through argv: descriptors by pointer, i64s by value.
+// argument through argv: descriptors by pointer, i64s by value. The kernel
+// and its C interface become internal (inlined into the entry, emitted
+// once); functions that are not kernels keep their linkage.
+
+// CHECK:       llvm.func internal @k(
+// CHECK:       llvm.func internal @_mlir_ciface_k(
+// CHECK:       llvm.func @not_a_kernel(
+// CHECK:       llvm.func @_mlir_ciface_not_a_kernel(
 
 // CHECK-LABEL: llvm.func @hydra_entry_k(
 // CHECK-SAME:    %[[ARGV:.*]]: !llvm.ptr) {

@@ -10,11 +10,14 @@
 #c = affine_map<(m, n, k) -> (m, n)>
 
 // A product after a zero fill: a forall over blocks of C (37 rows in
-// blocks of 4, 77 columns in blocks of 32), B packed a vector at a time
-// (its rows run along n) into [panels][depth][16]; strips of 2 rows run
-// the micro-kernel (accumulators start from zero on the first depth block,
-// the fill being folded, and from C on the others), the rows of a last
-// partial strip one at a time; columns past N are masked.
+// blocks of 4, 77 columns in blocks of 32). Per depth block: a block of
+// fewer rows than a strip (a decode step) reads B in place, the row taking
+// all of the block's columns at once; otherwise B is packed a vector at a
+// time (its rows run along n) into [panels][depth][16], each strip of 2
+// rows of A is copied contiguous, and the micro-kernel runs on them, the
+// rows of a last partial strip one at a time. Accumulators start from zero
+// on the first depth block (the fill is folded) and from C on the others;
+// columns past N are masked.
 // CHECK-LABEL: func @fill_then_product
 // CHECK-NOT:     linalg.fill
 // CHECK-DAG:     %[[ONE:.*]] = arith.constant 1 : index
@@ -25,27 +28,41 @@
 // CHECK:         scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%[[ONE]], %[[MBS]], %[[NBS]])
 // CHECK:           hydra.work sizes() flops {{\[\[}}1.709400e+06]]
 // CHECK:           %[[PACK:.*]] = memref.alloca() : memref<2x8x16xf32>
+// CHECK:           %[[STRIP:.*]] = memref.alloca() : memref<2x16xf32>
 // CHECK:           scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %c8
-// CHECK:             vector.maskedload %{{.*}} : memref<300x77xf32>, vector<16xi1>, vector<16xf32>
-// CHECK:             vector.store %{{.*}}, %[[PACK]]
-// CHECK:             scf.for %{{.*}} = %{{.*}} to %[[FULL:.*]] step %c2
-// CHECK:               %[[FIRST:.*]] = arith.cmpi eq, %[[K0]]
-// CHECK:               vector.maskedload %{{.*}} : memref<37x77xf32>
-// CHECK:               arith.select %[[FIRST]]
-// CHECK:               scf.for {{.*}} iter_args
-// CHECK:                 vector.load %[[PACK]]
+// CHECK:             %[[FEW:.*]] = arith.cmpi ult, %{{.*}}, %c2
+// CHECK:             scf.if %[[FEW]] {
+// CHECK:               scf.for {{.*}} iter_args(%{{.*}}, %{{.*}}) -> (vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-2:         vector.maskedload %{{.*}} : memref<300x77xf32>
 // CHECK:                 memref.load %{{.*}} : memref<37x300xf32>
-// CHECK:                 vector.broadcast
-// CHECK:                 vector.fma
-// CHECK:                 memref.load %{{.*}} : memref<37x300xf32>
-// CHECK:                 vector.broadcast
-// CHECK:                 vector.fma
-// CHECK:               vector.maskedstore %{{.*}} : memref<37x77xf32>, vector<16xi1>, vector<16xf32>
-// CHECK:               vector.maskedstore %{{.*}} : memref<37x77xf32>, vector<16xi1>, vector<16xf32>
-// CHECK:             scf.for %{{.*}} = %[[FULL]] to %{{.*}} step %c1
-// CHECK:               scf.for {{.*}} iter_args
-// CHECK-COUNT-1:         vector.fma
-// CHECK:               vector.maskedstore
+// CHECK-COUNT-2:         vector.fma
+// CHECK-COUNT-2:       vector.maskedstore %{{.*}} : memref<37x77xf32>
+// CHECK:             } else {
+// CHECK:               vector.maskedload %{{.*}} : memref<300x77xf32>, vector<16xi1>, vector<16xf32>
+// CHECK:               vector.store %{{.*}}, %[[PACK]]
+// CHECK:               scf.for %{{.*}} = %{{.*}} to %[[FULL:.*]] step %c2
+// CHECK:                 vector.maskedload %{{.*}} : memref<37x300xf32>
+// CHECK:                 vector.store %{{.*}}, %[[STRIP]]
+// CHECK:                 vector.maskedload %{{.*}} : memref<37x300xf32>
+// CHECK:                 vector.store %{{.*}}, %[[STRIP]]
+// CHECK:                 %[[FIRST:.*]] = arith.cmpi eq, %[[K0]]
+// CHECK:                 vector.maskedload %{{.*}} : memref<37x77xf32>
+// CHECK:                 arith.select %[[FIRST]]
+// CHECK:                 scf.for {{.*}} iter_args
+// CHECK:                   vector.load %[[PACK]]
+// CHECK:                   memref.load %[[STRIP]]
+// CHECK:                   vector.broadcast
+// CHECK:                   vector.fma
+// CHECK:                   memref.load %[[STRIP]]
+// CHECK:                   vector.broadcast
+// CHECK:                   vector.fma
+// CHECK-COUNT-2:         vector.maskedstore %{{.*}} : memref<37x77xf32>, vector<16xi1>, vector<16xf32>
+// CHECK:               scf.for %{{.*}} = %[[FULL]] to %{{.*}} step %c1
+// CHECK:                 scf.for {{.*}} iter_args
+// CHECK:                   vector.load %[[PACK]]
+// CHECK:                   memref.load %{{.*}} : memref<37x300xf32>
+// CHECK-COUNT-1:           vector.fma
+// CHECK:                 vector.maskedstore
 // CHECK-NOT:     linalg.generic
 func.func @fill_then_product(%x: memref<37x300xf32>, %w: memref<300x77xf32>, %y: memref<37x77xf32>) {
   %zero = arith.constant 0.0 : f32
@@ -107,10 +124,12 @@ func.func @dynamic_depth(%x: memref<8x?xf32>, %w: memref<?x16xf32>, %y: memref<8
 // -----
 
 // Left alone: f16 (the body accumulates in f16), a body that is not a
-// multiply-accumulate, two reduction loops, C without unit-stride rows.
+// multiply-accumulate, two reduction loops, C without unit-stride rows, and
+// a B of under 64 × 64 elements (plain loops compile faster and are as
+// fast).
 // CHECK-LABEL: func @left_alone
 // CHECK-NOT:     scf.forall
-// CHECK-COUNT-4: linalg.
+// CHECK-COUNT-5: linalg.
 // CHECK-NOT:     scf.forall
 #a2 = affine_map<(m, n, k) -> (m, k)>
 #b2 = affine_map<(m, n, k) -> (k, n)>
@@ -118,25 +137,27 @@ func.func @dynamic_depth(%x: memref<8x?xf32>, %w: memref<?x16xf32>, %y: memref<8
 #a3 = affine_map<(m, n, k, l) -> (m, k, l)>
 #b3 = affine_map<(m, n, k, l) -> (k, l, n)>
 #c3 = affine_map<(m, n, k, l) -> (m, n)>
-func.func @left_alone(%h: memref<4x8xf16>, %hw: memref<8x4xf16>, %hy: memref<4x4xf16>,
-                      %x: memref<4x8xf32>, %w: memref<8x4xf32>, %y: memref<4x4xf32>,
-                      %x3: memref<4x8x2xf32>, %w3: memref<8x2x4xf32>,
-                      %ys: memref<4x4xf32, strided<[1, 4]>>) {
-  linalg.matmul ins(%h, %hw : memref<4x8xf16>, memref<8x4xf16>) outs(%hy : memref<4x4xf16>)
+func.func @left_alone(%h: memref<4x128xf16>, %hw: memref<128x64xf16>, %hy: memref<4x64xf16>,
+                      %x: memref<4x128xf32>, %w: memref<128x64xf32>, %y: memref<4x64xf32>,
+                      %x3: memref<4x128x2xf32>, %w3: memref<128x2x64xf32>,
+                      %ys: memref<4x64xf32, strided<[1, 4]>>,
+                      %xs: memref<4x32xf32>, %ws: memref<32x64xf32>) {
+  linalg.matmul ins(%h, %hw : memref<4x128xf16>, memref<128x64xf16>) outs(%hy : memref<4x64xf16>)
   linalg.generic {indexing_maps = [#a2, #b2, #c2], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%x, %w : memref<4x8xf32>, memref<8x4xf32>) outs(%y : memref<4x4xf32>) {
+      ins(%x, %w : memref<4x128xf32>, memref<128x64xf32>) outs(%y : memref<4x64xf32>) {
   ^bb0(%p: f32, %q: f32, %acc: f32):
     %0 = arith.addf %p, %q : f32
     %1 = arith.maximumf %acc, %0 : f32
     linalg.yield %1 : f32
   }
   linalg.generic {indexing_maps = [#a3, #b3, #c3], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
-      ins(%x3, %w3 : memref<4x8x2xf32>, memref<8x2x4xf32>) outs(%y : memref<4x4xf32>) {
+      ins(%x3, %w3 : memref<4x128x2xf32>, memref<128x2x64xf32>) outs(%y : memref<4x64xf32>) {
   ^bb0(%p: f32, %q: f32, %acc: f32):
     %0 = arith.mulf %p, %q : f32
     %1 = arith.addf %acc, %0 : f32
     linalg.yield %1 : f32
   }
-  linalg.matmul ins(%x, %w : memref<4x8xf32>, memref<8x4xf32>) outs(%ys : memref<4x4xf32, strided<[1, 4]>>)
+  linalg.matmul ins(%x, %w : memref<4x128xf32>, memref<128x64xf32>) outs(%ys : memref<4x64xf32, strided<[1, 4]>>)
+  linalg.matmul ins(%xs, %ws : memref<4x32xf32>, memref<32x64xf32>) outs(%y : memref<4x64xf32>)
   return
 }

@@ -2,7 +2,8 @@
 //
 // The runtime calls every kernel as `void hydra_entry_K(void **argv)`; this
 // pass writes that adapter in the LLVM dialect over the C interface that
-// `llvm.emit_c_interface` produced.
+// `llvm.emit_c_interface` produced, and makes the kernel and its C
+// interface internal to the object.
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,6 +74,12 @@ struct HydraKernelEntriesPass
     }
     LLVM::CallOp::create(b, loc, cInterface, args);
     LLVM::ReturnOp::create(b, loc, ValueRange{});
+    // Only the entry is called from outside: the kernel and its C
+    // interface become internal, so the optimizer inlines them into the
+    // entry and emits each kernel's code once rather than three times.
+    cInterface.setLinkage(LLVM::Linkage::Internal);
+    if (auto kernel = module.lookupSymbol<LLVM::LLVMFuncOp>(kernelName))
+      kernel.setLinkage(LLVM::Linkage::Internal);
     return success();
   }
 };

@@ -44,6 +44,8 @@ using namespace mlir::hydra;
 namespace {
 /// f32 lanes of one vector register (AVX-512).
 constexpr int64_t kLanes = 16;
+/// Products whose B has fewer elements than this (static K · N) stay loops.
+constexpr int64_t kSmallB = 64 * 64;
 
 struct TileSizes {
   int64_t mr, nr, mb, nb, kc;
@@ -150,9 +152,17 @@ std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
   con.c = c;
   if (!con.a || !con.b)
     return std::nullopt;
+  // A B of fewer than kSmallB elements known at compile time (a tiny
+  // model's projections) is left to the plain loops: the tiled kernel's
+  // machinery would cost more compile time than it saves at run time.
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (!ShapedType::isDynamic(ranges[con.k]) &&
+      !ShapedType::isDynamic(ranges[con.n]) &&
+      ranges[con.k] * ranges[con.n] < kSmallB)
+    return std::nullopt;
   // A zero fill of C right before, with nothing in between touching C,
   // folds into the first k-block when there is one (K static and > 0).
-  int64_t depth = op.getStaticLoopRanges()[con.k];
+  int64_t depth = ranges[con.k];
   bool hasDepth = !ShapedType::isDynamic(depth) && depth > 0;
   auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
   if (fill && hasDepth) {
@@ -200,6 +210,15 @@ void emitContractionWork(KernelBuilder &kb, const Contraction &con,
   work.emit(b, kb.getLoc());
 }
 
+/// Whether B's innermost dimension is n with unit stride: rows of B along
+/// n are then contiguous vectors.
+bool bRowsAlongN(OpBuilder &b, const Contraction &con) {
+  auto type = cast<MemRefType>(con.b.getType());
+  return type.isLastDimUnitStride() &&
+         con.bMap.getResult(con.bMap.getNumResults() - 1) ==
+             b.getAffineDimExpr(con.n);
+}
+
 /// Packs B[k0 : k0 + klen, n0 : n0 + nlen] into packed[panel][k][0:nr],
 /// zero beyond N. A B whose rows run along n is copied a vector at a time.
 void packB(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
@@ -207,11 +226,8 @@ void packB(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
            Value nlen, Value nSize) {
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
-  auto bType = cast<MemRefType>(con.b.getType());
   AffineMap bMap = con.bMap;
-  bool rowsAlongN =
-      bType.isLastDimUnitStride() &&
-      bMap.getResult(bMap.getNumResults() - 1) == b.getAffineDimExpr(con.n);
+  bool rowsAlongN = bRowsAlongN(b, con);
   Value panels = kb.ceilDivConst(nlen, t.nr);
   kb.loop(kb.index(0), panels, [&](Value p) {
     Value col0 = kb.add(n0, kb.mul(p, t.nr));
@@ -241,13 +257,48 @@ void packB(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
   });
 }
 
+/// Copies A[row0 : row0 + mr, k0 : k0 + klen] into packed[r][k]. A's rows
+/// lie a multiple of 4 KiB apart whenever K is a multiple of 1024: read in
+/// place, a strip's mr rows would all fall in one L1 set and evict each
+/// other. Rows along k are copied a vector at a time.
+void packA(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
+           SmallVector<Value> at, Value packed, Value row0, Value k0,
+           Value klen) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.getLoc();
+  auto aType = cast<MemRefType>(con.a.getType());
+  AffineMap aMap = con.aMap;
+  bool rowsAlongK =
+      aType.isLastDimUnitStride() &&
+      aMap.getResult(aMap.getNumResults() - 1) == b.getAffineDimExpr(con.k);
+  for (int64_t r = 0; r < t.mr; ++r) {
+    at[con.m] = kb.add(row0, kb.index(r));
+    if (rowsAlongK) {
+      kb.loop(kb.index(0), klen, kb.index(kLanes), [&](Value k) {
+        at[con.k] = kb.add(k0, k);
+        Value row = vector::MaskedLoadOp::create(
+            b, loc, kb.rowType(kLanes), con.a, indicesAt(kb, aMap, at),
+            laneMask(kb, kb.sub(klen, k)), kb.zeros(kLanes));
+        kb.storeRowAt(row, packed, ValueRange{kb.index(r)}, k);
+      });
+      continue;
+    }
+    kb.loop(kb.index(0), klen, [&](Value k) {
+      at[con.k] = kb.add(k0, k);
+      kb.store(kb.load(con.a, indicesAt(kb, aMap, at)), packed,
+               ValueRange{kb.index(r), k});
+    });
+  }
+}
+
 /// C[row0 : row0 + rows, col0 : col0 + nr] (+)= A[rows, k-block] · packed
-/// panel: rows × nr accumulators held in vector registers across the
-/// k-block. Every row is inside C; columns past N are masked.
+/// panel (or B itself when `packed` is null): rows × nr accumulators held
+/// in vector registers across the k-block. Every row is inside C; columns
+/// past N are masked.
 void microKernel(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
-                 SmallVector<Value> at, Value packed, Value panel, int64_t rows,
-                 Value row0, Value col0, Value k0, Value klen, Value nSize,
-                 bool startFromZero) {
+                 SmallVector<Value> at, Value packed, Value panel,
+                 Value packedA, int64_t rows, Value row0, Value col0, Value k0,
+                 Value klen, Value nSize, bool startFromZero) {
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
   int64_t nv = t.nr / kLanes;
@@ -281,15 +332,26 @@ void microKernel(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
   acc = kb.loop(
       kb.index(0), klen, kb.index(1), acc, [&](Value k, ValueRange carried) {
         SmallVector<Value> bRows;
-        for (int64_t v = 0; v < nv; ++v)
-          bRows.push_back(kb.loadRowAt(packed, ValueRange{panel, k},
-                                       kb.index(v * kLanes), kLanes));
         at[con.k] = kb.add(k0, k);
+        for (int64_t v = 0; v < nv; ++v) {
+          if (packed) {
+            bRows.push_back(kb.loadRowAt(packed, ValueRange{panel, k},
+                                         kb.index(v * kLanes), kLanes));
+            continue;
+          }
+          // Unpacked: B's row along n, read in place (masked past N).
+          at[con.n] = kb.add(col0, kb.index(v * kLanes));
+          bRows.push_back(vector::MaskedLoadOp::create(
+              b, loc, kb.rowType(kLanes), con.b, indicesAt(kb, con.bMap, at),
+              masks[v], kb.zeros(kLanes)));
+        }
         SmallVector<Value> next;
         for (int64_t r = 0; r < rows; ++r) {
           at[con.m] = rowIdx[r];
           Value aElt =
-              kb.splat(kb.load(con.a, indicesAt(kb, con.aMap, at)), kLanes);
+              kb.splat(packedA ? kb.load(packedA, ValueRange{kb.index(r), k})
+                               : kb.load(con.a, indicesAt(kb, con.aMap, at)),
+                       kLanes);
           for (int64_t v = 0; v < nv; ++v)
             next.push_back(vector::FMAOp::create(b, loc, aElt, bRows[v],
                                                  carried[r * nv + v]));
@@ -334,25 +396,59 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
         Value mlen = kb.min(kb.sub(mSize, m0), t.mb);
         Value nlen = kb.min(kb.sub(nSize, n0), t.nb);
         Value packed = kb.buffer({t.nb / t.nr, t.kc, t.nr});
+        // Padded to whole vectors: the copy's last vector may pass klen.
+        Value packedA =
+            kb.buffer({t.mr, (t.kc + kLanes - 1) / kLanes * kLanes});
         kb.loop(kb.index(0), kSize, kb.index(t.kc), [&](Value k0) {
           Value klen = kb.min(kb.sub(kSize, k0), t.kc);
-          packB(kb, con, t, at, packed, k0, klen, n0, nlen, nSize);
           // A strip of mr rows stays in L1 while the panels stream past;
           // the rows of a last, partial strip go one at a time (a decode
           // step's single row does no wasted work).
           Value panels = kb.ceilDivConst(nlen, t.nr);
-          auto strips = [&](Value begin, Value end, int64_t rows) {
+          auto strips = [&](Value begin, Value end, int64_t rows,
+                            Value packed) {
             kb.loop(begin, end, kb.index(rows), [&](Value i) {
+              Value row0 = kb.add(m0, i);
+              Value strip;
+              if (rows == t.mr) {
+                strip = packedA;
+                packA(kb, con, t, at, strip, row0, k0, klen);
+              }
               kb.loop(kb.index(0), panels, [&](Value p) {
                 Value col0 = kb.add(n0, kb.mul(p, t.nr));
-                microKernel(kb, con, t, at, packed, p, rows, kb.add(m0, i),
-                            col0, k0, klen, nSize, startFromZero);
+                microKernel(kb, con, t, at, packed, p, strip, rows, row0, col0,
+                            k0, klen, nSize, startFromZero);
               });
             });
           };
           Value full = kb.mul(kb.divConst(mlen, t.mr), t.mr);
-          strips(kb.index(0), full, t.mr);
-          strips(full, mlen, 1);
+          auto packedStrips = [&] {
+            packB(kb, con, t, at, packed, k0, klen, n0, nlen, nSize);
+            strips(kb.index(0), full, t.mr, packed);
+            strips(full, mlen, 1, packed);
+          };
+          if (!bRowsAlongN(b, con)) {
+            packedStrips();
+            return;
+          }
+          // Fewer rows than a strip (a decode step): each element of B is
+          // used by those rows only, so it is read in place rather than
+          // packed, copied and read again.
+          Value fewRows = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::ult, mlen, kb.index(t.mr));
+          auto ifOp = scf::IfOp::create(b, loc, fewRows, /*withElse=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          // Each row takes the whole block of columns at once: per k, one
+          // contiguous run of B's row, nb / 16 accumulators.
+          TileSizes wide = t;
+          wide.nr = t.nb;
+          kb.loop(kb.index(0), mlen, [&](Value i) {
+            microKernel(kb, con, wide, at, Value(), kb.index(0), Value(), 1,
+                        kb.add(m0, i), n0, k0, klen, nSize, startFromZero);
+          });
+          b.setInsertionPointToStart(ifOp.elseBlock());
+          packedStrips();
         });
       });
   if (con.fill)

@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
@@ -75,6 +76,8 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
     Value rowSum = kb.buffer({mt});
     Value scores = mask ? kb.buffer({nt}) : Value(); // for the mask pass
     Value keysT = kb.buffer({dk, nt});
+    // Scores of a row computed alone, one dot product a key.
+    Value dots = kb.buffer({nt});
     // The block's probabilities, read back one broadcast lane at a time.
     Value probs = kb.buffer({kRowBlock, nt});
     kb.loop(c0, rows, [&](Value r) {
@@ -95,12 +98,22 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
       // masked below.
       // Element by element from memory: extracting lanes of a loaded row at
       // a variable position would spill the whole row for every lane.
-      kb.loop(c0, cols, [&](Value c) {
-        Value key = kb.add(j0, c);
-        kb.loop(c0, kb.index(dk), [&](Value d) {
-          kb.store(kb.load(k, {bi, kvh, key, d}), keysT, {d, c});
+      // Only blocks of rows use it: a tile of fewer rows (a decode step's
+      // one query) takes a dot product a key instead, 1/dk of the work.
+      Value blocked = kb.sub(rows, kb.remConst(rows, kRowBlock));
+      Value anyBlock =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, blocked, c0);
+      auto transpose = scf::IfOp::create(b, loc, anyBlock, /*withElse=*/false);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(transpose.thenBlock());
+        kb.loop(c0, cols, [&](Value c) {
+          Value key = kb.add(j0, c);
+          kb.loop(c0, kb.index(dk), [&](Value d) {
+            kb.store(kb.load(k, {bi, kvh, key, d}), keysT, {d, c});
+          });
         });
-      });
+      }
       Value keyIds = arith::AddIOp::create(
           b, loc, vector::BroadcastOp::create(b, loc, laneType, j0), laneIds);
       Value pastEnd = arith::CmpIOp::create(
@@ -115,17 +128,28 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
           i[u] = kb.add(i0, r[u]);
         }
         // Scores: for each d, one row of transposed keys times each query
-        // row's element d, broadcast from memory.
-        SmallVector<Value> zeros(numRows, kb.zeros(nt));
-        SmallVector<Value> s =
-            kb.loop(c0, kb.index(dk), c1, zeros, [&](Value d, ValueRange it) {
-              Value keys = kb.loadRow(keysT, d, nt);
-              SmallVector<Value> next;
-              for (int64_t u = 0; u < numRows; ++u)
-                next.push_back(
-                    kb.axpy(kb.load(q, {bi, h, i[u], d}), keys, it[u]));
-              return next;
-            });
+        // row's element d, broadcast from memory; a single row takes one
+        // dot product a key from the keys as they are.
+        SmallVector<Value> s;
+        if (numRows == 1) {
+          Value query = kb.loadRow(q, {bi, h, i[0]}, dk);
+          kb.loop(c0, cols, [&](Value c) {
+            Value key = kb.loadRow(k, {bi, kvh, kb.add(j0, c)}, dk);
+            kb.store(kb.dot(query, key), dots, c);
+          });
+          // Lanes past `cols` are stale and masked below.
+          s.push_back(kb.loadRow(dots, ValueRange{}, nt));
+        } else {
+          SmallVector<Value> zeros(numRows, kb.zeros(nt));
+          s = kb.loop(c0, kb.index(dk), c1, zeros, [&](Value d, ValueRange it) {
+            Value keys = kb.loadRow(keysT, d, nt);
+            SmallVector<Value> next;
+            for (int64_t u = 0; u < numRows; ++u)
+              next.push_back(
+                  kb.axpy(kb.load(q, {bi, h, i[u], d}), keys, it[u]));
+            return next;
+          });
+        }
         SmallVector<Value> p(numRows), alpha(numRows);
         for (int64_t u = 0; u < numRows; ++u) {
           Value su = kb.mulf(s[u], kb.splat(kb.f32(scale), nt));
@@ -148,8 +172,9 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
             kb.storeRow(su, scores, ValueRange{});
             kb.loop(c0, cols, [&](Value c) {
               Value sc = kb.load(scores, c);
-              kb.store(emitMaskedScore(kb, mask, sc, {bi, h, i[u], kb.add(j0, c)}),
-                       scores, c);
+              kb.store(
+                  emitMaskedScore(kb, mask, sc, {bi, h, i[u], kb.add(j0, c)}),
+                  scores, c);
             });
             su = kb.loadRow(scores, ValueRange{}, nt);
           }
@@ -189,7 +214,6 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
             kb.storeRowAt(accs[u], acc, r[u], col);
         });
       };
-      Value blocked = kb.sub(rows, kb.remConst(rows, kRowBlock));
       kb.loop(c0, blocked, kb.index(kRowBlock),
               [&](Value r0) { rowBlock(r0, kRowBlock); });
       kb.loop(blocked, rows, [&](Value r0) { rowBlock(r0, 1); });

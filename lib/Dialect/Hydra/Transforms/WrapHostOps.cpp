@@ -45,6 +45,24 @@ void emitWork(OpBuilder &b, linalg::LinalgOp op) {
   work.emit(b, loc);
 }
 
+/// Whether computing `size` reads an element of an input.
+bool readsData(Value size) {
+  SmallVector<Value> work = {size};
+  DenseSet<Value> seen;
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    Operation *def = v.getDefiningOp();
+    if (!def || !seen.insert(v).second)
+      continue;
+    if (isArgumentElementRead(def) || isa<memref::LoadOp>(def))
+      return true;
+    if (isa<memref::DimOp>(def))
+      continue;
+    llvm::append_range(work, def->getOperands());
+  }
+  return false;
+}
+
 /// Elements of a one-dimensional op per parallel iteration.
 constexpr int64_t kChunk = 4096;
 
@@ -69,11 +87,21 @@ bool wrapParallel(OpBuilder &b, linalg::LinalgOp op) {
     for (AffineExpr e : map.getResults())
       if (!isa<AffineDimExpr, AffineConstantExpr>(e))
         return false;
+  // An empty operand: nothing to share (and no view of it at an index).
+  for (Value v : op->getOperands())
+    if (auto type = dyn_cast<MemRefType>(v.getType()))
+      if (llvm::is_contained(type.getShape(), 0))
+        return false;
   Location loc = op.getLoc();
   b.setInsertionPoint(op);
   SmallVector<Value> sizes;
   for (Range range : op.createLoopRanges(b, loc))
     sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, range.size));
+  // A grid is made of input sizes; a size read from an input's data (a
+  // Split's sizes given at run time) keeps the op in one iteration.
+  for (int64_t d = 0; d < split; ++d)
+    if (readsData(sizes[d]))
+      return false;
   SmallVector<OpFoldResult> lbs, ubs, steps;
   for (int64_t d = 0; d < split; ++d) {
     lbs.push_back(b.getIndexAttr(0));
@@ -161,6 +189,14 @@ struct HydraWrapHostOpsPass
         return signalPassFailure();
       }
       OpBuilder b(op);
+      // A copy runs as linalg.copy: loops in the kernel, not a call into a
+      // runtime library.
+      if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+        op = linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(),
+                                    copy.getTarget());
+        b.setInsertionPoint(op);
+        copy.erase();
+      }
       if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
         if (splitParallel && wrapParallel(b, linalgOp))
           continue;
@@ -169,14 +205,7 @@ struct HydraWrapHostOpsPass
           ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
           ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, ValueRange{},
           std::nullopt);
-      if (auto copy = dyn_cast<memref::CopyOp>(op)) {
-        b.setInsertionPoint(forall.getBody()->getTerminator());
-        op = linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(),
-                                    copy.getTarget());
-        copy.erase();
-      } else {
-        op->moveBefore(forall.getBody()->getTerminator());
-      }
+      op->moveBefore(forall.getBody()->getTerminator());
       if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
         b.setInsertionPoint(op);
         emitWork(b, linalgOp);

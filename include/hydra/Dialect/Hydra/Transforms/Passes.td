@@ -164,7 +164,7 @@ def HydraTileContractions : Pass<"hydra-tile-contractions", "::mlir::func::FuncO
            "Columns of C per micro-kernel (nr), a multiple of 16">,
     Option<"rowBlock", "row-block", "int64_t", /*default=*/"192",
            "Rows of C per parallel iteration, a multiple of row-tile">,
-    Option<"columnBlock", "column-block", "int64_t", /*default=*/"256",
+    Option<"columnBlock", "column-block", "int64_t", /*default=*/"128",
            "Columns of C per parallel iteration, a multiple of column-tile">,
     Option<"depthBlock", "depth-block", "int64_t", /*default=*/"384",
            "Reduction steps per packed panel">
