@@ -5,6 +5,10 @@
 #include "status.h"
 #include "thread_pool.h"
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 
 using namespace hydra;
@@ -22,13 +26,16 @@ public:
                                   : std::thread::hardware_concurrency();
     // The calling thread is one of the workers.
     pool_ = std::make_unique<ThreadPool>(threads > 1 ? threads - 1 : 0);
+    const char *profile = std::getenv("HYDRA_PROFILE");
+    profile_ = profile && *profile && std::strcmp(profile, "0") != 0;
     return nullptr;
   }
 
-  hydra_status run(const fb::Module &, const fb::Program &program,
+  hydra_status run(const fb::Module &module, const fb::Program &program,
                    CallBuffers &buffers,
                    const std::vector<int64_t> &symbols) override {
     for (const fb::Launch *launch : *program.launches()) {
+      auto start = std::chrono::steady_clock::now();
       std::vector<std::vector<int64_t>> descriptors =
           hostDescriptors(*launch, buffers);
       KernelEntry entry = code_.entry(launch->kernel());
@@ -42,6 +49,13 @@ public:
         argv.push_back(&end);
         entry(argv.data());
       });
+      if (profile_) {
+        std::chrono::duration<double, std::milli> took =
+            std::chrono::steady_clock::now() - start;
+        std::fprintf(stderr, "hydra profile: %s grid %lld: %.4f ms\n",
+                     module.kernels()->Get(launch->kernel())->name()->c_str(),
+                     static_cast<long long>(total), took.count());
+      }
     }
     return nullptr;
   }
@@ -49,6 +63,8 @@ public:
 private:
   CpuExecutable code_;
   std::unique_ptr<ThreadPool> pool_;
+  // HYDRA_PROFILE set (and not 0): each launch's time on stderr.
+  bool profile_ = false;
 };
 } // namespace
 

@@ -2,15 +2,17 @@
 file and what is wrong (exit code 1), never an abort from an uncaught
 exception or a read past the header."""
 
+import os
 import re
 import struct
+import subprocess
 
 import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from tools import assert_clean_error, tool
+from tools import BIN, assert_clean_error, tool
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +113,19 @@ def test_repeat_counts_are_checked(neg_artifact, tmp_path, count):
     np.save(tmp_path / "x.npy", np.zeros((2, 3), np.float32))
     proc = run(neg_artifact, tmp_path, "--input", f"x={tmp_path / 'x.npy'}", "--repeat", count)
     assert_clean_error(proc, "--repeat takes a positive integer")
+
+
+def test_profile_prints_each_launch(neg_artifact, tmp_path):
+    # HYDRA_PROFILE=1: one line a launch a call on stderr (kernel, grid, ms).
+    np.save(tmp_path / "x.npy", np.ones((2, 3), np.float32))
+    cmd = [os.path.join(BIN, "hydra-run"), str(neg_artifact), "--input",
+           f"x={tmp_path / 'x.npy'}", "--output-dir", str(tmp_path / "out"), "--repeat", "2"]
+    quiet = subprocess.run(cmd, capture_output=True, text=True)
+    assert quiet.returncode == 0 and "hydra profile" not in quiet.stderr
+    loud = subprocess.run(cmd, capture_output=True, text=True,
+                          env=dict(os.environ, HYDRA_PROFILE="1"))
+    assert loud.returncode == 0, loud.stderr
+    lines = [line for line in loud.stderr.splitlines() if line.startswith("hydra profile:")]
+    assert len(lines) == 3, loud.stderr  # the warm-up and two timed calls
+    for line in lines:
+        assert re.fullmatch(r"hydra profile: main_kernel\d+ grid \d+: [0-9.]+ ms", line), line
