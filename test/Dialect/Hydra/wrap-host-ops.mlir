@@ -89,13 +89,17 @@ func.func @data_size(%shape: memref<2xi64>) -> memref<?xf32> {
 // SPLIT:           linalg.index
 // SPLIT:         scf.forall (%{{.*}}) in (1) {
 // SPLIT:           iterator_types = ["reduction", "parallel"]
+// A scalar op has no loop to split.
+// SPLIT:         scf.forall (%{{.*}}) in (1) {
+// SPLIT:           linalg.copy ins(%{{.*}} : memref<f32>)
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 #bc3 = affine_map<(d0, d1, d2) -> (d1, d2)>
 #id1 = affine_map<(d0) -> (d0)>
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 #col = affine_map<(d0, d1) -> (d1)>
 func.func @split_rows(%x: memref<?x4x8xf32>, %b: memref<4x8xf32>, %y: memref<?x4x8xf32>,
-                      %v: memref<10000xf32>, %s: memref<4x8xf32>, %t: memref<8xf32>) {
+                      %v: memref<10000xf32>, %s: memref<4x8xf32>, %t: memref<8xf32>,
+                      %z: memref<f32>, %zc: memref<f32>) {
   linalg.generic {indexing_maps = [#id3, #bc3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%x, %b : memref<?x4x8xf32>, memref<4x8xf32>) outs(%y : memref<?x4x8xf32>) {
   ^bb0(%p: f32, %q: f32, %o: f32):
@@ -120,5 +124,6 @@ func.func @split_rows(%x: memref<?x4x8xf32>, %b: memref<4x8xf32>, %y: memref<?x4
     %0 = arith.addf %p, %o : f32
     linalg.yield %0 : f32
   }
+  linalg.copy ins(%z : memref<f32>) outs(%zc : memref<f32>)
   return
 }

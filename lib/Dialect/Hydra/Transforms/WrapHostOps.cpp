@@ -77,6 +77,8 @@ bool wrapParallel(OpBuilder &b, linalg::LinalgOp op) {
     return false;
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   int64_t loops = iterators.size(), split = 0;
+  if (loops == 0) // a scalar op: nothing to split
+    return false;
   while (split < std::max<int64_t>(loops - 1, 1) &&
          iterators[split] == utils::IteratorType::parallel)
     ++split;
