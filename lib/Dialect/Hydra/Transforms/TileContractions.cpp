@@ -187,14 +187,11 @@ SmallVector<Value> indicesAt(KernelBuilder &kb, AffineMap map,
   return idx;
 }
 
-Value maxIndex(KernelBuilder &kb, Value x, int64_t c) {
-  return arith::MaxSIOp::create(kb.builder(), kb.getLoc(), x, kb.index(c));
-}
-
 /// A mask of the first `count` lanes (clamped to [0, kLanes]).
 Value laneMask(KernelBuilder &kb, Value count) {
   OpBuilder &b = kb.builder();
-  Value clamped = kb.min(maxIndex(kb, count, 0), kLanes);
+  Value clamped = kb.min(
+      arith::MaxSIOp::create(b, kb.getLoc(), count, kb.index(0)), kLanes);
   return vector::CreateMaskOp::create(b, kb.getLoc(),
                                       VectorType::get({kLanes}, b.getI1Type()),
                                       ValueRange{clamped});
@@ -210,13 +207,20 @@ void emitContractionWork(KernelBuilder &kb, const Contraction &con,
   work.emit(b, kb.getLoc());
 }
 
-/// Whether B's innermost dimension is n with unit stride: rows of B along
-/// n are then contiguous vectors.
-bool bRowsAlongN(OpBuilder &b, const Contraction &con) {
-  auto type = cast<MemRefType>(con.b.getType());
-  return type.isLastDimUnitStride() &&
-         con.bMap.getResult(con.bMap.getNumResults() - 1) ==
-             b.getAffineDimExpr(con.n);
+/// Whether `operand`'s innermost dimension is loop `dim` with unit stride:
+/// its rows along that loop are then contiguous vectors.
+bool rowsAlong(OpBuilder &b, Value operand, AffineMap map, unsigned dim) {
+  return cast<MemRefType>(operand.getType()).isLastDimUnitStride() &&
+         map.getResult(map.getNumResults() - 1) == b.getAffineDimExpr(dim);
+}
+
+/// kLanes elements of `memref` from `indices` on, the first `count` of
+/// them (the rest zero; lanes past the end are never touched).
+Value loadLanes(KernelBuilder &kb, Value memref, ValueRange indices,
+                Value mask) {
+  return vector::MaskedLoadOp::create(kb.builder(), kb.getLoc(),
+                                      kb.rowType(kLanes), memref, indices, mask,
+                                      kb.zeros(kLanes));
 }
 
 /// Packs B[k0 : k0 + klen, n0 : n0 + nlen] into packed[panel][k][0:nr],
@@ -225,9 +229,8 @@ void packB(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
            SmallVector<Value> at, Value packed, Value k0, Value klen, Value n0,
            Value nlen, Value nSize) {
   OpBuilder &b = kb.builder();
-  Location loc = kb.getLoc();
   AffineMap bMap = con.bMap;
-  bool rowsAlongN = bRowsAlongN(b, con);
+  bool rowsAlongN = rowsAlong(b, con.b, bMap, con.n);
   Value panels = kb.ceilDivConst(nlen, t.nr);
   kb.loop(kb.index(0), panels, [&](Value p) {
     Value col0 = kb.add(n0, kb.mul(p, t.nr));
@@ -237,9 +240,8 @@ void packB(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
         for (int64_t v = 0; v < t.nr / kLanes; ++v) {
           Value col = kb.add(col0, kb.index(v * kLanes));
           at[con.n] = col;
-          Value row = vector::MaskedLoadOp::create(
-              b, loc, kb.rowType(kLanes), con.b, indicesAt(kb, bMap, at),
-              laneMask(kb, kb.sub(nSize, col)), kb.zeros(kLanes));
+          Value row = loadLanes(kb, con.b, indicesAt(kb, bMap, at),
+                                laneMask(kb, kb.sub(nSize, col)));
           kb.storeRowAt(row, packed, ValueRange{p, k}, kb.index(v * kLanes));
         }
         return;
@@ -265,20 +267,15 @@ void packA(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
            SmallVector<Value> at, Value packed, Value row0, Value k0,
            Value klen) {
   OpBuilder &b = kb.builder();
-  Location loc = kb.getLoc();
-  auto aType = cast<MemRefType>(con.a.getType());
   AffineMap aMap = con.aMap;
-  bool rowsAlongK =
-      aType.isLastDimUnitStride() &&
-      aMap.getResult(aMap.getNumResults() - 1) == b.getAffineDimExpr(con.k);
+  bool rowsAlongK = rowsAlong(b, con.a, aMap, con.k);
   for (int64_t r = 0; r < t.mr; ++r) {
     at[con.m] = kb.add(row0, kb.index(r));
     if (rowsAlongK) {
       kb.loop(kb.index(0), klen, kb.index(kLanes), [&](Value k) {
         at[con.k] = kb.add(k0, k);
-        Value row = vector::MaskedLoadOp::create(
-            b, loc, kb.rowType(kLanes), con.a, indicesAt(kb, aMap, at),
-            laneMask(kb, kb.sub(klen, k)), kb.zeros(kLanes));
+        Value row = loadLanes(kb, con.a, indicesAt(kb, aMap, at),
+                              laneMask(kb, kb.sub(klen, k)));
         kb.storeRowAt(row, packed, ValueRange{kb.index(r)}, k);
       });
       continue;
@@ -322,9 +319,7 @@ void microKernel(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
   SmallVector<Value> acc;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t v = 0; v < nv; ++v) {
-      Value start = vector::MaskedLoadOp::create(b, loc, kb.rowType(kLanes),
-                                                 con.c, cIndices(rowIdx[r], v),
-                                                 masks[v], kb.zeros(kLanes));
+      Value start = loadLanes(kb, con.c, cIndices(rowIdx[r], v), masks[v]);
       if (fromZero)
         start = kb.select(fromZero, kb.zeros(kLanes), start);
       acc.push_back(start);
@@ -341,9 +336,8 @@ void microKernel(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
           }
           // Unpacked: B's row along n, read in place (masked past N).
           at[con.n] = kb.add(col0, kb.index(v * kLanes));
-          bRows.push_back(vector::MaskedLoadOp::create(
-              b, loc, kb.rowType(kLanes), con.b, indicesAt(kb, con.bMap, at),
-              masks[v], kb.zeros(kLanes)));
+          bRows.push_back(
+              loadLanes(kb, con.b, indicesAt(kb, con.bMap, at), masks[v]));
         }
         SmallVector<Value> next;
         for (int64_t r = 0; r < rows; ++r) {
@@ -427,7 +421,7 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
             strips(kb.index(0), full, t.mr, packed);
             strips(full, mlen, 1, packed);
           };
-          if (!bRowsAlongN(b, con)) {
+          if (!rowsAlong(b, con.b, con.bMap, con.n)) {
             packedStrips();
             return;
           }

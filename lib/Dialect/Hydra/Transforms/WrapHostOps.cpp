@@ -35,9 +35,9 @@ void emitWork(OpBuilder &b, linalg::LinalgOp op) {
     iterations.push_back(getValueOrCreateConstantIndexOp(b, loc, range.size));
   double perIteration = 0;
   for (Operation &inner : op->getRegion(0).front().without_terminator())
-    perIteration +=
-        inner.getDialect() && (inner.getDialect()->getNamespace() == "arith" ||
-                               inner.getDialect()->getNamespace() == "math");
+    perIteration += inner.getDialect() &&
+                    (inner.getDialect()->getNamespace() == "arith" ||
+                     inner.getDialect()->getNamespace() == "math");
   work.flops(perIteration, iterations);
   for (OpOperand &operand : op->getOpOperands())
     if (isa<MemRefType>(operand.get().getType()))
