@@ -12,6 +12,7 @@ message.
 """
 
 import ctypes
+import math
 import os
 
 import numpy as np
@@ -86,6 +87,11 @@ class Module:
         self._handle = ctypes.c_void_p()
         _check(self._rt.hydra_module_load_memory(artifact, len(artifact),
                                                  ctypes.byref(self._handle)))
+        # A loaded module never changes: its names and signatures are read
+        # once (a small model's call is a few dozen µs; asking the runtime
+        # for them on every call took as long again).
+        self._functions = None
+        self._signatures = {}
 
     def __del__(self):
         if getattr(self, "_handle", None):
@@ -94,13 +100,22 @@ class Module:
 
     @property
     def functions(self):
-        n = self._rt.hydra_module_function_count(self._handle)
-        return [self._rt.hydra_module_function_name(self._handle, i).decode()
-                for i in range(n)]
+        if self._functions is None:
+            n = self._rt.hydra_module_function_count(self._handle)
+            self._functions = tuple(
+                self._rt.hydra_module_function_name(self._handle, i).decode()
+                for i in range(n))
+        return list(self._functions)
 
     def signature(self, function=None, inputs=True):
         """[(name, numpy dtype, shape with None for dynamic sizes)]."""
         index = self._function_index(function)
+        key = (index, bool(inputs))
+        if key not in self._signatures:
+            self._signatures[key] = self._read_signature(index, inputs)
+        return list(self._signatures[key])
+
+    def _read_signature(self, index, inputs):
         out = []
         count = self._rt.hydra_module_signature_count(self._handle, index, int(inputs))
         for i in range(count):
@@ -149,6 +164,32 @@ class _Outputs:
             self._handle = None
 
 
+# hydra_tensor as a numpy record: field offsets from the ctypes declaration.
+_TENSOR_RECORD = np.dtype({
+    "names": ["name", "dtype", "rank", "shape", "data"],
+    "formats": [np.uintp, np.intc, np.int32, np.uintp, np.uintp],
+    "offsets": [getattr(_native.Tensor, f).offset
+                for f in ("name", "dtype", "rank", "shape", "data")],
+    "itemsize": ctypes.sizeof(_native.Tensor)})
+
+
+class _CallPlan:
+    """A function's names and output dtypes, resolved once per session."""
+
+    def __init__(self, module, function):
+        index = module._function_index(function)
+        self.name = module.functions[index]
+        self.name_bytes = self.name.encode()
+        self.inputs = module.signature(self.name, inputs=True)
+        self.input_names = [n for n, _, _ in self.inputs]
+        # The C strings the tensor records point at, kept alive here.
+        self._names = [ctypes.create_string_buffer(n.encode()) for n in self.input_names]
+        self.name_addresses = [ctypes.addressof(b) for b in self._names]
+        self.outputs = []
+        for i, (n, dtype, _) in enumerate(module.signature(self.name, inputs=False)):
+            self.outputs.append((n, dtype))
+
+
 class Session:
     """A module prepared to run on a device: "cpu", "cuda" or "cuda:N" (an
     NVIDIA GPU through the CUDA driver), or "gpu-emulator" (the GPU kernels
@@ -163,6 +204,7 @@ class Session:
         self.module = module
         self._rt = module._rt
         self._handle = ctypes.c_void_p()
+        self._plans = {}
         options = _native.SessionOptions(kind, threads, ordinal)
         _check(self._rt.hydra_session_create(module._handle, ctypes.byref(options),
                                              ctypes.byref(self._handle)))
@@ -177,51 +219,61 @@ class Session:
         signature order) and returns {output name: numpy array}. The arrays
         are the runtime's output buffers themselves, not copies; each call
         returns new ones."""
-        index = self.module._function_index(function)
-        name = self.module.functions[index]
-        signature = self.module.signature(name, inputs=True)
+        plan = self._plan(function)
+        signature = plan.inputs
         if isinstance(inputs, dict):
-            missing = [n for n, _, _ in signature if n not in inputs]
-            extra = sorted(set(inputs) - {n for n, _, _ in signature})
-            if missing or extra:
-                raise HydraError(f"function '{name}': missing inputs {missing}, "
+            if len(inputs) != len(signature) or any(n not in inputs for n in plan.input_names):
+                missing = [n for n in plan.input_names if n not in inputs]
+                extra = sorted(set(inputs) - set(plan.input_names))
+                raise HydraError(f"function '{plan.name}': missing inputs {missing}, "
                                  f"unknown inputs {extra}", "INVALID_ARGUMENT")
-            arrays = [inputs[n] for n, _, _ in signature]
+            arrays = [inputs[n] for n in plan.input_names]
         else:
             arrays = list(inputs)
-        keep = []
-        tensors = (_native.Tensor * max(1, len(arrays)))()
+        # The hydra_tensor array as one numpy record array (its layout is
+        # the C struct's) and every shape in one int64 array: a few
+        # ctypes objects a call instead of several an input.
+        count = len(arrays)
+        arrays = [np.asarray(a, order="C") for a in arrays]  # ascontiguousarray makes 0-d 1-d
+        shapes = np.array([d for a in arrays for d in a.shape] or [0], dtype=np.int64)
+        shape_base = shapes.ctypes.data
+        records = []
+        offset = 0
         for i, a in enumerate(arrays):
-            a = np.asarray(a, order="C")  # ascontiguousarray makes 0-d arrays 1-d
-            if a.dtype not in _CODES:
+            code = _CODES.get(a.dtype)
+            if code is None:
                 raise HydraError(f"input {i}: unsupported numpy dtype {a.dtype}",
                                  "INVALID_ARGUMENT")
-            shape = (ctypes.c_int64 * max(1, a.ndim))(*a.shape)
-            keep += [a, shape]
-            tensors[i] = _native.Tensor(
-                signature[i][0].encode() if i < len(signature) else None,
-                _CODES[a.dtype], a.ndim, shape, a.ctypes.data)
+            records.append((plan.name_addresses[i] if i < len(signature) else 0,
+                            code, a.ndim, shape_base + 8 * offset, a.ctypes.data))
+            offset += a.ndim
+        tensors = np.array(records or [(0, 0, 0, 0, 0)], dtype=_TENSOR_RECORD)
         out = ctypes.c_void_p()
-        _check(self._rt.hydra_session_run(self._handle, name.encode(), tensors,
-                                          len(arrays), ctypes.byref(out)))
+        _check(self._rt.hydra_session_run(self._handle, plan.name_bytes,
+                                          tensors.ctypes.data, count,
+                                          ctypes.byref(out)))
+        del arrays, shapes, tensors  # kept alive across the call above
         # The arrays returned are views of the runtime's output buffers (no
         # copy); the buffers are freed when the last of those arrays is.
         owner = _Outputs(self._rt, out)
         results = {}
-        for i in range(self._rt.hydra_outputs_count(out)):
-            t = self._rt.hydra_outputs_get(out, i).contents
-            shape = tuple(t.shape[d] for d in range(t.rank))
-            if t.dtype not in _DTYPES:
-                raise HydraError(f"output {i} has a dtype numpy lacks "
-                                 f"(code {t.dtype}; bf16 needs ml_dtypes)",
-                                 "UNAVAILABLE")
-            dtype = np.dtype(_DTYPES[t.dtype])
-            size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        get = self._rt.hydra_outputs_get
+        for i, (name, dtype) in enumerate(plan.outputs):
+            t = get(out, i).contents
+            shape = tuple(t.shape[:t.rank])
+            size = math.prod(shape) * dtype.itemsize
             if size == 0:
-                results[t.name.decode()] = np.zeros(shape, dtype=dtype)
+                results[name] = np.zeros(shape, dtype=dtype)
                 continue
             raw = (ctypes.c_uint8 * size).from_address(t.data)
             raw._owner = owner
-            array = np.frombuffer(raw, dtype=dtype).reshape(shape)
-            results[t.name.decode()] = array
+            results[name] = np.frombuffer(raw, dtype=dtype).reshape(shape)
         return results
+
+    def _plan(self, function):
+        """What every call of `function` shares: names, encoded once."""
+        plan = self._plans.get(function)
+        if plan is None:
+            plan = _CallPlan(self.module, function)
+            self._plans[function] = plan
+        return plan

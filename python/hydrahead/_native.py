@@ -63,7 +63,8 @@ def runtime():
             "hydra_session_create": (P, [P, ctypes.POINTER(SessionOptions),
                                          ctypes.POINTER(P)]),
             "hydra_session_free": (None, [P]),
-            "hydra_session_run": (P, [P, ctypes.c_char_p, ctypes.POINTER(Tensor),
+            # The tensors: an array of Tensor records, by address.
+            "hydra_session_run": (P, [P, ctypes.c_char_p, P,
                                       ctypes.c_size_t, ctypes.POINTER(P)]),
             "hydra_outputs_count": (ctypes.c_size_t, [P]),
             "hydra_outputs_get": (ctypes.POINTER(Tensor), [P, ctypes.c_size_t]),

@@ -22,8 +22,8 @@ public:
   hydra_status load(const hydra_module &module, int numThreads) {
     HYDRA_RETURN_IF_ERROR(code_.load(module, kCpuTarget, fb::Device::cpu,
                                      "compile with --target=cpu"));
-    unsigned threads = numThreads ? unsigned(numThreads)
-                                  : std::thread::hardware_concurrency();
+    unsigned threads =
+        numThreads ? unsigned(numThreads) : std::thread::hardware_concurrency();
     // The calling thread is one of the workers.
     pool_ = std::make_unique<ThreadPool>(threads > 1 ? threads - 1 : 0);
     const char *profile = std::getenv("HYDRA_PROFILE");
@@ -35,34 +35,76 @@ public:
                    CallBuffers &buffers,
                    const std::vector<int64_t> &symbols) override {
     for (const fb::Launch *launch : *program.launches()) {
-      auto start = std::chrono::steady_clock::now();
-      std::vector<std::vector<int64_t>> descriptors =
-          hostDescriptors(*launch, buffers);
+      std::chrono::steady_clock::time_point start;
+      if (profile_)
+        start = std::chrono::steady_clock::now();
+      // Every buffer's descriptor in one reused array: a small model's
+      // call is a hundred launches of a µs or less each.
+      words_.clear();
+      offsets_.clear();
+      for (const fb::BufferRef *ref : *launch->buffers()) {
+        const HostBuffer &b = buffers.get(*ref);
+        offsets_.push_back(words_.size());
+        appendDescriptor(words_, b.data, b.shape);
+      }
       KernelEntry entry = code_.entry(launch->kernel());
       int64_t total = 0;
       HYDRA_RETURN_IF_ERROR(gridSize(*launch, symbols, &total));
-      pool_->parallelFor(total, [&](int64_t begin, int64_t end) {
-        std::vector<void *> argv;
-        for (auto &d : descriptors)
-          argv.push_back(d.data());
-        argv.push_back(&begin);
-        argv.push_back(&end);
-        entry(argv.data());
-      });
+      auto body = [&](int64_t begin, int64_t end) {
+        constexpr size_t kOnStack = 64;
+        size_t n = offsets_.size();
+        void *onStack[kOnStack];
+        std::vector<void *> onHeap(n + 2 > kOnStack ? n + 2 : 0);
+        void **argv = onHeap.empty() ? onStack : onHeap.data();
+        for (size_t i = 0; i < n; ++i)
+          argv[i] = words_.data() + offsets_[i];
+        argv[n] = &begin;
+        argv[n + 1] = &end;
+        entry(argv);
+      };
+      bool split = total > 1 && pool_->size() > 0 &&
+                   worthSplitting(*launch, buffers, symbols);
+      if (split)
+        pool_->parallelFor(total, body);
+      else
+        body(0, total);
       if (profile_) {
         std::chrono::duration<double, std::milli> took =
             std::chrono::steady_clock::now() - start;
-        std::fprintf(stderr, "hydra profile: %s grid %lld: %.4f ms\n",
+        std::fprintf(stderr, "hydra profile: %s grid %lld: %.4f ms%s\n",
                      module.kernels()->Get(launch->kernel())->name()->c_str(),
-                     static_cast<long long>(total), took.count());
+                     static_cast<long long>(total), took.count(),
+                     split ? " split" : "");
       }
     }
     return nullptr;
   }
 
 private:
+  /// Whether a launch's work pays for handing part of it to other cores
+  /// (about a µs there and back); a small model's launches mostly do not.
+  /// Its time on one core from the compiler's estimate: bytes at 16 B/ns
+  /// (L2), FLOPs at 32 a ns (one core's vector FMAs, half the time busy).
+  /// Without an estimate, from the bytes of the buffers it names at 4 B/ns
+  /// (an upper bound on what it moves, slowly: it may compute much).
+  static bool worthSplitting(const fb::Launch &launch,
+                             const CallBuffers &buffers,
+                             const std::vector<int64_t> &symbols) {
+    LaunchCost cost = launchCost(launch, symbols);
+    if (cost.flops >= 0 && cost.bytes >= 0)
+      return cost.bytes / 16 + cost.flops / 32 > kSplitNanoseconds;
+    double named = 0;
+    for (const fb::BufferRef *ref : *launch.buffers())
+      named += double(buffers.get(*ref).bytes);
+    return named / 4 > kSplitNanoseconds;
+  }
+  static constexpr double kSplitNanoseconds = 4000;
+
   CpuExecutable code_;
   std::unique_ptr<ThreadPool> pool_;
+  // One launch's descriptors (one call runs at a time: the session's lock).
+  std::vector<int64_t> words_;
+  std::vector<size_t> offsets_;
   // HYDRA_PROFILE set (and not 0): each launch's time on stderr.
   bool profile_ = false;
 };

@@ -17,22 +17,29 @@ const HostBuffer &CallBuffers::get(const fb::BufferRef &ref) const {
   case fb::BufferKind::temporary:
     return temporaries[ref.index()];
   default:
-    return constants[ref.index()];
+    return (*constants)[ref.index()];
   }
 }
 
-std::vector<int64_t> hydra::rt::makeDescriptor(
-    void *data, const std::vector<int64_t> &shape) {
-  size_t rank = shape.size();
-  std::vector<int64_t> words(3 + 2 * rank);
-  words[0] = words[1] = reinterpret_cast<intptr_t>(data);
-  words[2] = 0;
+void hydra::rt::appendDescriptor(std::vector<int64_t> &words, void *data,
+                                 const std::vector<int64_t> &shape) {
+  size_t rank = shape.size(), at = words.size();
+  words.resize(at + 3 + 2 * rank);
+  int64_t *w = words.data() + at;
+  w[0] = w[1] = reinterpret_cast<intptr_t>(data);
+  w[2] = 0;
   int64_t stride = 1;
   for (size_t d = rank; d-- > 0;) {
-    words[3 + d] = shape[d];
-    words[3 + rank + d] = stride;
+    w[3 + d] = shape[d];
+    w[3 + rank + d] = stride;
     stride *= shape[d];
   }
+}
+
+std::vector<int64_t>
+hydra::rt::makeDescriptor(void *data, const std::vector<int64_t> &shape) {
+  std::vector<int64_t> words;
+  appendDescriptor(words, data, shape);
   return words;
 }
 
@@ -73,4 +80,23 @@ hydra_status hydra::rt::gridSize(const fb::Launch &launch,
   }
   *total = n;
   return nullptr;
+}
+
+LaunchCost hydra::rt::launchCost(const fb::Launch &launch,
+                                 const std::vector<int64_t> &symbols) {
+  // The verifier checked every symbol index; doubles never overflow here.
+  auto evaluate = [&](const auto *terms) {
+    if (!terms)
+      return -1.0;
+    double sum = 0;
+    for (const fb::CostTerm *term : *terms) {
+      double value = term->coefficient();
+      if (term->symbols())
+        for (uint32_t s : *term->symbols())
+          value *= double(symbols[s]);
+      sum += value;
+    }
+    return sum;
+  };
+  return {evaluate(launch.flops()), evaluate(launch.bytes())};
 }

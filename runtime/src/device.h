@@ -22,7 +22,9 @@ struct HostBuffer {
 /// caller's inputs, the outputs (zeroed), the constants (in the artifact)
 /// and, where the device asked for them, the temporaries.
 struct CallBuffers {
-  std::vector<HostBuffer> inputs, outputs, temporaries, constants;
+  std::vector<HostBuffer> inputs, outputs, temporaries;
+  /// The session's, built once: they never change.
+  const std::vector<HostBuffer> *constants = nullptr;
   const HostBuffer &get(const fb::BufferRef &ref) const;
 };
 
@@ -30,6 +32,9 @@ struct CallBuffers {
 /// for a dense row-major buffer, as 64-bit words.
 std::vector<int64_t> makeDescriptor(void *data,
                                     const std::vector<int64_t> &shape);
+/// The same words appended to `words`.
+void appendDescriptor(std::vector<int64_t> &words, void *data,
+                      const std::vector<int64_t> &shape);
 
 /// The descriptor of each of `launch`'s buffers, in host memory.
 std::vector<std::vector<int64_t>> hostDescriptors(const fb::Launch &launch,
@@ -41,6 +46,14 @@ std::vector<std::vector<int64_t>> hostDescriptors(const fb::Launch &launch,
 hydra_status gridSize(const fb::Launch &launch,
                       const std::vector<int64_t> &symbols, int64_t *total);
 
+/// What `launch` computes and moves once `symbols` are bound: FLOPs and
+/// bytes from the compiler's estimate; negative when it gave none.
+struct LaunchCost {
+  double flops = -1, bytes = -1;
+};
+LaunchCost launchCost(const fb::Launch &launch,
+                      const std::vector<int64_t> &symbols);
+
 class Device {
 public:
   virtual ~Device() = default;
@@ -49,8 +62,8 @@ public:
   /// Whether the temporaries must be allocated in host memory.
   virtual bool usesHostTemporaries() const { return true; }
   /// Runs `program`'s launches; on return the outputs hold the results.
-  virtual hydra_status run(const fb::Module &module,
-                           const fb::Program &program, CallBuffers &buffers,
+  virtual hydra_status run(const fb::Module &module, const fb::Program &program,
+                           CallBuffers &buffers,
                            const std::vector<int64_t> &symbols) = 0;
 };
 

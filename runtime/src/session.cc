@@ -99,6 +99,12 @@ hydra_status createSession(hydra_module *module,
     return makeStatus(HYDRA_INVALID_ARGUMENT, "unknown device kind ",
                       int(opts.device));
   }
+  if (const auto *constants = module->root->constants())
+    for (const fb::Constant *c : *constants)
+      session->constants.push_back(
+          {const_cast<uint8_t *>(c->data()->data()),
+           std::vector<int64_t>(c->shape()->begin(), c->shape()->end()),
+           c->data()->size()});
   *out = session.release();
   return nullptr;
 }
@@ -151,12 +157,7 @@ hydra_status runSession(hydra_session *session, const char *functionName,
       buffers.temporaries.push_back(std::move(b));
     }
   const fb::Module &root = *session->module->root;
-  if (root.constants())
-    for (const fb::Constant *c : *root.constants())
-      buffers.constants.push_back(
-          {const_cast<uint8_t *>(c->data()->data()),
-           std::vector<int64_t>(c->shape()->begin(), c->shape()->end()),
-           c->data()->size()});
+  buffers.constants = &session->constants;
 
   {
     std::lock_guard<std::mutex> lock(session->runMutex);

@@ -23,6 +23,8 @@ struct hydra_session_s {
   // every call. Slot i holds temporary i's bytes, grown when a call needs
   // more.
   std::vector<hydra::rt::AlignedBuffer> temporaries;
+  // The module's constants as buffers, built when the session is.
+  std::vector<hydra::rt::HostBuffer> constants;
 };
 
 struct hydra_outputs_s {

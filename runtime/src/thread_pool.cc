@@ -3,17 +3,19 @@
 #include "thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
 using namespace hydra::rt;
 
 namespace {
 /// How long a thread spins for the next job (workers) or for the others to
-/// finish (the caller) before it blocks: about 100 µs. A model is a chain
-/// of launches a few µs apart; a futex wake-up costs tens of µs on some
-/// machines, which for a decode step of a hundred small kernels is more
-/// than the kernels take.
-constexpr int kSpins = 2000;
+/// finish (the caller) before it blocks. A model is a chain of launches a
+/// few µs apart, and calls from Python come tens of µs apart; waking a
+/// blocked thread costs tens to hundreds of µs on virtual machines (a
+/// halted vCPU), more than a small model's whole call. Timed rather than
+/// counted: a `pause` lasts 10 to 140 cycles depending on the core.
+constexpr std::chrono::microseconds kSpinTime{500};
 
 void relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -21,6 +23,20 @@ void relax() {
 #else
   std::this_thread::yield();
 #endif
+}
+
+/// Spins until `ready()` or kSpinTime has passed; whether it became ready.
+template <typename Ready> bool spinFor(Ready ready) {
+  auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  for (;;) {
+    for (int i = 0; i < 32; ++i) {
+      if (ready())
+        return true;
+      relax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      return ready();
+  }
 }
 } // namespace
 
@@ -61,11 +77,10 @@ void ThreadPool::runChunks() {
 void ThreadPool::workerLoop() {
   uint64_t seen = 0;
   for (;;) {
-    for (int i = 0;
-         i < kSpins && published_.load(std::memory_order_acquire) == seen &&
-         !stopRequested_.load(std::memory_order_relaxed);
-         ++i)
-      relax();
+    spinFor([&] {
+      return published_.load(std::memory_order_acquire) != seen ||
+             stopRequested_.load(std::memory_order_relaxed);
+    });
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
@@ -109,10 +124,9 @@ void ThreadPool::parallelFor(
   }
   wake_.notify_all();
   runChunks();
-  for (int i = 0; i < kSpins && finishedCount_.load(std::memory_order_acquire) <
-                                    threads_.size();
-       ++i)
-    relax();
+  spinFor([&] {
+    return finishedCount_.load(std::memory_order_acquire) >= threads_.size();
+  });
   std::unique_lock<std::mutex> lock(mutex_);
   // Every worker takes part in every job, so none can still hold this
   // job's body (or claim a range of the next) once all have finished.

@@ -129,3 +129,28 @@ def test_profile_prints_each_launch(neg_artifact, tmp_path):
     assert len(lines) == 3, loud.stderr  # the warm-up and two timed calls
     for line in lines:
         assert re.fullmatch(r"hydra profile: main_kernel\d+ grid \d+: [0-9.]+ ms", line), line
+
+
+@pytest.mark.parametrize("rows,threads,split", [(2, 2, False), (4096, 2, True), (4096, 1, False)])
+def test_small_launches_stay_on_the_calling_thread(tmp_path, rows, threads, split):
+    # A launch whose estimated work (a Neg over rows × 256: 2 KiB or 4 MiB
+    # read and written) is under a few µs runs on the caller alone; a large
+    # one is shared with the pool, which one thread does not have.
+    graph = helper.make_graph([helper.make_node("Neg", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["R", 256])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["R", 256])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)]),
+              tmp_path / "m.onnx")
+    tool("hydra-compile", tmp_path / "m.onnx", "-o", tmp_path / "m.hydra", check=True)
+    x = np.arange(rows * 256, dtype=np.float32).reshape(rows, 256)
+    np.save(tmp_path / "x.npy", x)
+    run = subprocess.run([os.path.join(BIN, "hydra-run"), str(tmp_path / "m.hydra"), "--input",
+                          f"x={tmp_path / 'x.npy'}", "--output-dir", str(tmp_path / "out"),
+                          "--threads", str(threads)],
+                         capture_output=True, text=True, env=dict(os.environ, HYDRA_PROFILE="1"))
+    assert run.returncode == 0, run.stderr
+    lines = [line for line in run.stderr.splitlines() if line.startswith("hydra profile:")]
+    assert len(lines) == 1, run.stderr
+    assert re.fullmatch(r"hydra profile: main_kernel\d+ grid \d+: [0-9.]+ ms" +
+                        (" split" if split else ""), lines[0]), lines[0]
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / "y.npy"), -x)

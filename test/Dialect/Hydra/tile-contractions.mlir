@@ -125,8 +125,8 @@ func.func @dynamic_depth(%x: memref<8x?xf32>, %w: memref<?x16xf32>, %y: memref<8
 
 // Left alone: f16 (the body accumulates in f16), a body that is not a
 // multiply-accumulate, two reduction loops, C without unit-stride rows, and
-// a B of under 64 × 64 elements (plain loops compile faster and are as
-// fast).
+// a B of under 64 × 64 elements whose rows do not run along n (a small
+// transposed weight: packing it would not pay).
 // CHECK-LABEL: func @left_alone
 // CHECK-NOT:     scf.forall
 // CHECK-COUNT-5: linalg.
@@ -141,7 +141,7 @@ func.func @left_alone(%h: memref<4x128xf16>, %hw: memref<128x64xf16>, %hy: memre
                       %x: memref<4x128xf32>, %w: memref<128x64xf32>, %y: memref<4x64xf32>,
                       %x3: memref<4x128x2xf32>, %w3: memref<128x2x64xf32>,
                       %ys: memref<4x64xf32, strided<[1, 4]>>,
-                      %xs: memref<4x32xf32>, %ws: memref<32x64xf32>) {
+                      %xs: memref<4x32xf32>, %ws: memref<64x32xf32>) {
   linalg.matmul ins(%h, %hw : memref<4x128xf16>, memref<128x64xf16>) outs(%hy : memref<4x64xf16>)
   linalg.generic {indexing_maps = [#a2, #b2, #c2], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%x, %w : memref<4x128xf32>, memref<128x64xf32>) outs(%y : memref<4x64xf32>) {
@@ -158,6 +158,33 @@ func.func @left_alone(%h: memref<4x128xf16>, %hw: memref<128x64xf16>, %hy: memre
     linalg.yield %1 : f32
   }
   linalg.matmul ins(%x, %w : memref<4x128xf32>, memref<128x64xf32>) outs(%ys : memref<4x64xf32, strided<[1, 4]>>)
-  linalg.matmul ins(%xs, %ws : memref<4x32xf32>, memref<32x64xf32>) outs(%y : memref<4x64xf32>)
+  linalg.generic {indexing_maps = [#a2, affine_map<(m, n, k) -> (n, k)>, #c2], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%xs, %ws : memref<4x32xf32>, memref<64x32xf32>) outs(%y : memref<4x64xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %0 = arith.mulf %p, %q : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
+
+// -----
+
+// A B of under 64 × 64 elements with rows along n (a tiny model's
+// projection): every row of C alone, B read in place, nothing packed; the
+// row's accumulators cover N = 24 (two vectors, the second masked), not a
+// whole column block.
+// CHECK-LABEL: func @small_b
+// CHECK-NOT:     memref.alloca
+// CHECK:         scf.forall
+// CHECK-NOT:     memref.alloca
+// CHECK:           scf.for
+// CHECK:             scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-2:       vector.maskedload %{{.*}} : memref<24x24xf32>
+// CHECK-COUNT-2:       vector.fma
+// CHECK-NOT:     memref.alloca
+// CHECK:         return
+func.func @small_b(%x: memref<5x24xf32>, %w: memref<24x24xf32>, %y: memref<5x24xf32>) {
+  linalg.matmul ins(%x, %w : memref<5x24xf32>, memref<24x24xf32>) outs(%y : memref<5x24xf32>)
   return
 }

@@ -61,6 +61,9 @@ struct Contraction {
   SmallVector<unsigned> outer;
   /// A `linalg.fill` of C just before the product, folded into it.
   linalg::FillOp fill;
+  /// B is small (static K · N under kSmallB): rows of C one at a time with
+  /// B read in place, no packing and no register-tiled strips.
+  bool smallB = false;
 };
 
 bool isF32MemRef(Value v) {
@@ -102,6 +105,13 @@ std::optional<SmallVector<unsigned>> dimsOf(AffineMap map) {
     dims.push_back(d.getPosition());
   }
   return dims;
+}
+
+/// Whether `operand`'s innermost dimension is loop `dim` with unit stride:
+/// its rows along that loop are then contiguous vectors.
+bool rowsAlong(OpBuilder &b, Value operand, AffineMap map, unsigned dim) {
+  return cast<MemRefType>(operand.getType()).isLastDimUnitStride() &&
+         map.getResult(map.getNumResults() - 1) == b.getAffineDimExpr(dim);
 }
 
 std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
@@ -153,13 +163,19 @@ std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
   if (!con.a || !con.b)
     return std::nullopt;
   // A B of fewer than kSmallB elements known at compile time (a tiny
-  // model's projections) is left to the plain loops: the tiled kernel's
-  // machinery would cost more compile time than it saves at run time.
+  // model's projections) is read in place a row of C at a time: packing
+  // would not pay, and the register-tiled strips would cost more compile
+  // time than they save. Its plain loops would put the reduction
+  // innermost, a column of B at a time, which does not vectorize.
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (!ShapedType::isDynamic(ranges[con.k]) &&
       !ShapedType::isDynamic(ranges[con.n]) &&
-      ranges[con.k] * ranges[con.n] < kSmallB)
-    return std::nullopt;
+      ranges[con.k] * ranges[con.n] < kSmallB) {
+    OpBuilder b(op);
+    if (!rowsAlong(b, con.b, con.bMap, con.n))
+      return std::nullopt;
+    con.smallB = true;
+  }
   // A zero fill of C right before, with nothing in between touching C,
   // folds into the first k-block when there is one (K static and > 0).
   int64_t depth = ranges[con.k];
@@ -205,13 +221,6 @@ void emitContractionWork(KernelBuilder &kb, const Contraction &con,
   for (Value v : {con.a, con.b, con.c})
     work.bytesOf(b, kb.getLoc(), v);
   work.emit(b, kb.getLoc());
-}
-
-/// Whether `operand`'s innermost dimension is loop `dim` with unit stride:
-/// its rows along that loop are then contiguous vectors.
-bool rowsAlong(OpBuilder &b, Value operand, AffineMap map, unsigned dim) {
-  return cast<MemRefType>(operand.getType()).isLastDimUnitStride() &&
-         map.getResult(map.getNumResults() - 1) == b.getAffineDimExpr(dim);
 }
 
 /// kLanes elements of `memref` from `indices` on, the first `count` of
@@ -389,10 +398,12 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
         Value m0 = kb.mul(ivs[1], t.mb), n0 = kb.mul(ivs[2], t.nb);
         Value mlen = kb.min(kb.sub(mSize, m0), t.mb);
         Value nlen = kb.min(kb.sub(nSize, n0), t.nb);
-        Value packed = kb.buffer({t.nb / t.nr, t.kc, t.nr});
-        // Padded to whole vectors: the copy's last vector may pass klen.
-        Value packedA =
-            kb.buffer({t.mr, (t.kc + kLanes - 1) / kLanes * kLanes});
+        Value packed, packedA;
+        if (!con.smallB) {
+          packed = kb.buffer({t.nb / t.nr, t.kc, t.nr});
+          // Padded to whole vectors: the copy's last vector may pass klen.
+          packedA = kb.buffer({t.mr, (t.kc + kLanes - 1) / kLanes * kLanes});
+        }
         kb.loop(kb.index(0), kSize, kb.index(t.kc), [&](Value k0) {
           Value klen = kb.min(kb.sub(kSize, k0), t.kc);
           // A strip of mr rows stays in L1 while the panels stream past;
@@ -421,6 +432,26 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
             strips(kb.index(0), full, t.mr, packed);
             strips(full, mlen, 1, packed);
           };
+          // Each row takes the whole block of columns at once: per k, one
+          // contiguous run of B's row, nb / 16 accumulators (fewer when N
+          // is known to be narrower).
+          auto rowByRow = [&] {
+            TileSizes wide = t;
+            wide.nr = t.nb;
+            SmallVector<int64_t> ranges = con.op.getStaticLoopRanges();
+            if (!ShapedType::isDynamic(ranges[con.n]))
+              wide.nr = std::min<int64_t>(
+                  t.nb,
+                  llvm::alignTo(std::max<int64_t>(ranges[con.n], 1), kLanes));
+            kb.loop(kb.index(0), mlen, [&](Value i) {
+              microKernel(kb, con, wide, at, Value(), kb.index(0), Value(), 1,
+                          kb.add(m0, i), n0, k0, klen, nSize, startFromZero);
+            });
+          };
+          if (con.smallB) {
+            rowByRow();
+            return;
+          }
           if (!rowsAlong(b, con.b, con.bMap, con.n)) {
             packedStrips();
             return;
@@ -433,14 +464,7 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
           auto ifOp = scf::IfOp::create(b, loc, fewRows, /*withElse=*/true);
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(ifOp.thenBlock());
-          // Each row takes the whole block of columns at once: per k, one
-          // contiguous run of B's row, nb / 16 accumulators.
-          TileSizes wide = t;
-          wide.nr = t.nb;
-          kb.loop(kb.index(0), mlen, [&](Value i) {
-            microKernel(kb, con, wide, at, Value(), kb.index(0), Value(), 1,
-                        kb.add(m0, i), n0, k0, klen, nSize, startFromZero);
-          });
+          rowByRow();
           b.setInsertionPointToStart(ifOp.elseBlock());
           packedStrips();
         });
