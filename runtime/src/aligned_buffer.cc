@@ -4,13 +4,14 @@
 
 using namespace hydra::rt;
 
-AlignedBuffer::AlignedBuffer(size_t size) : size_(size) {
+AlignedBuffer::AlignedBuffer(size_t size, Init init) : size_(size) {
   if (size == 0)
     return;
   size_t padded = size + 63;
   if (padded < size)
     return; // overflow: leave empty, ok() reports it
-  block_.reset(static_cast<uint8_t *>(std::calloc(padded, 1)));
+  block_.reset(static_cast<uint8_t *>(
+      init == Init::zeros ? std::calloc(padded, 1) : std::malloc(padded)));
   if (!block_)
     return;
   auto address = reinterpret_cast<uintptr_t>(block_.get());

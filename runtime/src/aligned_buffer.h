@@ -14,9 +14,12 @@ namespace hydra::rt {
 /// Owned bytes at a 64-byte aligned address (cache lines, AVX-512 rows).
 class AlignedBuffer {
 public:
+  /// What new bytes hold: zeros, or whatever the allocator left (for
+  /// buffers a program writes whole before anything reads them).
+  enum class Init { zeros, unset };
   AlignedBuffer() = default;
-  /// Allocates `size` zeroed bytes; `ok()` tells whether it worked.
-  explicit AlignedBuffer(size_t size);
+  /// Allocates `size` bytes; `ok()` tells whether it worked.
+  explicit AlignedBuffer(size_t size, Init init = Init::zeros);
   AlignedBuffer(AlignedBuffer &&other) noexcept { *this = std::move(other); }
   AlignedBuffer &operator=(AlignedBuffer &&other) noexcept {
     block_ = std::move(other.block_);
@@ -35,7 +38,7 @@ private:
     void operator()(uint8_t *p) const { std::free(p); }
   };
   // calloc'ed (large blocks come zeroed from the OS with no pass over
-  // them); data_ is the first 64-byte aligned address inside.
+  // them) or malloc'ed; data_ is the first 64-byte aligned address inside.
   std::unique_ptr<uint8_t, Free> block_;
   uint8_t *data_ = nullptr;
   size_t size_ = 0;

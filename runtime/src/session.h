@@ -25,6 +25,11 @@ struct hydra_session_s {
   std::vector<hydra::rt::AlignedBuffer> temporaries;
   // The module's constants as buffers, built when the session is.
   std::vector<hydra::rt::HostBuffer> constants;
+  // HYDRA_POISON_BUFFERS set (not 0) when the session was created: every
+  // call fills the outputs and host temporaries with 0xff bytes first (NaN
+  // in every float), so a program that reads or returns a byte it did not
+  // write shows it. The tests run with it.
+  bool poison = false;
 };
 
 struct hydra_outputs_s {

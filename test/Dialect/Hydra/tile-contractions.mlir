@@ -188,3 +188,45 @@ func.func @small_b(%x: memref<5x24xf32>, %w: memref<24x24xf32>, %y: memref<5x24x
   linalg.matmul ins(%x, %w : memref<5x24xf32>, memref<24x24xf32>) outs(%y : memref<5x24xf32>)
   return
 }
+
+// -----
+
+// Constant weights are packed at compile time into [N / nr][K][nr] panels
+// (zero past N), once per weight and orientation; the products read the
+// panels (no run-time packing buffer for B, only A's strip), and a weight
+// nothing else reads is dropped. Here a (k, n) and an (n, k) use of 80 x 64
+// constants: two panel constants of 4 (k, n: N = 64) and 5 (n, k: N = 80)
+// panels of 16 columns.
+// CHECK-LABEL:   memref.global "private" constant @w_panels16 : memref<4x80x16xf32> = dense<2.500000e-01> {alignment = 64 : i64}
+// CHECK-NOT:     memref.global "private" constant @w :
+// CHECK:         memref.global "private" constant @wt_panels16 : memref<5x64x16xf32>
+// CHECK-NOT:     memref.global "private" constant @wt :
+// CHECK-LABEL: func @packed_weights
+// CHECK:         %[[P:.*]] = memref.get_global @w_panels16 : memref<4x80x16xf32>
+// CHECK:         scf.forall
+// CHECK-COUNT-1:   memref.alloca() : memref<2x16xf32>
+// CHECK-NOT:       memref.alloca
+// CHECK:           vector.maskedload %[[P]]
+// CHECK:           vector.load %[[P]]
+// CHECK:         %[[Q:.*]] = memref.get_global @wt_panels16 : memref<5x64x16xf32>
+// CHECK:         scf.forall
+// CHECK:           vector.load %[[Q]]
+#pk = affine_map<(m, n, k) -> (m, k)>
+#pn = affine_map<(m, n, k) -> (n, k)>
+#pc = affine_map<(m, n, k) -> (m, n)>
+memref.global "private" constant @w : memref<80x64xf32> = dense<0.25>
+memref.global "private" constant @wt : memref<80x64xf32> = dense<0.5>
+func.func @packed_weights(%x: memref<?x80xf32>, %y: memref<?x64xf32>,
+                          %x2: memref<?x64xf32>, %y2: memref<?x80xf32>) {
+  %w = memref.get_global @w : memref<80x64xf32>
+  linalg.matmul ins(%x, %w : memref<?x80xf32>, memref<80x64xf32>) outs(%y : memref<?x64xf32>)
+  %wt = memref.get_global @wt : memref<80x64xf32>
+  linalg.generic {indexing_maps = [#pk, #pn, #pc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x2, %wt : memref<?x64xf32>, memref<80x64xf32>) outs(%y2 : memref<?x80xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %0 = arith.mulf %p, %q : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}

@@ -72,7 +72,7 @@ void hydra::buildHydraToKernelsPipeline(OpPassManager &pm,
   addSplitFuseBufferize(pm);
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createHydraTileAttention(tilingOptions(options)));
-  pm.addNestedPass<func::FuncOp>(createHydraTileContractions());
+  pm.addPass(createHydraTileContractions());
   // No canonicalization until the loops are outlined: it would inline
   // single-iteration foralls, scratch buffers and all, into the host.
   pm.addNestedPass<func::FuncOp>(createHydraOwnResultBuffers());
@@ -141,7 +141,7 @@ void hydra::buildHydraToLLVMPipeline(OpPassManager &pm,
                                      const HydraToLLVMOptions &options) {
   buildHydraBufferizePipeline(pm);
   pm.addPass(createHydraTileAttention(tilingOptions(options)));
-  pm.addNestedPass<func::FuncOp>(createHydraTileContractions());
+  pm.addPass(createHydraTileContractions());
   buildHydraLowerToLLVMPipeline(pm);
 }
 

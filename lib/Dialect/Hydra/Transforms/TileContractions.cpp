@@ -32,6 +32,10 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/SetVector.h"
+
+#include <cstring>
 
 namespace mlir::hydra {
 #define GEN_PASS_DEF_HYDRATILECONTRACTIONS
@@ -64,7 +68,14 @@ struct Contraction {
   /// B is small (static K · N under kSmallB): rows of C one at a time with
   /// B read in place, no packing and no register-tiled strips.
   bool smallB = false;
+  /// B packed at compile time (a constant weight): [ceil(N / nr)][K][nr],
+  /// zero past N. Null when B is packed at run time or read in place.
+  Value panels;
 };
+
+/// Where the micro-kernel's B rows come from: vector v (16 lanes from
+/// column col0 + 16 v) of step k of the k-block, lanes past N masked.
+using BRowSource = function_ref<Value(int64_t v, Value k, Value mask)>;
 
 bool isF32MemRef(Value v) {
   auto type = dyn_cast<MemRefType>(v.getType());
@@ -302,9 +313,9 @@ void packA(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
 /// in vector registers across the k-block. Every row is inside C; columns
 /// past N are masked.
 void microKernel(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
-                 SmallVector<Value> at, Value packed, Value panel,
-                 Value packedA, int64_t rows, Value row0, Value col0, Value k0,
-                 Value klen, Value nSize, bool startFromZero) {
+                 SmallVector<Value> at, BRowSource bRow, Value packedA,
+                 int64_t rows, Value row0, Value col0, Value k0, Value klen,
+                 Value nSize, bool startFromZero) {
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
   int64_t nv = t.nr / kLanes;
@@ -336,18 +347,9 @@ void microKernel(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
   acc = kb.loop(
       kb.index(0), klen, kb.index(1), acc, [&](Value k, ValueRange carried) {
         SmallVector<Value> bRows;
+        for (int64_t v = 0; v < nv; ++v)
+          bRows.push_back(bRow(v, k, masks[v]));
         at[con.k] = kb.add(k0, k);
-        for (int64_t v = 0; v < nv; ++v) {
-          if (packed) {
-            bRows.push_back(kb.loadRowAt(packed, ValueRange{panel, k},
-                                         kb.index(v * kLanes), kLanes));
-            continue;
-          }
-          // Unpacked: B's row along n, read in place (masked past N).
-          at[con.n] = kb.add(col0, kb.index(v * kLanes));
-          bRows.push_back(
-              loadLanes(kb, con.b, indicesAt(kb, con.bMap, at), masks[v]));
-        }
         SmallVector<Value> next;
         for (int64_t r = 0; r < rows; ++r) {
           at[con.m] = rowIdx[r];
@@ -398,20 +400,43 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
         Value m0 = kb.mul(ivs[1], t.mb), n0 = kb.mul(ivs[2], t.nb);
         Value mlen = kb.min(kb.sub(mSize, m0), t.mb);
         Value nlen = kb.min(kb.sub(nSize, n0), t.nb);
+        // Run-time packing: a block of B and a strip of A on the stack.
+        bool packAtRunTime = !con.smallB && !con.panels;
         Value packed, packedA;
-        if (!con.smallB) {
+        if (packAtRunTime)
           packed = kb.buffer({t.nb / t.nr, t.kc, t.nr});
+        if (!con.smallB)
           // Padded to whole vectors: the copy's last vector may pass klen.
           packedA = kb.buffer({t.mr, (t.kc + kLanes - 1) / kLanes * kLanes});
-        }
+        // The compile-time panels of this block start at panel n0 / nr.
+        Value firstPanel = con.panels ? kb.mul(ivs[2], t.nb / t.nr) : Value();
         kb.loop(kb.index(0), kSize, kb.index(t.kc), [&](Value k0) {
           Value klen = kb.min(kb.sub(kSize, k0), t.kc);
+          // Vector v of a wide row of the block (lanes from n0 + 16 v) at
+          // step k, from the compile-time panels: panel and lane offset of
+          // its column (a panel past the last is never read: masked).
+          auto fromPanels = [&](int64_t v, Value k, Value mask) {
+            int64_t col = v * kLanes;
+            Value panel = kb.add(firstPanel, kb.index(col / t.nr));
+            return Value(vector::MaskedLoadOp::create(
+                b, loc, kb.rowType(kLanes), con.panels,
+                ValueRange{panel, kb.add(k0, k), kb.index(col % t.nr)}, mask,
+                kb.zeros(kLanes)));
+          };
+          // B's row along n read in place.
+          auto inPlace = [&](Value col0) {
+            return [&, col0](int64_t v, Value k, Value mask) {
+              SmallVector<Value> bAt = at;
+              bAt[con.k] = kb.add(k0, k);
+              bAt[con.n] = kb.add(col0, kb.index(v * kLanes));
+              return loadLanes(kb, con.b, indicesAt(kb, con.bMap, bAt), mask);
+            };
+          };
           // A strip of mr rows stays in L1 while the panels stream past;
           // the rows of a last, partial strip go one at a time (a decode
           // step's single row does no wasted work).
           Value panels = kb.ceilDivConst(nlen, t.nr);
-          auto strips = [&](Value begin, Value end, int64_t rows,
-                            Value packed) {
+          auto strips = [&](Value begin, Value end, int64_t rows) {
             kb.loop(begin, end, kb.index(rows), [&](Value i) {
               Value row0 = kb.add(m0, i);
               Value strip;
@@ -421,20 +446,31 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
               }
               kb.loop(kb.index(0), panels, [&](Value p) {
                 Value col0 = kb.add(n0, kb.mul(p, t.nr));
-                microKernel(kb, con, t, at, packed, p, strip, rows, row0, col0,
+                auto fromPacked = [&](int64_t v, Value k, Value) {
+                  if (con.panels)
+                    return kb.loadRowAt(
+                        con.panels,
+                        ValueRange{kb.add(firstPanel, p), kb.add(k0, k)},
+                        kb.index(v * kLanes), kLanes);
+                  return kb.loadRowAt(packed, ValueRange{p, k},
+                                      kb.index(v * kLanes), kLanes);
+                };
+                microKernel(kb, con, t, at, fromPacked, strip, rows, row0, col0,
                             k0, klen, nSize, startFromZero);
               });
             });
           };
           Value full = kb.mul(kb.divConst(mlen, t.mr), t.mr);
           auto packedStrips = [&] {
-            packB(kb, con, t, at, packed, k0, klen, n0, nlen, nSize);
-            strips(kb.index(0), full, t.mr, packed);
-            strips(full, mlen, 1, packed);
+            if (packAtRunTime)
+              packB(kb, con, t, at, packed, k0, klen, n0, nlen, nSize);
+            strips(kb.index(0), full, t.mr);
+            strips(full, mlen, 1);
           };
           // Each row takes the whole block of columns at once: per k, one
-          // contiguous run of B's row, nb / 16 accumulators (fewer when N
-          // is known to be narrower).
+          // contiguous run of B's row (or one of each of the block's
+          // panels), nb / 16 accumulators (fewer when N is known to be
+          // narrower).
           auto rowByRow = [&] {
             TileSizes wide = t;
             wide.nr = t.nb;
@@ -443,22 +479,26 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
               wide.nr = std::min<int64_t>(
                   t.nb,
                   llvm::alignTo(std::max<int64_t>(ranges[con.n], 1), kLanes));
+            auto inPlaceRow = inPlace(n0);
+            BRowSource source =
+                con.panels ? BRowSource(fromPanels) : BRowSource(inPlaceRow);
             kb.loop(kb.index(0), mlen, [&](Value i) {
-              microKernel(kb, con, wide, at, Value(), kb.index(0), Value(), 1,
-                          kb.add(m0, i), n0, k0, klen, nSize, startFromZero);
+              microKernel(kb, con, wide, at, source, Value(), 1, kb.add(m0, i),
+                          n0, k0, klen, nSize, startFromZero);
             });
           };
           if (con.smallB) {
             rowByRow();
             return;
           }
-          if (!rowsAlong(b, con.b, con.bMap, con.n)) {
+          if (!con.panels && !rowsAlong(b, con.b, con.bMap, con.n)) {
             packedStrips();
             return;
           }
           // Fewer rows than a strip (a decode step): each element of B is
-          // used by those rows only, so it is read in place rather than
-          // packed, copied and read again.
+          // used by those rows only, so it is read where it is (in place,
+          // or in the compile-time panels) rather than packed, copied and
+          // read again.
           Value fewRows = arith::CmpIOp::create(
               b, loc, arith::CmpIPredicate::ult, mlen, kb.index(t.mr));
           auto ifOp = scf::IfOp::create(b, loc, fewRows, /*withElse=*/true);
@@ -472,6 +512,62 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
   if (con.fill)
     rewriter.eraseOp(con.fill);
   rewriter.eraseOp(con.op);
+}
+
+/// The constant B reads when it is a whole rank-2 f32 weight of dense
+/// contents, indexed by (k, n) or (n, k): it can be packed now.
+memref::GlobalOp constantWeight(const Contraction &con,
+                                SymbolTableCollection &symbols) {
+  auto get = con.b.getDefiningOp<memref::GetGlobalOp>();
+  if (!get || con.smallB || con.bMap.getNumResults() != 2)
+    return {};
+  auto global =
+      symbols.lookupNearestSymbolFrom<memref::GlobalOp>(get, get.getNameAttr());
+  if (!global || !global.getConstant() ||
+      !global.getType().getLayout().isIdentity() ||
+      !isa_and_nonnull<DenseElementsAttr>(global.getInitialValueAttr()))
+    return {};
+  for (AffineExpr e : con.bMap.getResults())
+    if (!isa<AffineDimExpr>(e))
+      return {};
+  return global;
+}
+
+/// A new constant holding `weight` as [ceil(N / nr)][K][nr] panels, zero
+/// past N; `kFirst` says whether the weight's first dimension is k.
+memref::GlobalOp packPanels(OpBuilder &b, memref::GlobalOp weight, bool kFirst,
+                            int64_t nr, SymbolTable &table) {
+  auto value = cast<DenseElementsAttr>(weight.getInitialValueAttr());
+  ArrayRef<int64_t> shape = weight.getType().getShape();
+  int64_t kSize = kFirst ? shape[0] : shape[1];
+  int64_t nSize = kFirst ? shape[1] : shape[0];
+  int64_t numPanels = llvm::divideCeil(nSize, nr);
+  std::vector<float> out(size_t(numPanels * kSize * nr), 0.0f);
+  auto element = [&](int64_t k, int64_t n) -> float {
+    int64_t flat = kFirst ? k * nSize + n : n * kSize + k;
+    const char *raw = value.getRawData().data();
+    float f;
+    std::memcpy(&f, raw + (value.isSplat() ? 0 : flat) * sizeof(float),
+                sizeof(float));
+    return f;
+  };
+  for (int64_t n = 0; n < nSize; ++n)
+    for (int64_t k = 0; k < kSize; ++k)
+      out[size_t(((n / nr) * kSize + k) * nr + n % nr)] = element(k, n);
+  auto tensorType =
+      RankedTensorType::get({numPanels, kSize, nr}, b.getF32Type());
+  auto data = DenseElementsAttr::getFromRawBuffer(
+      tensorType, ArrayRef<char>(reinterpret_cast<const char *>(out.data()),
+                                 out.size() * sizeof(float)));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointAfter(weight);
+  auto packed = memref::GlobalOp::create(
+      b, weight.getLoc(), (weight.getSymName() + "_panels" + Twine(nr)).str(),
+      b.getStringAttr("private"),
+      MemRefType::get({numPanels, kSize, nr}, b.getF32Type()), data,
+      /*constant=*/true, /*alignment=*/b.getI64IntegerAttr(64));
+  table.insert(packed); // renamed if the name is taken
+  return packed;
 }
 
 struct HydraTileContractionsPass
@@ -491,17 +587,48 @@ struct HydraTileContractionsPass
     if (t.mb <= 0 || t.mb % t.mr != 0 || t.nb <= 0 || t.nb % t.nr != 0)
       return fail("'row-block' and 'column-block' must be positive "
                   "multiples of 'row-tile' and 'column-tile'");
-    func::FuncOp func = getOperation();
-    if (func->hasAttr(kKernelAttrName))
-      return;
+    ModuleOp module = getOperation();
     SmallVector<Contraction> found;
-    func.walk([&](linalg::LinalgOp op) {
-      if (std::optional<Contraction> con = matchContraction(op))
-        found.push_back(*con);
+    module.walk([&](func::FuncOp func) {
+      if (func->hasAttr(kKernelAttrName))
+        return;
+      func.walk([&](linalg::LinalgOp op) {
+        if (std::optional<Contraction> con = matchContraction(op))
+          found.push_back(*con);
+      });
     });
+    // Constant weights are packed now, once each (per orientation), the
+    // way a BLAS packs B at run time: the kernels read the panels and copy
+    // nothing, and a decode step streams each panel front to back.
+    SymbolTableCollection symbols;
+    SymbolTable &table = symbols.getSymbolTable(module);
+    DenseMap<std::pair<Operation *, unsigned>, memref::GlobalOp> packedOf;
+    SetVector<Operation *> weights;
+    OpBuilder builder(&getContext());
+    for (Contraction &con : found) {
+      memref::GlobalOp weight = constantWeight(con, symbols);
+      if (!weight)
+        continue;
+      bool kFirst = con.bMap.getDimPosition(0) == con.k;
+      memref::GlobalOp &packed = packedOf[{weight, unsigned(kFirst)}];
+      if (!packed)
+        packed = packPanels(builder, weight, kFirst, t.nr, table);
+      builder.setInsertionPoint(con.op);
+      con.panels = memref::GetGlobalOp::create(
+          builder, con.op.getLoc(), packed.getType(), packed.getSymName());
+      weights.insert(weight);
+    }
     IRRewriter rewriter(&getContext());
-    for (Contraction &con : found)
+    for (Contraction &con : found) {
+      Value b = con.b;
       tileContraction(rewriter, con, t);
+      if (con.panels && b.use_empty())
+        rewriter.eraseOp(b.getDefiningOp());
+    }
+    // A weight read only as panels now is not kept twice.
+    for (Operation *weight : weights)
+      if (SymbolTable::symbolKnownUseEmpty(weight, module))
+        weight->erase();
   }
 };
 } // namespace

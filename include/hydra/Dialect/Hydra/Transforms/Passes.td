@@ -143,7 +143,7 @@ def HydraFuseElementwise : Pass<"hydra-fuse-elementwise"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
-def HydraTileContractions : Pass<"hydra-tile-contractions", "::mlir::func::FuncOp"> {
+def HydraTileContractions : Pass<"hydra-tile-contractions", "::mlir::ModuleOp"> {
   let summary = "Tile f32 matrix products on buffers into packed, register-tiled, parallel loops";
   let description = [{
     Rewrites each bufferized f32 contraction (a `linalg.generic` or named
