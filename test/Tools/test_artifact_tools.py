@@ -68,7 +68,7 @@ def test_inspect_shows_signatures_kernels_and_targets(dynamic_artifact):
     assert "function layer (2 size symbols)" in text
     assert "input  q: f32[s0, 4, s1, 16]" in text
     assert "output y: f32[s0, 4, s1, 16]" in text
-    assert "grid [s0, 2, ceil(s1/32)]" in text
+    assert "grid [s0, 2, ceil(s1/64)]" in text
     assert "target x86_64, elf_shared_object" in text
     info = json.loads(tool("hydra-inspect", dynamic_artifact, "--json", check=True).stdout)
     assert [f["name"] for f in info["functions"]] == ["layer"]

@@ -166,7 +166,7 @@ def HydraTileContractions : Pass<"hydra-tile-contractions", "::mlir::ModuleOp"> 
            "Rows of C per parallel iteration, a multiple of row-tile">,
     Option<"columnBlock", "column-block", "int64_t", /*default=*/"128",
            "Columns of C per parallel iteration, a multiple of column-tile">,
-    Option<"depthBlock", "depth-block", "int64_t", /*default=*/"384",
+    Option<"depthBlock", "depth-block", "int64_t", /*default=*/"256",
            "Reduction steps per packed panel">
   ];
   let dependentDialects = [
