@@ -54,6 +54,7 @@ static void addSplitFuseBufferize(OpPassManager &pm) {
   pm.addPass(createHydraFuseMerge());
   pm.addPass(createHydraFuseElementwise());
   pm.addPass(createCSEPass());
+  pm.addPass(createHydraCloneFills());
   addTextualPipeline(pm,
                      "one-shot-bufferize{bufferize-function-boundaries "
                      "function-boundary-type-conversion=identity-layout-map}");

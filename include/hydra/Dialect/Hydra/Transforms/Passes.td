@@ -143,6 +143,22 @@ def HydraFuseElementwise : Pass<"hydra-fuse-elementwise"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def HydraCloneFills : Pass<"hydra-clone-fills"> {
+  let summary = "Give each user of a filled tensor its own fill";
+  let description = [{
+    CSE merges identical `linalg.fill`s of `tensor.empty` (the zero
+    initial values of a layer's gate and up projections, say) into one
+    tensor with several users; bufferization then fills one buffer and
+    copies it into each product's output. This pass, run right before
+    bufferization, clones the fill (and its `tensor.empty`) for every user
+    after the first, so each product's output is filled in place and the
+    fill folds into the product (hydra-tile-contractions): no copy, no
+    separate pass over memory.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def HydraTileContractions : Pass<"hydra-tile-contractions", "::mlir::ModuleOp"> {
   let summary = "Tile f32 matrix products on buffers into packed, register-tiled, parallel loops";
   let description = [{
