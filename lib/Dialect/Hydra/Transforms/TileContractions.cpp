@@ -408,8 +408,11 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
         if (!con.smallB)
           // Padded to whole vectors: the copy's last vector may pass klen.
           packedA = kb.buffer({t.mr, (t.kc + kLanes - 1) / kLanes * kLanes});
-        // The compile-time panels of this block start at panel n0 / nr.
-        Value firstPanel = con.panels ? kb.mul(ivs[2], t.nb / t.nr) : Value();
+        // Where the strips read B: the compile-time panels, this block's
+        // from panel n0 / nr and row k0 on, or the block packed just now.
+        Value panelBuffer = con.panels ? con.panels : packed;
+        Value firstPanel =
+            con.panels ? kb.mul(ivs[2], t.nb / t.nr) : kb.index(0);
         kb.loop(kb.index(0), kSize, kb.index(t.kc), [&](Value k0) {
           Value klen = kb.min(kb.sub(kSize, k0), t.kc);
           // Vector v of a wide row of the block (lanes from n0 + 16 v) at
@@ -446,14 +449,12 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
               }
               kb.loop(kb.index(0), panels, [&](Value p) {
                 Value col0 = kb.add(n0, kb.mul(p, t.nr));
+                Value panelK0 = con.panels ? k0 : kb.index(0);
                 auto fromPacked = [&](int64_t v, Value k, Value) {
-                  if (con.panels)
-                    return kb.loadRowAt(
-                        con.panels,
-                        ValueRange{kb.add(firstPanel, p), kb.add(k0, k)},
-                        kb.index(v * kLanes), kLanes);
-                  return kb.loadRowAt(packed, ValueRange{p, k},
-                                      kb.index(v * kLanes), kLanes);
+                  return kb.loadRowAt(
+                      panelBuffer,
+                      ValueRange{kb.add(firstPanel, p), kb.add(panelK0, k)},
+                      kb.index(v * kLanes), kLanes);
                 };
                 microKernel(kb, con, t, at, fromPacked, strip, rows, row0, col0,
                             k0, klen, nSize, startFromZero);
