@@ -66,11 +66,19 @@ void ThreadPool::stop() {
 }
 
 void ThreadPool::runChunks() {
+  // Guided: each claim takes a share of what is left, so the ranges shrink
+  // towards the end and the threads finish together (equal ranges of a
+  // quarter per thread left one thread idle for up to a whole range).
+  int64_t parts = 2 * int64_t(threads_.size() + 1);
+  int64_t begin = next_.load(std::memory_order_relaxed);
   for (;;) {
-    int64_t begin = next_.fetch_add(chunk_);
     if (begin >= total_)
       return;
-    (*body_)(begin, std::min(total_, begin + chunk_));
+    int64_t end = begin + std::max<int64_t>(1, (total_ - begin) / parts);
+    if (next_.compare_exchange_weak(begin, end, std::memory_order_relaxed)) {
+      (*body_)(begin, end);
+      begin = next_.load(std::memory_order_relaxed);
+    }
   }
 }
 
@@ -102,10 +110,6 @@ void ThreadPool::parallelFor(
     int64_t total, const std::function<void(int64_t, int64_t)> &body) {
   if (total <= 0)
     return;
-  // About four ranges per thread: enough to even out causal imbalance,
-  // few enough to keep per-call overhead small.
-  int64_t parts = int64_t(threads_.size() + 1) * 4;
-  int64_t chunk = std::max<int64_t>(1, total / parts);
   if (threads_.empty() || total == 1) {
     body(0, total);
     return;
@@ -115,7 +119,6 @@ void ThreadPool::parallelFor(
     std::lock_guard<std::mutex> lock(mutex_);
     body_ = &body;
     total_ = total;
-    chunk_ = chunk;
     next_.store(0);
     finished_ = 0;
     finishedCount_.store(0, std::memory_order_relaxed);

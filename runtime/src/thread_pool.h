@@ -52,7 +52,7 @@ private:
   std::atomic<bool> stopRequested_{false};
   // The current job.
   const std::function<void(int64_t, int64_t)> *body_ = nullptr;
-  int64_t total_ = 0, chunk_ = 1;
+  int64_t total_ = 0;
   std::atomic<int64_t> next_{0};
 };
 

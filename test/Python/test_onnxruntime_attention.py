@@ -16,14 +16,19 @@ import hydrahead  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 
 N_CONFIGS = 24
+# Configurations past one 64-row query tile and one 64-key tile: the CPU's
+# lane form over several key tiles (the running max and sum rescaled), a
+# last query tile of 16 rows or more (lanes) or fewer (row by row).
+N_LONG_CONFIGS = 8
 
 
-def random_config(seed):
+def random_config(seed, long=False):
     rng = np.random.default_rng(seed)
     hkv = int(rng.choice([1, 2, 4]))
     hq = hkv * int(rng.choice([1, 2, 4]))
-    s = int(rng.integers(1, 40))
-    t = s if rng.random() < 0.5 else int(rng.integers(1, 40))
+    lengths = (60, 200) if long else (1, 40)
+    s = int(rng.integers(*lengths))
+    t = s if rng.random() < 0.5 else int(rng.integers(*lengths))
     return dict(
         seed=seed, B=int(rng.integers(1, 3)), Hq=hq, Hkv=hkv, S=s, T=t,
         Dk=int(rng.choice([8, 16, 32])), Dv=int(rng.choice([8, 16, 24])),
@@ -75,7 +80,15 @@ def build(c):
 def test_attention_matches_onnxruntime(seed, device):
     # gpu-emulator: the GPU kernels (and ordinary operators as GPU grids)
     # run by the runtime's GPU emulator (docs/gpu.md).
-    c = random_config(seed)
+    check_against_onnxruntime(random_config(seed), device)
+
+
+@pytest.mark.parametrize("seed", range(N_LONG_CONFIGS))
+def test_long_attention_matches_onnxruntime(seed):
+    check_against_onnxruntime(random_config(1000 + seed, long=True), "cpu")
+
+
+def check_against_onnxruntime(c, device):
     model, feeds = build(c)
     want = ort.InferenceSession(model.SerializeToString(),
                                 providers=["CPUExecutionProvider"]).run(None, feeds)[0]

@@ -1,9 +1,13 @@
 // RUN: hydra-opt %s --split-input-file --hydra-tile-contractions="row-tile=2 column-tile=16 row-block=4 column-block=32 depth-block=8" | FileCheck %s
 // RUN: not hydra-opt %s --split-input-file --hydra-tile-contractions="column-tile=24" 2>&1 | FileCheck %s --check-prefix=BAD-NR
 // RUN: not hydra-opt %s --split-input-file --hydra-tile-contractions="row-tile=3 row-block=4" 2>&1 | FileCheck %s --check-prefix=BAD-MB
+// RUN: not hydra-opt %s --split-input-file --hydra-tile-contractions="prefetch-distance=-1" 2>&1 | FileCheck %s --check-prefix=BAD-PF
+// RUN: hydra-opt %s --split-input-file --hydra-tile-contractions="row-tile=2 column-tile=16 row-block=4 column-block=32 depth-block=8 prefetch-distance=0" | FileCheck %s --check-prefix=NO-PF
 
 // BAD-NR: hydra-tile-contractions: 'column-tile' must be a positive multiple of 16
 // BAD-MB: hydra-tile-contractions: 'row-block' and 'column-block' must be positive multiples of 'row-tile' and 'column-tile'
+// BAD-PF: hydra-tile-contractions: 'prefetch-distance' must not be negative
+// NO-PF-NOT: memref.prefetch
 
 #a = affine_map<(m, n, k) -> (m, k)>
 #b = affine_map<(m, n, k) -> (k, n)>
@@ -49,6 +53,8 @@
 // CHECK:                 vector.maskedload %{{.*}} : memref<37x77xf32>
 // CHECK:                 arith.select %[[FIRST]]
 // CHECK:                 scf.for {{.*}} iter_args
+// CHECK:                   %[[AHEAD:.*]] = arith.minui
+// CHECK:                   memref.prefetch %[[PACK]][%{{.*}}, %[[AHEAD]], %{{.*}}], read, locality<3>, data
 // CHECK:                   vector.load %[[PACK]]
 // CHECK:                   memref.load %[[STRIP]]
 // CHECK:                   vector.broadcast

@@ -53,6 +53,8 @@ constexpr int64_t kSmallB = 64 * 64;
 
 struct TileSizes {
   int64_t mr, nr, mb, nb, kc;
+  /// Steps ahead that the micro-kernel prefetches its panel rows.
+  int64_t prefetch;
 };
 
 /// A bufferized product C[.., m, n] += A[.., m, k] · B[.., k, n].
@@ -308,6 +310,23 @@ void packA(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
   }
 }
 
+/// Prefetches row `row` + distance of `panel` in a [panels][K][nr] buffer
+/// into L1, one request per cache line (clamped to the panel's last row).
+/// The panel streams from L2 once per strip, and the hardware prefetcher
+/// starts each one late: without this the micro-kernel waits on it.
+void prefetchPanelRow(KernelBuilder &kb, const TileSizes &t, Value panels,
+                      Value panel, Value row) {
+  if (t.prefetch == 0)
+    return;
+  Value last = kb.sub(kb.dim(panels, 1), kb.index(1));
+  Value ahead = kb.min(kb.add(row, kb.index(t.prefetch)), last);
+  for (int64_t col = 0; col < t.nr; col += kLanes)
+    memref::PrefetchOp::create(kb.builder(), kb.getLoc(), panels,
+                               ValueRange{panel, ahead, kb.index(col)},
+                               /*isWrite=*/false, /*localityHint=*/3,
+                               /*isDataCache=*/true);
+}
+
 /// C[row0 : row0 + rows, col0 : col0 + nr] (+)= A[rows, k-block] · packed
 /// panel (or B itself when `packed` is null): rows × nr accumulators held
 /// in vector registers across the k-block. Every row is inside C; columns
@@ -315,7 +334,8 @@ void packA(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
 void microKernel(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
                  SmallVector<Value> at, BRowSource bRow, Value packedA,
                  int64_t rows, Value row0, Value col0, Value k0, Value klen,
-                 Value nSize, bool startFromZero) {
+                 Value nSize, bool startFromZero,
+                 function_ref<void(Value k)> prefetch = nullptr) {
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
   int64_t nv = t.nr / kLanes;
@@ -346,6 +366,8 @@ void microKernel(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
     }
   acc = kb.loop(
       kb.index(0), klen, kb.index(1), acc, [&](Value k, ValueRange carried) {
+        if (prefetch)
+          prefetch(k);
         SmallVector<Value> bRows;
         for (int64_t v = 0; v < nv; ++v)
           bRows.push_back(bRow(v, k, masks[v]));
@@ -457,7 +479,11 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
                       kb.index(v * kLanes), kLanes);
                 };
                 microKernel(kb, con, t, at, fromPacked, strip, rows, row0, col0,
-                            k0, klen, nSize, startFromZero);
+                            k0, klen, nSize, startFromZero, [&](Value k) {
+                              prefetchPanelRow(kb, t, panelBuffer,
+                                               kb.add(firstPanel, p),
+                                               kb.add(panelK0, k));
+                            });
               });
             });
           };
@@ -576,13 +602,16 @@ struct HydraTileContractionsPass
   using Base::Base;
 
   void runOnOperation() override {
-    TileSizes t{rowTile, columnTile, rowBlock, columnBlock, depthBlock};
+    TileSizes t{rowTile,     columnTile, rowBlock,
+                columnBlock, depthBlock, prefetchDistance};
     auto fail = [&](StringRef what) {
       getOperation()->emitError() << "hydra-tile-contractions: " << what;
       signalPassFailure();
     };
     if (t.mr <= 0 || t.kc <= 0)
       return fail("'row-tile' and 'depth-block' must be positive");
+    if (t.prefetch < 0)
+      return fail("'prefetch-distance' must not be negative");
     if (t.nr <= 0 || t.nr % kLanes != 0)
       return fail("'column-tile' must be a positive multiple of 16");
     if (t.mb <= 0 || t.mb % t.mr != 0 || t.nb <= 0 || t.nb % t.nr != 0)

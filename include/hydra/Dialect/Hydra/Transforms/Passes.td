@@ -174,16 +174,20 @@ def HydraTileContractions : Pass<"hydra-tile-contractions", "::mlir::ModuleOp"> 
     accumulators' start. Tails in m and n are masked, not padded in C.
   }];
   let options = [
-    Option<"rowTile", "row-tile", "int64_t", /*default=*/"12",
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"6",
            "Rows of C per micro-kernel (mr)">,
-    Option<"columnTile", "column-tile", "int64_t", /*default=*/"32",
+    Option<"columnTile", "column-tile", "int64_t", /*default=*/"64",
            "Columns of C per micro-kernel (nr), a multiple of 16">,
     Option<"rowBlock", "row-block", "int64_t", /*default=*/"192",
            "Rows of C per parallel iteration, a multiple of row-tile">,
-    Option<"columnBlock", "column-block", "int64_t", /*default=*/"128",
+    Option<"columnBlock", "column-block", "int64_t", /*default=*/"256",
            "Columns of C per parallel iteration, a multiple of column-tile">,
     Option<"depthBlock", "depth-block", "int64_t", /*default=*/"256",
-           "Reduction steps per packed panel">
+           "Reduction steps per packed panel">,
+    Option<"prefetchDistance", "prefetch-distance", "int64_t",
+           /*default=*/"8",
+           "Steps ahead of the micro-kernel that its panel rows are "
+           "prefetched (0: none)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",

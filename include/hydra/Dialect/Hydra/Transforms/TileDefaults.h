@@ -11,9 +11,10 @@
 #include <cstdint>
 
 namespace mlir::hydra {
-/// Full attention: query rows per tile and keys per key/value tile. 64
-/// rows rather than 32 halve the key tiles each row block transposes (10%
-/// faster at S = 512 to 1024; 128 is no better at 512).
+/// Full attention: query rows per tile and keys per key/value tile. On the
+/// CPU a tile of 64 rows is four vectors of queries in lanes: four keys by
+/// 64 queries fill 16 accumulators, and Q's transpose is amortized over
+/// all the tile's keys.
 inline constexpr int64_t kDefaultQueryTile = 64;
 inline constexpr int64_t kDefaultKeyTile = 64;
 /// Linear attention: steps per chunk.
