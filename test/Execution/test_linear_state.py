@@ -10,6 +10,8 @@ from hydra_exec import mlir_type, run_function
 import reference
 
 PIPELINE = "hydra-to-llvm=query-tile=8 key-tile=8 chunk-size=8"
+# Chunks of 16 steps: the CPU's blocked forms (a decay per head or none).
+BLOCKED_PIPELINE = "hydra-to-llvm=query-tile=16 key-tile=16 chunk-size=16"
 
 
 @pytest.mark.parametrize("heads,hkv,rule,decay", [
@@ -18,8 +20,25 @@ PIPELINE = "hydra-to-llvm=query-tile=8 key-tile=8 chunk-size=8"
     ("FLLF", 2, "gated", "head"),           # hybrid, each kv head has an L head
 ])
 def test_initial_and_final_state(heads, hkv, rule, decay):
+    check_states(heads, hkv, rule, decay, PIPELINE, T=21, Dk=8, Dv=16)
+
+
+@pytest.mark.parametrize("heads,hkv,rule,decay", [
+    ("LLLL", 4, "linear", None),
+    ("LLLL", 2, "gated", "head"),
+    ("LLLL", 4, "delta", None),
+    ("FLLL", 2, "gated_delta", "head"),
+])
+def test_blocked_chunks_keep_the_state(heads, hkv, rule, decay):
+    # 37 steps: two whole chunks of 16 and a short one; Dv 128 (slices of
+    # 64) and 24 (one slice of 24 lanes).
+    check_states(heads, hkv, rule, decay, BLOCKED_PIPELINE, T=37, Dk=16, Dv=128)
+    check_states(heads, hkv, rule, decay, BLOCKED_PIPELINE, T=37, Dk=16, Dv=24)
+
+
+def check_states(heads, hkv, rule, decay, pipeline, T, Dk, Dv):
     rng = np.random.default_rng(len(heads) + hkv)
-    B, T, Dk, Dv = 2, 21, 8, 16
+    B = 2
     Hq = len(heads)
     q = rng.standard_normal((B, Hq, T, Dk)).astype(np.float32)
     k = rng.standard_normal((B, hkv, T, Dk)).astype(np.float32)
@@ -49,7 +68,7 @@ def test_initial_and_final_state(heads, hkv, rule, decay):
            f"    : {qkv_t} -> {out_t}, {st_t}\n"
            f"  return %y, %st : {out_t}, {st_t}\n}}\n")
     y, st = run_function(src, "f", list(ins.values()), [(B, Hq, T, Dv), s0.shape],
-                         pipeline=PIPELINE)
+                         pipeline=pipeline)
     ref_y, ref_st = reference.hybrid_attention(
         q, k, v, heads, causal=True, rule=rule, decay=ins.get("d"), beta=ins.get("b"),
         initial_state=s0, return_state=True)

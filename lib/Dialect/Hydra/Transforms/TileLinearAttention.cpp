@@ -43,6 +43,17 @@ public:
     perDimDecay = decay && cast<MemRefType>(decay.getType()).getRank() == 4;
     UpdateRule rule = op.getUpdateRule();
     delta = rule == UpdateRule::Delta || rule == UpdateRule::GatedDelta;
+    // The widest slice of Dv, at most 64 lanes, that divides it: a block's
+    // accumulators for one slice stay in registers.
+    slice = dv;
+    for (int64_t w : {64, 32, 16, 8})
+      if (dv > w && dv % w == 0) {
+        slice = w;
+        break;
+      }
+    lanes = std::min<int64_t>(slice, kVectorLanes);
+    blockedForms =
+        !perDimDecay && chunk % kVectorLanes == 0 && slice % lanes == 0;
   }
 
   /// `writesState`: an i1 telling whether this head stores the final
@@ -78,11 +89,36 @@ private:
   void emitPseudoValues(Value len);
   void emitOutputs(Value len);
   void emitStateUpdate(Value len);
+  // The blocked forms (one decay per head or none, a chunk of whole
+  // vectors): every inner loop a register tile of FMAs.
+  void emitChunkKeys(Value len);
+  void emitOutputsBlocked(Value len);
+  void emitStateUpdateBlocked(Value len);
+  /// Columns [col, col + slice) of u_s as vectors of `lanes`.
+  SmallVector<Value> valueSlice(Value s, Value col) {
+    SmallVector<Value> parts;
+    for (int64_t j = 0; j < slice / lanes; ++j) {
+      Value at = kb.add(col, kb.index(j * lanes));
+      parts.push_back(
+          delta ? kb.loadRowAt(pseudoValues, s, at, lanes)
+                : kb.loadRowAt(v, {bi, kvh, kb.add(c0, s)}, at, lanes));
+    }
+    return parts;
+  }
 
   KernelBuilder &kb;
   LinearAttentionOp op;
   int64_t chunk, dk = 0, dv = 0;
   bool perDimDecay = false, delta = false;
+  /// Whether the blocked forms apply.
+  bool blockedForms = false;
+  /// Columns of Dv a register tile covers, and its vectors' width.
+  int64_t slice = 0, lanes = 0;
+  /// The chunk's keys transposed ([Dk][C]: lanes are steps), and with a
+  /// decay each key scaled by e^{G_L − G_s} for the state update ([C][Dk]).
+  Value keysT, keysDecayed;
+  /// The chunk's pair weights [C][C] (steps in lanes) and outputs [C][Dv].
+  Value pairs, chunkOutputs;
   Value q, k, v, decay, beta;
   // Set per iteration.
   Value bi, h, kvh, outSlot, c0, state, cumDecay, pseudoValues;
@@ -91,6 +127,7 @@ private:
   Value rowScratch;
   // A block of output rows: their queries (⊙ e^G) and carried-state parts.
   static constexpr int64_t kRowBlock = 4;
+  static constexpr int64_t kVectorLanes = 16;
   Value blockQueries, blockOutputs;
 };
 } // namespace
@@ -164,14 +201,15 @@ void ChunkedLinearAttention::emitOutputs(Value len) {
     // for every row of the block.
     kb.loop(zero, kb.index(dv), kb.index(slice), [&](Value col) {
       SmallVector<Value> accs(rows, kb.zeros(slice));
-      accs = kb.loop(zero, kb.index(dk), one, accs, [&](Value d, ValueRange it) {
-        Value stateRow = kb.loadRowAt(state, d, col, slice);
-        SmallVector<Value> next;
-        for (int64_t u = 0; u < rows; ++u)
-          next.push_back(kb.axpy(kb.load(blockQueries, {kb.index(u), d}),
-                                 stateRow, it[u]));
-        return next;
-      });
+      accs =
+          kb.loop(zero, kb.index(dk), one, accs, [&](Value d, ValueRange it) {
+            Value stateRow = kb.loadRowAt(state, d, col, slice);
+            SmallVector<Value> next;
+            for (int64_t u = 0; u < rows; ++u)
+              next.push_back(kb.axpy(kb.load(blockQueries, {kb.index(u), d}),
+                                     stateRow, it[u]));
+            return next;
+          });
       for (int64_t u = 0; u < rows; ++u)
         kb.storeRowAt(accs[u], blockOutputs, kb.index(u), col);
     });
@@ -218,6 +256,187 @@ void ChunkedLinearAttention::emitStateUpdate(Value len) {
   });
 }
 
+void ChunkedLinearAttention::emitChunkKeys(Value len) {
+  Value zero = kb.index(0);
+  kb.loop(zero, len, [&](Value s) {
+    kb.loop(zero, kb.index(dk), [&](Value d) {
+      kb.store(kb.load(k, {bi, kvh, kb.add(c0, s), d}), keysT, {d, s});
+    });
+  });
+  if (!decay)
+    return;
+  Value gLast = kb.load(cumDecay, kb.sub(len, kb.index(1)));
+  kb.loop(zero, len, [&](Value s) {
+    Value w = kb.exp(kb.subf(gLast, kb.load(cumDecay, s)));
+    kb.storeRow(
+        kb.mulf(kb.loadRow(k, {bi, kvh, kb.add(c0, s)}, dk), kb.splat(w, dk)),
+        keysDecayed, s);
+  });
+}
+
+void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.getLoc();
+  Value zero = kb.index(0), one = kb.index(1);
+  float scale = op.getScale().convertToFloat();
+  float epsilon = op.getFusionEpsilon().convertToFloat();
+  int64_t groups = chunk / kVectorLanes, parts = slice / lanes;
+  auto laneIdType = VectorType::get({kVectorLanes}, b.getIndexType());
+  SmallVector<Attribute> laneAttrs;
+  for (int64_t u = 0; u < kVectorLanes; ++u)
+    laneAttrs.push_back(b.getIndexAttr(u));
+  Value iota = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(laneIdType, laneAttrs));
+  Value zeroLanes = kb.zeros(kVectorLanes);
+  auto query = [&](Value t, Value d) {
+    return kb.load(q, {bi, h, kb.add(c0, t), d});
+  };
+  // Rows of the chunk in blocks of kRowBlock (the last ones alone).
+  auto forRowBlocks = [&](function_ref<void(Value t0, int64_t rows)> body) {
+    Value blocked = kb.sub(len, kb.remConst(len, kRowBlock));
+    kb.loop(zero, blocked, kb.index(kRowBlock),
+            [&](Value t0) { body(t0, kRowBlock); });
+    kb.loop(blocked, len, [&](Value t0) { body(t0, 1); });
+  };
+  auto rowOf = [&](Value t0, int64_t u) { return kb.add(t0, kb.index(u)); };
+
+  // Pair weights A[t][s] of every row against every step (steps in lanes):
+  // q_t · k_s, times e^{G_t − G_s}, zero for s > t.
+  forRowBlocks([&](Value t0, int64_t rows) {
+    SmallVector<Value> dots = kb.loop(
+        zero, kb.index(dk), one, SmallVector<Value>(rows * groups, zeroLanes),
+        [&](Value d, ValueRange it) {
+          SmallVector<Value> ks;
+          for (int64_t g = 0; g < groups; ++g)
+            ks.push_back(kb.loadRowAt(keysT, d, kb.index(g * kVectorLanes),
+                                      kVectorLanes));
+          SmallVector<Value> next;
+          for (int64_t u = 0; u < rows; ++u) {
+            Value qd = query(rowOf(t0, u), d);
+            for (int64_t g = 0; g < groups; ++g)
+              next.push_back(kb.axpy(qd, ks[g], it[u * groups + g]));
+          }
+          return next;
+        });
+    for (int64_t u = 0; u < rows; ++u) {
+      Value t = rowOf(t0, u);
+      Value gt = decay ? kb.splat(kb.load(cumDecay, t), kVectorLanes) : Value();
+      for (int64_t g = 0; g < groups; ++g) {
+        Value first = kb.index(g * kVectorLanes);
+        Value a = dots[u * groups + g];
+        if (decay)
+          a = kb.mulf(a,
+                      kb.exp(kb.subf(gt, kb.loadRowAt(cumDecay, ValueRange{},
+                                                      first, kVectorLanes))));
+        Value steps = arith::AddIOp::create(
+            b, loc, vector::BroadcastOp::create(b, loc, laneIdType, first),
+            iota);
+        Value later = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::ugt, steps,
+            vector::BroadcastOp::create(b, loc, laneIdType, t));
+        kb.storeRowAt(kb.select(later, zeroLanes, a), pairs, t, first);
+      }
+    }
+  });
+
+  // o_t = e^{G_t} · q_tᵀ S + Σ_{s ≤ t} A_ts u_s, a slice of Dv at a time
+  // (outermost, so the slice of S and of the values stays in L1 for every
+  // row block) with a block's rows × slice accumulators in registers.
+  kb.loop(zero, kb.index(dv), kb.index(slice), [&](Value col) {
+    forRowBlocks([&](Value t0, int64_t rows) {
+      SmallVector<Value> accs = kb.loop(
+          zero, kb.index(dk), one,
+          SmallVector<Value>(rows * parts, kb.zeros(lanes)),
+          [&](Value d, ValueRange it) {
+            SmallVector<Value> stateParts;
+            for (int64_t j = 0; j < parts; ++j)
+              stateParts.push_back(kb.loadRowAt(
+                  state, d, kb.add(col, kb.index(j * lanes)), lanes));
+            SmallVector<Value> next;
+            for (int64_t u = 0; u < rows; ++u) {
+              Value qd = query(rowOf(t0, u), d);
+              for (int64_t j = 0; j < parts; ++j)
+                next.push_back(kb.axpy(qd, stateParts[j], it[u * parts + j]));
+            }
+            return next;
+          });
+      if (decay)
+        for (int64_t u = 0; u < rows; ++u) {
+          Value eg = kb.splat(kb.exp(kb.load(cumDecay, rowOf(t0, u))), lanes);
+          for (int64_t j = 0; j < parts; ++j)
+            accs[u * parts + j] = kb.mulf(accs[u * parts + j], eg);
+        }
+      Value stepsEnd = kb.add(t0, kb.index(rows));
+      accs = kb.loop(zero, stepsEnd, one, accs, [&](Value s, ValueRange it) {
+        SmallVector<Value> us = valueSlice(s, col);
+        SmallVector<Value> next;
+        for (int64_t u = 0; u < rows; ++u) {
+          Value a = kb.load(pairs, {rowOf(t0, u), s});
+          for (int64_t j = 0; j < parts; ++j)
+            next.push_back(kb.axpy(a, us[j], it[u * parts + j]));
+        }
+        return next;
+      });
+      for (int64_t u = 0; u < rows; ++u)
+        for (int64_t j = 0; j < parts; ++j)
+          kb.storeRowAt(accs[u * parts + j], chunkOutputs, rowOf(t0, u),
+                        kb.add(col, kb.index(j * lanes)));
+    });
+  });
+  kb.loop(zero, len, [&](Value t) {
+    Value o =
+        kb.mulf(kb.loadRow(chunkOutputs, t, dv), kb.splat(kb.f32(scale), dv));
+    emitEpilogueStore(kb, o, op.getInit(), {bi, outSlot, kb.add(c0, t)},
+                      op.getFusionScale(), h, epsilon);
+  });
+}
+
+void ChunkedLinearAttention::emitStateUpdateBlocked(Value len) {
+  Value zero = kb.index(0), one = kb.index(1);
+  int64_t parts = slice / lanes;
+  // S ← e^{G_L} S + Σ_s (k_s e^{G_L − G_s}) u_sᵀ, kRowBlock rows of S by a
+  // slice of Dv in registers across the chunk's steps.
+  Value decayAll;
+  if (decay)
+    decayAll = kb.splat(kb.exp(kb.load(cumDecay, kb.sub(len, one))), lanes);
+  // The slice outermost: its values stay in L1 for every block of rows.
+  auto block = [&](Value col, Value d0, int64_t rows) {
+    {
+      SmallVector<Value> init;
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < parts; ++j) {
+          Value row = kb.loadRowAt(state, kb.add(d0, kb.index(i)),
+                                   kb.add(col, kb.index(j * lanes)), lanes);
+          init.push_back(decay ? kb.mulf(row, decayAll) : row);
+        }
+      SmallVector<Value> accs =
+          kb.loop(zero, len, one, init, [&](Value s, ValueRange it) {
+            SmallVector<Value> us = valueSlice(s, col);
+            SmallVector<Value> next;
+            for (int64_t i = 0; i < rows; ++i) {
+              Value d = kb.add(d0, kb.index(i));
+              Value coef = decay ? kb.load(keysDecayed, {s, d})
+                                 : kb.load(k, {bi, kvh, kb.add(c0, s), d});
+              for (int64_t j = 0; j < parts; ++j)
+                next.push_back(kb.axpy(coef, us[j], it[i * parts + j]));
+            }
+            return next;
+          });
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < parts; ++j)
+          kb.storeRowAt(accs[i * parts + j], state, kb.add(d0, kb.index(i)),
+                        kb.add(col, kb.index(j * lanes)));
+    }
+  };
+  int64_t blockedRows = dk - dk % kRowBlock;
+  kb.loop(zero, kb.index(dv), kb.index(slice), [&](Value col) {
+    kb.loop(zero, kb.index(blockedRows), kb.index(kRowBlock),
+            [&](Value d0) { block(col, d0, kRowBlock); });
+    kb.loop(kb.index(blockedRows), kb.index(dk),
+            [&](Value d0) { block(col, d0, 1); });
+  });
+}
+
 void ChunkedLinearAttention::emit(Value batchIdx, Value head, Value kvHead,
                                   Value slot, Value writesState) {
   bi = batchIdx;
@@ -239,6 +458,19 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value head, Value kvHead,
     cumDecay = perDimDecay ? kb.buffer({chunk, dk}) : kb.buffer({chunk});
   if (delta)
     pseudoValues = kb.buffer({chunk, dv});
+  if (blockedForms) {
+    // Lanes past a short last chunk are read and masked: finite, not the
+    // stack's stale bytes.
+    keysT = kb.buffer({dk, chunk});
+    kb.loop(zero, kb.index(dk),
+            [&](Value d) { kb.storeRow(kb.zeros(chunk), keysT, d); });
+    if (decay) {
+      kb.storeRow(kb.zeros(chunk), cumDecay, ValueRange{});
+      keysDecayed = kb.buffer({chunk, dk});
+    }
+    pairs = kb.buffer({chunk, chunk});
+    chunkOutputs = kb.buffer({chunk, dv});
+  }
 
   Value keyLen = kb.dim(k, 2);
   kb.loop(zero, keyLen, kb.index(chunk), [&](Value start) {
@@ -248,8 +480,14 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value head, Value kvHead,
       emitCumulativeDecay(len);
     if (delta)
       emitPseudoValues(len);
-    emitOutputs(len);
-    emitStateUpdate(len);
+    if (blockedForms) {
+      emitChunkKeys(len);
+      emitOutputsBlocked(len);
+      emitStateUpdateBlocked(len);
+    } else {
+      emitOutputs(len);
+      emitStateUpdate(len);
+    }
   });
   if (Value final = op.getFinalStateInit()) {
     OpBuilder &b = kb.builder();

@@ -1,0 +1,95 @@
+// RUN: hydra-opt %s --hydra-tile-attention="query-tile=16 key-tile=32 chunk-size=16" --cse --split-input-file \
+// RUN:   | FileCheck %s --implicit-check-not=hydra.linear_attention
+
+// Linear attention's blocked forms (one decay per head, a chunk of whole
+// vectors): gated, Dk 16, Dv 128 (slices of 64: four vectors), chunks of 16.
+
+// CHECK-LABEL: func @gated_blocked
+// CHECK-SAME: (%[[Q:.*]]: memref<1x2x?x16xf32>, %[[K:.*]]: memref<1x2x?x16xf32>, %[[V:.*]]: memref<1x2x?x128xf32>, %[[D:.*]]: memref<1x2x?xf32>, %[[OUT:.*]]: memref<1x2x?x128xf32>)
+// CHECK:      scf.forall
+// The state, the cumulative decay, the chunk's keys transposed (zeroed
+// once: lanes past a short chunk stay finite), the decayed keys, the pair
+// weights and the chunk's outputs.
+// CHECK:        %[[S:.*]] = memref.alloca() : memref<16x128xf32>
+// CHECK:        %[[G:.*]] = memref.alloca() : memref<16xf32>
+// CHECK:        %[[KT:.*]] = memref.alloca() : memref<16x16xf32>
+// CHECK:        vector.store %{{.*}}, %[[KT]]
+// CHECK:        vector.store %{{.*}}, %[[G]]
+// CHECK:        %[[KW:.*]] = memref.alloca() : memref<16x16xf32>
+// CHECK:        %[[A:.*]] = memref.alloca() : memref<16x16xf32>
+// CHECK:        %[[O:.*]] = memref.alloca() : memref<16x128xf32>
+// CHECK:        scf.for %{{.*}} step %c16 {
+// Keys transposed element by element, and scaled by e^{G_L − G_s}.
+// CHECK:          memref.load %[[K]]
+// CHECK:          memref.store %{{.*}}, %[[KT]]
+// CHECK:          math.exp %{{.*}} : f32
+// CHECK:          vector.store %{{.*}}, %[[KW]]
+// Pair weights, four rows × the chunk's steps in lanes: per d one row of
+// Kᵀ and a broadcast q element a row; then e^{G_t − G_s}, zero for s > t.
+// CHECK:          scf.for %{{.*}} step %c4 {
+// CHECK:            scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK:              vector.load %[[KT]]
+// CHECK:              memref.load %[[Q]]
+// CHECK-COUNT-4:      vector.fma
+// CHECK:            math.exp %{{.*}} : vector<16xf32>
+// CHECK:            arith.cmpi ugt, %{{.*}} : vector<16xindex>
+// CHECK:            arith.select
+// CHECK:            vector.store %{{.*}}, %[[A]]
+// Outputs a slice of Dv at a time (outermost), four rows × two vectors in
+// registers (16 accumulators): q·S, times e^{G_t}, then Σ_{s ≤ t} A_ts v_s.
+// CHECK:          scf.for %[[COL:.*]] = %c0 to %c128 step %c64 {
+// CHECK:            scf.for %{{.*}} step %c4 {
+// CHECK:              scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK-COUNT-4:        vector.load %[[S]]
+// CHECK:                memref.load %[[Q]]
+// CHECK-COUNT-4:        vector.fma
+// CHECK:              math.exp %{{.*}} : f32
+// CHECK:              arith.mulf {{.*}} : vector<16xf32>
+// CHECK:              scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK-COUNT-4:        vector.load %[[V]]
+// CHECK:                memref.load %[[A]]
+// CHECK-COUNT-4:        vector.fma
+// CHECK:              vector.store %{{.*}}, %[[O]]
+// Each row scaled and stored once.
+// CHECK:          scf.for
+// CHECK:            vector.load %[[O]]
+// CHECK:            vector.store %{{.*}}, %[[OUT]]
+// The state update: S ← e^{G_L} S + Σ_s (k_s e^{G_L − G_s}) v_sᵀ, four
+// rows of S × a slice in registers.
+// CHECK:          scf.for %{{.*}} = %c0 to %c128 step %c64 {
+// CHECK:            scf.for %{{.*}} = %c0 to %c16 step %c4 {
+// CHECK:              vector.load %[[S]]
+// CHECK:              arith.mulf
+// CHECK:              scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK-COUNT-4:        vector.load %[[V]]
+// CHECK:                memref.load %[[KW]]
+// CHECK-COUNT-4:        vector.fma
+// CHECK:              vector.store %{{.*}}, %[[S]]
+func.func @gated_blocked(%q: memref<1x2x?x16xf32>, %k: memref<1x2x?x16xf32>, %v: memref<1x2x?x128xf32>,
+                         %d: memref<1x2x?xf32>, %out: memref<1x2x?x128xf32>) {
+  hydra.linear_attention %q, %k, %v decay(%d : memref<1x2x?xf32>) into %out
+    {heads = array<i64: 0, 1>, scale = 0.25 : f32, update_rule = #hydra.update_rule<gated>}
+    : memref<1x2x?x16xf32>, memref<1x2x?x16xf32>, memref<1x2x?x128xf32>, memref<1x2x?x128xf32>
+  return
+}
+
+// -----
+
+// The linear rule: no decay, so no exponentials, and the state update
+// broadcasts the keys straight from K.
+
+// CHECK-LABEL: func @linear_blocked
+// CHECK-NOT:    math.exp
+// CHECK:        memref.alloca() : memref<16x16xf32>
+// CHECK:        scf.for %{{.*}} step %c16 {
+// CHECK:          scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK:            vector.load %arg2
+// CHECK:            memref.load %arg1
+// CHECK-NOT:    math.exp
+// CHECK:        return
+func.func @linear_blocked(%q: memref<1x2x?x16xf32>, %k: memref<1x2x?x16xf32>, %v: memref<1x2x?x128xf32>,
+                          %out: memref<1x2x?x128xf32>) {
+  hydra.linear_attention %q, %k, %v into %out {heads = array<i64: 0, 1>, scale = 0.25 : f32}
+    : memref<1x2x?x16xf32>, memref<1x2x?x16xf32>, memref<1x2x?x128xf32>, memref<1x2x?x128xf32>
+  return
+}
