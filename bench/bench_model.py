@@ -5,7 +5,8 @@ onnxruntime (2 intra-op threads) and, where it is installed, PyTorch
   - a decoder in standard ONNX ops: 4 layers, d_model 1024, 16 heads on 4
     kv heads (head 64), SwiGLU 2816, vocab 4096, RMSNorm, rotary positions,
     Attention-23 with a KV cache: prefill of 512 tokens, and one decode
-    step on a 2047-token cache;
+    step on a 2047-token cache (also with `hydra-compile --weights=bf16`,
+    its error against onnxruntime's f32 logits);
   - a MatMul 512 × 4096 × 4096 (against the measured FMA peak);
   - full attention (Attention-23, causal, 32 heads × 128) and linear
     attention (LinearAttention-27, gated) alone;
@@ -61,6 +62,19 @@ def ort_session(model):
 def hydra_session(model):
     artifact = hydrahead.compile(model.SerializeToString())
     return hydrahead.Session(hydrahead.Module(artifact), threads=THREADS)
+
+
+def hydra_bf16_session(model):
+    """The same through `hydra-compile --weights=bf16` (an option the Python
+    API does not take yet)."""
+    build = os.environ.get("HYDRA_BUILD_DIR", os.path.join(ROOT, "build"))
+    with tempfile.TemporaryDirectory() as d:
+        src, out = os.path.join(d, "m.onnx"), os.path.join(d, "m.hydra")
+        onnx.save(model, src)
+        subprocess.run([os.path.join(build, "bin", "hydra-compile"), src, "-o", out,
+                        "--weights=bf16"], check=True)
+        module = hydrahead.Module(out)
+    return hydrahead.Session(module, threads=THREADS)
 
 
 # ----------------------------------------------------------------- decoder
@@ -389,6 +403,18 @@ def main():
     table.row("decoder decode 1 on 2047", t_h, t_o, t_t,
               f"weights+cache {moved / 2**20:.0f} MiB at {moved / t_h / 1e9:.1f} GB/s = "
               f"{moved / t_h / 1e9 / bandwidth:.0%} of triad; max rel diff vs ORT {err:.1e}")
+    del h
+    # The same step with the weights in bf16 (f32 accumulation): half the
+    # weight bytes; the error is against onnxruntime's f32 logits.
+    h = hydra_bf16_session(decode)
+    got = h.run(feeds)["logits"]
+    err = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
+    t_h = median_time(lambda: h.run(feeds), r)
+    t_o = median_time(lambda: o.run(None, feeds), r)
+    moved = weight_bytes() // 2 + 2 * LAYERS * KV_HEADS * past_len * HEAD * 4 * 2
+    table.row("decoder decode 1, bf16 weights", t_h, t_o, None,
+              f"weights+cache {moved / 2**20:.0f} MiB at {moved / t_h / 1e9:.1f} GB/s = "
+              f"{moved / t_h / 1e9 / bandwidth:.0%} of triad; max rel diff vs ORT (f32) {err:.1e}")
     del h, o, decode
 
     if not args.quick:

@@ -13,8 +13,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
-#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 
 #include <map>
 
@@ -32,11 +32,16 @@ void mlir::hydra::registerCompilerDialects(DialectRegistry &registry) {
 
 LogicalResult mlir::hydra::lowerToKernels(ModuleOp module,
                                           const CompileOptions &options) {
+  if (options.weightType != "f32" && options.weightType != "bf16")
+    return emitError(module.getLoc())
+           << "weight type must be f32 or bf16, not '" << options.weightType
+           << "'";
   PassManager pm(module.getContext());
   HydraToLLVMOptions pipeline;
   pipeline.queryTile = options.queryTile;
   pipeline.keyTile = options.keyTile;
   pipeline.chunkSize = options.chunkSize;
+  pipeline.weightType = options.weightType;
   buildHydraToKernelsPipeline(pm, pipeline);
   return pm.run(module);
 }
@@ -135,8 +140,8 @@ static LogicalResult addCpu(ArtifactWriter &writer, ModuleOp module,
                             const std::map<std::string, DimSymbols> &symbols,
                             const CompileOptions &options) {
   if (failed(lowerToKernels(module, options)) ||
-      failed(addFunctions(writer, module, symbols,
-                          ::hydra_artifact::Device::cpu)))
+      failed(
+          addFunctions(writer, module, symbols, ::hydra_artifact::Device::cpu)))
     return failure();
   auto kernels = lowerKernelsToLLVM(module);
   if (failed(kernels))
@@ -216,8 +221,7 @@ mlir::hydra::compileToArtifact(ModuleOp module, const CompileOptions &options) {
     OwningOpRef<ModuleOp> copy = module.clone();
     if (failed(addCpu(writer, *copy, symbols, options)))
       return failure();
-  } else if (targets->cpu &&
-             failed(addCpu(writer, module, symbols, options))) {
+  } else if (targets->cpu && failed(addCpu(writer, module, symbols, options))) {
     return failure();
   }
   if (targets->gpu() &&

@@ -59,6 +59,10 @@ static cl::opt<int64_t> keyTile("key-tile", cl::init(hydra::kDefaultKeyTile),
 static cl::opt<int64_t> chunkSize("chunk-size",
                                   cl::init(hydra::kDefaultChunkSize),
                                   cl::desc("LA steps per chunk"));
+static cl::opt<std::string>
+    weights("weights", cl::init("f32"),
+            cl::desc("Element type of the CPU code's constant weights: f32, "
+                     "or bf16 (rounded to nearest even, f32 accumulation)"));
 
 static std::string hexDigest(StringRef bytes) {
   auto hash = llvm::SHA256::hash(ArrayRef<uint8_t>(
@@ -132,6 +136,7 @@ int main(int argc, char **argv) {
   options.queryTile = queryTile;
   options.keyTile = keyTile;
   options.chunkSize = chunkSize;
+  options.weightType = weights;
   options.sourceHash = hexDigest(bytes);
 
   if (emit == "gpu-kernels" || emit == "ptx") {

@@ -28,6 +28,9 @@ struct CompileOptions {
   std::string cpu = "native";
   int64_t queryTile = kDefaultQueryTile, keyTile = kDefaultKeyTile,
           chunkSize = kDefaultChunkSize;
+  /// Element type of the constant weights of the CPU's products: "f32",
+  /// or "bf16" (half the bytes a decode step streams; f32 accumulation).
+  std::string weightType = "f32";
   /// Hex digest of the source model, recorded in the artifact.
   std::string sourceHash;
 };

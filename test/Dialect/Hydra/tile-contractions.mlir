@@ -3,11 +3,14 @@
 // RUN: not hydra-opt %s --split-input-file --hydra-tile-contractions="row-tile=3 row-block=4" 2>&1 | FileCheck %s --check-prefix=BAD-MB
 // RUN: not hydra-opt %s --split-input-file --hydra-tile-contractions="prefetch-distance=-1" 2>&1 | FileCheck %s --check-prefix=BAD-PF
 // RUN: hydra-opt %s --split-input-file --hydra-tile-contractions="row-tile=2 column-tile=16 row-block=4 column-block=32 depth-block=8 prefetch-distance=0" | FileCheck %s --check-prefix=NO-PF
+// RUN: hydra-opt %s --split-input-file --hydra-tile-contractions="row-tile=2 column-tile=16 row-block=4 column-block=32 depth-block=8 weight-type=bf16" | FileCheck %s --check-prefix=BF16
+// RUN: not hydra-opt %s --split-input-file --hydra-tile-contractions="weight-type=f16" 2>&1 | FileCheck %s --check-prefix=BAD-WT
 
 // BAD-NR: hydra-tile-contractions: 'column-tile' must be a positive multiple of 16
 // BAD-MB: hydra-tile-contractions: 'row-block' and 'column-block' must be positive multiples of 'row-tile' and 'column-tile'
 // BAD-PF: hydra-tile-contractions: 'prefetch-distance' must not be negative
 // NO-PF-NOT: memref.prefetch
+// BAD-WT: hydra-tile-contractions: 'weight-type' must be f32 or bf16, not 'f16'
 
 #a = affine_map<(m, n, k) -> (m, k)>
 #b = affine_map<(m, n, k) -> (k, n)>
@@ -217,6 +220,17 @@ func.func @small_b(%x: memref<5x24xf32>, %w: memref<24x24xf32>, %y: memref<5x24x
 // CHECK:         %[[Q:.*]] = memref.get_global @wt_panels16 : memref<5x64x16xf32>
 // CHECK:         scf.forall
 // CHECK:           vector.load %[[Q]]
+// weight-type=bf16: the panels rounded to bf16 (0.25 and 0.5 are exact),
+// each row widened to f32 as it is loaded; the products accumulate in f32.
+// BF16-LABEL:   memref.global "private" constant @w_panels16_bf16 : memref<4x80x16xbf16> = dense<2.500000e-01>
+// BF16:         memref.global "private" constant @wt_panels16_bf16 : memref<5x64x16xbf16> = dense<5.000000e-01>
+// BF16-LABEL: func @packed_weights
+// BF16:         %[[P:.*]] = memref.get_global @w_panels16_bf16
+// BF16:           %[[ROW:.*]] = vector.maskedload %[[P]]{{.*}} : memref<4x80x16xbf16>, vector<16xi1>, vector<16xbf16> into vector<16xbf16>
+// BF16:           arith.extf %[[ROW]] : vector<16xbf16> to vector<16xf32>
+// BF16:           %[[PR:.*]] = vector.load %[[P]]{{.*}} : memref<4x80x16xbf16>, vector<16xbf16>
+// BF16:           arith.extf %[[PR]] : vector<16xbf16> to vector<16xf32>
+// BF16:           vector.fma {{.*}} : vector<16xf32>
 #pk = affine_map<(m, n, k) -> (m, k)>
 #pn = affine_map<(m, n, k) -> (n, k)>
 #pc = affine_map<(m, n, k) -> (m, n)>

@@ -60,6 +60,13 @@ static void addSplitFuseBufferize(OpPassManager &pm) {
                      "function-boundary-type-conversion=identity-layout-map}");
 }
 
+static HydraTileContractionsOptions
+contractionOptions(const HydraToLLVMOptions &options) {
+  HydraTileContractionsOptions contractions;
+  contractions.weightType = options.weightType;
+  return contractions;
+}
+
 void hydra::buildHydraBufferizePipeline(OpPassManager &pm) {
   addSplitFuseBufferize(pm);
   // Results become caller-owned trailing arguments.
@@ -73,7 +80,7 @@ void hydra::buildHydraToKernelsPipeline(OpPassManager &pm,
   addSplitFuseBufferize(pm);
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createHydraTileAttention(tilingOptions(options)));
-  pm.addPass(createHydraTileContractions());
+  pm.addPass(createHydraTileContractions(contractionOptions(options)));
   // No canonicalization until the loops are outlined: it would inline
   // single-iteration foralls, scratch buffers and all, into the host.
   pm.addNestedPass<func::FuncOp>(createHydraOwnResultBuffers());
@@ -142,7 +149,7 @@ void hydra::buildHydraToLLVMPipeline(OpPassManager &pm,
                                      const HydraToLLVMOptions &options) {
   buildHydraBufferizePipeline(pm);
   pm.addPass(createHydraTileAttention(tilingOptions(options)));
-  pm.addPass(createHydraTileContractions());
+  pm.addPass(createHydraTileContractions(contractionOptions(options)));
   buildHydraLowerToLLVMPipeline(pm);
 }
 

@@ -320,7 +320,11 @@ void prefetchPanelRow(KernelBuilder &kb, const TileSizes &t, Value panels,
     return;
   Value last = kb.sub(kb.dim(panels, 1), kb.index(1));
   Value ahead = kb.min(kb.add(row, kb.index(t.prefetch)), last);
-  for (int64_t col = 0; col < t.nr; col += kLanes)
+  int64_t bytes = cast<MemRefType>(panels.getType())
+                      .getElementType()
+                      .getIntOrFloatBitWidth() /
+                  8;
+  for (int64_t col = 0; col < t.nr; col += 64 / bytes)
     memref::PrefetchOp::create(kb.builder(), kb.getLoc(), panels,
                                ValueRange{panel, ahead, kb.index(col)},
                                /*isWrite=*/false, /*localityHint=*/3,
@@ -443,10 +447,16 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
           auto fromPanels = [&](int64_t v, Value k, Value mask) {
             int64_t col = v * kLanes;
             Value panel = kb.add(firstPanel, kb.index(col / t.nr));
-            return Value(vector::MaskedLoadOp::create(
-                b, loc, kb.rowType(kLanes), con.panels,
+            Type elt = cast<MemRefType>(con.panels.getType()).getElementType();
+            auto type = VectorType::get({kLanes}, elt);
+            Value row = vector::MaskedLoadOp::create(
+                b, loc, type, con.panels,
                 ValueRange{panel, kb.add(k0, k), kb.index(col % t.nr)}, mask,
-                kb.zeros(kLanes)));
+                arith::ConstantOp::create(
+                    b, loc, DenseElementsAttr::get(type, b.getZeroAttr(elt))));
+            return elt.isF32() ? row
+                               : Value(arith::ExtFOp::create(
+                                     b, loc, kb.rowType(kLanes), row));
           };
           // B's row along n read in place.
           auto inPlace = [&](Value col0) {
@@ -560,10 +570,21 @@ memref::GlobalOp constantWeight(const Contraction &con,
   return global;
 }
 
+/// `f` rounded to the nearest bf16 (ties to even), as its bits.
+uint16_t toBF16Bits(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof(bits));
+  if ((bits & 0x7fffffffu) > 0x7f800000u) // NaN: keep it a (quiet) NaN
+    return uint16_t((bits >> 16) | 0x40);
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return uint16_t(bits >> 16);
+}
+
 /// A new constant holding `weight` as [ceil(N / nr)][K][nr] panels, zero
-/// past N; `kFirst` says whether the weight's first dimension is k.
+/// past N, in f32 or (`bf16`) rounded to bf16; `kFirst` says whether the
+/// weight's first dimension is k.
 memref::GlobalOp packPanels(OpBuilder &b, memref::GlobalOp weight, bool kFirst,
-                            int64_t nr, SymbolTable &table) {
+                            int64_t nr, bool bf16, SymbolTable &table) {
   auto value = cast<DenseElementsAttr>(weight.getInitialValueAttr());
   ArrayRef<int64_t> shape = weight.getType().getShape();
   int64_t kSize = kFirst ? shape[0] : shape[1];
@@ -581,17 +602,30 @@ memref::GlobalOp packPanels(OpBuilder &b, memref::GlobalOp weight, bool kFirst,
   for (int64_t n = 0; n < nSize; ++n)
     for (int64_t k = 0; k < kSize; ++k)
       out[size_t(((n / nr) * kSize + k) * nr + n % nr)] = element(k, n);
-  auto tensorType =
-      RankedTensorType::get({numPanels, kSize, nr}, b.getF32Type());
-  auto data = DenseElementsAttr::getFromRawBuffer(
-      tensorType, ArrayRef<char>(reinterpret_cast<const char *>(out.data()),
-                                 out.size() * sizeof(float)));
+  Type elementType = bf16 ? Type(b.getBF16Type()) : Type(b.getF32Type());
+  auto tensorType = RankedTensorType::get({numPanels, kSize, nr}, elementType);
+  DenseElementsAttr data;
+  if (bf16) {
+    std::vector<uint16_t> narrow(out.size());
+    for (size_t i = 0; i < out.size(); ++i)
+      narrow[i] = toBF16Bits(out[i]);
+    data = DenseElementsAttr::getFromRawBuffer(
+        tensorType,
+        ArrayRef<char>(reinterpret_cast<const char *>(narrow.data()),
+                       narrow.size() * sizeof(uint16_t)));
+  } else {
+    data = DenseElementsAttr::getFromRawBuffer(
+        tensorType, ArrayRef<char>(reinterpret_cast<const char *>(out.data()),
+                                   out.size() * sizeof(float)));
+  }
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointAfter(weight);
   auto packed = memref::GlobalOp::create(
-      b, weight.getLoc(), (weight.getSymName() + "_panels" + Twine(nr)).str(),
+      b, weight.getLoc(),
+      (weight.getSymName() + "_panels" + Twine(nr) + (bf16 ? "_bf16" : ""))
+          .str(),
       b.getStringAttr("private"),
-      MemRefType::get({numPanels, kSize, nr}, b.getF32Type()), data,
+      MemRefType::get({numPanels, kSize, nr}, elementType), data,
       /*constant=*/true, /*alignment=*/b.getI64IntegerAttr(64));
   table.insert(packed); // renamed if the name is taken
   return packed;
@@ -612,6 +646,10 @@ struct HydraTileContractionsPass
       return fail("'row-tile' and 'depth-block' must be positive");
     if (t.prefetch < 0)
       return fail("'prefetch-distance' must not be negative");
+    if (weightType != "f32" && weightType != "bf16")
+      return fail("'weight-type' must be f32 or bf16, not '" + weightType +
+                  "'");
+    bool bf16Weights = weightType == "bf16";
     if (t.nr <= 0 || t.nr % kLanes != 0)
       return fail("'column-tile' must be a positive multiple of 16");
     if (t.mb <= 0 || t.mb % t.mr != 0 || t.nb <= 0 || t.nb % t.nr != 0)
@@ -642,7 +680,7 @@ struct HydraTileContractionsPass
       bool kFirst = con.bMap.getDimPosition(0) == con.k;
       memref::GlobalOp &packed = packedOf[{weight, unsigned(kFirst)}];
       if (!packed)
-        packed = packPanels(builder, weight, kFirst, t.nr, table);
+        packed = packPanels(builder, weight, kFirst, t.nr, bf16Weights, table);
       builder.setInsertionPoint(con.op);
       con.panels = memref::GetGlobalOp::create(
           builder, con.op.getLoc(), packed.getType(), packed.getSymName());

@@ -37,6 +37,10 @@ struct HydraToLLVMOptions : public PassPipelineOptions<HydraToLLVMOptions> {
   PassOptions::Option<int64_t> chunkSize{*this, "chunk-size",
                                          llvm::cl::desc("Steps per LA chunk"),
                                          llvm::cl::init(kDefaultChunkSize)};
+  PassOptions::Option<std::string> weightType{
+      *this, "weight-type",
+      llvm::cl::desc("Element type of packed constant weights (f32, bf16)"),
+      llvm::cl::init("f32")};
 };
 
 /// hydra.hybrid_attention on tensors → split → fuse → bufferize.

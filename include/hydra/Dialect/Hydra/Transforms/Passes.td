@@ -187,7 +187,10 @@ def HydraTileContractions : Pass<"hydra-tile-contractions", "::mlir::ModuleOp"> 
     Option<"prefetchDistance", "prefetch-distance", "int64_t",
            /*default=*/"8",
            "Steps ahead of the micro-kernel that its panel rows are "
-           "prefetched (0: none)">
+           "prefetched (0: none)">,
+    Option<"weightType", "weight-type", "std::string", /*default=*/"\"f32\"",
+           "Element type of the packed constant weights: f32, or bf16 "
+           "(rounded to nearest even; products still accumulate in f32)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
