@@ -37,10 +37,10 @@
 // CHECK:            vector.store %{{.*}}, %[[A]]
 // Outputs a slice of Dv at a time (outermost), four rows × two vectors in
 // registers (16 accumulators): q·S, times e^{G_t}, then Σ_{s ≤ t} A_ts v_s.
-// CHECK:          scf.for %[[COL:.*]] = %c0 to %c128 step %c64 {
+// CHECK:          scf.for %[[COL:.*]] = %c0 to %c128{{.*}} step %c64{{.*}} {
 // CHECK:            scf.for %{{.*}} step %c4 {
 // CHECK:              scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
-// CHECK-COUNT-4:        vector.load %[[S]]
+// CHECK-COUNT-4:        vector.load %[[S]][
 // CHECK:                memref.load %[[Q]]
 // CHECK-COUNT-4:        vector.fma
 // CHECK:              math.exp %{{.*}} : f32
@@ -56,15 +56,15 @@
 // CHECK:            vector.store %{{.*}}, %[[OUT]]
 // The state update: S ← e^{G_L} S + Σ_s (k_s e^{G_L − G_s}) v_sᵀ, four
 // rows of S × a slice in registers.
-// CHECK:          scf.for %{{.*}} = %c0 to %c128 step %c64 {
+// CHECK:          scf.for %{{.*}} = %c0 to %c128{{.*}} step %c64{{.*}} {
 // CHECK:            scf.for %{{.*}} = %c0 to %c16 step %c4 {
-// CHECK:              vector.load %[[S]]
+// CHECK:              vector.load %[[S]][
 // CHECK:              arith.mulf
 // CHECK:              scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
 // CHECK-COUNT-4:        vector.load %[[V]]
 // CHECK:                memref.load %[[KW]]
 // CHECK-COUNT-4:        vector.fma
-// CHECK:              vector.store %{{.*}}, %[[S]]
+// CHECK:              vector.store %{{.*}}, %[[S]][
 func.func @gated_blocked(%q: memref<1x2x?x16xf32>, %k: memref<1x2x?x16xf32>, %v: memref<1x2x?x128xf32>,
                          %d: memref<1x2x?xf32>, %out: memref<1x2x?x128xf32>) {
   hydra.linear_attention %q, %k, %v decay(%d : memref<1x2x?xf32>) into %out
@@ -91,5 +91,36 @@ func.func @linear_blocked(%q: memref<1x2x?x16xf32>, %k: memref<1x2x?x16xf32>, %v
                           %out: memref<1x2x?x128xf32>) {
   hydra.linear_attention %q, %k, %v into %out {heads = array<i64: 0, 1>, scale = 0.25 : f32}
     : memref<1x2x?x16xf32>, memref<1x2x?x16xf32>, memref<1x2x?x128xf32>, memref<1x2x?x128xf32>
+  return
+}
+
+// -----
+
+// GQA: four query heads on two kv heads. One iteration per (batch, kv
+// head); the chunk's keys and the state update are computed once for the
+// kv head, and the outputs once for each of its two query heads (heads
+// 2g and 2g + 1, from a table).
+
+// CHECK-LABEL: func @gqa_shares_the_state
+// CHECK:        scf.forall (%{{.*}}, %[[G:.*]]) in (%c1, %c2) {
+// CHECK:          %[[KV:.*]] = vector.extract %{{.*}}[%[[G]]] : index from vector<2xindex>
+// CHECK:          %[[HEADS:.*]] = arith.constant dense<[0, 1, 2, 3]> : vector<4xindex>
+// CHECK:          %[[COUNT:.*]] = vector.extract %{{.*}}[%[[G]]] : index from vector<2xindex>
+// CHECK:          scf.for %{{.*}} step %c16 {
+// CHECK:            memref.load %arg1[%{{.*}}, %[[KV]], %{{.*}}, %{{.*}}] : memref<1x2x?x16xf32>
+// CHECK:            scf.for %[[M:.*]] = %c0 to %[[COUNT]] step %c1 {
+// CHECK:              %[[H:.*]] = vector.extract %[[HEADS]][%{{.*}}] : index from vector<4xindex>
+// CHECK:              memref.load %arg0[%{{.*}}, %[[H]], %{{.*}}, %{{.*}}] : memref<1x4x?x16xf32>
+// CHECK:              vector.store %{{.*}}, %arg3[%{{.*}}, %[[H]], %{{.*}}, %{{.*}}] : memref<1x4x?x128xf32>
+// CHECK:            }
+// The state update after every member's outputs, once.
+// CHECK:            scf.for %{{.*}} = %c0 to %c128{{.*}} step %c64{{.*}} {
+// CHECK:              memref.load %arg1
+// CHECK-NOT:    memref.load %arg0
+// CHECK:        return
+func.func @gqa_shares_the_state(%q: memref<1x4x?x16xf32>, %k: memref<1x2x?x16xf32>, %v: memref<1x2x?x128xf32>,
+                                %out: memref<1x4x?x128xf32>) {
+  hydra.linear_attention %q, %k, %v into %out {heads = array<i64: 0, 1, 2, 3>, scale = 0.25 : f32}
+    : memref<1x4x?x16xf32>, memref<1x2x?x16xf32>, memref<1x2x?x128xf32>, memref<1x4x?x128xf32>
   return
 }

@@ -155,15 +155,19 @@ func.func @full_float_mask(%q: memref<2x2x5x8xf32>, %m: memref<2x1x5x5xf32>, %ou
 
 // -----
 
-// Linear rule: a forall over (batch, head), the f32 state S [Dk, Dv]
-// carried over chunks of 8 steps; per chunk the outputs (carried state plus
-// the masked intra-chunk product s <= t) and then the state update.
+// Linear rule: a forall over (batch, kv head), the f32 state S [Dk, Dv]
+// carried over chunks of 8 steps; per chunk each member query head's
+// outputs (carried state plus the masked intra-chunk product s <= t), then
+// the state update once.
 
 // CHECK-LABEL: func @linear_plain
 // CHECK-SAME: (%[[Q:.*]]: memref<1x2x?x16xf32>, %[[K:.*]]: memref<1x2x?x16xf32>, %[[V:.*]]: memref<1x2x?x4xf32>, %[[OUT:.*]]: memref<1x2x?x4xf32>)
-// CHECK:      scf.forall (%[[B:.*]], %[[H:.*]]) in (%c1, %c2) {
+// CHECK:      scf.forall (%[[B:.*]], %[[G:.*]]) in (%c1, %c2) {
 // CHECK:        %[[T:.*]] = memref.dim %[[K]], %c2
 // CHECK:        hydra.work sizes(%[[T]])
+// The kv head, and how many query heads read it, from tables.
+// CHECK:        vector.extract %{{.*}}[%[[G]]] : index from vector<2xindex>
+// CHECK:        %[[COUNT:.*]] = vector.extract %{{.*}}[%[[G]]] : index from vector<2xindex>
 // CHECK:        %[[ST:.*]] = memref.alloca() : memref<16x4xf32>
 // CHECK:        %[[BQ:.*]] = memref.alloca() : memref<4x16xf32>
 // CHECK:        %[[BO:.*]] = memref.alloca() : memref<4x4xf32>
@@ -171,6 +175,8 @@ func.func @full_float_mask(%q: memref<2x2x5x8xf32>, %m: memref<2x1x5x5xf32>, %ou
 // CHECK:          vector.store %{{.*}}, %[[ST]][%[[D]], %c0]
 // CHECK:        scf.for %[[C0:.*]] = %c0 to %[[T]] step %c8 {
 // CHECK:          %[[LEN:.*]] = arith.minui %{{.*}}, %c8
+// CHECK:          scf.for %{{.*}} = %c0 to %[[COUNT]] step %c1 {
+// CHECK:            %[[H:.*]] = vector.extract %{{.*}} : index from vector<2xindex>
 // Outputs, rows in blocks of 4: the block's queries, then the carried
 // state's part with each state row loaded once for the four rows.
 // CHECK:          %[[REM:.*]] = arith.remui %[[LEN]], %c4

@@ -82,8 +82,8 @@ Value KernelBuilder::select(Value cond, Value t, Value f) {
 Value KernelBuilder::selectFrom(ArrayRef<int64_t> table, Value n) {
   Value result = index(table.back());
   for (int64_t i = int64_t(table.size()) - 2; i >= 0; --i) {
-    Value hit = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, n,
-                                      index(i));
+    Value hit =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, n, index(i));
     result = select(hit, index(table[i]), result);
   }
   return result;
@@ -102,13 +102,40 @@ Value KernelBuilder::splat(Value scalar, int64_t n) {
 Value KernelBuilder::sum(Value vec) {
   // Reassociable: a tree of vector adds rather than one scalar add per lane
   // in order (the sum's rounding changes within the tests' bounds).
-  return vector::ReductionOp::create(
-      b, loc, vector::CombiningKind::ADD, vec, Value(),
-      arith::FastMathFlags::reassoc);
+  return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, vec,
+                                     Value(), arith::FastMathFlags::reassoc);
 }
 Value KernelBuilder::axpy(Value s, Value x, Value acc) {
   int64_t n = cast<VectorType>(x.getType()).getDimSize(0);
   return vector::FMAOp::create(b, loc, splat(s, n), x, acc);
+}
+Value KernelBuilder::laneIndices(int64_t n) {
+  auto type = VectorType::get({n}, b.getIndexType());
+  SmallVector<Attribute> lanes;
+  for (int64_t i = 0; i < n; ++i)
+    lanes.push_back(b.getIndexAttr(i));
+  return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, lanes));
+}
+Value KernelBuilder::lanesFrom(Value index, int64_t n) {
+  auto type = VectorType::get({n}, b.getIndexType());
+  return arith::AddIOp::create(
+      b, loc, vector::BroadcastOp::create(b, loc, type, index), laneIndices(n));
+}
+SmallVector<Value> KernelBuilder::outerProducts(
+    Value lb, Value ub, ValueRange init, int64_t m,
+    function_ref<SmallVector<Value>(Value step)> rows,
+    function_ref<Value(Value step, int64_t t)> scalar) {
+  return loop(lb, ub, index(1), init, [&](Value step, ValueRange acc) {
+    SmallVector<Value> vectors = rows(step);
+    int64_t n = int64_t(vectors.size());
+    SmallVector<Value> next;
+    for (int64_t t = 0; t < m; ++t) {
+      Value s = scalar(step, t);
+      for (int64_t j = 0; j < n; ++j)
+        next.push_back(axpy(s, vectors[j], acc[t * n + j]));
+    }
+    return next;
+  });
 }
 Value KernelBuilder::extract(Value vec, Value pos) {
   return vector::ExtractOp::create(b, loc, vec, ArrayRef<OpFoldResult>{pos});

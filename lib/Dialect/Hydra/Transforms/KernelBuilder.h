@@ -60,6 +60,18 @@ public:
   Value dot(Value x, Value y) { return sum(mulf(x, y)); }
   /// acc + s·x, with s a scalar and x, acc vectors.
   Value axpy(Value s, Value x, Value acc);
+  /// The constant index vector [0, 1, ..., n − 1].
+  Value laneIndices(int64_t n);
+  /// `index` broadcast to n lanes plus [0, n): the ids of n consecutive
+  /// rows or keys from `index` on.
+  Value lanesFrom(Value index, int64_t n);
+  /// A register tile of outer products over steps [lb, ub): per step the
+  /// `n` vectors of `rows(step)` and, for t < m, acc[t · n + j] +=
+  /// scalar(step, t) · rows[j]. Returns the m · n accumulators.
+  SmallVector<Value>
+  outerProducts(Value lb, Value ub, ValueRange init, int64_t m,
+                function_ref<SmallVector<Value>(Value step)> rows,
+                function_ref<Value(Value step, int64_t t)> scalar);
   Value extract(Value vec, Value pos);
 
   // Memory: f32 stack buffers (memref.alloca); rows are the innermost
@@ -85,7 +97,7 @@ public:
   /// automatic allocation scope: `buffer`s made in its body live for one
   /// iteration, so iterations never share scratch memory.
   Operation *forall(ArrayRef<Value> ubs,
-                     function_ref<void(ValueRange ivs)> body);
+                    function_ref<void(ValueRange ivs)> body);
 
 private:
   Value toF32(Value v);

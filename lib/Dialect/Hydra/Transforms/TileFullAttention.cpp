@@ -69,9 +69,6 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
     }
   // Lane c of a score row is key j0 + c.
   auto laneType = VectorType::get({nt}, b.getIndexType());
-  SmallVector<Attribute> lanes;
-  for (int64_t c = 0; c < nt; ++c)
-    lanes.push_back(b.getIndexAttr(c));
 
   kb.forall({batch, kb.index(heads.size()), numQueryTiles}, [&](ValueRange
                                                                     ivs) {
@@ -114,8 +111,6 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
         kb.store(kb.f32(0.0f), rowSum, r);
         kb.storeRow(kb.zeros(dv), acc, r);
       });
-      Value laneIds = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(laneType, lanes));
       Value negInfRow = kb.splat(kb.negInf(), nt);
 
       // Causal: keys past the tile's last query row are masked for every row
@@ -144,8 +139,7 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
             });
           });
         }
-        Value keyIds = arith::AddIOp::create(
-            b, loc, vector::BroadcastOp::create(b, loc, laneType, j0), laneIds);
+        Value keyIds = kb.lanesFrom(j0, nt);
         Value pastEnd = arith::CmpIOp::create(
             b, loc, arith::CmpIPredicate::uge, keyIds,
             vector::BroadcastOp::create(b, loc, laneType, kb.add(j0, cols)));
@@ -266,6 +260,13 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
       // accumulators, 16 with the default 64-row tile.
       int64_t perTile = std::max<int64_t>(1, kLanes / groups);
       auto at = [&](int64_t g) { return kb.index(g * kLanes); };
+      // Row `row` of a [*, query-tile] buffer as its groups of lanes.
+      auto laneGroups = [&](Value buffer, Value row) {
+        SmallVector<Value> parts;
+        for (int64_t g = 0; g < groups; ++g)
+          parts.push_back(kb.loadRowAt(buffer, row, at(g), kLanes));
+        return parts;
+      };
       // Q's tile transposed and scaled; lanes past the last row stay zero
       // (finite scores, never stored).
       kb.loop(c0, kb.index(dk),
@@ -283,17 +284,9 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
       kb.storeRow(kb.zeros(mt), sumRow, ValueRange{});
       // Lane u of group g is query row i0 + 16 g + u.
       auto laneIdType = VectorType::get({kLanes}, b.getIndexType());
-      SmallVector<Attribute> laneAttrs;
-      for (int64_t u = 0; u < kLanes; ++u)
-        laneAttrs.push_back(b.getIndexAttr(u));
-      Value laneIota = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(laneIdType, laneAttrs));
       SmallVector<Value> queryIds;
       for (int64_t g = 0; g < groups; ++g)
-        queryIds.push_back(arith::AddIOp::create(
-            b, loc,
-            vector::BroadcastOp::create(b, loc, laneIdType, kb.add(i0, at(g))),
-            laneIota));
+        queryIds.push_back(kb.lanesFrom(kb.add(i0, at(g)), kLanes));
       Value negInfLanes = kb.splat(kb.negInf(), kLanes);
       Value zeroLanes = kb.zeros(kLanes);
 
@@ -303,20 +296,12 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
         // Scores of keys c0 .. c0 + count into probsT[c][:], one broadcast
         // element of each key a step.
         auto scoreKeys = [&](Value first, int64_t count) {
-          SmallVector<Value> init(count * groups, zeroLanes);
-          SmallVector<Value> accs =
-              kb.loop(c0, kb.index(dk), c1, init, [&](Value d, ValueRange it) {
-                SmallVector<Value> qs;
-                for (int64_t g = 0; g < groups; ++g)
-                  qs.push_back(kb.loadRowAt(qT, d, at(g), kLanes));
-                SmallVector<Value> next;
-                for (int64_t t = 0; t < count; ++t) {
-                  Value kd = kb.load(
-                      k, {bi, kvh, kb.add(j0, kb.add(first, kb.index(t))), d});
-                  for (int64_t g = 0; g < groups; ++g)
-                    next.push_back(kb.axpy(kd, qs[g], it[t * groups + g]));
-                }
-                return next;
+          SmallVector<Value> accs = kb.outerProducts(
+              c0, kb.index(dk), SmallVector<Value>(count * groups, zeroLanes),
+              count, [&](Value d) { return laneGroups(qT, d); },
+              [&](Value d, int64_t t) {
+                return kb.load(
+                    k, {bi, kvh, kb.add(j0, kb.add(first, kb.index(t))), d});
               });
           for (int64_t t = 0; t < count; ++t)
             for (int64_t g = 0; g < groups; ++g)
@@ -409,19 +394,12 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
               init.push_back(kb.mulf(
                   kb.loadRowAt(accT, kb.add(first, kb.index(t)), at(g), kLanes),
                   alpha[g]));
-          SmallVector<Value> accs =
-              kb.loop(c0, cols, c1, init, [&](Value c, ValueRange it) {
-                SmallVector<Value> ps;
-                for (int64_t g = 0; g < groups; ++g)
-                  ps.push_back(kb.loadRowAt(probsT, c, at(g), kLanes));
-                SmallVector<Value> next;
-                for (int64_t t = 0; t < count; ++t) {
-                  Value ve = kb.load(
-                      v, {bi, kvh, kb.add(j0, c), kb.add(first, kb.index(t))});
-                  for (int64_t g = 0; g < groups; ++g)
-                    next.push_back(kb.axpy(ve, ps[g], it[t * groups + g]));
-                }
-                return next;
+          SmallVector<Value> accs = kb.outerProducts(
+              c0, cols, init, count,
+              [&](Value c) { return laneGroups(probsT, c); },
+              [&](Value c, int64_t t) {
+                return kb.load(
+                    v, {bi, kvh, kb.add(j0, c), kb.add(first, kb.index(t))});
               });
           for (int64_t t = 0; t < count; ++t)
             for (int64_t g = 0; g < groups; ++g)

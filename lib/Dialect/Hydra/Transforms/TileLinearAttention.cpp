@@ -56,10 +56,16 @@ public:
         !perDimDecay && chunk % kVectorLanes == 0 && slice % lanes == 0;
   }
 
-  /// `writesState`: an i1 telling whether this head stores the final
-  /// state of its kv head (null when there is no final state).
-  void emit(Value batchIdx, Value head, Value kvHead, Value slot,
-            Value writesState);
+  /// The listed query heads of one kv head, which share its state: how
+  /// many, and the query head and output slot of member m.
+  struct Members {
+    Value count;
+    function_ref<Value(Value m)> head, slot;
+  };
+
+  /// One (batch, kv head) iteration: the kv head's state carried across
+  /// the chunks once, each member's outputs per chunk.
+  void emit(Value batchIdx, Value kvHead, const Members &members);
 
 private:
   /// G_t as a row over Dk (a per-head decay is broadcast).
@@ -281,12 +287,6 @@ void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
   float scale = op.getScale().convertToFloat();
   float epsilon = op.getFusionEpsilon().convertToFloat();
   int64_t groups = chunk / kVectorLanes, parts = slice / lanes;
-  auto laneIdType = VectorType::get({kVectorLanes}, b.getIndexType());
-  SmallVector<Attribute> laneAttrs;
-  for (int64_t u = 0; u < kVectorLanes; ++u)
-    laneAttrs.push_back(b.getIndexAttr(u));
-  Value iota = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(laneIdType, laneAttrs));
   Value zeroLanes = kb.zeros(kVectorLanes);
   auto query = [&](Value t, Value d) {
     return kb.load(q, {bi, h, kb.add(c0, t), d});
@@ -303,21 +303,16 @@ void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
   // Pair weights A[t][s] of every row against every step (steps in lanes):
   // q_t · k_s, times e^{G_t − G_s}, zero for s > t.
   forRowBlocks([&](Value t0, int64_t rows) {
-    SmallVector<Value> dots = kb.loop(
-        zero, kb.index(dk), one, SmallVector<Value>(rows * groups, zeroLanes),
-        [&](Value d, ValueRange it) {
+    SmallVector<Value> dots = kb.outerProducts(
+        zero, kb.index(dk), SmallVector<Value>(rows * groups, zeroLanes), rows,
+        [&](Value d) {
           SmallVector<Value> ks;
           for (int64_t g = 0; g < groups; ++g)
             ks.push_back(kb.loadRowAt(keysT, d, kb.index(g * kVectorLanes),
                                       kVectorLanes));
-          SmallVector<Value> next;
-          for (int64_t u = 0; u < rows; ++u) {
-            Value qd = query(rowOf(t0, u), d);
-            for (int64_t g = 0; g < groups; ++g)
-              next.push_back(kb.axpy(qd, ks[g], it[u * groups + g]));
-          }
-          return next;
-        });
+          return ks;
+        },
+        [&](Value d, int64_t u) { return query(rowOf(t0, u), d); });
     for (int64_t u = 0; u < rows; ++u) {
       Value t = rowOf(t0, u);
       Value gt = decay ? kb.splat(kb.load(cumDecay, t), kVectorLanes) : Value();
@@ -328,12 +323,11 @@ void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
           a = kb.mulf(a,
                       kb.exp(kb.subf(gt, kb.loadRowAt(cumDecay, ValueRange{},
                                                       first, kVectorLanes))));
-        Value steps = arith::AddIOp::create(
-            b, loc, vector::BroadcastOp::create(b, loc, laneIdType, first),
-            iota);
         Value later = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::ugt, steps,
-            vector::BroadcastOp::create(b, loc, laneIdType, t));
+            b, loc, arith::CmpIPredicate::ugt,
+            kb.lanesFrom(first, kVectorLanes),
+            vector::BroadcastOp::create(
+                b, loc, VectorType::get({kVectorLanes}, b.getIndexType()), t));
         kb.storeRowAt(kb.select(later, zeroLanes, a), pairs, t, first);
       }
     }
@@ -344,22 +338,17 @@ void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
   // row block) with a block's rows × slice accumulators in registers.
   kb.loop(zero, kb.index(dv), kb.index(slice), [&](Value col) {
     forRowBlocks([&](Value t0, int64_t rows) {
-      SmallVector<Value> accs = kb.loop(
-          zero, kb.index(dk), one,
-          SmallVector<Value>(rows * parts, kb.zeros(lanes)),
-          [&](Value d, ValueRange it) {
+      SmallVector<Value> accs = kb.outerProducts(
+          zero, kb.index(dk), SmallVector<Value>(rows * parts, kb.zeros(lanes)),
+          rows,
+          [&](Value d) {
             SmallVector<Value> stateParts;
             for (int64_t j = 0; j < parts; ++j)
               stateParts.push_back(kb.loadRowAt(
                   state, d, kb.add(col, kb.index(j * lanes)), lanes));
-            SmallVector<Value> next;
-            for (int64_t u = 0; u < rows; ++u) {
-              Value qd = query(rowOf(t0, u), d);
-              for (int64_t j = 0; j < parts; ++j)
-                next.push_back(kb.axpy(qd, stateParts[j], it[u * parts + j]));
-            }
-            return next;
-          });
+            return stateParts;
+          },
+          [&](Value d, int64_t u) { return query(rowOf(t0, u), d); });
       if (decay)
         for (int64_t u = 0; u < rows; ++u) {
           Value eg = kb.splat(kb.exp(kb.load(cumDecay, rowOf(t0, u))), lanes);
@@ -367,16 +356,12 @@ void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
             accs[u * parts + j] = kb.mulf(accs[u * parts + j], eg);
         }
       Value stepsEnd = kb.add(t0, kb.index(rows));
-      accs = kb.loop(zero, stepsEnd, one, accs, [&](Value s, ValueRange it) {
-        SmallVector<Value> us = valueSlice(s, col);
-        SmallVector<Value> next;
-        for (int64_t u = 0; u < rows; ++u) {
-          Value a = kb.load(pairs, {rowOf(t0, u), s});
-          for (int64_t j = 0; j < parts; ++j)
-            next.push_back(kb.axpy(a, us[j], it[u * parts + j]));
-        }
-        return next;
-      });
+      accs = kb.outerProducts(
+          zero, stepsEnd, accs, rows,
+          [&](Value s) { return valueSlice(s, col); },
+          [&](Value s, int64_t u) {
+            return kb.load(pairs, {rowOf(t0, u), s});
+          });
       for (int64_t u = 0; u < rows; ++u)
         for (int64_t j = 0; j < parts; ++j)
           kb.storeRowAt(accs[u * parts + j], chunkOutputs, rowOf(t0, u),
@@ -409,18 +394,12 @@ void ChunkedLinearAttention::emitStateUpdateBlocked(Value len) {
                                    kb.add(col, kb.index(j * lanes)), lanes);
           init.push_back(decay ? kb.mulf(row, decayAll) : row);
         }
-      SmallVector<Value> accs =
-          kb.loop(zero, len, one, init, [&](Value s, ValueRange it) {
-            SmallVector<Value> us = valueSlice(s, col);
-            SmallVector<Value> next;
-            for (int64_t i = 0; i < rows; ++i) {
-              Value d = kb.add(d0, kb.index(i));
-              Value coef = decay ? kb.load(keysDecayed, {s, d})
-                                 : kb.load(k, {bi, kvh, kb.add(c0, s), d});
-              for (int64_t j = 0; j < parts; ++j)
-                next.push_back(kb.axpy(coef, us[j], it[i * parts + j]));
-            }
-            return next;
+      SmallVector<Value> accs = kb.outerProducts(
+          zero, len, init, rows, [&](Value s) { return valueSlice(s, col); },
+          [&](Value s, int64_t i) {
+            Value d = kb.add(d0, kb.index(i));
+            return decay ? kb.load(keysDecayed, {s, d})
+                         : kb.load(k, {bi, kvh, kb.add(c0, s), d});
           });
       for (int64_t i = 0; i < rows; ++i)
         for (int64_t j = 0; j < parts; ++j)
@@ -437,12 +416,10 @@ void ChunkedLinearAttention::emitStateUpdateBlocked(Value len) {
   });
 }
 
-void ChunkedLinearAttention::emit(Value batchIdx, Value head, Value kvHead,
-                                  Value slot, Value writesState) {
+void ChunkedLinearAttention::emit(Value batchIdx, Value kvHead,
+                                  const Members &members) {
   bi = batchIdx;
-  h = head;
   kvh = kvHead;
-  outSlot = slot;
   Value zero = kb.index(0);
   state = kb.buffer({dk, dv});
   if (delta)
@@ -480,25 +457,26 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value head, Value kvHead,
       emitCumulativeDecay(len);
     if (delta)
       emitPseudoValues(len);
-    if (blockedForms) {
+    if (blockedForms)
       emitChunkKeys(len);
-      emitOutputsBlocked(len);
+    // Every member reads the chunk's state before it moves on.
+    kb.loop(zero, members.count, [&](Value m) {
+      h = members.head(m);
+      outSlot = members.slot(m);
+      if (blockedForms)
+        emitOutputsBlocked(len);
+      else
+        emitOutputs(len);
+    });
+    if (blockedForms)
       emitStateUpdateBlocked(len);
-    } else {
-      emitOutputs(len);
+    else
       emitStateUpdate(len);
-    }
   });
-  if (Value final = op.getFinalStateInit()) {
-    OpBuilder &b = kb.builder();
-    auto ifOp = scf::IfOp::create(b, kb.getLoc(), writesState,
-                                  /*withElseRegion=*/false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  if (Value final = op.getFinalStateInit())
     kb.loop(zero, kb.index(dk), [&](Value d) {
       kb.storeRow(kb.loadRow(state, d, dv), final, {bi, kvh, d});
     });
-  }
 }
 
 void hydra::tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
@@ -511,9 +489,35 @@ void hydra::tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
   SmallVector<int64_t> heads(op.getHeads());
   bool writesAll = op.writesAllHeads();
   ChunkedLinearAttention body(kb, op, tiling.chunkSize);
-  // The query heads of one kv head share its state; the first listed one
-  // stores the final state.
-  SmallVector<bool> writer = finalStateWriters(op);
+  // The listed heads grouped by kv head (in order of first appearance):
+  // the query heads of a kv head share its state, so one iteration
+  // carries it for all of them (and stores the final state once).
+  SmallVector<int64_t> kvHeads, counts;
+  SmallVector<SmallVector<int64_t>> memberIndex;
+  for (auto [n, h] : llvm::enumerate(heads)) {
+    int64_t kv = h / group;
+    auto it = llvm::find(kvHeads, kv);
+    if (it == kvHeads.end()) {
+      kvHeads.push_back(kv);
+      memberIndex.emplace_back();
+      it = kvHeads.end() - 1;
+    }
+    memberIndex[it - kvHeads.begin()].push_back(int64_t(n));
+  }
+  int64_t maxMembers = 0;
+  for (auto &m : memberIndex)
+    maxMembers = std::max<int64_t>(maxMembers, int64_t(m.size()));
+  // Flat [group][member] tables of query heads and output slots (padding
+  // repeats the last member; it is never read).
+  SmallVector<int64_t> memberHead, memberSlot;
+  for (auto &m : memberIndex) {
+    counts.push_back(int64_t(m.size()));
+    for (int64_t i = 0; i < maxMembers; ++i) {
+      int64_t n = m[std::min<int64_t>(i, int64_t(m.size()) - 1)];
+      memberHead.push_back(heads[n]);
+      memberSlot.push_back(writesAll ? heads[n] : n);
+    }
+  }
   int64_t dk = cast<MemRefType>(q.getType()).getDimSize(3);
   int64_t dv = cast<MemRefType>(op.getValue().getType()).getDimSize(3);
   bool delta = op.getBeta() != nullptr;
@@ -523,19 +527,32 @@ void hydra::tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
   double chunk = double(tiling.chunkSize);
   double flopsPerStep = 4.0 * dk * dv + chunk * (dk + dv) +
                         (delta ? 2.0 * dk * dv + chunk * (dk + dv) : 0.0);
-  kb.forall({kb.dim(q, 0), kb.index(heads.size())}, [&](ValueRange ivs) {
-    emitLinearAttentionWork(kb, op, flopsPerStep);
-    Value h = emitHeadIndex(kb, heads, ivs[1]);
-    Value kvh = group == 1 ? h : kb.divConst(h, group);
-    Value writesState;
-    if (op.getFinalStateInit()) {
-      OpBuilder &b = kb.builder();
-      auto type = VectorType::get({int64_t(writer.size())}, b.getI1Type());
-      Value table = arith::ConstantOp::create(
-          b, kb.getLoc(), DenseElementsAttr::get(type, ArrayRef<bool>(writer)));
-      writesState = kb.extract(table, ivs[1]);
-    }
-    body.emit(ivs[0], h, kvh, writesAll ? h : ivs[1], writesState);
-  });
+  OpBuilder &b = kb.builder();
+  auto table = [&](ArrayRef<int64_t> values) {
+    auto type = VectorType::get({int64_t(values.size())}, b.getIndexType());
+    SmallVector<Attribute> attrs;
+    for (int64_t v : values)
+      attrs.push_back(b.getIndexAttr(v));
+    return Value(arith::ConstantOp::create(
+        b, kb.getLoc(), DenseElementsAttr::get(type, attrs)));
+  };
+  kb.forall({kb.dim(q, 0), kb.index(int64_t(kvHeads.size()))},
+            [&](ValueRange ivs) {
+              emitLinearAttentionWork(kb, op, flopsPerStep);
+              Value gi = ivs[1];
+              Value kvh = kb.extract(table(kvHeads), gi);
+              Value heads = table(memberHead), slots = table(memberSlot);
+              Value first = kb.mul(gi, maxMembers);
+              // Named: a function_ref does not keep a temporary alive.
+              auto headOf = [&](Value m) {
+                return kb.extract(heads, kb.add(first, m));
+              };
+              auto slotOf = [&](Value m) {
+                return kb.extract(slots, kb.add(first, m));
+              };
+              ChunkedLinearAttention::Members members{
+                  kb.extract(table(counts), gi), headOf, slotOf};
+              body.emit(ivs[0], kvh, members);
+            });
   rewriter.eraseOp(op);
 }
