@@ -43,7 +43,7 @@ def assert_product_close(got, want64, k):
     np.testing.assert_allclose(got.astype(np.float64), want64, rtol=0, atol=tol)
 
 
-# Default blocks: 12-row strips, 32-column panels, 192 × 128 blocks of C,
+# Default blocks: 6-row strips, 64-column panels, 192 × 256 blocks of C,
 # 256-deep panels: these cross each boundary and leave tails in each size.
 # The first and third have a B of under 64 × 64 elements: rows one at a time,
 # B read in place, nothing packed.

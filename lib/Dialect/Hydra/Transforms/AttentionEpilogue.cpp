@@ -32,8 +32,8 @@ hydra::collectBufferizedParts(Operation *root, StringRef pass) {
   return parts;
 }
 
-Value hydra::emitHeadIndex(KernelBuilder &kb, ArrayRef<int64_t> heads,
-                           Value n, bool selects) {
+Value hydra::emitHeadIndex(KernelBuilder &kb, ArrayRef<int64_t> heads, Value n,
+                           bool selects) {
   // A run of consecutive heads is an offset; any other set is a lookup in
   // a constant vector.
   bool consecutive = true;
@@ -43,19 +43,11 @@ Value hydra::emitHeadIndex(KernelBuilder &kb, ArrayRef<int64_t> heads,
     return heads[0] == 0 ? n : kb.add(n, kb.index(heads[0]));
   if (selects)
     return kb.selectFrom(heads, n);
-  OpBuilder &b = kb.builder();
-  auto tableType = VectorType::get({int64_t(heads.size())}, b.getIndexType());
-  Value table = arith::ConstantOp::create(
-      b, kb.getLoc(),
-      DenseElementsAttr::get(tableType, llvm::to_vector(llvm::map_range(
-                                            heads, [&](int64_t h) -> Attribute {
-                                              return b.getIndexAttr(h);
-                                            }))));
-  return kb.extract(table, n);
+  return kb.extract(kb.indexTable(heads), n);
 }
 
 Value hydra::emitMaskedScore(KernelBuilder &kb, Value mask, Value s,
-                       ArrayRef<Value> fullIdx) {
+                             ArrayRef<Value> fullIdx) {
   auto type = cast<MemRefType>(mask.getType());
   int64_t offset = 4 - type.getRank();
   SmallVector<Value> idx;

@@ -109,12 +109,15 @@ Value KernelBuilder::axpy(Value s, Value x, Value acc) {
   int64_t n = cast<VectorType>(x.getType()).getDimSize(0);
   return vector::FMAOp::create(b, loc, splat(s, n), x, acc);
 }
+Value KernelBuilder::indexTable(ArrayRef<int64_t> values) {
+  auto type = VectorType::get({int64_t(values.size())}, b.getIndexType());
+  SmallVector<Attribute> attrs;
+  for (int64_t v : values)
+    attrs.push_back(b.getIndexAttr(v));
+  return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, attrs));
+}
 Value KernelBuilder::laneIndices(int64_t n) {
-  auto type = VectorType::get({n}, b.getIndexType());
-  SmallVector<Attribute> lanes;
-  for (int64_t i = 0; i < n; ++i)
-    lanes.push_back(b.getIndexAttr(i));
-  return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, lanes));
+  return indexTable(llvm::to_vector(llvm::seq<int64_t>(0, n)));
 }
 Value KernelBuilder::lanesFrom(Value index, int64_t n) {
   auto type = VectorType::get({n}, b.getIndexType());
@@ -163,6 +166,16 @@ Value KernelBuilder::loadRowAt(Value memref, ValueRange lead, Value col,
   Type elt = cast<MemRefType>(memref.getType()).getElementType();
   auto type = VectorType::get({len}, elt);
   return toF32(vector::LoadOp::create(b, loc, type, memref, idx));
+}
+
+Value KernelBuilder::maskedLoadRow(Value memref, ValueRange indices, Value mask,
+                                   int64_t len) {
+  Type elt = cast<MemRefType>(memref.getType()).getElementType();
+  auto type = VectorType::get({len}, elt);
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getZeroAttr(elt)));
+  return toF32(
+      vector::MaskedLoadOp::create(b, loc, type, memref, indices, mask, zero));
 }
 
 Value KernelBuilder::loadRow(Value memref, ValueRange lead, int64_t len) {
@@ -225,6 +238,19 @@ void KernelBuilder::loop(Value lb, Value ub, Value step,
 void KernelBuilder::loop(Value lb, Value ub,
                          function_ref<void(Value iv)> body) {
   loop(lb, ub, index(1), body);
+}
+
+void KernelBuilder::ifThen(Value cond, function_ref<void()> thenBody,
+                           function_ref<void()> elseBody) {
+  auto ifOp =
+      scf::IfOp::create(b, loc, cond, /*withElseRegion=*/bool(elseBody));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  thenBody();
+  if (elseBody) {
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    elseBody();
+  }
 }
 
 Operation *KernelBuilder::forall(ArrayRef<Value> ubs,

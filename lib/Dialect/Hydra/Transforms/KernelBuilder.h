@@ -60,6 +60,9 @@ public:
   Value dot(Value x, Value y) { return sum(mulf(x, y)); }
   /// acc + s·x, with s a scalar and x, acc vectors.
   Value axpy(Value s, Value x, Value acc);
+  /// The constant index vector of `values` (a table looked up with
+  /// `extract`).
+  Value indexTable(ArrayRef<int64_t> values);
   /// The constant index vector [0, 1, ..., n − 1].
   Value laneIndices(int64_t n);
   /// `index` broadcast to n lanes plus [0, n): the ids of n consecutive
@@ -81,6 +84,10 @@ public:
   void storeRow(Value vec, Value memref, ValueRange lead);
   /// The same for `len` elements starting at column `col`.
   Value loadRowAt(Value memref, ValueRange lead, Value col, int64_t len);
+  /// `len` elements from `indices` on where `mask` is set, zero elsewhere
+  /// (lanes outside the mask are never touched), widened to f32.
+  Value maskedLoadRow(Value memref, ValueRange indices, Value mask,
+                      int64_t len);
   void storeRowAt(Value vec, Value memref, ValueRange lead, Value col);
   Value load(Value memref, ValueRange idx);
   void store(Value v, Value memref, ValueRange idx);
@@ -93,6 +100,9 @@ public:
                           LoopBody body);
   void loop(Value lb, Value ub, function_ref<void(Value iv)> body);
   void loop(Value lb, Value ub, Value step, function_ref<void(Value iv)> body);
+  /// scf.if: `thenBody` where `cond` holds, else `elseBody` (if any).
+  void ifThen(Value cond, function_ref<void()> thenBody,
+              function_ref<void()> elseBody = nullptr);
   /// scf.forall from 0 to each upper bound, step 1. The forall is an
   /// automatic allocation scope: `buffer`s made in its body live for one
   /// iteration, so iterations never share scratch memory.

@@ -240,9 +240,7 @@ void emitContractionWork(KernelBuilder &kb, const Contraction &con,
 /// them (the rest zero; lanes past the end are never touched).
 Value loadLanes(KernelBuilder &kb, Value memref, ValueRange indices,
                 Value mask) {
-  return vector::MaskedLoadOp::create(kb.builder(), kb.getLoc(),
-                                      kb.rowType(kLanes), memref, indices, mask,
-                                      kb.zeros(kLanes));
+  return kb.maskedLoadRow(memref, indices, mask, kLanes);
 }
 
 /// Packs B[k0 : k0 + klen, n0 : n0 + nlen] into packed[panel][k][0:nr],
@@ -447,16 +445,9 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
           auto fromPanels = [&](int64_t v, Value k, Value mask) {
             int64_t col = v * kLanes;
             Value panel = kb.add(firstPanel, kb.index(col / t.nr));
-            Type elt = cast<MemRefType>(con.panels.getType()).getElementType();
-            auto type = VectorType::get({kLanes}, elt);
-            Value row = vector::MaskedLoadOp::create(
-                b, loc, type, con.panels,
-                ValueRange{panel, kb.add(k0, k), kb.index(col % t.nr)}, mask,
-                arith::ConstantOp::create(
-                    b, loc, DenseElementsAttr::get(type, b.getZeroAttr(elt))));
-            return elt.isF32() ? row
-                               : Value(arith::ExtFOp::create(
-                                     b, loc, kb.rowType(kLanes), row));
+            return loadLanes(
+                kb, con.panels,
+                ValueRange{panel, kb.add(k0, k), kb.index(col % t.nr)}, mask);
           };
           // B's row along n read in place.
           auto inPlace = [&](Value col0) {
@@ -538,12 +529,7 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
           // read again.
           Value fewRows = arith::CmpIOp::create(
               b, loc, arith::CmpIPredicate::ult, mlen, kb.index(t.mr));
-          auto ifOp = scf::IfOp::create(b, loc, fewRows, /*withElse=*/true);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(ifOp.thenBlock());
-          rowByRow();
-          b.setInsertionPointToStart(ifOp.elseBlock());
-          packedStrips();
+          kb.ifThen(fewRows, rowByRow, packedStrips);
         });
       });
   if (con.fill)
@@ -570,7 +556,10 @@ memref::GlobalOp constantWeight(const Contraction &con,
   return global;
 }
 
-/// `f` rounded to the nearest bf16 (ties to even), as its bits.
+/// `f` rounded to the nearest bf16 (ties to even; NaN stays NaN), as its
+/// bits. The same result as APFloat's conversion (which the importer uses
+/// for single values) at a fraction of its cost: APFloat made a 55 M-weight
+/// model's compile 13.6 → 17.3 s.
 uint16_t toBF16Bits(float f) {
   uint32_t bits;
   std::memcpy(&bits, &f, sizeof(bits));
@@ -604,20 +593,17 @@ memref::GlobalOp packPanels(OpBuilder &b, memref::GlobalOp weight, bool kFirst,
       out[size_t(((n / nr) * kSize + k) * nr + n % nr)] = element(k, n);
   Type elementType = bf16 ? Type(b.getBF16Type()) : Type(b.getF32Type());
   auto tensorType = RankedTensorType::get({numPanels, kSize, nr}, elementType);
-  DenseElementsAttr data;
+  ArrayRef<char> raw(reinterpret_cast<const char *>(out.data()),
+                     out.size() * sizeof(float));
+  std::vector<uint16_t> narrow;
   if (bf16) {
-    std::vector<uint16_t> narrow(out.size());
-    for (size_t i = 0; i < out.size(); ++i)
-      narrow[i] = toBF16Bits(out[i]);
-    data = DenseElementsAttr::getFromRawBuffer(
-        tensorType,
-        ArrayRef<char>(reinterpret_cast<const char *>(narrow.data()),
-                       narrow.size() * sizeof(uint16_t)));
-  } else {
-    data = DenseElementsAttr::getFromRawBuffer(
-        tensorType, ArrayRef<char>(reinterpret_cast<const char *>(out.data()),
-                                   out.size() * sizeof(float)));
+    narrow.reserve(out.size());
+    for (float f : out)
+      narrow.push_back(toBF16Bits(f));
+    raw = ArrayRef<char>(reinterpret_cast<const char *>(narrow.data()),
+                         narrow.size() * sizeof(uint16_t));
   }
+  auto data = DenseElementsAttr::getFromRawBuffer(tensorType, raw);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointAfter(weight);
   auto packed = memref::GlobalOp::create(

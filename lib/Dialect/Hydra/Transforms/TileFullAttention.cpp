@@ -37,6 +37,35 @@ static constexpr int64_t kRowBlock = 4;
 /// f32 lanes of a vector register: the lane form's query rows per group.
 static constexpr int64_t kLanes = 16;
 
+/// `scalar`, broadcast when `like` is a vector.
+static Value splatLike(KernelBuilder &kb, Value scalar, Value like) {
+  if (auto type = dyn_cast<VectorType>(like.getType()))
+    return kb.splat(scalar, type.getNumElements());
+  return scalar;
+}
+
+/// cap · tanh(s / cap), elementwise.
+static Value softcapped(KernelBuilder &kb, Value s, float cap) {
+  Value t =
+      math::TanhOp::create(kb.builder(), kb.getLoc(),
+                           kb.mulf(s, splatLike(kb, kb.f32(1.0f / cap), s)));
+  return kb.mulf(t, splatLike(kb, kb.f32(cap), s));
+}
+
+/// The online softmax's step from running max `oldMax` to `newMax`
+/// (scalars or vectors of rows): the max to subtract from the scores and
+/// the factor α = exp(m_old − m_new) that rescales the sum and the
+/// accumulator. A row with every key masked so far keeps max −inf;
+/// subtracting 0 instead keeps exp() at 0 rather than NaN.
+static std::pair<Value, Value> onlineRescale(KernelBuilder &kb, Value oldMax,
+                                             Value newMax) {
+  Value negInf = splatLike(kb, kb.negInf(), newMax);
+  Value empty = arith::CmpFOp::create(
+      kb.builder(), kb.getLoc(), arith::CmpFPredicate::OEQ, newMax, negInf);
+  Value safeMax = kb.select(empty, splatLike(kb, kb.f32(0.0f), newMax), newMax);
+  return {safeMax, kb.exp(kb.subf(oldMax, safeMax))};
+}
+
 void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
                               const AttentionTiling &tiling) {
   rewriter.setInsertionPoint(op);
@@ -127,18 +156,14 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
         Value blocked = kb.sub(rows, kb.remConst(rows, kRowBlock));
         Value anyBlock = arith::CmpIOp::create(
             b, loc, arith::CmpIPredicate::ugt, blocked, c0);
-        auto transpose =
-            scf::IfOp::create(b, loc, anyBlock, /*withElse=*/false);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(transpose.thenBlock());
+        kb.ifThen(anyBlock, [&] {
           kb.loop(c0, cols, [&](Value c) {
             Value key = kb.add(j0, c);
             kb.loop(c0, kb.index(dk), [&](Value d) {
               kb.store(kb.load(k, {bi, kvh, key, d}), keysT, {d, c});
             });
           });
-        }
+        });
         Value keyIds = kb.lanesFrom(j0, nt);
         Value pastEnd = arith::CmpIOp::create(
             b, loc, arith::CmpIPredicate::uge, keyIds,
@@ -178,11 +203,8 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
           SmallVector<Value> p(numRows), alpha(numRows);
           for (int64_t u = 0; u < numRows; ++u) {
             Value su = kb.mulf(s[u], kb.splat(kb.f32(scale), nt));
-            if (softcap) {
-              Value t = math::TanhOp::create(
-                  b, loc, kb.mulf(su, kb.splat(kb.f32(1.0f / *softcap), nt)));
-              su = kb.mulf(t, kb.splat(kb.f32(*softcap), nt));
-            }
+            if (softcap)
+              su = softcapped(kb, su, *softcap);
             Value dropped = pastEnd;
             if (causal) {
               Value future = arith::CmpIOp::create(
@@ -207,12 +229,8 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
                 b, loc, vector::CombiningKind::MAXIMUMF, su);
             Value oldMax = kb.load(rowMax, r[u]);
             Value newMax = kb.maxf(oldMax, tileMax);
-            // A row with every key masked so far keeps max −inf; subtracting
-            // 0 instead keeps exp() at 0 rather than NaN.
-            Value isEmpty = arith::CmpFOp::create(
-                b, loc, arith::CmpFPredicate::OEQ, newMax, kb.negInf());
-            Value safeMax = kb.select(isEmpty, kb.f32(0.0f), newMax);
-            alpha[u] = kb.exp(kb.subf(oldMax, safeMax));
+            Value safeMax;
+            std::tie(safeMax, alpha[u]) = onlineRescale(kb, oldMax, newMax);
             p[u] = kb.exp(kb.subf(su, kb.splat(safeMax, nt)));
             kb.store(
                 kb.addf(kb.mulf(kb.load(rowSum, r[u]), alpha[u]), kb.sum(p[u])),
@@ -326,12 +344,8 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
               SmallVector<Value> next;
               for (int64_t g = 0; g < groups; ++g) {
                 Value sg = kb.loadRowAt(probsT, c, at(g), kLanes);
-                if (softcap) {
-                  Value t = math::TanhOp::create(
-                      b, loc,
-                      kb.mulf(sg, kb.splat(kb.f32(1.0f / *softcap), kLanes)));
-                  sg = kb.mulf(t, kb.splat(kb.f32(*softcap), kLanes));
-                }
+                if (softcap)
+                  sg = softcapped(kb, sg, *softcap);
                 if (causal) {
                   Value future = arith::CmpIOp::create(
                       b, loc, arith::CmpIPredicate::ult, queryIds[g], keyLanes);
@@ -357,14 +371,10 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
                 next[g] = kb.maxf(it[g], next[g]);
               return next;
             });
-        // A row with every key masked so far keeps max −inf; subtracting
-        // 0 instead keeps exp() at 0 rather than NaN.
-        SmallVector<Value> safeMax, alpha;
+        SmallVector<Value> safeMax(groups), alpha(groups);
         for (int64_t g = 0; g < groups; ++g) {
-          Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                              newMax[g], negInfLanes);
-          safeMax.push_back(kb.select(empty, zeroLanes, newMax[g]));
-          alpha.push_back(kb.exp(kb.subf(oldMax[g], safeMax[g])));
+          std::tie(safeMax[g], alpha[g]) =
+              onlineRescale(kb, oldMax[g], newMax[g]);
           kb.storeRowAt(newMax[g], maxRow, ValueRange{}, at(g));
         }
         // Probabilities in place, and their sums.
@@ -431,12 +441,7 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
     }
     Value wide = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, rows,
                                        kb.index(kLanes));
-    auto form = scf::IfOp::create(b, loc, wide, /*withElse=*/true);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(form.thenBlock());
-    laneForm();
-    b.setInsertionPointToStart(form.elseBlock());
-    rowForm();
+    kb.ifThen(wide, laneForm, rowForm);
   });
   rewriter.eraseOp(op);
 }

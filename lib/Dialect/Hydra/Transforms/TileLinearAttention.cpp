@@ -22,6 +22,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
@@ -89,6 +90,18 @@ private:
     if (delta)
       return kb.loadRow(pseudoValues, s, dv);
     return kb.loadRow(v, {bi, kvh, kb.add(c0, s)}, dv);
+  }
+
+  /// Rows [0, count) in blocks of kRowBlock, the last ones alone.
+  void forRowBlocks(Value count,
+                    function_ref<void(Value r0, int64_t rows)> body) {
+    // A static count (Dk) gets static bounds.
+    std::optional<int64_t> known = getConstantIntValue(count);
+    Value blocked = known ? kb.index(*known - *known % kRowBlock)
+                          : kb.sub(count, kb.remConst(count, kRowBlock));
+    kb.loop(kb.index(0), blocked, kb.index(kRowBlock),
+            [&](Value r0) { body(r0, kRowBlock); });
+    kb.loop(blocked, count, [&](Value r0) { body(r0, 1); });
   }
 
   void emitCumulativeDecay(Value len);
@@ -186,15 +199,7 @@ void ChunkedLinearAttention::emitOutputs(Value len) {
   Value zero = kb.index(0), one = kb.index(1);
   float scale = op.getScale().convertToFloat();
   float epsilon = op.getFusionEpsilon().convertToFloat();
-  // The widest slice of Dv, at most 64 lanes, that divides it: a block's
-  // accumulators for one slice stay in registers across Dk.
-  int64_t slice = dv;
-  for (int64_t w : {64, 32, 16, 8})
-    if (dv > w && dv % w == 0) {
-      slice = w;
-      break;
-    }
-  auto block = [&](Value t0, int64_t rows) {
+  forRowBlocks(len, [&](Value t0, int64_t rows) {
     SmallVector<Value> t(rows), qRow(rows), gt(rows);
     for (int64_t u = 0; u < rows; ++u) {
       t[u] = kb.add(t0, kb.index(u));
@@ -231,11 +236,7 @@ void ChunkedLinearAttention::emitOutputs(Value len) {
       emitEpilogueStore(kb, o, op.getInit(), {bi, outSlot, kb.add(c0, t[u])},
                         op.getFusionScale(), h, epsilon);
     }
-  };
-  Value blocked = kb.sub(len, kb.remConst(len, kRowBlock));
-  kb.loop(zero, blocked, kb.index(kRowBlock),
-          [&](Value t0) { block(t0, kRowBlock); });
-  kb.loop(blocked, len, [&](Value t0) { block(t0, 1); });
+  });
 }
 
 void ChunkedLinearAttention::emitStateUpdate(Value len) {
@@ -283,7 +284,7 @@ void ChunkedLinearAttention::emitChunkKeys(Value len) {
 void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
-  Value zero = kb.index(0), one = kb.index(1);
+  Value zero = kb.index(0);
   float scale = op.getScale().convertToFloat();
   float epsilon = op.getFusionEpsilon().convertToFloat();
   int64_t groups = chunk / kVectorLanes, parts = slice / lanes;
@@ -291,18 +292,11 @@ void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
   auto query = [&](Value t, Value d) {
     return kb.load(q, {bi, h, kb.add(c0, t), d});
   };
-  // Rows of the chunk in blocks of kRowBlock (the last ones alone).
-  auto forRowBlocks = [&](function_ref<void(Value t0, int64_t rows)> body) {
-    Value blocked = kb.sub(len, kb.remConst(len, kRowBlock));
-    kb.loop(zero, blocked, kb.index(kRowBlock),
-            [&](Value t0) { body(t0, kRowBlock); });
-    kb.loop(blocked, len, [&](Value t0) { body(t0, 1); });
-  };
   auto rowOf = [&](Value t0, int64_t u) { return kb.add(t0, kb.index(u)); };
 
   // Pair weights A[t][s] of every row against every step (steps in lanes):
   // q_t · k_s, times e^{G_t − G_s}, zero for s > t.
-  forRowBlocks([&](Value t0, int64_t rows) {
+  forRowBlocks(len, [&](Value t0, int64_t rows) {
     SmallVector<Value> dots = kb.outerProducts(
         zero, kb.index(dk), SmallVector<Value>(rows * groups, zeroLanes), rows,
         [&](Value d) {
@@ -337,7 +331,7 @@ void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
   // (outermost, so the slice of S and of the values stays in L1 for every
   // row block) with a block's rows × slice accumulators in registers.
   kb.loop(zero, kb.index(dv), kb.index(slice), [&](Value col) {
-    forRowBlocks([&](Value t0, int64_t rows) {
+    forRowBlocks(len, [&](Value t0, int64_t rows) {
       SmallVector<Value> accs = kb.outerProducts(
           zero, kb.index(dk), SmallVector<Value>(rows * parts, kb.zeros(lanes)),
           rows,
@@ -385,8 +379,8 @@ void ChunkedLinearAttention::emitStateUpdateBlocked(Value len) {
   if (decay)
     decayAll = kb.splat(kb.exp(kb.load(cumDecay, kb.sub(len, one))), lanes);
   // The slice outermost: its values stay in L1 for every block of rows.
-  auto block = [&](Value col, Value d0, int64_t rows) {
-    {
+  kb.loop(zero, kb.index(dv), kb.index(slice), [&](Value col) {
+    forRowBlocks(kb.index(dk), [&](Value d0, int64_t rows) {
       SmallVector<Value> init;
       for (int64_t i = 0; i < rows; ++i)
         for (int64_t j = 0; j < parts; ++j) {
@@ -405,14 +399,7 @@ void ChunkedLinearAttention::emitStateUpdateBlocked(Value len) {
         for (int64_t j = 0; j < parts; ++j)
           kb.storeRowAt(accs[i * parts + j], state, kb.add(d0, kb.index(i)),
                         kb.add(col, kb.index(j * lanes)));
-    }
-  };
-  int64_t blockedRows = dk - dk % kRowBlock;
-  kb.loop(zero, kb.index(dv), kb.index(slice), [&](Value col) {
-    kb.loop(zero, kb.index(blockedRows), kb.index(kRowBlock),
-            [&](Value d0) { block(col, d0, kRowBlock); });
-    kb.loop(kb.index(blockedRows), kb.index(dk),
-            [&](Value d0) { block(col, d0, 1); });
+    });
   });
 }
 
@@ -424,8 +411,10 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value kvHead,
   state = kb.buffer({dk, dv});
   if (delta)
     rowScratch = kb.buffer({dk});
-  blockQueries = kb.buffer({kRowBlock, dk});
-  blockOutputs = kb.buffer({kRowBlock, dv});
+  if (!blockedForms) {
+    blockQueries = kb.buffer({kRowBlock, dk});
+    blockOutputs = kb.buffer({kRowBlock, dv});
+  }
   Value initial = op.getInitialState();
   kb.loop(zero, kb.index(dk), [&](Value d) {
     Value row = initial ? kb.loadRow(initial, {bi, kvh, d}, dv) : kb.zeros(dv);
@@ -527,21 +516,13 @@ void hydra::tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
   double chunk = double(tiling.chunkSize);
   double flopsPerStep = 4.0 * dk * dv + chunk * (dk + dv) +
                         (delta ? 2.0 * dk * dv + chunk * (dk + dv) : 0.0);
-  OpBuilder &b = kb.builder();
-  auto table = [&](ArrayRef<int64_t> values) {
-    auto type = VectorType::get({int64_t(values.size())}, b.getIndexType());
-    SmallVector<Attribute> attrs;
-    for (int64_t v : values)
-      attrs.push_back(b.getIndexAttr(v));
-    return Value(arith::ConstantOp::create(
-        b, kb.getLoc(), DenseElementsAttr::get(type, attrs)));
-  };
   kb.forall({kb.dim(q, 0), kb.index(int64_t(kvHeads.size()))},
             [&](ValueRange ivs) {
               emitLinearAttentionWork(kb, op, flopsPerStep);
               Value gi = ivs[1];
-              Value kvh = kb.extract(table(kvHeads), gi);
-              Value heads = table(memberHead), slots = table(memberSlot);
+              Value kvh = kb.extract(kb.indexTable(kvHeads), gi);
+              Value heads = kb.indexTable(memberHead),
+                    slots = kb.indexTable(memberSlot);
               Value first = kb.mul(gi, maxMembers);
               // Named: a function_ref does not keep a temporary alive.
               auto headOf = [&](Value m) {
@@ -551,7 +532,7 @@ void hydra::tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
                 return kb.extract(slots, kb.add(first, m));
               };
               ChunkedLinearAttention::Members members{
-                  kb.extract(table(counts), gi), headOf, slotOf};
+                  kb.extract(kb.indexTable(counts), gi), headOf, slotOf};
               body.emit(ivs[0], kvh, members);
             });
   rewriter.eraseOp(op);
