@@ -5,6 +5,7 @@
 
 #include "checksum.h"
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
+#include "hydra/Dialect/Hydra/Utils/BufferViews.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -419,9 +420,8 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
     // Size arithmetic is not run: the artifact's sizes say what it
     // computes, elements read from data included.
     if (isa<memref::DimOp, memref::AllocOp, memref::GetGlobalOp,
-            memref::DeallocOp, func::ReturnOp, ViewLikeOpInterface,
-            affine::AffineApplyOp>(op) ||
-        isArgumentElementRead(&op) ||
+            memref::DeallocOp, func::ReturnOp, affine::AffineApplyOp>(op) ||
+        isBufferView(&op) || isArgumentElementRead(&op) ||
         (isMemoryEffectFree(&op) && op.getDialect() &&
          (op.getDialect()->getNamespace() == "arith" ||
           op.getDialect()->getNamespace() == "math")))

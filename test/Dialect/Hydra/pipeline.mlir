@@ -51,6 +51,7 @@
 // STEPS: IR Dump After HydraFuseMerge (hydra-fuse-merge)
 // STEPS: IR Dump After OneShotBufferizePass (one-shot-bufferize)
 // STEPS: IR Dump After BufferResultsToOutParamsPass (buffer-results-to-out-params)
+// STEPS: IR Dump After HydraTransposeViews (hydra-transpose-views)
 // STEPS: IR Dump After HydraTileAttention (hydra-tile-attention)
 // STEPS: IR Dump After HydraApproximateMath (hydra-approximate-math)
 // STEPS: IR Dump After SCFForallToForLoop (scf-forall-to-for)

@@ -12,6 +12,10 @@
 // weights and the chunk's outputs.
 // CHECK:        %[[S:.*]] = memref.alloca() : memref<16x128xf32>
 // CHECK:        %[[G:.*]] = memref.alloca() : memref<16xf32>
+// The chunk's key, value and (one member's) query rows.
+// CHECK:        %[[KR:.*]] = memref.alloca() : memref<16x16xf32>
+// CHECK:        %[[VR:.*]] = memref.alloca() : memref<16x128xf32>
+// CHECK:        %[[QR:.*]] = memref.alloca() : memref<16x16xf32>
 // CHECK:        %[[KT:.*]] = memref.alloca() : memref<16x16xf32>
 // CHECK:        vector.store %{{.*}}, %[[KT]]
 // CHECK:        vector.store %{{.*}}, %[[G]]
@@ -19,17 +23,33 @@
 // CHECK:        %[[A:.*]] = memref.alloca() : memref<16x16xf32>
 // CHECK:        %[[O:.*]] = memref.alloca() : memref<16x128xf32>
 // CHECK:        scf.for %{{.*}} step %c16 {
-// Keys transposed element by element, and scaled by e^{G_L − G_s}.
-// CHECK:          memref.load %[[K]]
+// Keys and values copied into the chunk's rows once, each row 8 steps on
+// requested (one prefetch a cache line, clamped to the last step).
+// CHECK:          vector.load %[[K]]
+// CHECK:          vector.store %{{.*}}, %[[KR]]
+// CHECK:          arith.minui
+// CHECK:          memref.prefetch %[[K]]
+// CHECK:          vector.load %[[V]]
+// CHECK:          vector.store %{{.*}}, %[[VR]]
+// CHECK-COUNT-8:  memref.prefetch %[[V]]
+// Keys transposed 16 × 16 through registers (the steps past the last
+// whole square element by element), and scaled by e^{G_L − G_s}.
+// CHECK-COUNT-16: vector.load %[[KR]]
+// CHECK:          vector.transpose %{{.*}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// CHECK-COUNT-16: vector.store %{{.*}}, %[[KT]]
+// CHECK:          memref.load %[[KR]]
 // CHECK:          memref.store %{{.*}}, %[[KT]]
 // CHECK:          math.exp %{{.*}} : f32
 // CHECK:          vector.store %{{.*}}, %[[KW]]
+// A member's query rows.
+// CHECK:          vector.load %[[Q]]
+// CHECK:          vector.store %{{.*}}, %[[QR]]
 // Pair weights, four rows × the chunk's steps in lanes: per d one row of
 // Kᵀ and a broadcast q element a row; then e^{G_t − G_s}, zero for s > t.
 // CHECK:          scf.for %{{.*}} step %c4 {
 // CHECK:            scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
 // CHECK:              vector.load %[[KT]]
-// CHECK:              memref.load %[[Q]]
+// CHECK:              memref.load %[[QR]]
 // CHECK-COUNT-4:      vector.fma
 // CHECK:            math.exp %{{.*}} : vector<16xf32>
 // CHECK:            arith.cmpi ugt, %{{.*}} : vector<16xindex>
@@ -41,12 +61,12 @@
 // CHECK:            scf.for %{{.*}} step %c4 {
 // CHECK:              scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
 // CHECK-COUNT-4:        vector.load %[[S]][
-// CHECK:                memref.load %[[Q]]
+// CHECK:                memref.load %[[QR]]
 // CHECK-COUNT-4:        vector.fma
 // CHECK:              math.exp %{{.*}} : f32
 // CHECK:              arith.mulf {{.*}} : vector<16xf32>
 // CHECK:              scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
-// CHECK-COUNT-4:        vector.load %[[V]]
+// CHECK-COUNT-4:        vector.load %[[VR]]
 // CHECK:                memref.load %[[A]]
 // CHECK-COUNT-4:        vector.fma
 // CHECK:              vector.store %{{.*}}, %[[O]]
@@ -61,7 +81,7 @@
 // CHECK:              vector.load %[[S]][
 // CHECK:              arith.mulf
 // CHECK:              scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
-// CHECK-COUNT-4:        vector.load %[[V]]
+// CHECK-COUNT-4:        vector.load %[[VR]]
 // CHECK:                memref.load %[[KW]]
 // CHECK-COUNT-4:        vector.fma
 // CHECK:              vector.store %{{.*}}, %[[S]][
@@ -76,15 +96,18 @@ func.func @gated_blocked(%q: memref<1x2x?x16xf32>, %k: memref<1x2x?x16xf32>, %v:
 // -----
 
 // The linear rule: no decay, so no exponentials, and the state update
-// broadcasts the keys straight from K.
+// broadcasts the keys straight from the chunk's key rows.
 
 // CHECK-LABEL: func @linear_blocked
 // CHECK-NOT:    math.exp
-// CHECK:        memref.alloca() : memref<16x16xf32>
+// CHECK:        %[[KR:.*]] = memref.alloca() : memref<16x16xf32>
+// CHECK:        %[[VR:.*]] = memref.alloca() : memref<16x128xf32>
 // CHECK:        scf.for %{{.*}} step %c16 {
+// CHECK:          scf.for %{{.*}} = %c0 to %c128{{.*}} step %c64{{.*}} {
+// CHECK:            scf.for %{{.*}} = %c0 to %c16 step %c4 {
 // CHECK:          scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
-// CHECK:            vector.load %arg2
-// CHECK:            memref.load %arg1
+// CHECK:            vector.load %[[VR]]
+// CHECK:            memref.load %[[KR]]
 // CHECK-NOT:    math.exp
 // CHECK:        return
 func.func @linear_blocked(%q: memref<1x2x?x16xf32>, %k: memref<1x2x?x16xf32>, %v: memref<1x2x?x128xf32>,
@@ -107,20 +130,50 @@ func.func @linear_blocked(%q: memref<1x2x?x16xf32>, %k: memref<1x2x?x16xf32>, %v
 // CHECK:          %[[HEADS:.*]] = arith.constant dense<[0, 1, 2, 3]> : vector<4xindex>
 // CHECK:          %[[COUNT:.*]] = vector.extract %{{.*}}[%[[G]]] : index from vector<2xindex>
 // CHECK:          scf.for %{{.*}} step %c16 {
-// CHECK:            memref.load %arg1[%{{.*}}, %[[KV]], %{{.*}}, %{{.*}}] : memref<1x2x?x16xf32>
+// CHECK:            vector.load %arg1[%{{.*}}, %[[KV]], %{{.*}}, %{{.*}}] : memref<1x2x?x16xf32>
+// CHECK:            vector.load %arg2[%{{.*}}, %[[KV]], %{{.*}}, %{{.*}}] : memref<1x2x?x128xf32>
 // CHECK:            scf.for %[[M:.*]] = %c0 to %[[COUNT]] step %c1 {
 // CHECK:              %[[H:.*]] = vector.extract %[[HEADS]][%{{.*}}] : index from vector<4xindex>
-// CHECK:              memref.load %arg0[%{{.*}}, %[[H]], %{{.*}}, %{{.*}}] : memref<1x4x?x16xf32>
+// CHECK:              vector.load %arg0[%{{.*}}, %[[H]], %{{.*}}, %{{.*}}] : memref<1x4x?x16xf32>
 // CHECK:              vector.store %{{.*}}, %arg3[%{{.*}}, %[[H]], %{{.*}}, %{{.*}}] : memref<1x4x?x128xf32>
 // CHECK:            }
-// The state update after every member's outputs, once.
+// The state update after every member's outputs, once, from the staged
+// rows.
 // CHECK:            scf.for %{{.*}} = %c0 to %c128{{.*}} step %c64{{.*}} {
-// CHECK:              memref.load %arg1
-// CHECK-NOT:    memref.load %arg0
+// CHECK-NOT:    {{memref|vector}}.load %arg{{[012]}}[
 // CHECK:        return
 func.func @gqa_shares_the_state(%q: memref<1x4x?x16xf32>, %k: memref<1x2x?x16xf32>, %v: memref<1x2x?x128xf32>,
                                 %out: memref<1x4x?x128xf32>) {
   hydra.linear_attention %q, %k, %v into %out {heads = array<i64: 0, 1, 2, 3>, scale = 0.25 : f32}
     : memref<1x4x?x16xf32>, memref<1x2x?x16xf32>, memref<1x2x?x128xf32>, memref<1x4x?x128xf32>
+  return
+}
+
+// -----
+
+// Dk = 128: the carried-state part of the outputs reads S in two blocks of
+// 64 rows, the second starting from the first's partial sums in the
+// chunk's outputs; e^{G_t} and the intra-chunk sum follow the last block.
+
+// CHECK-LABEL: func @depth_blocks
+// CHECK:        %[[S:.*]] = memref.alloca() : memref<128x128xf32>
+// CHECK:        memref.alloca() : memref<16x16xf32>
+// CHECK:        %[[O:.*]] = memref.alloca() : memref<16x128xf32>
+// CHECK:        scf.for %[[COL:.*]] = %c0 to %c128{{.*}} step %c64{{.*}} {
+// CHECK:          scf.for %{{.*}} step %c4 {
+// CHECK:            scf.for %{{.*}} = %c0 to %c64{{.*}} step %c1 iter_args
+// CHECK-COUNT-4:      vector.load %[[S]][
+// CHECK:            vector.store %{{.*}}, %[[O]]
+// CHECK:          scf.for %{{.*}} step %c4 {
+// CHECK:            vector.load %[[O]]
+// CHECK:            scf.for %{{.*}} = %c64{{.*}} to %c128{{.*}} step %c1 iter_args
+// CHECK-COUNT-4:      vector.load %[[S]][
+// CHECK:            math.exp %{{.*}} : f32
+// CHECK:            vector.store %{{.*}}, %[[O]]
+func.func @depth_blocks(%q: memref<1x1x?x128xf32>, %k: memref<1x1x?x128xf32>, %v: memref<1x1x?x128xf32>,
+                        %d: memref<1x1x?xf32>, %out: memref<1x1x?x128xf32>) {
+  hydra.linear_attention %q, %k, %v decay(%d : memref<1x1x?xf32>) into %out
+    {heads = array<i64: 0>, scale = 0.25 : f32, update_rule = #hydra.update_rule<gated>}
+    : memref<1x1x?x128xf32>, memref<1x1x?x128xf32>, memref<1x1x?x128xf32>, memref<1x1x?x128xf32>
   return
 }

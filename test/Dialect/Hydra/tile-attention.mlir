@@ -173,10 +173,21 @@ func.func @full_float_mask(%q: memref<2x2x5x8xf32>, %m: memref<2x1x5x5xf32>, %ou
 // CHECK:        %[[BO:.*]] = memref.alloca() : memref<4x4xf32>
 // CHECK:        scf.for %[[D:.*]] = %c0 to %c16 step %c1 {
 // CHECK:          vector.store %{{.*}}, %[[ST]][%[[D]], %c0]
+// The chunk's key, value and (one member's) query rows, copied once a
+// chunk: every later pass reads them from there.
+// CHECK:        %[[KR:.*]] = memref.alloca() : memref<8x16xf32>
+// CHECK:        %[[VR:.*]] = memref.alloca() : memref<8x4xf32>
+// CHECK:        %[[QR:.*]] = memref.alloca() : memref<8x16xf32>
 // CHECK:        scf.for %[[C0:.*]] = %c0 to %[[T]] step %c8 {
 // CHECK:          %[[LEN:.*]] = arith.minui %{{.*}}, %c8
+// CHECK:          vector.load %[[K]]
+// CHECK:          vector.store %{{.*}}, %[[KR]]
+// CHECK:          vector.load %[[V]]
+// CHECK:          vector.store %{{.*}}, %[[VR]]
 // CHECK:          scf.for %{{.*}} = %c0 to %[[COUNT]] step %c1 {
 // CHECK:            %[[H:.*]] = vector.extract %{{.*}} : index from vector<2xindex>
+// CHECK:            vector.load %[[Q]][%[[B]], %[[H]]
+// CHECK:            vector.store %{{.*}}, %[[QR]]
 // Outputs, rows in blocks of 4: the block's queries, then the carried
 // state's part with each state row loaded once for the four rows.
 // CHECK:          %[[REM:.*]] = arith.remui %[[LEN]], %c4
@@ -190,15 +201,15 @@ func.func @full_float_mask(%q: memref<2x2x5x8xf32>, %m: memref<2x1x5x5xf32>, %ou
 // Then each row: the masked intra-chunk product over steps s <= t.
 // CHECK:            vector.load %[[BO]]
 // CHECK:            scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args
-// CHECK:              vector.load %[[K]]
+// CHECK:              vector.load %[[KR]]
 // CHECK:              vector.reduction <add>
-// CHECK:              vector.load %[[V]]
+// CHECK:              vector.load %[[VR]]
 // CHECK:              vector.fma
 // CHECK:            vector.store %{{.*}}, %[[OUT]][%[[B]], %[[H]], %{{.*}}, %c0]
 // State update, row by row over Dk.
 // CHECK:          scf.for %[[D2:.*]] = %c0 to %c16 step %c1 {
 // CHECK:            scf.for %{{.*}} = %c0 to %[[LEN]] step %c1 iter_args
-// CHECK:              memref.load %[[K]]
+// CHECK:              memref.load %[[KR]]
 // CHECK:              vector.fma
 // CHECK:            vector.store %{{.*}}, %[[ST]][%[[D2]], %c0]
 // CHECK-NOT:      math.exp

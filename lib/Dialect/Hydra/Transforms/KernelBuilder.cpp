@@ -198,6 +198,51 @@ void KernelBuilder::storeRow(Value vec, Value memref, ValueRange lead) {
   storeRowAt(vec, memref, lead, index(0));
 }
 
+void KernelBuilder::prefetchRow(Value memref, ValueRange lead, int64_t len,
+                                unsigned locality) {
+  int64_t bytes =
+      cast<MemRefType>(memref.getType()).getElementTypeBitWidth() / 8;
+  SmallVector<Value> at(lead.begin(), lead.end());
+  at.push_back(Value());
+  for (int64_t col = 0; col < len; col += 64 / bytes) {
+    at.back() = index(col);
+    memref::PrefetchOp::create(b, loc, memref, at, /*isWrite=*/false, locality,
+                               /*isDataCache=*/true);
+  }
+}
+
+void KernelBuilder::transposeRows(Value src, Value dst, Value rows,
+                                  int64_t cols) {
+  constexpr int64_t n = kTransposeSide;
+  auto squareType = VectorType::get({n, n}, b.getF32Type());
+  Value zero = index(0);
+  Value fullRows = sub(rows, remConst(rows, n));
+  int64_t fullCols = cols - cols % n;
+  auto scalars = [&](Value r0, Value r1, int64_t c0, int64_t c1) {
+    loop(r0, r1, [&](Value r) {
+      loop(index(c0), index(c1),
+           [&](Value c) { store(load(src, {r, c}), dst, {c, r}); });
+    });
+  };
+  loop(zero, fullRows, index(n), [&](Value r0) {
+    loop(zero, index(fullCols), index(n), [&](Value c0) {
+      Value square = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(squareType, b.getF32FloatAttr(0)));
+      for (int64_t i = 0; i < n; ++i)
+        square = vector::InsertOp::create(
+            b, loc, loadRowAt(src, add(r0, index(i)), c0, n), square, i);
+      Value transposed =
+          vector::TransposeOp::create(b, loc, square, ArrayRef<int64_t>{1, 0});
+      for (int64_t j = 0; j < n; ++j)
+        storeRowAt(vector::ExtractOp::create(b, loc, transposed, j), dst,
+                   add(c0, index(j)), r0);
+    });
+    if (fullCols < cols)
+      scalars(r0, add(r0, index(n)), fullCols, cols);
+  });
+  scalars(fullRows, rows, 0, cols);
+}
+
 Value KernelBuilder::load(Value memref, ValueRange idx) {
   Value v = memref::LoadOp::create(b, loc, memref, idx);
   return v.getType().isInteger(1) ? v : toF32(v);

@@ -93,6 +93,16 @@ public:
   void store(Value v, Value memref, ValueRange idx);
   /// Stores an f32 (or i1) converted to the buffer's element type.
   void storeConverted(Value v, Value memref, ValueRange idx);
+  /// Asks for the cache lines of the `len` elements of the row at `lead`
+  /// (from column 0), one request a line, into the levels `locality` names
+  /// (3: all, down to L1; 2: L2 and below).
+  void prefetchRow(Value memref, ValueRange lead, int64_t len,
+                   unsigned locality);
+  /// dst[c][r] = src[r][c] for rows r < `rows` and columns c < `cols` of
+  /// 2-D f32 buffers: squares of kTransposeSide through registers
+  /// (vector.transpose, lowered to shuffles), the edges element by element.
+  void transposeRows(Value src, Value dst, Value rows, int64_t cols);
+  static constexpr int64_t kTransposeSide = 16;
 
   // Control flow. Loop bodies return the values they yield.
   using LoopBody = function_ref<SmallVector<Value>(Value iv, ValueRange iter)>;

@@ -9,6 +9,7 @@
 #include "hydra/Dialect/Hydra/Transforms/Passes.h"
 
 #include "GpuKernelBuilder.h"
+#include "hydra/Dialect/Hydra/Utils/BufferViews.h"
 #include "hydra/Dialect/Hydra/Utils/SizeTracing.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -40,10 +41,10 @@ static LogicalResult collectScalar(Value value, Captures &captures,
                                    DenseSet<Operation *> &seen,
                                    Operation *forall) {
   if (isa<BaseMemRefType>(value.getType())) {
-    // A view of a buffer is recomputed in the kernel from the buffer, so
-    // kernels only ever take whole buffers.
+    // A view of a buffer (a transposed one too) is recomputed in the kernel
+    // from the buffer, so kernels only ever take whole buffers.
     Operation *def = value.getDefiningOp();
-    if (def && isa<ViewLikeOpInterface>(def) && isMemoryEffectFree(def)) {
+    if (def && isBufferView(def) && isMemoryEffectFree(def)) {
       if (!seen.insert(def).second)
         return success();
       for (Value operand : def->getOperands())
@@ -166,8 +167,8 @@ static LogicalResult outline(scf::ForallOp forall, func::FuncOp host,
                     b.getI64IntegerAttr(blockSize ? blockSize.getInt() : 1));
     flat = arith::AddIOp::create(
         b, loc, begin, gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
-    Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                          flat, end);
+    Value inRange =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, flat, end);
     auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
     b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
   } else {

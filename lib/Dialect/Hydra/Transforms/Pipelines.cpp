@@ -79,6 +79,7 @@ void hydra::buildHydraToKernelsPipeline(OpPassManager &pm,
                                         const HydraToLLVMOptions &options) {
   addSplitFuseBufferize(pm);
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(createHydraTransposeViews());
   pm.addPass(createHydraTileAttention(tilingOptions(options)));
   pm.addPass(createHydraTileContractions(contractionOptions(options)));
   // No canonicalization until the loops are outlined: it would inline
@@ -128,7 +129,10 @@ void hydra::buildHydraLowerToLLVMPipeline(OpPassManager &pm) {
                          "target-type=f32},"
                          "arith-expand{include-bf16=true},"
                          "func.func(llvm-request-c-wrappers),"
-                         "convert-vector-to-llvm,"
+                         // 16 × 16 transposes (KernelBuilder::
+                         // transposeRows) as 64 shuffles, not 256 moves.
+                         "convert-vector-to-llvm{vector-transpose-lowering="
+                         "shuffle16x16},"
                          "convert-ub-to-llvm,"
                          "convert-math-to-llvm,"
                          "convert-math-to-libm,"
@@ -148,6 +152,7 @@ void hydra::buildHydraLowerToLLVMPipeline(OpPassManager &pm) {
 void hydra::buildHydraToLLVMPipeline(OpPassManager &pm,
                                      const HydraToLLVMOptions &options) {
   buildHydraBufferizePipeline(pm);
+  pm.addPass(createHydraTransposeViews());
   pm.addPass(createHydraTileAttention(tilingOptions(options)));
   pm.addPass(createHydraTileContractions(contractionOptions(options)));
   buildHydraLowerToLLVMPipeline(pm);

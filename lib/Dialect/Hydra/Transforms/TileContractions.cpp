@@ -318,15 +318,7 @@ void prefetchPanelRow(KernelBuilder &kb, const TileSizes &t, Value panels,
     return;
   Value last = kb.sub(kb.dim(panels, 1), kb.index(1));
   Value ahead = kb.min(kb.add(row, kb.index(t.prefetch)), last);
-  int64_t bytes = cast<MemRefType>(panels.getType())
-                      .getElementType()
-                      .getIntOrFloatBitWidth() /
-                  8;
-  for (int64_t col = 0; col < t.nr; col += 64 / bytes)
-    memref::PrefetchOp::create(kb.builder(), kb.getLoc(), panels,
-                               ValueRange{panel, ahead, kb.index(col)},
-                               /*isWrite=*/false, /*localityHint=*/3,
-                               /*isDataCache=*/true);
+  kb.prefetchRow(panels, {panel, ahead}, t.nr, /*locality=*/3);
 }
 
 /// C[row0 : row0 + rows, col0 : col0 + nr] (+)= A[rows, k-block] · packed

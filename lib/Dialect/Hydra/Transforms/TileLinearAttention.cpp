@@ -87,9 +87,7 @@ private:
   }
   /// The chunk's value row u_s: the input value, or the pseudo-value.
   Value valueRow(Value s) {
-    if (delta)
-      return kb.loadRow(pseudoValues, s, dv);
-    return kb.loadRow(v, {bi, kvh, kb.add(c0, s)}, dv);
+    return kb.loadRow(delta ? pseudoValues : valueRows, s, dv);
   }
 
   /// Rows [0, count) in blocks of kRowBlock, the last ones alone.
@@ -104,6 +102,24 @@ private:
     kb.loop(blocked, count, [&](Value r0) { body(r0, 1); });
   }
 
+  /// Copies the chunk's `len` rows of `input` ([B, H, T, D] at `lead`)
+  /// into `rows` ([C][D]): every later pass over them reads a small
+  /// contiguous buffer, whatever the input's layout (a transposed view of
+  /// [B, T, H, D] puts its rows H·D apart, and rows a power of two apart
+  /// share the same few cache sets). The next chunk's rows are requested
+  /// into L2 meanwhile: rows that far apart defeat the hardware
+  /// prefetcher, and they arrive while this chunk computes.
+  void stageRows(Value input, ValueRange lead, Value rows, Value len) {
+    int64_t width = cast<MemRefType>(rows.getType()).getDimSize(1);
+    Value lastStep = kb.sub(kb.dim(input, 2), kb.index(1));
+    kb.loop(kb.index(0), len, [&](Value s) {
+      SmallVector<Value> at(lead.begin(), lead.end());
+      at.push_back(kb.add(c0, s));
+      kb.storeRow(kb.loadRow(input, at, width), rows, s);
+      at.back() = kb.min(kb.add(at.back(), kb.index(kStageAhead)), lastStep);
+      kb.prefetchRow(input, at, width, /*locality=*/3);
+    });
+  }
   void emitCumulativeDecay(Value len);
   void emitPseudoValues(Value len);
   void emitOutputs(Value len);
@@ -119,8 +135,7 @@ private:
     for (int64_t j = 0; j < slice / lanes; ++j) {
       Value at = kb.add(col, kb.index(j * lanes));
       parts.push_back(
-          delta ? kb.loadRowAt(pseudoValues, s, at, lanes)
-                : kb.loadRowAt(v, {bi, kvh, kb.add(c0, s)}, at, lanes));
+          kb.loadRowAt(delta ? pseudoValues : valueRows, s, at, lanes));
     }
     return parts;
   }
@@ -136,6 +151,8 @@ private:
   /// The chunk's keys transposed ([Dk][C]: lanes are steps), and with a
   /// decay each key scaled by e^{G_L − G_s} for the state update ([C][Dk]).
   Value keysT, keysDecayed;
+  /// The chunk's key and value rows, and one member head's query rows.
+  Value keyRows, valueRows, queryRows;
   /// The chunk's pair weights [C][C] (steps in lanes) and outputs [C][Dv].
   Value pairs, chunkOutputs;
   Value q, k, v, decay, beta;
@@ -146,6 +163,9 @@ private:
   Value rowScratch;
   // A block of output rows: their queries (⊙ e^G) and carried-state parts.
   static constexpr int64_t kRowBlock = 4;
+  /// Rows of S a pass of the blocked outputs reads.
+  static constexpr int64_t kDepthBlock = 64;
+  static constexpr int64_t kStageAhead = 8;
   static constexpr int64_t kVectorLanes = 16;
   Value blockQueries, blockOutputs;
 };
@@ -174,18 +194,18 @@ void ChunkedLinearAttention::emitPseudoValues(Value len) {
   Value zero = kb.index(0), one = kb.index(1);
   bool betaPerHead = cast<MemRefType>(beta.getType()).getDimSize(1) != 1;
   kb.loop(zero, len, [&](Value t) {
-    Value kRow = kb.loadRow(k, {bi, kvh, kb.add(c0, t)}, dk);
+    Value kRow = kb.loadRow(keyRows, t, dk);
     Value gt = decay ? decayRow(t) : Value();
     Value kg = decay ? kb.mulf(kRow, kb.exp(gt)) : kRow;
     // r = v_t − Sᵀ(k_t ⊙ e^{G_t}) − Σ_{s<t} A_ts u_s
-    Value r = kb.loadRow(v, {bi, kvh, kb.add(c0, t)}, dv);
+    Value r = kb.loadRow(valueRows, t, dv);
     kb.storeRow(kg, rowScratch, ValueRange{});
     r = kb.loop(zero, kb.index(dk), one, r, [&](Value d, ValueRange it) {
       Value coef = kb.subf(kb.f32(0.0f), kb.load(rowScratch, d));
       return SmallVector<Value>{kb.axpy(coef, kb.loadRow(state, d, dv), it[0])};
     })[0];
     r = kb.loop(zero, t, one, r, [&](Value s, ValueRange it) {
-      Value ks = kb.loadRow(k, {bi, kvh, kb.add(c0, s)}, dk);
+      Value ks = kb.loadRow(keyRows, s, dk);
       Value a = pairWeight(kRow, ks, gt, s);
       return SmallVector<Value>{kb.axpy(
           kb.subf(kb.f32(0.0f), a), kb.loadRow(pseudoValues, s, dv), it[0])};
@@ -203,7 +223,7 @@ void ChunkedLinearAttention::emitOutputs(Value len) {
     SmallVector<Value> t(rows), qRow(rows), gt(rows);
     for (int64_t u = 0; u < rows; ++u) {
       t[u] = kb.add(t0, kb.index(u));
-      qRow[u] = kb.loadRow(q, {bi, h, kb.add(c0, t[u])}, dk);
+      qRow[u] = kb.loadRow(queryRows, t[u], dk);
       gt[u] = decay ? decayRow(t[u]) : Value();
       Value qg = decay ? kb.mulf(qRow[u], kb.exp(gt[u])) : qRow[u];
       kb.storeRow(qg, blockQueries, kb.index(u));
@@ -228,7 +248,7 @@ void ChunkedLinearAttention::emitOutputs(Value len) {
       Value o = kb.loadRow(blockOutputs, kb.index(u), dv);
       // Intra-chunk: the causally masked product over steps s ≤ t.
       o = kb.loop(zero, kb.add(t[u], one), one, o, [&](Value s, ValueRange it) {
-        Value ks = kb.loadRow(k, {bi, kvh, kb.add(c0, s)}, dk);
+        Value ks = kb.loadRow(keyRows, s, dk);
         Value a = pairWeight(qRow[u], ks, gt[u], s);
         return SmallVector<Value>{kb.axpy(a, valueRow(s), it[0])};
       })[0];
@@ -251,7 +271,7 @@ void ChunkedLinearAttention::emitStateUpdate(Value len) {
       row = kb.mulf(row, kb.splat(kb.exp(gLast), dv));
     }
     row = kb.loop(zero, len, one, row, [&](Value s, ValueRange it) {
-      Value coef = kb.load(k, {bi, kvh, kb.add(c0, s), d});
+      Value coef = kb.load(keyRows, {s, d});
       if (decay) {
         Value gs =
             perDimDecay ? kb.load(cumDecay, {s, d}) : kb.load(cumDecay, s);
@@ -265,19 +285,14 @@ void ChunkedLinearAttention::emitStateUpdate(Value len) {
 
 void ChunkedLinearAttention::emitChunkKeys(Value len) {
   Value zero = kb.index(0);
-  kb.loop(zero, len, [&](Value s) {
-    kb.loop(zero, kb.index(dk), [&](Value d) {
-      kb.store(kb.load(k, {bi, kvh, kb.add(c0, s), d}), keysT, {d, s});
-    });
-  });
+  kb.transposeRows(keyRows, keysT, len, dk);
   if (!decay)
     return;
   Value gLast = kb.load(cumDecay, kb.sub(len, kb.index(1)));
   kb.loop(zero, len, [&](Value s) {
     Value w = kb.exp(kb.subf(gLast, kb.load(cumDecay, s)));
-    kb.storeRow(
-        kb.mulf(kb.loadRow(k, {bi, kvh, kb.add(c0, s)}, dk), kb.splat(w, dk)),
-        keysDecayed, s);
+    kb.storeRow(kb.mulf(kb.loadRow(keyRows, s, dk), kb.splat(w, dk)),
+                keysDecayed, s);
   });
 }
 
@@ -289,9 +304,7 @@ void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
   float epsilon = op.getFusionEpsilon().convertToFloat();
   int64_t groups = chunk / kVectorLanes, parts = slice / lanes;
   Value zeroLanes = kb.zeros(kVectorLanes);
-  auto query = [&](Value t, Value d) {
-    return kb.load(q, {bi, h, kb.add(c0, t), d});
-  };
+  auto query = [&](Value t, Value d) { return kb.load(queryRows, {t, d}); };
   auto rowOf = [&](Value t0, int64_t u) { return kb.add(t0, kb.index(u)); };
 
   // Pair weights A[t][s] of every row against every step (steps in lanes):
@@ -328,39 +341,55 @@ void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
   });
 
   // o_t = e^{G_t} · q_tᵀ S + Σ_{s ≤ t} A_ts u_s, a slice of Dv at a time
-  // (outermost, so the slice of S and of the values stays in L1 for every
-  // row block) with a block's rows × slice accumulators in registers.
+  // (outermost) and S's rows in blocks of kDepthBlock: the slice of that
+  // block of S stays in L1 for every block of rows (a whole slice of S,
+  // with rows 4·Dv bytes apart, fills only part of L1's sets and would
+  // stream from L2), with a block's rows × slice accumulators in
+  // registers; the partial sums wait in the chunk's outputs.
   kb.loop(zero, kb.index(dv), kb.index(slice), [&](Value col) {
-    forRowBlocks(len, [&](Value t0, int64_t rows) {
-      SmallVector<Value> accs = kb.outerProducts(
-          zero, kb.index(dk), SmallVector<Value>(rows * parts, kb.zeros(lanes)),
-          rows,
-          [&](Value d) {
-            SmallVector<Value> stateParts;
-            for (int64_t j = 0; j < parts; ++j)
-              stateParts.push_back(kb.loadRowAt(
-                  state, d, kb.add(col, kb.index(j * lanes)), lanes));
-            return stateParts;
-          },
-          [&](Value d, int64_t u) { return query(rowOf(t0, u), d); });
-      if (decay)
-        for (int64_t u = 0; u < rows; ++u) {
-          Value eg = kb.splat(kb.exp(kb.load(cumDecay, rowOf(t0, u))), lanes);
+    for (int64_t d0 = 0; d0 < dk; d0 += kDepthBlock) {
+      int64_t d1 = std::min(dk, d0 + kDepthBlock);
+      forRowBlocks(len, [&](Value t0, int64_t rows) {
+        auto partAt = [&](int64_t j) {
+          return kb.add(col, kb.index(j * lanes));
+        };
+        SmallVector<Value> init;
+        for (int64_t u = 0; u < rows; ++u)
           for (int64_t j = 0; j < parts; ++j)
-            accs[u * parts + j] = kb.mulf(accs[u * parts + j], eg);
+            init.push_back(d0 == 0 ? kb.zeros(lanes)
+                                   : kb.loadRowAt(chunkOutputs, rowOf(t0, u),
+                                                  partAt(j), lanes));
+        SmallVector<Value> accs = kb.outerProducts(
+            kb.index(d0), kb.index(d1), init, rows,
+            [&](Value d) {
+              SmallVector<Value> stateParts;
+              for (int64_t j = 0; j < parts; ++j)
+                stateParts.push_back(kb.loadRowAt(state, d, partAt(j), lanes));
+              return stateParts;
+            },
+            [&](Value d, int64_t u) { return query(rowOf(t0, u), d); });
+        if (d1 == dk) {
+          if (decay)
+            for (int64_t u = 0; u < rows; ++u) {
+              Value eg =
+                  kb.splat(kb.exp(kb.load(cumDecay, rowOf(t0, u))), lanes);
+              for (int64_t j = 0; j < parts; ++j)
+                accs[u * parts + j] = kb.mulf(accs[u * parts + j], eg);
+            }
+          Value stepsEnd = kb.add(t0, kb.index(rows));
+          accs = kb.outerProducts(
+              zero, stepsEnd, accs, rows,
+              [&](Value s) { return valueSlice(s, col); },
+              [&](Value s, int64_t u) {
+                return kb.load(pairs, {rowOf(t0, u), s});
+              });
         }
-      Value stepsEnd = kb.add(t0, kb.index(rows));
-      accs = kb.outerProducts(
-          zero, stepsEnd, accs, rows,
-          [&](Value s) { return valueSlice(s, col); },
-          [&](Value s, int64_t u) {
-            return kb.load(pairs, {rowOf(t0, u), s});
-          });
-      for (int64_t u = 0; u < rows; ++u)
-        for (int64_t j = 0; j < parts; ++j)
-          kb.storeRowAt(accs[u * parts + j], chunkOutputs, rowOf(t0, u),
-                        kb.add(col, kb.index(j * lanes)));
-    });
+        for (int64_t u = 0; u < rows; ++u)
+          for (int64_t j = 0; j < parts; ++j)
+            kb.storeRowAt(accs[u * parts + j], chunkOutputs, rowOf(t0, u),
+                          partAt(j));
+      });
+    }
   });
   kb.loop(zero, len, [&](Value t) {
     Value o =
@@ -392,8 +421,7 @@ void ChunkedLinearAttention::emitStateUpdateBlocked(Value len) {
           zero, len, init, rows, [&](Value s) { return valueSlice(s, col); },
           [&](Value s, int64_t i) {
             Value d = kb.add(d0, kb.index(i));
-            return decay ? kb.load(keysDecayed, {s, d})
-                         : kb.load(k, {bi, kvh, kb.add(c0, s), d});
+            return kb.load(decay ? keysDecayed : keyRows, {s, d});
           });
       for (int64_t i = 0; i < rows; ++i)
         for (int64_t j = 0; j < parts; ++j)
@@ -424,6 +452,9 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value kvHead,
     cumDecay = perDimDecay ? kb.buffer({chunk, dk}) : kb.buffer({chunk});
   if (delta)
     pseudoValues = kb.buffer({chunk, dv});
+  keyRows = kb.buffer({chunk, dk});
+  valueRows = kb.buffer({chunk, dv});
+  queryRows = kb.buffer({chunk, dk});
   if (blockedForms) {
     // Lanes past a short last chunk are read and masked: finite, not the
     // stack's stale bytes.
@@ -442,6 +473,8 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value kvHead,
   kb.loop(zero, keyLen, kb.index(chunk), [&](Value start) {
     c0 = start;
     Value len = kb.min(kb.sub(keyLen, start), chunk);
+    stageRows(k, {bi, kvh}, keyRows, len);
+    stageRows(v, {bi, kvh}, valueRows, len);
     if (decay)
       emitCumulativeDecay(len);
     if (delta)
@@ -452,6 +485,7 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value kvHead,
     kb.loop(zero, members.count, [&](Value m) {
       h = members.head(m);
       outSlot = members.slot(m);
+      stageRows(q, {bi, h}, queryRows, len);
       if (blockedForms)
         emitOutputsBlocked(len);
       else

@@ -7,6 +7,7 @@
 
 #include "WorkEstimate.h"
 #include "hydra/Dialect/Hydra/Transforms/Passes.h"
+#include "hydra/Dialect/Hydra/Utils/BufferViews.h"
 #include "hydra/Dialect/Hydra/Utils/SizeTracing.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -35,9 +36,9 @@ void emitWork(OpBuilder &b, linalg::LinalgOp op) {
     iterations.push_back(getValueOrCreateConstantIndexOp(b, loc, range.size));
   double perIteration = 0;
   for (Operation &inner : op->getRegion(0).front().without_terminator())
-    perIteration += inner.getDialect() &&
-                    (inner.getDialect()->getNamespace() == "arith" ||
-                     inner.getDialect()->getNamespace() == "math");
+    perIteration +=
+        inner.getDialect() && (inner.getDialect()->getNamespace() == "arith" ||
+                               inner.getDialect()->getNamespace() == "math");
   work.flops(perIteration, iterations);
   for (OpOperand &operand : op->getOpOperands())
     if (isa<MemRefType>(operand.get().getType()))
@@ -161,9 +162,8 @@ bool wrapParallel(OpBuilder &b, linalg::LinalgOp op) {
 /// Whether `op` may stay in a host program as it is.
 bool isHostOp(Operation *op) {
   if (isa<memref::AllocOp, memref::DeallocOp, memref::DimOp,
-          memref::GetGlobalOp, func::ReturnOp, scf::ForallOp, LaunchOp,
-          ViewLikeOpInterface>(op) ||
-      isArgumentElementRead(op))
+          memref::GetGlobalOp, func::ReturnOp, scf::ForallOp, LaunchOp>(op) ||
+      isBufferView(op) || isArgumentElementRead(op))
     return true;
   // Pure scalar work (sizes, constants) is recomputed where needed.
   return isMemoryEffectFree(op) && op->getNumRegions() == 0 &&

@@ -319,6 +319,10 @@ FailureOr<AffineExpr> SizeTracer::dimUncached(Value v, int64_t axis) {
   if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op))
     return collapsed(collapse.getSrc(),
                      collapse.getReassociationIndices()[axis]);
+  // A transposed view's axis is its source's axis at the permutation.
+  if (auto transpose = dyn_cast<memref::TransposeOp>(op))
+    return dim(transpose.getIn(),
+               transpose.getPermutation().getDimPosition(axis));
   if (auto sub = dyn_cast<memref::SubViewOp>(op))
     if (sub.getSourceType().getRank() == type.getRank())
       return mixed(sub.getMixedSizes()[axis]);

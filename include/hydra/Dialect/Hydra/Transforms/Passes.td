@@ -94,6 +94,24 @@ def HydraFuseMerge : Pass<"hydra-fuse-merge"> {
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
+def HydraTransposeViews : Pass<"hydra-transpose-views"> {
+  let summary = "Let attention read and write transposed views instead of transposed copies";
+  let description = [{
+    An export's attention reads Q, K and V as [B, S, H, D] transposed to
+    [B, H, S, D] and writes its output back through the inverse
+    transpose; bufferized, each transpose is a copy of the whole tensor
+    (at 32 heads × 128 and 1K tokens, four 16 MiB passes over memory
+    around the attention itself). On buffers, this pass replaces such a
+    copy by a `memref.transpose` view of its source when only
+    `hydra.full_attention` and `hydra.linear_attention` read the copy, and
+    lets the ops write their output through a view of the transpose's
+    destination when they alone write the buffer it copies. Views keep the
+    last dimension last (its rows stay contiguous for vector loads); the
+    source must not be written between the copy and its last reader.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def HydraTileAttention : Pass<"hydra-tile-attention"> {
   let summary = "Tile the part ops on buffers into online-softmax and chunkwise loops";
   let description = [{
