@@ -57,8 +57,12 @@
 // CHECK:            vector.store %{{.*}}, %[[A]]
 // Outputs a slice of Dv at a time (outermost), four rows × two vectors in
 // registers (16 accumulators): q·S, times e^{G_t}, then Σ_{s ≤ t} A_ts v_s.
+// Each row block also requests its share of the next chunk's query rows
+// into L2.
 // CHECK:          scf.for %[[COL:.*]] = %c0 to %c128{{.*}} step %c64{{.*}} {
 // CHECK:            scf.for %{{.*}} step %c4 {
+// CHECK:              scf.for
+// CHECK:                memref.prefetch %[[Q]][{{.*}}], read, locality<2>, data
 // CHECK:              scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
 // CHECK-COUNT-4:        vector.load %[[S]][
 // CHECK:                memref.load %[[QR]]
@@ -75,9 +79,12 @@
 // CHECK:            vector.load %[[O]]
 // CHECK:            vector.store %{{.*}}, %[[OUT]]
 // The state update: S ← e^{G_L} S + Σ_s (k_s e^{G_L − G_s}) v_sᵀ, four
-// rows of S × a slice in registers.
+// rows of S × a slice in registers; each block of rows requests its share
+// of the next chunk's key and value rows.
 // CHECK:          scf.for %{{.*}} = %c0 to %c128{{.*}} step %c64{{.*}} {
 // CHECK:            scf.for %{{.*}} = %c0 to %c16 step %c4 {
+// CHECK:              memref.prefetch %[[K]][{{.*}}], read, locality<2>, data
+// CHECK-COUNT-8:      memref.prefetch %[[V]][{{.*}}], read, locality<2>, data
 // CHECK:              vector.load %[[S]][
 // CHECK:              arith.mulf
 // CHECK:              scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {

@@ -120,6 +120,23 @@ private:
       kb.prefetchRow(input, at, width, /*locality=*/3);
     });
   }
+  /// Requests into L2 the next chunk's rows of `input` that the `index`-th
+  /// of `count` iterations of a compute loop owns (⌈C / count⌉ each):
+  /// spread over the loop they arrive while it computes, where the same
+  /// requests in a burst at the copy would stall it.
+  void prefetchNextChunk(Value input, ValueRange lead, Value index,
+                         int64_t count) {
+    int64_t width = cast<MemRefType>(input.getType()).getDimSize(3);
+    int64_t per = (chunk + count - 1) / count;
+    Value first = kb.mul(index, per);
+    Value lastStep = kb.sub(kb.dim(input, 2), kb.index(1));
+    Value next = kb.add(c0, kb.index(chunk));
+    kb.loop(first, kb.min(kb.add(first, kb.index(per)), chunk), [&](Value r) {
+      SmallVector<Value> at(lead.begin(), lead.end());
+      at.push_back(kb.min(kb.add(next, r), lastStep));
+      kb.prefetchRow(input, at, width, /*locality=*/2);
+    });
+  }
   void emitCumulativeDecay(Value len);
   void emitPseudoValues(Value len);
   void emitOutputs(Value len);
@@ -346,10 +363,19 @@ void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
   // with rows 4·Dv bytes apart, fills only part of L1's sets and would
   // stream from L2), with a block's rows × slice accumulators in
   // registers; the partial sums wait in the chunk's outputs.
+  int64_t depthBlocks = (dk + kDepthBlock - 1) / kDepthBlock;
+  int64_t rowBlocks = (chunk + kRowBlock - 1) / kRowBlock;
+  int64_t iterations = (dv / slice) * depthBlocks * rowBlocks;
   kb.loop(zero, kb.index(dv), kb.index(slice), [&](Value col) {
     for (int64_t d0 = 0; d0 < dk; d0 += kDepthBlock) {
       int64_t d1 = std::min(dk, d0 + kDepthBlock);
+      Value pass = kb.add(kb.mul(kb.divConst(col, slice), depthBlocks),
+                          kb.index(d0 / kDepthBlock));
       forRowBlocks(len, [&](Value t0, int64_t rows) {
+        prefetchNextChunk(
+            q, {bi, h},
+            kb.add(kb.mul(pass, rowBlocks), kb.divConst(t0, kRowBlock)),
+            iterations);
         auto partAt = [&](int64_t j) {
           return kb.add(col, kb.index(j * lanes));
         };
@@ -408,8 +434,13 @@ void ChunkedLinearAttention::emitStateUpdateBlocked(Value len) {
   if (decay)
     decayAll = kb.splat(kb.exp(kb.load(cumDecay, kb.sub(len, one))), lanes);
   // The slice outermost: its values stay in L1 for every block of rows.
+  int64_t rowBlocks = (dk + kRowBlock - 1) / kRowBlock;
   kb.loop(zero, kb.index(dv), kb.index(slice), [&](Value col) {
     forRowBlocks(kb.index(dk), [&](Value d0, int64_t rows) {
+      Value iteration = kb.add(kb.mul(kb.divConst(col, slice), rowBlocks),
+                               kb.divConst(d0, kRowBlock));
+      prefetchNextChunk(k, {bi, kvh}, iteration, (dv / slice) * rowBlocks);
+      prefetchNextChunk(v, {bi, kvh}, iteration, (dv / slice) * rowBlocks);
       SmallVector<Value> init;
       for (int64_t i = 0; i < rows; ++i)
         for (int64_t j = 0; j < parts; ++j) {
