@@ -36,6 +36,13 @@ def test_blocked_chunks_keep_the_state(heads, hkv, rule, decay):
     check_states(heads, hkv, rule, decay, BLOCKED_PIPELINE, T=37, Dk=16, Dv=24)
 
 
+@pytest.mark.parametrize("rule,decay", [("gated", "head"), ("gated_delta", "head")])
+def test_blocked_depth_blocks(rule, decay):
+    # Dk 128: S read in two blocks of 64 rows (for the outputs and, for the
+    # delta rules, the pseudo-values' v − kᵀS), the partial sums carried.
+    check_states("LL", 2, rule, decay, BLOCKED_PIPELINE, T=37, Dk=128, Dv=64)
+
+
 def check_states(heads, hkv, rule, decay, pipeline, T, Dk, Dv):
     rng = np.random.default_rng(len(heads) + hkv)
     B = 2

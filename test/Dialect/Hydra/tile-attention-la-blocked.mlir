@@ -184,3 +184,47 @@ func.func @depth_blocks(%q: memref<1x1x?x128xf32>, %k: memref<1x1x?x128xf32>, %v
     : memref<1x1x?x128xf32>, memref<1x1x?x128xf32>, memref<1x1x?x128xf32>, memref<1x1x?x128xf32>
   return
 }
+
+// -----
+
+// The delta rule, blocked: the pseudo-values from register tiles too — the
+// keys' pair weights strictly below the diagonal, v − kᵀS a block of rows ×
+// a slice of Dv at a time — then forward substitution, a row of Dv in
+// registers, and β.
+
+// CHECK-LABEL: func @delta_blocked
+// CHECK-SAME: (%{{.*}}: memref<1x1x?x16xf32>, %{{.*}}: memref<1x1x?x16xf32>, %{{.*}}: memref<1x1x?x64xf32>, %[[BETA:.*]]: memref<1x1x?xf32>, %{{.*}}: memref<1x1x?x64xf32>)
+// CHECK:        %[[S:.*]] = memref.alloca() : memref<16x64xf32>
+// CHECK:        %[[U:.*]] = memref.alloca() : memref<16x64xf32>
+// CHECK:        %[[KR:.*]] = memref.alloca() : memref<16x16xf32>
+// CHECK:        %[[VR:.*]] = memref.alloca() : memref<16x64xf32>
+// CHECK:        memref.alloca() : memref<16x16xf32>
+// CHECK:        memref.alloca() : memref<16x16xf32>
+// CHECK:        memref.alloca() : memref<16x16xf32>
+// CHECK:        %[[KA:.*]] = memref.alloca() : memref<16x16xf32>
+// CHECK:        scf.for %{{.*}} step %c16 {
+// CHECK:          vector.transpose
+// CHECK:          scf.for %{{.*}} step %c4 {
+// CHECK:            memref.load %[[KR]]
+// CHECK:            arith.cmpi uge
+// CHECK:            vector.store %{{.*}}, %[[KA]]
+// CHECK:          scf.for %{{.*}} = %c0 to %c64 step %c32 {
+// CHECK:            scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK:              vector.load %[[S]]
+// CHECK:              memref.load %[[KR]]
+// CHECK:            vector.load %[[VR]]
+// CHECK:            arith.subf {{.*}} : vector<16xf32>
+// CHECK:            vector.store %{{.*}}, %[[U]]
+// CHECK:          scf.for %[[T:[^ ]*]] = %c0 to %{{[^ ]*}} step %c1 {
+// CHECK:            scf.for %{{.*}} = %c0 to %[[T]] step %c1 iter_args({{.*}}) -> (vector<64xf32>) {
+// CHECK:              memref.load %[[KA]]
+// CHECK:              vector.load %[[U]]
+// CHECK:            memref.load %[[BETA]]
+// CHECK:            vector.store %{{.*}}, %[[U]]
+func.func @delta_blocked(%q: memref<1x1x?x16xf32>, %k: memref<1x1x?x16xf32>, %v: memref<1x1x?x64xf32>,
+                         %b: memref<1x1x?xf32>, %out: memref<1x1x?x64xf32>) {
+  hydra.linear_attention %q, %k, %v beta(%b : memref<1x1x?xf32>) into %out
+    {heads = array<i64: 0>, scale = 0.25 : f32, update_rule = #hydra.update_rule<delta>}
+    : memref<1x1x?x16xf32>, memref<1x1x?x16xf32>, memref<1x1x?x64xf32>, memref<1x1x?x64xf32>
+  return
+}

@@ -25,6 +25,8 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace mlir::hydra;
 
@@ -144,7 +146,20 @@ private:
   // The blocked forms (one decay per head or none, a chunk of whole
   // vectors): every inner loop a register tile of FMAs.
   void emitChunkKeys(Value len);
+  /// What the carried-state tiles serve: `perBlock(i, n)` runs in the
+  /// i-th of the n blocks (may be null), `finish` makes the final
+  /// accumulators of a block of rows of a Dv slice from the products.
+  struct CarriedStateUse {
+    std::function<void(Value iteration, int64_t iterations)> perBlock;
+    std::function<SmallVector<Value>(Value t0, int64_t count, Value col,
+                                     ArrayRef<Value> accs)>
+        finish;
+  };
+  void emitPairWeightsBlocked(Value rows, Value len, Value dest, bool strict);
+  void emitCarriedStateBlocked(Value rows, Value len, Value partial,
+                               const CarriedStateUse &use);
   void emitOutputsBlocked(Value len);
+  void emitPseudoValuesBlocked(Value len);
   void emitStateUpdateBlocked(Value len);
   /// Columns [col, col + slice) of u_s as vectors of `lanes`.
   SmallVector<Value> valueSlice(Value s, Value col) {
@@ -172,6 +187,8 @@ private:
   Value keyRows, valueRows, queryRows;
   /// The chunk's pair weights [C][C] (steps in lanes) and outputs [C][Dv].
   Value pairs, chunkOutputs;
+  /// The delta rules' key pair weights [C][C] (s < t).
+  Value keyPairs;
   Value q, k, v, decay, beta;
   // Set per iteration.
   Value bi, h, kvh, outSlot, c0, state, cumDecay, pseudoValues;
@@ -313,22 +330,19 @@ void ChunkedLinearAttention::emitChunkKeys(Value len) {
   });
 }
 
-void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
+void ChunkedLinearAttention::emitPairWeightsBlocked(Value rows, Value len,
+                                                    Value dest, bool strict) {
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
   Value zero = kb.index(0);
-  float scale = op.getScale().convertToFloat();
-  float epsilon = op.getFusionEpsilon().convertToFloat();
-  int64_t groups = chunk / kVectorLanes, parts = slice / lanes;
+  int64_t groups = chunk / kVectorLanes;
   Value zeroLanes = kb.zeros(kVectorLanes);
-  auto query = [&](Value t, Value d) { return kb.load(queryRows, {t, d}); };
-  auto rowOf = [&](Value t0, int64_t u) { return kb.add(t0, kb.index(u)); };
-
-  // Pair weights A[t][s] of every row against every step (steps in lanes):
-  // q_t · k_s, times e^{G_t − G_s}, zero for s > t.
-  forRowBlocks(len, [&](Value t0, int64_t rows) {
+  // dest[t][s] = rows_t · k_s, times e^{G_t − G_s}, every row against every
+  // step (steps in lanes), zero for s > t (s ≥ t when strict).
+  forRowBlocks(len, [&](Value t0, int64_t count) {
     SmallVector<Value> dots = kb.outerProducts(
-        zero, kb.index(dk), SmallVector<Value>(rows * groups, zeroLanes), rows,
+        zero, kb.index(dk), SmallVector<Value>(count * groups, zeroLanes),
+        count,
         [&](Value d) {
           SmallVector<Value> ks;
           for (int64_t g = 0; g < groups; ++g)
@@ -336,9 +350,11 @@ void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
                                       kVectorLanes));
           return ks;
         },
-        [&](Value d, int64_t u) { return query(rowOf(t0, u), d); });
-    for (int64_t u = 0; u < rows; ++u) {
-      Value t = rowOf(t0, u);
+        [&](Value d, int64_t u) {
+          return kb.load(rows, {kb.add(t0, kb.index(u)), d});
+        });
+    for (int64_t u = 0; u < count; ++u) {
+      Value t = kb.add(t0, kb.index(u));
       Value gt = decay ? kb.splat(kb.load(cumDecay, t), kVectorLanes) : Value();
       for (int64_t g = 0; g < groups; ++g) {
         Value first = kb.index(g * kVectorLanes);
@@ -347,22 +363,29 @@ void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
           a = kb.mulf(a,
                       kb.exp(kb.subf(gt, kb.loadRowAt(cumDecay, ValueRange{},
                                                       first, kVectorLanes))));
-        Value later = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::ugt,
+        Value masked = arith::CmpIOp::create(
+            b, loc,
+            strict ? arith::CmpIPredicate::uge : arith::CmpIPredicate::ugt,
             kb.lanesFrom(first, kVectorLanes),
             vector::BroadcastOp::create(
                 b, loc, VectorType::get({kVectorLanes}, b.getIndexType()), t));
-        kb.storeRowAt(kb.select(later, zeroLanes, a), pairs, t, first);
+        kb.storeRowAt(kb.select(masked, zeroLanes, a), dest, t, first);
       }
     }
   });
+}
 
-  // o_t = e^{G_t} · q_tᵀ S + Σ_{s ≤ t} A_ts u_s, a slice of Dv at a time
+void ChunkedLinearAttention::emitCarriedStateBlocked(
+    Value rows, Value len, Value partial, const CarriedStateUse &use) {
+  // e^{G_t} · rows_tᵀ S for every row t, a slice of Dv at a time
   // (outermost) and S's rows in blocks of kDepthBlock: the slice of that
   // block of S stays in L1 for every block of rows (a whole slice of S,
   // with rows 4·Dv bytes apart, fills only part of L1's sets and would
   // stream from L2), with a block's rows × slice accumulators in
-  // registers; the partial sums wait in the chunk's outputs.
+  // registers; the partial sums wait in `partial`, which ends up holding
+  // what `use.finish` makes of the products.
+  Value zero = kb.index(0);
+  int64_t parts = slice / lanes;
   int64_t depthBlocks = (dk + kDepthBlock - 1) / kDepthBlock;
   int64_t rowBlocks = (chunk + kRowBlock - 1) / kRowBlock;
   int64_t iterations = (dv / slice) * depthBlocks * rowBlocks;
@@ -371,57 +394,107 @@ void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
       int64_t d1 = std::min(dk, d0 + kDepthBlock);
       Value pass = kb.add(kb.mul(kb.divConst(col, slice), depthBlocks),
                           kb.index(d0 / kDepthBlock));
-      forRowBlocks(len, [&](Value t0, int64_t rows) {
-        prefetchNextChunk(
-            q, {bi, h},
-            kb.add(kb.mul(pass, rowBlocks), kb.divConst(t0, kRowBlock)),
-            iterations);
+      forRowBlocks(len, [&](Value t0, int64_t count) {
+        if (use.perBlock)
+          use.perBlock(
+              kb.add(kb.mul(pass, rowBlocks), kb.divConst(t0, kRowBlock)),
+              iterations);
+        auto rowOf = [&](int64_t u) { return kb.add(t0, kb.index(u)); };
         auto partAt = [&](int64_t j) {
           return kb.add(col, kb.index(j * lanes));
         };
         SmallVector<Value> init;
-        for (int64_t u = 0; u < rows; ++u)
+        for (int64_t u = 0; u < count; ++u)
           for (int64_t j = 0; j < parts; ++j)
-            init.push_back(d0 == 0 ? kb.zeros(lanes)
-                                   : kb.loadRowAt(chunkOutputs, rowOf(t0, u),
-                                                  partAt(j), lanes));
+            init.push_back(
+                d0 == 0 ? kb.zeros(lanes)
+                        : kb.loadRowAt(partial, rowOf(u), partAt(j), lanes));
         SmallVector<Value> accs = kb.outerProducts(
-            kb.index(d0), kb.index(d1), init, rows,
+            kb.index(d0), kb.index(d1), init, count,
             [&](Value d) {
               SmallVector<Value> stateParts;
               for (int64_t j = 0; j < parts; ++j)
                 stateParts.push_back(kb.loadRowAt(state, d, partAt(j), lanes));
               return stateParts;
             },
-            [&](Value d, int64_t u) { return query(rowOf(t0, u), d); });
+            [&](Value d, int64_t u) { return kb.load(rows, {rowOf(u), d}); });
         if (d1 == dk) {
           if (decay)
-            for (int64_t u = 0; u < rows; ++u) {
-              Value eg =
-                  kb.splat(kb.exp(kb.load(cumDecay, rowOf(t0, u))), lanes);
+            for (int64_t u = 0; u < count; ++u) {
+              Value eg = kb.splat(kb.exp(kb.load(cumDecay, rowOf(u))), lanes);
               for (int64_t j = 0; j < parts; ++j)
                 accs[u * parts + j] = kb.mulf(accs[u * parts + j], eg);
             }
-          Value stepsEnd = kb.add(t0, kb.index(rows));
-          accs = kb.outerProducts(
-              zero, stepsEnd, accs, rows,
-              [&](Value s) { return valueSlice(s, col); },
-              [&](Value s, int64_t u) {
-                return kb.load(pairs, {rowOf(t0, u), s});
-              });
+          accs = use.finish(t0, count, col, accs);
         }
-        for (int64_t u = 0; u < rows; ++u)
+        for (int64_t u = 0; u < count; ++u)
           for (int64_t j = 0; j < parts; ++j)
-            kb.storeRowAt(accs[u * parts + j], chunkOutputs, rowOf(t0, u),
-                          partAt(j));
+            kb.storeRowAt(accs[u * parts + j], partial, rowOf(u), partAt(j));
       });
     }
   });
+}
+
+void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
+  Value zero = kb.index(0);
+  float scale = op.getScale().convertToFloat();
+  float epsilon = op.getFusionEpsilon().convertToFloat();
+  emitPairWeightsBlocked(queryRows, len, pairs, /*strict=*/false);
+  // o_t = e^{G_t} · q_tᵀ S + Σ_{s ≤ t} A_ts u_s; each block of rows also
+  // requests its share of the next chunk's query rows.
+  auto prefetchQueries = [&](Value iteration, int64_t iterations) {
+    prefetchNextChunk(q, {bi, h}, iteration, iterations);
+  };
+  auto addIntraChunk = [&](Value t0, int64_t count, Value col,
+                           ArrayRef<Value> accs) {
+    return kb.outerProducts(
+        zero, kb.add(t0, kb.index(count)), accs, count,
+        [&](Value s) { return valueSlice(s, col); },
+        [&](Value s, int64_t u) {
+          return kb.load(pairs, {kb.add(t0, kb.index(u)), s});
+        });
+  };
+  emitCarriedStateBlocked(queryRows, len, chunkOutputs,
+                          {prefetchQueries, addIntraChunk});
   kb.loop(zero, len, [&](Value t) {
     Value o =
         kb.mulf(kb.loadRow(chunkOutputs, t, dv), kb.splat(kb.f32(scale), dv));
     emitEpilogueStore(kb, o, op.getInit(), {bi, outSlot, kb.add(c0, t)},
                       op.getFusionScale(), h, epsilon);
+  });
+}
+
+void ChunkedLinearAttention::emitPseudoValuesBlocked(Value len) {
+  Value zero = kb.index(0);
+  bool betaPerHead = cast<MemRefType>(beta.getType()).getDimSize(1) != 1;
+  // A_ts = k_t · k_s e^{G_t − G_s} for s < t, and v_t − e^{G_t} k_tᵀ S,
+  // both as register tiles...
+  emitPairWeightsBlocked(keyRows, len, keyPairs, /*strict=*/true);
+  int64_t parts = slice / lanes;
+  auto fromValues = [&](Value t0, int64_t count, Value col,
+                        ArrayRef<Value> accs) {
+    SmallVector<Value> rest;
+    for (int64_t u = 0; u < count; ++u)
+      for (int64_t j = 0; j < parts; ++j)
+        rest.push_back(
+            kb.subf(kb.loadRowAt(valueRows, kb.add(t0, kb.index(u)),
+                                 kb.add(col, kb.index(j * lanes)), lanes),
+                    accs[u * parts + j]));
+    return rest;
+  };
+  emitCarriedStateBlocked(keyRows, len, pseudoValues, {nullptr, fromValues});
+  // ...then u_t = β_t (r_t − Σ_{s<t} A_ts u_s) by forward substitution, a
+  // whole row of Dv in registers across the earlier steps.
+  kb.loop(zero, len, [&](Value t) {
+    Value r = kb.loop(zero, t, kb.index(1), kb.loadRow(pseudoValues, t, dv),
+                      [&](Value s, ValueRange it) {
+                        Value a =
+                            kb.subf(kb.f32(0.0f), kb.load(keyPairs, {t, s}));
+                        return SmallVector<Value>{
+                            kb.axpy(a, kb.loadRow(pseudoValues, s, dv), it[0])};
+                      })[0];
+    Value bt = kb.load(beta, {bi, betaPerHead ? kvh : zero, kb.add(c0, t)});
+    kb.storeRow(kb.mulf(r, kb.splat(bt, dv)), pseudoValues, t);
   });
 }
 
@@ -497,6 +570,8 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value kvHead,
       keysDecayed = kb.buffer({chunk, dk});
     }
     pairs = kb.buffer({chunk, chunk});
+    if (delta)
+      keyPairs = kb.buffer({chunk, chunk});
     chunkOutputs = kb.buffer({chunk, dv});
   }
 
@@ -508,10 +583,12 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value kvHead,
     stageRows(v, {bi, kvh}, valueRows, len);
     if (decay)
       emitCumulativeDecay(len);
-    if (delta)
-      emitPseudoValues(len);
     if (blockedForms)
       emitChunkKeys(len);
+    if (delta && blockedForms)
+      emitPseudoValuesBlocked(len);
+    else if (delta)
+      emitPseudoValues(len);
     // Every member reads the chunk's state before it moves on.
     kb.loop(zero, members.count, [&](Value m) {
       h = members.head(m);
