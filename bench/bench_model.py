@@ -9,7 +9,7 @@ onnxruntime (2 intra-op threads) and, where it is installed, PyTorch
     its error against onnxruntime's f32 logits);
   - a MatMul 512 × 4096 × 4096 (against the measured FMA peak);
   - full attention (Attention-23, causal, 32 heads × 128) and linear
-    attention (LinearAttention-27, gated) alone;
+    attention (LinearAttention-27, gated; gated_delta at 1K) alone;
   - the real-export suite (test/Models/real, its first recorded size);
   - the machine: FMA peak and STREAM-like triad bandwidth
     (bench/machine_peak.c, built with clang-22).
@@ -267,12 +267,21 @@ def attention_model(s, heads=32, head=128):
     return helper.make_model(g, ir_version=10, opset_imports=[helper.make_opsetid("", 23)])
 
 
-def linear_attention_model(s, heads=32, head=128):
+def linear_attention_model(s, heads=32, head=128, rule="gated"):
+    """LinearAttention-27 with a decay per head (the gated rules) and a β
+    per head (the delta rules)."""
     packed = [1, s, heads * head]
     ins = [helper.make_tensor_value_info(n, TensorProto.FLOAT, packed) for n in ("q", "k", "v")]
-    ins.append(helper.make_tensor_value_info("decay", TensorProto.FLOAT, [1, s, heads]))
-    node = helper.make_node("LinearAttention", ["q", "k", "v", "", "decay"], ["y", "state"],
-                            q_num_heads=heads, kv_num_heads=heads, update_rule="gated")
+    names = ["q", "k", "v", "", "decay" if "gated" in rule else ""]
+    if "gated" in rule:
+        ins.append(helper.make_tensor_value_info("decay", TensorProto.FLOAT, [1, s, heads]))
+    if "delta" in rule:
+        ins.append(helper.make_tensor_value_info("beta", TensorProto.FLOAT, [1, s, heads]))
+        names.append("beta")
+    while names[-1] == "":
+        names.pop()
+    node = helper.make_node("LinearAttention", names, ["y", "state"],
+                            q_num_heads=heads, kv_num_heads=heads, update_rule=rule)
     outs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, packed),
             helper.make_tensor_value_info("state", TensorProto.FLOAT, [1, heads, head, head])]
     g = helper.make_graph([node], "la", ins, outs)
@@ -430,19 +439,23 @@ def main():
             flops = 4 * 32 * s * s * 128 / 2
             table.row(f"FA causal 32x128 S={s}", t_h, t_o, t_t,
                       f"hydra {flops / t_h / 1e9:.0f} GF/s ({flops / t_h / 1e9 / peak:.0%} of peak)")
-            m = linear_attention_model(s)
-            h = hydra_session(m)
-            f = {n: rng.standard_normal((1, s, 4096)).astype(np.float32) for n in ("q", "k", "v")}
-            f["decay"] = -np.abs(rng.standard_normal((1, s, 32))).astype(np.float32) * 0.1
-            t_h = median_time(lambda: h.run(f), r)
-            try:
-                o = ort_session(m)
-                t_o = median_time(lambda: o.run(None, f), r)
-            except Exception:  # an onnxruntime without LinearAttention-27
-                t_o = None
-            flops = 32 * s * 4 * 128 * 128
-            table.row(f"LA gated 32x128 S={s}", t_h, t_o, None,
-                      f"hydra {flops / t_h / 1e9:.0f} GF/s (4·D² a step a head)")
+            for rule in ("gated", "gated_delta") if s == 1024 else ("gated",):
+                m = linear_attention_model(s, rule=rule)
+                h = hydra_session(m)
+                f = {n: rng.standard_normal((1, s, 4096)).astype(np.float32) * 0.1
+                     for n in ("q", "k", "v")}
+                f["decay"] = -np.abs(rng.standard_normal((1, s, 32))).astype(np.float32) * 0.1
+                if "delta" in rule:
+                    f["beta"] = rng.uniform(0, 1, (1, s, 32)).astype(np.float32)
+                t_h = median_time(lambda: h.run(f), r)
+                try:
+                    o = ort_session(m)
+                    t_o = median_time(lambda: o.run(None, f), r)
+                except Exception:  # an onnxruntime without LinearAttention-27
+                    t_o = None
+                flops = 32 * s * 4 * 128 * 128
+                table.row(f"LA {rule} 32x128 S={s}", t_h, t_o, None,
+                          f"hydra {flops / t_h / 1e9:.0f} GF/s (4·D² a step a head)")
 
         real = os.path.join(ROOT, "test", "Models", "real")
         manifest = json.load(open(os.path.join(real, "manifest.json")))["models"]
