@@ -203,6 +203,8 @@ void KernelBuilder::prefetchRow(Value memref, ValueRange lead, int64_t len,
   int64_t bytes =
       cast<MemRefType>(memref.getType()).getElementTypeBitWidth() / 8;
   SmallVector<Value> at(lead.begin(), lead.end());
+  int64_t rowDim = int64_t(lead.size()) - 1;
+  at.back() = min(at.back(), sub(dim(memref, rowDim), index(1)));
   at.push_back(Value());
   for (int64_t col = 0; col < len; col += 64 / bytes) {
     at.back() = index(col);

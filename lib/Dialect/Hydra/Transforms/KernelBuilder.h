@@ -95,7 +95,9 @@ public:
   void storeConverted(Value v, Value memref, ValueRange idx);
   /// Asks for the cache lines of the `len` elements of the row at `lead`
   /// (from column 0), one request a line, into the levels `locality` names
-  /// (3: all, down to L1; 2: L2 and below).
+  /// (3: all, down to L1; 2: L2 and below). The last index of `lead` may
+  /// run past the buffer's rows (a request ahead of a loop): it is clamped
+  /// to the last row.
   void prefetchRow(Value memref, ValueRange lead, int64_t len,
                    unsigned locality);
   /// dst[c][r] = src[r][c] for rows r < `rows` and columns c < `cols` of

@@ -309,16 +309,16 @@ void packA(KernelBuilder &kb, const Contraction &con, const TileSizes &t,
 }
 
 /// Prefetches row `row` + distance of `panel` in a [panels][K][nr] buffer
-/// into L1, one request per cache line (clamped to the panel's last row).
+/// into L1, one request per cache line (prefetchRow clamps it to the
+/// panel's last row).
 /// The panel streams from L2 once per strip, and the hardware prefetcher
 /// starts each one late: without this the micro-kernel waits on it.
 void prefetchPanelRow(KernelBuilder &kb, const TileSizes &t, Value panels,
                       Value panel, Value row) {
   if (t.prefetch == 0)
     return;
-  Value last = kb.sub(kb.dim(panels, 1), kb.index(1));
-  Value ahead = kb.min(kb.add(row, kb.index(t.prefetch)), last);
-  kb.prefetchRow(panels, {panel, ahead}, t.nr, /*locality=*/3);
+  kb.prefetchRow(panels, {panel, kb.add(row, kb.index(t.prefetch))}, t.nr,
+                 /*locality=*/3);
 }
 
 /// C[row0 : row0 + rows, col0 : col0 + nr] (+)= A[rows, k-block] · packed

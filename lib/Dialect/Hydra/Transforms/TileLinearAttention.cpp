@@ -113,12 +113,11 @@ private:
   /// prefetcher, and they arrive while this chunk computes.
   void stageRows(Value input, ValueRange lead, Value rows, Value len) {
     int64_t width = cast<MemRefType>(rows.getType()).getDimSize(1);
-    Value lastStep = kb.sub(kb.dim(input, 2), kb.index(1));
     kb.loop(kb.index(0), len, [&](Value s) {
       SmallVector<Value> at(lead.begin(), lead.end());
       at.push_back(kb.add(c0, s));
       kb.storeRow(kb.loadRow(input, at, width), rows, s);
-      at.back() = kb.min(kb.add(at.back(), kb.index(kStageAhead)), lastStep);
+      at.back() = kb.add(at.back(), kb.index(kStageAhead));
       kb.prefetchRow(input, at, width, /*locality=*/3);
     });
   }
@@ -131,11 +130,10 @@ private:
     int64_t width = cast<MemRefType>(input.getType()).getDimSize(3);
     int64_t per = (chunk + count - 1) / count;
     Value first = kb.mul(index, per);
-    Value lastStep = kb.sub(kb.dim(input, 2), kb.index(1));
     Value next = kb.add(c0, kb.index(chunk));
     kb.loop(first, kb.min(kb.add(first, kb.index(per)), chunk), [&](Value r) {
       SmallVector<Value> at(lead.begin(), lead.end());
-      at.push_back(kb.min(kb.add(next, r), lastStep));
+      at.push_back(kb.add(next, r));
       kb.prefetchRow(input, at, width, /*locality=*/2);
     });
   }

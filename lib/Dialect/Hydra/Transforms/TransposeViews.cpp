@@ -96,12 +96,26 @@ FailureOr<memref::TransposeOp> permutedView(OpBuilder &b, Location loc,
   return view;
 }
 
-void eraseCopy(linalg::TransposeOp transpose, Value buffer) {
+/// Points `uses` at a view of `source` permuted by `perm`, made at `b`'s
+/// insertion point, then erases `transpose` and the fresh `buffer` it
+/// copied into or out of (its deallocs are all that is left of it). Fails,
+/// changing nothing, when the view would not have `buffer`'s shape or
+/// contiguous rows.
+LogicalResult useViewInstead(OpBuilder &b, linalg::TransposeOp transpose,
+                             Value source, ArrayRef<int64_t> perm, Value buffer,
+                             ArrayRef<OpOperand *> uses) {
+  FailureOr<memref::TransposeOp> view = permutedView(
+      b, transpose.getLoc(), source, perm, cast<MemRefType>(buffer.getType()));
+  if (failed(view))
+    return failure();
+  for (OpOperand *use : uses)
+    use->set(*view);
   Operation *alloc = buffer.getDefiningOp();
   transpose->erase();
   for (Operation *user : llvm::make_early_inc_range(buffer.getUsers()))
-    user->erase(); // the deallocs, all that is left
+    user->erase();
   alloc->erase();
+  return success();
 }
 
 /// The uses of the fresh buffer `buffer` other than `transpose` and its
@@ -152,15 +166,8 @@ LogicalResult foldIntoReaders(linalg::TransposeOp transpose) {
       return failure();
   }
   OpBuilder b(transpose);
-  FailureOr<memref::TransposeOp> view = permutedView(
-      b, transpose.getLoc(), transpose.getInput(), transpose.getPermutation(),
-      cast<MemRefType>(copy.getType()));
-  if (failed(view))
-    return failure();
-  for (OpOperand *use : *reads)
-    use->set(*view);
-  eraseCopy(transpose, copy);
-  return success();
+  return useViewInstead(b, transpose, transpose.getInput(),
+                        transpose.getPermutation(), copy, *reads);
 }
 
 /// Attention alone writes the buffer `transpose` copies out: it writes a
@@ -221,15 +228,7 @@ LogicalResult foldIntoWriters(linalg::TransposeOp transpose) {
   for (auto [i, p] : llvm::enumerate(perm))
     inverse[p] = i;
   OpBuilder b(first);
-  FailureOr<memref::TransposeOp> view =
-      permutedView(b, transpose.getLoc(), dest, inverse,
-                   cast<MemRefType>(produced.getType()));
-  if (failed(view))
-    return failure();
-  for (OpOperand *use : *writes)
-    use->set(*view);
-  eraseCopy(transpose, produced);
-  return success();
+  return useViewInstead(b, transpose, dest, inverse, produced, *writes);
 }
 
 struct HydraTransposeViewsPass
