@@ -22,7 +22,7 @@ public:
   explicit AlignedBuffer(size_t size, Init init = Init::zeros);
   AlignedBuffer(AlignedBuffer &&other) noexcept { *this = std::move(other); }
   AlignedBuffer &operator=(AlignedBuffer &&other) noexcept {
-    block_ = std::move(other.block_);
+    block_ = std::move(other.block_); // the deleter (and its capacity) too
     data_ = other.data_;
     size_ = other.size_;
     other.data_ = nullptr;
@@ -34,11 +34,15 @@ public:
   size_t size() const { return size_; }
 
 private:
+  /// Frees a block, or gives a huge-page block (`hugeCapacity` bytes) to
+  /// the process's HugeBlockCache for the next buffer of its size.
   struct Free {
-    void operator()(uint8_t *p) const { std::free(p); }
+    size_t hugeCapacity; // 0: an ordinary block (value-initialized)
+    void operator()(uint8_t *p) const;
   };
   // calloc'ed (large blocks come zeroed from the OS with no pass over
-  // them) or malloc'ed; data_ is the first 64-byte aligned address inside.
+  // them), malloc'ed, or a huge-page block (new or kept from an earlier
+  // buffer); data_ is the first 64-byte aligned address inside.
   std::unique_ptr<uint8_t, Free> block_;
   uint8_t *data_ = nullptr;
   size_t size_ = 0;
