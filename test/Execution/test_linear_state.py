@@ -36,6 +36,18 @@ def test_blocked_chunks_keep_the_state(heads, hkv, rule, decay):
     check_states(heads, hkv, rule, decay, BLOCKED_PIPELINE, T=37, Dk=16, Dv=24)
 
 
+@pytest.mark.parametrize("rule,decay", [("linear", None), ("gated", "head"),
+                                        ("delta", None), ("gated_delta", "head")])
+@pytest.mark.parametrize("T", [96 + 20, 96 + 13])
+def test_blocked_pair_bands(rule, decay, T):
+    # Chunks of 32: a row of the first 16 is paired with the first 16 steps
+    # only, a later row with both groups; the short last chunk ends in the
+    # second band (20 steps: 4 rows of it) or in the first (13: a row past
+    # the last block of 4).
+    pipeline = BLOCKED_PIPELINE.replace("chunk-size=16", "chunk-size=32")
+    check_states("LL", 2, rule, decay, pipeline, T=T, Dk=16, Dv=64)
+
+
 @pytest.mark.parametrize("rule,decay", [("gated", "head"), ("gated_delta", "head")])
 def test_blocked_depth_blocks(rule, decay):
     # Dk 128: S read in two blocks of 64 rows (for the outputs and, for the

@@ -46,6 +46,9 @@ Value KernelBuilder::remConst(Value x, int64_t c) {
 Value KernelBuilder::min(Value x, Value y) {
   return arith::MinUIOp::create(b, loc, x, y);
 }
+Value KernelBuilder::max(Value x, Value y) {
+  return arith::MaxUIOp::create(b, loc, x, y);
+}
 
 Value KernelBuilder::f32(float v) {
   return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
@@ -199,7 +202,7 @@ void KernelBuilder::storeRow(Value vec, Value memref, ValueRange lead) {
 }
 
 void KernelBuilder::prefetchRow(Value memref, ValueRange lead, int64_t len,
-                                unsigned locality) {
+                                unsigned locality, bool forWrite) {
   int64_t bytes =
       cast<MemRefType>(memref.getType()).getElementTypeBitWidth() / 8;
   SmallVector<Value> at(lead.begin(), lead.end());
@@ -208,7 +211,7 @@ void KernelBuilder::prefetchRow(Value memref, ValueRange lead, int64_t len,
   at.push_back(Value());
   for (int64_t col = 0; col < len; col += 64 / bytes) {
     at.back() = index(col);
-    memref::PrefetchOp::create(b, loc, memref, at, /*isWrite=*/false, locality,
+    memref::PrefetchOp::create(b, loc, memref, at, forWrite, locality,
                                /*isDataCache=*/true);
   }
 }

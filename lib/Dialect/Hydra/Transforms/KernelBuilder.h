@@ -31,6 +31,7 @@ public:
   Value remConst(Value x, int64_t c);
   Value min(Value x, Value y);
   Value min(Value x, int64_t c) { return min(x, index(c)); }
+  Value max(Value x, Value y);
 
   // f32 scalar arithmetic.
   Value f32(float v);
@@ -97,9 +98,10 @@ public:
   /// (from column 0), one request a line, into the levels `locality` names
   /// (3: all, down to L1; 2: L2 and below). The last index of `lead` may
   /// run past the buffer's rows (a request ahead of a loop): it is clamped
-  /// to the last row.
+  /// to the last row. `forWrite` asks for the lines to be written (x86:
+  /// prefetchw), for rows a kernel is about to store.
   void prefetchRow(Value memref, ValueRange lead, int64_t len,
-                   unsigned locality);
+                   unsigned locality, bool forWrite = false);
   /// dst[c][r] = src[r][c] for rows r < `rows` and columns c < `cols` of
   /// 2-D f32 buffers: squares of kTransposeSide through registers
   /// (vector.transpose, lowered to shuffles), the edges element by element.

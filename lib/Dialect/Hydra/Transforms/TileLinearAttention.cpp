@@ -92,16 +92,25 @@ private:
     return kb.loadRow(delta ? pseudoValues : valueRows, s, dv);
   }
 
-  /// Rows [0, count) in blocks of kRowBlock, the last ones alone.
+  /// Rows [first, end) in blocks of kRowBlock, the last ones alone;
+  /// `first` a multiple of kRowBlock.
+  void forRowBlocks(Value first, Value end,
+                    function_ref<void(Value r0, int64_t rows)> body) {
+    // Static bounds (Dk) stay static.
+    std::optional<int64_t> known = getConstantIntValue(end);
+    Value blocked = known ? kb.index(*known - *known % kRowBlock)
+                          : kb.sub(end, kb.remConst(end, kRowBlock));
+    // A band shorter than a block (a short last chunk) starts its
+    // remainder at `first`.
+    if ((!known || *known % kRowBlock) && getConstantIntValue(first) != 0)
+      blocked = kb.max(blocked, first);
+    kb.loop(first, blocked, kb.index(kRowBlock),
+            [&](Value r0) { body(r0, kRowBlock); });
+    kb.loop(blocked, end, [&](Value r0) { body(r0, 1); });
+  }
   void forRowBlocks(Value count,
                     function_ref<void(Value r0, int64_t rows)> body) {
-    // A static count (Dk) gets static bounds.
-    std::optional<int64_t> known = getConstantIntValue(count);
-    Value blocked = known ? kb.index(*known - *known % kRowBlock)
-                          : kb.sub(count, kb.remConst(count, kRowBlock));
-    kb.loop(kb.index(0), blocked, kb.index(kRowBlock),
-            [&](Value r0) { body(r0, kRowBlock); });
-    kb.loop(blocked, count, [&](Value r0) { body(r0, 1); });
+    forRowBlocks(kb.index(0), count, body);
   }
 
   /// Copies the chunk's `len` rows of `input` ([B, H, T, D] at `lead`)
@@ -127,14 +136,21 @@ private:
   /// requests in a burst at the copy would stall it.
   void prefetchNextChunk(Value input, ValueRange lead, Value index,
                          int64_t count) {
-    int64_t width = cast<MemRefType>(input.getType()).getDimSize(3);
+    prefetchChunkShare(input, lead, kb.add(c0, kb.index(chunk)), index, count,
+                       /*forWrite=*/false);
+  }
+  /// The same for the rows from `start` of an output the chunk is about to
+  /// write, requested for writing: a store that misses waits for the line
+  /// (a long sequence's output is fresh memory, rows H·Dv apart).
+  void prefetchChunkShare(Value memref, ValueRange lead, Value start,
+                          Value index, int64_t count, bool forWrite) {
+    int64_t width = cast<MemRefType>(memref.getType()).getDimSize(3);
     int64_t per = (chunk + count - 1) / count;
     Value first = kb.mul(index, per);
-    Value next = kb.add(c0, kb.index(chunk));
     kb.loop(first, kb.min(kb.add(first, kb.index(per)), chunk), [&](Value r) {
       SmallVector<Value> at(lead.begin(), lead.end());
-      at.push_back(kb.add(next, r));
-      kb.prefetchRow(input, at, width, /*locality=*/2);
+      at.push_back(kb.add(start, r));
+      kb.prefetchRow(memref, at, width, /*locality=*/2, forWrite);
     });
   }
   void emitCumulativeDecay(Value len);
@@ -181,6 +197,8 @@ private:
   /// The chunk's keys transposed ([Dk][C]: lanes are steps), and with a
   /// decay each key scaled by e^{G_L − G_s} for the state update ([C][Dk]).
   Value keysT, keysDecayed;
+  /// With a decay, e^{G_t} and e^{G_L − G_s} for the chunk's steps.
+  Value decayUp, keyWeights;
   /// The chunk's key and value rows, and one member head's query rows.
   Value keyRows, valueRows, queryRows;
   /// The chunk's pair weights [C][C] (steps in lanes) and outputs [C][Dv].
@@ -320,9 +338,16 @@ void ChunkedLinearAttention::emitChunkKeys(Value len) {
   kb.transposeRows(keyRows, keysT, len, dk);
   if (!decay)
     return;
+  // e^{G_t} and e^{G_L − G_s} for the whole chunk as vectors, once: every
+  // row block of every member and slice reads them (lanes past a short
+  // chunk hold what an earlier chunk left: finite, never read).
   Value gLast = kb.load(cumDecay, kb.sub(len, kb.index(1)));
+  Value g = kb.loadRow(cumDecay, ValueRange{}, chunk);
+  kb.storeRow(kb.exp(g), decayUp, ValueRange{});
+  kb.storeRow(kb.exp(kb.subf(kb.splat(gLast, chunk), g)), keyWeights,
+              ValueRange{});
   kb.loop(zero, len, [&](Value s) {
-    Value w = kb.exp(kb.subf(gLast, kb.load(cumDecay, s)));
+    Value w = kb.load(keyWeights, s);
     kb.storeRow(kb.mulf(kb.loadRow(keyRows, s, dk), kb.splat(w, dk)),
                 keysDecayed, s);
   });
@@ -335,42 +360,58 @@ void ChunkedLinearAttention::emitPairWeightsBlocked(Value rows, Value len,
   Value zero = kb.index(0);
   int64_t groups = chunk / kVectorLanes;
   Value zeroLanes = kb.zeros(kVectorLanes);
-  // dest[t][s] = rows_t · k_s, times e^{G_t − G_s}, every row against every
-  // step (steps in lanes), zero for s > t (s ≥ t when strict).
-  forRowBlocks(len, [&](Value t0, int64_t count) {
-    SmallVector<Value> dots = kb.outerProducts(
-        zero, kb.index(dk), SmallVector<Value>(count * groups, zeroLanes),
-        count,
-        [&](Value d) {
-          SmallVector<Value> ks;
-          for (int64_t g = 0; g < groups; ++g)
-            ks.push_back(kb.loadRowAt(keysT, d, kb.index(g * kVectorLanes),
-                                      kVectorLanes));
-          return ks;
-        },
-        [&](Value d, int64_t u) {
-          return kb.load(rows, {kb.add(t0, kb.index(u)), d});
-        });
-    for (int64_t u = 0; u < count; ++u) {
-      Value t = kb.add(t0, kb.index(u));
-      Value gt = decay ? kb.splat(kb.load(cumDecay, t), kVectorLanes) : Value();
-      for (int64_t g = 0; g < groups; ++g) {
-        Value first = kb.index(g * kVectorLanes);
-        Value a = dots[u * groups + g];
-        if (decay)
-          a = kb.mulf(a,
-                      kb.exp(kb.subf(gt, kb.loadRowAt(cumDecay, ValueRange{},
-                                                      first, kVectorLanes))));
-        Value masked = arith::CmpIOp::create(
-            b, loc,
-            strict ? arith::CmpIPredicate::uge : arith::CmpIPredicate::ugt,
-            kb.lanesFrom(first, kVectorLanes),
-            vector::BroadcastOp::create(
-                b, loc, VectorType::get({kVectorLanes}, b.getIndexType()), t));
-        kb.storeRowAt(kb.select(masked, zeroLanes, a), dest, t, first);
+  // dest[t][s] = rows_t · k_s, times e^{G_t − G_s}, zero for s > t (s ≥ t
+  // when strict), steps in lanes. The rows of band n (t in [16n, 16n + 16))
+  // are computed against the steps of groups 0..n only: nothing reads
+  // dest[t][s] for a group past t's (the products stop at the row block's
+  // last step, the substitution at t), and only group n straddles the
+  // diagonal.
+  for (int64_t band = 0; band < groups; ++band) {
+    Value first = kb.index(band * kVectorLanes);
+    Value end = kb.min(len, (band + 1) * kVectorLanes);
+    if (band > 0)
+      end = kb.max(end, first); // a short last chunk may not reach it
+    int64_t width = band + 1;
+    forRowBlocks(first, end, [&](Value t0, int64_t count) {
+      SmallVector<Value> dots = kb.outerProducts(
+          zero, kb.index(dk), SmallVector<Value>(count * width, zeroLanes),
+          count,
+          [&](Value d) {
+            SmallVector<Value> ks;
+            for (int64_t g = 0; g < width; ++g)
+              ks.push_back(kb.loadRowAt(keysT, d, kb.index(g * kVectorLanes),
+                                        kVectorLanes));
+            return ks;
+          },
+          [&](Value d, int64_t u) {
+            return kb.load(rows, {kb.add(t0, kb.index(u)), d});
+          });
+      for (int64_t u = 0; u < count; ++u) {
+        Value t = kb.add(t0, kb.index(u));
+        Value gt =
+            decay ? kb.splat(kb.load(cumDecay, t), kVectorLanes) : Value();
+        for (int64_t g = 0; g < width; ++g) {
+          Value at = kb.index(g * kVectorLanes);
+          Value a = dots[u * width + g];
+          if (decay)
+            a = kb.mulf(a,
+                        kb.exp(kb.subf(gt, kb.loadRowAt(cumDecay, ValueRange{},
+                                                        at, kVectorLanes))));
+          if (g == band) {
+            Value masked = arith::CmpIOp::create(
+                b, loc,
+                strict ? arith::CmpIPredicate::uge : arith::CmpIPredicate::ugt,
+                kb.lanesFrom(at, kVectorLanes),
+                vector::BroadcastOp::create(
+                    b, loc, VectorType::get({kVectorLanes}, b.getIndexType()),
+                    t));
+            a = kb.select(masked, zeroLanes, a);
+          }
+          kb.storeRowAt(a, dest, t, at);
+        }
       }
-    }
-  });
+    });
+  }
 }
 
 void ChunkedLinearAttention::emitCarriedStateBlocked(
@@ -419,7 +460,7 @@ void ChunkedLinearAttention::emitCarriedStateBlocked(
         if (d1 == dk) {
           if (decay)
             for (int64_t u = 0; u < count; ++u) {
-              Value eg = kb.splat(kb.exp(kb.load(cumDecay, rowOf(u))), lanes);
+              Value eg = kb.splat(kb.load(decayUp, rowOf(u)), lanes);
               for (int64_t j = 0; j < parts; ++j)
                 accs[u * parts + j] = kb.mulf(accs[u * parts + j], eg);
             }
@@ -442,6 +483,8 @@ void ChunkedLinearAttention::emitOutputsBlocked(Value len) {
   // requests its share of the next chunk's query rows.
   auto prefetchQueries = [&](Value iteration, int64_t iterations) {
     prefetchNextChunk(q, {bi, h}, iteration, iterations);
+    prefetchChunkShare(op.getInit(), {bi, outSlot}, c0, iteration, iterations,
+                       /*forWrite=*/true);
   };
   auto addIntraChunk = [&](Value t0, int64_t count, Value col,
                            ArrayRef<Value> accs) {
@@ -566,6 +609,8 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value kvHead,
     if (decay) {
       kb.storeRow(kb.zeros(chunk), cumDecay, ValueRange{});
       keysDecayed = kb.buffer({chunk, dk});
+      decayUp = kb.buffer({chunk});
+      keyWeights = kb.buffer({chunk});
     }
     pairs = kb.buffer({chunk, chunk});
     if (delta)
