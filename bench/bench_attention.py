@@ -47,6 +47,11 @@ def hybrid_model(s, heads):
 
 
 def median_time(fn, repeats):
+    # onnxruntime's pool threads keep spinning for tens of milliseconds
+    # after a run, taking a core from whatever is timed next (a 32-head
+    # decode step on a 1K cache: 0.9 ms alone, 4.0 ms right after an
+    # onnxruntime run): let them settle first.
+    time.sleep(0.3)
     fn()  # warm-up
     times = []
     for _ in range(repeats):

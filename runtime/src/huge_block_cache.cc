@@ -53,9 +53,23 @@ size_t HugeBlockCache::keptBytes() const {
   return keptBytes_;
 }
 
+size_t HugeBlockCache::limitFromEnvironment(const char *value) {
+  constexpr size_t kDefaultMiB = 1024;
+  if (!value || !*value)
+    return kDefaultMiB << 20;
+  char *end = nullptr;
+  unsigned long long mib = std::strtoull(value, &end, 10);
+  // Anything but a plain number of MiB (or one past 2^40 MiB) keeps the
+  // default rather than guessing.
+  if (*end || value[0] == '-' || mib > (1ull << 40))
+    return kDefaultMiB << 20;
+  return size_t(mib) << 20;
+}
+
 HugeBlockCache &HugeBlockCache::process() {
   // Never destroyed: outputs may be freed by static destructors of the
   // embedding program after this translation unit's.
-  static HugeBlockCache *cache = new HugeBlockCache(size_t(256) << 20);
+  static HugeBlockCache *cache = new HugeBlockCache(
+      limitFromEnvironment(std::getenv("HYDRA_BUFFER_CACHE_MIB")));
   return *cache;
 }

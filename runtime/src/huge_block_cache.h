@@ -35,8 +35,14 @@ public:
   /// Bytes kept now.
   size_t keptBytes() const;
 
-  /// The process's cache, shared by every session (256 MiB).
+  /// The process's cache, shared by every session: at most
+  /// HYDRA_BUFFER_CACHE_MIB MiB (read once; 0 keeps nothing), 1 GiB
+  /// without it — a decode step on a 32K cache returns two 130 MiB
+  /// presents a call.
   static HugeBlockCache &process();
+  /// The limit an HYDRA_BUFFER_CACHE_MIB value names (null or malformed:
+  /// the default).
+  static size_t limitFromEnvironment(const char *value);
 
 private:
   struct Block {

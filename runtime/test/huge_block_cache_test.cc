@@ -58,6 +58,21 @@ TEST(HugeBlockCache, StaysWithinItsLimitByFreeingTheOldest) {
   EXPECT_EQ(cache.keptBytes(), 0u);
 }
 
+TEST(HugeBlockCache, TheLimitComesFromTheEnvironmentInMiB) {
+  EXPECT_EQ(HugeBlockCache::limitFromEnvironment(nullptr), 1024 * kMiB);
+  EXPECT_EQ(HugeBlockCache::limitFromEnvironment(""), 1024 * kMiB);
+  EXPECT_EQ(HugeBlockCache::limitFromEnvironment("0"), 0u);
+  EXPECT_EQ(HugeBlockCache::limitFromEnvironment("300"), 300 * kMiB);
+  EXPECT_EQ(HugeBlockCache::limitFromEnvironment("12abc"), 1024 * kMiB);
+  EXPECT_EQ(HugeBlockCache::limitFromEnvironment("-5"), 1024 * kMiB);
+  EXPECT_EQ(HugeBlockCache::limitFromEnvironment("99999999999999999999"),
+            1024 * kMiB);
+  // A cache with no room keeps nothing.
+  HugeBlockCache none(0);
+  none.give(block(4 * kMiB), 4 * kMiB);
+  EXPECT_EQ(none.keptBytes(), 0u);
+}
+
 TEST(HugeBlockCache, ALargeBufferReusesTheBlockOfOneFreedBefore) {
   // What a model called twice does with its outputs: the second call's
   // buffer is the first's block, with no new pages to fault in.
