@@ -18,8 +18,10 @@ onnxruntime (2 intra-op threads) and, where it is installed, PyTorch
 
 Prints one table: median times, ratios (> 1: hydra faster), GFLOP/s and
 the fraction of the FMA peak, and for decode the fraction of the measured
-bandwidth that streaming every weight once per token takes. Not a test:
-the numbers depend on the machine and how quiet it is.
+bandwidth that streaming every weight once per token takes. The runtimes
+of a row are timed in alternating rounds (`side_by_side`), so a swing in
+the host's speed falls on all of them. Not a test: the numbers depend on
+the machine and how quiet it is.
 """
 
 import argparse
@@ -38,7 +40,6 @@ from onnx import TensorProto, helper, numpy_helper
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 import hydrahead  # noqa: E402
-from bench_attention import median_time  # noqa: E402
 
 try:
     import torch
@@ -46,6 +47,9 @@ except ImportError:  # PyTorch is optional: its column then says so
     torch = None
 
 THREADS = 2
+# Seconds before each timed sample: onnxruntime's pool threads spin that
+# long at most after a run.
+SETTLE_SECONDS = 0.2
 LAYERS, D, HEADS, KV_HEADS, FFN, VOCAB = 4, 1024, 16, 4, 2816, 4096
 HEAD = D // HEADS
 EPS = 1e-6
@@ -309,16 +313,32 @@ class Table:
         sys.stdout.flush()
 
 
-def batched_median(fn, repeats):
-    """median_time for calls of well under a millisecond: each sample times
-    enough calls back to back to last about 20 ms (a lone 50 µs call is
-    mostly timer and scheduler noise), and reports the time of one."""
-    fn()
-    start = time.perf_counter()
-    fn()
-    once = time.perf_counter() - start
-    calls = max(1, int(0.02 / max(once, 1e-6)))
-    return median_time(lambda: [fn() for _ in range(calls)], repeats) / calls
+def side_by_side(fns, repeats):
+    """The median time of one call of each of `fns` (None: not measured),
+    in `repeats` rounds that time each in turn: this host's speed swings
+    by a third within seconds, and two figures taken minutes apart compare
+    the host's phases, not the runtimes. A call of well under 20 ms is
+    timed in a batch that lasts about that long (a lone 50 µs call is
+    mostly timer noise); each sample waits for onnxruntime's pool threads,
+    which spin for tens of milliseconds after a run and would take a core
+    from whatever is timed next (a decode step on a 1K cache: 0.9 ms
+    alone, 4.0 ms right after an onnxruntime run)."""
+    live = [i for i, fn in enumerate(fns) if fn]
+    calls = {}
+    for i in live:
+        fns[i]()  # warm-up
+        start = time.perf_counter()
+        fns[i]()
+        calls[i] = max(1, int(0.02 / max(time.perf_counter() - start, 1e-6)))
+    samples = {i: [] for i in live}
+    for _ in range(repeats):
+        for i in live:
+            time.sleep(SETTLE_SECONDS)
+            start = time.perf_counter()
+            for _ in range(calls[i]):
+                fns[i]()
+            samples[i].append((time.perf_counter() - start) / calls[i])
+    return [float(np.median(samples[i])) if i in samples else None for i in range(len(fns))]
 
 
 def machine_limits():
@@ -353,13 +373,13 @@ def main():
     mm = matmul_model(512, 4096, 4096, rng)
     x = rng.standard_normal((512, 4096)).astype(np.float32)
     h, o = hydra_session(mm), ort_session(mm)
-    t_h = median_time(lambda: h.run({"x": x}), r)
-    t_o = median_time(lambda: o.run(None, {"x": x}), r)
-    t_t = None
+    torch_mm = None
     if torch is not None:
         wt = torch.from_numpy(numpy_helper.to_array(mm.graph.initializer[0]).copy())
         xt = torch.from_numpy(x)
-        t_t = median_time(lambda: xt @ wt, r)
+        torch_mm = lambda: xt @ wt  # noqa: E731
+    t_h, t_o, t_t = side_by_side(
+        [lambda: h.run({"x": x}), lambda: o.run(None, {"x": x}), torch_mm], r)
     flops = 2 * 512 * 4096 * 4096
     table.row("MatMul 512x4096x4096", t_h, t_o, t_t,
               f"hydra {flops / t_h / 1e9:.0f} GF/s ({flops / t_h / 1e9 / peak:.0%} of peak), "
@@ -378,10 +398,10 @@ def main():
     want = o.run(None, feeds)[0]
     got = h.run(feeds)["logits"]
     err = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
-    t_h = median_time(lambda: h.run(feeds), r)
-    t_o = median_time(lambda: o.run(None, feeds), r)
-    t_t = median_time(lambda: torch_model(torch.from_numpy(ids), torch.from_numpy(pos[0])),
-                      r) if torch_model else None
+    t_h, t_o, t_t = side_by_side(
+        [lambda: h.run(feeds), lambda: o.run(None, feeds),
+         (lambda: torch_model(torch.from_numpy(ids), torch.from_numpy(pos[0])))
+         if torch_model else None], r)
     flops = decoder_flops(s, s)
     table.row("decoder prefill 512", t_h, t_o, t_t,
               f"hydra {flops / t_h / 1e9:.0f} GF/s ({flops / t_h / 1e9 / peak:.0%} of peak); "
@@ -401,13 +421,13 @@ def main():
     want = o.run(None, feeds)[0]
     got = h.run(feeds)["logits"]
     err = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
-    t_h = median_time(lambda: h.run(feeds), r)
-    t_o = median_time(lambda: o.run(None, feeds), r)
-    t_t = None
+    torch_step = None
     if torch_model:
         tp = [torch.from_numpy(a) for a in past]
-        t_t = median_time(lambda: torch_model(torch.from_numpy(ids[:, :1]),
-                                              torch.tensor([past_len]), tp), r)
+        torch_step = lambda: torch_model(torch.from_numpy(ids[:, :1]),  # noqa: E731
+                                          torch.tensor([past_len]), tp)
+    t_h, t_o, t_t = side_by_side(
+        [lambda: h.run(feeds), lambda: o.run(None, feeds), torch_step], r)
     moved = weight_bytes() + 2 * LAYERS * KV_HEADS * past_len * HEAD * 4 * 2
     table.row("decoder decode 1 on 2047", t_h, t_o, t_t,
               f"weights+cache {moved / 2**20:.0f} MiB at {moved / t_h / 1e9:.1f} GB/s = "
@@ -418,8 +438,7 @@ def main():
     h = hydra_bf16_session(decode)
     got = h.run(feeds)["logits"]
     err = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
-    t_h = median_time(lambda: h.run(feeds), r)
-    t_o = median_time(lambda: o.run(None, feeds), r)
+    t_h, t_o = side_by_side([lambda: h.run(feeds), lambda: o.run(None, feeds)], r)
     moved = weight_bytes() // 2 + 2 * LAYERS * KV_HEADS * past_len * HEAD * 4 * 2
     table.row("decoder decode 1, bf16 weights", t_h, t_o, None,
               f"weights+cache {moved / 2**20:.0f} MiB at {moved / t_h / 1e9:.1f} GB/s = "
@@ -432,10 +451,11 @@ def main():
             m = attention_model(s)
             h, o = hydra_session(m), ort_session(m)
             f = {"Q": q, "K": k, "V": v}
-            t_h = median_time(lambda: h.run(f), r)
-            t_o = median_time(lambda: o.run(None, f), r)
-            t_t = median_time(lambda: torch.nn.functional.scaled_dot_product_attention(
-                *(torch.from_numpy(a) for a in (q, k, v)), is_causal=True), r) if torch else None
+            t_h, t_o, t_t = side_by_side(
+                [lambda: h.run(f), lambda: o.run(None, f),
+                 (lambda: torch.nn.functional.scaled_dot_product_attention(
+                     *(torch.from_numpy(a) for a in (q, k, v)), is_causal=True))
+                 if torch else None], r)
             flops = 4 * 32 * s * s * 128 / 2
             table.row(f"FA causal 32x128 S={s}", t_h, t_o, t_t,
                       f"hydra {flops / t_h / 1e9:.0f} GF/s ({flops / t_h / 1e9 / peak:.0%} of peak)")
@@ -447,12 +467,13 @@ def main():
                 f["decay"] = -np.abs(rng.standard_normal((1, s, 32))).astype(np.float32) * 0.1
                 if "delta" in rule:
                     f["beta"] = rng.uniform(0, 1, (1, s, 32)).astype(np.float32)
-                t_h = median_time(lambda: h.run(f), r)
                 try:
                     o = ort_session(m)
-                    t_o = median_time(lambda: o.run(None, f), r)
+                    o.run(None, f)
                 except Exception:  # an onnxruntime without LinearAttention-27
-                    t_o = None
+                    o = None
+                t_h, t_o = side_by_side(
+                    [lambda: h.run(f), (lambda: o.run(None, f)) if o else None], r)
                 flops = 32 * s * 4 * 128 * 128
                 table.row(f"LA {rule} 32x128 S={s}", t_h, t_o, None,
                           f"hydra {flops / t_h / 1e9:.0f} GF/s (4·D² a step a head)")
@@ -469,13 +490,14 @@ def main():
             except hydrahead.HydraError as e:
                 table.row(name, None, None, None, f"hydra: {str(e).splitlines()[0][:60]}")
                 continue
-            t_h = batched_median(lambda: h.run(f), r)
-            del h  # one runtime's threads at a time
             try:
                 o = ort_session(model)
-                t_o = batched_median(lambda: o.run(None, f), r)
+                o.run(None, f)
             except Exception:  # hydra's custom op: onnxruntime cannot run it
-                t_o = None
+                o = None
+            t_h, t_o = side_by_side(
+                [lambda: h.run(f), (lambda: o.run(None, f)) if o else None], r)
+            del h, o
             table.row(name, t_h, t_o, None, "" if t_o else "onnxruntime: custom op")
 
 
