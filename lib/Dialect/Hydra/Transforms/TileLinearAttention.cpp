@@ -339,8 +339,8 @@ void ChunkedLinearAttention::emitChunkKeys(Value len) {
   if (!decay)
     return;
   // e^{G_t} and e^{G_L − G_s} for the whole chunk as vectors, once: every
-  // row block of every member and slice reads them (lanes past a short
-  // chunk hold what an earlier chunk left: finite, never read).
+  // row block of every member and slice reads them (the lanes past a
+  // short chunk come from what an earlier chunk left and are never read).
   Value gLast = kb.load(cumDecay, kb.sub(len, kb.index(1)));
   Value g = kb.loadRow(cumDecay, ValueRange{}, chunk);
   kb.storeRow(kb.exp(g), decayUp, ValueRange{});
