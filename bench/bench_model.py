@@ -9,7 +9,9 @@ onnxruntime (2 intra-op threads) and, where it is installed, PyTorch
     its error against onnxruntime's f32 logits);
   - a MatMul 512 × 4096 × 4096 (against the measured FMA peak);
   - full attention (Attention-23, causal, 32 heads × 128) and linear
-    attention (LinearAttention-27, gated; gated_delta at 1K) alone;
+    attention (LinearAttention-27, gated; gated_delta at 1K) alone, and
+    one decode step of each (FA on a 1K–32K cache, 32 query heads on 8 kv
+    heads; LA from a carried state);
   - the real-export suite (test/Models/real, its first recorded size);
   - the machine: FMA peak and STREAM-like triad bandwidth
     (bench/machine_peak.c, built with clang-22).
@@ -271,12 +273,33 @@ def attention_model(s, heads=32, head=128):
     return helper.make_model(g, ir_version=10, opset_imports=[helper.make_opsetid("", 23)])
 
 
-def linear_attention_model(s, heads=32, head=128, rule="gated"):
+def decode_attention_model(past, heads=32, kv_heads=8, head=128):
+    """One causal Attention-23 decode step on a `past`-token cache: Y and
+    the presents (past ‖ the new key and value), as exporters write it."""
+    f = TensorProto.FLOAT
+    ins = [helper.make_tensor_value_info("Q", f, [1, heads, 1, head])]
+    ins += [helper.make_tensor_value_info(n, f, [1, kv_heads, 1, head]) for n in "KV"]
+    ins += [helper.make_tensor_value_info(n, f, [1, kv_heads, past, head])
+            for n in ("past_key", "past_value")]
+    outs = [helper.make_tensor_value_info("Y", f, [1, heads, 1, head])]
+    outs += [helper.make_tensor_value_info(n, f, [1, kv_heads, past + 1, head])
+             for n in ("present_key", "present_value")]
+    node = helper.make_node("Attention", ["Q", "K", "V", "", "past_key", "past_value"],
+                            ["Y", "present_key", "present_value"], is_causal=1)
+    g = helper.make_graph([node], "decode", ins, outs)
+    return helper.make_model(g, ir_version=10, opset_imports=[helper.make_opsetid("", 23)])
+
+
+def linear_attention_model(s, heads=32, head=128, rule="gated", with_state=False):
     """LinearAttention-27 with a decay per head (the gated rules) and a β
-    per head (the delta rules)."""
+    per head (the delta rules), from a given state with `with_state`."""
     packed = [1, s, heads * head]
     ins = [helper.make_tensor_value_info(n, TensorProto.FLOAT, packed) for n in ("q", "k", "v")]
-    names = ["q", "k", "v", "", "decay" if "gated" in rule else ""]
+    names = ["q", "k", "v", "past_state" if with_state else "",
+             "decay" if "gated" in rule else ""]
+    if with_state:
+        ins.append(helper.make_tensor_value_info("past_state", TensorProto.FLOAT,
+                                                 [1, heads, head, head]))
     if "gated" in rule:
         ins.append(helper.make_tensor_value_info("decay", TensorProto.FLOAT, [1, s, heads]))
     if "delta" in rule:
@@ -477,6 +500,35 @@ def main():
                 flops = 32 * s * 4 * 128 * 128
                 table.row(f"LA {rule} 32x128 S={s}", t_h, t_o, None,
                           f"hydra {flops / t_h / 1e9:.0f} GF/s (4·D² a step a head)")
+
+        # One decode step on its own: full attention on a growing cache
+        # (the past copied into the presents, as the standard spelling
+        # has it), linear attention from a carried state.
+        for past in (1024, 8192, 32768):
+            m = decode_attention_model(past)
+            f = {n: rng.standard_normal(shape).astype(np.float32) for n, shape in
+                 (("Q", (1, 32, 1, 128)), ("K", (1, 8, 1, 128)), ("V", (1, 8, 1, 128)),
+                  ("past_key", (1, 8, past, 128)), ("past_value", (1, 8, past, 128)))}
+            h, o = hydra_session(m), ort_session(m)
+            err = float(np.max(np.abs(h.run(f)["Y"] - o.run(None, f)[0])))
+            t_h, t_o = side_by_side([lambda: h.run(f), lambda: o.run(None, f)], r)
+            cache = 2 * 8 * past * 128 * 4
+            table.row(f"FA decode 1 on {past} (32/8x128)", t_h, t_o, None,
+                      f"cache {cache / 2**20:.0f} MiB, read and copied: "
+                      f"{3 * cache / t_h / 1e9:.1f} GB/s; max abs diff vs ORT {err:.1e}")
+            del h, o, m, f
+        m = linear_attention_model(1, rule="gated", with_state=True)
+        f = {n: rng.standard_normal((1, 1, 4096)).astype(np.float32) * 0.1 for n in "qkv"}
+        f["decay"] = -np.abs(rng.standard_normal((1, 1, 32))).astype(np.float32) * 0.1
+        f["past_state"] = rng.standard_normal((1, 32, 128, 128)).astype(np.float32) * 0.1
+        h, o = hydra_session(m), ort_session(m)
+        err = float(np.max(np.abs(h.run(f)["y"] - o.run(None, f)[0])))
+        t_h, t_o = side_by_side([lambda: h.run(f), lambda: o.run(None, f)], r)
+        state = 32 * 128 * 128 * 4
+        table.row("LA gated decode 1 step 32x128", t_h, t_o, None,
+                  f"state {state / 2**20:.0f} MiB read and written: "
+                  f"{2 * state / t_h / 1e9:.1f} GB/s; max abs diff vs ORT {err:.1e}")
+        del h, o, m, f
 
         real = os.path.join(ROOT, "test", "Models", "real")
         manifest = json.load(open(os.path.join(real, "manifest.json")))["models"]
