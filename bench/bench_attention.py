@@ -4,14 +4,14 @@ hybrid 7:1 layer against all-F, at growing sequence lengths.
 
     .venv/bin/python bench/bench_attention.py [--lengths 1024,4096,8192] [--repeats 3]
 
-Prints a table of median times, ratios and achieved GFLOP/s (FA FLOPs
+Prints a table of median times (the four runs of a length timed in
+alternating rounds, bench/timing.py), ratios and achieved GFLOP/s (FA FLOPs
 4·B·H·S²·D, halved for causal). Not a test: numbers depend on the machine.
 """
 
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 import onnx
@@ -21,6 +21,7 @@ from onnx import TensorProto, helper
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 import hydrahead  # noqa: E402
+from timing import side_by_side  # noqa: E402
 
 B, H, D = 1, 32, 128
 
@@ -46,21 +47,6 @@ def hybrid_model(s, heads):
         helper.make_opsetid("", 23), helper.make_opsetid("ai.hydrahead", 1)])
 
 
-def median_time(fn, repeats):
-    # onnxruntime's pool threads keep spinning for tens of milliseconds
-    # after a run, taking a core from whatever is timed next (a 32-head
-    # decode step on a 1K cache: 0.9 ms alone, 4.0 ms right after an
-    # onnxruntime run): let them settle first.
-    time.sleep(0.3)
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--lengths", default="1024,4096,8192")
@@ -78,16 +64,15 @@ def main():
         session = ort.InferenceSession(model.SerializeToString(),
                                        providers=["CPUExecutionProvider"])
         feeds = {"Q": q, "K": k, "V": v}
-        t_ort = median_time(lambda: session.run(None, feeds), args.repeats)
         hydra = hydrahead.Session(hydrahead.Module(hydrahead.compile(model.SerializeToString())))
-        t_hydra = median_time(lambda: hydra.run(feeds), args.repeats)
         packed = {n: rng.standard_normal((B, s, H * D)).astype(np.float32) for n in "qkv"}
         hybrid = hydrahead.Session(hydrahead.Module(hydrahead.compile(
             hybrid_model(s, ("F" + "L" * 7) * (H // 8)).SerializeToString())))
-        t_hybrid = median_time(lambda: hybrid.run(packed), args.repeats)
         all_f = hydrahead.Session(hydrahead.Module(hydrahead.compile(
             hybrid_model(s, "F" * H).SerializeToString())))
-        t_all_f = median_time(lambda: all_f.run(packed), args.repeats)
+        t_ort, t_hydra, t_hybrid, t_all_f = side_by_side(
+            [lambda: session.run(None, feeds), lambda: hydra.run(feeds),
+             lambda: hybrid.run(packed), lambda: all_f.run(packed)], args.repeats)
         flops = 4 * B * H * s * s * D / 2
         print(f"{s:>6} | {t_ort:>9.3f} | {t_hydra:>10.3f} | {t_ort / t_hydra:>9.2f} | "
               f"{flops / t_hydra / 1e9:>10.1f} | {t_hybrid:>11.3f} | {t_all_f / t_hybrid:>9.2f}")

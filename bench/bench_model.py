@@ -32,7 +32,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 import onnx
@@ -42,6 +41,7 @@ from onnx import TensorProto, helper, numpy_helper
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 import hydrahead  # noqa: E402
+from timing import side_by_side  # noqa: E402
 
 try:
     import torch
@@ -49,9 +49,6 @@ except ImportError:  # PyTorch is optional: its column then says so
     torch = None
 
 THREADS = 2
-# Seconds before each timed sample: onnxruntime's pool threads spin that
-# long at most after a run.
-SETTLE_SECONDS = 0.2
 LAYERS, D, HEADS, KV_HEADS, FFN, VOCAB = 4, 1024, 16, 4, 2816, 4096
 HEAD = D // HEADS
 EPS = 1e-6
@@ -334,34 +331,6 @@ class Table:
         print(f"{name:<34} {ms(t_hydra)} {ms(t_ort)} {ms(t_torch)} "
               f"{ratio(t_ort, 9)} {ratio(t_torch, 11)}  {notes}")
         sys.stdout.flush()
-
-
-def side_by_side(fns, repeats):
-    """The median time of one call of each of `fns` (None: not measured),
-    in `repeats` rounds that time each in turn: this host's speed swings
-    by a third within seconds, and two figures taken minutes apart compare
-    the host's phases, not the runtimes. A call of well under 20 ms is
-    timed in a batch that lasts about that long (a lone 50 µs call is
-    mostly timer noise); each sample waits for onnxruntime's pool threads,
-    which spin for tens of milliseconds after a run and would take a core
-    from whatever is timed next (a decode step on a 1K cache: 0.9 ms
-    alone, 4.0 ms right after an onnxruntime run)."""
-    live = [i for i, fn in enumerate(fns) if fn]
-    calls = {}
-    for i in live:
-        fns[i]()  # warm-up
-        start = time.perf_counter()
-        fns[i]()
-        calls[i] = max(1, int(0.02 / max(time.perf_counter() - start, 1e-6)))
-    samples = {i: [] for i in live}
-    for _ in range(repeats):
-        for i in live:
-            time.sleep(SETTLE_SECONDS)
-            start = time.perf_counter()
-            for _ in range(calls[i]):
-                fns[i]()
-            samples[i].append((time.perf_counter() - start) / calls[i])
-    return [float(np.median(samples[i])) if i in samples else None for i in range(len(fns))]
 
 
 def machine_limits():

@@ -1,5 +1,4 @@
-//===- huge_block_cache.h - freed huge-page blocks kept for reuse -*- C++
-//-*-===//
+//===- huge_block_cache.h - freed huge-page blocks, reused ------*- C++ -*-===//
 
 #ifndef HYDRA_RUNTIME_HUGE_BLOCK_CACHE_H
 #define HYDRA_RUNTIME_HUGE_BLOCK_CACHE_H

@@ -93,17 +93,14 @@ private:
   }
 
   /// Rows [first, end) in blocks of kRowBlock, the last ones alone;
-  /// `first` a multiple of kRowBlock.
+  /// `first` a multiple of kRowBlock and at most `end` (so the last whole
+  /// block ends at or after it).
   void forRowBlocks(Value first, Value end,
                     function_ref<void(Value r0, int64_t rows)> body) {
     // Static bounds (Dk) stay static.
     std::optional<int64_t> known = getConstantIntValue(end);
     Value blocked = known ? kb.index(*known - *known % kRowBlock)
                           : kb.sub(end, kb.remConst(end, kRowBlock));
-    // A band shorter than a block (a short last chunk) starts its
-    // remainder at `first`.
-    if ((!known || *known % kRowBlock) && getConstantIntValue(first) != 0)
-      blocked = kb.max(blocked, first);
     kb.loop(first, blocked, kb.index(kRowBlock),
             [&](Value r0) { body(r0, kRowBlock); });
     kb.loop(blocked, end, [&](Value r0) { body(r0, 1); });
@@ -370,7 +367,7 @@ void ChunkedLinearAttention::emitPairWeightsBlocked(Value rows, Value len,
     Value first = kb.index(band * kVectorLanes);
     Value end = kb.min(len, (band + 1) * kVectorLanes);
     if (band > 0)
-      end = kb.max(end, first); // a short last chunk may not reach it
+      end = kb.max(end, first); // a short last chunk may not reach it: empty
     int64_t width = band + 1;
     forRowBlocks(first, end, [&](Value t0, int64_t count) {
       SmallVector<Value> dots = kb.outerProducts(
