@@ -38,8 +38,9 @@ int64_t dimSize(Value v, int64_t d) {
 /// The operands and attributes of one hydra.hybrid_attention.
 struct HybridOperands {
   Value q, k, v, fusionScale, decay, beta, mask; // 4D layouts
-  Value initialState;                            // [B, Hkv, Dk, Dv]
+  Value initialState;                            // [B, Hkv_L, Dk, Dv]
   Type finalStateType;                           // set: return the state
+  Value fullKey, fullValue; // [B, Hkv_F, T', D]: what the F heads attend
   std::string heads;
   bool causal = false;
   std::optional<float> scale, softcap, linearScale;
@@ -60,8 +61,8 @@ HybridAttentionOp buildHybrid(GraphImporter &gi, const onnx::NodeProto &node,
   };
   return HybridAttentionOp::create(
       b, gi.loc(node), resultType, o.finalStateType, o.q, o.k, o.v,
-      o.fusionScale, o.decay, o.beta, o.mask, o.initialState,
-      HeadMapAttr::get(gi.context(), o.heads),
+      o.fusionScale, o.decay, o.beta, o.mask, o.initialState, o.fullKey,
+      o.fullValue, HeadMapAttr::get(gi.context(), o.heads),
       o.causal ? b.getUnitAttr() : UnitAttr(), floatAttr(o.scale),
       floatAttr(o.softcap), floatAttr(o.linearScale),
       UpdateRuleAttr::get(gi.context(), o.rule), b.getF32FloatAttr(o.epsilon));
@@ -114,9 +115,9 @@ LogicalResult consistentShapes(GraphImporter &gi, const onnx::NodeProto &node,
                         Rule{k, v, 2, 2, "key and value sequence length"},
                         Rule{q, k, 3, 3, "query and key head size"}})
     if (sizesDiffer(dimSize(r.a, r.da), dimSize(r.b, r.db)))
-      return gi.error(node, Twine(r.what) + " differ: " +
-                                Twine(dimSize(r.a, r.da)) + " and " +
-                                Twine(dimSize(r.b, r.db)));
+      return gi.error(node, Twine(r.what) +
+                                " differ: " + Twine(dimSize(r.a, r.da)) +
+                                " and " + Twine(dimSize(r.b, r.db)));
   if (dimSize(q, 1) % dimSize(k, 1) != 0)
     return gi.error(node, "the query's " + Twine(dimSize(q, 1)) +
                               " heads are not a multiple of the key's " +
@@ -225,24 +226,6 @@ FailureOr<Value> maskPadding(OpBuilder &b, Location loc, Value mask,
   return narrowMask(b, loc, mask, valid);
 }
 
-/// `mask` with the causal mask of a query that follows `pastKey`'s past
-/// keys: query i keeps keys j <= i + past length (ONNX Attention's
-/// alignment with a past), through a bool [S, T] mask.
-FailureOr<Value> maskCausalAfterPast(OpBuilder &b, Location loc, Value mask,
-                                     Value query, Value key, Value pastKey) {
-  SmallVector<OpFoldResult> sizes = {dimOf(b, loc, query, 2),
-                                     dimOf(b, loc, key, 2)};
-  Value past =
-      getValueOrCreateConstantIndexOp(b, loc, dimOf(b, loc, pastKey, 2));
-  Value keep = keepMask(
-      b, loc, sizes, ValueRange{}, {},
-      [&](OpBuilder &nb, Location l, Value i, Value j, ValueRange) -> Value {
-        Value last = arith::AddIOp::create(nb, l, i, past);
-        return arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule, j, last);
-      });
-  return narrowMask(b, loc, mask, keep);
-}
-
 /// A statically shaped mask over fewer keys than `t`, extended to `t` keys
 /// with masked-out entries (-inf, or false for a bool mask).
 Value padKeys(OpBuilder &b, Location loc, Value mask, int64_t t) {
@@ -256,6 +239,37 @@ Value padKeys(OpBuilder &b, Location loc, Value mask, int64_t t) {
                              elt, -std::numeric_limits<double>::infinity()));
   SmallVector<int64_t> zeros(shape.size(), 0);
   return padWith(b, loc, mask, zeros, shape, drop);
+}
+
+/// Inputs `first` and `first` + 1 (past keys and values, [B, H, P, D]),
+/// when given, followed by this call's `k` and `v` (already the heads they
+/// extend) as the keys and values the F heads attend.
+LogicalResult appendToPast(GraphImporter &gi, const onnx::NodeProto &node,
+                           int first, Value k, Value v, HybridOperands &o) {
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  Value pastK = gi.optionalInput(node, first);
+  Value pastV = gi.optionalInput(node, first + 1);
+  if (!pastK && !pastV)
+    return success();
+  if (!pastK || !pastV)
+    return gi.error(node, "past_key and past_value come together; only " +
+                              Twine(pastK ? "past_key" : "past_value") +
+                              " is given");
+  if (rankOf(pastK) != 4 || rankOf(pastV) != 4)
+    return gi.error(node, "past_key and past_value must be 4D");
+  for (auto [name, past, now] :
+       {std::tuple<const char *, Value, Value>{"past_key", pastK, k},
+        {"past_value", pastV, v}}) {
+    std::string mismatch = concatMismatch({past, now}, 2);
+    if (!mismatch.empty())
+      return gi.error(node, Twine(name) + " does not extend the " +
+                                (name[5] == 'k' ? "key" : "value") + ": " +
+                                mismatch);
+  }
+  o.fullKey = tensor::ConcatOp::create(b, loc, 2, ValueRange{pastK, k});
+  o.fullValue = tensor::ConcatOp::create(b, loc, 2, ValueRange{pastV, v});
+  return success();
 }
 
 LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {
@@ -283,33 +297,20 @@ LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {
 
   HybridOperands o;
   o.causal = gi.intAttr(node, "is_causal", 0) != 0;
-  if (Value pastK = gi.optionalInput(node, 4)) {
-    Value pastV = gi.optionalInput(node, 5);
-    if (!pastV)
-      return gi.error(node, "past_key is given without past_value");
-    if (rankOf(pastK) != 4 || rankOf(pastV) != 4)
-      return gi.error(node, "past_key and past_value must be 4D");
-    for (auto [name, past, now] :
-         {std::tuple<const char *, Value, Value>{"past_key", pastK, k},
-          {"past_value", pastV, v}}) {
-      std::string mismatch = concatMismatch({past, now}, 2);
-      if (!mismatch.empty())
-        return gi.error(node, Twine(name) + " does not extend the " +
-                                  (name[5] == 'k' ? "key" : "value") + ": " +
-                                  mismatch);
-    }
-    k = tensor::ConcatOp::create(b, loc, 2, ValueRange{pastK, k});
-    v = tensor::ConcatOp::create(b, loc, 2, ValueRange{pastV, v});
-  }
-  gi.setOutput(node, 1, k);
-  gi.setOutput(node, 2, v);
-
   o.q = q;
   o.k = k;
   o.v = v;
+  // With a past the heads attend past ‖ new, whose causal diagonal ends at
+  // the last key (ONNX Attention's alignment with a past).
+  if (failed(appendToPast(gi, node, 4, k, v, o)))
+    return failure();
+  gi.setOutput(node, 1, o.fullKey ? o.fullKey : k);
+  gi.setOutput(node, 2, o.fullValue ? o.fullValue : v);
+  Value keys = o.fullKey ? o.fullKey : k;
+
   if (Value mask = gi.optionalInput(node, 3)) {
     auto mt = cast<RankedTensorType>(mask.getType());
-    int64_t t = dimSize(k, 2);
+    int64_t t = dimSize(keys, 2);
     if (mt.getRank() < 2 || mt.getRank() > 4)
       return gi.error(node, "attn_mask must be 2D to 4D, got rank " +
                                 Twine(mt.getRank()));
@@ -335,16 +336,6 @@ LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {
       return gi.error(node, "attn_mask does not broadcast with the key "
                             "lengths");
     o.mask = *padded;
-  }
-  // With a past, the causal diagonal moves right by the past length, which
-  // the dialect's `causal` (key j > query i dropped) does not express.
-  if (Value pastK = gi.optionalInput(node, 4); pastK && o.causal) {
-    FailureOr<Value> causal = maskCausalAfterPast(b, loc, o.mask, q, k, pastK);
-    if (failed(causal))
-      return gi.error(node, "attn_mask does not broadcast with the causal "
-                            "mask of the query and keys");
-    o.mask = *causal;
-    o.causal = false;
   }
   if (const auto *a = gi.attribute(node, "scale"))
     o.scale = a->f();
@@ -465,6 +456,65 @@ LogicalResult importLinearAttention(GraphImporter &gi,
   return success();
 }
 
+/// The caches of a HybridAttention node (docs/custom-op.md): past_key and
+/// past_value (inputs 6, 7) of the kv heads F heads read, extended by this
+/// call's into present_key and present_value (outputs 1, 2); past_state
+/// (input 8) and present_state (output 3) of the kv heads L heads read.
+LogicalResult hybridCaches(GraphImporter &gi, const onnx::NodeProto &node,
+                           int64_t hq, int64_t hkv, HybridOperands &o) {
+  OpBuilder &b = gi.builder();
+  Location loc = gi.loc(node);
+  SmallVector<int64_t> kvOf[2]; // [0]: read by L heads, [1]: by F heads
+  for (int64_t h = 0; h < hq; ++h) {
+    SmallVector<int64_t> &list = kvOf[o.heads[h] == 'F'];
+    if (list.empty() || list.back() != h / (hq / hkv))
+      list.push_back(h / (hq / hkv));
+  }
+  bool pastKv = gi.hasInput(node, 6) || gi.hasInput(node, 7);
+  bool presentKv = gi.hasOutput(node, 1) || gi.hasOutput(node, 2);
+  if ((pastKv || presentKv) && kvOf[1].empty())
+    return gi.error(node, "past_key, past_value, present_key and "
+                          "present_value hold the F heads' keys and values, "
+                          "but 'heads' has no F head");
+  if (gi.hasInput(node, 8) || gi.hasOutput(node, 3)) {
+    if (kvOf[0].empty())
+      return gi.error(node, "past_state and present_state hold the L heads' "
+                            "states, but 'heads' has no L head");
+  }
+  if (pastKv || presentKv) {
+    Value k = selectHeads(b, loc, o.k, kvOf[1]);
+    Value v = selectHeads(b, loc, o.v, kvOf[1]);
+    if (failed(appendToPast(gi, node, 6, k, v, o)))
+      return failure();
+    if (!o.fullKey) {
+      o.fullKey = k;
+      o.fullValue = v;
+    }
+  }
+  auto qType = cast<RankedTensorType>(o.q.getType());
+  SmallVector<int64_t> stateShape = {qType.getDimSize(0),
+                                     int64_t(kvOf[0].size()), dimSize(o.q, 3),
+                                     dimSize(o.v, 3)};
+  if (Value past = gi.optionalInput(node, 8)) {
+    auto t = cast<RankedTensorType>(past.getType());
+    SmallVector<int64_t> shape(t.getShape());
+    if (t.getRank() != 4 ||
+        llvm::any_of(llvm::zip(shape, stateShape), [](auto pair) {
+          return sizesDiffer(std::get<0>(pair), std::get<1>(pair));
+        }))
+      return gi.error(
+          node, "past_state shape " + formatShape(shape) +
+                    " is not [B, Hkv_L, Dk, Dv] = " + formatShape(stateShape));
+    if (!t.getElementType().isF32())
+      return gi.error(node, "past_state must be float32 (the L heads' state "
+                            "is kept in f32)");
+    o.initialState = past;
+  }
+  if (gi.hasOutput(node, 3))
+    o.finalStateType = RankedTensorType::get(stateShape, b.getF32Type());
+  return success();
+}
+
 LogicalResult importHybridAttention(GraphImporter &gi,
                                     const onnx::NodeProto &node) {
   OpBuilder &b = gi.builder();
@@ -475,8 +525,8 @@ LogicalResult importHybridAttention(GraphImporter &gi,
                               " (hydra reads version 1)");
   // An attribute hydra does not read would be silently ignored: refuse it.
   static const std::set<std::string> kAttributes = {
-      "heads",   "q_num_heads", "kv_num_heads", "update_rule",
-      "is_causal", "scale",     "linear_scale", "fusion_epsilon"};
+      "heads",     "q_num_heads", "kv_num_heads", "update_rule",
+      "is_causal", "scale",       "linear_scale", "fusion_epsilon"};
   for (const auto &a : node.attribute())
     if (!kAttributes.count(a.name()))
       return gi.error(node, "not supported: attribute '" + a.name() +
@@ -503,10 +553,17 @@ LogicalResult importHybridAttention(GraphImporter &gi,
   int64_t dk = dimSize(o.q, 3);
   o.fusionScale = gi.optionalInput(node, 3);
   if (failed(linearInputs(gi, node, gi.optionalInput(node, 4),
-                          gi.optionalInput(node, 5), hkv, dk, o)))
+                          gi.optionalInput(node, 5), hkv, dk, o)) ||
+      failed(hybridCaches(gi, node, hq, hkv, o)))
     return failure();
-  gi.setOutput(node, 0,
-               mergeHeads(b, loc, buildHybrid(gi, node, o).getResult()));
+  HybridAttentionOp op = buildHybrid(gi, node, o);
+  gi.setOutput(node, 0, mergeHeads(b, loc, op.getResult()));
+  if (o.fullKey) {
+    gi.setOutput(node, 1, o.fullKey);
+    gi.setOutput(node, 2, o.fullValue);
+  }
+  if (op.getFinalState())
+    gi.setOutput(node, 3, op.getFinalState());
   return success();
 }
 } // namespace
@@ -520,6 +577,7 @@ void registerAttentionImporters(ImporterTable &onnx, ImporterTable &hydra) {
   // present_state is required (onnx.checker and onnxruntime refuse one
   // output).
   onnx["LinearAttention"] = {importLinearAttention, {3, 6, 2, 2}};
-  // query, key, value, fusion_scale, decay, beta → Y.
-  hydra["HybridAttention"] = {importHybridAttention, {3, 6, 1}};
+  // query, key, value, fusion_scale, decay, beta, past_key, past_value,
+  // past_state → Y, present_key, present_value, present_state.
+  hydra["HybridAttention"] = {importHybridAttention, {3, 9, 4}};
 }

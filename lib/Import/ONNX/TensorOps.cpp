@@ -13,7 +13,7 @@ using namespace mlir;
 using namespace mlir::hydra::onnx_import;
 
 std::string mlir::hydra::onnx_import::concatMismatch(ValueRange values,
-                                                    int64_t axis) {
+                                                     int64_t axis) {
   auto first = cast<RankedTensorType>(values.front().getType());
   for (auto [i, v] : llvm::enumerate(values)) {
     auto t = cast<RankedTensorType>(v.getType());
@@ -104,6 +104,30 @@ Value mlir::hydra::onnx_import::extractSlice(OpBuilder &b, Location loc,
     if (std::optional<int64_t> n = getConstantIntValue(size); n && *n == 0)
       start = b.getIndexAttr(0);
   return tensor::ExtractSliceOp::create(b, loc, x, starts, sizes, strides);
+}
+
+Value mlir::hydra::onnx_import::selectHeads(OpBuilder &b, Location loc, Value x,
+                                            ArrayRef<int64_t> heads) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (int64_t(heads.size()) == type.getDimSize(1))
+    return x;
+  SmallVector<Value> runs;
+  for (size_t first = 0, end; first < heads.size(); first = end) {
+    for (end = first + 1;
+         end < heads.size() && heads[end] == heads[end - 1] + 1; ++end)
+      ;
+    SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)), sizes,
+        strides(4, b.getIndexAttr(1));
+    offsets[1] = b.getIndexAttr(heads[first]);
+    for (int64_t d = 0; d < 4; ++d)
+      sizes.push_back(dimOf(b, loc, x, d));
+    sizes[1] = b.getIndexAttr(int64_t(end - first));
+    runs.push_back(
+        tensor::ExtractSliceOp::create(b, loc, x, offsets, sizes, strides));
+  }
+  return runs.size() == 1
+             ? runs[0]
+             : tensor::ConcatOp::create(b, loc, 1, runs).getResult();
 }
 
 Value mlir::hydra::onnx_import::asI64(OpBuilder &b, Location loc, Value index) {

@@ -52,6 +52,11 @@ Value extractSlice(OpBuilder &b, Location loc, Value x,
                    ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
                    ArrayRef<OpFoldResult> strides);
 
+/// The heads `heads` (increasing) of [B, H, S, D] `x`, in order: x itself
+/// when they are all of its heads, else a slice per run of consecutive
+/// heads, concatenated.
+Value selectHeads(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> heads);
+
 /// An index value as an i64 (positions that ONNX outputs hold).
 Value asI64(OpBuilder &b, Location loc, Value index);
 

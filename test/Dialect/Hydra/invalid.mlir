@@ -546,7 +546,7 @@ func.func @f(%f: tensor<1x1x4x8xf32>, %l: tensor<1x1x4x8xf32>, %g: tensor<2xf32>
 // -----
 
 func.func @f(%q: tensor<1x2x4x8xf32>, %s: tensor<1x2x8x4xf32>) -> tensor<1x2x4x8xf32> {
-  // expected-error @+1 {{'initial_state' shape [1, 2, 8, 4] does not match [B, Hkv, Dk, Dv] = [1, 2, 8, 8]}}
+  // expected-error @+1 {{'initial_state' shape [1, 2, 8, 4] does not match [B, Hkv_L, Dk, Dv] = [1, 2, 8, 8]}}
   %y = hydra.hybrid_attention %q, %q, %q initial_state(%s : tensor<1x2x8x4xf32>) {heads = #hydra.heads<"LL">}
        : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
   return %y : tensor<1x2x4x8xf32>
@@ -554,11 +554,133 @@ func.func @f(%q: tensor<1x2x4x8xf32>, %s: tensor<1x2x8x4xf32>) -> tensor<1x2x4x8
 
 // -----
 
+// A state holds only the kv heads that L heads read (Hkv_L): kv head 0 has
+// none here.
 func.func @f(%q: tensor<1x2x4x8xf32>) -> tensor<1x2x8x8xf32> {
-  // expected-error @+1 {{'final_state' needs a linear query head for every kv head; kv head 0 has none}}
+  // expected-error @+1 {{'final_state' shape [1, 2, 8, 8] does not match [B, Hkv_L, Dk, Dv] = [1, 1, 8, 8]}}
   %y, %s = hydra.hybrid_attention %q, %q, %q {heads = #hydra.heads<"FL">}
        : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>, tensor<1x2x8x8xf32>
   return %s : tensor<1x2x8x8xf32>
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x4x8xf32>, %s: tensor<1x2x8x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{'initial_state' is given but 'heads' has no 'L' head}}
+  %y = hydra.hybrid_attention %q, %q, %q initial_state(%s : tensor<1x2x8x8xf32>) {heads = #hydra.heads<"FF">}
+       : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %y : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x4x8xf32>, %c: tensor<1x1x?x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{'full_key' and 'full_value' come together}}
+  %y = hydra.hybrid_attention %q, %q, %q full_key(%c : tensor<1x1x?x8xf32>) {heads = #hydra.heads<"FL">}
+       : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %y : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x4x8xf32>, %c: tensor<1x1x?x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{'full_key' is given but 'heads' has no 'F' head}}
+  %y = hydra.hybrid_attention %q, %q, %q full_key(%c : tensor<1x1x?x8xf32>) full_value(%c : tensor<1x1x?x8xf32>) {heads = #hydra.heads<"LL">}
+       : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %y : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+// Only kv head 0 has an F head: the caches hold one kv head.
+func.func @f(%q: tensor<1x2x4x8xf32>, %c: tensor<1x2x?x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{'full_key' shape [1, 2, ?, 8] does not match [B, Hkv_F, T', D] = [1, 1, ?, 8]}}
+  %y = hydra.hybrid_attention %q, %q, %q full_key(%c : tensor<1x2x?x8xf32>) full_value(%c : tensor<1x2x?x8xf32>) {heads = #hydra.heads<"FL">}
+       : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %y : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x4x8xf32>, %c: tensor<1x1x9x8xf16>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{'full_key' element type 'f16' does not match the query element type 'f32'}}
+  %y = hydra.hybrid_attention %q, %q, %q full_key(%c : tensor<1x1x9x8xf16>) full_value(%c : tensor<1x1x9x8xf16>) {heads = #hydra.heads<"FL">}
+       : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %y : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x4x8xf32>, %k: tensor<1x1x9x8xf32>, %v: tensor<1x1x7x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{'full_key' has 9 keys but 'full_value' 7}}
+  %y = hydra.hybrid_attention %q, %q, %q full_key(%k : tensor<1x1x9x8xf32>) full_value(%v : tensor<1x1x7x8xf32>) {heads = #hydra.heads<"FL">}
+       : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %y : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+// Against caches the mask spans their keys (T' = 9), not key's 4.
+func.func @f(%q: tensor<1x2x4x8xf32>, %c: tensor<1x1x9x8xf32>, %m: tensor<4x4xi1>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{'mask' shape [4, 4] does not broadcast to [B, Hq, S, T] = [1, 2, 4, 9] (dim 1)}}
+  %y = hydra.hybrid_attention %q, %q, %q mask(%m : tensor<4x4xi1>) full_key(%c : tensor<1x1x9x8xf32>) full_value(%c : tensor<1x1x9x8xf32>) {heads = #hydra.heads<"FL">}
+       : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %y : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x4x8xf32>, %k: tensor<1x1x4x8xf32>, %o: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{'kv_heads' has 1 entries but 'heads' lists 2}}
+  %y = hydra.full_attention %q, %k, %k into %o {heads = array<i64: 0, 1>, kv_heads = array<i64: 0>, scale = 1.0 : f32}
+       : tensor<1x2x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %y : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x4x8xf32>, %k: tensor<1x1x4x8xf32>, %o: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{'kv_heads' entry 1 is 1, outside [0, 1)}}
+  %y = hydra.full_attention %q, %k, %k into %o {heads = array<i64: 0, 1>, kv_heads = array<i64: 0, 1>, scale = 1.0 : f32}
+       : tensor<1x2x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %y : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x4x8xf32>, %o: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{'end_aligned' moves the causal diagonal; it needs 'causal'}}
+  %y = hydra.full_attention %q, %q, %q into %o {heads = array<i64: 0>, end_aligned, scale = 1.0 : f32}
+       : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %y : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+// Heads 0 and 1 read kv head 0, heads 2 and 3 kv head 1: one state each.
+func.func @f(%q: tensor<1x4x4x8xf32>, %k: tensor<1x2x4x8xf32>, %o: tensor<1x4x4x8xf32>, %s: tensor<1x2x8x8xf32>) -> tensor<1x4x4x8xf32> {
+  // expected-error @+1 {{'state_heads' entry 1 (state 1) breaks the rule that the heads of one kv head share one state and heads of other kv heads do not}}
+  %y = hydra.linear_attention %q, %k, %k initial_state(%s : tensor<1x2x8x8xf32>) into %o {heads = array<i64: 0, 1, 2>, state_heads = array<i64: 0, 1, 1>, scale = 1.0 : f32}
+       : tensor<1x4x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x4x4x8xf32> -> tensor<1x4x4x8xf32>
+  return %y : tensor<1x4x4x8xf32>
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x4x8xf32>, %k: tensor<1x2x4x8xf32>, %o: tensor<1x4x4x8xf32>, %s: tensor<1x1x8x8xf32>) -> tensor<1x4x4x8xf32> {
+  // expected-error @+1 {{'state_heads' entry 0 is 1, outside [0, 1)}}
+  %y = hydra.linear_attention %q, %k, %k initial_state(%s : tensor<1x1x8x8xf32>) into %o {heads = array<i64: 2, 3>, state_heads = array<i64: 1, 1>, scale = 1.0 : f32}
+       : tensor<1x4x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x4x4x8xf32> -> tensor<1x4x4x8xf32>
+  return %y : tensor<1x4x4x8xf32>
+}
+
+// -----
+
+func.func @f(%q: tensor<1x4x4x8xf32>, %k: tensor<1x2x4x8xf32>, %o: tensor<1x4x4x8xf32>, %s: tensor<1x2x8x8xf32>) -> tensor<1x4x4x8xf32> {
+  // expected-error @+1 {{'state_heads' has 1 entries but 'heads' lists 2}}
+  %y = hydra.linear_attention %q, %k, %k initial_state(%s : tensor<1x2x8x8xf32>) into %o {heads = array<i64: 2, 3>, state_heads = array<i64: 0>, scale = 1.0 : f32}
+       : tensor<1x4x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x4x4x8xf32> -> tensor<1x4x4x8xf32>
+  return %y : tensor<1x4x4x8xf32>
 }
 
 // -----

@@ -104,6 +104,23 @@ func.func @linear_state(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>,
   return %y, %s, %r#0, %r#1 : tensor<1x4x8x16xf32>, tensor<1x2x16x16xf32>, tensor<1x4x8x16xf32>, tensor<1x2x16x16xf32>
 }
 
+// CHECK-LABEL: func @caches
+func.func @caches(%q: tensor<1x4x1x16xf32>, %k: tensor<1x2x1x16xf32>, %ck: tensor<1x1x?x16xf32>,
+    %s0: tensor<1x1x16x16xf32>, %o: tensor<1x4x1x16xf32>)
+    -> (tensor<1x4x1x16xf32>, tensor<1x1x16x16xf32>, tensor<1x4x1x16xf32>) {
+  // CHECK: hydra.hybrid_attention %{{.*}} initial_state(%{{.*}} : tensor<1x1x16x16xf32>) full_key(%{{.*}} : tensor<1x1x?x16xf32>) full_value(%{{.*}} : tensor<1x1x?x16xf32>) {causal, heads = #hydra.heads<"FFLL">} : tensor<1x4x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32> -> tensor<1x4x1x16xf32>, tensor<1x1x16x16xf32>
+  %y, %s = hydra.hybrid_attention %q, %k, %k initial_state(%s0 : tensor<1x1x16x16xf32>)
+         full_key(%ck : tensor<1x1x?x16xf32>) full_value(%ck : tensor<1x1x?x16xf32>) {heads = #hydra.heads<"FFLL">, causal}
+       : tensor<1x4x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32> -> tensor<1x4x1x16xf32>, tensor<1x1x16x16xf32>
+  // CHECK: hydra.full_attention %{{.*}} into %{{.*}} {causal, end_aligned, heads = array<i64: 0, 1>, kv_heads = array<i64: 0, 0>, scale = 2.500000e-01 : f32}
+  %f = hydra.full_attention %q, %ck, %ck into %o {heads = array<i64: 0, 1>, kv_heads = array<i64: 0, 0>, causal, end_aligned, scale = 0.25 : f32}
+       : tensor<1x4x1x16xf32>, tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32>, tensor<1x4x1x16xf32> -> tensor<1x4x1x16xf32>
+  // CHECK: hydra.linear_attention %{{.*}} {heads = array<i64: 2, 3>, scale = 2.500000e-01 : f32, state_heads = array<i64: 0, 0>}
+  %l = hydra.linear_attention %q, %k, %k initial_state(%s0 : tensor<1x1x16x16xf32>) into %f {heads = array<i64: 2, 3>, state_heads = array<i64: 0, 0>, scale = 0.25 : f32}
+       : tensor<1x4x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x4x1x16xf32> -> tensor<1x4x1x16xf32>
+  return %y, %s, %l : tensor<1x4x1x16xf32>, tensor<1x1x16x16xf32>, tensor<1x4x1x16xf32>
+}
+
 // CHECK-LABEL: func @rms_norm
 func.func @rms_norm(%x: tensor<1x4x8x16xf32>, %g: tensor<16xf32>) -> tensor<1x4x8x16xf32> {
   // CHECK: hydra.rms_norm %{{.*}}, %{{.*}} {axis = 3 : i64, epsilon = 9.99999974E-6 : f32} : tensor<1x4x8x16xf32>, tensor<16xf32> -> tensor<1x4x8x16xf32>

@@ -89,3 +89,41 @@ func.func @dynamic(%q: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
        : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x2x?x8xf32>
   return %y : tensor<?x2x?x8xf32>
 }
+
+// -----
+
+// Caches: heads 0, 1 (kv head 0) and 7 (kv head 3) are full, so the caches
+// hold kv heads 0 and 3 and the F part reads them at positions 0, 0, 1,
+// its causal diagonal aligned to the last key; kv head 0 has no L head,
+// so the states hold kv heads 1, 2, 3 and the L part numbers them 0..2.
+
+// CHECK-LABEL: func @caches
+// CHECK-SAME: (%[[Q:.*]]: tensor<?x8x?x16xf32>, %[[K:.*]]: tensor<?x4x?x16xf32>, %[[CK:.*]]: tensor<?x2x?x16xf32>, %[[CV:.*]]: tensor<?x2x?x16xf32>, %[[S:.*]]: tensor<?x3x16x16xf32>)
+// CHECK:      hydra.full_attention %[[Q]], %[[CK]], %[[CV]] into
+// CHECK-SAME:   {causal, end_aligned, heads = array<i64: 0, 1, 7>, kv_heads = array<i64: 0, 0, 1>, scale = 2.500000e-01 : f32}
+// CHECK:      %[[FS:.*]] = tensor.empty({{.*}}) : tensor<?x3x16x16xf32>
+// CHECK:      %{{.*}}:2 = hydra.linear_attention %[[Q]], %[[K]], %[[K]] initial_state(%[[S]] : tensor<?x3x16x16xf32>) into %{{.*}}, final_state(%[[FS]] : tensor<?x3x16x16xf32>)
+// CHECK-SAME:   {heads = array<i64: 2, 3, 4, 5, 6>, scale = 2.500000e-01 : f32, state_heads = array<i64: 0, 0, 1, 1, 2>}
+func.func @caches(%q: tensor<?x8x?x16xf32>, %k: tensor<?x4x?x16xf32>, %ck: tensor<?x2x?x16xf32>,
+                  %cv: tensor<?x2x?x16xf32>, %s: tensor<?x3x16x16xf32>) -> (tensor<?x8x?x16xf32>, tensor<?x3x16x16xf32>) {
+  %y, %f = hydra.hybrid_attention %q, %k, %k initial_state(%s : tensor<?x3x16x16xf32>)
+         full_key(%ck : tensor<?x2x?x16xf32>) full_value(%cv : tensor<?x2x?x16xf32>)
+         {heads = #hydra.heads<"FFLLLLLF">, causal}
+       : tensor<?x8x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32> -> tensor<?x8x?x16xf32>, tensor<?x3x16x16xf32>
+  return %y, %f : tensor<?x8x?x16xf32>, tensor<?x3x16x16xf32>
+}
+
+// -----
+
+// Every kv head has an L head: the states are the kv heads themselves, and
+// no state_heads is written.
+
+// CHECK-LABEL: func @states_of_every_kv_head
+// CHECK:      hydra.linear_attention
+// CHECK-NOT:    state_heads
+// CHECK-SAME:   {heads = array<i64: 1, 3>, scale = 2.500000e-01 : f32}
+func.func @states_of_every_kv_head(%q: tensor<1x4x4x16xf32>, %k: tensor<1x2x4x16xf32>, %s: tensor<1x2x16x16xf32>) -> tensor<1x4x4x16xf32> {
+  %y = hydra.hybrid_attention %q, %k, %k initial_state(%s : tensor<1x2x16x16xf32>) {heads = #hydra.heads<"FLFL">}
+       : tensor<1x4x4x16xf32>, tensor<1x2x4x16xf32>, tensor<1x2x4x16xf32> -> tensor<1x4x4x16xf32>
+  return %y : tensor<1x4x4x16xf32>
+}

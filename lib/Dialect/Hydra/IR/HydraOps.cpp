@@ -7,6 +7,7 @@
 #include "mlir/IR/OpImplementation.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::hydra;
@@ -39,6 +40,19 @@ float HybridAttentionOp::getEffectiveLinearScale() {
                           : defaultScale(getQuery());
 }
 
+SmallVector<int64_t> HybridAttentionOp::getKvHeadsOf(bool full) {
+  int64_t hq = cast<ShapedType>(getQuery().getType()).getDimSize(1);
+  int64_t hkv = cast<ShapedType>(getKey().getType()).getDimSize(1);
+  HeadMapAttr heads = getHeads();
+  SmallVector<int64_t> kvHeads;
+  for (int64_t h = 0; h < heads.getNumHeads(); ++h) {
+    int64_t kv = h / (hq / hkv);
+    if (heads.isFull(h) == full && (kvHeads.empty() || kvHeads.back() != kv))
+      kvHeads.push_back(kv);
+  }
+  return kvHeads;
+}
+
 LogicalResult HybridAttentionOp::verify() {
   AttentionDims dims;
   if (failed(verifyQueryKeyValue(*this, getQuery().getType(),
@@ -53,35 +67,49 @@ LogicalResult HybridAttentionOp::verify() {
   if (failed(verifyOutputShape(*this, "result", getResult().getType(), dims,
                                dims.numQueryHeads)))
     return failure();
-  if (getInitialState() &&
-      failed(verifyStateShape(*this, "initial_state",
-                              getInitialState().getType(), dims)))
-    return failure();
-  if (getFinalState()) {
-    if (failed(verifyStateShape(*this, "final_state", getFinalState().getType(),
-                                dims)))
+  bool anyLinear = !heads.getLinearHeads().empty();
+  bool anyFull = !heads.getFullHeads().empty();
+  int64_t linearKv = getKvHeadsOf(/*full=*/false).size();
+  for (auto [name, state] :
+       {std::pair<StringRef, Value>{"initial_state", getInitialState()},
+        {"final_state", getFinalState()}}) {
+    if (!state)
+      continue;
+    if (!anyLinear)
+      return emitOpError() << "'" << name
+                           << "' is given but 'heads' has no 'L' head";
+    if (failed(verifyStateShape(*this, name, state.getType(), dims, linearKv,
+                                "Hkv_L")))
       return failure();
-    int64_t group = dims.numQueryHeads / dims.numKvHeads;
-    for (int64_t g = 0; g < dims.numKvHeads; ++g) {
-      bool hasLinear = false;
-      for (int64_t h = g * group; h < (g + 1) * group; ++h)
-        hasLinear |= !heads.isFull(h);
-      if (!hasLinear)
-        return emitOpError() << "'final_state' needs a linear query head for "
-                                "every kv head; kv head "
-                             << g << " has none";
-    }
+  }
+  // The keys the F heads attend: the caches when given, else key itself.
+  AttentionDims fullDims = dims;
+  if (bool(getFullKey()) != bool(getFullValue()))
+    return emitOpError() << "'full_key' and 'full_value' come together";
+  if (getFullKey()) {
+    if (!anyFull)
+      return emitOpError() << "'full_key' is given but 'heads' has no 'F' head";
+    int64_t fullKv = getKvHeadsOf(/*full=*/true).size();
+    int64_t keyLen, valueLen;
+    if (failed(verifyCacheShape(*this, "full_key", getFullKey().getType(), dims,
+                                fullKv, dims.keyDim, keyLen)) ||
+        failed(verifyCacheShape(*this, "full_value", getFullValue().getType(),
+                                dims, fullKv, dims.valueDim, valueLen)))
+      return failure();
+    if (sizesDiffer(keyLen, valueLen))
+      return emitOpError() << "'full_key' has " << keyLen
+                           << " keys but 'full_value' " << valueLen;
+    fullDims.keyLen = keyLen;
   }
   if (getFusionScale() &&
       failed(verifyFusionScale(*this, getFusionScale().getType(), dims)))
     return failure();
-  if (getMask() && failed(verifyMask(*this, getMask().getType(), dims)))
+  if (getMask() && failed(verifyMask(*this, getMask().getType(), fullDims)))
     return failure();
   if (failed(verifyLinearInputs(*this, getUpdateRule(), getDecay(), getBeta(),
                                 dims)))
     return failure();
-  if (!heads.getLinearHeads().empty() &&
-      failed(verifyLinearLengths(*this, dims)))
+  if (anyLinear && failed(verifyLinearLengths(*this, dims)))
     return failure();
   return verifyEpsilonAndSoftcap(*this, getFusionEpsilon().convertToFloat(),
                                  asFloat(getSoftcap()));
@@ -182,10 +210,38 @@ static LogicalResult verifyPartOperands(OpTy op, AttentionDims &dims) {
   return success();
 }
 
+/// Hq / Hkv of a part op.
+template <typename OpTy> static int64_t groupSize(OpTy op) {
+  return cast<ShapedType>(op.getQuery().getType()).getDimSize(1) /
+         cast<ShapedType>(op.getKey().getType()).getDimSize(1);
+}
+
+int64_t FullAttentionOp::getKvHead(int64_t i) {
+  if (auto kv = getKvHeads())
+    return (*kv)[i];
+  return getHeads()[i] / groupSize(*this);
+}
+
+int64_t LinearAttentionOp::getKvHead(int64_t i) {
+  return getHeads()[i] / groupSize(*this);
+}
+
+int64_t LinearAttentionOp::getStateHead(int64_t i) {
+  if (auto states = getStateHeads())
+    return (*states)[i];
+  return getKvHead(i);
+}
+
 LogicalResult FullAttentionOp::verify() {
   AttentionDims dims;
   if (failed(verifyPartOperands(*this, dims)))
     return failure();
+  if (getKvHeads() && failed(verifyHeadIndices(*this, "kv_heads", *getKvHeads(),
+                                               getHeads(), dims.numKvHeads)))
+    return failure();
+  if (getEndAligned() && !getCausal())
+    return emitOpError() << "'end_aligned' moves the causal diagonal; it "
+                            "needs 'causal'";
   if (getMask() && failed(verifyMask(*this, getMask().getType(), dims)))
     return failure();
   return verifyEpsilonAndSoftcap(*this, getFusionEpsilon().convertToFloat(),
@@ -199,14 +255,37 @@ LogicalResult LinearAttentionOp::verify() {
                                 dims)) ||
       failed(verifyLinearLengths(*this, dims)))
     return failure();
-  if (getInitialState() &&
-      failed(verifyStateShape(*this, "initial_state",
-                              getInitialState().getType(), dims)))
-    return failure();
-  if (getFinalStateInit() &&
-      failed(verifyStateShape(*this, "final_state",
-                              getFinalStateInit().getType(), dims)))
-    return failure();
+  // Without `state_heads` a state is its kv head's; with it, any
+  // numbering in which one kv head's heads share one state.
+  int64_t numStates = dims.numKvHeads;
+  StringRef statesName = "Hkv";
+  if (auto states = getStateHeads()) {
+    Value state = getInitialState() ? getInitialState() : getFinalStateInit();
+    numStates = state ? cast<ShapedType>(state.getType()).getDimSize(1)
+                      : ShapedType::kDynamic;
+    statesName = "#states";
+    if (failed(verifyHeadIndices(*this, "state_heads", *states, getHeads(),
+                                 ShapedType::isDynamic(numStates)
+                                     ? std::numeric_limits<int64_t>::max()
+                                     : numStates)))
+      return failure();
+    DenseMap<int64_t, int64_t> stateOfKv, kvOfState;
+    for (auto [i, s] : llvm::enumerate(*states)) {
+      int64_t kv = getKvHead(i);
+      if (stateOfKv.try_emplace(kv, s).first->second != s ||
+          kvOfState.try_emplace(s, kv).first->second != kv)
+        return emitOpError()
+               << "'state_heads' entry " << i << " (state " << s
+               << ") breaks the rule that the heads of one kv head share "
+                  "one state and heads of other kv heads do not";
+    }
+  }
+  for (auto [name, state] :
+       {std::pair<StringRef, Value>{"initial_state", getInitialState()},
+        {"final_state", getFinalStateInit()}})
+    if (state && failed(verifyStateShape(*this, name, state.getType(), dims,
+                                         numStates, statesName)))
+      return failure();
   return verifyEpsilonAndSoftcap(*this, getFusionEpsilon().convertToFloat(),
                                  std::nullopt);
 }
@@ -343,8 +422,9 @@ LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult WorkOp::verify() {
-  for (auto [name, terms] : {std::pair<StringRef, ArrayAttr>{"flops", getFlops()},
-                             {"bytes", getBytes()}})
+  for (auto [name, terms] :
+       {std::pair<StringRef, ArrayAttr>{"flops", getFlops()},
+        {"bytes", getBytes()}})
     for (Attribute attr : terms) {
       auto term = dyn_cast<ArrayAttr>(attr);
       if (!term || term.empty() || !isa<FloatAttr>(term[0]))
@@ -353,8 +433,7 @@ LogicalResult WorkOp::verify() {
                                 "with a float coefficient";
       for (Attribute index : term.getValue().drop_front()) {
         auto i = dyn_cast<IntegerAttr>(index);
-        if (!i || i.getInt() < 0 ||
-            i.getInt() >= int64_t(getSizes().size()))
+        if (!i || i.getInt() < 0 || i.getInt() >= int64_t(getSizes().size()))
           return emitOpError() << "'" << name << "' term names size " << index
                                << " of " << getSizes().size();
       }

@@ -222,15 +222,48 @@ LogicalResult checks::verifyLinearInputs(Operation *op, UpdateRule rule,
 }
 
 LogicalResult checks::verifyStateShape(Operation *op, StringRef name, Type type,
-                                       const AttentionDims &dims) {
+                                       const AttentionDims &dims, int64_t heads,
+                                       StringRef headsName) {
   auto t = cast<ShapedType>(type);
-  SmallVector<int64_t> expected = {dims.batch, dims.numKvHeads, dims.keyDim,
+  SmallVector<int64_t> expected = {dims.batch, heads, dims.keyDim,
                                    dims.valueDim};
-  if (!shapeMatches(t, expected))
+  if (!shapeMatches(t, expected) || t.isDynamicDim(1))
     return op->emitOpError()
            << "'" << name << "' shape " << formatShape(t.getShape())
-           << " does not match [B, Hkv, Dk, Dv] = " << formatShape(expected);
+           << " does not match [B, " << headsName
+           << ", Dk, Dv] = " << formatShape(expected);
   return checkFloatElement(op, name, t);
+}
+
+LogicalResult checks::verifyCacheShape(Operation *op, StringRef name, Type type,
+                                       const AttentionDims &dims, int64_t heads,
+                                       int64_t dim, int64_t &cacheLen) {
+  auto t = cast<ShapedType>(type);
+  cacheLen = t.getRank() == 4 ? t.getDimSize(2) : ShapedType::kDynamic;
+  SmallVector<int64_t> expected = {dims.batch, heads, cacheLen, dim};
+  if (!shapeMatches(t, expected) || t.isDynamicDim(1) || t.isDynamicDim(3))
+    return op->emitOpError()
+           << "'" << name << "' shape " << formatShape(t.getShape())
+           << " does not match [B, Hkv_F, T', D] = " << formatShape(expected);
+  if (t.getElementType() != dims.elementType)
+    return op->emitOpError()
+           << "'" << name << "' element type " << t.getElementType()
+           << " does not match the query element type " << dims.elementType;
+  return success();
+}
+
+LogicalResult checks::verifyHeadIndices(Operation *op, StringRef name,
+                                        ArrayRef<int64_t> indices,
+                                        ArrayRef<int64_t> heads,
+                                        int64_t bound) {
+  if (indices.size() != heads.size())
+    return op->emitOpError() << "'" << name << "' has " << indices.size()
+                             << " entries but 'heads' lists " << heads.size();
+  for (auto [i, x] : llvm::enumerate(indices))
+    if (x < 0 || x >= bound)
+      return op->emitOpError() << "'" << name << "' entry " << i << " is " << x
+                               << ", outside [0, " << bound << ")";
+  return success();
 }
 
 LogicalResult checks::verifyLinearLengths(Operation *op,

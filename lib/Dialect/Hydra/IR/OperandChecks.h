@@ -43,9 +43,22 @@ LogicalResult verifyLinearInputs(Operation *op, UpdateRule rule, Value decay,
                                  Value beta, const AttentionDims &dims);
 
 /// A linear-attention state ('initial_state', 'final_state'):
-/// [B, Hkv, Dk, Dv] of a float type.
+/// [B, heads, Dk, Dv] of a float type, `heads` named `headsName` in errors.
 LogicalResult verifyStateShape(Operation *op, StringRef name, Type type,
-                               const AttentionDims &dims);
+                               const AttentionDims &dims, int64_t heads,
+                               StringRef headsName);
+
+/// A cache of full heads' keys or values ('full_key', 'full_value'):
+/// [B, heads, T', dim] of the query's element type; sets `cacheLen` to T'.
+LogicalResult verifyCacheShape(Operation *op, StringRef name, Type type,
+                               const AttentionDims &dims, int64_t heads,
+                               int64_t dim, int64_t &cacheLen);
+
+/// A per-listed-head index attribute ('kv_heads', 'state_heads'): one
+/// entry per listed head, each in [0, bound).
+LogicalResult verifyHeadIndices(Operation *op, StringRef name,
+                                ArrayRef<int64_t> indices,
+                                ArrayRef<int64_t> heads, int64_t bound);
 
 /// Linear heads need as many queries as keys.
 LogicalResult verifyLinearLengths(Operation *op, const AttentionDims &dims);

@@ -46,6 +46,33 @@ Value hydra::emitHeadIndex(KernelBuilder &kb, ArrayRef<int64_t> heads, Value n,
   return kb.extract(kb.indexTable(heads), n);
 }
 
+Value hydra::emitKvHeadIndex(KernelBuilder &kb, FullAttentionOp op, Value n,
+                             Value h, bool selects) {
+  if (auto kvHeads = op.getKvHeads())
+    return emitHeadIndex(kb, *kvHeads, n, selects);
+  int64_t group = cast<ShapedType>(op.getQuery().getType()).getDimSize(1) /
+                  cast<ShapedType>(op.getKey().getType()).getDimSize(1);
+  return group == 1 ? h : kb.divConst(h, group);
+}
+
+Value hydra::emitStateIndex(KernelBuilder &kb, LinearAttentionOp op, Value n,
+                            Value kvh, bool selects) {
+  if (auto states = op.getStateHeads())
+    return emitHeadIndex(kb, *states, n, selects);
+  return kvh;
+}
+
+Value hydra::emitCausalShift(KernelBuilder &kb, FullAttentionOp op,
+                             Value queryLen, Value keyLen) {
+  if (!op.getEndAligned())
+    return Value();
+  return kb.sub(keyLen, queryLen);
+}
+
+Value hydra::addShift(KernelBuilder &kb, Value i, Value shift) {
+  return shift ? kb.add(i, shift) : i;
+}
+
 Value hydra::emitMaskedScore(KernelBuilder &kb, Value mask, Value s,
                              ArrayRef<Value> fullIdx) {
   auto type = cast<MemRefType>(mask.getType());

@@ -20,7 +20,7 @@ struct AttentionTiling {
 /// hydra.full_attention and hydra.linear_attention. Fails, with an error on
 /// the op, when a tensor-level part op or a hybrid op or merge is left.
 FailureOr<SmallVector<Operation *>> collectBufferizedParts(Operation *root,
-                                                          StringRef pass);
+                                                           StringRef pass);
 
 /// Replaces a bufferized hydra.full_attention by its online-softmax loops.
 void tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
@@ -36,6 +36,23 @@ void tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
 /// local memory) by a chain of selects.
 Value emitHeadIndex(KernelBuilder &kb, ArrayRef<int64_t> heads, Value n,
                     bool selects = false);
+
+/// The kv head that the n-th listed head (query head `h`) of `op` reads:
+/// h / (Hq / Hkv), or entry n of `kv_heads`.
+Value emitKvHeadIndex(KernelBuilder &kb, FullAttentionOp op, Value n, Value h,
+                      bool selects = false);
+
+/// The state that the n-th listed head (of kv head `kvh`) of `op` reads
+/// and writes: kvh, or entry n of `state_heads`.
+Value emitStateIndex(KernelBuilder &kb, LinearAttentionOp op, Value n,
+                     Value kvh, bool selects = false);
+
+/// How far right of query row i its causal diagonal lies: keyLen − queryLen
+/// for an `end_aligned` op (keys j ≤ i + shift are kept), else null (0).
+Value emitCausalShift(KernelBuilder &kb, FullAttentionOp op, Value queryLen,
+                      Value keyLen);
+/// i + shift, or i for a null shift.
+Value addShift(KernelBuilder &kb, Value i, Value shift);
 
 /// Score `s` of query row fullIdx[2] and key fullIdx[3] after the mask:
 /// plus a float mask, −inf where an i1 mask is false. The mask broadcasts
@@ -77,11 +94,12 @@ struct FullAttentionAttrs {
 
 /// One score of a GPU full-attention kernel, from the raw product q·k:
 /// scaled, soft-capped, masked, and −inf for keys past the end or (causal)
-/// after the query. `lastQuery`/`lastKey` clamp the mask's indices.
+/// after the query's diagonal (key query + shift). `lastQuery`/`lastKey`
+/// clamp the mask's indices.
 Value emitGpuScore(KernelBuilder &kb, FullAttentionOp op,
                    const FullAttentionAttrs &attrs, Value product, Value batch,
                    Value head, Value query, Value key, Value keyLen,
-                   Value lastQuery, Value lastKey);
+                   Value shift, Value lastQuery, Value lastKey);
 
 /// For each listed head of a linear-attention op, whether it writes its kv
 /// head's final state (the first listed head of each kv head does).

@@ -55,7 +55,8 @@ struct FuseScaleNormMerge : OpRewritePattern<ScaleNormMergeOp> {
                  rewriter, full.getLoc(), TypeRange{destType}, full.getQuery(),
                  full.getKey(), full.getValue(), full.getMask(),
                  merge.getFusionScale(), dest, full.getHeadsAttr(),
-                 full.getCausalAttr(), full.getScaleAttr(),
+                 full.getKvHeadsAttr(), full.getCausalAttr(),
+                 full.getEndAlignedAttr(), full.getScaleAttr(),
                  full.getSoftcapAttr(), merge.getFusionEpsilonAttr())
                  .getResult()[0];
     }
@@ -68,8 +69,8 @@ struct FuseScaleNormMerge : OpRewritePattern<ScaleNormMergeOp> {
           linear.getValue(), linear.getDecay(), linear.getBeta(),
           linear.getInitialState(), merge.getFusionScale(), dest,
           linear.getFinalStateInit(), linear.getHeadsAttr(),
-          linear.getScaleAttr(), linear.getUpdateRuleAttr(),
-          merge.getFusionEpsilonAttr());
+          linear.getStateHeadsAttr(), linear.getScaleAttr(),
+          linear.getUpdateRuleAttr(), merge.getFusionEpsilonAttr());
       dest = fused.getResult()[0];
       // The final state keeps its users.
       if (linear.getFinalStateInit())

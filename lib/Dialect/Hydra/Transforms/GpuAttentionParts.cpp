@@ -21,7 +21,8 @@ FullAttentionAttrs::FullAttentionAttrs(FullAttentionOp op)
 Value hydra::emitGpuScore(KernelBuilder &kb, FullAttentionOp op,
                           const FullAttentionAttrs &attrs, Value product,
                           Value batch, Value head, Value query, Value key,
-                          Value keyLen, Value lastQuery, Value lastKey) {
+                          Value keyLen, Value shift, Value lastQuery,
+                          Value lastKey) {
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
   Value x = kb.mulf(product, kb.f32(attrs.scale));
@@ -33,21 +34,20 @@ Value hydra::emitGpuScore(KernelBuilder &kb, FullAttentionOp op,
   if (attrs.causal)
     dropped = arith::OrIOp::create(
         b, loc, dropped,
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, key, query));
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, key,
+                              addShift(kb, query, shift)));
   if (Value mask = op.getMask())
-    x = emitMaskedScore(kb, mask, x,
-                        {batch, head, kb.min(query, lastQuery),
-                         kb.min(key, lastKey)});
+    x = emitMaskedScore(
+        kb, mask, x,
+        {batch, head, kb.min(query, lastQuery), kb.min(key, lastKey)});
   return kb.select(dropped, kb.negInf(), x);
 }
 
 SmallVector<bool> hydra::finalStateWriters(LinearAttentionOp op) {
-  int64_t group = cast<MemRefType>(op.getQuery().getType()).getDimSize(1) /
-                  cast<MemRefType>(op.getKey().getType()).getDimSize(1);
   SmallVector<bool> writer;
   DenseSet<int64_t> seenKv;
-  for (int64_t h : op.getHeads())
-    writer.push_back(seenKv.insert(h / group).second);
+  for (int64_t n = 0, e = op.getHeads().size(); n < e; ++n)
+    writer.push_back(seenKv.insert(op.getKvHead(n)).second);
   return writer;
 }
 
@@ -71,8 +71,8 @@ void hydra::emitStagedRowsEpilogue(GpuKernelBuilder &gb, LinearAttentionOp op,
                                     kb.index(dv));
       col[j] = kb.min(col[j], dv - 1);
       o[j] = kb.load(staged, {t, col[j]});
-      squares = kb.addf(squares, kb.select(ok[j], kb.mulf(o[j], o[j]),
-                                           kb.f32(0.0f)));
+      squares =
+          kb.addf(squares, kb.select(ok[j], kb.mulf(o[j], o[j]), kb.f32(0.0f)));
     }
     Value inv;
     if (gamma)

@@ -145,8 +145,7 @@ std::pair<Value, bool> simplifyMask(Value mask, int64_t s, int64_t t) {
   // A mask plus the causal mask that does not widen it.
   if (isa<arith::AddFOp>(e->scalar))
     for (int i = 0; i < 2; ++i)
-      if (e->maps[i].isIdentity() &&
-          isCausalConstant(e->operands[1 - i], s, t))
+      if (e->maps[i].isIdentity() && isCausalConstant(e->operands[1 - i], s, t))
         return {e->operands[i], true};
   return {mask, false};
 }
@@ -356,7 +355,8 @@ struct RaiseDecomposedAttention : OpRewritePattern<linalg::GenericOp> {
         rewriter, loc, op->getResult(0).getType(), Type(), q,
         rebuildOperand(rewriter, loc, *k), v,
         /*fusion_scale=*/Value(), /*decay=*/Value(), /*beta=*/Value(), mask,
-        /*initial_state=*/Value(),
+        /*initial_state=*/Value(), /*full_key=*/Value(),
+        /*full_value=*/Value(),
         HeadMapAttr::get(getContext(), std::string(hq, 'F')),
         causal ? rewriter.getUnitAttr() : UnitAttr(),
         rewriter.getF32FloatAttr(scale),
@@ -381,6 +381,8 @@ struct UnrepeatKeyValueHeads : OpRewritePattern<HybridAttentionOp> {
     if (!op.getHeads().getLinearHeads().empty() || op.getDecay() ||
         op.getBeta() || op.getInitialState() || op.getFinalState())
       return rewriter.notifyMatchFailure(op, "has linear heads");
+    if (op.getFullKey())
+      return rewriter.notifyMatchFailure(op, "the heads attend caches");
     Value k = unrepeatHeads(op.getKey()), v = unrepeatHeads(op.getValue());
     if (k == op.getKey() || v == op.getValue() ||
         shapeOf(k)[1] != shapeOf(v)[1])
@@ -404,6 +406,9 @@ struct CausalMaskFromValues : OpRewritePattern<HybridAttentionOp> {
     Value mask = op.getMask();
     if (!mask)
       return rewriter.notifyMatchFailure(op, "no mask");
+    // Against caches the diagonal is end-aligned, not the j ≤ i below.
+    if (op.getFullKey())
+      return rewriter.notifyMatchFailure(op, "the heads attend caches");
     MLIRContext *ctx = getContext();
     ElementValues values(op);
     Frame frame{

@@ -30,9 +30,7 @@ int64_t dimSize(Value v, int64_t d) {
 }
 
 /// Head count of the whole operand a trace was cut from.
-int64_t rootHeads(const TracedOperand &t) {
-  return dimSize(t.root, t.perm[1]);
-}
+int64_t rootHeads(const TracedOperand &t) { return dimSize(t.root, t.perm[1]); }
 
 /// One group op's operands, traced to their roots.
 struct GroupTrace {
@@ -54,7 +52,8 @@ bool maskIgnoresHeads(Value mask) {
 }
 
 FailureOr<GroupTrace> traceGroup(HybridAttentionOp op) {
-  if (op.getFusionScale() || op.getInitialState() || op.getFinalState())
+  if (op.getFusionScale() || op.getInitialState() || op.getFinalState() ||
+      op.getFullKey())
     return failure();
   GroupTrace g;
   g.op = op;
@@ -169,9 +168,11 @@ struct RaiseHybridGroups : OpRewritePattern<tensor::ConcatOp> {
     auto raised = HybridAttentionOp::create(
         rewriter, loc, type, Type(), q, k, v, /*fusion_scale=*/Value(), decay,
         beta, f ? f.getMask() : Value(), /*initial_state=*/Value(),
+        /*full_key=*/Value(), /*full_value=*/Value(),
         HeadMapAttr::get(getContext(), kinds),
         f && f.getCausal() ? rewriter.getUnitAttr() : UnitAttr(),
-        f ? f.getScaleAttr() : FloatAttr(), f ? f.getSoftcapAttr() : FloatAttr(),
+        f ? f.getScaleAttr() : FloatAttr(),
+        f ? f.getSoftcapAttr() : FloatAttr(),
         l ? l.getLinearScaleAttr() : FloatAttr(),
         UpdateRuleAttr::get(getContext(),
                             l ? l.getUpdateRule() : UpdateRule::Linear),

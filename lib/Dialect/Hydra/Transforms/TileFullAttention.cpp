@@ -75,8 +75,6 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
   Value out = op.getInit(), mask = op.getMask(), gamma = op.getFusionScale();
   auto qType = cast<MemRefType>(q.getType());
-  int64_t group =
-      qType.getDimSize(1) / cast<MemRefType>(k.getType()).getDimSize(1);
   int64_t dk = qType.getDimSize(3);
   int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
   int64_t mt = tiling.queryTile, nt = tiling.keyTile;
@@ -104,10 +102,13 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
     emitFullAttentionWork(kb, op, mt);
     Value bi = ivs[0], n = ivs[1];
     Value h = emitHeadIndex(kb, heads, n);
-    Value kvh = group == 1 ? h : kb.divConst(h, group);
+    Value kvh = emitKvHeadIndex(kb, op, n, h);
     Value slot = writesAll ? h : n;
     Value i0 = kb.mul(ivs[2], mt);
     Value rows = kb.min(kb.sub(queryLen, i0), mt);
+    // Query row i's causal diagonal is key i + shift.
+    Value shift = emitCausalShift(kb, op, queryLen, keyLen);
+    Value diag0 = addShift(kb, i0, shift);
 
     // Scratch of both forms, allocated here at the iteration's scope (a
     // buffer made inside a branch would be a fresh alloca every iteration).
@@ -144,7 +145,7 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
 
       // Causal: keys past the tile's last query row are masked for every row
       // of the tile, so the key loop ends there.
-      Value keyEnd = causal ? kb.min(keyLen, kb.add(i0, rows)) : keyLen;
+      Value keyEnd = causal ? kb.min(keyLen, kb.add(diag0, rows)) : keyLen;
       kb.loop(c0, keyEnd, kb.index(nt), [&](Value j0) {
         Value cols = kb.min(kb.sub(keyEnd, j0), nt);
         // The key tile transposed; lanes past `cols` hold zeros or earlier
@@ -209,7 +210,8 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
             if (causal) {
               Value future = arith::CmpIOp::create(
                   b, loc, arith::CmpIPredicate::ugt, keyIds,
-                  vector::BroadcastOp::create(b, loc, laneType, i[u]));
+                  vector::BroadcastOp::create(b, loc, laneType,
+                                              addShift(kb, i[u], shift)));
               dropped = arith::OrIOp::create(b, loc, dropped, future);
             }
             su = kb.select(dropped, negInfRow, su);
@@ -300,15 +302,16 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
               [&](Value e) { kb.storeRow(kb.zeros(mt), accT, e); });
       kb.storeRow(kb.splat(kb.negInf(), mt), maxRow, ValueRange{});
       kb.storeRow(kb.zeros(mt), sumRow, ValueRange{});
-      // Lane u of group g is query row i0 + 16 g + u.
+      // Lane u of group g is query row i0 + 16 g + u, whose diagonal is
+      // key diag0 + 16 g + u.
       auto laneIdType = VectorType::get({kLanes}, b.getIndexType());
       SmallVector<Value> queryIds;
       for (int64_t g = 0; g < groups; ++g)
-        queryIds.push_back(kb.lanesFrom(kb.add(i0, at(g)), kLanes));
+        queryIds.push_back(kb.lanesFrom(kb.add(diag0, at(g)), kLanes));
       Value negInfLanes = kb.splat(kb.negInf(), kLanes);
       Value zeroLanes = kb.zeros(kLanes);
 
-      Value keyEnd = causal ? kb.min(keyLen, kb.add(i0, rows)) : keyLen;
+      Value keyEnd = causal ? kb.min(keyLen, kb.add(diag0, rows)) : keyLen;
       kb.loop(c0, keyEnd, kb.index(nt), [&](Value j0) {
         Value cols = kb.min(kb.sub(keyEnd, j0), nt);
         // Scores of keys c0 .. c0 + count into probsT[c][:], one broadcast

@@ -33,8 +33,7 @@ static constexpr int64_t kKeys = kWarpSize;
 Value hydra::emitTanh(KernelBuilder &kb, Value x) {
   // 1 − 2 / (e^{2x} + 1): ±1 in the limits, no library call on any target.
   Value e = kb.exp(kb.mulf(x, kb.f32(2.0f)));
-  return kb.subf(kb.f32(1.0f),
-                 kb.divf(kb.f32(2.0f), kb.addf(e, kb.f32(1.0f))));
+  return kb.subf(kb.f32(1.0f), kb.divf(kb.f32(2.0f), kb.addf(e, kb.f32(1.0f))));
 }
 
 LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
@@ -42,13 +41,10 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
   Value out = op.getInit(), gamma = op.getFusionScale();
   auto qType = cast<MemRefType>(q.getType());
-  int64_t group =
-      qType.getDimSize(1) / cast<MemRefType>(k.getType()).getDimSize(1);
   int64_t dk = qType.getDimSize(3);
   int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
   int64_t colsPerLane = (dv + kWarpSize - 1) / kWarpSize;
-  int64_t sharedBytes =
-      4 * (kQueryRows * dk + kKeys * (dk + 1) + kKeys * dv);
+  int64_t sharedBytes = 4 * (kQueryRows * dk + kKeys * (dk + 1) + kKeys * dv);
   if (sharedBytes > kMaxStaticSharedBytes)
     return op.emitOpError() << "not supported on GPU targets: head dimensions "
                             << dk << " and " << dv << " need " << sharedBytes
@@ -66,143 +62,147 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
 
   Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
   Value numTiles = kb.ceilDivConst(queryLen, kQueryRows);
-  Operation *forall = kb.forall(
-      {batch, kb.index(heads.size()), numTiles}, [&](ValueRange ivs) {
-    emitFullAttentionWork(kb, op, kQueryRows);
-    GpuKernelBuilder gb(kb, kWarps * kWarpSize);
-    gb.begin();
-    Value bi = ivs[0];
-    Value h = emitHeadIndex(kb, heads, ivs[1], /*selects=*/true);
-    Value kvh = group == 1 ? h : kb.divConst(h, group);
-    Value slot = writesAll ? h : ivs[1];
-    Value i0 = kb.mul(ivs[2], kQueryRows);
-    Value c0 = kb.index(0), c1 = kb.index(1);
-    Value lastQuery = kb.sub(queryLen, c1), lastKey = kb.sub(keyLen, c1);
+  Operation *forall =
+      kb.forall({batch, kb.index(heads.size()), numTiles}, [&](ValueRange ivs) {
+        emitFullAttentionWork(kb, op, kQueryRows);
+        GpuKernelBuilder gb(kb, kWarps * kWarpSize);
+        gb.begin();
+        Value bi = ivs[0];
+        Value h = emitHeadIndex(kb, heads, ivs[1], /*selects=*/true);
+        Value kvh = emitKvHeadIndex(kb, op, ivs[1], h, /*selects=*/true);
+        Value slot = writesAll ? h : ivs[1];
+        Value i0 = kb.mul(ivs[2], kQueryRows);
+        Value c0 = kb.index(0), c1 = kb.index(1);
+        Value lastQuery = kb.sub(queryLen, c1), lastKey = kb.sub(keyLen, c1);
 
-    Value qTile = gb.shared({kQueryRows, dk});
-    Value kTile = gb.shared({kKeys, dk + 1});
-    Value vTile = gb.shared({kKeys, dv});
-    // Rows past the end read the last row (their results are not stored).
-    gb.fill(qTile, kQueryRows, dk, [&](Value r, Value d) {
-      return kb.load(q, {bi, h, kb.min(kb.add(i0, r), lastQuery), d});
-    });
-
-    SmallVector<Value> rowIdx(kRowsPerWarp), queryIdx(kRowsPerWarp);
-    for (int64_t u = 0; u < kRowsPerWarp; ++u) {
-      rowIdx[u] = kb.add(kb.mul(gb.warp, kRowsPerWarp), kb.index(u));
-      queryIdx[u] = kb.add(i0, rowIdx[u]);
-    }
-    // Lane j's columns; past Dv they read column Dv − 1 and are not stored.
-    SmallVector<Value> cols(colsPerLane);
-    for (int64_t c = 0; c < colsPerLane; ++c)
-      cols[c] = kb.min(kb.add(gb.lane, kb.index(c * kWarpSize)), dv - 1);
-
-    // Carried per thread: acc[u][c], then max[u], then sum[u].
-    SmallVector<Value> init(kRowsPerWarp * colsPerLane, kb.f32(0.0f));
-    init.append(kRowsPerWarp, kb.negInf());
-    init.append(kRowsPerWarp, kb.f32(0.0f));
-    Value rows = kb.min(kb.sub(queryLen, i0), kQueryRows);
-    Value keyEnd = causal ? kb.min(keyLen, kb.add(i0, rows)) : keyLen;
-    SmallVector<Value> fin = kb.loop(
-        c0, keyEnd, kb.index(kKeys), init, [&](Value j0, ValueRange it) {
-          // The previous tile's readers are done (and Q is staged).
-          gb.barrier();
-          gb.fill(kTile, kKeys, dk, [&](Value c, Value d) {
-            Value key = kb.min(kb.add(j0, c), lastKey);
-            return kb.load(k, {bi, kvh, key, d});
-          });
-          gb.fill(vTile, kKeys, dv, [&](Value c, Value d) {
-            Value key = kb.min(kb.add(j0, c), lastKey);
-            return kb.load(v, {bi, kvh, key, d});
-          });
-          gb.barrier();
-
-          Value key = kb.add(j0, gb.lane);
-          SmallVector<Value> next(it.begin(), it.end());
-          SmallVector<Value> p(kRowsPerWarp);
-          SmallVector<Value> zeros(kRowsPerWarp, kb.f32(0.0f));
-          SmallVector<Value> s = kb.loop(
-              c0, kb.index(dk), c1, zeros, [&](Value d, ValueRange acc) {
-                Value kd = kb.load(kTile, {gb.lane, d});
-                SmallVector<Value> r;
-                for (int64_t u = 0; u < kRowsPerWarp; ++u)
-                  r.push_back(math::FmaOp::create(
-                      b, loc, kb.load(qTile, {rowIdx[u], d}), kd, acc[u]));
-                return r;
-              });
-          for (int64_t u = 0; u < kRowsPerWarp; ++u) {
-            Value su = emitGpuScore(kb, op, attrs, s[u], bi, h, queryIdx[u],
-                                    key, keyLen, lastQuery, lastKey);
-            Value &rowMax = next[kRowsPerWarp * colsPerLane + u];
-            Value &rowSum = next[kRowsPerWarp * colsPerLane + kRowsPerWarp + u];
-            Value newMax = kb.maxf(rowMax, gb.warpMax(su));
-            // A row with every key masked so far keeps max −inf; subtracting
-            // 0 instead keeps exp() at 0 rather than NaN.
-            Value isEmpty = arith::CmpFOp::create(
-                b, loc, arith::CmpFPredicate::OEQ, newMax, kb.negInf());
-            Value safeMax = kb.select(isEmpty, kb.f32(0.0f), newMax);
-            Value alpha = kb.exp(kb.subf(rowMax, safeMax));
-            p[u] = kb.exp(kb.subf(su, safeMax));
-            rowSum = kb.addf(kb.mulf(rowSum, alpha), gb.warpSum(p[u]));
-            rowMax = newMax;
-            for (int64_t c = 0; c < colsPerLane; ++c) {
-              Value &a = next[u * colsPerLane + c];
-              a = kb.mulf(a, alpha);
-            }
-          }
-          // acc += P·V: key c's probability broadcast from lane c.
-          SmallVector<Value> accs(next.begin(),
-                                  next.begin() + kRowsPerWarp * colsPerLane);
-          accs = kb.loop(c0, kb.index(kKeys), c1, accs,
-                         [&](Value c, ValueRange acc) {
-                           SmallVector<Value> vc(colsPerLane), r;
-                           for (int64_t j = 0; j < colsPerLane; ++j)
-                             vc[j] = kb.load(vTile, {c, cols[j]});
-                           for (int64_t u = 0; u < kRowsPerWarp; ++u) {
-                             Value pc = gb.shuffleIdx(p[u], c);
-                             for (int64_t j = 0; j < colsPerLane; ++j)
-                               r.push_back(math::FmaOp::create(
-                                   b, loc, pc, vc[j],
-                                   acc[u * colsPerLane + j]));
-                           }
-                           return r;
-                         });
-          llvm::copy(accs, next.begin());
-          return next;
+        Value qTile = gb.shared({kQueryRows, dk});
+        Value kTile = gb.shared({kKeys, dk + 1});
+        Value vTile = gb.shared({kKeys, dv});
+        // Rows past the end read the last row (their results are not stored).
+        gb.fill(qTile, kQueryRows, dk, [&](Value r, Value d) {
+          return kb.load(q, {bi, h, kb.min(kb.add(i0, r), lastQuery), d});
         });
 
-    // Epilogue: o = acc / l, the fused normalization, one store per element.
-    for (int64_t u = 0; u < kRowsPerWarp; ++u) {
-      Value rowSum = fin[kRowsPerWarp * colsPerLane + kRowsPerWarp + u];
-      SmallVector<Value> o(colsPerLane);
-      SmallVector<Value> inRow(colsPerLane);
-      Value squares = kb.f32(0.0f);
-      for (int64_t c = 0; c < colsPerLane; ++c) {
-        o[c] = kb.divf(fin[u * colsPerLane + c], rowSum);
-        inRow[c] = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::ult,
-            kb.add(gb.lane, kb.index(c * kWarpSize)), kb.index(dv));
-        squares = kb.addf(squares,
-                          kb.select(inRow[c], kb.mulf(o[c], o[c]),
-                                    kb.f32(0.0f)));
-      }
-      Value inv;
-      if (gamma)
-        inv = emitInverseRms(kb, gb.warpSum(squares), dv, epsilon);
-      Value rowValid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                             queryIdx[u], queryLen);
-      for (int64_t c = 0; c < colsPerLane; ++c) {
-        Value value = o[c];
-        if (gamma)
-          value = kb.mulf(kb.mulf(value, inv), kb.load(gamma, {h, cols[c]}));
-        Value ok = arith::AndIOp::create(b, loc, rowValid, inRow[c]);
-        auto ifOp = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/false);
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-        kb.storeConverted(value, out, {bi, slot, queryIdx[u], cols[c]});
-      }
-    }
-  });
+        SmallVector<Value> rowIdx(kRowsPerWarp), queryIdx(kRowsPerWarp);
+        for (int64_t u = 0; u < kRowsPerWarp; ++u) {
+          rowIdx[u] = kb.add(kb.mul(gb.warp, kRowsPerWarp), kb.index(u));
+          queryIdx[u] = kb.add(i0, rowIdx[u]);
+        }
+        // Lane j's columns; past Dv they read column Dv − 1 and are not stored.
+        SmallVector<Value> cols(colsPerLane);
+        for (int64_t c = 0; c < colsPerLane; ++c)
+          cols[c] = kb.min(kb.add(gb.lane, kb.index(c * kWarpSize)), dv - 1);
+
+        // Carried per thread: acc[u][c], then max[u], then sum[u].
+        SmallVector<Value> init(kRowsPerWarp * colsPerLane, kb.f32(0.0f));
+        init.append(kRowsPerWarp, kb.negInf());
+        init.append(kRowsPerWarp, kb.f32(0.0f));
+        Value rows = kb.min(kb.sub(queryLen, i0), kQueryRows);
+        Value shift = emitCausalShift(kb, op, queryLen, keyLen);
+        Value keyEnd =
+            causal ? kb.min(keyLen, kb.add(addShift(kb, i0, shift), rows))
+                   : keyLen;
+        SmallVector<Value> fin = kb.loop(
+            c0, keyEnd, kb.index(kKeys), init, [&](Value j0, ValueRange it) {
+              // The previous tile's readers are done (and Q is staged).
+              gb.barrier();
+              gb.fill(kTile, kKeys, dk, [&](Value c, Value d) {
+                Value key = kb.min(kb.add(j0, c), lastKey);
+                return kb.load(k, {bi, kvh, key, d});
+              });
+              gb.fill(vTile, kKeys, dv, [&](Value c, Value d) {
+                Value key = kb.min(kb.add(j0, c), lastKey);
+                return kb.load(v, {bi, kvh, key, d});
+              });
+              gb.barrier();
+
+              Value key = kb.add(j0, gb.lane);
+              SmallVector<Value> next(it.begin(), it.end());
+              SmallVector<Value> p(kRowsPerWarp);
+              SmallVector<Value> zeros(kRowsPerWarp, kb.f32(0.0f));
+              SmallVector<Value> s = kb.loop(
+                  c0, kb.index(dk), c1, zeros, [&](Value d, ValueRange acc) {
+                    Value kd = kb.load(kTile, {gb.lane, d});
+                    SmallVector<Value> r;
+                    for (int64_t u = 0; u < kRowsPerWarp; ++u)
+                      r.push_back(math::FmaOp::create(
+                          b, loc, kb.load(qTile, {rowIdx[u], d}), kd, acc[u]));
+                    return r;
+                  });
+              for (int64_t u = 0; u < kRowsPerWarp; ++u) {
+                Value su = emitGpuScore(kb, op, attrs, s[u], bi, h, queryIdx[u],
+                                        key, keyLen, shift, lastQuery, lastKey);
+                Value &rowMax = next[kRowsPerWarp * colsPerLane + u];
+                Value &rowSum =
+                    next[kRowsPerWarp * colsPerLane + kRowsPerWarp + u];
+                Value newMax = kb.maxf(rowMax, gb.warpMax(su));
+                // A row with every key masked so far keeps max −inf;
+                // subtracting 0 instead keeps exp() at 0 rather than NaN.
+                Value isEmpty = arith::CmpFOp::create(
+                    b, loc, arith::CmpFPredicate::OEQ, newMax, kb.negInf());
+                Value safeMax = kb.select(isEmpty, kb.f32(0.0f), newMax);
+                Value alpha = kb.exp(kb.subf(rowMax, safeMax));
+                p[u] = kb.exp(kb.subf(su, safeMax));
+                rowSum = kb.addf(kb.mulf(rowSum, alpha), gb.warpSum(p[u]));
+                rowMax = newMax;
+                for (int64_t c = 0; c < colsPerLane; ++c) {
+                  Value &a = next[u * colsPerLane + c];
+                  a = kb.mulf(a, alpha);
+                }
+              }
+              // acc += P·V: key c's probability broadcast from lane c.
+              SmallVector<Value> accs(
+                  next.begin(), next.begin() + kRowsPerWarp * colsPerLane);
+              accs = kb.loop(
+                  c0, kb.index(kKeys), c1, accs, [&](Value c, ValueRange acc) {
+                    SmallVector<Value> vc(colsPerLane), r;
+                    for (int64_t j = 0; j < colsPerLane; ++j)
+                      vc[j] = kb.load(vTile, {c, cols[j]});
+                    for (int64_t u = 0; u < kRowsPerWarp; ++u) {
+                      Value pc = gb.shuffleIdx(p[u], c);
+                      for (int64_t j = 0; j < colsPerLane; ++j)
+                        r.push_back(math::FmaOp::create(
+                            b, loc, pc, vc[j], acc[u * colsPerLane + j]));
+                    }
+                    return r;
+                  });
+              llvm::copy(accs, next.begin());
+              return next;
+            });
+
+        // Epilogue: o = acc / l, the fused normalization, one store per
+        // element.
+        for (int64_t u = 0; u < kRowsPerWarp; ++u) {
+          Value rowSum = fin[kRowsPerWarp * colsPerLane + kRowsPerWarp + u];
+          SmallVector<Value> o(colsPerLane);
+          SmallVector<Value> inRow(colsPerLane);
+          Value squares = kb.f32(0.0f);
+          for (int64_t c = 0; c < colsPerLane; ++c) {
+            o[c] = kb.divf(fin[u * colsPerLane + c], rowSum);
+            inRow[c] = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::ult,
+                kb.add(gb.lane, kb.index(c * kWarpSize)), kb.index(dv));
+            squares = kb.addf(squares, kb.select(inRow[c], kb.mulf(o[c], o[c]),
+                                                 kb.f32(0.0f)));
+          }
+          Value inv;
+          if (gamma)
+            inv = emitInverseRms(kb, gb.warpSum(squares), dv, epsilon);
+          Value rowValid = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::ult, queryIdx[u], queryLen);
+          for (int64_t c = 0; c < colsPerLane; ++c) {
+            Value value = o[c];
+            if (gamma)
+              value =
+                  kb.mulf(kb.mulf(value, inv), kb.load(gamma, {h, cols[c]}));
+            Value ok = arith::AndIOp::create(b, loc, rowValid, inRow[c]);
+            auto ifOp = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/false);
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+            kb.storeConverted(value, out, {bi, slot, queryIdx[u], cols[c]});
+          }
+        }
+      });
   forall->setAttr(kBlockSizeAttrName, b.getI64IntegerAttr(kWarps * kWarpSize));
   rewriter.eraseOp(op);
   return success();

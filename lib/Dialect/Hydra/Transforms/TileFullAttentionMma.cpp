@@ -64,15 +64,12 @@ int64_t hydra::mmaSharedBytes(FullAttentionOp op) {
   return 2 * ((kQueryRows + kKeys) * (dk + kPad) + kKeys * (dv + kPad));
 }
 
-
 LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
                                           FullAttentionOp op) {
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
   Value out = op.getInit(), gamma = op.getFusionScale();
   auto qType = cast<MemRefType>(q.getType());
   Type e = qType.getElementType();
-  int64_t group =
-      qType.getDimSize(1) / cast<MemRefType>(k.getType()).getDimSize(1);
   int64_t dk = qType.getDimSize(3);
   int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
   int64_t kSteps = dk / 16, vTiles = dv / 8, sTiles = kKeys / 8;
@@ -88,15 +85,15 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
 
   Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
   Value numTiles = kb.ceilDivConst(queryLen, kQueryRows);
-  Operation *forall = kb.forall(
-      {batch, kb.index(heads.size()), numTiles}, [&](ValueRange ivs) {
+  Operation *forall =
+      kb.forall({batch, kb.index(heads.size()), numTiles}, [&](ValueRange ivs) {
         emitFullAttentionWork(kb, op, kQueryRows);
         GpuKernelBuilder gb(kb, kWarps * kWarpSize);
         gb.begin();
         MmaFragments m(kb, e, gb.lane);
         Value bi = ivs[0];
         Value h = emitHeadIndex(kb, heads, ivs[1], /*selects=*/true);
-        Value kvh = group == 1 ? h : kb.divConst(h, group);
+        Value kvh = emitKvHeadIndex(kb, op, ivs[1], h, /*selects=*/true);
         Value slot = writesAll ? h : ivs[1];
         Value i0 = kb.mul(ivs[2], kQueryRows);
         Value c0 = kb.index(0), c1 = kb.index(1);
@@ -134,7 +131,10 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
         SmallVector<Value> init(vTiles, m.zerosC());
         init.append({kb.negInf(), kb.negInf(), kb.f32(0.0f), kb.f32(0.0f)});
         Value rows = kb.min(kb.sub(queryLen, i0), kQueryRows);
-        Value keyEnd = causal ? kb.min(keyLen, kb.add(i0, rows)) : keyLen;
+        Value shift = emitCausalShift(kb, op, queryLen, keyLen);
+        Value keyEnd =
+            causal ? kb.min(keyLen, kb.add(addShift(kb, i0, shift), rows))
+                   : keyLen;
         SmallVector<Value> fin = kb.loop(
             c0, keyEnd, kb.index(kKeys), init, [&](Value j0, ValueRange it) {
               gb.barrier(); // the previous tile's readers are done
@@ -145,9 +145,9 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
                     raw(tensor, {bi, kvh, kb.min(key, lastKey), d}), zero);
               };
               gb.fill(kTile, kKeys, dk,
-                         [&](Value c, Value d) { return keyRow(c, k, d); });
+                      [&](Value c, Value d) { return keyRow(c, k, d); });
               gb.fill(vTile, kKeys, dv,
-                         [&](Value c, Value d) { return keyRow(c, v, d); });
+                      [&](Value c, Value d) { return keyRow(c, v, d); });
               gb.barrier();
 
               // S = Q Kᵀ, then scale, softcap and masks per element.
@@ -156,11 +156,11 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
                 Value acc = m.productWithRows(qFrags, kTile, n * 8);
                 for (int64_t i = 0; i < 2; ++i)
                   for (int64_t j = 0; j < 2; ++j) {
-                    Value key = kb.add(
-                        j0, kb.add(kb.index(n * 8 + j), kb.mul(m.t, 2)));
+                    Value key =
+                        kb.add(j0, kb.add(kb.index(n * 8 + j), kb.mul(m.t, 2)));
                     acc = m.set(acc,
                                 emitGpuScore(kb, op, attrs, m.at(acc, i, j), bi,
-                                             h, query[i], key, keyLen,
+                                             h, query[i], key, keyLen, shift,
                                              lastQuery, lastKey),
                                 i, j);
                   }
@@ -196,9 +196,9 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
               for (int64_t nv = 0; nv < vTiles; ++nv)
                 for (int64_t i = 0; i < 2; ++i)
                   for (int64_t j = 0; j < 2; ++j)
-                    next[nv] = m.set(next[nv],
-                                     kb.mulf(m.at(next[nv], i, j), alpha[i]),
-                                     i, j);
+                    next[nv] =
+                        m.set(next[nv], kb.mulf(m.at(next[nv], i, j), alpha[i]),
+                              i, j);
 
               // O += P V: two n8 tiles of P make one k16 A fragment.
               for (int64_t kc = 0; kc < kKeys / 16; ++kc) {
@@ -227,8 +227,7 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
           Value inv;
           if (gamma)
             inv = emitInverseRms(kb, gb.quadSum(squares), dv, epsilon);
-          auto ifOp =
-              scf::IfOp::create(b, loc, ult(query[i], queryLen), false);
+          auto ifOp = scf::IfOp::create(b, loc, ult(query[i], queryLen), false);
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
           for (int64_t nv = 0; nv < vTiles; ++nv)

@@ -66,9 +66,11 @@ public:
     function_ref<Value(Value m)> head, slot;
   };
 
-  /// One (batch, kv head) iteration: the kv head's state carried across
-  /// the chunks once, each member's outputs per chunk.
-  void emit(Value batchIdx, Value kvHead, const Members &members);
+  /// One (batch, kv head) iteration: the kv head's state (index
+  /// `stateHead` of the state operands) carried across the chunks once,
+  /// each member's outputs per chunk.
+  void emit(Value batchIdx, Value kvHead, Value stateHead,
+            const Members &members);
 
 private:
   /// G_t as a row over Dk (a per-head decay is broadcast).
@@ -573,7 +575,7 @@ void ChunkedLinearAttention::emitStateUpdateBlocked(Value len) {
   });
 }
 
-void ChunkedLinearAttention::emit(Value batchIdx, Value kvHead,
+void ChunkedLinearAttention::emit(Value batchIdx, Value kvHead, Value stateHead,
                                   const Members &members) {
   bi = batchIdx;
   kvh = kvHead;
@@ -587,7 +589,8 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value kvHead,
   }
   Value initial = op.getInitialState();
   kb.loop(zero, kb.index(dk), [&](Value d) {
-    Value row = initial ? kb.loadRow(initial, {bi, kvh, d}, dv) : kb.zeros(dv);
+    Value row =
+        initial ? kb.loadRow(initial, {bi, stateHead, d}, dv) : kb.zeros(dv);
     kb.storeRow(row, state, d);
   });
   if (decay)
@@ -646,7 +649,7 @@ void ChunkedLinearAttention::emit(Value batchIdx, Value kvHead,
   });
   if (Value final = op.getFinalStateInit())
     kb.loop(zero, kb.index(dk), [&](Value d) {
-      kb.storeRow(kb.loadRow(state, d, dv), final, {bi, kvh, d});
+      kb.storeRow(kb.loadRow(state, d, dv), final, {bi, stateHead, d});
     });
 }
 
@@ -655,21 +658,20 @@ void hydra::tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
   rewriter.setInsertionPoint(op);
   KernelBuilder kb(rewriter, op.getLoc());
   Value q = op.getQuery();
-  int64_t group = cast<MemRefType>(q.getType()).getDimSize(1) /
-                  cast<MemRefType>(op.getKey().getType()).getDimSize(1);
   SmallVector<int64_t> heads(op.getHeads());
   bool writesAll = op.writesAllHeads();
   ChunkedLinearAttention body(kb, op, tiling.chunkSize);
   // The listed heads grouped by kv head (in order of first appearance):
   // the query heads of a kv head share its state, so one iteration
   // carries it for all of them (and stores the final state once).
-  SmallVector<int64_t> kvHeads, counts;
+  SmallVector<int64_t> kvHeads, stateHeads, counts;
   SmallVector<SmallVector<int64_t>> memberIndex;
   for (auto [n, h] : llvm::enumerate(heads)) {
-    int64_t kv = h / group;
+    int64_t kv = op.getKvHead(n);
     auto it = llvm::find(kvHeads, kv);
     if (it == kvHeads.end()) {
       kvHeads.push_back(kv);
+      stateHeads.push_back(op.getStateHead(n));
       memberIndex.emplace_back();
       it = kvHeads.end() - 1;
     }
@@ -715,7 +717,11 @@ void hydra::tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
               };
               ChunkedLinearAttention::Members members{
                   kb.extract(kb.indexTable(counts), gi), headOf, slotOf};
-              body.emit(ivs[0], kvh, members);
+              body.emit(ivs[0], kvh,
+                        stateHeads == kvHeads
+                            ? kvh
+                            : kb.extract(kb.indexTable(stateHeads), gi),
+                        members);
             });
   rewriter.eraseOp(op);
 }

@@ -76,9 +76,9 @@ LogicalResult hydra::tileLinearAttentionGpu(RewriterBase &rewriter,
       break;
     }
   if (!s.chunk)
-    return op.emitOpError() << "not supported on GPU targets: head dimensions "
-                            << s.dk << " and " << s.dv
-                            << " do not fit a chunk in shared memory";
+    return op.emitOpError()
+           << "not supported on GPU targets: head dimensions " << s.dk
+           << " and " << s.dv << " do not fit a chunk in shared memory";
 
   rewriter.setInsertionPoint(op);
   KernelBuilder kb(rewriter, op.getLoc());
@@ -96,19 +96,20 @@ LogicalResult hydra::tileLinearAttentionGpu(RewriterBase &rewriter,
       beta && cast<MemRefType>(beta.getType()).getDimSize(1) != 1;
   int64_t threads = s.warps * kWarpSize;
 
-  Operation *forall = kb.forall(
-      {kb.dim(q, 0), kb.index(heads.size())}, [&](ValueRange ivs) {
+  Operation *forall =
+      kb.forall({kb.dim(q, 0), kb.index(heads.size())}, [&](ValueRange ivs) {
         // Per step: decay (gated), Sᵀk and the delta update (delta
         // rules), the state update and the output, Dk·Dv each or twice.
         emitLinearAttentionWork(
             kb, op,
-            double(s.dk * s.dv) * (4.0 + (decay ? 1.0 : 0.0) +
-                                   (s.delta ? 2.0 : 0.0)));
+            double(s.dk * s.dv) *
+                (4.0 + (decay ? 1.0 : 0.0) + (s.delta ? 2.0 : 0.0)));
         GpuKernelBuilder gb(kb, threads);
         gb.begin();
         Value bi = ivs[0];
         Value h = emitHeadIndex(kb, heads, ivs[1], /*selects=*/true);
         Value kvh = group == 1 ? h : kb.divConst(h, group);
+        Value stateh = emitStateIndex(kb, op, ivs[1], kvh, /*selects=*/true);
         Value slot = writesAll ? h : ivs[1];
         Value c0 = kb.index(0), c1 = kb.index(1);
         Value keyLen = kb.dim(k, 2), lastStep = kb.sub(keyLen, c1);
@@ -139,7 +140,7 @@ LogicalResult hydra::tileLinearAttentionGpu(RewriterBase &rewriter,
               state.push_back(kb.f32(0.0f));
               continue;
             }
-            Value x = kb.load(initial, {bi, kvh, kb.min(rows[r], s.dk - 1),
+            Value x = kb.load(initial, {bi, stateh, kb.min(rows[r], s.dk - 1),
                                         kb.min(cols[c], s.dv - 1)});
             Value ok = arith::AndIOp::create(b, loc, rowOk[r], colOk[c]);
             state.push_back(kb.select(ok, x, kb.f32(0.0f)));
@@ -168,8 +169,8 @@ LogicalResult hydra::tileLinearAttentionGpu(RewriterBase &rewriter,
               };
               gb.barrier();
               gb.fill(qT, s.chunk, s.dkPadded, [&](Value t, Value d) {
-                return padded(
-                    kb.load(q, {bi, h, step(t), kb.min(d, s.dk - 1)}), d, s.dk);
+                return padded(kb.load(q, {bi, h, step(t), kb.min(d, s.dk - 1)}),
+                              d, s.dk);
               });
               gb.fill(kT, s.chunk, s.dkPadded, [&](Value t, Value d) {
                 return padded(
@@ -183,9 +184,9 @@ LogicalResult hydra::tileLinearAttentionGpu(RewriterBase &rewriter,
               });
               if (decay && s.perDimDecay)
                 gb.fill(gT, s.chunk, s.dkPadded, [&](Value t, Value d) {
-                  return padded(kb.load(decay, {bi, kvh, step(t),
-                                                kb.min(d, s.dk - 1)}),
-                                d, s.dk);
+                  return padded(
+                      kb.load(decay, {bi, kvh, step(t), kb.min(d, s.dk - 1)}),
+                      d, s.dk);
                 });
               else if (decay)
                 gb.fill(gT, s.chunk, 1, [&](Value t, Value) {
@@ -197,8 +198,8 @@ LogicalResult hydra::tileLinearAttentionGpu(RewriterBase &rewriter,
                 });
               gb.barrier();
 
-              SmallVector<Value> next = kb.loop(
-                  c0, len, c1, carried, [&](Value t, ValueRange it) {
+              SmallVector<Value> next =
+                  kb.loop(c0, len, c1, carried, [&](Value t, ValueRange it) {
                     SmallVector<Value> st(it.begin(), it.end());
                     SmallVector<Value> kt(s.slots), qt(s.slots), vt;
                     for (int64_t r = 0; r < s.slots; ++r) {
@@ -208,11 +209,10 @@ LogicalResult hydra::tileLinearAttentionGpu(RewriterBase &rewriter,
                     for (int64_t c = 0; c < kColsPerWarp; ++c)
                       vt.push_back(kb.load(vT, {t, cols[c]}));
                     if (decay) {
-                      Value e =
-                          s.perDimDecay ? Value() : kb.exp(kb.load(gT, {t, c0}));
+                      Value e = s.perDimDecay ? Value()
+                                              : kb.exp(kb.load(gT, {t, c0}));
                       for (int64_t r = 0; r < s.slots; ++r) {
-                        Value er =
-                            e ? e : kb.exp(kb.load(gT, {t, rows[r]}));
+                        Value er = e ? e : kb.exp(kb.load(gT, {t, rows[r]}));
                         for (int64_t c = 0; c < kColsPerWarp; ++c)
                           st[stateIdx(r, c)] = kb.mulf(st[stateIdx(r, c)], er);
                       }
@@ -251,7 +251,8 @@ LogicalResult hydra::tileLinearAttentionGpu(RewriterBase &rewriter,
                   });
               gb.barrier();
 
-              emitStagedRowsEpilogue(gb, op, oT, len, s.warps, bi, h, slot, start);
+              emitStagedRowsEpilogue(gb, op, oT, len, s.warps, bi, h, slot,
+                                     start);
               return next;
             });
 
@@ -267,7 +268,7 @@ LogicalResult hydra::tileLinearAttentionGpu(RewriterBase &rewriter,
               OpBuilder::InsertionGuard g2(b);
               b.setInsertionPoint(inner.thenBlock()->getTerminator());
               kb.storeConverted(fin[stateIdx(r, c)], final,
-                                {bi, kvh, rows[r], cols[c]});
+                                {bi, stateh, rows[r], cols[c]});
             }
         }
       });

@@ -1,4 +1,5 @@
-//===- TileLinearAttentionMma.cpp - chunkwise linear attention on tensor cores ===//
+//===- TileLinearAttentionMma.cpp - chunkwise linear attention on tensor cores
+//===//
 //
 // The f16/bf16 form of the GPU linear-attention kernel for the rules whose
 // chunk products are plain matrix products: linear, and gated with one
@@ -49,9 +50,8 @@ bool hydra::canUseMma(LinearAttentionOp op) {
   Type e = q.getElementType();
   int64_t dk = q.getDimSize(3), dv = v.getDimSize(3);
   UpdateRule rule = op.getUpdateRule();
-  bool perHeadDecay =
-      !op.getDecay() ||
-      cast<MemRefType>(op.getDecay().getType()).getRank() == 3;
+  bool perHeadDecay = !op.getDecay() ||
+                      cast<MemRefType>(op.getDecay().getType()).getRank() == 3;
   return (e.isF16() || e.isBF16()) &&
          cast<MemRefType>(op.getKey().getType()).getElementType() == e &&
          v.getElementType() == e &&
@@ -70,7 +70,8 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
   int64_t dk = qType.getDimSize(3);
   int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
   int64_t warps = dv / kColsPerWarp, kSteps = dk / 16, mTiles = dk / 16;
-  int64_t group = qType.getDimSize(1) / cast<MemRefType>(k.getType()).getDimSize(1);
+  int64_t group =
+      qType.getDimSize(1) / cast<MemRefType>(k.getType()).getDimSize(1);
   SmallVector<int64_t> heads(op.getHeads());
   bool writesAll = op.writesAllHeads();
   float scale = op.getScale().convertToFloat();
@@ -82,8 +83,8 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
   Location loc = kb.getLoc();
   int64_t threads = warps * kWarpSize;
 
-  Operation *forall = kb.forall(
-      {kb.dim(q, 0), kb.index(heads.size())}, [&](ValueRange ivs) {
+  Operation *forall =
+      kb.forall({kb.dim(q, 0), kb.index(heads.size())}, [&](ValueRange ivs) {
         // Per step: QKᵀ (2·16·Dk, recomputed by every warp), Q·Ŝ and the
         // state update (2·Dk·Dv each), A·V (2·16·Dv).
         emitLinearAttentionWork(
@@ -95,6 +96,7 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
         Value bi = ivs[0];
         Value h = emitHeadIndex(kb, heads, ivs[1], /*selects=*/true);
         Value kvh = group == 1 ? h : kb.divConst(h, group);
+        Value stateh = emitStateIndex(kb, op, ivs[1], kvh, /*selects=*/true);
         Value slot = writesAll ? h : ivs[1];
         Value c0 = kb.index(0), c1 = kb.index(1);
         Value keyLen = kb.dim(k, 2), lastStep = kb.sub(keyLen, c1);
@@ -124,7 +126,7 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
               for (int64_t i = 0; i < 2; ++i)
                 for (int64_t j = 0; j < 2; ++j)
                   c = m.set(c,
-                            kb.load(initial, {bi, kvh, stateRow(mt, i),
+                            kb.load(initial, {bi, stateh, stateRow(mt, i),
                                               stateCol(nt, j)}),
                             i, j);
             state.push_back(c);
@@ -148,15 +150,12 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
                     b, loc, ult(t, len),
                     raw(buffer, {bi, head, kb.min(step, lastStep), d}), zero);
               };
-              gb.fill(qT, kChunk, dk, [&](Value t, Value d) {
-                return row(q, h, t, d);
-              });
-              gb.fill(kT, kChunk, dk, [&](Value t, Value d) {
-                return row(k, kvh, t, d);
-              });
-              gb.fill(vT, kChunk, dv, [&](Value t, Value d) {
-                return row(v, kvh, t, d);
-              });
+              gb.fill(qT, kChunk, dk,
+                      [&](Value t, Value d) { return row(q, h, t, d); });
+              gb.fill(kT, kChunk, dk,
+                      [&](Value t, Value d) { return row(k, kvh, t, d); });
+              gb.fill(vT, kChunk, dv,
+                      [&](Value t, Value d) { return row(v, kvh, t, d); });
               // Ŝ, this warp's columns.
               for (int64_t mt = 0; mt < mTiles; ++mt)
                 for (int64_t nt = 0; nt < 2; ++nt)
@@ -207,10 +206,11 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
                     Value weight = kb.exp(kb.subf(gRow[i], kb.load(gT, col)));
                     Value keep = arith::CmpIOp::create(
                         b, loc, arith::CmpIPredicate::ule, col, rowIdx[i]);
-                    acc = m.set(acc,
-                                kb.select(keep, kb.mulf(m.at(acc, i, j), weight),
-                                          kb.f32(0.0f)),
-                                i, j);
+                    acc =
+                        m.set(acc,
+                              kb.select(keep, kb.mulf(m.at(acc, i, j), weight),
+                                        kb.f32(0.0f)),
+                              i, j);
                   }
                 scores[n] = acc;
               }
@@ -229,9 +229,9 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
                 Value intra = m.mma(aFrag, m.loadB(vT, c0, n0), m.zerosC());
                 for (int64_t i = 0; i < 2; ++i)
                   for (int64_t j = 0; j < 2; ++j) {
-                    Value o = kb.addf(kb.mulf(m.at(inter, i, j),
-                                              kb.exp(gRow[i])),
-                                      m.at(intra, i, j));
+                    Value o =
+                        kb.addf(kb.mulf(m.at(inter, i, j), kb.exp(gRow[i])),
+                                m.at(intra, i, j));
                     kb.store(kb.mulf(o, kb.f32(scale)), oT,
                              {rowIdx[i], stateCol(nt, j)});
                   }
@@ -251,21 +251,22 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
                 auto pairAt = [&](int64_t di, int64_t si) {
                   return m.pairOf(element(di, si), element(di, si + 1));
                 };
-                Value kFrag = m.stack({pairAt(0, 0), pairAt(8, 0),
-                                       pairAt(0, 8), pairAt(8, 8)});
+                Value kFrag = m.stack(
+                    {pairAt(0, 0), pairAt(8, 0), pairAt(0, 8), pairAt(8, 8)});
                 for (int64_t nt = 0; nt < 2; ++nt) {
                   Value c = carried[mt * 2 + nt];
                   for (int64_t i = 0; i < 2; ++i)
                     for (int64_t j = 0; j < 2; ++j)
                       c = m.set(c, kb.mulf(m.at(c, i, j), decayAll), i, j);
                   next.push_back(m.mma(
-                      kFrag,
-                      m.loadB(vT, c0, kb.add(col0, kb.index(nt * 8))), c));
+                      kFrag, m.loadB(vT, c0, kb.add(col0, kb.index(nt * 8))),
+                      c));
                 }
               }
               gb.barrier();
 
-              emitStagedRowsEpilogue(gb, op, oT, len, warps, bi, h, slot, start);
+              emitStagedRowsEpilogue(gb, op, oT, len, warps, bi, h, slot,
+                                     start);
               return next;
             });
 
@@ -278,8 +279,9 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
             for (int64_t nt = 0; nt < 2; ++nt)
               for (int64_t i = 0; i < 2; ++i)
                 for (int64_t j = 0; j < 2; ++j)
-                  kb.storeConverted(m.at(fin[mt * 2 + nt], i, j), final,
-                                    {bi, kvh, stateRow(mt, i), stateCol(nt, j)});
+                  kb.storeConverted(
+                      m.at(fin[mt * 2 + nt], i, j), final,
+                      {bi, stateh, stateRow(mt, i), stateCol(nt, j)});
         }
       });
   forall->setAttr(kBlockSizeAttrName, b.getI64IntegerAttr(threads));

@@ -39,9 +39,17 @@ def Hydra_HybridAttentionOp : Hydra_Op<"hybrid_attention",
     head and step) or [B, Hkv, T, Dk] (per key dimension); beta is
     [B, Hkv, T] or [B, 1, T]; mask is broadcastable to [B, Hq, S, T], i1
     (true keeps) or the query's float type (added). Linear heads need S == T.
-    `initial_state` ([B, Hkv, Dk, Dv]) starts the linear heads' state (zero
-    without it); the optional second result `final_state` is the state
-    after the last step (every kv head needs a linear query head).
+
+    Caches. `initial_state` ([B, Hkv_L, Dk, Dv]) starts the linear heads'
+    states (zero without it); the optional second result `final_state` is
+    the states after the last step. Hkv_L counts the kv heads that at least
+    one `L` head reads, in increasing order: a kv head only `F` heads read
+    keeps no state. With `full_key` and `full_value` ([B, Hkv_F, T', Dk]
+    and [B, Hkv_F, T', Dv]: the past keys and values followed by this
+    call's, for the Hkv_F kv heads that at least one `F` head reads, in
+    increasing order) the `F` heads attend those instead of `key` and
+    `value`, and the causal diagonal ends at the last key: query i attends
+    keys j <= i + T' - S. The mask then broadcasts to [B, Hq, S, T'].
 
     Example (7:1 LA:FA, gated rule):
 
@@ -64,6 +72,8 @@ def Hydra_HybridAttentionOp : Hydra_Op<"hybrid_attention",
     Optional<AnyRankedTensor>:$beta,
     Optional<AnyRankedTensor>:$mask,
     Optional<AnyRankedTensor>:$initial_state,
+    Optional<AnyRankedTensor>:$full_key,
+    Optional<AnyRankedTensor>:$full_value,
     Hydra_HeadMapAttr:$heads,
     UnitAttr:$causal,
     OptionalAttr<F32Attr>:$scale,
@@ -81,6 +91,8 @@ def Hydra_HybridAttentionOp : Hydra_Op<"hybrid_attention",
     (`beta` `(` $beta^ `:` type($beta) `)`)?
     (`mask` `(` $mask^ `:` type($mask) `)`)?
     (`initial_state` `(` $initial_state^ `:` type($initial_state) `)`)?
+    (`full_key` `(` $full_key^ `:` type($full_key) `)`)?
+    (`full_value` `(` $full_value^ `:` type($full_value) `)`)?
     attr-dict `:` type($query) `,` type($key) `,` type($value) `->` type($result)
     (`,` type($final_state)^)?
   }];
@@ -90,6 +102,9 @@ def Hydra_HybridAttentionOp : Hydra_Op<"hybrid_attention",
     float getEffectiveScale();
     /// The LA output scale: the attribute, else 1/sqrt(Dk).
     float getEffectiveLinearScale();
+    /// The kv heads that at least one F (`full`) or L head reads, in
+    /// increasing order: the heads of `full_key` and of the states.
+    ::llvm::SmallVector<int64_t> getKvHeadsOf(bool full);
   }];
 }
 
@@ -118,9 +133,12 @@ def Hydra_FullAttentionOp : Hydra_PathOp<"full_attention"> {
   let summary = "softmax attention over a subset of query heads";
   let description = [{
     ONNX Attention-23 for the query heads listed in `heads`, each reading kv
-    head `h / (Hq / Hkv)`: scores q·kᵀ·scale, then `softcap` (c·tanh(s/c)),
-    then the mask (i1: false drops the key; float: added) and the causal
-    mask (key j > query i dropped), softmax over keys, times V.
+    head `h / (Hq / Hkv)`, or with `kv_heads` the i-th listed head kv head
+    `kv_heads[i]`: scores q·kᵀ·scale, then `softcap` (c·tanh(s/c)), then
+    the mask (i1: false drops the key; float: added) and the causal mask
+    (key j > query i dropped; with `end_aligned`, key j > i + T − S: the
+    first T − S keys are a past that every query follows), softmax over
+    keys, times V.
 
     The result goes into `init` ([B, Ho, S, Dv]): when Ho == Hq, head h is
     written at index h and the other heads are left as they are; otherwise
@@ -136,7 +154,9 @@ def Hydra_FullAttentionOp : Hydra_PathOp<"full_attention"> {
     Optional<Hydra_TensorOrMemRef>:$fusion_scale,
     Hydra_TensorOrMemRef:$init,
     DenseI64ArrayAttr:$heads,
+    OptionalAttr<DenseI64ArrayAttr>:$kv_heads,
     UnitAttr:$causal,
+    UnitAttr:$end_aligned,
     F32Attr:$scale,
     OptionalAttr<F32Attr>:$softcap,
     DefaultValuedAttr<F32Attr, "1.0e-6f">:$fusion_epsilon
@@ -150,6 +170,8 @@ def Hydra_FullAttentionOp : Hydra_PathOp<"full_attention"> {
   }];
   let extraClassDeclaration = pathClassDeclaration # [{
     ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    /// The kv head (index into key and value) of the i-th listed head.
+    int64_t getKvHead(int64_t i);
   }];
 }
 
@@ -157,7 +179,10 @@ def Hydra_LinearAttentionOp : Hydra_PathOp<"linear_attention"> {
   let summary = "linear (recurrent-state) attention over a subset of query heads";
   let description = [{
     ONNX LinearAttention-27 for the query heads listed in `heads`, each
-    reading the state of kv head `h / (Hq / Hkv)`. The state S (Dk × Dv,
+    reading kv head `h / (Hq / Hkv)`, whose state is index `h / (Hq / Hkv)`
+    of `initial_state` and `final_state_init`, or with `state_heads` index
+    `state_heads[i]` for the i-th listed head (heads of one kv head share
+    one state; states need not cover kv heads no listed head reads). The state S (Dk × Dv,
     f32, zero at t = 0) follows `update_rule`:
 
     - linear:      S_t = S_{t-1} + k_t v_tᵀ
@@ -166,8 +191,9 @@ def Hydra_LinearAttentionOp : Hydra_PathOp<"linear_attention"> {
     - gated_delta: S_t = exp(g_t) S_{t-1} + β_t k_t (v_t − exp(g_t) S_{t-1}ᵀ k_t)ᵀ
 
     and o_t = scale · q_tᵀ S_t. S_0 is `initial_state` ([B, Hkv, Dk, Dv])
-    when given; with `final_state_init` the state after the last step is
-    written there (a second result on tensors). `decay` (g, log-space) is [B, Hkv, T] or
+    when given ([B, #states, Dk, Dv]); with `final_state_init` the state
+    after the last step is written there (a second result on tensors).
+    `decay` (g, log-space) is [B, Hkv, T] or
     [B, Hkv, T, Dk] and is present exactly for the gated rules; `beta` is
     [B, Hkv, T] or [B, 1, T] and is present exactly for the delta rules.
     Output placement and `fusion_scale` are as for `hydra.full_attention`.
@@ -183,6 +209,7 @@ def Hydra_LinearAttentionOp : Hydra_PathOp<"linear_attention"> {
     Hydra_TensorOrMemRef:$init,
     Optional<Hydra_TensorOrMemRef>:$final_state_init,
     DenseI64ArrayAttr:$heads,
+    OptionalAttr<DenseI64ArrayAttr>:$state_heads,
     F32Attr:$scale,
     DefaultValuedAttr<Hydra_UpdateRuleAttr, "::mlir::hydra::UpdateRule::Linear">:$update_rule,
     DefaultValuedAttr<F32Attr, "1.0e-6f">:$fusion_epsilon
@@ -203,6 +230,11 @@ def Hydra_LinearAttentionOp : Hydra_PathOp<"linear_attention"> {
       return ::mlir::MutableOperandRange(getOperation(),
           getInitMutable().getOperandNumber(), getFinalStateInit() ? 2 : 1);
     }
+    /// The kv head (index into key, value, decay, beta) of the i-th listed
+    /// head.
+    int64_t getKvHead(int64_t i);
+    /// The index of the i-th listed head's state in the state operands.
+    int64_t getStateHead(int64_t i);
   }];
 }
 
