@@ -73,6 +73,7 @@ class HydraHeadDecoder(torch.nn.Module):
         from hydrahead.torch import HybridAttention
 
         nn = torch.nn
+        self.head_dim = head
         self.embed = nn.Embedding(vocab, hidden)
         self.layers = nn.ModuleList()
         for heads, rule in (("FLLL", "gated_delta"), ("LLLF", "linear")):
@@ -95,17 +96,32 @@ class HydraHeadDecoder(torch.nn.Module):
         self.norm = nn.RMSNorm(hidden, eps=1e-6)
         self.head = nn.Linear(hidden, vocab, bias=False)
 
-    def forward(self, input_ids):
+    def forward(self, input_ids, *past):
+        """Logits; with `past` (per layer past_key, past_value, past_state:
+        hydrahead.torch's caches), (logits, *presents) in the same order."""
         x = self.embed(input_ids)
-        for layer in self.layers:
+        presents = []
+        for i, layer in enumerate(self.layers):
             h = layer.norm1(x)
             decay = (-torch.nn.functional.softplus(layer.decay(h))
                      if layer.decay is not None else None)
             beta = torch.sigmoid(layer.beta(h)) if layer.beta is not None else None
-            x = x + layer.o(layer.attention(layer.q(h), layer.k(h), layer.v(h), decay, beta))
+            args = (layer.q(h), layer.k(h), layer.v(h), decay, beta)
+            if past:
+                a, layer_presents = layer.attention(*args, past=past[3 * i:3 * i + 3])
+                presents += layer_presents
+            else:
+                a = layer.attention(*args)
+            x = x + layer.o(a)
             h = layer.norm2(x)
             x = x + layer.down(torch.nn.functional.silu(layer.gate(h)) * layer.up(h))
-        return self.head(self.norm(x))
+        logits = self.head(self.norm(x))
+        return (logits, *presents) if past else logits
+
+    def empty_past(self, batch):
+        """Every layer's caches of an empty past, in forward's order."""
+        return [c for layer in self.layers
+                for c in layer.attention.empty_past(batch, self.head_dim)]
 
 
 class Prefill(torch.nn.Module):
@@ -149,6 +165,17 @@ def example(config, phase, batch, seq, past, rng):
     ids = torch.from_numpy(rng.integers(0, config.vocab_size, (batch, seq)))
     if phase == "prefill":
         return (ids,)
+    if getattr(config, "hydrahead", None) is not None:
+        # The HydraHead decoder's caches: key and value of the F heads' kv
+        # heads (P long), the L heads' states (small: they are sums of P
+        # outer products of decayed keys and values).
+        caches = []
+        for i, c in enumerate(config.hydrahead.empty_past(batch)):
+            shape = (c.shape[0], c.shape[1], past, c.shape[3]) if i % 3 != 2 else c.shape
+            scale = 1.0 if i % 3 != 2 else 0.3
+            caches.append(torch.from_numpy(
+                (scale * rng.standard_normal(shape)).astype(np.float32)))
+        return (ids, *caches)
     shape = (batch, config.num_key_value_heads, past, head_dim(config))
     kv = [torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
           for _ in range(2 * config.num_hidden_layers)]
@@ -158,6 +185,12 @@ def example(config, phase, batch, seq, past, rng):
 def names(config, phase):
     if phase == "prefill":
         return ["input_ids"], ["logits"]
+    if getattr(config, "hydrahead", None) is not None:
+        n = len(config.hydrahead.layers)
+        past = [f"past_{kind}_{i}" for i in range(n) for kind in ("key", "value", "state")]
+        present = [f"present_{kind}_{i}" for i in range(n)
+                   for kind in ("key", "value", "state")]
+        return ["input_ids", *past], ["logits", *present]
     n = config.num_hidden_layers
     past = [f"past_{kind}_{i}" for i in range(n) for kind in ("key", "value")]
     present = [f"present_{kind}_{i}" for i in range(n)
@@ -172,7 +205,9 @@ def export(module, args, inputs, outputs, phase, exporter, opset, path, table=No
         if phase == "decode":
             past = torch.export.Dim("past")
             # forward(input_ids, *past): the past is one tuple argument.
-            shapes = [shapes[0], tuple({0: batch, 2: past} for _ in args[1:])]
+            # A linear state ([B, H, Dk, Dv]) has no past axis.
+            shapes = [shapes[0], tuple({0: batch, 2: past} if "state" not in n
+                                       else {0: batch} for n in inputs[1:])]
         program = torch.onnx.export(module, args, dynamo=True, opset_version=opset,
                                     input_names=inputs, output_names=outputs,
                                     dynamic_shapes=tuple(shapes), optimize=True,
@@ -207,11 +242,13 @@ def build(family, exporter, opset, phase, attn, outdir, rng):
         # onnxruntime cannot run it: PyTorch's outputs are the reference.
         from hydrahead.torch import translation_table
 
-        if phase != "prefill" or exporter != "dynamo" or attn != "sdpa":
-            raise NotImplementedError("the HydraHead decoder exports its prefill "
-                                      "with the dynamo exporter only")
+        if exporter != "dynamo" or attn != "sdpa":
+            raise NotImplementedError("the HydraHead decoder exports with the "
+                                      "dynamo exporter only")
         module, table = HydraHeadDecoder().eval(), translation_table()
         config = transformers.PretrainedConfig(vocab_size=64)
+        if phase == "decode":
+            config.hydrahead = module
     else:
         config, cls = configs()[family]
         config._attn_implementation = attn
@@ -221,6 +258,9 @@ def build(family, exporter, opset, phase, attn, outdir, rng):
     inputs, outputs = names(config, phase)
     path = os.path.join(outdir, name + ".onnx")
     sizes = SIZES[phase]
+    if family == "hydrahead" and phase == "decode":
+        # One model serves the prompt (an empty past) and every step.
+        sizes = [(1, 5, 0)] + sizes
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         export(module, example(config, phase, *EXAMPLE[phase], rng), inputs,
@@ -266,6 +306,8 @@ def build(family, exporter, opset, phase, attn, outdir, rng):
         for n, a in feeds.items():
             arrays[f"in{k}_{n}"] = a
     np.savez_compressed(os.path.join(outdir, name + ".npz"), **arrays)
+    if family == "hydrahead" and phase == "decode":
+        greedy_reference(module, os.path.join(outdir, "hydrahead-generate.npz"), rng)
     ops = collections.Counter(
         (n.domain or "") + ("::" if n.domain else "") + n.op_type
         for n in m.graph.node)
@@ -275,6 +317,26 @@ def build(family, exporter, opset, phase, attn, outdir, rng):
                   "inputs": inputs, "outputs": outputs,
                   "ir_version": m.ir_version, "ops": dict(sorted(ops.items())),
                   "bytes": os.path.getsize(path)}
+
+
+def greedy_reference(module, path, rng, prompt_len=8, steps=16):
+    """PyTorch's greedy tokens for a prompt, the reference of the generate
+    examples (examples/generate.py, examples/generate.c): the prompt in one
+    call with an empty past, then one token a call with the caches fed
+    back. Checked against recomputing the whole sequence each step."""
+    prompt = torch.from_numpy(rng.integers(0, 64, (1, prompt_len)))
+    tokens = []
+    with torch.no_grad():
+        logits, *past = module(prompt, *module.empty_past(1))
+        for _ in range(steps):
+            tokens.append(int(logits[0, -1].argmax()))
+            logits, *past = module(torch.tensor([[tokens[-1]]]), *past)
+        whole = torch.cat([prompt, torch.tensor([tokens])], dim=1)
+        again = module(whole)[0, prompt_len - 1:-1].argmax(-1).tolist()
+    if again != tokens:
+        raise AssertionError(f"cached greedy tokens {tokens} differ from the "
+                             f"uncached ones {again}")
+    np.savez_compressed(path, prompt=prompt.numpy(), tokens=np.array(tokens))
 
 
 # (exporter, opset): the dynamo exporter at opset 18 (SDPA decomposed with
@@ -289,8 +351,8 @@ def variants():
         for exporter, opset in VARIANTS:
             for phase in ("prefill", "decode"):
                 for attn in ("sdpa", "eager"):
-                    if family == "hydrahead" and (attn != "sdpa" or phase != "prefill"
-                                                  or exporter != "dynamo"):
+                    if family == "hydrahead" and (attn != "sdpa" or exporter != "dynamo"
+                                                  or opset != 23 and phase == "decode"):
                         continue  # one attention: the module's own
                     out.append((family, exporter, opset, phase, attn))
     return out

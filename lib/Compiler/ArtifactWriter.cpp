@@ -550,7 +550,9 @@ std::string ArtifactWriter::finish(StringRef sourceHash) {
         f.derived.list().empty() ? 0
                                  : fbb_.CreateVectorOfStructs(f.derived.list()),
         f.checks.empty() ? 0 : fbb_.CreateVectorOfStructs(f.checks),
-        anyNote ? fbb_.CreateVectorOfStrings(f.checkNotes) : 0));
+        anyNote ? fbb_.CreateVectorOfStrings(f.checkNotes) : 0,
+        caches_[f.name].empty() ? 0
+                                : fbb_.CreateVectorOfStructs(caches_[f.name])));
   }
   // A placeholder checksum that is not the default, so the field is
   // written and can be set in place once the buffer is final.

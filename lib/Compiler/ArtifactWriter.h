@@ -70,6 +70,12 @@ public:
   LogicalResult addFunction(func::FuncOp host, const DimSymbols &symbols,
                             ::hydra_artifact::Device device);
 
+  /// Records the cache pairs of function `name` (CachePairs.h).
+  void setCaches(StringRef name,
+                 std::vector<::hydra_artifact::CachePair> pairs) {
+    caches_[name.str()] = std::move(pairs);
+  }
+
   /// Adds code for one target; x86-64 code also records the CPU it was
   /// generated for and the ISA extensions it needs.
   void
@@ -82,7 +88,6 @@ public:
 
   /// Finishes the buffer and returns its bytes.
   std::string finish(StringRef sourceHash);
-
 
 private:
   FailureOr<unsigned> constantIndex(Operation *getGlobal);
@@ -111,6 +116,7 @@ private:
   std::vector<flatbuffers::Offset<::hydra_artifact::Constant>> constants_;
   std::vector<flatbuffers::Offset<::hydra_artifact::Executable>> executables_;
   std::map<std::string, unsigned> kernelIndex_, constantIndex_;
+  std::map<std::string, std::vector<::hydra_artifact::CachePair>> caches_;
 };
 
 /// c · ∏ symbols, a term of a launch's cost.

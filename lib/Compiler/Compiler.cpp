@@ -3,6 +3,7 @@
 #include "hydra/Compiler/Compiler.h"
 
 #include "ArtifactWriter.h"
+#include "CachePairs.h"
 #include "CpuCodegen.h"
 #include "DimSymbols.h"
 #include "GpuCodegen.h"
@@ -211,12 +212,16 @@ mlir::hydra::compileToArtifact(ModuleOp module, const CompileOptions &options) {
       return failure();
     symbols.emplace(func.getSymName().str(), std::move(*s));
   }
+  // Cache pairs, likewise, from the tensor-level functions.
+  ArtifactWriter writer;
+  for (auto func : module.getOps<func::FuncOp>())
+    if (!func.isExternal())
+      writer.setCaches(func.getSymName(), findCachePairs(func));
   if (symbols.empty())
     return module.emitError() << "no function to compile", failure();
 
   // Each device lowers its own copy: the tiling, and so the kernels and
   // their launches, differ.
-  ArtifactWriter writer;
   if (targets->cpu && targets->gpu()) {
     OwningOpRef<ModuleOp> copy = module.clone();
     if (failed(addCpu(writer, *copy, symbols, options)))

@@ -85,10 +85,18 @@ LogicalResult collectHybridConstraints(HybridAttentionOp op, Constraints &c) {
       {k, 2, op.getBeta(), 2}};
   if (!op.getHeads().getLinearHeads().empty())
     equal.push_back({q, 2, k, 2});
+  // The F heads' keys: the caches when given (one length for both).
+  Value keys = k;
+  if (Value fk = op.getFullKey()) {
+    Value fv = op.getFullValue();
+    equal.append({{q, 0, fk, 0}, {q, 0, fv, 0}, {fk, 2, fv, 2}});
+    keys = fk;
+  }
+  equal.push_back({q, 0, op.getInitialState(), 0});
   if (mask) {
     auto m = cast<ShapedType>(mask.getType());
     int64_t offset = 4 - m.getRank();
-    Value full[] = {q, q, q, k};
+    Value full[] = {q, q, q, keys};
     int64_t fullAxis[] = {0, 1, 2, 2};
     for (int64_t d = 0; d < m.getRank(); ++d)
       if (m.getDimSize(d) != 1 && offset + d != 1)

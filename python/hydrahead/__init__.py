@@ -11,6 +11,7 @@ Errors from the compiler or the runtime raise HydraError with hydra's
 message.
 """
 
+import collections
 import ctypes
 import math
 import os
@@ -19,7 +20,7 @@ import numpy as np
 
 from . import _native
 
-__all__ = ["compile", "Module", "Session", "HydraError"]
+__all__ = ["compile", "Module", "Session", "Generator", "HydraError"]
 
 _DTYPES = {1: np.float32, 2: np.float16, 4: np.float64, 5: np.bool_, 6: np.int8,
            7: np.int16, 8: np.int32, 9: np.int64, 10: np.uint8, 11: np.uint16,
@@ -76,6 +77,9 @@ def compile(model, target="cpu", format="auto"):
     return data
 
 
+Cache = collections.namedtuple("Cache", "input output kind axis")
+
+
 class Module:
     """A verified artifact, from bytes or a file path."""
 
@@ -126,6 +130,26 @@ class Module:
                 ctypes.byref(dtype), ctypes.byref(rank), shape, 8))
             dims = tuple(None if d < 0 else d for d in shape[:rank.value])
             out.append((name.value.decode(), np.dtype(_DTYPES[dtype.value]), dims))
+        return out
+
+    def caches(self, function=None):
+        """The function's cache pairs: which outputs to feed back as which
+        inputs on the next call (a decode step's KV caches and linear
+        states), as [Cache(input, output, kind, axis)] with names; kind is
+        "append" (the output is the input followed by this call's part
+        along `axis`) or "state" (the output replaces the input)."""
+        index = self._function_index(function)
+        inputs = self.signature(self.functions[index], inputs=True)
+        outputs = self.signature(self.functions[index], inputs=False)
+        out = []
+        for i in range(self._rt.hydra_module_cache_count(self._handle, index)):
+            cin, cout = ctypes.c_size_t(), ctypes.c_size_t()
+            kind, axis = ctypes.c_int(), ctypes.c_int32()
+            _check(self._rt.hydra_module_cache(
+                self._handle, index, i, ctypes.byref(cin), ctypes.byref(cout),
+                ctypes.byref(kind), ctypes.byref(axis)))
+            out.append(Cache(inputs[cin.value][0], outputs[cout.value][0],
+                             "append" if kind.value == 0 else "state", axis.value))
         return out
 
     def _function_index(self, function):
@@ -277,3 +301,6 @@ class Session:
             plan = _CallPlan(self.module, function)
             self._plans[function] = plan
         return plan
+
+
+from .generate import Generator  # noqa: E402  (it uses the classes above)

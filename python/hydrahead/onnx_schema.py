@@ -19,7 +19,20 @@ def _attr(name, default_or_type, doc, required=False):
     return OpSchema.Attribute(name, onnx.helper.make_attribute(name, default_or_type), doc)
 
 
-def schema():
+def schema(with_caches=True):
+    """The op's schema; without `with_caches`, its form with no cache
+    inputs and one output (what an exporter writes for a layer run without
+    caches: onnxscript gives a node every output its schema lists)."""
+    cache_inputs = [
+        _P("past_key", "T", "[B, Hkv_F, P, Dk]", param_option=_OPTIONAL),
+        _P("past_value", "T", "[B, Hkv_F, P, Dv]", param_option=_OPTIONAL),
+        _P("past_state", "S", "[B, Hkv_L, Dk, Dv]", param_option=_OPTIONAL)]
+    cache_outputs = [
+        _P("present_key", "T", "[B, Hkv_F, P+S, Dk]", param_option=_OPTIONAL),
+        _P("present_value", "T", "[B, Hkv_F, P+S, Dv]", param_option=_OPTIONAL),
+        _P("present_state", "S", "[B, Hkv_L, Dk, Dv]", param_option=_OPTIONAL)]
+    if not with_caches:
+        cache_inputs, cache_outputs = [], []
     return OpSchema(
         "HybridAttention", DOMAIN, VERSION,
         doc="Head-level hybrid attention: full softmax attention on the F heads, "
@@ -31,13 +44,8 @@ def schema():
                 _P("fusion_scale", "T", "[Hq, Dv]", param_option=_OPTIONAL),
                 _P("decay", "T", "[B, T, Hkv] or [B, T, Hkv*Dk]", param_option=_OPTIONAL),
                 _P("beta", "T", "[B, T, Hkv] or [B, T, 1]", param_option=_OPTIONAL),
-                _P("past_key", "T", "[B, Hkv_F, P, Dk]", param_option=_OPTIONAL),
-                _P("past_value", "T", "[B, Hkv_F, P, Dv]", param_option=_OPTIONAL),
-                _P("past_state", "S", "[B, Hkv_L, Dk, Dv]", param_option=_OPTIONAL)],
-        outputs=[_P("Y", "T", "[B, S, Hq*Dv]"),
-                 _P("present_key", "T", "[B, Hkv_F, P+S, Dk]", param_option=_OPTIONAL),
-                 _P("present_value", "T", "[B, Hkv_F, P+S, Dv]", param_option=_OPTIONAL),
-                 _P("present_state", "S", "[B, Hkv_L, Dk, Dv]", param_option=_OPTIONAL)],
+                *cache_inputs],
+        outputs=[_P("Y", "T", "[B, S, Hq*Dv]"), *cache_outputs],
         type_constraints=[("T", ["tensor(float)", "tensor(float16)", "tensor(bfloat16)"],
                            "float tensors"),
                           ("S", ["tensor(float)"], "the linear heads' state, float32")],

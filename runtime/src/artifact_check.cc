@@ -121,6 +121,44 @@ hydra_status checkElementRead(const fb::Function &f, const fb::DerivedSymbol &d,
   return nullptr;
 }
 
+/// Each cache pair names an input and an output once, of one dtype and
+/// rank, whose sizes agree but on an append's axis.
+hydra_status checkCaches(const fb::Function &f, const std::string &where) {
+  if (!f.caches())
+    return nullptr;
+  std::set<uint32_t> inputs, outputs;
+  for (size_t i = 0; i < f.caches()->size(); ++i) {
+    const fb::CachePair *c = f.caches()->Get(i);
+    std::string cw = where + " cache " + std::to_string(i);
+    if (c->input() >= f.inputs()->size() || c->output() >= f.outputs()->size())
+      return invalid(cw, "names input " + std::to_string(c->input()) +
+                             " and output " + std::to_string(c->output()) +
+                             " of " + std::to_string(f.inputs()->size()) +
+                             " and " + std::to_string(f.outputs()->size()));
+    if (!inputs.insert(c->input()).second ||
+        !outputs.insert(c->output()).second)
+      return invalid(cw, "names an input or output a second time");
+    const fb::TensorSignature *in = f.inputs()->Get(c->input());
+    const fb::TensorSignature *out = f.outputs()->Get(c->output());
+    size_t rank = in->shape()->size();
+    if (in->dtype() != out->dtype() || out->shape()->size() != rank)
+      return invalid(cw, "pairs tensors of different dtypes or ranks");
+    bool append = c->kind() == fb::CacheKind::append;
+    if (!append && c->kind() != fb::CacheKind::state)
+      return invalid(cw, "unknown kind");
+    if (append ? c->axis() < 0 || size_t(c->axis()) >= rank : c->axis() != 0)
+      return invalid(cw, "axis " + std::to_string(c->axis()) +
+                             " is not one of the rank-" + std::to_string(rank) +
+                             " tensors' (0 for a state)");
+    for (size_t d = 0; d < rank; ++d)
+      if ((!append || d != size_t(c->axis())) &&
+          in->shape()->Get(d) != out->shape()->Get(d))
+        return invalid(cw, "pairs tensors whose size " + std::to_string(d) +
+                               " differs");
+  }
+  return nullptr;
+}
+
 hydra_status checkFunction(const uint8_t *base, const fb::Module *m,
                            const fb::Function *f, size_t index) {
   std::string where = "function " + std::to_string(index);
@@ -196,6 +234,7 @@ hydra_status checkFunction(const uint8_t *base, const fb::Module *m,
     HYDRA_RETURN_IF_ERROR(checkSignature(base, f->outputs()->Get(i),
                                          where + " output " + std::to_string(i),
                                          numSymbols, &used));
+  HYDRA_RETURN_IF_ERROR(checkCaches(*f, where));
   size_t numConstants = m->constants() ? m->constants()->size() : 0;
   if (f->programs()->size() == 0)
     return invalid(where, "no programs");

@@ -129,3 +129,42 @@ hydra_module_signature(const hydra_module *module, size_t function, int input,
   }
   return nullptr;
 }
+
+/// The cache pairs of function `function`, or null.
+static const flatbuffers::Vector<const fb::CachePair *> *
+cachePairs(const hydra_module *module, size_t function) {
+  if (!module || function >= module->root->functions()->size())
+    return nullptr;
+  return module->root->functions()->Get(function)->caches();
+}
+
+extern "C" size_t hydra_module_cache_count(const hydra_module *module,
+                                           size_t function) {
+  auto *pairs = cachePairs(module, function);
+  return pairs ? pairs->size() : 0;
+}
+
+extern "C" hydra_status hydra_module_cache(const hydra_module *module,
+                                           size_t function, size_t index,
+                                           size_t *input, size_t *output,
+                                           hydra_cache_kind *kind,
+                                           int32_t *axis) {
+  auto *pairs = cachePairs(module, function);
+  if (!pairs || index >= pairs->size())
+    return makeStatus(HYDRA_NOT_FOUND, "no cache pair ", index, " in function ",
+                      function);
+  const fb::CachePair *c = pairs->Get(index);
+  if (input)
+    *input = c->input();
+  if (output)
+    *output = c->output();
+  if (kind)
+    *kind = static_cast<hydra_cache_kind>(c->kind());
+  if (axis)
+    *axis = c->axis();
+  return nullptr;
+}
+
+static_assert(int(HYDRA_CACHE_APPEND) == int(fb::CacheKind::append) &&
+                  int(HYDRA_CACHE_STATE) == int(fb::CacheKind::state),
+              "the C API's cache kinds are the artifact's");

@@ -32,6 +32,7 @@ struct Shape {
   std::vector<std::string> notes; // written when non-empty
   int64_t outputSize = -1;
   fb::DType inputType = fb::DType::f32;
+  std::vector<fb::CachePair> caches; // written when non-empty
 };
 
 std::vector<uint8_t> buildArtifact(Shape s = {}) {
@@ -80,7 +81,8 @@ std::vector<uint8_t> buildArtifact(Shape s = {}) {
       fbb.CreateVector(outs), fbb.CreateVector(programs),
       s.derived.empty() ? 0 : fbb.CreateVectorOfStructs(s.derived),
       s.checks.empty() ? 0 : fbb.CreateVectorOfStructs(s.checks),
-      s.notes.empty() ? 0 : fbb.CreateVectorOfStrings(s.notes));
+      s.notes.empty() ? 0 : fbb.CreateVectorOfStrings(s.notes),
+      s.caches.empty() ? 0 : fbb.CreateVectorOfStructs(s.caches));
   std::vector<flatbuffers::Offset<fb::Kernel>> kernels = {fb::CreateKernel(
       fbb, fbb.CreateString("k"), 2, s.kernelDevice, s.blockSize)};
   std::vector<uint8_t> elf(64, 0);
@@ -310,6 +312,49 @@ TEST(ArtifactCheck, RejectsNotesThatAreNotOnePerCheck) {
   s.notes = {"a", "b"};
   EXPECT_NE(verifyMessage(buildArtifact(s)).find("not one per check"),
             std::string::npos);
+}
+
+TEST(ArtifactCheck, AcceptsCachePairs) {
+  Shape s;
+  s.caches = {fb::CachePair(0, 0, fb::CacheKind::state, 0)};
+  EXPECT_EQ(verifyMessage(buildArtifact(s)), "ok");
+  // An append may change the size along its axis only.
+  s.outputSize = 7;
+  s.caches = {fb::CachePair(0, 0, fb::CacheKind::append, 0)};
+  EXPECT_EQ(verifyMessage(buildArtifact(s)), "ok");
+}
+
+TEST(ArtifactCheck, RejectsBadCachePairs) {
+  auto message = [](fb::CachePair pair, Shape s = {}) {
+    s.caches = {pair};
+    return verifyMessage(buildArtifact(s));
+  };
+  auto has = [](const std::string &m, const char *what) {
+    return m.find(what) != std::string::npos;
+  };
+  EXPECT_TRUE(has(message(fb::CachePair(1, 0, fb::CacheKind::state, 0)),
+                  "names input 1 and output 0 of 1 and 1"));
+  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::append, 2)),
+                  "axis 2 is not one of the rank-2 tensors'"));
+  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::state, 1)),
+                  "(0 for a state)"));
+  EXPECT_TRUE(
+      has(message(fb::CachePair(0, 0, fb::CacheKind(7), 0)), "unknown kind"));
+  Shape longer;
+  longer.outputSize = 7; // the output's dim 0 is not the input's
+  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::state, 0), longer),
+                  "whose size 0 differs"));
+  EXPECT_TRUE(
+      has(message(fb::CachePair(0, 0, fb::CacheKind::append, 1), longer),
+          "whose size 0 differs"));
+  Shape ints;
+  ints.inputType = fb::DType::i64;
+  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::state, 0), ints),
+                  "different dtypes or ranks"));
+  Shape twice;
+  twice.caches = {fb::CachePair(0, 0, fb::CacheKind::state, 0),
+                  fb::CachePair(0, 0, fb::CacheKind::state, 0)};
+  EXPECT_TRUE(has(verifyMessage(buildArtifact(twice)), "a second time"));
 }
 
 TEST(SizeSymbols, OperationsAreExactAndRefuseOverflow) {

@@ -66,8 +66,10 @@ def test_real_export_attention_raised(name):
     eager's MatMul/Softmax, repeated kv heads). A prefill's mask, built at
     run time from positions, is the causal one for every size and becomes
     `causal`; Gemma 2's sliding-window layer (4096 keys) is not causal once
-    the prompt is longer and keeps its mask, as does every decode step
-    (queries after a past: `causal` has no offset)."""
+    the prompt is longer and keeps its mask, as does every decode step of
+    the transformers exports (their mask of j <= i + past is not raised
+    yet); the HydraHead decoder's steps attend their key caches, causal
+    from the end."""
     entry = MODELS[name]
     proc = subprocess.run([os.path.join(BUILD, "bin", "hydra-compile"),
                            os.path.join(SUITE, name + ".onnx"), "--emit=hydra"],
@@ -76,7 +78,10 @@ def test_real_export_attention_raised(name):
     ops = [line for line in proc.stdout.splitlines() if "= hydra.hybrid_attention" in line]
     assert len(ops) == LAYERS, ops
     causal = [op for op in ops if re.search(r"\{causal\b", op) and "mask(" not in op]
-    if entry["phase"] == "decode":
+    if entry["family"] == "hydrahead" and entry["phase"] == "decode":
+        # The custom op's caches: causal from the end of the key cache.
+        assert len(causal) == LAYERS and all("full_key(" in op for op in ops), ops
+    elif entry["phase"] == "decode":
         assert not causal and all("mask(" in op for op in ops), ops
     elif entry["family"] == "gemma2":
         assert len(causal) == 1, ops
@@ -89,7 +94,7 @@ def test_real_export_attention_raised(name):
 # artifacts' GPU programs at every size. A few models only: each emulated
 # run is slow.
 GPU_MODELS = ["llama-decode-dynamo-op23-sdpa", "gemma2-prefill-dynamo-op23-eager",
-              "hydrahead-prefill-dynamo-op18-sdpa"]
+              "hydrahead-prefill-dynamo-op18-sdpa", "hydrahead-decode-dynamo-op23-sdpa"]
 
 
 @pytest.mark.parametrize("name", GPU_MODELS)

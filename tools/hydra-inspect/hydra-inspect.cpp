@@ -110,8 +110,9 @@ struct Cost {
   std::string text;
 };
 
-Cost evaluate(const flatbuffers::Vector<flatbuffers::Offset<fb::CostTerm>> *terms,
-              const Sizes &sizes) {
+Cost evaluate(
+    const flatbuffers::Vector<flatbuffers::Offset<fb::CostTerm>> *terms,
+    const Sizes &sizes) {
   Cost cost;
   if (!terms)
     return cost;
@@ -201,6 +202,16 @@ void printText(const fb::Module &m, size_t bytes, const Sizes &given) {
     for (const fb::TensorSignature *s : *f->outputs())
       std::printf("  output %s: %s%s\n", s->name()->c_str(),
                   dtypeName(s->dtype()), dims(*s->shape()).c_str());
+    if (f->caches())
+      for (const fb::CachePair *c : *f->caches()) {
+        std::printf("  cache  %s -> %s: ",
+                    f->outputs()->Get(c->output())->name()->c_str(),
+                    f->inputs()->Get(c->input())->name()->c_str());
+        if (c->kind() == fb::CacheKind::append)
+          std::printf("appends along axis %d\n", c->axis());
+        else
+          std::printf("replaces it (a state)\n");
+      }
     for (const fb::Program *p : *f->programs()) {
       std::printf("  program for %s\n", fb::EnumNameDevice(p->device()));
       if (p->temporaries())
@@ -297,6 +308,15 @@ void printJson(const fb::Module &m, size_t bytes, const Sizes &given) {
     sigs(*f->inputs());
     std::printf("], \"outputs\": [");
     sigs(*f->outputs());
+    std::printf("], \"caches\": [");
+    if (f->caches())
+      for (size_t i = 0; i < f->caches()->size(); ++i) {
+        const fb::CachePair *c = f->caches()->Get(i);
+        std::printf("%s{\"input\": %u, \"output\": %u, \"kind\": \"%s\", "
+                    "\"axis\": %d}",
+                    i ? ", " : "", c->input(), c->output(),
+                    fb::EnumNameCacheKind(c->kind()), c->axis());
+      }
     std::printf("], \"programs\": [");
     for (size_t pi = 0; pi < f->programs()->size(); ++pi) {
       const fb::Program *p = f->programs()->Get(pi);
@@ -364,8 +384,8 @@ void printJson(const fb::Module &m, size_t bytes, const Sizes &given) {
 int extract(const fb::Module &m, const std::string &which,
             const std::string &out) {
   for (const fb::Executable *e : *m.executables()) {
-    std::string name = e->target()->str() + ":" +
-                       fb::EnumNameExecutableFormat(e->format());
+    std::string name =
+        e->target()->str() + ":" + fb::EnumNameExecutableFormat(e->format());
     if (name != which)
       continue;
     std::ofstream file(out, std::ios::binary);
@@ -426,8 +446,7 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "hydra-inspect: --sizes takes s0=N,s1=M,...\n");
         return 2;
       }
-    }
-    else if (argv[i][0] != '-' && path.empty())
+    } else if (argv[i][0] != '-' && path.empty())
       path = argv[i];
     else {
       std::fputs(kUsage, stderr);

@@ -322,6 +322,18 @@ LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {
                                   Twine(t) + " keys");
       mask = padKeys(b, loc, mask, t);
     }
+    // Checked here so that the error names the node (the op's verifier
+    // would refuse it too).
+    auto padded = cast<RankedTensorType>(mask.getType());
+    int64_t full[] = {dimSize(q, 0), dimSize(q, 1), dimSize(q, 2), t};
+    for (int64_t d = 0, offset = 4 - padded.getRank(); d < padded.getRank();
+         ++d)
+      if (padded.getDimSize(d) != 1 &&
+          sizesDiffer(padded.getDimSize(d), full[offset + d]))
+        return gi.error(node, "attn_mask does not broadcast to [B, Hq, S, "
+                              "T] = " +
+                                  formatShape(full) + ": its shape is " +
+                                  formatShape(padded.getShape()));
     o.mask = mask;
   }
   if (Value lengths = gi.optionalInput(node, 6)) {

@@ -29,11 +29,11 @@ extern "C" {
 
 typedef enum hydra_status_code {
   HYDRA_OK = 0,
-  HYDRA_INVALID_ARGUMENT = 1,  /* a bad call: wrong inputs, null pointers */
-  HYDRA_INVALID_ARTIFACT = 2,  /* the artifact failed verification */
-  HYDRA_NOT_FOUND = 3,         /* no such file or function */
-  HYDRA_UNAVAILABLE = 4,       /* no code or device for this machine */
-  HYDRA_INTERNAL = 5,          /* the system refused (memory, dlopen) */
+  HYDRA_INVALID_ARGUMENT = 1, /* a bad call: wrong inputs, null pointers */
+  HYDRA_INVALID_ARTIFACT = 2, /* the artifact failed verification */
+  HYDRA_NOT_FOUND = 3,        /* no such file or function */
+  HYDRA_UNAVAILABLE = 4,      /* no code or device for this machine */
+  HYDRA_INTERNAL = 5,         /* the system refused (memory, dlopen) */
 } hydra_status_code;
 
 typedef struct hydra_status_s *hydra_status;
@@ -47,9 +47,18 @@ HYDRA_API void hydra_status_free(hydra_status status);
 
 typedef enum hydra_dtype {
   HYDRA_DTYPE_INVALID = 0,
-  HYDRA_DTYPE_F32, HYDRA_DTYPE_F16, HYDRA_DTYPE_BF16, HYDRA_DTYPE_F64,
-  HYDRA_DTYPE_BOOL, HYDRA_DTYPE_I8, HYDRA_DTYPE_I16, HYDRA_DTYPE_I32,
-  HYDRA_DTYPE_I64, HYDRA_DTYPE_U8, HYDRA_DTYPE_U16, HYDRA_DTYPE_U32,
+  HYDRA_DTYPE_F32,
+  HYDRA_DTYPE_F16,
+  HYDRA_DTYPE_BF16,
+  HYDRA_DTYPE_F64,
+  HYDRA_DTYPE_BOOL,
+  HYDRA_DTYPE_I8,
+  HYDRA_DTYPE_I16,
+  HYDRA_DTYPE_I32,
+  HYDRA_DTYPE_I64,
+  HYDRA_DTYPE_U8,
+  HYDRA_DTYPE_U16,
+  HYDRA_DTYPE_U32,
   HYDRA_DTYPE_U64,
 } hydra_dtype;
 
@@ -60,7 +69,7 @@ HYDRA_API const char *hydra_dtype_name(hydra_dtype dtype);
 
 /* A dense, row-major tensor the caller owns. */
 typedef struct hydra_tensor {
-  const char *name;     /* the signature's name (may be NULL on inputs) */
+  const char *name; /* the signature's name (may be NULL on inputs) */
   hydra_dtype dtype;
   int32_t rank;
   const int64_t *shape; /* rank sizes */
@@ -72,25 +81,46 @@ typedef struct hydra_tensor {
 typedef struct hydra_module_s hydra_module;
 
 /* Reads and verifies an artifact. Nothing in it is used before it passes. */
-HYDRA_API hydra_status hydra_module_load_file(const char *path, hydra_module **out);
+HYDRA_API hydra_status hydra_module_load_file(const char *path,
+                                              hydra_module **out);
 /* The same from memory; the bytes are copied. */
 HYDRA_API hydra_status hydra_module_load_memory(const void *data, size_t size,
-                                      hydra_module **out);
+                                                hydra_module **out);
 HYDRA_API void hydra_module_free(hydra_module *module);
 
 HYDRA_API size_t hydra_module_function_count(const hydra_module *module);
 HYDRA_API const char *hydra_module_function_name(const hydra_module *module,
-                                       size_t function);
+                                                 size_t function);
 
 /* A function's signature: `input` selects inputs (1) or outputs (0).
  * Dynamic sizes are reported as -1. Pointers stay valid with the module. */
 HYDRA_API size_t hydra_module_signature_count(const hydra_module *module,
-                                    size_t function, int input);
+                                              size_t function, int input);
 HYDRA_API hydra_status hydra_module_signature(const hydra_module *module,
-                                    size_t function, int input, size_t index,
-                                    const char **name, hydra_dtype *dtype,
-                                    int32_t *rank, int64_t *shape,
-                                    int32_t max_rank);
+                                              size_t function, int input,
+                                              size_t index, const char **name,
+                                              hydra_dtype *dtype, int32_t *rank,
+                                              int64_t *shape, int32_t max_rank);
+
+/* How an output continues an input across calls: fed back as that input,
+ * it is what the next call reads (a decode step's caches). */
+typedef enum hydra_cache_kind {
+  /* The output is the input followed by this call's part along `axis` (a
+   * KV cache: present = past followed by the new keys). */
+  HYDRA_CACHE_APPEND = 0,
+  /* The output replaces the input, same shape (a linear-attention state). */
+  HYDRA_CACHE_STATE = 1,
+} hydra_cache_kind;
+
+/* The function's cache pairs: which outputs to feed back as which inputs
+ * on the next call. Each input and output is in at most one pair. */
+HYDRA_API size_t hydra_module_cache_count(const hydra_module *module,
+                                          size_t function);
+HYDRA_API hydra_status hydra_module_cache(const hydra_module *module,
+                                          size_t function, size_t index,
+                                          size_t *input, size_t *output,
+                                          hydra_cache_kind *kind,
+                                          int32_t *axis);
 
 /*--- sessions -------------------------------------------------------------*/
 
@@ -120,9 +150,9 @@ typedef struct hydra_session_s hydra_session;
  * loads the driver, picks the device's code and uploads the constants.
  * HYDRA_UNAVAILABLE when the device or code for it is missing, or when the
  * x86-64 code needs ISA extensions this CPU lacks (they are named). */
-HYDRA_API hydra_status hydra_session_create(hydra_module *module,
-                                  const hydra_session_options *options,
-                                  hydra_session **out);
+HYDRA_API hydra_status
+hydra_session_create(hydra_module *module, const hydra_session_options *options,
+                     hydra_session **out);
 HYDRA_API void hydra_session_free(hydra_session *session);
 
 typedef struct hydra_outputs_s hydra_outputs;
@@ -137,13 +167,16 @@ typedef struct hydra_outputs_s hydra_outputs;
  * lone call, and the calls' kernels run on the session's device one call
  * at a time. Use one session per thread for calls in parallel. Freeing a
  * session must not race with a call on it. */
-HYDRA_API hydra_status hydra_session_run(hydra_session *session, const char *function,
-                               const hydra_tensor *inputs, size_t num_inputs,
-                               hydra_outputs **out);
+HYDRA_API hydra_status hydra_session_run(hydra_session *session,
+                                         const char *function,
+                                         const hydra_tensor *inputs,
+                                         size_t num_inputs,
+                                         hydra_outputs **out);
 
 HYDRA_API size_t hydra_outputs_count(const hydra_outputs *outputs);
 /* The i-th output; its data lives as long as `outputs`. */
-HYDRA_API const hydra_tensor *hydra_outputs_get(const hydra_outputs *outputs, size_t i);
+HYDRA_API const hydra_tensor *hydra_outputs_get(const hydra_outputs *outputs,
+                                                size_t i);
 HYDRA_API void hydra_outputs_free(hydra_outputs *outputs);
 
 #ifdef __cplusplus
