@@ -12,7 +12,11 @@
 
 Both take query [B, S, Hq*Dk], key [B, S, Hkv*Dk], value [B, S, Hkv*Dv],
 decay [B, S, Hkv] (or [B, S, Hkv*Dk]) and beta [B, S, Hkv] (or [B, S, 1])
-and give y [B, S, Hq*Dv]. The standard spelling only uses operators that
+and give y [B, S, Hq*Dv]. With `past` set, both also take the caches of
+a decode step (past_key, past_value over the F heads' kv heads, P = past
+tokens; past_state over the L heads') and return their presents: the
+custom op's inputs 6-8 and outputs 1-3, the standard spelling's
+Attention past_key/past_value and LinearAttention past_state. The standard spelling only uses operators that
 onnx.reference implements, so it doubles as the numpy reference.
 """
 
@@ -49,10 +53,33 @@ class HybridLayer:
     # Standard spelling: normalize in [B, H, S, Dv] ("bhsd", γ as [Hq, 1, Dv])
     # or after the transpose back to [B, S, H, Dv] ("bshd", γ as [Hq, Dv]).
     norm_layout: str = "bhsd"
+    # Caches of a decode step after `past` tokens (None: no caches).
+    past: Optional[int] = None
 
     @property
     def Hq(self):
         return len(self.heads)
+
+    def kv_of(self, kind):
+        """The kv heads `kind` heads read, increasing (the caches' heads)."""
+        g = self.Hq // self.Hkv
+        return sorted({h // g for h, c in enumerate(self.heads) if c == kind})
+
+    def cache_shapes(self):
+        """{name: shape} of the past caches, and of the presents."""
+        if self.past is None:
+            return {}, {}
+        nf, nl = len(self.kv_of("F")), len(self.kv_of("L"))
+        past, present = {}, {}
+        if nf:
+            past["past_key"] = [self.B, nf, self.past, self.Dk]
+            past["past_value"] = [self.B, nf, self.past, self.Dv]
+            present["present_key"] = [self.B, nf, self.past + self.S, self.Dk]
+            present["present_value"] = [self.B, nf, self.past + self.S, self.Dv]
+        if nl:
+            past["past_state"] = [self.B, nl, self.Dk, self.Dv]
+            present["present_state"] = [self.B, nl, self.Dk, self.Dv]
+        return past, present
 
     def input_infos(self):
         B, S = self.B, self.S
@@ -67,11 +94,15 @@ class HybridLayer:
         if self.rule in DELTA:
             width = 1 if self.beta_shared else self.Hkv
             infos.append(helper.make_tensor_value_info("beta", TensorProto.FLOAT, [B, S, width]))
+        infos += [helper.make_tensor_value_info(n, TensorProto.FLOAT, shape)
+                  for n, shape in self.cache_shapes()[0].items()]
         return infos
 
-    def output_info(self):
-        return helper.make_tensor_value_info("y", TensorProto.FLOAT,
-                                             [self.B, self.S, self.Hq * self.Dv])
+    def output_infos(self):
+        return [helper.make_tensor_value_info("y", TensorProto.FLOAT,
+                                              [self.B, self.S, self.Hq * self.Dv])] + [
+            helper.make_tensor_value_info(n, TensorProto.FLOAT, shape)
+            for n, shape in self.cache_shapes()[1].items()]
 
     def random_inputs(self, seed):
         rng = np.random.default_rng(seed)
@@ -88,11 +119,14 @@ class HybridLayer:
             x["decay"] = -0.3 * rng.random((B, S, width))
         if self.rule in DELTA:
             x["beta"] = rng.random((B, S, 1 if self.beta_shared else self.Hkv))
+        for n, shape in self.cache_shapes()[0].items():
+            # States are sums of decayed outer products: small.
+            x[n] = rng.standard_normal(shape) * (0.1 if n == "past_state" else 1.0)
         return {n: v.astype(np.float32) for n, v in x.items()}
 
     def _model(self, nodes, initializers, opsets):
         graph = helper.make_graph(nodes, "hybrid_layer", self.input_infos(),
-                                  [self.output_info()], initializers)
+                                  self.output_infos(), initializers)
         return helper.make_model(graph, ir_version=10, opset_imports=[
             helper.make_opsetid(domain, version) for domain, version in opsets])
 
@@ -101,8 +135,14 @@ class HybridLayer:
                   "fusion_scale" if self.fusion_scale is not None else "",
                   "decay" if self.rule in GATED else "",
                   "beta" if self.rule in DELTA else ""]
+        past, present = self.cache_shapes()
+        inputs += [n if n in past else "" for n in ("past_key", "past_value", "past_state")]
         while inputs[-1] == "":
             inputs.pop()
+        outputs = ["y"] + [n if n in present else ""
+                           for n in ("present_key", "present_value", "present_state")]
+        while outputs[-1] == "":
+            outputs.pop()
         attrs = dict(q_num_heads=self.Hq, kv_num_heads=self.Hkv, heads=self.heads,
                      update_rule=self.rule, is_causal=int(self.causal),
                      fusion_epsilon=self.epsilon)
@@ -110,7 +150,7 @@ class HybridLayer:
             attrs["scale"] = self.scale
         if self.linear_scale is not None:
             attrs["linear_scale"] = self.linear_scale
-        node = helper.make_node("HybridAttention", inputs, ["y"], domain="ai.hydrahead",
+        node = helper.make_node("HybridAttention", inputs, outputs, domain="ai.hydrahead",
                                 name="hybrid_layer", **attrs)
         inits = []
         if self.fusion_scale is not None:
@@ -184,9 +224,14 @@ class _StandardWriter:
             attrs = dict(is_causal=int(L.causal))
             if L.scale is not None:
                 attrs["scale"] = L.scale
-            parts.append(self.node("Attention", [
-                self.gather(q, full, 1, "q_full"), self.gather(k, kv, 1, "k_full"),
-                self.gather(v, kv, 1, "v_full")], "o_full", **attrs))
+            inputs = [self.gather(q, full, 1, "q_full"), self.gather(k, kv, 1, "k_full"),
+                      self.gather(v, kv, 1, "v_full")]
+            presents = ()
+            if L.past is not None:
+                inputs += ["", "past_key", "past_value"]
+                presents = ("present_key", "present_value")
+            parts.append(self.node("Attention", inputs, "o_full", extra_outputs=presents,
+                                   **attrs))
             order += full
         if linear:
             parts.append(self.linear_group(q, k, v, linear))
@@ -219,7 +264,7 @@ class _StandardWriter:
             self.from_heads(self.gather(q, group, 1, "q_lin4"), n, L.Dk, "q_lin"),
             self.from_heads(self.gather(k, kv, 1, "k_lin4"), m, L.Dk, "k_lin"),
             self.from_heads(self.gather(v, kv, 1, "v_lin4"), m, L.Dv, "v_lin"),
-            "",
+            "past_state" if L.past is not None else "",
         ]
         if L.rule in GATED:
             if L.decay_per_key:
@@ -239,9 +284,10 @@ class _StandardWriter:
         attrs = dict(q_num_heads=n, kv_num_heads=m, update_rule=L.rule)
         if L.linear_scale is not None:
             attrs["scale"] = L.linear_scale
-        # present_state is a required output of LinearAttention-27 (unused here).
-        o3 = self.node("LinearAttention", inputs, "o_lin3", extra_outputs=["o_lin_state"],
-                       **attrs)
+        # present_state is a required output of LinearAttention-27 (a graph
+        # output with caches, unused without).
+        state = "present_state" if L.past is not None else "o_lin_state"
+        o3 = self.node("LinearAttention", inputs, "o_lin3", extra_outputs=[state], **attrs)
         r = self.node("Reshape", [o3, self.ints("o_lin_4d_shape", [L.B, L.S, n, L.Dv])],
                       "o_lin_4d")
         return self.node("Transpose", [r], "o_lin", perm=[0, 2, 1, 3])

@@ -28,6 +28,12 @@ def test_example_models_pass_the_checker(rule):
     onnx.checker.check_model(layer.custom_model(), full_check=True)
 
 
+def test_models_with_caches_pass_the_checker():
+    layer = HybridLayer("FLLL", S=3, past=5, rule="gated_delta",
+                        fusion_scale=np.ones((4, 16), np.float32))
+    onnx.checker.check_model(layer.custom_model(), full_check=True)
+
+
 def test_register_is_idempotent():
     onnx_schema.register()
     assert onnx.defs.get_schema("HybridAttention", 1, "ai.hydrahead").domain == "ai.hydrahead"

@@ -216,3 +216,48 @@ def test_cache_contract_errors_name_the_problem():
 
     model, _ = cached_model("FFFF", 2, 8, "linear", outputs=("Y", "present_key"))
     assert "'heads' has no L head" in compile_error(model)
+
+
+@pytest.mark.parametrize("past,new", [(2500, 1), (3000, 3), (5000, 8)])
+def test_long_caches_split_their_keys(past, new):
+    """A decode step on a cache of over 1024 keys runs as key splits
+    merged afterwards (docs/passes.md): several steps' worth of new tokens,
+    fusion scales on, against the whole-sequence reference."""
+    heads, hkv, d, batch = "FFFFLLLF", 4, 32, 1
+    group = len(heads) // hkv
+    full_kv = kv_heads_of(heads, "F", group)
+    linear_kv = kv_heads_of(heads, "L", group)
+    model, gamma = cached_model(heads, hkv, d, "gated")
+    session = hydrahead.Session(hydrahead.Module(
+        hydrahead.compile(model.SerializeToString())))
+    x = sequence(heads, hkv, d, "gated", batch, past + new, seed=past)
+    q4 = heads_first(x["q"], len(heads))
+    k4, v4 = heads_first(x["k"], hkv), heads_first(x["v"], hkv)
+    # Only the last `new` queries are asked for: the reference's F heads
+    # over the whole sequence, its L heads from the state after the past.
+    want, state = hybrid_attention(
+        q4[:, :, past:], k4, v4, heads.replace("L", "F"), causal=True,
+        fusion_scale=gamma), None
+    # Causal over the whole sequence for the new rows: query i sees keys
+    # j <= past + i (the reference aligns S new rows to the end itself
+    # only through the mask).
+    keep = np.arange(past + new)[None, :] <= past + np.arange(new)[:, None]
+    want = hybrid_attention(q4[:, :, past:], k4, v4, heads.replace("L", "F"),
+                            mask=keep, fusion_scale=gamma)
+    _, past_state = hybrid_attention(
+        q4[:, :, :past], k4[:, :, :past], v4[:, :, :past], heads, causal=True,
+        rule="gated", decay=x["decay"][:, :past].transpose(0, 2, 1),
+        return_state=True)
+    linear_want = hybrid_attention(
+        q4[:, :, past:], k4[:, :, past:], v4[:, :, past:], heads, causal=True,
+        rule="gated", decay=x["decay"][:, past:].transpose(0, 2, 1),
+        fusion_scale=gamma, initial_state=past_state)
+    for h, c in enumerate(heads):
+        if c == "L":
+            want[:, h] = linear_want[:, h]
+    want = want.transpose(0, 2, 1, 3).reshape(batch, new, -1)
+    got = session.run({**{n: a[:, past:] for n, a in x.items()},
+                       "past_key": np.ascontiguousarray(k4[:, full_kv, :past]),
+                       "past_value": np.ascontiguousarray(v4[:, full_kv, :past]),
+                       "past_state": past_state[:, linear_kv].astype(np.float32)})
+    np.testing.assert_allclose(got["Y"], want, rtol=2e-4, atol=2e-5)

@@ -108,3 +108,45 @@ def test_both_spellings_match_onnx_reference(name, device):
     want = ReferenceEvaluator(standard).run(None, inputs)[0]
     check(run_hydra(standard, inputs, device), want, f"{name}, standard spelling, {device}")
     check(run_hydra(layer.custom_model(), inputs, device), want, f"{name}, custom op, {device}")
+
+
+# Decode steps: both spellings take the caches after `past` tokens and
+# return the presents (the standard one through Attention's past_key and
+# past_value and LinearAttention's past_state). Each group's kv heads are
+# its own (no kv head repeated for its query heads), as a cache holds them.
+CACHED = {
+    "7to1_step_of_4": HybridLayer("FLLLLLLL", Hkv=8, S=4, past=9, fusion_scale=gamma(8, 16)),
+    "one_token_gated": HybridLayer("LLLF", Hkv=4, S=1, past=20, rule="gated",
+                                   fusion_scale=gamma(4, 16)),
+    "full_kv_head_of_its_own": HybridLayer("FFLLLLLL", Hkv=4, S=3, past=5, rule="delta"),
+}
+
+
+def run_all_outputs(model, inputs):
+    session = hydrahead.Session(hydrahead.Module(hydrahead.compile(model.SerializeToString())))
+    return session.run(inputs)
+
+
+@pytest.mark.parametrize("name", CACHED)
+def test_standard_spelling_with_caches_is_raised(name, tmp_path):
+    layer = CACHED[name]
+    path = save(layer.standard_model(), tmp_path / "standard.onnx")
+    ir = tool("hydra-compile", path, "--emit=hydra", check=True).stdout
+    ops = re.findall(r"hydra\.hybrid_attention .*heads = #hydra\.heads<\"(\w+)\">", ir)
+    assert ops == [layer.heads], ir
+    op = next(line for line in ir.splitlines() if "hydra.hybrid_attention" in line)
+    assert "full_key(" in op and "initial_state(" in op, op
+
+
+@pytest.mark.parametrize("name", CACHED)
+def test_both_spellings_with_caches_match_onnx_reference(name):
+    layer = CACHED[name]
+    inputs = layer.random_inputs(seed=13)
+    standard = layer.standard_model()
+    names = [o.name for o in standard.graph.output]
+    want = dict(zip(names, ReferenceEvaluator(standard).run(None, inputs)))
+    assert set(names) == {"y", "present_key", "present_value", "present_state"}
+    for spelling, model in (("standard", standard), ("custom", layer.custom_model())):
+        got = run_all_outputs(model, inputs)
+        for n in names:
+            check(got[n], want[n], f"{name}, {spelling} spelling, {n}")

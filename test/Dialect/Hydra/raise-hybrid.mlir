@@ -218,3 +218,39 @@ func.func @groups_disagree(%q: tensor<1x2x8x16xf32>, %s: tensor<16xf32>) -> (ten
   %w = tensor.extract_slice %z[0, 2, 0, 0] [1, 2, 8, 16] [1, 1, 1, 1] : tensor<1x4x8x16xf32> to tensor<1x2x8x16xf32>
   return %y, %w : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>
 }
+
+// -----
+
+// A decode step's spelling: the F group (head 3, kv head 3) attends its
+// key cache past ‖ new, the L group (heads 0-2) starts from its states and
+// returns them. The raised op takes the groups' caches as its own (in
+// kv-head order), and the L group's final states are the op's.
+
+// CHECK-LABEL: func @decode_step_groups
+// CHECK-SAME: (%[[Q:.*]]: tensor<1x4x1x8xf32>, %[[K:.*]]: tensor<1x4x1x8xf32>, %[[V:.*]]: tensor<1x4x1x8xf32>, %[[PK:.*]]: tensor<1x1x?x8xf32>, %[[PV:.*]]: tensor<1x1x?x8xf32>, %[[PS:.*]]: tensor<1x3x8x8xf32>)
+// CHECK:      %[[CK:.*]] = tensor.concat dim(2) %[[PK]]
+// CHECK:      %[[CV:.*]] = tensor.concat dim(2) %[[PV]]
+// CHECK:      %[[Y:.*]], %[[S:.*]] = hydra.hybrid_attention %[[Q]], %[[K]], %[[V]]
+// CHECK-SAME:   initial_state(%[[PS]] : tensor<1x3x8x8xf32>) full_key(%[[CK]] : tensor<1x1x?x8xf32>) full_value(%[[CV]] : tensor<1x1x?x8xf32>)
+// CHECK-SAME:   {causal, heads = #hydra.heads<"LLLF">}
+// CHECK-NOT:  hydra.hybrid_attention
+// CHECK:      return %[[Y]], %{{.*}}, %[[CK]]
+func.func @decode_step_groups(%q: tensor<1x4x1x8xf32>, %k: tensor<1x4x1x8xf32>, %v: tensor<1x4x1x8xf32>,
+                              %pk: tensor<1x1x?x8xf32>, %pv: tensor<1x1x?x8xf32>, %ps: tensor<1x3x8x8xf32>)
+    -> (tensor<1x4x1x8xf32>, tensor<1x3x8x8xf32>, tensor<1x1x?x8xf32>) {
+  %qf = tensor.extract_slice %q[0, 3, 0, 0] [1, 1, 1, 8] [1, 1, 1, 1] : tensor<1x4x1x8xf32> to tensor<1x1x1x8xf32>
+  %kf = tensor.extract_slice %k[0, 3, 0, 0] [1, 1, 1, 8] [1, 1, 1, 1] : tensor<1x4x1x8xf32> to tensor<1x1x1x8xf32>
+  %vf = tensor.extract_slice %v[0, 3, 0, 0] [1, 1, 1, 8] [1, 1, 1, 1] : tensor<1x4x1x8xf32> to tensor<1x1x1x8xf32>
+  %ck = tensor.concat dim(2) %pk, %kf : (tensor<1x1x?x8xf32>, tensor<1x1x1x8xf32>) -> tensor<1x1x?x8xf32>
+  %cv = tensor.concat dim(2) %pv, %vf : (tensor<1x1x?x8xf32>, tensor<1x1x1x8xf32>) -> tensor<1x1x?x8xf32>
+  %of = hydra.hybrid_attention %qf, %kf, %vf full_key(%ck : tensor<1x1x?x8xf32>) full_value(%cv : tensor<1x1x?x8xf32>)
+        {causal, heads = #hydra.heads<"F">}
+        : tensor<1x1x1x8xf32>, tensor<1x1x1x8xf32>, tensor<1x1x1x8xf32> -> tensor<1x1x1x8xf32>
+  %ql = tensor.extract_slice %q[0, 0, 0, 0] [1, 3, 1, 8] [1, 1, 1, 1] : tensor<1x4x1x8xf32> to tensor<1x3x1x8xf32>
+  %kl = tensor.extract_slice %k[0, 0, 0, 0] [1, 3, 1, 8] [1, 1, 1, 1] : tensor<1x4x1x8xf32> to tensor<1x3x1x8xf32>
+  %vl = tensor.extract_slice %v[0, 0, 0, 0] [1, 3, 1, 8] [1, 1, 1, 1] : tensor<1x4x1x8xf32> to tensor<1x3x1x8xf32>
+  %ol, %sl = hydra.hybrid_attention %ql, %kl, %vl initial_state(%ps : tensor<1x3x8x8xf32>) {heads = #hydra.heads<"LLL">}
+        : tensor<1x3x1x8xf32>, tensor<1x3x1x8xf32>, tensor<1x3x1x8xf32> -> tensor<1x3x1x8xf32>, tensor<1x3x8x8xf32>
+  %y = tensor.concat dim(1) %ol, %of : (tensor<1x3x1x8xf32>, tensor<1x1x1x8xf32>) -> tensor<1x4x1x8xf32>
+  return %y, %sl, %ck : tensor<1x4x1x8xf32>, tensor<1x3x8x8xf32>, tensor<1x1x?x8xf32>
+}

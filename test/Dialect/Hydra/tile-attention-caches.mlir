@@ -9,9 +9,14 @@
 // (kv head 1) keep their state at index 0 of a one-state cache.
 
 // CHECK-LABEL: func @full_heads_on_caches
-// CHECK-SAME: (%[[Q:.*]]: memref<1x4x?x16xf32>, %[[K:.*]]: memref<1x2x?x16xf32>
+// CHECK-SAME: (%[[Q:.*]]: memref<1x4x?x16xf32>, %[[K:.*]]: memref<1x2x?x16xf32>, %[[V:.*]]: memref<1x2x?x8xf32>, %[[OUT:.*]]: memref<1x4x?x8xf32>)
 // CHECK-DAG:  %[[S:.*]] = memref.dim %[[Q]], %c2
 // CHECK-DAG:  %[[T:.*]] = memref.dim %[[K]], %c2
+// Decode when S ≤ 8: kv head 0 has two of the heads, and an iteration
+// takes at most 16 rows.
+// CHECK:      arith.divui %[[S]], %c9
+// CHECK:      %[[PARTIALS:.*]] = memref.alloc({{.*}}) : memref<?x3x?x?x10xf32>
+// Prefill grid.
 // CHECK:      scf.forall (%{{.*}}, %[[N:.*]], %[[QT:.*]]) in (%c1, %c3, %{{.*}}) {
 // The kv head is looked up from kv_heads, not computed as h / group.
 // CHECK:        %[[H:.*]] = vector.extract %{{.*}}[%[[N]]] : index from vector<3xindex>
@@ -19,22 +24,63 @@
 // CHECK:        %[[KVH:.*]] = vector.extract %[[KVT]][%[[N]]] : index from vector<3xindex>
 // CHECK:        %[[I0:.*]] = arith.muli %[[QT]], %c16
 // CHECK:        %[[ROWS:.*]] = arith.minui %{{.*}}, %c16
-// Row i's diagonal is key i + (T − S).
+// Row i's diagonal is key i + (T − S); the key loop ends after the tile's
+// last diagonal.
 // CHECK:        %[[SHIFT:.*]] = arith.subi %[[T]], %[[S]] : index
 // CHECK:        %[[DIAG0:.*]] = arith.addi %[[I0]], %[[SHIFT]] : index
-// The lane form's key loop ends after the tile's last diagonal.
 // CHECK:        %[[LAST:.*]] = arith.addi %[[DIAG0]], %[[ROWS]] : index
 // CHECK:        %[[KEND:.*]] = arith.minui %[[T]], %[[LAST]] : index
 // CHECK:        scf.for %{{.*}} = %c0 to %[[KEND]] step %c32 {
 // CHECK:          memref.load %[[K]][%{{.*}}, %[[KVH]], %{{.*}}, %{{.*}}]
-// So does the row form's, and each row drops keys past its own diagonal.
-// CHECK:        %[[LAST2:.*]] = arith.addi %[[DIAG0]], %[[ROWS]] : index
-// CHECK:        %[[KEND2:.*]] = arith.minui %[[T]], %[[LAST2]] : index
-// CHECK:        scf.for %{{.*}} = %c0 to %[[KEND2]] step %c32 {
+// The row form: each row drops keys past its own diagonal.
+// CHECK:        } else {
+// CHECK:          scf.for %{{.*}} = %c0 to %[[KEND]] step %c32 {
 // CHECK:            %[[ROW:.*]] = arith.addi %[[I0]], %{{.*}} : index
 // CHECK:            %[[DIAG:.*]] = arith.addi %[[ROW]], %[[SHIFT]] : index
 // CHECK:            %[[DIAGS:.*]] = vector.broadcast %[[DIAG]] : index to vector<32xindex>
 // CHECK:            arith.cmpi ugt, %{{.*}}, %[[DIAGS]] : vector<32xindex>
+// Decode grid: one iteration per (batch, kv head, key split); kv head 0
+// has listed heads 0 and 1, kv head 1 head 2 (padded).
+// CHECK:      scf.forall (%[[DB:.*]], %[[G:.*]], %[[SPLIT:.*]]) in (%c1, %c2, %{{.*}}) {
+// CHECK:        %[[DKV:.*]] = vector.extract %{{.*}}[%[[G]]] : index from vector<2xindex>
+// CHECK:        %[[COUNTS:.*]] = arith.constant dense<[2, 1]> : vector<2xindex>
+// CHECK:        %[[COUNT:.*]] = vector.extract %[[COUNTS]][%[[G]]]
+// CHECK:        arith.constant dense<[0, 1, 2, 2]> : vector<4xindex>
+// This split's keys: ceil(T / splits) of them, to the last row's diagonal.
+// CHECK:        %[[PER:.*]] = arith.ceildivui %[[T]], %{{.*}} : index
+// CHECK:        %[[BEGIN0:.*]] = arith.muli %[[SPLIT]], %[[PER]] : index
+// CHECK:        %[[BEGIN:.*]] = arith.minui %[[BEGIN0]], %[[T]] : index
+// CHECK:        %[[END0:.*]] = arith.addi %[[BEGIN]], %[[PER]] : index
+// CHECK:        %[[END1:.*]] = arith.minui %[[END0]], %[[T]] : index
+// CHECK:        %[[LASTD:.*]] = arith.addi %[[S]], %{{.*}} : index
+// CHECK:        %[[END:.*]] = arith.minui %[[END1]], %[[LASTD]] : index
+// Every row of the kv head's query heads: count · S.
+// CHECK:        %[[NROWS:.*]] = arith.muli %[[COUNT]], %[[S]] : index
+// CHECK:        scf.for %{{.*}} = %[[BEGIN]] to %[[END]] step %c32 {
+// Blocks of four rows share each key row: one dot product a (row, key).
+// CHECK:          scf.for %{{.*}} step %c4 {
+// CHECK:            scf.for
+// CHECK:              %[[KEY:.*]] = vector.load %[[K]][%[[DB]], %[[DKV]], %{{.*}}, %c0]
+// CHECK:              %[[Q0:.*]] = vector.load %[[Q]]
+// CHECK:              arith.mulf %[[Q0]], %[[KEY]]
+// CHECK:              %[[Q1:.*]] = vector.load %[[Q]]
+// CHECK:              arith.mulf %[[Q1]], %[[KEY]]
+// One split finishes its rows; several leave max, sum and output.
+// CHECK:        scf.for %{{.*}} = %c0 to %[[NROWS]] step %c1 {
+// CHECK:          scf.if
+// CHECK:            vector.store %{{.*}}, %[[OUT]]
+// CHECK:          } else {
+// CHECK:            vector.store %{{.*}}, %[[PARTIALS]]
+// Combine grid: each (batch, head, query row) merges its splits.
+// CHECK:      scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%c1, %c3, %{{.*}}) {
+// CHECK:        scf.for {{.*}} -> (f32) {
+// CHECK:          memref.load %[[PARTIALS]]
+// CHECK:          arith.maximumf
+// CHECK:        scf.for {{.*}} -> (f32, vector<8xf32>) {
+// CHECK:          math.exp
+// CHECK:          vector.fma
+// CHECK:        arith.divf
+// CHECK:        vector.store %{{.*}}, %[[OUT]]
 
 // The GPU kernel makes the same changes: kv_heads by selects (entry 1 is
 // 0, others 1, entry 0 is 0), the key loop to the last diagonal, each

@@ -10,6 +10,8 @@
 // CHECK-SAME: (%[[Q:.*]]: memref<2x4x?x16xf32>, %[[K:.*]]: memref<2x2x?x16xf32>, %[[V:.*]]: memref<2x2x?x8xf32>, %[[G:.*]]: memref<4x8xf32>, %[[OUT:.*]]: memref<2x4x?x8xf32>)
 // CHECK:      scf.forall
 // CHECK:        %[[ROWS:.*]] = arith.minui %{{.*}}, %c32
+// Causal: the key loop ends after the tile's last row.
+// CHECK:        %[[KEND:.*]] = arith.minui
 // The lane form's scratch sits at the iteration's scope with the row
 // form's: Q transposed, the transposed accumulator and probabilities, the
 // running max and sum.
@@ -25,8 +27,6 @@
 // CHECK:          memref.load %[[Q]]
 // CHECK:          arith.mulf %{{.*}}, %cst{{.*}} : f32
 // CHECK:          memref.store %{{.*}}, %[[QT]]
-// Causal: the key loop ends after the tile's last row.
-// CHECK:          %[[KEND:.*]] = arith.minui
 // CHECK:          scf.for %[[J0:.*]] = %c0 to %[[KEND]] step %c32 {
 // Scores of 8 keys × 32 queries in 16 registers: per d, two rows of Qᵀ and
 // one broadcast element of each key.

@@ -22,29 +22,39 @@
 // CHECK-SAME: (%[[Q:.*]]: memref<2x4x?x16xf32>, %[[K:.*]]: memref<2x2x?x16xf32>, %[[V:.*]]: memref<2x2x?x8xf32>, %[[G:.*]]: memref<4x8xf32>, %[[OUT:.*]]: memref<2x4x?x8xf32>)
 // CHECK-DAG:  %[[S:.*]] = memref.dim %[[Q]], %c2
 // CHECK-DAG:  %[[T:.*]] = memref.dim %[[K]], %c2
+// The sizes pick the grid: decode when S is at most 16 (one head of the
+// kv head: 16 / 1), with key splits of 1024 keys, at most 32.
+// CHECK:      %[[SMALL:.*]] = arith.divui %[[S]], %c17
+// CHECK:      %[[SPLITS:.*]] = arith.ceildivui %[[T]], %c1024
+// The partials of a split decode: [B, heads, S', splits, Dv + 2].
+// CHECK:      memref.alloc(%c2, %{{.*}}, %{{.*}}) : memref<?x2x?x?x10xf32>
 // CHECK:      %[[NQT:.*]] = arith.ceildivui %[[S]], %c16
-// One parallel iteration per (batch, head, query tile).
-// CHECK:      scf.forall (%[[B:.*]], %[[N:.*]], %[[QT:.*]]) in (%c2, %c2, %[[NQT]]) {
+// CHECK:      %[[GRID:.*]] = arith.muli %[[NQT]], %{{.*}}
+// Prefill: one parallel iteration per (batch, head, query tile).
+// CHECK:      scf.forall (%[[B:.*]], %[[N:.*]], %[[QT:.*]]) in (%c2, %c2, %[[GRID]]) {
 // The listed heads are looked up; the kv head is h / 2.
 // CHECK:        %[[H:.*]] = vector.extract %{{.*}}[%[[N]]] : index from vector<2xindex>
 // CHECK:        %[[KVH:.*]] = arith.divui %[[H]], %c2
 // CHECK:        %[[I0:.*]] = arith.muli %[[QT]], %c16
 // CHECK:        %[[ROWS:.*]] = arith.minui %{{.*}}, %c16
+// Causal: the key loop stops after the tile's last query row, so fully
+// masked key tiles are never visited.
+// CHECK:        %[[LASTROW:.*]] = arith.addi %[[I0]], %[[ROWS]]
+// CHECK:        %[[KEND:.*]] = arith.minui %[[T]], %[[LASTROW]]
 // Accumulator, running max, running sum, the transposed key tile.
 // CHECK:        %[[ACC:.*]] = memref.alloca() : memref<16x8xf32>
 // CHECK:        %[[MAX:.*]] = memref.alloca() : memref<16xf32>
 // CHECK:        %[[SUM:.*]] = memref.alloca() : memref<16xf32>
 // CHECK:        %[[KT:.*]] = memref.alloca() : memref<16x32xf32>
+// CHECK:        %[[DOTS:.*]] = memref.alloca() : memref<32xf32>
 // CHECK:        %[[P:.*]] = memref.alloca() : memref<4x32xf32>
-// Causal: the key loop stops after the tile's last query row, so fully
-// masked key tiles are never visited.
-// CHECK:        %[[LASTROW:.*]] = arith.addi %[[I0]], %[[ROWS]]
-// CHECK:        %[[KEND:.*]] = arith.minui %[[T]], %[[LASTROW]]
-// CHECK:        scf.for %[[J0:.*]] = %c0 to %[[KEND]] step %c32 {
+// The row form (the else branch of the 16-row test), after the lane form.
+// CHECK:        } else {
 // The key tile is transposed once for all blocked rows of the query tile,
 // element by element from memory, when there are any.
 // CHECK:          %[[REM:.*]] = arith.remui %[[ROWS]], %c4
 // CHECK:          %[[BLOCKED:.*]] = arith.subi %[[ROWS]], %[[REM]]
+// CHECK:          scf.for %[[J0:.*]] = %c0 to %[[KEND]] step %c32 {
 // CHECK:          %[[ANY:.*]] = arith.cmpi ugt, %[[BLOCKED]], %c0
 // CHECK:          scf.if %[[ANY]] {
 // CHECK:            memref.load %[[K]][%[[B]], %[[KVH]], %{{.*}}, %{{.*}}]

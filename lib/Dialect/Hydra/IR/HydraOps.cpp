@@ -55,9 +55,9 @@ SmallVector<int64_t> HybridAttentionOp::getKvHeadsOf(bool full) {
 
 LogicalResult HybridAttentionOp::verify() {
   AttentionDims dims;
-  if (failed(verifyQueryKeyValue(*this, getQuery().getType(),
-                                 getKey().getType(), getValue().getType(),
-                                 dims)))
+  if (failed(verifyQueryKeyValue(*this, /*anyKvHeads=*/false,
+                                 getQuery().getType(), getKey().getType(),
+                                 getValue().getType(), dims)))
     return failure();
   HeadMapAttr heads = getHeads();
   if (heads.getNumHeads() != dims.numQueryHeads)
@@ -197,8 +197,9 @@ void LinearAttentionOp::getEffects(
 /// The checks both part ops make: query/key/value, the head list and
 /// destination, and the fusion scale.
 template <typename OpTy>
-static LogicalResult verifyPartOperands(OpTy op, AttentionDims &dims) {
-  if (failed(verifyQueryKeyValue(op, op.getQuery().getType(),
+static LogicalResult verifyPartOperands(OpTy op, AttentionDims &dims,
+                                        bool anyKvHeads = false) {
+  if (failed(verifyQueryKeyValue(op, anyKvHeads, op.getQuery().getType(),
                                  op.getKey().getType(), op.getValue().getType(),
                                  dims)) ||
       failed(verifyPathOp(op, op.getHeads(), op.getInit(), op.getDpsInits(),
@@ -234,7 +235,7 @@ int64_t LinearAttentionOp::getStateHead(int64_t i) {
 
 LogicalResult FullAttentionOp::verify() {
   AttentionDims dims;
-  if (failed(verifyPartOperands(*this, dims)))
+  if (failed(verifyPartOperands(*this, dims, bool(getKvHeads()))))
     return failure();
   if (getKvHeads() && failed(verifyHeadIndices(*this, "kv_heads", *getKvHeads(),
                                                getHeads(), dims.numKvHeads)))

@@ -58,9 +58,9 @@ static LogicalResult checkSame(Operation *op, StringRef name, int64_t got,
   return success();
 }
 
-LogicalResult checks::verifyQueryKeyValue(Operation *op, Type queryType,
-                                          Type keyType, Type valueType,
-                                          AttentionDims &dims) {
+LogicalResult checks::verifyQueryKeyValue(Operation *op, bool anyKvHeads,
+                                          Type queryType, Type keyType,
+                                          Type valueType, AttentionDims &dims) {
   auto q = cast<ShapedType>(queryType);
   auto k = cast<ShapedType>(keyType);
   auto v = cast<ShapedType>(valueType);
@@ -96,7 +96,7 @@ LogicalResult checks::verifyQueryKeyValue(Operation *op, Type queryType,
   if (k.isDynamicDim(3))
     return op->emitOpError() << "'key' head size (dim 3) must be static";
   int64_t hq = q.getDimSize(1), hkv = k.getDimSize(1);
-  if (hq <= 0 || hkv <= 0 || hq % hkv != 0)
+  if (hq <= 0 || hkv <= 0 || (!anyKvHeads && hq % hkv != 0))
     return op->emitOpError() << "'query' head count (" << hq
                              << ") must be a positive multiple of 'key' head "
                                 "count ("

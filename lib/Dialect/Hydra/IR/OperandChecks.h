@@ -22,9 +22,10 @@ struct AttentionDims {
 
 /// Checks query [B,Hq,S,Dk], key [B,Hkv,T,Dk], value [B,Hkv,T,Dv]: ranks,
 /// float element types, static head counts and sizes, agreeing dims, and
-/// Hq a multiple of Hkv. Fills `dims`.
-LogicalResult verifyQueryKeyValue(Operation *op, Type query, Type key,
-                                  Type value, AttentionDims &dims);
+/// Hq a multiple of Hkv unless `anyKvHeads` (an explicit head-to-kv-head
+/// map, as a cache of some kv heads has). Fills `dims`.
+LogicalResult verifyQueryKeyValue(Operation *op, bool anyKvHeads, Type query,
+                                  Type key, Type value, AttentionDims &dims);
 
 /// Checks that `type` is [B, heads, S, Dv] of the query's element type.
 LogicalResult verifyOutputShape(Operation *op, StringRef name, Type type,

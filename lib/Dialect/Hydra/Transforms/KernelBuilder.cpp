@@ -31,6 +31,18 @@ Value KernelBuilder::add(Value x, Value y) {
 Value KernelBuilder::sub(Value x, Value y) {
   return arith::SubIOp::create(b, loc, x, y);
 }
+Value KernelBuilder::mulDynamic(Value x, Value y) {
+  return arith::MulIOp::create(b, loc, x, y);
+}
+Value KernelBuilder::divUnsigned(Value x, Value y) {
+  return arith::DivUIOp::create(b, loc, x, y);
+}
+Value KernelBuilder::remUnsigned(Value x, Value y) {
+  return arith::RemUIOp::create(b, loc, x, y);
+}
+Value KernelBuilder::ceilDiv(Value x, Value y) {
+  return arith::CeilDivUIOp::create(b, loc, x, y);
+}
 Value KernelBuilder::mul(Value x, int64_t c) {
   return arith::MulIOp::create(b, loc, x, index(c));
 }

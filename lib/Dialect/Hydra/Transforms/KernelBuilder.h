@@ -26,6 +26,10 @@ public:
   Value add(Value x, Value y);
   Value sub(Value x, Value y);
   Value mul(Value x, int64_t c);
+  Value mulDynamic(Value x, Value y);
+  Value divUnsigned(Value x, Value y);
+  Value remUnsigned(Value x, Value y);
+  Value ceilDiv(Value x, Value y);
   Value divConst(Value x, int64_t c);
   Value ceilDivConst(Value x, int64_t c);
   Value remConst(Value x, int64_t c);

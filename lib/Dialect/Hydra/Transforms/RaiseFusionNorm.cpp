@@ -126,20 +126,23 @@ struct RaiseFusionNorm : OpRewritePattern<RMSNormOp> {
     maps.push_back(rewriter.getMultiDimIdentityMap(2));
     SmallVector<utils::IteratorType> iterators(2,
                                                utils::IteratorType::parallel);
-    Value gamma =
-        linalg::GenericOp::create(
-            rewriter, loc, init.getType(), factors, ValueRange{init}, maps,
-            iterators,
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              Value p = args[0];
-              for (Value f : args.drop_front().drop_back())
-                p = arith::MulFOp::create(b, l, p, f);
-              linalg::YieldOp::create(b, l, p);
-            })
-            .getResult(0);
+    Value gamma = linalg::GenericOp::create(
+                      rewriter, loc, init.getType(), factors, ValueRange{init},
+                      maps, iterators,
+                      [&](OpBuilder &b, Location l, ValueRange args) {
+                        Value p = args[0];
+                        for (Value f : args.drop_front().drop_back())
+                          p = arith::MulFOp::create(b, l, p, f);
+                        linalg::YieldOp::create(b, l, p);
+                      })
+                      .getResult(0);
     auto fused = cast<HybridAttentionOp>(rewriter.clone(*hybrid));
     fused.getFusionScaleMutable().assign(gamma);
     fused.setFusionEpsilon(norm.getEpsilon());
+    // The fusion leaves the linear states as they are: their users (a
+    // decode step's present_state) take the fused op's.
+    if (Value state = hybrid.getFinalState())
+      rewriter.replaceAllUsesWith(state, fused.getFinalState());
     Value result = fused.getResult();
     if (headDim == 2) { // back to the layout the norm was taken in
       auto t = norm.getInput().getDefiningOp<linalg::TransposeOp>();

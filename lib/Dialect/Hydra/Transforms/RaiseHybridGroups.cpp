@@ -52,8 +52,7 @@ bool maskIgnoresHeads(Value mask) {
 }
 
 FailureOr<GroupTrace> traceGroup(HybridAttentionOp op) {
-  if (op.getFusionScale() || op.getInitialState() || op.getFinalState() ||
-      op.getFullKey())
+  if (op.getFusionScale())
     return failure();
   GroupTrace g;
   g.op = op;
@@ -153,7 +152,89 @@ struct RaiseHybridGroups : OpRewritePattern<tensor::ConcatOp> {
     if (full && full->op.getMask() && !maskIgnoresHeads(full->op.getMask()))
       return rewriter.notifyMatchFailure(concat, "mask differs per head");
 
+    // A decode step's spelling carries caches: each F group's keys and
+    // values past ‖ new over its kv heads, each L group's states. In group
+    // order they must be the merged op's caches, in kv-head order.
+    SmallVector<const GroupTrace *> fullGroups, linearGroups;
+    for (auto [g, head] : from) {
+      const GroupTrace *t = &groups[g];
+      bool isFull = t->op.getHeads().isFull(head);
+      auto &list = isFull ? fullGroups : linearGroups;
+      if (!llvm::is_contained(list, t))
+        list.push_back(t);
+    }
+    auto kvHeadsOf = [&](char kind) {
+      SmallVector<int64_t> out;
+      for (int64_t h = 0; h < numHeads; ++h)
+        if (kinds[h] == kind && (out.empty() || out.back() != h / perKv))
+          out.push_back(h / perKv);
+      return out;
+    };
+    auto inOrder = [&](ArrayRef<const GroupTrace *> list, char kind) {
+      SmallVector<int64_t> heads;
+      for (const GroupTrace *g : list)
+        heads.append(g->k.heads.begin(), g->k.heads.end());
+      return heads == kvHeadsOf(kind);
+    };
+    auto allOrNone = [](ArrayRef<const GroupTrace *> list, auto has) {
+      return llvm::any_of(list, has) == llvm::all_of(list, has);
+    };
+    auto hasKeys = [](const GroupTrace *g) { return bool(g->op.getFullKey()); };
+    auto hasPast = [](const GroupTrace *g) {
+      return bool(g->op.getInitialState());
+    };
+    auto hasFinal = [](const GroupTrace *g) {
+      return bool(g->op.getFinalState());
+    };
+    bool fullCached = !fullGroups.empty() && hasKeys(fullGroups.front());
+    bool linearPast = !linearGroups.empty() && hasPast(linearGroups.front());
+    bool linearFinal = !linearGroups.empty() && hasFinal(linearGroups.front());
+    if (!allOrNone(fullGroups, hasKeys) || !allOrNone(linearGroups, hasPast) ||
+        !allOrNone(linearGroups, hasFinal) ||
+        (fullCached && !inOrder(fullGroups, 'F')) ||
+        ((linearPast || linearFinal) && !inOrder(linearGroups, 'L')))
+      return rewriter.notifyMatchFailure(concat, "caches out of order");
+
     Location loc = concat.getLoc();
+    // The groups' caches side by side along the head dim.
+    auto joined = [&](ArrayRef<const GroupTrace *> list,
+                      function_ref<Value(HybridAttentionOp)> get) -> Value {
+      SmallVector<Value> parts;
+      for (const GroupTrace *g : list)
+        parts.push_back(get(g->op));
+      if (parts.size() == 1)
+        return parts.front();
+      if (!concatenates(parts))
+        return Value();
+      return tensor::ConcatOp::create(rewriter, loc, 1, parts);
+    };
+    Value fullKey, fullValue, initialState;
+    Type finalType;
+    if (fullCached) {
+      fullKey = joined(fullGroups,
+                       [](HybridAttentionOp o) { return o.getFullKey(); });
+      fullValue = joined(fullGroups,
+                         [](HybridAttentionOp o) { return o.getFullValue(); });
+    }
+    if (linearPast)
+      initialState = joined(linearGroups, [](HybridAttentionOp o) {
+        return o.getInitialState();
+      });
+    if (linearFinal) {
+      auto t = cast<RankedTensorType>(
+          linearGroups.front()->op.getFinalState().getType());
+      SmallVector<int64_t> shape(t.getShape());
+      shape[1] = int64_t(kvHeadsOf('L').size());
+      finalType = RankedTensorType::get(shape, t.getElementType());
+      for (const GroupTrace *g : linearGroups)
+        if (cast<ShapedType>(g->op.getFinalState().getType())
+                .getElementType() != t.getElementType())
+          finalType = Type();
+    }
+    if ((fullCached && (!fullKey || !fullValue)) ||
+        (linearPast && !initialState) || (linearFinal && !finalType))
+      return rewriter.notifyMatchFailure(concat, "caches of other types");
+
     Value q = rebuildOperand(rewriter, loc, first.q);
     Value k = rebuildOperand(rewriter, loc, first.k);
     Value v = rebuildOperand(rewriter, loc, first.v);
@@ -166,10 +247,9 @@ struct RaiseHybridGroups : OpRewritePattern<tensor::ConcatOp> {
     HybridAttentionOp f = full ? full->op : HybridAttentionOp();
     HybridAttentionOp l = linear ? linear->op : HybridAttentionOp();
     auto raised = HybridAttentionOp::create(
-        rewriter, loc, type, Type(), q, k, v, /*fusion_scale=*/Value(), decay,
-        beta, f ? f.getMask() : Value(), /*initial_state=*/Value(),
-        /*full_key=*/Value(), /*full_value=*/Value(),
-        HeadMapAttr::get(getContext(), kinds),
+        rewriter, loc, type, finalType, q, k, v, /*fusion_scale=*/Value(),
+        decay, beta, f ? f.getMask() : Value(), initialState, fullKey,
+        fullValue, HeadMapAttr::get(getContext(), kinds),
         f && f.getCausal() ? rewriter.getUnitAttr() : UnitAttr(),
         f ? f.getScaleAttr() : FloatAttr(),
         f ? f.getSoftcapAttr() : FloatAttr(),
@@ -177,8 +257,46 @@ struct RaiseHybridGroups : OpRewritePattern<tensor::ConcatOp> {
         UpdateRuleAttr::get(getContext(),
                             l ? l.getUpdateRule() : UpdateRule::Linear),
         rewriter.getF32FloatAttr(1e-6f));
+    // Each group's final states are its slice of the merged op's.
+    if (linearFinal) {
+      int64_t offset = 0;
+      for (const GroupTrace *g : linearGroups) {
+        Value state = g->op.getFinalState();
+        auto t = cast<RankedTensorType>(state.getType());
+        SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)), sizes,
+            strides(4, rewriter.getIndexAttr(1));
+        offsets[1] = rewriter.getIndexAttr(offset);
+        for (int64_t d = 0; d < 4; ++d)
+          sizes.push_back(
+              tensor::getMixedSize(rewriter, loc, raised.getFinalState(), d));
+        sizes[1] = rewriter.getIndexAttr(t.getDimSize(1));
+        Value slice = tensor::ExtractSliceOp::create(
+            rewriter, loc, raised.getFinalState(), offsets, sizes, strides);
+        if (slice.getType() != t)
+          slice = tensor::CastOp::create(rewriter, loc, t, slice);
+        rewriter.replaceAllUsesWith(state, slice);
+        offset += t.getDimSize(1);
+      }
+    }
     rewriter.replaceOp(concat, raised.getResult());
     return success();
+  }
+
+  /// Whether `parts` concatenate along the head dim (one element type and
+  /// rank, no static sizes off it that differ).
+  static bool concatenates(ArrayRef<Value> parts) {
+    auto first = cast<RankedTensorType>(parts.front().getType());
+    for (Value p : parts) {
+      auto t = cast<RankedTensorType>(p.getType());
+      if (t.getElementType() != first.getElementType() ||
+          t.getRank() != first.getRank())
+        return false;
+      for (int64_t d = 0; d < t.getRank(); ++d)
+        if (d != 1 && !t.isDynamicDim(d) && !first.isDynamicDim(d) &&
+            t.getDimSize(d) != first.getDimSize(d))
+          return false;
+    }
+    return true;
   }
 
   /// Two groups of the same kind must compute their heads alike.

@@ -1,27 +1,39 @@
 //===- TileFullAttention.cpp - online-softmax tiling of full attention ----===//
 //
-// One scf.forall iteration per (batch, head, query tile). Each walks the
-// key/value tiles once, keeping per query row a running max m, a running
-// sum l and an accumulator o that is rescaled by exp(m_old − m_new)
-// whenever the max grows (online softmax). With a causal mask the walk
-// stops at the diagonal tile, so tiles that would be fully masked are
-// never visited.
+// Three grids, of which the sizes of a call run one or two:
 //
-// A tile of at least 16 query rows keeps its queries in vector lanes: Q's
-// tile is transposed (and scaled) once into [Dk][rows], so that the scores
-// of a few keys are a register-tiled product (one broadcast K element a key
-// times a row of queries per step), the softmax runs down the columns of
-// the transposed scores (running max and sum are vectors, no horizontal
-// reductions) and the accumulator, also transposed, takes P·V the same way.
-// Nothing is transposed per key tile, and every inner loop is FMAs.
+// Prefill: one scf.forall iteration per (batch, head, query tile). Each
+// walks the key/value tiles once, keeping per query row a running max m,
+// a running sum l and an accumulator o that is rescaled by
+// exp(m_old − m_new) whenever the max grows (online softmax). With a
+// causal mask the walk stops at the tile's last diagonal, so tiles that
+// would be fully masked are never visited. A tile of at least 16 query
+// rows keeps its queries in vector lanes: Q's tile is transposed (and
+// scaled) once into [Dk][rows], so that the scores of a few keys are a
+// register-tiled product (one broadcast K element a key times a row of
+// queries per step), the softmax runs down the columns of the transposed
+// scores (running max and sum are vectors, no horizontal reductions) and
+// the accumulator, also transposed, takes P·V the same way. A tile of
+// fewer rows goes row by row (FullAttentionRows).
 //
-// A tile of fewer rows (a decode step, a short prompt's last rows) goes
-// row by row: a block of rows shares a transposed key tile, a lone row
-// takes one dot product a key.
+// Decode (at most kDecodeRows rows a kv head: S times its query heads):
+// one iteration per (batch, kv head, key split). The rows of every query
+// head of the kv head walk the split's keys together, so the cache is
+// read once for the group (GQA), and a long cache is split across
+// threads: a lone query row has no other parallelism. Splits of
+// kSplitKeys keys or more, at most kMaxSplits.
+//
+// Combine (decode with several splits): one iteration per (batch, head,
+// query row) merges the splits' partial maxima, sums and outputs.
+//
+// The choice is made per call from the sizes: the grids of the other
+// forms are empty, and the partials' scratch is empty unless the sizes
+// split.
 //
 //===----------------------------------------------------------------------===//
 
-#include "AttentionTiling.h"
+#include "FullAttentionRows.h"
+#include "WorkEstimate.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -32,73 +44,71 @@
 using namespace mlir;
 using namespace mlir::hydra;
 
-/// Query rows that share each load of keys and values (row form).
-static constexpr int64_t kRowBlock = 4;
 /// f32 lanes of a vector register: the lane form's query rows per group.
 static constexpr int64_t kLanes = 16;
+/// Rows a decode iteration takes at most (query heads of a kv head times
+/// query rows); more go to the prefill grid.
+static constexpr int64_t kDecodeRows = 16;
+/// Keys a decode split takes at least, and splits at most.
+static constexpr int64_t kSplitKeys = 1024;
+static constexpr int64_t kMaxSplits = 32;
 
-/// `scalar`, broadcast when `like` is a vector.
-static Value splatLike(KernelBuilder &kb, Value scalar, Value like) {
-  if (auto type = dyn_cast<VectorType>(like.getType()))
-    return kb.splat(scalar, type.getNumElements());
-  return scalar;
+namespace {
+/// The listed heads grouped by kv head, in order of first appearance, as
+/// flat [group][member] tables (padding repeats a group's last member).
+struct KvGroups {
+  explicit KvGroups(FullAttentionOp op) {
+    ArrayRef<int64_t> heads = op.getHeads();
+    SmallVector<SmallVector<int64_t>> members;
+    for (int64_t n = 0, e = heads.size(); n < e; ++n) {
+      int64_t kv = op.getKvHead(n);
+      auto it = llvm::find(kvHeads, kv);
+      if (it == kvHeads.end()) {
+        kvHeads.push_back(kv);
+        members.emplace_back();
+        it = kvHeads.end() - 1;
+      }
+      members[it - kvHeads.begin()].push_back(n);
+    }
+    for (auto &m : members)
+      width = std::max<int64_t>(width, m.size());
+    for (auto &m : members) {
+      counts.push_back(m.size());
+      for (int64_t i = 0; i < width; ++i)
+        listed.push_back(m[std::min<int64_t>(i, m.size() - 1)]);
+    }
+  }
+  SmallVector<int64_t> kvHeads, counts, listed; // listed: indices into heads
+  int64_t width = 0;
+};
+} // namespace
+
+/// 1 when x ≤ bound, else 0 (x ≥ 0): a size-only switch between grids.
+static Value atMost(KernelBuilder &kb, Value x, int64_t bound) {
+  return kb.sub(kb.index(1), kb.min(kb.divConst(x, bound + 1), 1));
 }
 
-/// cap · tanh(s / cap), elementwise.
-static Value softcapped(KernelBuilder &kb, Value s, float cap) {
-  Value t =
-      math::TanhOp::create(kb.builder(), kb.getLoc(),
-                           kb.mulf(s, splatLike(kb, kb.f32(1.0f / cap), s)));
-  return kb.mulf(t, splatLike(kb, kb.f32(cap), s));
-}
-
-/// The online softmax's step from running max `oldMax` to `newMax`
-/// (scalars or vectors of rows): the max to subtract from the scores and
-/// the factor α = exp(m_old − m_new) that rescales the sum and the
-/// accumulator. A row with every key masked so far keeps max −inf;
-/// subtracting 0 instead keeps exp() at 0 rather than NaN.
-static std::pair<Value, Value> onlineRescale(KernelBuilder &kb, Value oldMax,
-                                             Value newMax) {
-  Value negInf = splatLike(kb, kb.negInf(), newMax);
-  Value empty = arith::CmpFOp::create(
-      kb.builder(), kb.getLoc(), arith::CmpFPredicate::OEQ, newMax, negInf);
-  Value safeMax = kb.select(empty, splatLike(kb, kb.f32(0.0f), newMax), newMax);
-  return {safeMax, kb.exp(kb.subf(oldMax, safeMax))};
-}
-
-void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
-                              const AttentionTiling &tiling) {
-  rewriter.setInsertionPoint(op);
-  KernelBuilder kb(rewriter, op.getLoc());
+/// The prefill grid: one iteration per (batch, head, query tile).
+static void emitPrefill(KernelBuilder &kb, FullAttentionOp op,
+                        const AttentionTiling &tiling, Value numTiles) {
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
-  Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+  Value q = op.getQuery(), k = op.getKey();
   Value out = op.getInit(), mask = op.getMask(), gamma = op.getFusionScale();
-  auto qType = cast<MemRefType>(q.getType());
-  int64_t dk = qType.getDimSize(3);
-  int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
+  int64_t dk = cast<MemRefType>(q.getType()).getDimSize(3);
+  int64_t dv = cast<MemRefType>(op.getValue().getType()).getDimSize(3);
   int64_t mt = tiling.queryTile, nt = tiling.keyTile;
   FullAttentionAttrs attrs(op);
   ArrayRef<int64_t> heads = attrs.heads;
   bool writesAll = attrs.writesAll, causal = attrs.causal;
   float scale = attrs.scale, epsilon = attrs.epsilon;
   std::optional<float> softcap = attrs.softcap;
-
-  Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
-  Value numQueryTiles = kb.ceilDivConst(queryLen, mt);
+  Value v = op.getValue();
+  Value queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
   Value c0 = kb.index(0), c1 = kb.index(1);
-  // The widest slice of Dv, at most 32 lanes, that divides it.
-  int64_t dvSlice = dv;
-  for (int64_t w : {32, 16, 8})
-    if (dv > w && dv % w == 0) {
-      dvSlice = w;
-      break;
-    }
-  // Lane c of a score row is key j0 + c.
-  auto laneType = VectorType::get({nt}, b.getIndexType());
 
-  kb.forall({batch, kb.index(heads.size()), numQueryTiles}, [&](ValueRange
-                                                                    ivs) {
+  kb.forall({kb.dim(q, 0), kb.index(heads.size()), numTiles}, [&](ValueRange
+                                                                      ivs) {
     emitFullAttentionWork(kb, op, mt);
     Value bi = ivs[0], n = ivs[1];
     Value h = emitHeadIndex(kb, heads, n);
@@ -109,20 +119,14 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
     // Query row i's causal diagonal is key i + shift.
     Value shift = emitCausalShift(kb, op, queryLen, keyLen);
     Value diag0 = addShift(kb, i0, shift);
+    // Causal: keys past the tile's last diagonal are masked for every row
+    // of the tile, so the key loop ends there.
+    Value keyEnd = causal ? kb.min(keyLen, kb.add(diag0, rows)) : keyLen;
 
     // Scratch of both forms, allocated here at the iteration's scope (a
     // buffer made inside a branch would be a fresh alloca every iteration).
-    // Row form:
-    Value acc = kb.buffer({mt, dv});
-    Value rowMax = kb.buffer({mt});
-    Value rowSum = kb.buffer({mt});
-    Value scores = mask ? kb.buffer({nt}) : Value(); // for the mask pass
-    Value keysT = kb.buffer({dk, nt});
-    // Scores of a row computed alone, one dot product a key.
-    Value dots = kb.buffer({nt});
-    // The block's probabilities, read back one broadcast lane at a time.
-    Value probs = kb.buffer({kRowBlock, nt});
-    // Lane form:
+    FullAttentionRows rowScratch(kb, op, mt, nt,
+                                 FullAttentionRows::Scores::transposed);
     Value qT = kb.buffer({dk, mt});
     Value accT = kb.buffer({dv, mt});
     Value probsT = kb.buffer({nt, mt});
@@ -130,149 +134,17 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
     Value outRow = kb.buffer({dv});
     // Row by row (fewer than kLanes rows).
     auto rowForm = [&] {
-      // Lanes past the last key are computed and then masked: zero, not the
-      // stack's stale bytes, whose denormals would cost a microcode assist
-      // an FMA (a 5-token prompt's attention took 27 µs instead of 1).
-      kb.loop(c0, kb.index(dk),
-              [&](Value d) { kb.storeRow(kb.zeros(nt), keysT, d); });
-      kb.storeRow(kb.zeros(nt), dots, ValueRange{});
+      rowScratch.run(
+          bi, kvh, rows,
+          [&](Value r) { return std::make_pair(h, kb.add(i0, r)); }, c0, keyEnd,
+          shift);
       kb.loop(c0, rows, [&](Value r) {
-        kb.store(kb.negInf(), rowMax, r);
-        kb.store(kb.f32(0.0f), rowSum, r);
-        kb.storeRow(kb.zeros(dv), acc, r);
-      });
-      Value negInfRow = kb.splat(kb.negInf(), nt);
-
-      // Causal: keys past the tile's last query row are masked for every row
-      // of the tile, so the key loop ends there.
-      Value keyEnd = causal ? kb.min(keyLen, kb.add(diag0, rows)) : keyLen;
-      kb.loop(c0, keyEnd, kb.index(nt), [&](Value j0) {
-        Value cols = kb.min(kb.sub(keyEnd, j0), nt);
-        // The key tile transposed; lanes past `cols` hold zeros or earlier
-        // keys and are masked below.
-        // Element by element from memory: extracting lanes of a loaded row at
-        // a variable position would spill the whole row for every lane.
-        // Only blocks of rows use it: a tile of fewer rows (a decode step's
-        // one query) takes a dot product a key instead, 1/dk of the work.
-        Value blocked = kb.sub(rows, kb.remConst(rows, kRowBlock));
-        Value anyBlock = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::ugt, blocked, c0);
-        kb.ifThen(anyBlock, [&] {
-          kb.loop(c0, cols, [&](Value c) {
-            Value key = kb.add(j0, c);
-            kb.loop(c0, kb.index(dk), [&](Value d) {
-              kb.store(kb.load(k, {bi, kvh, key, d}), keysT, {d, c});
-            });
-          });
-        });
-        Value keyIds = kb.lanesFrom(j0, nt);
-        Value pastEnd = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::uge, keyIds,
-            vector::BroadcastOp::create(b, loc, laneType, kb.add(j0, cols)));
-        // Query rows go in blocks of kRowBlock sharing each load of the
-        // transposed keys and of V; the last rows one at a time.
-        auto rowBlock = [&](Value r0, int64_t numRows) {
-          SmallVector<Value> r(numRows), i(numRows);
-          for (int64_t u = 0; u < numRows; ++u) {
-            r[u] = kb.add(r0, kb.index(u));
-            i[u] = kb.add(i0, r[u]);
-          }
-          // Scores: for each d, one row of transposed keys times each query
-          // row's element d, broadcast from memory; a single row takes one
-          // dot product a key from the keys as they are.
-          SmallVector<Value> s;
-          if (numRows == 1) {
-            Value query = kb.loadRow(q, {bi, h, i[0]}, dk);
-            kb.loop(c0, cols, [&](Value c) {
-              Value key = kb.loadRow(k, {bi, kvh, kb.add(j0, c)}, dk);
-              kb.store(kb.dot(query, key), dots, c);
-            });
-            // Lanes past `cols` are stale and masked below.
-            s.push_back(kb.loadRow(dots, ValueRange{}, nt));
-          } else {
-            SmallVector<Value> zeros(numRows, kb.zeros(nt));
-            s = kb.loop(c0, kb.index(dk), c1, zeros,
-                        [&](Value d, ValueRange it) {
-                          Value keys = kb.loadRow(keysT, d, nt);
-                          SmallVector<Value> next;
-                          for (int64_t u = 0; u < numRows; ++u)
-                            next.push_back(kb.axpy(kb.load(q, {bi, h, i[u], d}),
-                                                   keys, it[u]));
-                          return next;
-                        });
-          }
-          SmallVector<Value> p(numRows), alpha(numRows);
-          for (int64_t u = 0; u < numRows; ++u) {
-            Value su = kb.mulf(s[u], kb.splat(kb.f32(scale), nt));
-            if (softcap)
-              su = softcapped(kb, su, *softcap);
-            Value dropped = pastEnd;
-            if (causal) {
-              Value future = arith::CmpIOp::create(
-                  b, loc, arith::CmpIPredicate::ugt, keyIds,
-                  vector::BroadcastOp::create(b, loc, laneType,
-                                              addShift(kb, i[u], shift)));
-              dropped = arith::OrIOp::create(b, loc, dropped, future);
-            }
-            su = kb.select(dropped, negInfRow, su);
-            if (mask) {
-              // Mask layouts vary (broadcast dims, i1 or float): apply it key
-              // by key through the score buffer.
-              kb.storeRow(su, scores, ValueRange{});
-              kb.loop(c0, cols, [&](Value c) {
-                Value sc = kb.load(scores, c);
-                kb.store(
-                    emitMaskedScore(kb, mask, sc, {bi, h, i[u], kb.add(j0, c)}),
-                    scores, c);
-              });
-              su = kb.loadRow(scores, ValueRange{}, nt);
-            }
-            Value tileMax = vector::ReductionOp::create(
-                b, loc, vector::CombiningKind::MAXIMUMF, su);
-            Value oldMax = kb.load(rowMax, r[u]);
-            Value newMax = kb.maxf(oldMax, tileMax);
-            Value safeMax;
-            std::tie(safeMax, alpha[u]) = onlineRescale(kb, oldMax, newMax);
-            p[u] = kb.exp(kb.subf(su, kb.splat(safeMax, nt)));
-            kb.store(
-                kb.addf(kb.mulf(kb.load(rowSum, r[u]), alpha[u]), kb.sum(p[u])),
-                rowSum, r[u]);
-            kb.store(newMax, rowMax, r[u]);
-            kb.storeRow(p[u], probs, kb.index(u));
-          }
-          // acc <- alpha * acc + P V, a slice of Dv at a time so the block's
-          // accumulators stay in registers across the tile's keys.
-          kb.loop(c0, kb.index(dv), kb.index(dvSlice), [&](Value col) {
-            SmallVector<Value> accs;
-            for (int64_t u = 0; u < numRows; ++u)
-              accs.push_back(kb.mulf(kb.loadRowAt(acc, r[u], col, dvSlice),
-                                     kb.splat(alpha[u], dvSlice)));
-            accs = kb.loop(c0, cols, c1, accs, [&](Value c, ValueRange it) {
-              Value vs =
-                  kb.loadRowAt(v, {bi, kvh, kb.add(j0, c)}, col, dvSlice);
-              SmallVector<Value> next;
-              for (int64_t u = 0; u < numRows; ++u)
-                next.push_back(
-                    kb.axpy(kb.load(probs, {kb.index(u), c}), vs, it[u]));
-              return next;
-            });
-            for (int64_t u = 0; u < numRows; ++u)
-              kb.storeRowAt(accs[u], acc, r[u], col);
-          });
-        };
-        kb.loop(c0, blocked, kb.index(kRowBlock),
-                [&](Value r0) { rowBlock(r0, kRowBlock); });
-        kb.loop(blocked, rows, [&](Value r0) { rowBlock(r0, 1); });
-      });
-
-      kb.loop(c0, rows, [&](Value r) {
-        Value o =
-            kb.divf(kb.loadRow(acc, r, dv), kb.splat(kb.load(rowSum, r), dv));
+        Value o = kb.divf(rowScratch.rowOutput(r),
+                          kb.splat(rowScratch.rowSum(r), dv));
         emitEpilogueStore(kb, o, out, {bi, slot, kb.add(i0, r)}, gamma, h,
                           epsilon);
       });
     };
-
     // Queries in lanes (kLanes rows or more; see the file comment).
     auto laneForm = [&] {
       int64_t groups = mt / kLanes;
@@ -348,7 +220,7 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
               for (int64_t g = 0; g < groups; ++g) {
                 Value sg = kb.loadRowAt(probsT, c, at(g), kLanes);
                 if (softcap)
-                  sg = softcapped(kb, sg, *softcap);
+                  sg = emitSoftcap(kb, sg, *softcap);
                 if (causal) {
                   Value future = arith::CmpIOp::create(
                       b, loc, arith::CmpIPredicate::ult, queryIds[g], keyLanes);
@@ -377,7 +249,7 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
         SmallVector<Value> safeMax(groups), alpha(groups);
         for (int64_t g = 0; g < groups; ++g) {
           std::tie(safeMax[g], alpha[g]) =
-              onlineRescale(kb, oldMax[g], newMax[g]);
+              emitOnlineRescale(kb, oldMax[g], newMax[g]);
           kb.storeRowAt(newMax[g], maxRow, ValueRange{}, at(g));
         }
         // Probabilities in place, and their sums.
@@ -446,5 +318,151 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
                                        kb.index(kLanes));
     kb.ifThen(wide, laneForm, rowForm);
   });
+}
+
+/// The decode grid: one iteration per (batch, kv head, key split), all the
+/// kv head's query rows together. With one split the rows are finished
+/// here; with more, each split leaves its rows' max, sum and unnormalized
+/// output in `partials` ([B, #heads, S, splits, Dv + 2]).
+static void emitDecode(KernelBuilder &kb, FullAttentionOp op,
+                       const AttentionTiling &tiling, const KvGroups &groups,
+                       Value numSplits, Value splitGrid, Value partials) {
+  Value q = op.getQuery(), k = op.getKey(), out = op.getInit();
+  int64_t dv = cast<MemRefType>(op.getValue().getType()).getDimSize(3);
+  FullAttentionAttrs attrs(op);
+  Value queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
+  Value c0 = kb.index(0);
+  kb.forall(
+      {kb.dim(q, 0), kb.index(groups.kvHeads.size()), splitGrid},
+      [&](ValueRange ivs) {
+        emitFullAttentionWork(kb, op, kDecodeRows);
+        Value bi = ivs[0], g = ivs[1], split = ivs[2];
+        Value kvh = kb.extract(kb.indexTable(groups.kvHeads), g);
+        Value count = kb.extract(kb.indexTable(groups.counts), g);
+        Value listed = kb.indexTable(groups.listed);
+        Value first = kb.mul(g, groups.width);
+        // Row r is query row r mod S of the group's (r div S)-th head.
+        auto listedOf = [&](Value r) {
+          return kb.extract(listed, kb.add(first, kb.divUnsigned(r, queryLen)));
+        };
+        auto rowAt = [&](Value r) {
+          Value h = emitHeadIndex(kb, attrs.heads, listedOf(r));
+          return std::make_pair(h, kb.remUnsigned(r, queryLen));
+        };
+        Value shift = emitCausalShift(kb, op, queryLen, keyLen);
+        // This split's keys, ending at the last row's diagonal if causal.
+        Value perSplit = kb.ceilDiv(keyLen, numSplits);
+        Value begin = kb.min(kb.mulDynamic(split, perSplit), keyLen);
+        Value end = kb.min(kb.add(begin, perSplit), keyLen);
+        if (attrs.causal)
+          end = kb.min(end, addShift(kb, queryLen, shift));
+        FullAttentionRows rows(kb, op, kDecodeRows, tiling.keyTile,
+                               FullAttentionRows::Scores::dots);
+        Value numRows = kb.mulDynamic(count, queryLen);
+        rows.run(bi, kvh, numRows, rowAt, begin, end, shift);
+        Value single = arith::CmpIOp::create(kb.builder(), kb.getLoc(),
+                                             arith::CmpIPredicate::eq,
+                                             numSplits, kb.index(1));
+        kb.loop(c0, numRows, [&](Value r) {
+          Value n = listedOf(r);
+          auto [h, i] = rowAt(r);
+          kb.ifThen(
+              single,
+              [&] {
+                Value o =
+                    kb.divf(rows.rowOutput(r), kb.splat(rows.rowSum(r), dv));
+                emitEpilogueStore(kb, o, out, {bi, attrs.writesAll ? h : n, i},
+                                  op.getFusionScale(), h, attrs.epsilon);
+              },
+              [&] {
+                kb.storeRow(rows.rowOutput(r), partials, {bi, n, i, split});
+                kb.store(rows.rowMax(r), partials,
+                         {bi, n, i, split, kb.index(dv)});
+                kb.store(rows.rowSum(r), partials,
+                         {bi, n, i, split, kb.index(dv + 1)});
+              });
+        });
+      });
+}
+
+/// The combine grid: each (batch, head, query row) of a split decode
+/// merges its splits: m = max m_s, l = Σ l_s e^{m_s − m}, o = Σ o_s
+/// e^{m_s − m} / l, then the epilogue.
+static void emitCombine(KernelBuilder &kb, FullAttentionOp op, Value numSplits,
+                        Value rowGrid, Value partials) {
+  Value q = op.getQuery(), out = op.getInit();
+  int64_t dv = cast<MemRefType>(op.getValue().getType()).getDimSize(3);
+  FullAttentionAttrs attrs(op);
+  Value c0 = kb.index(0), c1 = kb.index(1);
+  kb.forall(
+      {kb.dim(q, 0), kb.index(attrs.heads.size()), rowGrid},
+      [&](ValueRange ivs) {
+        // A few FLOPs and the partials' bytes per row and split: small (a
+        // step's combine is not worth handing to other threads).
+        WorkEstimate work;
+        double heads = double(attrs.heads.size());
+        work.flops(heads * 3.0 * double(dv),
+                   {kb.dim(q, 0), rowGrid, numSplits});
+        work.bytes(heads * 4.0 * double(dv + 2),
+                   {kb.dim(q, 0), rowGrid, numSplits});
+        work.emit(kb.builder(), kb.getLoc());
+        Value bi = ivs[0], n = ivs[1], i = ivs[2];
+        Value h = emitHeadIndex(kb, attrs.heads, n);
+        Value m = kb.loop(
+            c0, numSplits, c1, {kb.negInf()}, [&](Value s, ValueRange it) {
+              return SmallVector<Value>{kb.maxf(
+                  it[0], kb.load(partials, {bi, n, i, s, kb.index(dv)}))};
+            })[0];
+        // A row with every key masked keeps max −inf (and NaN, as
+        // the unsplit form gives).
+        Value safe = emitOnlineRescale(kb, m, m).first;
+        SmallVector<Value> sums = kb.loop(
+            c0, numSplits, c1, {kb.f32(0.0f), kb.zeros(dv)},
+            [&](Value s, ValueRange it) {
+              Value w = kb.exp(kb.subf(
+                  kb.load(partials, {bi, n, i, s, kb.index(dv)}), safe));
+              Value l = kb.load(partials, {bi, n, i, s, kb.index(dv + 1)});
+              return SmallVector<Value>{
+                  kb.addf(it[0], kb.mulf(w, l)),
+                  kb.axpy(w, kb.loadRow(partials, {bi, n, i, s}, dv), it[1])};
+            });
+        Value o = kb.divf(sums[1], kb.splat(sums[0], dv));
+        emitEpilogueStore(kb, o, out, {bi, attrs.writesAll ? h : n, i},
+                          op.getFusionScale(), h, attrs.epsilon);
+      });
+}
+
+void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
+                              const AttentionTiling &tiling) {
+  rewriter.setInsertionPoint(op);
+  KernelBuilder kb(rewriter, op.getLoc());
+  Value q = op.getQuery(), k = op.getKey();
+  int64_t dv = cast<MemRefType>(op.getValue().getType()).getDimSize(3);
+  KvGroups groups(op);
+  Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
+  // Decode when a kv head's rows fit one iteration: S · width ≤ kDecodeRows.
+  Value decode = atMost(kb, queryLen, kDecodeRows / groups.width);
+  Value prefill = kb.sub(kb.index(1), decode);
+  Value splits = kb.max(kb.min(kb.ceilDivConst(keyLen, kSplitKeys), kMaxSplits),
+                        kb.index(1));
+  // 1 unless decoding: 1 + decode · (splits − 1).
+  Value numSplits =
+      kb.add(kb.index(1), kb.mulDynamic(decode, kb.sub(splits, kb.index(1))));
+  Value split = kb.sub(kb.index(1), atMost(kb, numSplits, 1));
+  // The partials exist only for a split decode: S' = S · split rows.
+  Value splitRows = kb.mulDynamic(queryLen, split);
+  Value partials = memref::AllocOp::create(
+      kb.builder(), kb.getLoc(),
+      MemRefType::get({ShapedType::kDynamic, int64_t(op.getHeads().size()),
+                       ShapedType::kDynamic, ShapedType::kDynamic, dv + 2},
+                      kb.builder().getF32Type()),
+      ValueRange{batch, splitRows, numSplits});
+
+  emitPrefill(
+      kb, op, tiling,
+      kb.mulDynamic(kb.ceilDivConst(queryLen, tiling.queryTile), prefill));
+  emitDecode(kb, op, tiling, groups, numSplits,
+             kb.mulDynamic(numSplits, decode), partials);
+  emitCombine(kb, op, numSplits, splitRows, partials);
   rewriter.eraseOp(op);
 }
