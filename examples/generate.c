@@ -150,8 +150,11 @@ int main(int argc, char **argv) {
         best = v;
     token = best;
     printf("%s%lld", step ? " " : "", (long long)token);
+    /* What the caches hold now, as the runtime counts it. */
+    uint64_t kv = 0, states = 0;
+    hydra_outputs_cache_bytes(out, &kv, &states);
+    kv_bytes = (int64_t)kv, state_bytes = (int64_t)states;
     /* The presents become the next call's caches, without a copy. */
-    kv_bytes = state_bytes = 0;
     for (size_t i = 0; i < inputs; ++i) {
       int c = cache_of_input[i];
       if (c < 0)
@@ -163,11 +166,6 @@ int main(int argc, char **argv) {
       slots[i].from = out;
       memcpy(slots[i].shape, present->shape, sizeof(int64_t) * present->rank);
       tensors[i].data = present->data;
-      size_t bytes = hydra_dtype_size(present->dtype);
-      for (int32_t d = 0; d < present->rank; ++d)
-        bytes *= (size_t)present->shape[d];
-      *(pair_kind[c] == HYDRA_CACHE_APPEND ? &kv_bytes : &state_bytes) +=
-          (int64_t)bytes;
     }
     hydra_outputs_free(last); /* the caches read from it are replaced */
     last = out;

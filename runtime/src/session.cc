@@ -150,6 +150,7 @@ hydra_status runSession(hydra_session *session, const char *functionName,
     buffers.inputs.push_back(std::move(b));
   }
   auto outputs = std::make_unique<hydra_outputs_s>();
+  outputs->function = function;
   for (const fb::TensorSignature *sig : *function->outputs()) {
     HostBuffer b;
     AlignedBuffer buffer;
@@ -227,3 +228,21 @@ extern "C" const hydra_tensor *hydra_outputs_get(const hydra_outputs *outputs,
 }
 
 extern "C" void hydra_outputs_free(hydra_outputs *outputs) { delete outputs; }
+
+extern "C" void hydra_outputs_cache_bytes(const hydra_outputs *outputs,
+                                          uint64_t *append_bytes,
+                                          uint64_t *state_bytes) {
+  uint64_t sums[2] = {0, 0};
+  if (outputs && outputs->function && outputs->function->caches())
+    for (const fb::CachePair *c : *outputs->function->caches()) {
+      const hydra_tensor &t = outputs->views[c->output()];
+      uint64_t bytes = hydra_dtype_size(t.dtype);
+      for (int32_t d = 0; d < t.rank; ++d)
+        bytes *= uint64_t(t.shape[d]);
+      sums[c->kind() == fb::CacheKind::append ? 0 : 1] += bytes;
+    }
+  if (append_bytes)
+    *append_bytes = sums[0];
+  if (state_bytes)
+    *state_bytes = sums[1];
+}

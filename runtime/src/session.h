@@ -33,6 +33,8 @@ struct hydra_session_s {
 };
 
 struct hydra_outputs_s {
+  /// The function that made them (for its cache pairs).
+  const hydra::fb::Function *function = nullptr;
   std::vector<std::string> names;
   std::vector<std::vector<int64_t>> shapes;
   std::vector<hydra::rt::AlignedBuffer> data;

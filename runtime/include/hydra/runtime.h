@@ -178,6 +178,11 @@ HYDRA_API size_t hydra_outputs_count(const hydra_outputs *outputs);
 HYDRA_API const hydra_tensor *hydra_outputs_get(const hydra_outputs *outputs,
                                                 size_t i);
 HYDRA_API void hydra_outputs_free(hydra_outputs *outputs);
+/* The bytes of these outputs that are caches for the next call (see
+ * hydra_module_cache): the appended ones (KV caches) and the states. */
+HYDRA_API void hydra_outputs_cache_bytes(const hydra_outputs *outputs,
+                                         uint64_t *append_bytes,
+                                         uint64_t *state_bytes);
 
 #ifdef __cplusplus
 }
