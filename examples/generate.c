@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
     size_t in, out;
     int32_t axis;
     if ((status =
-             hydra_module_cache(module, 0, c, &in, &out, &pair_kind[c], &axis)))
+             hydra_module_cache(module, 0, c, &in, &out, &pair_kind[c], &axis, NULL)))
       return fail(status);
     cache_of_input[in] = (int)c;
     pair_output[c] = out;

@@ -27,6 +27,40 @@ static int64_t argumentOf(func::FuncOp func, Value v) {
   return arg.getArgNumber();
 }
 
+/// Whether an append `present` = concat(argument `input`, new) may be
+/// computed in the argument's buffer: the length along the axis is dynamic
+/// (so kernels read the outer strides from the buffer's descriptor), the
+/// past is read by the concat alone,
+/// and the present only by the hybrid ops that attend it (their kernels
+/// index through the buffer's strides) and the return. Kernels of other
+/// readers may assume a dense layout.
+static bool updatableInPlace(func::FuncOp func, int64_t input, Value present) {
+  auto concat = present.getDefiningOp<tensor::ConcatOp>();
+  if (!concat)
+    return false;
+  // A static length along the axis makes the outer strides static in the
+  // kernels' types: they would ignore the buffer's room.
+  int64_t axis = concat.getDim();
+  if (!cast<ShapedType>(func.getArgumentTypes()[input]).isDynamicDim(axis) ||
+      !concat.getResultType().isDynamicDim(axis))
+    return false;
+  Value past = func.getArgument(input);
+  for (Operation *user : past.getUsers())
+    if (user != concat.getOperation())
+      return false;
+  for (OpOperand &use : concat.getResult().getUses()) {
+    Operation *user = use.getOwner();
+    if (isa<func::ReturnOp>(user))
+      continue;
+    auto hybrid = dyn_cast<HybridAttentionOp>(user);
+    if (!hybrid || (use.get() != hybrid.getFullKey() &&
+                    use.get() != hybrid.getFullValue()) ||
+        use.get() == hybrid.getKey() || use.get() == hybrid.getValue())
+      return false;
+  }
+  return true;
+}
+
 std::vector<fb::CachePair> mlir::hydra::findCachePairs(func::FuncOp func) {
   std::vector<fb::CachePair> pairs;
   if (func.isExternal())
@@ -55,7 +89,8 @@ std::vector<fb::CachePair> mlir::hydra::findCachePairs(func::FuncOp func) {
         inputType.getRank() != cast<ShapedType>(result.getType()).getRank())
       continue;
     usedInputs.insert(input);
-    pairs.push_back(fb::CachePair(uint32_t(input), uint32_t(i), kind, axis));
+    pairs.push_back(fb::CachePair(uint32_t(input), uint32_t(i), kind,
+                                  updatableInPlace(func, input, value), axis));
   }
   return pairs;
 }

@@ -77,7 +77,7 @@ def compile(model, target="cpu", format="auto"):
     return data
 
 
-Cache = collections.namedtuple("Cache", "input output kind axis")
+Cache = collections.namedtuple("Cache", "input output kind axis in_place")
 
 
 class Module:
@@ -135,21 +135,24 @@ class Module:
     def caches(self, function=None):
         """The function's cache pairs: which outputs to feed back as which
         inputs on the next call (a decode step's KV caches and linear
-        states), as [Cache(input, output, kind, axis)] with names; kind is
-        "append" (the output is the input followed by this call's part
-        along `axis`) or "state" (the output replaces the input)."""
+        states), as [Cache(input, output, kind, axis, in_place)] with
+        names; kind is "append" (the output is the input followed by this
+        call's part along `axis`) or "state" (the output replaces the
+        input); `in_place`: the output may be written into the input's
+        buffer (Session.run_buffers)."""
         index = self._function_index(function)
         inputs = self.signature(self.functions[index], inputs=True)
         outputs = self.signature(self.functions[index], inputs=False)
         out = []
         for i in range(self._rt.hydra_module_cache_count(self._handle, index)):
             cin, cout = ctypes.c_size_t(), ctypes.c_size_t()
-            kind, axis = ctypes.c_int(), ctypes.c_int32()
+            kind, axis, in_place = ctypes.c_int(), ctypes.c_int32(), ctypes.c_int()
             _check(self._rt.hydra_module_cache(
                 self._handle, index, i, ctypes.byref(cin), ctypes.byref(cout),
-                ctypes.byref(kind), ctypes.byref(axis)))
+                ctypes.byref(kind), ctypes.byref(axis), ctypes.byref(in_place)))
             out.append(Cache(inputs[cin.value][0], outputs[cout.value][0],
-                             "append" if kind.value == 0 else "state", axis.value))
+                             "append" if kind.value == 0 else "state", axis.value,
+                             bool(in_place.value)))
         return out
 
     def _function_index(self, function):
@@ -293,6 +296,19 @@ class Session:
             raw._owner = owner
             results[name] = np.frombuffer(raw, dtype=dtype).reshape(shape)
         return results
+
+    def buffer(self, array=None, *, shape=None, dtype=None, capacity=None):
+        """A tensor this session keeps between calls (buffers.py): holding
+        `array`, or of `shape` and `dtype`; with `capacity`, room to grow
+        (a KV cache appended to in place)."""
+        from . import buffers
+        return buffers.create(self, array, shape=shape, dtype=dtype, capacity=capacity)
+
+    def run_buffers(self, inputs, outputs=None, function=None):
+        """Runs on buffers (buffers.run): inputs {name: Buffer or array},
+        outputs {name: Buffer} to write into; returns {name: Buffer}."""
+        from . import buffers
+        return buffers.run(self, inputs, outputs, function)
 
     def _plan(self, function):
         """What every call of `function` shares: names, encoded once."""

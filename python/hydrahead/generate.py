@@ -6,8 +6,11 @@ token ids and the caches and returns logits and the caches after the call.
 The artifact says which output continues which input (`Module.caches`), so
 `Generator` needs no names: it starts from empty caches (P = 0 keys, zero
 states), runs the prompt in one call, then one token a call, feeding every
-call's presents back. On the CPU the presents are the runtime's own output
-buffers, passed back without a copy.
+call's presents back. The caches stay in the session's buffers; a KV cache
+the artifact marks in_place is created with room for the whole generation
+and each call appends its tokens to it, copying nothing (`in_place=False`:
+each call returns a new present, past copied, as the model's ONNX
+semantics state it).
 
     session = hydrahead.Session(hydrahead.Module("decoder.hydra"))
     gen = hydrahead.Generator(session)
@@ -28,9 +31,10 @@ class Generator:
     ([B, S] integers), its first output that none names the logits
     ([B, S, V])."""
 
-    def __init__(self, session, function=None):
+    def __init__(self, session, function=None, in_place=True):
         module = session.module
         self.session, self.function = session, function
+        self.in_place = in_place
         self.pairs = module.caches(function)
         if not self.pairs:
             raise HydraError("the function returns no caches for its next call "
@@ -53,10 +57,14 @@ class Generator:
         self.prefill_seconds = self.decode_seconds = 0.0
         self.decoded = 0
 
-    def start(self, batch=1):
-        """Empty caches for `batch` sequences: append caches of length 0,
-        zero states. The batch is dimension 0; every other dynamic size of
-        a cache must be its append axis."""
+    def _appends_in_place(self, pair):
+        return self.in_place and pair.kind == "append" and pair.in_place
+
+    def start(self, batch=1, capacity=0):
+        """Empty caches for `batch` sequences: append caches of length 0
+        (with room for `capacity` tokens where they grow in place), zero
+        states. The batch is dimension 0; every other dynamic size of a
+        cache must be its append axis."""
         self.caches = {}
         for c in self.pairs:
             dtype, shape = self._signatures[c.input]
@@ -72,23 +80,30 @@ class Generator:
                     raise HydraError(f"cache input '{c.input}' has a dynamic size "
                                      f"in dimension {d}, which is neither the batch "
                                      "nor its append axis", "INVALID_ARGUMENT")
-            self.caches[c.input] = np.zeros(dims, dtype)
+            room = None
+            if self._appends_in_place(c):
+                room = list(dims)
+                room[c.axis] = max(capacity, 1)
+            self.caches[c.input] = self.session.buffer(np.zeros(dims, dtype), capacity=room)
 
     def step(self, ids):
         """Runs one call on token ids [B, S] after the caches so far and
         keeps the presents as the next call's caches; returns the logits."""
         ids = np.asarray(ids, self.ids_dtype)
-        out = self.session.run({self.ids_name: ids, **self.caches}, self.function)
+        grown = {c.output: self.caches[c.input] for c in self.pairs
+                 if self._appends_in_place(c)}
+        out = self.session.run_buffers({self.ids_name: ids, **self.caches}, grown,
+                                       self.function)
         for c in self.pairs:
             self.caches[c.input] = out[c.output]
-        return out[self.logits_name]
+        return out[self.logits_name].numpy()
 
     def generate(self, prompt, max_new_tokens):
         """Greedy: the prompt ([B, S] ids) in one call from empty caches,
         then each next token (the argmax of the last logits) one call at a
         time. Returns the new tokens, [B, max_new_tokens]."""
         prompt = np.atleast_2d(np.asarray(prompt, self.ids_dtype))
-        self.start(prompt.shape[0])
+        self.start(prompt.shape[0], capacity=prompt.shape[1] + max_new_tokens)
         begin = time.perf_counter()
         logits = self.step(prompt)
         self.prefill_seconds = time.perf_counter() - begin

@@ -146,6 +146,8 @@ hydra_status checkCaches(const fb::Function &f, const std::string &where) {
     bool append = c->kind() == fb::CacheKind::append;
     if (!append && c->kind() != fb::CacheKind::state)
       return invalid(cw, "unknown kind");
+    if (c->in_place() && !append)
+      return invalid(cw, "a state updated in place (only appends may be)");
     if (append ? c->axis() < 0 || size_t(c->axis()) >= rank : c->axis() != 0)
       return invalid(cw, "axis " + std::to_string(c->axis()) +
                              " is not one of the rank-" + std::to_string(rank) +

@@ -45,7 +45,7 @@ public:
       for (const fb::BufferRef *ref : *launch->buffers()) {
         const HostBuffer &b = buffers.get(*ref);
         offsets_.push_back(words_.size());
-        appendDescriptor(words_, b.data, b.shape);
+        appendDescriptor(words_, b.data, b.shape, b.strides);
       }
       KernelEntry entry = code_.entry(launch->kernel());
       int64_t total = 0;

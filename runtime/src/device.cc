@@ -22,7 +22,8 @@ const HostBuffer &CallBuffers::get(const fb::BufferRef &ref) const {
 }
 
 void hydra::rt::appendDescriptor(std::vector<int64_t> &words, void *data,
-                                 const std::vector<int64_t> &shape) {
+                                 const std::vector<int64_t> &shape,
+                                 const std::vector<int64_t> &strides) {
   size_t rank = shape.size(), at = words.size();
   words.resize(at + 3 + 2 * rank);
   int64_t *w = words.data() + at;
@@ -31,15 +32,16 @@ void hydra::rt::appendDescriptor(std::vector<int64_t> &words, void *data,
   int64_t stride = 1;
   for (size_t d = rank; d-- > 0;) {
     w[3 + d] = shape[d];
-    w[3 + rank + d] = stride;
+    w[3 + rank + d] = strides.empty() ? stride : strides[d];
     stride *= shape[d];
   }
 }
 
 std::vector<int64_t>
-hydra::rt::makeDescriptor(void *data, const std::vector<int64_t> &shape) {
+hydra::rt::makeDescriptor(void *data, const std::vector<int64_t> &shape,
+                          const std::vector<int64_t> &strides) {
   std::vector<int64_t> words;
-  appendDescriptor(words, data, shape);
+  appendDescriptor(words, data, shape, strides);
   return words;
 }
 
@@ -49,7 +51,7 @@ hydra::rt::hostDescriptors(const fb::Launch &launch,
   std::vector<std::vector<int64_t>> descriptors;
   for (const fb::BufferRef *ref : *launch.buffers()) {
     const HostBuffer &b = buffers.get(*ref);
-    descriptors.push_back(makeDescriptor(b.data, b.shape));
+    descriptors.push_back(makeDescriptor(b.data, b.shape, b.strides));
   }
   return descriptors;
 }

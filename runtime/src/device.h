@@ -16,6 +16,9 @@ struct HostBuffer {
   void *data = nullptr;
   std::vector<int64_t> shape;
   size_t bytes = 0;
+  /// Element strides when the buffer has room beyond its shape (a cache
+  /// updated in place, hydra_buffer's capacity); empty when dense.
+  std::vector<int64_t> strides;
 };
 
 /// Every buffer a program's launches can name, in host memory: the
@@ -29,12 +32,15 @@ struct CallBuffers {
 };
 
 /// A memref descriptor {allocated, aligned, offset, sizes[r], strides[r]}
-/// for a dense row-major buffer, as 64-bit words.
+/// as 64-bit words: of a dense row-major buffer, or with `strides` when
+/// given (non-empty).
 std::vector<int64_t> makeDescriptor(void *data,
-                                    const std::vector<int64_t> &shape);
+                                    const std::vector<int64_t> &shape,
+                                    const std::vector<int64_t> &strides = {});
 /// The same words appended to `words`.
 void appendDescriptor(std::vector<int64_t> &words, void *data,
-                      const std::vector<int64_t> &shape);
+                      const std::vector<int64_t> &shape,
+                      const std::vector<int64_t> &strides = {});
 
 /// The descriptor of each of `launch`'s buffers, in host memory.
 std::vector<std::vector<int64_t>> hostDescriptors(const fb::Launch &launch,

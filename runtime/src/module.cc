@@ -148,7 +148,7 @@ extern "C" hydra_status hydra_module_cache(const hydra_module *module,
                                            size_t function, size_t index,
                                            size_t *input, size_t *output,
                                            hydra_cache_kind *kind,
-                                           int32_t *axis) {
+                                           int32_t *axis, int *in_place) {
   auto *pairs = cachePairs(module, function);
   if (!pairs || index >= pairs->size())
     return makeStatus(HYDRA_NOT_FOUND, "no cache pair ", index, " in function ",
@@ -162,6 +162,8 @@ extern "C" hydra_status hydra_module_cache(const hydra_module *module,
     *kind = static_cast<hydra_cache_kind>(c->kind());
   if (axis)
     *axis = c->axis();
+  if (in_place)
+    *in_place = c->in_place();
   return nullptr;
 }
 

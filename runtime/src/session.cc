@@ -1,6 +1,7 @@
 //===- session.cc - running a module's functions on the CPU ---------------===//
 
 #include "session.h"
+#include "buffer.h"
 #include "status.h"
 
 #include <cstdlib>
@@ -119,6 +120,57 @@ hydra_status createSession(hydra_module *module,
   return nullptr;
 }
 
+/// The function named `functionName` and its program for the session's
+/// device.
+hydra_status findProgram(hydra_session *session, const char *functionName,
+                         const fb::Function **function,
+                         const fb::Program **program) {
+  *function = session->module->findFunction(functionName);
+  if (!*function)
+    return makeStatus(HYDRA_NOT_FOUND, "no function '",
+                      functionName ? functionName : "(null)",
+                      "' in the module");
+  fb::Device device = session->device->programDevice();
+  *program = programFor(**function, device);
+  if (!*program)
+    return makeStatus(HYDRA_UNAVAILABLE, "function '", functionName,
+                      "' was not compiled for ", fb::EnumNameDevice(device),
+                      device == fb::Device::cpu
+                          ? " (compile with --target=cpu)"
+                          : " (compile with --target=sm_NN or gpu-emulator)");
+  return nullptr;
+}
+
+/// Describes the program's temporaries, then runs it on the session's
+/// device (one call at a time). Outputs marked in `keep` hold bytes the
+/// call reads (a cache appended in place) and are not poisoned.
+hydra_status runProgram(hydra_session *session, const fb::Program &program,
+                        CallBuffers &buffers,
+                        const std::vector<int64_t> &symbols,
+                        const std::vector<bool> &keep = {}) {
+  if (program.temporaries())
+    for (const fb::TensorSignature *sig : *program.temporaries()) {
+      HostBuffer b;
+      HYDRA_RETURN_IF_ERROR(describe(*sig, symbols, b));
+      buffers.temporaries.push_back(std::move(b));
+    }
+  buffers.constants = &session->constants;
+  std::lock_guard<std::mutex> lock(session->runMutex);
+  if (session->device->usesHostTemporaries())
+    HYDRA_RETURN_IF_ERROR(
+        reuseTemporaries(program, buffers.temporaries, session->temporaries));
+  if (session->poison) {
+    for (size_t i = 0; i < buffers.outputs.size(); ++i)
+      if (buffers.outputs[i].data && (keep.empty() || !keep[i]))
+        std::memset(buffers.outputs[i].data, 0xff, buffers.outputs[i].bytes);
+    for (HostBuffer &b : buffers.temporaries)
+      if (b.data)
+        std::memset(b.data, 0xff, b.bytes);
+  }
+  return session->device->run(*session->module->root, program, buffers,
+                              symbols);
+}
+
 hydra_status runSession(hydra_session *session, const char *functionName,
                         const hydra_tensor *inputs, size_t numInputs,
                         hydra_outputs **out) {
@@ -126,19 +178,10 @@ hydra_status runSession(hydra_session *session, const char *functionName,
     return makeStatus(HYDRA_INVALID_ARGUMENT,
                       "hydra_session_run: null argument");
   *out = nullptr;
-  const fb::Function *function = session->module->findFunction(functionName);
-  if (!function)
-    return makeStatus(HYDRA_NOT_FOUND, "no function '",
-                      functionName ? functionName : "(null)",
-                      "' in the module");
-  fb::Device device = session->device->programDevice();
-  const fb::Program *program = programFor(*function, device);
-  if (!program)
-    return makeStatus(HYDRA_UNAVAILABLE, "function '", functionName,
-                      "' was not compiled for ", fb::EnumNameDevice(device),
-                      device == fb::Device::cpu
-                          ? " (compile with --target=cpu)"
-                          : " (compile with --target=sm_NN or gpu-emulator)");
+  const fb::Function *function;
+  const fb::Program *program;
+  HYDRA_RETURN_IF_ERROR(
+      findProgram(session, functionName, &function, &program));
   std::vector<int64_t> symbols;
   HYDRA_RETURN_IF_ERROR(bindInputs(*function, inputs, numInputs, symbols));
 
@@ -161,28 +204,7 @@ hydra_status runSession(hydra_session *session, const char *functionName,
     outputs->data.push_back(std::move(buffer));
     buffers.outputs.push_back(std::move(b));
   }
-  if (program->temporaries())
-    for (const fb::TensorSignature *sig : *program->temporaries()) {
-      HostBuffer b;
-      HYDRA_RETURN_IF_ERROR(describe(*sig, symbols, b));
-      buffers.temporaries.push_back(std::move(b));
-    }
-  const fb::Module &root = *session->module->root;
-  buffers.constants = &session->constants;
-
-  {
-    std::lock_guard<std::mutex> lock(session->runMutex);
-    if (session->device->usesHostTemporaries())
-      HYDRA_RETURN_IF_ERROR(reuseTemporaries(*program, buffers.temporaries,
-                                             session->temporaries));
-    if (session->poison)
-      for (auto *list : {&buffers.outputs, &buffers.temporaries})
-        for (HostBuffer &b : *list)
-          if (b.data)
-            std::memset(b.data, 0xff, b.bytes);
-    HYDRA_RETURN_IF_ERROR(
-        session->device->run(root, *program, buffers, symbols));
-  }
+  HYDRA_RETURN_IF_ERROR(runProgram(session, *program, buffers, symbols));
 
   for (size_t i = 0; i < outputs->names.size(); ++i) {
     const fb::TensorSignature *sig = function->outputs()->Get(i);
@@ -192,6 +214,139 @@ hydra_status runSession(hydra_session *session, const char *functionName,
         outputs->data[i].data()});
   }
   *out = outputs.release();
+  return nullptr;
+}
+
+/// The in-place cache pair of input `input` and output `output`, or null.
+const fb::CachePair *inPlacePair(const fb::Function &function, size_t input,
+                                 size_t output) {
+  if (function.caches())
+    for (const fb::CachePair *c : *function.caches())
+      if (c->input() == input && c->output() == output && c->in_place())
+        return c;
+  return nullptr;
+}
+
+hydra_status runBuffers(hydra_session *session, const char *functionName,
+                        hydra_buffer *const *inputs, size_t numInputs,
+                        hydra_buffer **outputs, size_t numOutputs) {
+  if (!session || (numInputs && !inputs) || (numOutputs && !outputs))
+    return makeStatus(HYDRA_INVALID_ARGUMENT,
+                      "hydra_session_run_buffers: null argument");
+  const fb::Function *function;
+  const fb::Program *program;
+  HYDRA_RETURN_IF_ERROR(
+      findProgram(session, functionName, &function, &program));
+  size_t wantOutputs = function->outputs()->size();
+  if (numOutputs != wantOutputs)
+    return makeStatus(HYDRA_INVALID_ARGUMENT, "function '", functionName,
+                      "' has ", wantOutputs, " outputs, not ", numOutputs);
+  std::vector<hydra_tensor> tensors;
+  for (size_t i = 0; i < numInputs; ++i) {
+    if (!inputs[i] || inputs[i]->session != session)
+      return makeStatus(HYDRA_INVALID_ARGUMENT, "input ", i, ": ",
+                        inputs[i] ? "a buffer of another session"
+                                  : "no buffer");
+    tensors.push_back(inputs[i]->tensor());
+  }
+  std::vector<int64_t> symbols;
+  HYDRA_RETURN_IF_ERROR(
+      bindInputs(*function, tensors.data(), numInputs, symbols));
+
+  // Which outputs write into an input's buffer: only an in-place cache
+  // pair's, which then may (and only then) have room to spare.
+  std::vector<const fb::CachePair *> appended(wantOutputs, nullptr);
+  for (size_t o = 0; o < wantOutputs; ++o) {
+    if (!outputs[o])
+      continue;
+    if (outputs[o]->session != session)
+      return makeStatus(HYDRA_INVALID_ARGUMENT, "output ", o,
+                        ": a buffer of another session");
+    for (size_t i = 0; i < numInputs; ++i) {
+      if (inputs[i] != outputs[o])
+        continue;
+      appended[o] = inPlacePair(*function, i, o);
+      if (!appended[o])
+        return makeStatus(
+            HYDRA_INVALID_ARGUMENT, "output ", o, " '",
+            function->outputs()->Get(o)->name()->str(), "' is input ", i, " '",
+            function->inputs()->Get(i)->name()->str(),
+            "''s buffer, which is not a cache the function appends to in "
+            "place (hydra_module_cache)");
+    }
+    for (size_t p = 0; p < o; ++p)
+      if (outputs[p] == outputs[o])
+        return makeStatus(HYDRA_INVALID_ARGUMENT, "outputs ", p, " and ", o,
+                          " are one buffer");
+  }
+  for (size_t i = 0; i < numInputs; ++i) {
+    bool inPlace = false;
+    for (size_t o = 0; o < wantOutputs; ++o)
+      inPlace |= appended[o] && appended[o]->input() == i;
+    if (!inputs[i]->dense() && !inPlace)
+      return makeStatus(
+          HYDRA_INVALID_ARGUMENT, "input ", i, " '",
+          function->inputs()->Get(i)->name()->str(),
+          "': a buffer with room beyond its shape is read only as a cache "
+          "appended to in place (pass it as its output too)");
+  }
+
+  CallBuffers buffers;
+  for (size_t i = 0; i < numInputs; ++i) {
+    HostBuffer b;
+    HYDRA_RETURN_IF_ERROR(describe(*function->inputs()->Get(i), symbols, b));
+    b.data = inputs[i]->storage.data();
+    if (!inputs[i]->dense())
+      b.strides = inputs[i]->strides();
+    buffers.inputs.push_back(std::move(b));
+  }
+  // Outputs: new buffers where none is given, given ones reshaped, and an
+  // appended cache's buffer grown along its axis within its room.
+  std::vector<std::unique_ptr<hydra_buffer_s>> created(wantOutputs);
+  std::vector<bool> keep(wantOutputs, false);
+  for (size_t o = 0; o < wantOutputs; ++o) {
+    const fb::TensorSignature *sig = function->outputs()->Get(o);
+    HostBuffer b;
+    HYDRA_RETURN_IF_ERROR(describe(*sig, symbols, b));
+    hydra_buffer *target = outputs[o];
+    if (!target) {
+      created[o] = std::make_unique<hydra_buffer_s>();
+      target = created[o].get();
+      target->session = session;
+      target->dtype = static_cast<hydra_dtype>(sig->dtype());
+    } else if (target->dtype != static_cast<hydra_dtype>(sig->dtype()) ||
+               target->shape.size() != b.shape.size()) {
+      return makeStatus(
+          HYDRA_INVALID_ARGUMENT, "output ", o, " '", sig->name()->str(),
+          "' is ", hydra_dtype_name(static_cast<hydra_dtype>(sig->dtype())),
+          " of rank ", b.shape.size(), "; the buffer given is ",
+          hydra_dtype_name(target->dtype), " of rank ", target->shape.size());
+    }
+    if (const fb::CachePair *c = appended[o]) {
+      for (size_t d = 0; d < b.shape.size(); ++d)
+        if (d == size_t(c->axis()) ? b.shape[d] > target->capacity[d]
+                                   : b.shape[d] != target->capacity[d])
+          return makeStatus(
+              HYDRA_INVALID_ARGUMENT, "cache '", sig->name()->str(), "' needs ",
+              b.shape[d], " in dimension ", d, " but its buffer has room for ",
+              target->capacity[d],
+              d == size_t(c->axis()) ? " (create it with more capacity)"
+                                     : " (room only along the cache's axis)");
+      b.strides = target->strides();
+      keep[o] = true;
+    } else {
+      HYDRA_RETURN_IF_ERROR(reshapeDense(*target, b.shape));
+    }
+    b.data = target->storage.data();
+    buffers.outputs.push_back(std::move(b));
+  }
+  HYDRA_RETURN_IF_ERROR(runProgram(session, *program, buffers, symbols, keep));
+  for (size_t o = 0; o < wantOutputs; ++o) {
+    hydra_buffer *target = outputs[o] ? outputs[o] : created[o].get();
+    target->shape = buffers.outputs[o].shape;
+    if (created[o])
+      outputs[o] = created[o].release();
+  }
   return nullptr;
 }
 
@@ -213,6 +368,16 @@ extern "C" hydra_status hydra_session_run(hydra_session *session,
                                           hydra_outputs **out) {
   return guarded("hydra_session_run", [&] {
     return runSession(session, function, inputs, numInputs, out);
+  });
+}
+
+extern "C" hydra_status
+hydra_session_run_buffers(hydra_session *session, const char *function,
+                          hydra_buffer *const *inputs, size_t numInputs,
+                          hydra_buffer **outputs, size_t numOutputs) {
+  return guarded("hydra_session_run_buffers", [&] {
+    return runBuffers(session, function, inputs, numInputs, outputs,
+                      numOutputs);
   });
 }
 

@@ -316,11 +316,11 @@ TEST(ArtifactCheck, RejectsNotesThatAreNotOnePerCheck) {
 
 TEST(ArtifactCheck, AcceptsCachePairs) {
   Shape s;
-  s.caches = {fb::CachePair(0, 0, fb::CacheKind::state, 0)};
+  s.caches = {fb::CachePair(0, 0, fb::CacheKind::state, false, 0)};
   EXPECT_EQ(verifyMessage(buildArtifact(s)), "ok");
   // An append may change the size along its axis only.
   s.outputSize = 7;
-  s.caches = {fb::CachePair(0, 0, fb::CacheKind::append, 0)};
+  s.caches = {fb::CachePair(0, 0, fb::CacheKind::append, false, 0)};
   EXPECT_EQ(verifyMessage(buildArtifact(s)), "ok");
 }
 
@@ -332,28 +332,30 @@ TEST(ArtifactCheck, RejectsBadCachePairs) {
   auto has = [](const std::string &m, const char *what) {
     return m.find(what) != std::string::npos;
   };
-  EXPECT_TRUE(has(message(fb::CachePair(1, 0, fb::CacheKind::state, 0)),
+  EXPECT_TRUE(has(message(fb::CachePair(1, 0, fb::CacheKind::state, false, 0)),
                   "names input 1 and output 0 of 1 and 1"));
-  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::append, 2)),
+  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::append, false, 2)),
                   "axis 2 is not one of the rank-2 tensors'"));
-  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::state, 1)),
+  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::state, false, 1)),
                   "(0 for a state)"));
   EXPECT_TRUE(
-      has(message(fb::CachePair(0, 0, fb::CacheKind(7), 0)), "unknown kind"));
+      has(message(fb::CachePair(0, 0, fb::CacheKind(7), false, 0)), "unknown kind"));
+  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::state, true, 0)),
+                  "only appends may be"));
   Shape longer;
   longer.outputSize = 7; // the output's dim 0 is not the input's
-  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::state, 0), longer),
+  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::state, false, 0), longer),
                   "whose size 0 differs"));
   EXPECT_TRUE(
-      has(message(fb::CachePair(0, 0, fb::CacheKind::append, 1), longer),
+      has(message(fb::CachePair(0, 0, fb::CacheKind::append, false, 1), longer),
           "whose size 0 differs"));
   Shape ints;
   ints.inputType = fb::DType::i64;
-  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::state, 0), ints),
+  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::state, false, 0), ints),
                   "different dtypes or ranks"));
   Shape twice;
-  twice.caches = {fb::CachePair(0, 0, fb::CacheKind::state, 0),
-                  fb::CachePair(0, 0, fb::CacheKind::state, 0)};
+  twice.caches = {fb::CachePair(0, 0, fb::CacheKind::state, false, 0),
+                  fb::CachePair(0, 0, fb::CacheKind::state, false, 0)};
   EXPECT_TRUE(has(verifyMessage(buildArtifact(twice)), "a second time"));
 }
 

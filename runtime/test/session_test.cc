@@ -168,3 +168,122 @@ TEST(Session, AbsurdThreadCountsAreRefused) {
     EXPECT_EQ(session, nullptr);
   }
 }
+
+namespace {
+struct BufferDeleter {
+  void operator()(hydra_buffer *b) const { hydra_buffer_free(b); }
+};
+using BufferPtr = std::unique_ptr<hydra_buffer, BufferDeleter>;
+
+SessionPtr cpuSession(hydra_module *m) {
+  hydra_session_options options = {HYDRA_DEVICE_CPU, 2, 0};
+  hydra_session *s = nullptr;
+  hydra_status st = hydra_session_create(m, &options, &s);
+  EXPECT_EQ(st, nullptr) << hydra_status_message(st);
+  hydra_status_free(st);
+  return SessionPtr(s);
+}
+} // namespace
+
+TEST(Buffers, HoldTheirShapeWithinRoomAndCopyDense) {
+  ModulePtr module = loadModule();
+  SessionPtr session = cpuSession(module.get());
+  int64_t shape[] = {2, 3, 4}, room[] = {2, 5, 4};
+  hydra_buffer *raw = nullptr;
+  ASSERT_EQ(
+      hydra_buffer_create(session.get(), HYDRA_DTYPE_F32, 3, shape, room, &raw),
+      nullptr);
+  BufferPtr buffer(raw);
+  std::vector<float> in(24), out(24);
+  for (size_t i = 0; i < in.size(); ++i)
+    in[i] = float(i);
+  ASSERT_EQ(hydra_buffer_upload(buffer.get(), in.data(), 96), nullptr);
+  ASSERT_EQ(hydra_buffer_download(buffer.get(), out.data(), 96), nullptr);
+  EXPECT_EQ(in, out);
+  // Row (1, 0) starts 5 rows of 4 in: the strides are the room's.
+  int64_t strides[3];
+  hydra_buffer_strides(buffer.get(), strides);
+  EXPECT_EQ(strides[0], 20);
+  EXPECT_EQ(strides[1], 4);
+  const float *data =
+      static_cast<const float *>(hydra_buffer_tensor(buffer.get())->data);
+  EXPECT_EQ(data[20], 12.0f);
+  EXPECT_NE(takeMessage(hydra_buffer_upload(buffer.get(), in.data(), 95))
+                .find("holds 96 bytes"),
+            std::string::npos);
+  int64_t longer[] = {2, 6, 4};
+  EXPECT_NE(takeMessage(hydra_buffer_set_shape(buffer.get(), 3, longer))
+                .find("outside the buffer's capacity 5"),
+            std::string::npos);
+  int64_t small[] = {2, 5, 4}, big[] = {2, 4, 4};
+  EXPECT_NE(takeMessage(hydra_buffer_create(session.get(), HYDRA_DTYPE_F32, 3,
+                                            small, big, &raw))
+                .find("capacities at least the size"),
+            std::string::npos);
+}
+
+TEST(Buffers, RunLikeHostTensorsAndRefuseMisuse) {
+  ModulePtr module = loadModule();
+  SessionPtr session = cpuSession(module.get());
+  Inputs in(module.get());
+  std::string error;
+  std::vector<std::string> want = run(session.get(), module.get(), in, &error);
+  ASSERT_TRUE(error.empty()) << error;
+
+  std::vector<BufferPtr> owned;
+  std::vector<hydra_buffer *> inputs;
+  for (const hydra_tensor &t : in.tensors) {
+    hydra_buffer *b = nullptr;
+    ASSERT_EQ(hydra_buffer_create(session.get(), t.dtype, t.rank, t.shape,
+                                  nullptr, &b),
+              nullptr);
+    owned.emplace_back(b);
+    size_t bytes = 4;
+    for (int32_t d = 0; d < t.rank; ++d)
+      bytes *= size_t(t.shape[d]);
+    ASSERT_EQ(hydra_buffer_upload(b, t.data, bytes), nullptr);
+    inputs.push_back(b);
+  }
+  const char *fn = hydra_module_function_name(module.get(), 0);
+  std::vector<hydra_buffer *> outputs(want.size(), nullptr);
+  hydra_status s =
+      hydra_session_run_buffers(session.get(), fn, inputs.data(), inputs.size(),
+                                outputs.data(), outputs.size());
+  ASSERT_EQ(s, nullptr) << hydra_status_message(s);
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    BufferPtr got(outputs[o]);
+    std::string bytes(want[o].size(), '\0');
+    ASSERT_EQ(hydra_buffer_download(got.get(), bytes.data(), bytes.size()),
+              nullptr);
+    EXPECT_EQ(bytes, want[o]) << "output " << o;
+  }
+  std::fill(outputs.begin(), outputs.end(), nullptr); // freed above
+  // An input buffer as an output: no cache pair here.
+  std::vector<hydra_buffer *> alias(want.size(), nullptr);
+  alias[0] = inputs[0];
+  EXPECT_NE(takeMessage(hydra_session_run_buffers(session.get(), fn,
+                                                  inputs.data(), inputs.size(),
+                                                  alias.data(), alias.size()))
+                .find("not a cache the function appends to in place"),
+            std::string::npos);
+  EXPECT_NE(
+      takeMessage(hydra_session_run_buffers(session.get(), fn, inputs.data(),
+                                            inputs.size(), outputs.data(), 0))
+          .find("outputs, not 0"),
+      std::string::npos);
+  // A buffer of another session.
+  SessionPtr other = cpuSession(module.get());
+  hydra_buffer *foreign = nullptr;
+  ASSERT_EQ(hydra_buffer_create(other.get(), in.tensors[0].dtype,
+                                in.tensors[0].rank, in.tensors[0].shape,
+                                nullptr, &foreign),
+            nullptr);
+  BufferPtr foreignOwned(foreign);
+  std::vector<hydra_buffer *> mixed = inputs;
+  mixed[0] = foreign;
+  EXPECT_NE(takeMessage(hydra_session_run_buffers(
+                            session.get(), fn, mixed.data(), mixed.size(),
+                            outputs.data(), outputs.size()))
+                .find("a buffer of another session"),
+            std::string::npos);
+}

@@ -64,6 +64,15 @@ def test_python_generator_gives_pytorchs_tokens(artifact):
     assert generator.caches["past_state_0"].shape == (1, 2, 8, 8)
 
 
+def test_copying_caches_give_the_same_tokens(artifact):
+    """in_place=False: each call returns new presents (the past copied), as
+    the model's ONNX semantics state it; the tokens are the same."""
+    generator = hydrahead.Generator(hydrahead.Session(hydrahead.Module(artifact)),
+                                    in_place=False)
+    tokens = generator.generate(REFERENCE["prompt"], len(REFERENCE["tokens"]))
+    np.testing.assert_array_equal(tokens[0], REFERENCE["tokens"])
+
+
 def test_a_batch_decodes_each_sequence_alone(artifact):
     """Two prompts in one batch give each prompt's tokens alone."""
     rng = np.random.default_rng(5)
@@ -89,14 +98,17 @@ def test_c_example_gives_pytorchs_tokens(artifact):
 
 def test_the_artifact_names_its_caches(artifact):
     caches = hydrahead.Module(artifact).caches()
-    assert [(c.input, c.output, c.kind, c.axis) for c in caches] == [
+    assert [(c.input, c.output, c.kind, c.axis, c.in_place) for c in caches] == [
         (f"past_{k}_{i}", f"present_{k}_{i}", "state" if k == "state" else "append",
-         0 if k == "state" else 2)
+         0 if k == "state" else 2, k != "state")
         for i in range(2) for k in ("key", "value", "state")]
     # A transformers decoder's past key values (present = Concat(past, new)).
     llama = hydrahead.Module(hydrahead.compile(
         os.path.join(SUITE, "llama-decode-dynamo-op23-sdpa.onnx")))
-    assert [(c.kind, c.axis) for c in llama.caches()] == [("append", 2)] * 4
+    # Its presents feed a decomposed attention whose kernels may assume a
+    # dense layout: not updatable in place.
+    assert [(c.kind, c.axis, c.in_place) for c in llama.caches()] == [
+        ("append", 2, False)] * 4
 
 
 def test_a_model_without_caches_cannot_generate():

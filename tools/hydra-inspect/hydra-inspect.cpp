@@ -208,7 +208,8 @@ void printText(const fb::Module &m, size_t bytes, const Sizes &given) {
                     f->outputs()->Get(c->output())->name()->c_str(),
                     f->inputs()->Get(c->input())->name()->c_str());
         if (c->kind() == fb::CacheKind::append)
-          std::printf("appends along axis %d\n", c->axis());
+          std::printf("appends along axis %d%s\n", c->axis(),
+                      c->in_place() ? ", in place" : "");
         else
           std::printf("replaces it (a state)\n");
       }
@@ -313,9 +314,10 @@ void printJson(const fb::Module &m, size_t bytes, const Sizes &given) {
       for (size_t i = 0; i < f->caches()->size(); ++i) {
         const fb::CachePair *c = f->caches()->Get(i);
         std::printf("%s{\"input\": %u, \"output\": %u, \"kind\": \"%s\", "
-                    "\"axis\": %d}",
+                    "\"axis\": %d, \"in_place\": %s}",
                     i ? ", " : "", c->input(), c->output(),
-                    fb::EnumNameCacheKind(c->kind()), c->axis());
+                    fb::EnumNameCacheKind(c->kind()), c->axis(),
+                    c->in_place() ? "true" : "false");
       }
     std::printf("], \"programs\": [");
     for (size_t pi = 0; pi < f->programs()->size(); ++pi) {

@@ -113,14 +113,17 @@ typedef enum hydra_cache_kind {
 } hydra_cache_kind;
 
 /* The function's cache pairs: which outputs to feed back as which inputs
- * on the next call. Each input and output is in at most one pair. */
+ * on the next call. Each input and output is in at most one pair.
+ * `in_place` (appends only): the output may be written into the input's
+ * buffer (hydra_session_run_buffers with one hydra_buffer as both), the
+ * call then appending its part without copying the past. */
 HYDRA_API size_t hydra_module_cache_count(const hydra_module *module,
                                           size_t function);
 HYDRA_API hydra_status hydra_module_cache(const hydra_module *module,
                                           size_t function, size_t index,
                                           size_t *input, size_t *output,
                                           hydra_cache_kind *kind,
-                                          int32_t *axis);
+                                          int32_t *axis, int *in_place);
 
 /*--- sessions -------------------------------------------------------------*/
 
@@ -183,6 +186,57 @@ HYDRA_API void hydra_outputs_free(hydra_outputs *outputs);
 HYDRA_API void hydra_outputs_cache_bytes(const hydra_outputs *outputs,
                                          uint64_t *append_bytes,
                                          uint64_t *state_bytes);
+
+/*--- buffers: tensors a session keeps between calls --------------------------*/
+
+/* A tensor owned by a session, passed to hydra_session_run_buffers as an
+ * input or as an output to fill: a decode loop's caches stay there from
+ * call to call. On the CPU (and the GPU emulator) its bytes are host
+ * memory the calls read and write in place; CUDA sessions do not take
+ * buffers yet (HYDRA_UNAVAILABLE). A buffer is used by one call at a time. */
+typedef struct hydra_buffer_s hydra_buffer;
+
+/* A buffer of `dtype` and `shape` (rank ≤ 8), its bytes undefined. With
+ * `capacity` (rank sizes, each at least the shape's; NULL: the shape) it
+ * has room for that many elements: a KV cache created with room along its
+ * sequence axis grows in place when a call appends to it. */
+HYDRA_API hydra_status hydra_buffer_create(hydra_session *session,
+                                           hydra_dtype dtype, int32_t rank,
+                                           const int64_t *shape,
+                                           const int64_t *capacity,
+                                           hydra_buffer **out);
+/* Copies `bytes` (exactly the shape's, dense row-major) in or out. */
+HYDRA_API hydra_status hydra_buffer_upload(hydra_buffer *buffer,
+                                           const void *data, size_t bytes);
+HYDRA_API hydra_status hydra_buffer_download(const hydra_buffer *buffer,
+                                             void *data, size_t bytes);
+/* The buffer's dtype, rank and current shape (a call sets its outputs'),
+ * and on the CPU its host data (strided when it has room to spare; NULL
+ * elsewhere). Valid until the buffer is used again or freed. */
+HYDRA_API const hydra_tensor *hydra_buffer_tensor(const hydra_buffer *buffer);
+/* Element strides (rank of them) of the buffer's current layout. */
+HYDRA_API void hydra_buffer_strides(const hydra_buffer *buffer,
+                                    int64_t *strides);
+/* Sets the buffer's shape within its capacity, its elements left where
+ * they are (the first ones of a cache keep their values): a decode loop
+ * rolls back its cache so (speculative tokens refused, a beam dropped). */
+HYDRA_API hydra_status hydra_buffer_set_shape(hydra_buffer *buffer,
+                                              int32_t rank,
+                                              const int64_t *shape);
+HYDRA_API void hydra_buffer_free(hydra_buffer *buffer);
+
+/* Runs `function` on buffers (the IO binding of a decode loop): inputs[i]
+ * is input i; outputs[o] is a buffer to write output o into (its dtype and
+ * rank the output's; it is reshaped to the output's shape and must hold
+ * its bytes), or NULL for a new buffer that this call stores there and
+ * the caller frees. A cache pair marked in_place (hydra_module_cache) may
+ * pass one buffer as both its input and its output: created with room
+ * along the pair's axis, the call appends its part where the past ends,
+ * copying nothing, and the buffer's shape grows to the present's. Any
+ * other buffer given twice, or with room to spare, is refused. */
+HYDRA_API hydra_status hydra_session_run_buffers(
+    hydra_session *session, const char *function, hydra_buffer *const *inputs,
+    size_t num_inputs, hydra_buffer **outputs, size_t num_outputs);
 
 #ifdef __cplusplus
 }

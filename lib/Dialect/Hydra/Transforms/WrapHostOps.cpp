@@ -13,6 +13,8 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -72,29 +74,30 @@ constexpr int64_t kChunk = 4096;
 /// a one-loop op in chunks of kChunk): each iteration runs the op on views
 /// of its operands at the iteration's index, so the runtime's thread pool
 /// shares the work. Ops that read their loop indices (linalg.index), or
-/// whose operands are not indexed by plain loop dimensions, are left alone.
-bool wrapParallel(OpBuilder &b, linalg::LinalgOp op) {
+/// whose operands are not indexed by plain loop dimensions, are left alone
+/// (null).
+scf::ForallOp wrapParallel(OpBuilder &b, linalg::LinalgOp op) {
   if (!op.hasPureBufferSemantics() || op.hasIndexSemantics())
-    return false;
+    return {};
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   int64_t loops = iterators.size(), split = 0;
   if (loops == 0) // a scalar op: nothing to split
-    return false;
+    return {};
   while (split < std::max<int64_t>(loops - 1, 1) &&
          iterators[split] == utils::IteratorType::parallel)
     ++split;
   if (split == 0)
-    return false;
+    return {};
   int64_t chunk = loops == 1 ? kChunk : 1;
   for (AffineMap map : op.getIndexingMapsArray())
     for (AffineExpr e : map.getResults())
       if (!isa<AffineDimExpr, AffineConstantExpr>(e))
-        return false;
+        return {};
   // An empty operand: nothing to share (and no view of it at an index).
   for (Value v : op->getOperands())
     if (auto type = dyn_cast<MemRefType>(v.getType()))
       if (llvm::is_contained(type.getShape(), 0))
-        return false;
+        return {};
   Location loc = op.getLoc();
   b.setInsertionPoint(op);
   SmallVector<Value> sizes;
@@ -104,7 +107,7 @@ bool wrapParallel(OpBuilder &b, linalg::LinalgOp op) {
   // Split's sizes given at run time) keeps the op in one iteration.
   for (int64_t d = 0; d < split; ++d)
     if (readsData(sizes[d]))
-      return false;
+      return {};
   SmallVector<OpFoldResult> lbs, ubs, steps;
   for (int64_t d = 0; d < split; ++d) {
     lbs.push_back(b.getIndexAttr(0));
@@ -156,7 +159,37 @@ bool wrapParallel(OpBuilder &b, linalg::LinalgOp op) {
   }
   clone(b, op.getOperation(), TypeRange{}, operands);
   op->erase();
-  return true;
+  return forall;
+}
+
+/// The address of a view's first element, as an index.
+Value firstElementAddress(OpBuilder &b, Location loc, Value view) {
+  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, view);
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, view);
+  int64_t bytes = cast<MemRefType>(view.getType()).getElementTypeBitWidth() / 8;
+  return arith::AddIOp::create(
+      b, loc, base,
+      arith::MulIOp::create(b, loc, meta.getOffset(),
+                            arith::ConstantIndexOp::create(b, loc, bytes)));
+}
+
+/// Makes each linalg.copy in `forall` do nothing when its source and
+/// target are the same memory: a cache updated in place (docs/runtime.md)
+/// has its past "copied" onto itself, which would read and write every
+/// byte of it for nothing.
+void skipSelfCopies(scf::ForallOp forall) {
+  SmallVector<linalg::CopyOp> copies;
+  forall.walk([&](linalg::CopyOp c) { copies.push_back(c); });
+  for (linalg::CopyOp copy : copies) {
+    OpBuilder b(copy);
+    Location loc = copy.getLoc();
+    Value from = firstElementAddress(b, loc, copy.getInputs()[0]);
+    Value to = firstElementAddress(b, loc, copy.getOutputs()[0]);
+    Value differ =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, from, to);
+    auto guard = scf::IfOp::create(b, loc, differ, /*withElseRegion=*/false);
+    copy->moveBefore(guard.thenBlock()->getTerminator());
+  }
 }
 
 /// Whether `op` may stay in a host program as it is.
@@ -193,15 +226,21 @@ struct HydraWrapHostOpsPass
       OpBuilder b(op);
       // A copy runs as linalg.copy: loops in the kernel, not a call into a
       // runtime library.
+      bool isCopy = false;
       if (auto copy = dyn_cast<memref::CopyOp>(op)) {
         op = linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(),
                                     copy.getTarget());
         b.setInsertionPoint(op);
         copy.erase();
+        isCopy = true;
       }
       if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
-        if (splitParallel && wrapParallel(b, linalgOp))
-          continue;
+        if (splitParallel)
+          if (scf::ForallOp forall = wrapParallel(b, linalgOp)) {
+            if (isCopy)
+              skipSelfCopies(forall);
+            continue;
+          }
       auto forall = scf::ForallOp::create(
           b, op->getLoc(), ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
           ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
@@ -212,6 +251,8 @@ struct HydraWrapHostOpsPass
         b.setInsertionPoint(op);
         emitWork(b, linalgOp);
       }
+      if (isCopy)
+        skipSelfCopies(forall);
     }
   }
 };
