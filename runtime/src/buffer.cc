@@ -63,7 +63,7 @@ hydra_status createBuffer(hydra_session *session, hydra_dtype dtype,
     return makeStatus(HYDRA_INVALID_ARGUMENT,
                       "hydra_buffer_create: null argument");
   *out = nullptr;
-  if (!session->device->usesHostTemporaries())
+  if (!session->device->hostMemory())
     return makeStatus(HYDRA_UNAVAILABLE,
                       "not supported: buffers on a CUDA session (host-memory "
                       "devices only: the CPU and the GPU emulator)");

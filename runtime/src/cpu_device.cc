@@ -31,51 +31,36 @@ public:
     return nullptr;
   }
 
-  hydra_status run(const fb::Module &module, const fb::Program &program,
-                   CallBuffers &buffers,
-                   const std::vector<int64_t> &symbols) override {
-    for (const fb::Launch *launch : *program.launches()) {
-      std::chrono::steady_clock::time_point start;
-      if (profile_)
-        start = std::chrono::steady_clock::now();
-      // Every buffer's descriptor in one reused array: a small model's
-      // call is a hundred launches of a µs or less each.
-      words_.clear();
-      offsets_.clear();
-      for (const fb::BufferRef *ref : *launch->buffers()) {
-        const HostBuffer &b = buffers.get(*ref);
-        offsets_.push_back(words_.size());
-        appendDescriptor(words_, b.data, b.shape, b.strides);
-      }
-      KernelEntry entry = code_.entry(launch->kernel());
-      int64_t total = 0;
-      HYDRA_RETURN_IF_ERROR(gridSize(*launch, symbols, &total));
-      auto body = [&](int64_t begin, int64_t end) {
-        constexpr size_t kOnStack = 64;
-        size_t n = offsets_.size();
-        void *onStack[kOnStack];
-        std::vector<void *> onHeap(n + 2 > kOnStack ? n + 2 : 0);
-        void **argv = onHeap.empty() ? onStack : onHeap.data();
-        for (size_t i = 0; i < n; ++i)
-          argv[i] = words_.data() + offsets_[i];
-        argv[n] = &begin;
-        argv[n + 1] = &end;
-        entry(argv);
-      };
-      bool split = total > 1 && pool_->size() > 0 &&
-                   worthSplitting(*launch, buffers, symbols);
-      if (split)
-        pool_->parallelFor(total, body);
-      else
-        body(0, total);
-      if (profile_) {
-        std::chrono::duration<double, std::milli> took =
-            std::chrono::steady_clock::now() - start;
-        std::fprintf(stderr, "hydra profile: %s grid %lld: %.4f ms%s\n",
-                     module.kernels()->Get(launch->kernel())->name()->c_str(),
-                     static_cast<long long>(total), took.count(),
-                     split ? " split" : "");
-      }
+  hydra_status dispatch(const fb::Module &module,
+                        const LaunchArgs &args) override {
+    std::chrono::steady_clock::time_point start;
+    if (profile_)
+      start = std::chrono::steady_clock::now();
+    KernelEntry entry = code_.entry(args.launch->kernel());
+    int64_t total = args.total;
+    auto body = [&](int64_t begin, int64_t end) {
+      constexpr size_t kOnStack = 64;
+      size_t n = args.offsets.size();
+      void *onStack[kOnStack];
+      std::vector<void *> onHeap(n + 2 > kOnStack ? n + 2 : 0);
+      void **argv = onHeap.empty() ? onStack : onHeap.data();
+      for (size_t i = 0; i < n; ++i)
+        argv[i] = const_cast<int64_t *>(args.words.data() + args.offsets[i]);
+      argv[n] = &begin;
+      argv[n + 1] = &end;
+      entry(argv);
+    };
+    bool split = total > 1 && pool_->size() > 0 && worthSplitting(args);
+    if (split)
+      pool_->parallelFor(total, body);
+    else
+      body(0, total);
+    if (profile_) {
+      std::chrono::duration<double, std::milli> took =
+          std::chrono::steady_clock::now() - start;
+      std::fprintf(stderr, "hydra profile: %s grid %lld: %.4f ms%s\n",
+                   args.kernel->name()->c_str(), static_cast<long long>(total),
+                   took.count(), split ? " split" : "");
     }
     return nullptr;
   }
@@ -87,24 +72,15 @@ private:
   /// (L2), FLOPs at 32 a ns (one core's vector FMAs, half the time busy).
   /// Without an estimate, from the bytes of the buffers it names at 4 B/ns
   /// (an upper bound on what it moves, slowly: it may compute much).
-  static bool worthSplitting(const fb::Launch &launch,
-                             const CallBuffers &buffers,
-                             const std::vector<int64_t> &symbols) {
-    LaunchCost cost = launchCost(launch, symbols);
-    if (cost.flops >= 0 && cost.bytes >= 0)
-      return cost.bytes / 16 + cost.flops / 32 > kSplitNanoseconds;
-    double named = 0;
-    for (const fb::BufferRef *ref : *launch.buffers())
-      named += double(buffers.get(*ref).bytes);
-    return named / 4 > kSplitNanoseconds;
+  static bool worthSplitting(const LaunchArgs &args) {
+    if (args.cost.flops >= 0 && args.cost.bytes >= 0)
+      return args.cost.bytes / 16 + args.cost.flops / 32 > kSplitNanoseconds;
+    return args.namedBytes / 4 > kSplitNanoseconds;
   }
   static constexpr double kSplitNanoseconds = 4000;
 
   CpuExecutable code_;
   std::unique_ptr<ThreadPool> pool_;
-  // One launch's descriptors (one call runs at a time: the session's lock).
-  std::vector<int64_t> words_;
-  std::vector<size_t> offsets_;
   // HYDRA_PROFILE set (and not 0): each launch's time on stderr.
   bool profile_ = false;
 };

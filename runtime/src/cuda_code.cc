@@ -9,7 +9,7 @@ using namespace hydra::rt;
 
 namespace {
 struct Arch {
-  int number = -1; // 80 for sm_80
+  int number = -1;       // 80 for sm_80
   bool specific = false; // sm_90a: runs only on 9.0
 };
 
@@ -63,9 +63,7 @@ CudaCodeChoice hydra::rt::selectCudaCode(const fb::Module &module, int major,
                             " (binary compatible with " + cc + ")"};
   if (ptx)
     return {ptx, "PTX " + ptx->target()->str() + " through the driver's JIT"};
-  return {nullptr, "the artifact has no GPU code for compute capability " +
-                       cc + " (cubins: " +
-                       (available.empty() ? "none" : available) +
-                       "); compile with --target=sm_" +
-                       std::to_string(device)};
+  return {nullptr, "the artifact has no GPU code for compute capability " + cc +
+                       " (cubins: " + (available.empty() ? "none" : available) +
+                       "); compile with --target=sm_" + std::to_string(device)};
 }

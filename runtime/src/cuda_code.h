@@ -1,4 +1,5 @@
-//===- cuda_code.h - which of an artifact's GPU code a device runs -*- C++ -*-===//
+//===- cuda_code.h - which of an artifact's GPU code a device runs -*- C++
+//-*-===//
 
 #ifndef HYDRA_RUNTIME_CUDA_CODE_H
 #define HYDRA_RUNTIME_CUDA_CODE_H

@@ -1,9 +1,9 @@
 //===- cuda_device.cc - running programs on an NVIDIA GPU -----------------===//
 //
 // One context (the device's primary context) and one stream a session.
-// Constants are uploaded once; each call copies the inputs in, allocates
-// the outputs and temporaries, launches the program's kernels in order on
-// the stream and copies the outputs back.
+// Constants are uploaded once. The session copies a call's host inputs in,
+// allocates its outputs and temporaries here, dispatches the program's
+// launches (queued in order on the stream) and copies the outputs back.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,12 +36,12 @@ public:
   }
 
   fb::Device programDevice() const override { return fb::Device::cuda; }
-  bool usesHostTemporaries() const override { return false; }
+  bool hostMemory() const override { return false; }
 
   hydra_status load(const hydra_module &module, int ordinal) {
     HYDRA_RETURN_IF_ERROR(loadDriver(driver_));
-    HYDRA_RETURN_IF_ERROR(check(driver_.cuInit(0), "cuInit",
-                                HYDRA_UNAVAILABLE));
+    HYDRA_RETURN_IF_ERROR(
+        check(driver_.cuInit(0), "cuInit", HYDRA_UNAVAILABLE));
     int count = 0;
     HYDRA_RETURN_IF_ERROR(check(driver_.cuDeviceGetCount(&count),
                                 "cuDeviceGetCount", HYDRA_UNAVAILABLE));
@@ -51,20 +51,20 @@ public:
     HYDRA_RETURN_IF_ERROR(
         check(driver_.cuDeviceGet(&device_, ordinal), "cuDeviceGet"));
     int major = 0, minor = 0;
-    HYDRA_RETURN_IF_ERROR(check(
-        driver_.cuDeviceGetAttribute(&major, kAttrComputeCapabilityMajor,
-                                     device_),
-        "cuDeviceGetAttribute"));
-    HYDRA_RETURN_IF_ERROR(check(
-        driver_.cuDeviceGetAttribute(&minor, kAttrComputeCapabilityMinor,
-                                     device_),
-        "cuDeviceGetAttribute"));
+    HYDRA_RETURN_IF_ERROR(
+        check(driver_.cuDeviceGetAttribute(&major, kAttrComputeCapabilityMajor,
+                                           device_),
+              "cuDeviceGetAttribute"));
+    HYDRA_RETURN_IF_ERROR(
+        check(driver_.cuDeviceGetAttribute(&minor, kAttrComputeCapabilityMinor,
+                                           device_),
+              "cuDeviceGetAttribute"));
     CudaCodeChoice code = selectCudaCode(*module.root, major, minor);
     if (!code.executable)
       return makeStatus(HYDRA_UNAVAILABLE, code.why);
-    HYDRA_RETURN_IF_ERROR(check(
-        driver_.cuDevicePrimaryCtxRetain(&context_, device_),
-        "cuDevicePrimaryCtxRetain"));
+    HYDRA_RETURN_IF_ERROR(
+        check(driver_.cuDevicePrimaryCtxRetain(&context_, device_),
+              "cuDevicePrimaryCtxRetain"));
     HYDRA_RETURN_IF_ERROR(
         check(driver_.cuCtxSetCurrent(context_), "cuCtxSetCurrent"));
     // The driver reads PTX as a NUL-terminated string.
@@ -77,10 +77,10 @@ public:
     for (const fb::Kernel *k : *module.root->kernels()) {
       CUfunction fn = nullptr;
       if (k->device() == fb::Device::cuda)
-        HYDRA_RETURN_IF_ERROR(check(
-            driver_.cuModuleGetFunction(&fn, module_, k->name()->c_str()),
-            "finding kernel '" + k->name()->str() + "'",
-            HYDRA_INVALID_ARTIFACT));
+        HYDRA_RETURN_IF_ERROR(
+            check(driver_.cuModuleGetFunction(&fn, module_, k->name()->c_str()),
+                  "finding kernel '" + k->name()->str() + "'",
+                  HYDRA_INVALID_ARTIFACT));
       functions_.push_back(fn);
     }
     HYDRA_RETURN_IF_ERROR(
@@ -94,100 +94,78 @@ public:
     return nullptr;
   }
 
-  hydra_status run(const fb::Module &module, const fb::Program &program,
-                   CallBuffers &host,
-                   const std::vector<int64_t> &symbols) override {
+  hydra_status allocate(size_t bytes, void **address) override {
     HYDRA_RETURN_IF_ERROR(
         check(driver_.cuCtxSetCurrent(context_), "cuCtxSetCurrent"));
-    Allocations call(driver_);
-    std::vector<CUdeviceptr> inputs, outputs, temporaries;
-    for (const HostBuffer &b : host.inputs) {
-      inputs.push_back(0);
-      HYDRA_RETURN_IF_ERROR(upload(b.data, b.bytes, inputs.back()));
-      call.owned.push_back(inputs.back());
-    }
-    for (const HostBuffer &b : host.outputs) {
-      outputs.push_back(0);
-      HYDRA_RETURN_IF_ERROR(allocate(b.bytes, outputs.back()));
-      call.owned.push_back(outputs.back());
-      HYDRA_RETURN_IF_ERROR(
-          check(driver_.cuMemsetD8(outputs.back(), 0, b.bytes), "cuMemsetD8"));
-    }
-    for (const HostBuffer &b : host.temporaries) {
-      temporaries.push_back(0);
-      HYDRA_RETURN_IF_ERROR(allocate(b.bytes, temporaries.back()));
-      call.owned.push_back(temporaries.back());
-    }
-    for (const fb::Launch *launch : *program.launches()) {
-      // Each buffer's descriptor words are separate kernel parameters.
-      std::vector<std::vector<int64_t>> words;
-      for (const fb::BufferRef *ref : *launch->buffers()) {
-        CUdeviceptr p;
-        switch (ref->kind()) {
-        case fb::BufferKind::input:
-          p = inputs[ref->index()];
-          break;
-        case fb::BufferKind::output:
-          p = outputs[ref->index()];
-          break;
-        case fb::BufferKind::temporary:
-          p = temporaries[ref->index()];
-          break;
-        default:
-          p = constants_[ref->index()];
-        }
-        words.push_back(makeDescriptor(reinterpret_cast<void *>(p),
-                                       host.get(*ref).shape));
-      }
-      int64_t total = 0;
-      HYDRA_RETURN_IF_ERROR(gridSize(*launch, symbols, &total));
-      const fb::Kernel &kernel = *module.kernels()->Get(launch->kernel());
-      constexpr int64_t kMaxGrid = std::numeric_limits<int32_t>::max();
-      for (int64_t begin = 0; begin < total; begin += kMaxGrid) {
-        int64_t end = total;
-        std::vector<void *> params;
-        for (auto &w : words)
-          for (int64_t &word : w)
-            params.push_back(&word);
-        params.push_back(&begin);
-        params.push_back(&end);
-        unsigned blocks = unsigned(std::min(total - begin, kMaxGrid));
-        HYDRA_RETURN_IF_ERROR(check(
-            driver_.cuLaunchKernel(functions_[launch->kernel()], blocks, 1, 1,
-                                   kernel.block_size(), 1, 1, 0, stream_,
-                                   params.data(), nullptr),
-            "launching kernel '" + kernel.name()->str() + "'"));
-      }
-    }
-    HYDRA_RETURN_IF_ERROR(
-        check(driver_.cuStreamSynchronize(stream_), "running the kernels"));
-    for (size_t i = 0; i < outputs.size(); ++i)
-      HYDRA_RETURN_IF_ERROR(check(driver_.cuMemcpyDtoH(host.outputs[i].data,
-                                                       outputs[i],
-                                                       host.outputs[i].bytes),
-                                  "copying an output back"));
+    CUdeviceptr p = 0;
+    HYDRA_RETURN_IF_ERROR(allocate(bytes, p));
+    *address = reinterpret_cast<void *>(p);
     return nullptr;
   }
 
-private:
-  /// Frees a call's device buffers however the call ends.
-  struct Allocations {
-    explicit Allocations(Driver &d) : driver(d) {}
-    ~Allocations() {
-      for (CUdeviceptr p : owned)
-        if (p)
-          driver.cuMemFree(p);
-    }
-    Driver &driver;
-    std::vector<CUdeviceptr> owned;
-  };
+  void release(void *address) override {
+    if (address)
+      driver_.cuMemFree(reinterpret_cast<CUdeviceptr>(address));
+  }
 
+  hydra_status upload(void *to, const void *from, size_t bytes) override {
+    if (!bytes)
+      return nullptr;
+    return check(
+        driver_.cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(to), from, bytes),
+        "cuMemcpyHtoD");
+  }
+
+  hydra_status download(void *to, const void *from, size_t bytes) override {
+    if (!bytes)
+      return nullptr;
+    // The launches on the stream write what is read here.
+    HYDRA_RETURN_IF_ERROR(finish());
+    return check(
+        driver_.cuMemcpyDtoH(to, reinterpret_cast<CUdeviceptr>(from), bytes),
+        "copying an output back");
+  }
+
+  void *constant(size_t index, void *) override {
+    return reinterpret_cast<void *>(constants_[index]);
+  }
+
+  hydra_status dispatch(const fb::Module &module,
+                        const LaunchArgs &args) override {
+    HYDRA_RETURN_IF_ERROR(
+        check(driver_.cuCtxSetCurrent(context_), "cuCtxSetCurrent"));
+    // Each descriptor word is a kernel parameter of its own.
+    std::vector<int64_t> words = args.words;
+    const fb::Kernel &kernel = *args.kernel;
+    constexpr int64_t kMaxGrid = std::numeric_limits<int32_t>::max();
+    for (int64_t begin = 0; begin < args.total; begin += kMaxGrid) {
+      int64_t end = args.total;
+      std::vector<void *> params;
+      for (int64_t &word : words)
+        params.push_back(&word);
+      params.push_back(&begin);
+      params.push_back(&end);
+      unsigned blocks = unsigned(std::min(args.total - begin, kMaxGrid));
+      HYDRA_RETURN_IF_ERROR(
+          check(driver_.cuLaunchKernel(functions_[args.launch->kernel()],
+                                       blocks, 1, 1, kernel.block_size(), 1, 1,
+                                       0, stream_, params.data(), nullptr),
+                "launching kernel '" + kernel.name()->str() + "'"));
+    }
+    return nullptr;
+  }
+
+  hydra_status finish() override {
+    return check(driver_.cuStreamSynchronize(stream_), "running the kernels");
+  }
+
+private:
   hydra_status check(CUresult result, const std::string &what,
                      hydra_status_code code = HYDRA_INTERNAL) {
     if (result == 0)
       return nullptr;
-    return makeStatus(code, "CUDA: ", what, " failed: ",
-                      describe(driver_, result));
+    return makeStatus(code, "CUDA: ", what,
+                      " failed: ", describe(driver_, result));
   }
 
   hydra_status allocate(size_t bytes, CUdeviceptr &p) {

@@ -17,8 +17,8 @@ hydra_status hydra::rt::cuda::loadDriver(Driver &d) {
     path = "libcuda.so.1";
   d.library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!d.library)
-    return makeStatus(HYDRA_UNAVAILABLE, "no CUDA driver: cannot load '",
-                      path, "': ", dlerror());
+    return makeStatus(HYDRA_UNAVAILABLE, "no CUDA driver: cannot load '", path,
+                      "': ", dlerror());
   // Each entry point by the driver's symbol name (the _v2 ABI where the
   // driver has one).
   struct Entry {
@@ -63,19 +63,32 @@ hydra_status hydra::rt::cuda::loadDriver(Driver &d) {
 /// toolkit's stub among them) that do not name their own.
 static const char *knownName(CUresult result) {
   switch (result) {
-  case 2: return "CUDA_ERROR_OUT_OF_MEMORY";
-  case 3: return "CUDA_ERROR_NOT_INITIALIZED";
-  case 34: return "CUDA_ERROR_STUB_LIBRARY";
-  case 35: return "CUDA_ERROR_INSUFFICIENT_DRIVER";
-  case 100: return "CUDA_ERROR_NO_DEVICE";
-  case 200: return "CUDA_ERROR_INVALID_IMAGE";
-  case 209: return "CUDA_ERROR_NO_BINARY_FOR_GPU";
-  case 218: return "CUDA_ERROR_INVALID_PTX";
-  case 222: return "CUDA_ERROR_UNSUPPORTED_PTX_VERSION";
-  case 700: return "CUDA_ERROR_ILLEGAL_ADDRESS";
-  case 701: return "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES";
-  case 719: return "CUDA_ERROR_LAUNCH_FAILED";
-  default: return "CUDA error";
+  case 2:
+    return "CUDA_ERROR_OUT_OF_MEMORY";
+  case 3:
+    return "CUDA_ERROR_NOT_INITIALIZED";
+  case 34:
+    return "CUDA_ERROR_STUB_LIBRARY";
+  case 35:
+    return "CUDA_ERROR_INSUFFICIENT_DRIVER";
+  case 100:
+    return "CUDA_ERROR_NO_DEVICE";
+  case 200:
+    return "CUDA_ERROR_INVALID_IMAGE";
+  case 209:
+    return "CUDA_ERROR_NO_BINARY_FOR_GPU";
+  case 218:
+    return "CUDA_ERROR_INVALID_PTX";
+  case 222:
+    return "CUDA_ERROR_UNSUPPORTED_PTX_VERSION";
+  case 700:
+    return "CUDA_ERROR_ILLEGAL_ADDRESS";
+  case 701:
+    return "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES";
+  case 719:
+    return "CUDA_ERROR_LAUNCH_FAILED";
+  default:
+    return "CUDA error";
   }
 }
 

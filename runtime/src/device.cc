@@ -3,6 +3,7 @@
 #include "device.h"
 #include "status.h"
 
+#include <cstring>
 #include <limits>
 
 using namespace hydra;
@@ -43,17 +44,6 @@ hydra::rt::makeDescriptor(void *data, const std::vector<int64_t> &shape,
   std::vector<int64_t> words;
   appendDescriptor(words, data, shape, strides);
   return words;
-}
-
-std::vector<std::vector<int64_t>>
-hydra::rt::hostDescriptors(const fb::Launch &launch,
-                           const CallBuffers &buffers) {
-  std::vector<std::vector<int64_t>> descriptors;
-  for (const fb::BufferRef *ref : *launch.buffers()) {
-    const HostBuffer &b = buffers.get(*ref);
-    descriptors.push_back(makeDescriptor(b.data, b.shape, b.strides));
-  }
-  return descriptors;
 }
 
 hydra_status hydra::rt::gridSize(const fb::Launch &launch,
@@ -101,4 +91,19 @@ LaunchCost hydra::rt::launchCost(const fb::Launch &launch,
     return sum;
   };
   return {evaluate(launch.flops()), evaluate(launch.bytes())};
+}
+
+hydra_status Device::allocate(size_t, void **) {
+  return makeStatus(HYDRA_INTERNAL, "device memory on a host-memory device");
+}
+void Device::release(void *) {}
+hydra_status Device::upload(void *to, const void *from, size_t bytes) {
+  if (bytes)
+    std::memcpy(to, from, bytes);
+  return nullptr;
+}
+hydra_status Device::download(void *to, const void *from, size_t bytes) {
+  if (bytes)
+    std::memcpy(to, from, bytes);
+  return nullptr;
 }

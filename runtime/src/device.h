@@ -11,7 +11,9 @@
 
 namespace hydra::rt {
 
-/// One buffer of a call, in host memory.
+/// One buffer of a call: where the device's kernels find it (a host
+/// address on the CPU and the emulator; a device address on CUDA once
+/// `onDevice`), its shape and bytes.
 struct HostBuffer {
   void *data = nullptr;
   std::vector<int64_t> shape;
@@ -19,11 +21,13 @@ struct HostBuffer {
   /// Element strides when the buffer has room beyond its shape (a cache
   /// updated in place, hydra_buffer's capacity); empty when dense.
   std::vector<int64_t> strides;
+  /// Whether `data` is already the device's (a session buffer on CUDA);
+  /// otherwise host memory the session copies in or out.
+  bool onDevice = false;
 };
 
-/// Every buffer a program's launches can name, in host memory: the
-/// caller's inputs, the outputs (zeroed), the constants (in the artifact)
-/// and, where the device asked for them, the temporaries.
+/// Every buffer a program's launches can name: the caller's inputs, the
+/// outputs, the constants (in the artifact) and the temporaries.
 struct CallBuffers {
   std::vector<HostBuffer> inputs, outputs, temporaries;
   /// The session's, built once: they never change.
@@ -42,10 +46,6 @@ void appendDescriptor(std::vector<int64_t> &words, void *data,
                       const std::vector<int64_t> &shape,
                       const std::vector<int64_t> &strides = {});
 
-/// The descriptor of each of `launch`'s buffers, in host memory.
-std::vector<std::vector<int64_t>> hostDescriptors(const fb::Launch &launch,
-                                                  const CallBuffers &buffers);
-
 /// The number of flat iterations of `launch` once `symbols` are bound;
 /// an error if the product leaves int64 (sizes from a crafted artifact or
 /// absurd inputs).
@@ -60,17 +60,44 @@ struct LaunchCost {
 LaunchCost launchCost(const fb::Launch &launch,
                       const std::vector<int64_t> &symbols);
 
+/// One launch of a program, as the session hands it to a device: every
+/// buffer's descriptor words (buffer i's from offsets[i]) and the number
+/// of iterations (CPU) or blocks (GPU) to run.
+struct LaunchArgs {
+  const fb::Launch *launch = nullptr;
+  const fb::Kernel *kernel = nullptr;
+  int64_t total = 0;
+  std::vector<int64_t> words;
+  std::vector<size_t> offsets;
+  /// The compiler's estimate, and the bytes of the buffers the launch
+  /// names (an upper bound on what it moves).
+  LaunchCost cost;
+  double namedBytes = 0;
+};
+
+/// Where a session's kernels run. The session walks the launch program
+/// (descriptors, grid sizes) once for every device; a device provides its
+/// memory and runs one launch at a time.
 class Device {
 public:
   virtual ~Device() = default;
   /// The artifact device whose programs this runs.
   virtual fb::Device programDevice() const = 0;
-  /// Whether the temporaries must be allocated in host memory.
-  virtual bool usesHostTemporaries() const { return true; }
-  /// Runs `program`'s launches; on return the outputs hold the results.
-  virtual hydra_status run(const fb::Module &module, const fb::Program &program,
-                           CallBuffers &buffers,
-                           const std::vector<int64_t> &symbols) = 0;
+  /// Whether its kernels read host memory (the CPU, the GPU emulator):
+  /// the session's buffers are then host memory, and no copies are made.
+  virtual bool hostMemory() const { return true; }
+  /// Device memory (devices whose memory is not the host's).
+  virtual hydra_status allocate(size_t bytes, void **address);
+  virtual void release(void *address);
+  virtual hydra_status upload(void *to, const void *from, size_t bytes);
+  virtual hydra_status download(void *to, const void *from, size_t bytes);
+  /// Where the kernels find constant `index` (host data at `host`).
+  virtual void *constant(size_t index, void *host) { return host; }
+  /// Runs one launch (it may still be running on return: see finish).
+  virtual hydra_status dispatch(const fb::Module &module,
+                                const LaunchArgs &args) = 0;
+  /// Waits until every launch dispatched so far has finished.
+  virtual hydra_status finish() { return nullptr; }
 };
 
 hydra_status createCpuDevice(const hydra_module &module, int numThreads,

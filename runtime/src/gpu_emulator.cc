@@ -77,10 +77,18 @@ float emuShuffle(EmuThreadContext *ctx, float value, int32_t offset,
   int64_t lane = ctx->threadId % kWarpSize;
   int64_t src;
   switch (mode) {
-  case 0: src = lane ^ offset; break;
-  case 1: src = lane + offset; break;
-  case 2: src = lane - offset; break;
-  default: src = offset; break;
+  case 0:
+    src = lane ^ offset;
+    break;
+  case 1:
+    src = lane + offset;
+    break;
+  case 2:
+    src = lane - offset;
+    break;
+  default:
+    src = offset;
+    break;
   }
   int64_t thread = ctx->threadId - lane + src;
   if (src < 0 || src >= kWarpSize || thread >= int64_t(block.threads.size()))
@@ -152,41 +160,37 @@ public:
   fb::Device programDevice() const override { return fb::Device::cuda; }
 
   hydra_status load(const hydra_module &module, int numThreads) {
-    HYDRA_RETURN_IF_ERROR(
-        code_.load(module, kEmulatorTarget, fb::Device::cuda,
-                   "compile with --target=gpu-emulator"));
-    unsigned threads = numThreads ? unsigned(numThreads)
-                                  : std::thread::hardware_concurrency();
+    HYDRA_RETURN_IF_ERROR(code_.load(module, kEmulatorTarget, fb::Device::cuda,
+                                     "compile with --target=gpu-emulator"));
+    unsigned threads =
+        numThreads ? unsigned(numThreads) : std::thread::hardware_concurrency();
     pool_ = std::make_unique<ThreadPool>(threads > 1 ? threads - 1 : 0);
     return nullptr;
   }
 
-  hydra_status run(const fb::Module &module, const fb::Program &program,
-                   CallBuffers &buffers,
-                   const std::vector<int64_t> &symbols) override {
-    for (const fb::Launch *launch : *program.launches()) {
-      const fb::Kernel &kernel = *module.kernels()->Get(launch->kernel());
-      std::vector<std::vector<int64_t>> descriptors =
-          hostDescriptors(*launch, buffers);
-      int64_t total = 0;
-      HYDRA_RETURN_IF_ERROR(gridSize(*launch, symbols, &total));
-      std::mutex errorMutex;
-      std::string error;
-      pool_->parallelFor(total, [&](int64_t begin, int64_t end) {
-        for (int64_t b = begin; b < end; ++b) {
-          std::string e = runBlock(kernel, code_.entry(launch->kernel()),
-                                   descriptors, b, total);
-          if (!e.empty()) {
-            std::lock_guard<std::mutex> lock(errorMutex);
-            if (error.empty())
-              error = e;
-          }
+  hydra_status dispatch(const fb::Module &module,
+                        const LaunchArgs &args) override {
+    const fb::Kernel &kernel = *args.kernel;
+    std::vector<int64_t> words = args.words; // kernels may not write them
+    std::vector<int64_t *> descriptors;
+    for (size_t offset : args.offsets)
+      descriptors.push_back(words.data() + offset);
+    std::mutex errorMutex;
+    std::string error;
+    pool_->parallelFor(args.total, [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) {
+        std::string e = runBlock(kernel, code_.entry(args.launch->kernel()),
+                                 descriptors, b, args.total);
+        if (!e.empty()) {
+          std::lock_guard<std::mutex> lock(errorMutex);
+          if (error.empty())
+            error = e;
         }
-      });
-      if (!error.empty())
-        return makeStatus(HYDRA_INTERNAL, "GPU emulator: kernel '",
-                          kernel.name()->str(), "': ", error);
-    }
+      }
+    });
+    if (!error.empty())
+      return makeStatus(HYDRA_INTERNAL, "GPU emulator: kernel '",
+                        kernel.name()->str(), "': ", error);
     return nullptr;
   }
 
@@ -194,7 +198,7 @@ private:
   /// Runs block `blockId` of a launch of `total` blocks; returns an error
   /// message, or "" on success.
   static std::string runBlock(const fb::Kernel &kernel, KernelEntry entry,
-                              std::vector<std::vector<int64_t>> &descriptors,
+                              const std::vector<int64_t *> &descriptors,
                               int64_t blockId, int64_t total) {
     // Stacks are reused by every block this CPU thread runs.
     thread_local std::vector<std::unique_ptr<FiberStack>> stacks;
@@ -209,14 +213,14 @@ private:
     std::vector<uint8_t> shared(kernel.shared_bytes(), 0xff);
     std::vector<int64_t> sharedDescriptor = {
         reinterpret_cast<intptr_t>(shared.data()),
-        reinterpret_cast<intptr_t>(shared.data()), 0,
-        int64_t(shared.size()), 1};
+        reinterpret_cast<intptr_t>(shared.data()), 0, int64_t(shared.size()),
+        1};
     int64_t begin = 0, end = total;
 
     BlockRun block;
     block.entry = entry;
-    for (auto &d : descriptors)
-      block.argv.push_back(d.data());
+    for (int64_t *d : descriptors)
+      block.argv.push_back(d);
     block.argv.push_back(&begin);
     block.argv.push_back(&end);
     block.argv.push_back(sharedDescriptor.data());

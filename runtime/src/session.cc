@@ -141,9 +141,56 @@ hydra_status findProgram(hydra_session *session, const char *functionName,
   return nullptr;
 }
 
+/// Device memory a call allocated, freed however the call ends.
+struct CallMemory {
+  explicit CallMemory(Device &d) : device(d) {}
+  ~CallMemory() {
+    for (void *p : owned)
+      device.release(p);
+  }
+  hydra_status allocate(HostBuffer &b) {
+    void *p = nullptr;
+    HYDRA_RETURN_IF_ERROR(device.allocate(b.bytes, &p));
+    owned.push_back(p);
+    b.data = p;
+    b.onDevice = true;
+    return nullptr;
+  }
+  Device &device;
+  std::vector<void *> owned;
+};
+
+/// Walks the launch program once for any device: each launch's buffer
+/// descriptors and grid, dispatched in order.
+hydra_status dispatchLaunches(Device &device, const fb::Module &module,
+                              const fb::Program &program,
+                              const CallBuffers &buffers,
+                              const std::vector<int64_t> &symbols) {
+  for (const fb::Launch *launch : *program.launches()) {
+    LaunchArgs args;
+    args.launch = launch;
+    args.kernel = module.kernels()->Get(launch->kernel());
+    HYDRA_RETURN_IF_ERROR(gridSize(*launch, symbols, &args.total));
+    for (const fb::BufferRef *ref : *launch->buffers()) {
+      const HostBuffer &b = buffers.get(*ref);
+      void *address = ref->kind() == fb::BufferKind::constant
+                          ? device.constant(ref->index(), b.data)
+                          : b.data;
+      args.offsets.push_back(args.words.size());
+      appendDescriptor(args.words, address, b.shape, b.strides);
+      args.namedBytes += double(b.bytes);
+    }
+    args.cost = launchCost(*launch, symbols);
+    HYDRA_RETURN_IF_ERROR(device.dispatch(module, args));
+  }
+  return device.finish();
+}
+
 /// Describes the program's temporaries, then runs it on the session's
-/// device (one call at a time). Outputs marked in `keep` hold bytes the
-/// call reads (a cache appended in place) and are not poisoned.
+/// device (one call at a time). On a device with its own memory, host
+/// inputs are copied in and host outputs back, and the temporaries live
+/// for the call. Outputs marked in `keep` hold bytes the call reads (a
+/// cache appended in place) and are not poisoned.
 hydra_status runProgram(hydra_session *session, const fb::Program &program,
                         CallBuffers &buffers,
                         const std::vector<int64_t> &symbols,
@@ -155,20 +202,44 @@ hydra_status runProgram(hydra_session *session, const fb::Program &program,
       buffers.temporaries.push_back(std::move(b));
     }
   buffers.constants = &session->constants;
+  Device &device = *session->device;
   std::lock_guard<std::mutex> lock(session->runMutex);
-  if (session->device->usesHostTemporaries())
+  if (device.hostMemory()) {
     HYDRA_RETURN_IF_ERROR(
         reuseTemporaries(program, buffers.temporaries, session->temporaries));
-  if (session->poison) {
-    for (size_t i = 0; i < buffers.outputs.size(); ++i)
-      if (buffers.outputs[i].data && (keep.empty() || !keep[i]))
-        std::memset(buffers.outputs[i].data, 0xff, buffers.outputs[i].bytes);
-    for (HostBuffer &b : buffers.temporaries)
-      if (b.data)
-        std::memset(b.data, 0xff, b.bytes);
+    if (session->poison) {
+      for (size_t i = 0; i < buffers.outputs.size(); ++i)
+        if (buffers.outputs[i].data && (keep.empty() || !keep[i]))
+          std::memset(buffers.outputs[i].data, 0xff, buffers.outputs[i].bytes);
+      for (HostBuffer &b : buffers.temporaries)
+        if (b.data)
+          std::memset(b.data, 0xff, b.bytes);
+    }
+    return dispatchLaunches(device, *session->module->root, program, buffers,
+                            symbols);
   }
-  return session->device->run(*session->module->root, program, buffers,
-                              symbols);
+  CallMemory memory(device);
+  std::vector<void *> hostOutputs(buffers.outputs.size(), nullptr);
+  for (HostBuffer &b : buffers.inputs)
+    if (!b.onDevice) {
+      const void *host = b.data;
+      HYDRA_RETURN_IF_ERROR(memory.allocate(b));
+      HYDRA_RETURN_IF_ERROR(device.upload(b.data, host, b.bytes));
+    }
+  for (size_t i = 0; i < buffers.outputs.size(); ++i)
+    if (!buffers.outputs[i].onDevice) {
+      hostOutputs[i] = buffers.outputs[i].data;
+      HYDRA_RETURN_IF_ERROR(memory.allocate(buffers.outputs[i]));
+    }
+  for (HostBuffer &b : buffers.temporaries)
+    HYDRA_RETURN_IF_ERROR(memory.allocate(b));
+  HYDRA_RETURN_IF_ERROR(dispatchLaunches(device, *session->module->root,
+                                         program, buffers, symbols));
+  for (size_t i = 0; i < buffers.outputs.size(); ++i)
+    if (hostOutputs[i])
+      HYDRA_RETURN_IF_ERROR(device.download(
+          hostOutputs[i], buffers.outputs[i].data, buffers.outputs[i].bytes));
+  return nullptr;
 }
 
 hydra_status runSession(hydra_session *session, const char *functionName,
