@@ -27,33 +27,41 @@ int64_t elements(const std::vector<int64_t> &dims) {
   return n;
 }
 
-/// Copies between dense `data` and a buffer's strided storage, a last-dim
-/// row at a time; `in` copies into the buffer.
-void copyRows(const hydra_buffer &b, uint8_t *storage, uint8_t *data, bool in) {
+/// Copies between dense host `data` and a buffer's strided storage, a
+/// last-dim row at a time (through the device when it has its own memory);
+/// `in` copies into the buffer.
+hydra_status copyRows(const hydra_buffer &b, uint8_t *storage, uint8_t *data,
+                      bool in) {
+  Device &device = *b.session->device;
+  auto copy = [&](uint8_t *at, uint8_t *host, size_t bytes) -> hydra_status {
+    if (!b.deviceMemory) {
+      in ? std::memcpy(at, host, bytes) : std::memcpy(host, at, bytes);
+      return nullptr;
+    }
+    return in ? device.upload(at, host, bytes)
+              : device.download(host, at, bytes);
+  };
   size_t rank = b.shape.size(), elt = hydra_dtype_size(b.dtype);
-  if (b.dense() || rank == 0) {
-    size_t bytes = b.shapeBytes();
-    in ? std::memcpy(storage, data, bytes) : std::memcpy(data, storage, bytes);
-    return;
-  }
+  if (b.dense() || rank == 0)
+    return copy(storage, data, b.shapeBytes());
   std::vector<int64_t> strides = b.strides(), index(rank, 0);
   size_t rowBytes = size_t(b.shape.back()) * elt;
-  int64_t rows = elements(b.shape) / (b.shape.back() ? b.shape.back() : 1);
   if (b.shape.back() == 0)
-    return;
+    return nullptr;
+  int64_t rows = elements(b.shape) / b.shape.back();
   for (int64_t r = 0; r < rows; ++r) {
     int64_t offset = 0;
     for (size_t d = 0; d + 1 < rank; ++d)
       offset += index[d] * strides[d];
-    uint8_t *at = storage + size_t(offset) * elt;
-    in ? std::memcpy(at, data + size_t(r) * rowBytes, rowBytes)
-       : std::memcpy(data + size_t(r) * rowBytes, at, rowBytes);
+    HYDRA_RETURN_IF_ERROR(copy(storage + size_t(offset) * elt,
+                               data + size_t(r) * rowBytes, rowBytes));
     for (size_t d = rank - 1; d-- > 0;) // next row, odometer style
       if (++index[d] < b.shape[d])
         break;
       else
         index[d] = 0;
   }
+  return nullptr;
 }
 
 hydra_status createBuffer(hydra_session *session, hydra_dtype dtype,
@@ -63,10 +71,6 @@ hydra_status createBuffer(hydra_session *session, hydra_dtype dtype,
     return makeStatus(HYDRA_INVALID_ARGUMENT,
                       "hydra_buffer_create: null argument");
   *out = nullptr;
-  if (!session->device->hostMemory())
-    return makeStatus(HYDRA_UNAVAILABLE,
-                      "not supported: buffers on a CUDA session (host-memory "
-                      "devices only: the CPU and the GPU emulator)");
   if (hydra_dtype_size(dtype) == 0)
     return makeStatus(HYDRA_INVALID_ARGUMENT,
                       "hydra_buffer_create: unknown "
@@ -94,11 +98,8 @@ hydra_status createBuffer(hydra_session *session, hydra_dtype dtype,
     return makeStatus(HYDRA_INVALID_ARGUMENT,
                       "hydra_buffer_create: the capacity holds more than 2^59 "
                       "elements");
-  size_t bytes = size_t(count) * hydra_dtype_size(dtype);
-  buffer->storage = AlignedBuffer(bytes, AlignedBuffer::Init::unset);
-  if (!buffer->storage.ok())
-    return makeStatus(HYDRA_INTERNAL, "out of memory for a buffer of ", bytes,
-                      " bytes");
+  HYDRA_RETURN_IF_ERROR(
+      allocateStorage(*buffer, size_t(count) * hydra_dtype_size(dtype)));
   *out = buffer.release();
   return nullptr;
 }
@@ -112,11 +113,34 @@ hydra_status copyBytes(const hydra_buffer *buffer, const void *data,
   if (bytes != buffer->shapeBytes())
     return makeStatus(HYDRA_INVALID_ARGUMENT, "the buffer holds ",
                       buffer->shapeBytes(), " bytes of its shape, not ", bytes);
-  copyRows(*buffer, buffer->storage.data(),
-           const_cast<uint8_t *>(static_cast<const uint8_t *>(data)), in);
-  return nullptr;
+  return copyRows(*buffer, buffer->data(),
+                  const_cast<uint8_t *>(static_cast<const uint8_t *>(data)),
+                  in);
 }
 } // namespace
+
+hydra_buffer_s::~hydra_buffer_s() {
+  if (deviceMemory)
+    session->device->release(deviceMemory);
+}
+
+hydra_status hydra::rt::allocateStorage(hydra_buffer &buffer, size_t bytes) {
+  Device &device = *buffer.session->device;
+  if (!device.hostMemory()) {
+    void *memory = nullptr;
+    HYDRA_RETURN_IF_ERROR(device.allocate(bytes, &memory));
+    if (buffer.deviceMemory)
+      device.release(buffer.deviceMemory);
+    buffer.deviceMemory = memory;
+    buffer.deviceBytes = bytes;
+    return nullptr;
+  }
+  buffer.storage = AlignedBuffer(bytes, AlignedBuffer::Init::unset);
+  if (!buffer.storage.ok())
+    return makeStatus(HYDRA_INTERNAL, "out of memory for a buffer of ", bytes,
+                      " bytes");
+  return nullptr;
+}
 
 std::vector<int64_t> hydra_buffer_s::strides() const {
   std::vector<int64_t> out(capacity.size());
@@ -133,8 +157,8 @@ size_t hydra_buffer_s::shapeBytes() const {
 }
 
 const hydra_tensor &hydra_buffer_s::tensor() {
-  view = hydra_tensor{nullptr, dtype, int32_t(shape.size()), shape.data(),
-                      storage.data()};
+  view =
+      hydra_tensor{nullptr, dtype, int32_t(shape.size()), shape.data(), data()};
   return view;
 }
 
@@ -145,12 +169,8 @@ hydra_status hydra::rt::reshapeDense(hydra_buffer &buffer,
   if (count < 0)
     return makeStatus(HYDRA_INVALID_ARGUMENT, "an output of over 2^59 "
                                               "elements");
-  if (buffer.storage.size() < bytes) {
-    buffer.storage = AlignedBuffer(bytes, AlignedBuffer::Init::unset);
-    if (!buffer.storage.ok())
-      return makeStatus(HYDRA_INTERNAL, "out of memory for an output of ",
-                        bytes, " bytes");
-  }
+  if (buffer.storageBytes() < bytes || !buffer.data())
+    HYDRA_RETURN_IF_ERROR(allocateStorage(buffer, bytes));
   buffer.shape = buffer.capacity = shape;
   return nullptr;
 }

@@ -366,7 +366,8 @@ hydra_status runBuffers(hydra_session *session, const char *functionName,
   for (size_t i = 0; i < numInputs; ++i) {
     HostBuffer b;
     HYDRA_RETURN_IF_ERROR(describe(*function->inputs()->Get(i), symbols, b));
-    b.data = inputs[i]->storage.data();
+    b.data = inputs[i]->data();
+    b.onDevice = !session->device->hostMemory();
     if (!inputs[i]->dense())
       b.strides = inputs[i]->strides();
     buffers.inputs.push_back(std::move(b));
@@ -408,7 +409,8 @@ hydra_status runBuffers(hydra_session *session, const char *functionName,
     } else {
       HYDRA_RETURN_IF_ERROR(reshapeDense(*target, b.shape));
     }
-    b.data = target->storage.data();
+    b.data = target->data();
+    b.onDevice = !session->device->hostMemory();
     buffers.outputs.push_back(std::move(b));
   }
   HYDRA_RETURN_IF_ERROR(runProgram(session, *program, buffers, symbols, keep));

@@ -191,9 +191,9 @@ HYDRA_API void hydra_outputs_cache_bytes(const hydra_outputs *outputs,
 
 /* A tensor owned by a session, passed to hydra_session_run_buffers as an
  * input or as an output to fill: a decode loop's caches stay there from
- * call to call. On the CPU (and the GPU emulator) its bytes are host
- * memory the calls read and write in place; CUDA sessions do not take
- * buffers yet (HYDRA_UNAVAILABLE). A buffer is used by one call at a time. */
+ * call to call, on the session's device (host memory on the CPU and the
+ * GPU emulator, device memory on CUDA), never copied through the host. A
+ * buffer is used by one call at a time. */
 typedef struct hydra_buffer_s hydra_buffer;
 
 /* A buffer of `dtype` and `shape` (rank ≤ 8), its bytes undefined. With
@@ -211,8 +211,9 @@ HYDRA_API hydra_status hydra_buffer_upload(hydra_buffer *buffer,
 HYDRA_API hydra_status hydra_buffer_download(const hydra_buffer *buffer,
                                              void *data, size_t bytes);
 /* The buffer's dtype, rank and current shape (a call sets its outputs'),
- * and on the CPU its host data (strided when it has room to spare; NULL
- * elsewhere). Valid until the buffer is used again or freed. */
+ * and its data: a host address on the CPU and the emulator, a device
+ * address on CUDA (strided when it has room to spare). Valid until the
+ * buffer is used again or freed. */
 HYDRA_API const hydra_tensor *hydra_buffer_tensor(const hydra_buffer *buffer);
 /* Element strides (rank of them) of the buffer's current layout. */
 HYDRA_API void hydra_buffer_strides(const hydra_buffer *buffer,
