@@ -127,3 +127,28 @@ def test_static_caches_are_not_appended_in_place(tmp_path):
                               opset_imports=[helper.make_opsetid("", 23)])
     module = hydrahead.Module(hydrahead.compile(model.SerializeToString()))
     assert [c.in_place for c in module.caches()] == [False, False]
+
+
+def test_in_place_caches_on_the_gpu_kernels():
+    """The GPU program (run by the emulator) appends in place too."""
+    model, _ = cached_model(HEADS, HKV, D, "gated")
+    session = hydrahead.Session(hydrahead.Module(hydrahead.compile(
+        model.SerializeToString(), target="gpu-emulator")), device="gpu-emulator")
+    x = sequence(HEADS, HKV, D, "gated", 1, 5, seed=2)
+    past = {"past_key": np.zeros((1, 2, 0, D), np.float32),
+            "past_value": np.zeros((1, 2, 0, D), np.float32),
+            "past_state": np.zeros((1, 3, D, D), np.float32)}
+    key = session.buffer(past["past_key"], capacity=(1, 2, 5, D))
+    value = session.buffer(past["past_value"], capacity=(1, 2, 5, D))
+    state = session.buffer(past["past_state"])
+    for start, end in ((0, 4), (4, 5)):
+        feeds = {n: a[:, start:end] for n, a in x.items()}
+        want = session.run({**feeds, **past})
+        got = session.run_buffers({**feeds, "past_key": key, "past_value": value,
+                                   "past_state": state},
+                                  outputs={"present_key": key, "present_value": value})
+        for name in want:
+            np.testing.assert_array_equal(got[name].numpy(), want[name], err_msg=name)
+        past = {"past_key": want["present_key"], "past_value": want["present_value"],
+                "past_state": want["present_state"]}
+        state = got["present_state"]
