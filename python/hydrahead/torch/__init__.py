@@ -262,8 +262,8 @@ def translation_table():
     uncached = onnxscript.values.Op(hydra, "HybridAttention",
                                     op_schema=onnx_schema.schema(with_caches=False))
 
-    def to_onnx(query, key, value, fusion_scale, decay, beta, heads, q_num_heads,
-                kv_num_heads, update_rule, is_causal, scale, linear_scale, fusion_epsilon):
+    def attributes(heads, q_num_heads, kv_num_heads, update_rule, is_causal, scale,
+                   linear_scale, fusion_epsilon):
         attrs = dict(heads=heads, q_num_heads=q_num_heads, kv_num_heads=kv_num_heads,
                      update_rule=update_rule, is_causal=int(is_causal),
                      fusion_epsilon=fusion_epsilon)
@@ -271,20 +271,15 @@ def translation_table():
             attrs["scale"] = scale
         if linear_scale is not None:
             attrs["linear_scale"] = linear_scale
-        return uncached(query, key, value, fusion_scale, decay, beta, **attrs)
+        return attrs
+
+    def to_onnx(query, key, value, fusion_scale, decay, beta, *config):
+        return uncached(query, key, value, fusion_scale, decay, beta, **attributes(*config))
 
     def cached_to_onnx(query, key, value, fusion_scale, decay, beta, past_key, past_value,
-                       past_state, heads, q_num_heads, kv_num_heads, update_rule, is_causal,
-                       scale, linear_scale, fusion_epsilon):
-        attrs = dict(heads=heads, q_num_heads=q_num_heads, kv_num_heads=kv_num_heads,
-                     update_rule=update_rule, is_causal=int(is_causal),
-                     fusion_epsilon=fusion_epsilon)
-        if scale is not None:
-            attrs["scale"] = scale
-        if linear_scale is not None:
-            attrs["linear_scale"] = linear_scale
+                       past_state, *config):
         return node(query, key, value, fusion_scale, decay, beta, past_key, past_value,
-                    past_state, **attrs)
+                    past_state, **attributes(*config))
 
     return {torch.ops.hydrahead.hybrid_attention.default: to_onnx,
             torch.ops.hydrahead.hybrid_attention_cached.default: cached_to_onnx}
