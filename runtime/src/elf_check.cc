@@ -175,12 +175,23 @@ hydra_status ObjectCheck::checkHeaders() {
   // The loader reads the headers where they are mapped and protects the
   // read-only-after-relocation range.
   uint64_t offset;
-  for (const Elf64_Phdr &p : others)
+  for (const Elf64_Phdr &p : others) {
+    // The loader reads e_phnum program headers at a PHDR segment's
+    // address, whatever its sizes say (a fuzzed one of size 0 at a wild
+    // address crashed dlopen).
+    if (p.p_type == PT_PHDR) {
+      if (!fileOffset(p.p_vaddr, headers, offset) ||
+          !mapped(p.p_vaddr, headers, false))
+        return fault("the program headers' segment lies outside the loaded "
+                     "bytes");
+      continue;
+    }
     if (p.p_type == PT_GNU_RELRO
             ? !mapped(p.p_vaddr, p.p_memsz, false)
             : p.p_memsz > 0 && !fileOffset(p.p_vaddr, p.p_memsz, offset))
       return fault("a segment of type " + std::to_string(p.p_type) +
                    " lies outside the loaded bytes");
+  }
   return nullptr;
 }
 

@@ -111,6 +111,10 @@ TEST(ElfCheck, RefusesBadHeaders) {
   KernelObject tls;
   tls.segment(PT_GNU_STACK)->p_type = PT_TLS;
   EXPECT_FAULT(tls, "a segment of type 7 (hydra's kernels have none)");
+  KernelObject wild; // found by the fuzzer: dlopen reads headers there
+  wild.segment(PT_PHDR)->p_vaddr = 0x2100000040;
+  wild.segment(PT_PHDR)->p_memsz = 0;
+  EXPECT_FAULT(wild, "the program headers' segment lies outside the loaded");
   KernelObject order;
   order.segment(PT_LOAD)->p_vaddr = 0x100000; // after the ones that follow
   order.segment(PT_LOAD)->p_paddr = 0x100000;
