@@ -473,15 +473,13 @@ LogicalResult importLinearAttention(GraphImporter &gi,
 /// call's into present_key and present_value (outputs 1, 2); past_state
 /// (input 8) and present_state (output 3) of the kv heads L heads read.
 LogicalResult hybridCaches(GraphImporter &gi, const onnx::NodeProto &node,
-                           int64_t hq, int64_t hkv, HybridOperands &o) {
+                           int64_t hkv, HybridOperands &o) {
   OpBuilder &b = gi.builder();
   Location loc = gi.loc(node);
-  SmallVector<int64_t> kvOf[2]; // [0]: read by L heads, [1]: by F heads
-  for (int64_t h = 0; h < hq; ++h) {
-    SmallVector<int64_t> &list = kvOf[o.heads[h] == 'F'];
-    if (list.empty() || list.back() != h / (hq / hkv))
-      list.push_back(h / (hq / hkv));
-  }
+  auto map = HeadMapAttr::get(gi.context(), o.heads);
+  // [0]: the kv heads L heads read, [1]: those F heads read.
+  SmallVector<int64_t> kvOf[2] = {map.getKvHeads('L', hkv),
+                                  map.getKvHeads('F', hkv)};
   bool pastKv = gi.hasInput(node, 6) || gi.hasInput(node, 7);
   bool presentKv = gi.hasOutput(node, 1) || gi.hasOutput(node, 2);
   if ((pastKv || presentKv) && kvOf[1].empty())
@@ -566,7 +564,7 @@ LogicalResult importHybridAttention(GraphImporter &gi,
   o.fusionScale = gi.optionalInput(node, 3);
   if (failed(linearInputs(gi, node, gi.optionalInput(node, 4),
                           gi.optionalInput(node, 5), hkv, dk, o)) ||
-      failed(hybridCaches(gi, node, hq, hkv, o)))
+      failed(hybridCaches(gi, node, hkv, o)))
     return failure();
   HybridAttentionOp op = buildHybrid(gi, node, o);
   gi.setOutput(node, 0, mergeHeads(b, loc, op.getResult()));

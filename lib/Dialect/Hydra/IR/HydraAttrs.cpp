@@ -31,3 +31,13 @@ SmallVector<int64_t> HeadMapAttr::getFullHeads() const {
 SmallVector<int64_t> HeadMapAttr::getLinearHeads() const {
   return headsOfKind(getKinds(), 'L');
 }
+
+SmallVector<int64_t> HeadMapAttr::getKvHeads(char kind,
+                                             int64_t numKvHeads) const {
+  int64_t group = getNumHeads() / numKvHeads;
+  SmallVector<int64_t> kvHeads;
+  for (int64_t h : headsOfKind(getKinds(), kind))
+    if (kvHeads.empty() || kvHeads.back() != h / group)
+      kvHeads.push_back(h / group);
+  return kvHeads;
+}

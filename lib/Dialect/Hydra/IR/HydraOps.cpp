@@ -41,16 +41,8 @@ float HybridAttentionOp::getEffectiveLinearScale() {
 }
 
 SmallVector<int64_t> HybridAttentionOp::getKvHeadsOf(bool full) {
-  int64_t hq = cast<ShapedType>(getQuery().getType()).getDimSize(1);
-  int64_t hkv = cast<ShapedType>(getKey().getType()).getDimSize(1);
-  HeadMapAttr heads = getHeads();
-  SmallVector<int64_t> kvHeads;
-  for (int64_t h = 0; h < heads.getNumHeads(); ++h) {
-    int64_t kv = h / (hq / hkv);
-    if (heads.isFull(h) == full && (kvHeads.empty() || kvHeads.back() != kv))
-      kvHeads.push_back(kv);
-  }
-  return kvHeads;
+  return getHeads().getKvHeads(
+      full ? 'F' : 'L', cast<ShapedType>(getKey().getType()).getDimSize(1));
 }
 
 LogicalResult HybridAttentionOp::verify() {

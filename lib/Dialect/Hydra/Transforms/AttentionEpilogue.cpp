@@ -46,6 +46,26 @@ Value hydra::emitHeadIndex(KernelBuilder &kb, ArrayRef<int64_t> heads, Value n,
   return kb.extract(kb.indexTable(heads), n);
 }
 
+KvHeadGroups::KvHeadGroups(ArrayRef<int64_t> kvHeadOfListed) {
+  SmallVector<SmallVector<int64_t>> members;
+  for (auto [n, kv] : llvm::enumerate(kvHeadOfListed)) {
+    auto it = llvm::find(kvHeads, kv);
+    if (it == kvHeads.end()) {
+      kvHeads.push_back(kv);
+      members.emplace_back();
+      it = kvHeads.end() - 1;
+    }
+    members[it - kvHeads.begin()].push_back(int64_t(n));
+  }
+  for (auto &m : members)
+    width = std::max<int64_t>(width, m.size());
+  for (auto &m : members) {
+    counts.push_back(m.size());
+    for (int64_t i = 0; i < width; ++i)
+      listed.push_back(m[std::min<int64_t>(i, m.size() - 1)]);
+  }
+}
+
 Value hydra::emitKvHeadIndex(KernelBuilder &kb, FullAttentionOp op, Value n,
                              Value h, bool selects) {
   if (auto kvHeads = op.getKvHeads())

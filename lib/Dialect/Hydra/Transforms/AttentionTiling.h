@@ -37,6 +37,24 @@ void tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
 Value emitHeadIndex(KernelBuilder &kb, ArrayRef<int64_t> heads, Value n,
                     bool selects = false);
 
+/// A part op's listed heads grouped by the kv head they read, in order of
+/// first appearance, as flat [group][member] tables of listed indices
+/// (padding repeats a group's last member; kernels read `counts[g]` of
+/// them): the query heads of a kv head share its keys (a full-attention
+/// decode) or its state (linear attention).
+struct KvHeadGroups {
+  /// From the kv head of each listed head.
+  explicit KvHeadGroups(ArrayRef<int64_t> kvHeadOfListed);
+  template <typename OpTy> static KvHeadGroups of(OpTy op) {
+    SmallVector<int64_t> kv;
+    for (int64_t n = 0, e = op.getHeads().size(); n < e; ++n)
+      kv.push_back(op.getKvHead(n));
+    return KvHeadGroups(kv);
+  }
+  SmallVector<int64_t> kvHeads, counts, listed;
+  int64_t width = 0;
+};
+
 /// The kv head that the n-th listed head (query head `h`) of `op` reads:
 /// h / (Hq / Hkv), or entry n of `kv_heads`.
 Value emitKvHeadIndex(KernelBuilder &kb, FullAttentionOp op, Value n, Value h,

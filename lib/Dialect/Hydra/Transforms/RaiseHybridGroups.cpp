@@ -163,13 +163,8 @@ struct RaiseHybridGroups : OpRewritePattern<tensor::ConcatOp> {
       if (!llvm::is_contained(list, t))
         list.push_back(t);
     }
-    auto kvHeadsOf = [&](char kind) {
-      SmallVector<int64_t> out;
-      for (int64_t h = 0; h < numHeads; ++h)
-        if (kinds[h] == kind && (out.empty() || out.back() != h / perKv))
-          out.push_back(h / perKv);
-      return out;
-    };
+    HeadMapAttr headMap = HeadMapAttr::get(getContext(), kinds);
+    auto kvHeadsOf = [&](char kind) { return headMap.getKvHeads(kind, hkv); };
     auto inOrder = [&](ArrayRef<const GroupTrace *> list, char kind) {
       SmallVector<int64_t> heads;
       for (const GroupTrace *g : list)
@@ -249,7 +244,7 @@ struct RaiseHybridGroups : OpRewritePattern<tensor::ConcatOp> {
     auto raised = HybridAttentionOp::create(
         rewriter, loc, type, finalType, q, k, v, /*fusion_scale=*/Value(),
         decay, beta, f ? f.getMask() : Value(), initialState, fullKey,
-        fullValue, HeadMapAttr::get(getContext(), kinds),
+        fullValue, headMap,
         f && f.getCausal() ? rewriter.getUnitAttr() : UnitAttr(),
         f ? f.getScaleAttr() : FloatAttr(),
         f ? f.getSoftcapAttr() : FloatAttr(),

@@ -53,36 +53,6 @@ static constexpr int64_t kDecodeRows = 16;
 static constexpr int64_t kSplitKeys = 1024;
 static constexpr int64_t kMaxSplits = 32;
 
-namespace {
-/// The listed heads grouped by kv head, in order of first appearance, as
-/// flat [group][member] tables (padding repeats a group's last member).
-struct KvGroups {
-  explicit KvGroups(FullAttentionOp op) {
-    ArrayRef<int64_t> heads = op.getHeads();
-    SmallVector<SmallVector<int64_t>> members;
-    for (int64_t n = 0, e = heads.size(); n < e; ++n) {
-      int64_t kv = op.getKvHead(n);
-      auto it = llvm::find(kvHeads, kv);
-      if (it == kvHeads.end()) {
-        kvHeads.push_back(kv);
-        members.emplace_back();
-        it = kvHeads.end() - 1;
-      }
-      members[it - kvHeads.begin()].push_back(n);
-    }
-    for (auto &m : members)
-      width = std::max<int64_t>(width, m.size());
-    for (auto &m : members) {
-      counts.push_back(m.size());
-      for (int64_t i = 0; i < width; ++i)
-        listed.push_back(m[std::min<int64_t>(i, m.size() - 1)]);
-    }
-  }
-  SmallVector<int64_t> kvHeads, counts, listed; // listed: indices into heads
-  int64_t width = 0;
-};
-} // namespace
-
 /// 1 when x ≤ bound, else 0 (x ≥ 0): a size-only switch between grids.
 static Value atMost(KernelBuilder &kb, Value x, int64_t bound) {
   return kb.sub(kb.index(1), kb.min(kb.divConst(x, bound + 1), 1));
@@ -325,8 +295,9 @@ static void emitPrefill(KernelBuilder &kb, FullAttentionOp op,
 /// here; with more, each split leaves its rows' max, sum and unnormalized
 /// output in `partials` ([B, #heads, S, splits, Dv + 2]).
 static void emitDecode(KernelBuilder &kb, FullAttentionOp op,
-                       const AttentionTiling &tiling, const KvGroups &groups,
-                       Value numSplits, Value splitGrid, Value partials) {
+                       const AttentionTiling &tiling,
+                       const KvHeadGroups &groups, Value numSplits,
+                       Value splitGrid, Value partials) {
   Value q = op.getQuery(), k = op.getKey(), out = op.getInit();
   int64_t dv = cast<MemRefType>(op.getValue().getType()).getDimSize(3);
   FullAttentionAttrs attrs(op);
@@ -439,7 +410,7 @@ void hydra::tileFullAttention(RewriterBase &rewriter, FullAttentionOp op,
   KernelBuilder kb(rewriter, op.getLoc());
   Value q = op.getQuery(), k = op.getKey();
   int64_t dv = cast<MemRefType>(op.getValue().getType()).getDimSize(3);
-  KvGroups groups(op);
+  KvHeadGroups groups = KvHeadGroups::of(op);
   Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
   // Decode when a kv head's rows fit one iteration: S · width ≤ kDecodeRows.
   Value decode = atMost(kb, queryLen, kDecodeRows / groups.width);

@@ -661,36 +661,21 @@ void hydra::tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
   SmallVector<int64_t> heads(op.getHeads());
   bool writesAll = op.writesAllHeads();
   ChunkedLinearAttention body(kb, op, tiling.chunkSize);
-  // The listed heads grouped by kv head (in order of first appearance):
-  // the query heads of a kv head share its state, so one iteration
-  // carries it for all of them (and stores the final state once).
-  SmallVector<int64_t> kvHeads, stateHeads, counts;
-  SmallVector<SmallVector<int64_t>> memberIndex;
-  for (auto [n, h] : llvm::enumerate(heads)) {
-    int64_t kv = op.getKvHead(n);
-    auto it = llvm::find(kvHeads, kv);
-    if (it == kvHeads.end()) {
-      kvHeads.push_back(kv);
-      stateHeads.push_back(op.getStateHead(n));
-      memberIndex.emplace_back();
-      it = kvHeads.end() - 1;
-    }
-    memberIndex[it - kvHeads.begin()].push_back(int64_t(n));
+  // The listed heads grouped by kv head: the query heads of a kv head
+  // share its state, so one iteration carries it for all of them (and
+  // stores the final state once).
+  KvHeadGroups groups = KvHeadGroups::of(op);
+  SmallVector<int64_t> kvHeads = groups.kvHeads, counts = groups.counts;
+  int64_t maxMembers = groups.width;
+  // Flat [group][member] tables of query heads and output slots, and each
+  // group's state.
+  SmallVector<int64_t> memberHead, memberSlot, stateHeads;
+  for (int64_t n : groups.listed) {
+    memberHead.push_back(heads[n]);
+    memberSlot.push_back(writesAll ? heads[n] : n);
   }
-  int64_t maxMembers = 0;
-  for (auto &m : memberIndex)
-    maxMembers = std::max<int64_t>(maxMembers, int64_t(m.size()));
-  // Flat [group][member] tables of query heads and output slots (padding
-  // repeats the last member; it is never read).
-  SmallVector<int64_t> memberHead, memberSlot;
-  for (auto &m : memberIndex) {
-    counts.push_back(int64_t(m.size()));
-    for (int64_t i = 0; i < maxMembers; ++i) {
-      int64_t n = m[std::min<int64_t>(i, int64_t(m.size()) - 1)];
-      memberHead.push_back(heads[n]);
-      memberSlot.push_back(writesAll ? heads[n] : n);
-    }
-  }
+  for (size_t g = 0; g < kvHeads.size(); ++g)
+    stateHeads.push_back(op.getStateHead(groups.listed[g * maxMembers]));
   int64_t dk = cast<MemRefType>(q.getType()).getDimSize(3);
   int64_t dv = cast<MemRefType>(op.getValue().getType()).getDimSize(3);
   bool delta = op.getBeta() != nullptr;

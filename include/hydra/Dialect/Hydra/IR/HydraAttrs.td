@@ -42,6 +42,11 @@ def Hydra_HeadMapAttr : AttrDef<Hydra_Dialect, "HeadMap"> {
     /// Query head indices of one kind, in order.
     ::llvm::SmallVector<int64_t> getFullHeads() const;
     ::llvm::SmallVector<int64_t> getLinearHeads() const;
+    /// The kv heads that at least one head of `kind` ('F' or 'L') reads,
+    /// increasing, when query head h reads kv head h / (Hq / numKvHeads):
+    /// the heads a key cache (F) or the states (L) hold.
+    ::llvm::SmallVector<int64_t> getKvHeads(char kind,
+                                            int64_t numKvHeads) const;
   }];
 }
 
