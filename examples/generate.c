@@ -10,6 +10,9 @@
  * hydra-generate; test/Python/test_generate.py runs it on the suite's
  * HydraHead decoder against PyTorch's greedy tokens. */
 
+/* clock_gettime under a strict -std=c11. */
+#define _POSIX_C_SOURCE 199309L
+
 #include <hydra/runtime.h>
 
 #include <stdio.h>
@@ -40,6 +43,21 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
+  if (argc == 2 && !strcmp(argv[1], "--version")) {
+    printf("hydra-generate %s (runtime library %s, reads artifact format "
+           "%u)\n",
+           HYDRA_VERSION_STRING, hydra_version(),
+           hydra_artifact_format_version());
+    return 0;
+  }
+  if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+    printf("usage: hydra-generate MODEL.hydra PROMPT_IDS COUNT\n\n"
+           "Greedy generation with a compiled decoder: PROMPT_IDS (comma-\n"
+           "separated token ids) is the prefill, then COUNT tokens are\n"
+           "generated one call each, the artifact's cache pairs fed back.\n"
+           "Prints the tokens, the decode speed and the cache bytes.\n");
+    return 0;
+  }
   if (argc != 4) {
     fprintf(stderr, "usage: %s MODEL.hydra PROMPT_IDS COUNT\n", argv[0]);
     return 2;
@@ -81,8 +99,8 @@ int main(int argc, char **argv) {
   for (size_t c = 0; c < pairs; ++c) {
     size_t in, out;
     int32_t axis;
-    if ((status =
-             hydra_module_cache(module, 0, c, &in, &out, &pair_kind[c], &axis, NULL)))
+    if ((status = hydra_module_cache(module, 0, c, &in, &out, &pair_kind[c],
+                                     &axis, NULL)))
       return fail(status);
     cache_of_input[in] = (int)c;
     pair_output[c] = out;

@@ -1,32 +1,28 @@
-"""Copies the built shared libraries (libhydra_runtime.so,
-libhydra_compiler.so) into the package when it is installed:
+"""The hydrahead wheel: the Python package with libhydra_runtime.so.N
+copied in from a hydra build (../build, or $HYDRA_BUILD_DIR) or install
+($HYDRA_PREFIX):
 
-    cmake -S . -B build && cmake --build build
-    pip install ./python          # HYDRA_BUILD_DIR overrides ../build
+    pip wheel --no-deps --no-build-isolation -w dist ./python
+    pip wheel --no-deps --no-build-isolation -w dist ./python/compiler
 """
 
-import glob
 import os
-import shutil
+import sys
 
 from setuptools import setup
-from setuptools.command.build_py import build_py
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wheel_support import (NativeDistribution, PlatformWheel, build_py_with,  # noqa: E402
+                           version)
 
-
-class BuildWithLibraries(build_py):
-    def run(self):
-        super().run()
-        build = os.environ.get("HYDRA_BUILD_DIR", os.path.join(HERE, "..", "build"))
-        libs = glob.glob(os.path.join(build, "lib", "libhydra_*.so"))
-        if not libs:
-            raise SystemExit(f"hydrahead: no libhydra_*.so in {build}/lib; build "
-                             "hydra first (cmake --build build) or set HYDRA_BUILD_DIR")
-        target = os.path.join(self.build_lib, "hydrahead", "lib")
-        os.makedirs(target, exist_ok=True)
-        for lib in libs:
-            shutil.copy2(lib, target)
-
-
-setup(cmdclass={"build_py": BuildWithLibraries})
+setup(
+    distclass=NativeDistribution,
+    version=version(),
+    extras_require={
+        "compiler": [f"hydrahead-compiler=={version()}"],
+        "torch": ["torch", "onnx", "onnxscript"],
+        "onnxruntime": ["onnx", "onnxruntime", "onnxruntime-extensions"],
+    },
+    cmdclass={"build_py": build_py_with("hydrahead", "libhydra_runtime"),
+              "bdist_wheel": PlatformWheel},
+)

@@ -63,6 +63,7 @@ build_tsan() {
       -DCMAKE_C_FLAGS="-fsanitize=thread -g" -DCMAKE_CXX_FLAGS="-fsanitize=thread -g" \
       -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread \
       -DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread \
+      -DHYDRA_BUILD_RUNTIME_TESTS=ON \
       -DHYDRA_TEST_ARTIFACT="$PWD/build/runtime/test/hybrid_7to1.hydra" >/dev/null || return 1
   fi
   cmake --build build-tsan --target hydra_runtime_tests

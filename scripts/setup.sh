@@ -15,7 +15,7 @@ APT_PACKAGES=(
   cmake ninja-build g++ python3 python3-venv python3-pip
   libflatbuffers-dev flatbuffers-compiler
   libonnx-dev protobuf-compiler libprotobuf-dev
-  libgtest-dev
+  libgtest-dev pkgconf
   clang-22 libclang-rt-22-dev   # sanitizer and fuzz builds (scripts/sanitize.sh)
 )
 
@@ -32,16 +32,32 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # cuobjdump and nvdisasm (for the SASS tests) come from PyPI.
-PY_PACKAGES=(numpy onnx==1.23.2 onnxruntime pytest setuptools wheel ml_dtypes
-             nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm)
+PY_PACKAGES=(numpy onnx==1.23.2 onnxruntime onnxruntime-extensions pytest setuptools
+             wheel ml_dtypes nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm)
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import numpy, onnx, onnxruntime, pytest, setuptools, wheel, ml_dtypes" 2>/dev/null \
+if ! .venv/bin/python -c "import numpy, onnx, onnxruntime, onnxruntime_extensions, pytest, setuptools, wheel, ml_dtypes" 2>/dev/null \
     || ! ls .venv/lib/python3*/site-packages/nvidia/cu*/bin/cuobjdump >/dev/null 2>&1 \
     || ! ls .venv/lib/python3*/site-packages/nvidia/cu*/bin/nvdisasm >/dev/null 2>&1; then
   echo "setup: installing ${PY_PACKAGES[*]} into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
+fi
+
+# The wheel tests (test/Python/test_wheels.py) install hydrahead into clean
+# virtual environments offline, its dependencies from this wheelhouse.
+WHEELHOUSE=.cache/wheelhouse
+if ! ls $WHEELHOUSE/numpy-*.whl >/dev/null 2>&1 || ! ls $WHEELHOUSE/ml_dtypes-*.whl >/dev/null 2>&1; then
+  echo "setup: downloading numpy and ml_dtypes into $WHEELHOUSE"
+  .venv/bin/python -m pip download -q --disable-pip-version-check -d $WHEELHOUSE numpy ml_dtypes
+fi
+
+# The serving test (test/Python/test_serving.py) runs examples/serve_triton.py
+# in its own environment: PyTriton pins versions (numpy) of its own.
+if ! .venv-serve/bin/python -c "import pytriton, tritonclient.http" 2>/dev/null; then
+  echo "setup: installing nvidia-pytriton and tritonclient into .venv-serve"
+  python3 -m venv .venv-serve
+  .venv-serve/bin/python -m pip install -q --disable-pip-version-check nvidia-pytriton "tritonclient[http]"
 fi
 
 # GPU code generation runs the CUDA toolkit's ptxas and links its libdevice

@@ -17,8 +17,11 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <tuple>
 
 using namespace mlir;
 
@@ -29,9 +32,48 @@ static char *copyString(const std::string &s) {
   return p;
 }
 
+/// The options a caller set, over the defaults; an error for values out of
+/// range.
+static std::optional<std::string>
+readOptions(const hydra_compile_options *given, hydra::CompileOptions &options,
+            const char *&format) {
+  hydra_compile_options o = {};
+  if (given) {
+    if (given->struct_size <
+            offsetof(hydra_compile_options, weights) + sizeof(given->weights) ||
+        given->struct_size > sizeof(hydra_compile_options))
+      return "hydra_compile_options: struct_size " +
+             std::to_string(given->struct_size) + " is not " +
+             std::to_string(sizeof(hydra_compile_options)) +
+             " (zero-initialize it and set struct_size = sizeof)";
+    o = *given;
+  }
+  format = o.format ? o.format : "auto";
+  options.targets.clear();
+  SmallVector<StringRef> parts;
+  StringRef(o.targets ? o.targets : "cpu").split(parts, ',', -1, false);
+  for (StringRef t : parts)
+    options.targets.push_back(t.trim().str());
+  if (o.cpu)
+    options.cpu = o.cpu;
+  if (o.weights)
+    options.weightType = o.weights;
+  for (auto [name, value, field] :
+       {std::tuple{"query_tile", o.query_tile, &options.queryTile},
+        std::tuple{"key_tile", o.key_tile, &options.keyTile},
+        std::tuple{"chunk_size", o.chunk_size, &options.chunkSize}}) {
+    if (value < 0 || value > (1 << 16))
+      return std::string("hydra_compile_options: ") + name + " " +
+             std::to_string(value) + " is not in 1..65536 (0: the default)";
+    if (value)
+      *field = value;
+  }
+  return std::nullopt;
+}
+
 /// Compiles `bytes` (named `path`: diagnostics, ONNX external data).
-static int compileBytes(StringRef bytes, StringRef path, const char *format,
-                        const char *targets, char **artifact,
+static int compileBytes(StringRef bytes, StringRef path,
+                        const hydra_compile_options *given, char **artifact,
                         size_t *artifactSize, char **error) {
   *artifact = nullptr;
   *artifactSize = 0;
@@ -41,9 +83,13 @@ static int compileBytes(StringRef bytes, StringRef path, const char *format,
     *error = copyString(diagnostics.empty() ? message : diagnostics);
     return 1;
   };
+  hydra::CompileOptions options;
+  const char *format = nullptr;
+  if (std::optional<std::string> bad = readOptions(given, options, format))
+    return fail(*bad);
   std::string formatError;
   FailureOr<hydra::ModelFormat> fmt =
-      hydra::modelFormat(bytes, format ? format : "auto", formatError);
+      hydra::modelFormat(bytes, format, formatError);
   if (failed(fmt))
     return fail("hydra_compile: " + formatError);
 
@@ -67,12 +113,6 @@ static int compileBytes(StringRef bytes, StringRef path, const char *format,
   if (*fmt == hydra::ModelFormat::onnx && failed(hydra::raiseONNX(*module)))
     return fail("raising failed");
 
-  hydra::CompileOptions options;
-  options.targets.clear();
-  SmallVector<StringRef> parts;
-  StringRef(targets ? targets : "cpu").split(parts, ',', -1, false);
-  for (StringRef t : parts)
-    options.targets.push_back(t.trim().str());
   auto hash = llvm::SHA256::hash(ArrayRef<uint8_t>(
       reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()));
   for (uint8_t b : hash)
@@ -88,9 +128,36 @@ static int compileBytes(StringRef bytes, StringRef path, const char *format,
   return 0;
 }
 
+/// The options of the first API's calls: a format and targets.
+static hydra_compile_options formatAndTargets(const char *format,
+                                              const char *targets) {
+  hydra_compile_options options = {};
+  options.struct_size = sizeof options;
+  options.format = format;
+  options.targets = targets;
+  return options;
+}
+
 extern "C" int hydra_compile(const void *model, size_t size, const char *format,
                              const char *targets, char **artifact,
                              size_t *artifactSize, char **error) {
+  hydra_compile_options options = formatAndTargets(format, targets);
+  return hydra_compile_with_options(model, size, &options, artifact,
+                                    artifactSize, error);
+}
+
+extern "C" int hydra_compile_file(const char *path, const char *format,
+                                  const char *targets, char **artifact,
+                                  size_t *artifactSize, char **error) {
+  hydra_compile_options options = formatAndTargets(format, targets);
+  return hydra_compile_file_with_options(path, &options, artifact, artifactSize,
+                                         error);
+}
+
+extern "C" int hydra_compile_with_options(const void *model, size_t size,
+                                          const hydra_compile_options *options,
+                                          char **artifact, size_t *artifactSize,
+                                          char **error) {
   if (!artifact || !artifactSize || !error)
     return 1;
   if (!model) {
@@ -100,13 +167,13 @@ extern "C" int hydra_compile(const void *model, size_t size, const char *format,
     return 1;
   }
   return compileBytes(StringRef(static_cast<const char *>(model), size),
-                      hydra::kInMemoryModel, format, targets, artifact,
-                      artifactSize, error);
+                      hydra::kInMemoryModel, options, artifact, artifactSize,
+                      error);
 }
 
-extern "C" int hydra_compile_file(const char *path, const char *format,
-                                  const char *targets, char **artifact,
-                                  size_t *artifactSize, char **error) {
+extern "C" int hydra_compile_file_with_options(
+    const char *path, const hydra_compile_options *options, char **artifact,
+    size_t *artifactSize, char **error) {
   if (!artifact || !artifactSize || !error)
     return 1;
   *artifact = nullptr;
@@ -122,8 +189,13 @@ extern "C" int hydra_compile_file(const char *path, const char *format,
                         "': " + file.getError().message());
     return 1;
   }
-  return compileBytes((*file)->getBuffer(), path, format, targets, artifact,
+  return compileBytes((*file)->getBuffer(), path, options, artifact,
                       artifactSize, error);
 }
 
 extern "C" void hydra_compiler_free(void *p) { std::free(p); }
+
+extern "C" const char *hydra_compiler_version(void) {
+  static const std::string text = hydra::versionText("hydra-compiler");
+  return text.c_str();
+}

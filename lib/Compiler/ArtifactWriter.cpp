@@ -6,6 +6,7 @@
 #include "checksum.h"
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
 #include "hydra/Dialect/Hydra/Utils/BufferViews.h"
+#include "hydra/version.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -18,7 +19,7 @@ using namespace mlir;
 using namespace mlir::hydra;
 namespace fb = ::hydra_artifact;
 
-static constexpr const char *kProducer = "hydra-compile 0.1";
+static constexpr const char *kProducer = "hydra-compile " HYDRA_VERSION_STRING;
 
 fb::DType mlir::hydra::toArtifactDType(Type t) {
   if (t.isF32())
@@ -247,6 +248,11 @@ static FailureOr<Signature> describe(memref::AllocOp alloc, std::string name,
     dtype = unsignedVariant(dtype);
   if (dtype == fb::DType::invalid)
     return alloc.emitOpError() << "not supported: a buffer of type " << type;
+  if (type.getRank() > ::hydra::artifact::kMaxRank)
+    return emitError(alloc.getLoc())
+           << "not supported: a buffer of rank " << type.getRank()
+           << " (an artifact's tensors have rank at most "
+           << ::hydra::artifact::kMaxRank << ")";
   Signature sig{std::move(name), dtype, {}};
   unsigned dynamicIndex = 0;
   for (int64_t d = 0; d < type.getRank(); ++d) {
@@ -368,6 +374,11 @@ LogicalResult ArtifactWriter::addFunction(func::FuncOp host,
     if (dtype == fb::DType::invalid)
       return host.emitOpError()
              << "not supported: input " << i << " of type " << type;
+    if (memref.getRank() > ::hydra::artifact::kMaxRank)
+      return emitError(host.getLoc())
+             << "not supported: input " << i << " of rank " << memref.getRank()
+             << " (an artifact's tensors have rank at most "
+             << ::hydra::artifact::kMaxRank << ")";
     Signature sig{nameOf(host, i, true),
                   markedUnsigned(host, i, true) ? unsignedVariant(dtype)
                                                 : dtype,

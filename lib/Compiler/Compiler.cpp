@@ -7,7 +7,9 @@
 #include "CpuCodegen.h"
 #include "DimSymbols.h"
 #include "GpuCodegen.h"
+#include "artifact_format.h"
 
+#include "hydra/Compiler/PassManagerSetup.h"
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
 #include "hydra/Dialect/Hydra/Transforms/Passes.h"
 
@@ -21,6 +23,8 @@
 
 using namespace mlir;
 using namespace mlir::hydra;
+using ::hydra::artifact::kCpuTarget;
+using ::hydra::artifact::kEmulatorTarget;
 
 void mlir::hydra::registerCompilerDialects(DialectRegistry &registry) {
   registerAllDialects(registry);
@@ -44,6 +48,8 @@ LogicalResult mlir::hydra::lowerToKernels(ModuleOp module,
   pipeline.chunkSize = options.chunkSize;
   pipeline.weightType = options.weightType;
   buildHydraToKernelsPipeline(pm, pipeline);
+  if (failed(setUpPassManager(pm)))
+    return failure();
   return pm.run(module);
 }
 
@@ -62,7 +68,7 @@ lowerKernelsToLLVM(ModuleOp module, bool emulateGpu = false) {
   if (emulateGpu)
     pm.addPass(createHydraEmulateGpu());
   buildHydraLowerToLLVMPipeline(pm);
-  if (failed(pm.run(*kernels)))
+  if (failed(setUpPassManager(pm)) || failed(pm.run(*kernels)))
     return failure();
   return kernels;
 }
@@ -110,6 +116,8 @@ static FailureOr<TargetSet> parseTargets(ModuleOp module,
 LogicalResult mlir::hydra::lowerToGpuKernels(ModuleOp module) {
   PassManager pm(module.getContext());
   buildHydraToGpuKernelsPipeline(pm);
+  if (failed(setUpPassManager(pm)))
+    return failure();
   return pm.run(module);
 }
 
@@ -122,6 +130,11 @@ FailureOr<std::string> mlir::hydra::emitKernelPtx(ModuleOp module,
   if (failed(binaries))
     return failure();
   return binaries->front().ptx;
+}
+
+static void reportStage(const CompileOptions &options, const Twine &stage) {
+  if (options.progress)
+    options.progress(stage.str());
 }
 
 /// Adds every host function of the lowered `module` for `device`.
@@ -140,17 +153,19 @@ addFunctions(ArtifactWriter &writer, ModuleOp module,
 static LogicalResult addCpu(ArtifactWriter &writer, ModuleOp module,
                             const std::map<std::string, DimSymbols> &symbols,
                             const CompileOptions &options) {
+  reportStage(options, "cpu: kernels");
   if (failed(lowerToKernels(module, options)) ||
       failed(
           addFunctions(writer, module, symbols, ::hydra_artifact::Device::cpu)))
     return failure();
+  reportStage(options, "cpu: x86-64 code");
   auto kernels = lowerKernelsToLLVM(module);
   if (failed(kernels))
     return failure();
   FailureOr<CpuObject> so = compileToSharedObject(**kernels, options.cpu);
   if (failed(so))
     return failure();
-  writer.addExecutable("x86_64",
+  writer.addExecutable(kCpuTarget,
                        ::hydra_artifact::ExecutableFormat::elf_shared_object,
                        so->bytes, {}, so->cpu, so->features);
   return success();
@@ -161,14 +176,17 @@ static LogicalResult addGpu(ArtifactWriter &writer, ModuleOp module,
                             const TargetSet &targets,
                             const CompileOptions &options) {
   namespace fb = ::hydra_artifact;
+  reportStage(options, "gpu: block kernels");
   if (failed(lowerToGpuKernels(module)) ||
       failed(addFunctions(writer, module, symbols, fb::Device::cuda)))
     return failure();
   if (!targets.archs.empty()) {
+    reportStage(options, "gpu: PTX for " + llvm::join(targets.archs, ","));
     auto binaries = emitPtx(module, targets.archs);
     if (failed(binaries))
       return failure();
     for (GpuBinary &binary : *binaries) {
+      reportStage(options, binary.arch + ": ptxas");
       if (failed(assembleCubin(module, binary)))
         return failure();
       std::vector<flatbuffers::Offset<fb::KernelResources>> resources;
@@ -183,6 +201,7 @@ static LogicalResult addGpu(ArtifactWriter &writer, ModuleOp module,
     }
   }
   if (targets.emulator) {
+    reportStage(options, Twine(kEmulatorTarget) + ": x86-64 code");
     auto kernels = lowerKernelsToLLVM(module, /*emulateGpu=*/true);
     if (failed(kernels))
       return failure();
@@ -232,5 +251,6 @@ mlir::hydra::compileToArtifact(ModuleOp module, const CompileOptions &options) {
   if (targets->gpu() &&
       failed(addGpu(writer, module, symbols, *targets, options)))
     return failure();
+  reportStage(options, "artifact");
   return writer.finish(options.sourceHash);
 }

@@ -11,6 +11,7 @@
 #include "GpuCodegen.h"
 
 #include "CudaToolkit.h"
+#include "hydra/Compiler/PassManagerSetup.h"
 #include "hydra/Dialect/Hydra/IR/Hydra.h"
 
 #include "mlir/AsmParser/AsmParser.h"
@@ -146,6 +147,8 @@ static LogicalResult runPipeline(Operation *op, const std::string &pipeline) {
   PassManager pm(op->getContext(), op->getName().getStringRef());
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     return op->emitError() << "hydra: malformed GPU pass pipeline";
+  if (failed(setUpPassManager(pm)))
+    return failure();
   return pm.run(op);
 }
 

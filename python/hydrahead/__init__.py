@@ -8,19 +8,26 @@ hydra and run the artifacts on numpy arrays.
     outputs = session.run({"query": q, "key": k, "value": v})  # dict of arrays
 
 Errors from the compiler or the runtime raise HydraError with hydra's
-message.
+message. The runtime is in this package; compiling needs the compiler
+(`pip install hydrahead[compiler]`).
 """
+
+from __future__ import annotations
 
 import collections
 import ctypes
 import math
 import os
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _native
+from ._version import __version__
 
-__all__ = ["compile", "Module", "Session", "Generator", "HydraError"]
+__all__ = ["compile", "Module", "Session", "Generator", "HydraError", "__version__"]
+
+PathOrBytes = Union[str, "os.PathLike[str]", bytes]
 
 _DTYPES = {1: np.float32, 2: np.float16, 4: np.float64, 5: np.bool_, 6: np.int8,
            7: np.int16, 8: np.int32, 9: np.int64, 10: np.uint8, 11: np.uint16,
@@ -52,22 +59,33 @@ def _check(status):
         raise HydraError(message, _CODE_NAMES.get(code, str(code)))
 
 
-def compile(model, target="cpu", format="auto"):
+def compile(model: PathOrBytes, target: str = "cpu", format: str = "auto", *,
+            cpu: Optional[str] = None, query_tile: int = 0, key_tile: int = 0,
+            chunk_size: int = 0, weights: Optional[str] = None) -> bytes:
     """Compiles a model, given as a path or as bytes, for `target` ("cpu",
-    or a comma-separated list) and returns the artifact's bytes. `format` is
-    "onnx", "mlir" or "auto" (by content: MLIR is text, ONNX binary). A
-    model given by path may keep its weights in external data files beside
-    it; one given as bytes cannot."""
+    CUDA archs "sm_80", "sm_90", ..., "gpu-emulator", or a comma-separated
+    list) and returns the artifact's bytes. `format` is "onnx", "mlir" or
+    "auto" (by content: MLIR is text, ONNX binary). A model given by path
+    may keep its weights in external data files beside it; one given as
+    bytes cannot. The rest are hydra-compile's options: `cpu`, the x86-64
+    CPU to tune for ("native", the default: this machine's); FA's
+    `query_tile` and `key_tile`, LA's `chunk_size` (0: hydra's defaults);
+    `weights`, the CPU code's constant weights ("f32" or "bf16")."""
     lib = _native.compiler()
+    options = _native.CompileOptions(
+        ctypes.sizeof(_native.CompileOptions), format.encode(), target.encode(),
+        cpu.encode() if cpu else None, query_tile, key_tile, chunk_size,
+        weights.encode() if weights else None)
     out, size, error = ctypes.c_void_p(), ctypes.c_size_t(), ctypes.c_void_p()
     if isinstance(model, (str, os.PathLike)):
-        rc = lib.hydra_compile_file(os.fsencode(model), format.encode(), target.encode(),
-                                    ctypes.byref(out), ctypes.byref(size),
-                                    ctypes.byref(error))
+        rc = lib.hydra_compile_file_with_options(os.fsencode(model), ctypes.byref(options),
+                                                 ctypes.byref(out), ctypes.byref(size),
+                                                 ctypes.byref(error))
     else:
         model = bytes(model)
-        rc = lib.hydra_compile(model, len(model), format.encode(), target.encode(),
-                               ctypes.byref(out), ctypes.byref(size), ctypes.byref(error))
+        rc = lib.hydra_compile_with_options(model, len(model), ctypes.byref(options),
+                                            ctypes.byref(out), ctypes.byref(size),
+                                            ctypes.byref(error))
     if rc != 0:
         message = ctypes.string_at(error).decode() if error.value else "compilation failed"
         lib.hydra_compiler_free(error)
@@ -83,7 +101,7 @@ Cache = collections.namedtuple("Cache", "input output kind axis in_place")
 class Module:
     """A verified artifact, from bytes or a file path."""
 
-    def __init__(self, artifact):
+    def __init__(self, artifact: PathOrBytes) -> None:
         if isinstance(artifact, (str, os.PathLike)):
             with open(artifact, "rb") as f:
                 artifact = f.read()
@@ -103,7 +121,7 @@ class Module:
             self._handle = None
 
     @property
-    def functions(self):
+    def functions(self) -> List[str]:
         if self._functions is None:
             n = self._rt.hydra_module_function_count(self._handle)
             self._functions = tuple(
@@ -111,7 +129,8 @@ class Module:
                 for i in range(n))
         return list(self._functions)
 
-    def signature(self, function=None, inputs=True):
+    def signature(self, function: Optional[str] = None,
+                  inputs: bool = True) -> List[Tuple[str, np.dtype, Tuple[Optional[int], ...]]]:
         """[(name, numpy dtype, shape with None for dynamic sizes)]."""
         index = self._function_index(function)
         key = (index, bool(inputs))
@@ -132,7 +151,7 @@ class Module:
             out.append((name.value.decode(), np.dtype(_DTYPES[dtype.value]), dims))
         return out
 
-    def caches(self, function=None):
+    def caches(self, function: Optional[str] = None) -> List[Cache]:
         """The function's cache pairs: which outputs to feed back as which
         inputs on the next call (a decode step's KV caches and linear
         states), as [Cache(input, output, kind, axis, in_place)] with
@@ -226,7 +245,7 @@ class Session:
     while hydra runs); the calls' kernels take turns on the session's
     device. Use one Session per thread to run calls in parallel."""
 
-    def __init__(self, module, device="cpu", threads=0):
+    def __init__(self, module: Module, device: str = "cpu", threads: int = 0) -> None:
         kind, ordinal = _parse_device(device)
         self.module = module
         self._rt = module._rt
@@ -241,7 +260,8 @@ class Session:
             self._rt.hydra_session_free(self._handle)
             self._handle = None
 
-    def run(self, inputs, function=None):
+    def run(self, inputs: Union[Dict[str, np.ndarray], Sequence[np.ndarray]],
+            function: Optional[str] = None) -> Dict[str, np.ndarray]:
         """Runs `function` on `inputs` (a dict by name, or a list in
         signature order) and returns {output name: numpy array}. The arrays
         are the runtime's output buffers themselves, not copies; each call
@@ -297,14 +317,17 @@ class Session:
             results[name] = np.frombuffer(raw, dtype=dtype).reshape(shape)
         return results
 
-    def buffer(self, array=None, *, shape=None, dtype=None, capacity=None):
+    def buffer(self, array: Optional[np.ndarray] = None, *,
+               shape: Optional[Sequence[int]] = None, dtype=None,
+               capacity: Optional[Sequence[int]] = None) -> "buffers.Buffer":
         """A tensor this session keeps between calls (buffers.py): holding
         `array`, or of `shape` and `dtype`; with `capacity`, room to grow
         (a KV cache appended to in place)."""
         from . import buffers
         return buffers.create(self, array, shape=shape, dtype=dtype, capacity=capacity)
 
-    def run_buffers(self, inputs, outputs=None, function=None):
+    def run_buffers(self, inputs: Dict[str, object], outputs: Optional[Dict[str, object]] = None,
+                    function: Optional[str] = None) -> Dict[str, "buffers.Buffer"]:
         """Runs on buffers (buffers.run): inputs {name: Buffer or array},
         outputs {name: Buffer} to write into; returns {name: Buffer}."""
         from . import buffers
@@ -319,4 +342,5 @@ class Session:
         return plan
 
 
-from .generate import Generator  # noqa: E402  (it uses the classes above)
+from . import buffers  # noqa: E402,F401  (they use the classes above)
+from .generate import Generator  # noqa: E402

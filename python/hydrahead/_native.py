@@ -1,25 +1,53 @@
 """Finds and declares hydra's two C libraries: the runtime
-(hydra/runtime.h) and the compiler (hydra/CAPI/Compiler.h)."""
+(hydra/runtime.h), inside this package when it is installed from its
+wheel, and the compiler (hydra/CAPI/Compiler.h), from the
+hydrahead-compiler wheel (`pip install hydrahead[compiler]`). In a source
+checkout both come from build/lib; $HYDRA_LIB_DIR overrides either."""
 
 import ctypes
 import os
 
+from ._version import __version__
+
 _HERE = os.path.dirname(os.path.abspath(__file__))
+_MAJOR, _MINOR, _ = __version__.split(".")
+# The libraries' SONAME suffix (cmake/HydraVersion.cmake).
+SOVERSION = f"0.{_MINOR}" if _MAJOR == "0" else _MAJOR
 
 
-def _find(name):
+def _compiler_package_dir():
+    try:
+        import hydrahead_compiler
+    except ImportError:
+        return None
+    return hydrahead_compiler.LIBRARY_DIR
+
+
+def _find(stem, extra_dirs=()):
+    """The library `stem` (libhydra_runtime): its SONAME file in the first
+    directory that has it, else the unversioned name (a build tree)."""
     candidates = []
     if os.environ.get("HYDRA_LIB_DIR"):
         candidates.append(os.environ["HYDRA_LIB_DIR"])
-    candidates.append(os.path.join(_HERE, "lib"))
+    candidates += [d for d in extra_dirs if d]
     # A source checkout: python/hydrahead -> build/lib.
     candidates.append(os.path.join(_HERE, "..", "..", "build", "lib"))
     for d in candidates:
-        path = os.path.join(d, name)
-        if os.path.exists(path):
-            return path
-    raise ImportError(f"hydrahead: cannot find {name} (looked in {candidates}); "
-                      "build hydra or set HYDRA_LIB_DIR")
+        for name in (f"{stem}.so.{SOVERSION}", f"{stem}.so"):
+            path = os.path.join(d, name)
+            if os.path.exists(path):
+                return path
+    return None
+
+
+def _load(stem, extra_dirs, hint):
+    path = _find(stem, extra_dirs)
+    if path is None:
+        raise ImportError(f"hydrahead: cannot find {stem}.so.{SOVERSION}; {hint}")
+    try:
+        return ctypes.CDLL(path)
+    except OSError as e:
+        raise ImportError(f"hydrahead: cannot load {path}: {e}") from e
 
 
 class Tensor(ctypes.Structure):
@@ -40,7 +68,9 @@ _compiler = None
 def runtime():
     global _runtime
     if _runtime is None:
-        lib = ctypes.CDLL(_find("libhydra_runtime.so"))
+        lib = _load("libhydra_runtime", [os.path.join(_HERE, "lib")],
+                    "reinstall hydrahead, build hydra (cmake --build build) or set "
+                    "HYDRA_LIB_DIR")
         P = ctypes.c_void_p
         sigs = {
             "hydra_status_get_code": (ctypes.c_int, [P]),
@@ -91,28 +121,50 @@ def runtime():
             "hydra_outputs_get": (ctypes.POINTER(Tensor), [P, ctypes.c_size_t]),
             "hydra_outputs_free": (None, [P]),
         }
+        sigs["hydra_version"] = (ctypes.c_char_p, [])
         for name, (res, args) in sigs.items():
             fn = getattr(lib, name)
             fn.restype, fn.argtypes = res, args
+        _check_version("runtime", lib.hydra_version().decode())
         _runtime = lib
     return _runtime
+
+
+def _check_version(what, found):
+    """The library must be this package's version: their ctypes
+    declarations are this version's C API."""
+    if found.split()[0] != __version__:
+        raise ImportError(f"hydrahead {__version__} found the {what} library of hydra "
+                          f"{found}; install matching versions")
+
+
+class CompileOptions(ctypes.Structure):
+    """hydra_compile_options (hydra/CAPI/Compiler.h)."""
+    _fields_ = [("struct_size", ctypes.c_size_t), ("format", ctypes.c_char_p),
+                ("targets", ctypes.c_char_p), ("cpu", ctypes.c_char_p),
+                ("query_tile", ctypes.c_int64), ("key_tile", ctypes.c_int64),
+                ("chunk_size", ctypes.c_int64), ("weights", ctypes.c_char_p)]
 
 
 def compiler():
     global _compiler
     if _compiler is None:
-        lib = ctypes.CDLL(_find("libhydra_compiler.so"))
-        lib.hydra_compile.restype = ctypes.c_int
-        lib.hydra_compile.argtypes = [
-            ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p,
-            ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t),
-            ctypes.POINTER(ctypes.c_void_p)]
-        lib.hydra_compile_file.restype = ctypes.c_int
-        lib.hydra_compile_file.argtypes = [
-            ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
-            ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t),
-            ctypes.POINTER(ctypes.c_void_p)]
+        lib = _load("libhydra_compiler", [_compiler_package_dir()],
+                    "compiling needs the compiler: pip install hydrahead[compiler] "
+                    "(or build hydra, or set HYDRA_LIB_DIR)")
+        out = [ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t),
+               ctypes.POINTER(ctypes.c_void_p)]
+        options = ctypes.POINTER(CompileOptions)
+        lib.hydra_compile_with_options.restype = ctypes.c_int
+        lib.hydra_compile_with_options.argtypes = [ctypes.c_char_p, ctypes.c_size_t,
+                                                   options, *out]
+        lib.hydra_compile_file_with_options.restype = ctypes.c_int
+        lib.hydra_compile_file_with_options.argtypes = [ctypes.c_char_p, options, *out]
         lib.hydra_compiler_free.restype = None
         lib.hydra_compiler_free.argtypes = [ctypes.c_void_p]
+        lib.hydra_compiler_version.restype = ctypes.c_char_p
+        lib.hydra_compiler_version.argtypes = []
+        # "hydra-compiler 0.2.0 (...)"
+        _check_version("compiler", lib.hydra_compiler_version().decode().split(" ", 1)[1])
         _compiler = lib
     return _compiler

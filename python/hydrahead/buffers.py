@@ -10,7 +10,10 @@ sequence axis is appended to in place, its past never copied.
     logits = out["logits"].numpy()
 """
 
+from __future__ import annotations
+
 import ctypes
+from typing import Tuple
 
 import numpy as np
 
@@ -33,31 +36,31 @@ class Buffer:
         return self._rt.hydra_buffer_tensor(self._handle).contents
 
     @property
-    def shape(self):
+    def shape(self) -> Tuple[int, ...]:
         t = self._tensor()
         return tuple(t.shape[:t.rank])
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         return np.dtype(_DTYPES[self._tensor().dtype])
 
     @property
-    def nbytes(self):
+    def nbytes(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         """A copy of the buffer's elements, dense."""
         out = np.empty(self.shape, self.dtype)
         _check(self._rt.hydra_buffer_download(self._handle, out.ctypes.data, out.nbytes))
         return out
 
-    def set_shape(self, shape):
+    def set_shape(self, shape) -> None:
         """Sets the shape within the capacity, elements left in place (a
         cache rolled back to its first tokens)."""
         dims = (ctypes.c_int64 * max(len(shape), 1))(*[int(d) for d in shape])
         _check(self._rt.hydra_buffer_set_shape(self._handle, len(shape), dims))
 
-    def upload(self, array):
+    def upload(self, array: np.ndarray) -> None:
         array = np.ascontiguousarray(array, self.dtype)
         if array.shape != self.shape:
             raise HydraError(f"the buffer is {self.shape}, the array {array.shape}",

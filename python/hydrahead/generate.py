@@ -18,7 +18,10 @@ semantics state it).
     print(gen.tokens_per_second(), gen.cache_bytes())
 """
 
+from __future__ import annotations
+
 import time
+from typing import Dict
 
 import numpy as np
 
@@ -31,7 +34,7 @@ class Generator:
     ([B, S] integers), its first output that none names the logits
     ([B, S, V])."""
 
-    def __init__(self, session, function=None, in_place=True):
+    def __init__(self, session, function=None, in_place: bool = True) -> None:
         module = session.module
         self.session, self.function = session, function
         self.in_place = in_place
@@ -60,7 +63,7 @@ class Generator:
     def _appends_in_place(self, pair):
         return self.in_place and pair.kind == "append" and pair.in_place
 
-    def start(self, batch=1, capacity=0):
+    def start(self, batch: int = 1, capacity: int = 0) -> None:
         """Empty caches for `batch` sequences: append caches of length 0
         (with room for `capacity` tokens where they grow in place), zero
         states. The batch is dimension 0; every other dynamic size of a
@@ -86,7 +89,7 @@ class Generator:
                 room[c.axis] = max(capacity, 1)
             self.caches[c.input] = self.session.buffer(np.zeros(dims, dtype), capacity=room)
 
-    def step(self, ids):
+    def step(self, ids) -> np.ndarray:
         """Runs one call on token ids [B, S] after the caches so far and
         keeps the presents as the next call's caches; returns the logits."""
         ids = np.asarray(ids, self.ids_dtype)
@@ -98,7 +101,7 @@ class Generator:
             self.caches[c.input] = out[c.output]
         return out[self.logits_name].numpy()
 
-    def generate(self, prompt, max_new_tokens):
+    def generate(self, prompt, max_new_tokens: int) -> np.ndarray:
         """Greedy: the prompt ([B, S] ids) in one call from empty caches,
         then each next token (the argmax of the last logits) one call at a
         time. Returns the new tokens, [B, max_new_tokens]."""
@@ -118,11 +121,11 @@ class Generator:
         return np.stack(tokens, axis=1) if tokens else np.zeros(
             (prompt.shape[0], 0), self.ids_dtype)
 
-    def tokens_per_second(self):
+    def tokens_per_second(self) -> float:
         """Decode steps a second in the last `generate` (prompt excluded)."""
         return self.decoded / self.decode_seconds if self.decode_seconds else 0.0
 
-    def cache_bytes(self):
+    def cache_bytes(self) -> Dict[str, int]:
         """Bytes the caches hold now: {"append": the KV caches', "state":
         the linear states'}."""
         total = {"append": 0, "state": 0}

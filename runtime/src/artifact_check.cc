@@ -14,9 +14,9 @@ using namespace hydra::rt;
 namespace {
 using artifact::kFormatVersion;
 // Limits of every CUDA arch we target.
-constexpr uint32_t kMaxBlockSize = 1024;
-constexpr uint32_t kMaxSharedBytes = 227 * 1024;
-constexpr uint32_t kMaxSymbols = 1024;
+using artifact::kMaxBlockSize;
+using artifact::kMaxSharedBytes;
+using artifact::kMaxSymbols;
 constexpr uint32_t kMaxKernelBuffers = 64;
 
 hydra_status invalid(const std::string &where, const std::string &what) {

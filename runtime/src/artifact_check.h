@@ -3,6 +3,7 @@
 #ifndef HYDRA_RUNTIME_ARTIFACT_CHECK_H
 #define HYDRA_RUNTIME_ARTIFACT_CHECK_H
 
+#include "artifact_format.h"
 #include "hydra/runtime.h"
 #include "hydra_artifact_generated.h"
 
@@ -16,7 +17,7 @@ namespace fb = ::hydra_artifact;
 namespace hydra::rt {
 
 /// The largest tensor rank and grid rank an artifact may use.
-constexpr unsigned kMaxRank = 8;
+using ::hydra::artifact::kMaxRank;
 
 /// Checks `data` as a hydra artifact: the FlatBuffers verifier (every
 /// offset and vector inside the buffer), then hydra's own rules (versions,

@@ -1,6 +1,7 @@
 //===- buffer.cc - tensors a session keeps between calls ------------------===//
 
 #include "buffer.h"
+#include "artifact_format.h"
 #include "session.h"
 #include "status.h"
 
@@ -12,7 +13,7 @@ using namespace hydra::rt;
 namespace {
 /// More dimensions than any tensor of an artifact has (its verifier's
 /// limit).
-constexpr int32_t kMaxRank = 8;
+constexpr int32_t kMaxRank = int32_t(artifact::kMaxRank);
 /// No dimension or element count beyond this (as the input checks).
 constexpr int64_t kMaxElements = int64_t(1) << 59;
 

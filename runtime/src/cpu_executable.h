@@ -4,6 +4,7 @@
 #ifndef HYDRA_RUNTIME_CPU_EXECUTABLE_H
 #define HYDRA_RUNTIME_CPU_EXECUTABLE_H
 
+#include "artifact_format.h"
 #include "module.h"
 
 #include <vector>
@@ -11,8 +12,8 @@
 namespace hydra::rt {
 
 /// The executable targets of x86-64 code (see the schema).
-inline constexpr const char *kCpuTarget = "x86_64";
-inline constexpr const char *kEmulatorTarget = "gpu-emulator";
+using ::hydra::artifact::kCpuTarget;
+using ::hydra::artifact::kEmulatorTarget;
 
 /// The packed entry every CPU kernel exports (see the schema).
 using KernelEntry = void (*)(void **argv);

@@ -24,6 +24,9 @@
 #ifndef HYDRA_RUNTIME_GPU_EMULATOR_H
 #define HYDRA_RUNTIME_GPU_EMULATOR_H
 
+#include "artifact_format.h"
+
+#include <cstddef>
 #include <cstdint>
 
 namespace hydra::rt {
@@ -43,6 +46,18 @@ struct EmuThreadContext {
   /// d0..d3 in place of c0..c3.
   void (*mma)(EmuThreadContext *, float *);
 };
+
+// The compiler loads these fields by the indices of artifact_format.h.
+namespace emu_layout {
+using namespace ::hydra::artifact;
+static_assert(sizeof(EmuThreadContext) == 8 * kEmuContextFields);
+static_assert(offsetof(EmuThreadContext, threadId) == 8 * kEmuThreadId);
+static_assert(offsetof(EmuThreadContext, blockId) == 8 * kEmuBlockId);
+static_assert(offsetof(EmuThreadContext, block) == 8 * kEmuBlockState);
+static_assert(offsetof(EmuThreadContext, barrier) == 8 * kEmuBarrierFn);
+static_assert(offsetof(EmuThreadContext, shuffle) == 8 * kEmuShuffleFn);
+static_assert(offsetof(EmuThreadContext, mma) == 8 * kEmuMmaFn);
+} // namespace emu_layout
 
 } // namespace hydra::rt
 

@@ -96,18 +96,21 @@ def test_cuda_session_reports_the_drivers_refusal(example, monkeypatch):
 def test_pip_installs_the_package(tmp_path, example):
     target = tmp_path / "site"
     env = dict(os.environ, HYDRA_BUILD_DIR=os.path.join(ROOT, "build"))
+    # The runtime package and the compiler's (test_wheels.py installs
+    # their wheels into clean environments).
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
                     "--no-build-isolation", "--target", str(target),
-                    os.path.join(ROOT, "python")], check=True, env=env,
-                   capture_output=True)
-    code = ("import hydrahead, sys; "
+                    os.path.join(ROOT, "python"), os.path.join(ROOT, "python", "compiler")],
+                   check=True, env=env, capture_output=True)
+    code = ("import hydrahead, hydrahead_compiler, sys; "
             f"a = hydrahead.compile({str(example / 'model.onnx')!r}); "
-            "print(hydrahead.__file__, hydrahead.Module(a).functions)")
+            "print(hydrahead.__file__, hydrahead_compiler.__file__, "
+            "hydrahead.Module(a).functions)")
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_LIB_DIR"}
     env["PYTHONPATH"] = str(target)
     out = subprocess.run([sys.executable, "-c", code], check=True, env=env,
                          capture_output=True, text=True, cwd=tmp_path).stdout
-    assert str(target) in out and "['main']" in out
+    assert out.count(str(target)) == 2 and "['main']" in out
 
 
 def test_sessions_of_different_artifacts_keep_their_own_code(example):

@@ -198,3 +198,16 @@ def test_emit_stages(tmp_path):
                        "unknown --emit=asm")
     assert_clean_error(tool("hydra-compile", tmp_path / "layer.mlir", "-o", tmp_path / "x",
                             "--target=sm_52"), "not supported: target 'sm_52'")
+
+
+def test_tensors_beyond_the_artifacts_rank_limit_are_refused_at_compile_time(tmp_path):
+    """The compiler respects the runtime's limits (runtime/src/artifact_format.h)
+    rather than writing an artifact the runtime would refuse."""
+    shape = [1] * 9
+    write_model(tmp_path / "m.onnx", [helper.make_node("Relu", ["x"], ["y"])],
+                [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)])
+    assert_clean_error(tool("hydra-compile", tmp_path / "m.onnx", "-o", tmp_path / "m.hydra"),
+                       "not supported: input 0 of rank 9",
+                       "an artifact's tensors have rank at most 8")
+    assert not (tmp_path / "m.hydra").exists()

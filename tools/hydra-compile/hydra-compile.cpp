@@ -6,13 +6,16 @@
 //===----------------------------------------------------------------------===//
 
 #include "hydra/Compiler/Compiler.h"
+#include "hydra/Compiler/PassManagerSetup.h"
 #include "hydra/Import/ONNX/ImportONNX.h"
 #include "hydra/Import/ONNX/ModelInput.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -23,46 +26,66 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
+
 using namespace mlir;
 namespace cl = llvm::cl;
 
+// --help shows hydra's options first (categories print in name order),
+// then MLIR's pass-manager and timing options; the rest of LLVM's stay
+// behind --help-hidden.
+static cl::OptionCategory hydraOptions("Compile options");
+static cl::OptionCategory
+    mlirOptions("MLIR options (applied to every pass pipeline of the compile)");
+
 static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
+                                      cl::cat(hydraOptions),
                                       cl::desc("<model.onnx | model.mlir>"));
 static cl::opt<std::string>
-    format("format",
+    format("format", cl::cat(hydraOptions),
            cl::desc("The input's format: onnx, mlir, or auto (by content: "
                     "MLIR is text, ONNX binary protobuf)"),
            cl::init("auto"));
-static cl::opt<std::string> outputPath("o", cl::desc("Output artifact"),
+static cl::opt<std::string> outputPath("o", cl::cat(hydraOptions),
+                                       cl::desc("Output artifact"),
                                        cl::value_desc("file"));
 static cl::opt<std::string>
-    targets("target",
+    targets("target", cl::cat(hydraOptions),
             cl::desc("Comma-separated targets: cpu, CUDA archs (sm_80, sm_90, "
                      "sm_90a, ...), gpu-emulator (the GPU kernels for the "
                      "runtime's CPU emulation of a GPU)"),
             cl::init("cpu"));
 static cl::opt<std::string>
-    emit("emit",
+    emit("emit", cl::cat(hydraOptions),
          cl::desc("Print an intermediate form to stdout instead: mlir (as "
                   "imported), hydra (after raising), kernels (host program "
                   "and kernels), llvm (the kernels' LLVM IR), gpu-kernels "
                   "(host program and GPU block kernels), ptx (the GPU "
                   "kernels' PTX for the --target arch, sm_80 if none)"),
          cl::init(""));
-static cl::opt<std::string> cpu("cpu", cl::desc("x86-64 CPU to tune for"),
+static cl::opt<std::string> cpu("cpu", cl::cat(hydraOptions),
+                                cl::desc("x86-64 CPU to tune for"),
                                 cl::init("native"));
 static cl::opt<int64_t> queryTile("query-tile",
                                   cl::init(hydra::kDefaultQueryTile),
+                                  cl::cat(hydraOptions),
                                   cl::desc("FA query rows per tile"));
 static cl::opt<int64_t> keyTile("key-tile", cl::init(hydra::kDefaultKeyTile),
+                                cl::cat(hydraOptions),
                                 cl::desc("FA keys per tile"));
 static cl::opt<int64_t> chunkSize("chunk-size",
                                   cl::init(hydra::kDefaultChunkSize),
+                                  cl::cat(hydraOptions),
                                   cl::desc("LA steps per chunk"));
 static cl::opt<std::string>
-    weights("weights", cl::init("f32"),
+    weights("weights", cl::init("f32"), cl::cat(hydraOptions),
             cl::desc("Element type of the CPU code's constant weights: f32, "
                      "or bf16 (rounded to nearest even, f32 accumulation)"));
+
+static cl::opt<bool>
+    progress("progress", cl::cat(hydraOptions),
+             cl::desc("Print each compile stage to stderr as it begins, "
+                      "with the seconds elapsed"));
 
 static std::string hexDigest(StringRef bytes) {
   auto hash = llvm::SHA256::hash(ArrayRef<uint8_t>(
@@ -80,7 +103,22 @@ static int fail(const Twine &message) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::ParseCommandLineOptions(argc, argv, "hydra compiler\n");
+  hydra::usePassManagerCLOptions();
+  for (auto &entry : cl::getRegisteredOptions()) {
+    cl::Option *option = entry.second;
+    if (entry.first.starts_with("mlir-") &&
+        option->getOptionHiddenFlag() == cl::NotHidden)
+      option->addCategory(mlirOptions);
+  }
+  cl::HideUnrelatedOptions({&hydraOptions, &mlirOptions});
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << hydra::versionText("hydra-compile") << "\n";
+  });
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "hydra-compile: an ONNX model or MLIR module -> a hydra artifact\n\n"
+      "  hydra-compile MODEL.{onnx,mlir} -o OUT.hydra [--target=cpu,sm_90]\n"
+      "  hydra-compile MODEL --emit=hydra      (print a stage instead)\n");
   if (emit.empty() && outputPath.empty())
     return fail("give -o OUT.hydra, or --emit=... to print a stage");
   if (!emit.empty() &&
@@ -138,6 +176,15 @@ int main(int argc, char **argv) {
   options.chunkSize = chunkSize;
   options.weightType = weights;
   options.sourceHash = hexDigest(bytes);
+  if (progress) {
+    auto start = std::chrono::steady_clock::now();
+    options.progress = [start](StringRef stage) {
+      std::chrono::duration<double> elapsed =
+          std::chrono::steady_clock::now() - start;
+      llvm::errs() << llvm::formatv("hydra-compile: [{0,6:f1} s] {1}\n",
+                                    elapsed.count(), stage);
+    };
+  }
 
   if (emit == "gpu-kernels" || emit == "ptx") {
     if (failed(hydra::lowerToGpuKernels(*module)))

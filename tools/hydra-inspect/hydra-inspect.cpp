@@ -429,6 +429,21 @@ const char *kUsage =
     "         (--sizes binds size symbols to evaluate each launch's work)\n"
     "       hydra-inspect MODEL.hydra --extract TARGET:FORMAT -o FILE\n"
     "         (e.g. sm_80:cubin, sm_90:ptx, x86_64:elf_shared_object)\n";
+
+const char *kHelp =
+    "\nVerifies a hydra artifact as the runtime does, then shows what it\n"
+    "holds: its functions' signatures and cache pairs, the host program of\n"
+    "each device (the launches and copies a call makes, with each kernel's\n"
+    "grid, block and work), the executables per target with ptxas's\n"
+    "registers, spills and shared memory per kernel, and the weights.\n\n"
+    "  --json             the same as one JSON object\n"
+    "  --sizes s0=N,...   bind the size symbols (s0, s1, ... as listed) to\n"
+    "                     evaluate each launch's grid and work\n"
+    "  --extract T:F -o FILE\n"
+    "                     write one executable out: a target (x86_64,\n"
+    "                     gpu-emulator, sm_80, ...) and its format (ptx,\n"
+    "                     cubin, elf_shared_object)\n"
+    "  --help, --version\n";
 } // namespace
 
 int main(int argc, char **argv) {
@@ -437,6 +452,18 @@ int main(int argc, char **argv) {
   bool json = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      std::fputs(kHelp, stdout);
+      return 0;
+    }
+    if (arg == "--version") {
+      std::printf("hydra-inspect %s (runtime library %s, reads artifact "
+                  "format %u)\n",
+                  HYDRA_VERSION_STRING, hydra_version(),
+                  hydra_artifact_format_version());
+      return 0;
+    }
     if (arg == "--json")
       json = true;
     else if (arg == "--extract" && i + 1 < argc)

@@ -29,11 +29,27 @@
 using hydra::tools::NpyArray;
 
 namespace {
+const char *kUsage = "usage: hydra-run MODEL.hydra --input NAME=FILE.npy [...] "
+                     "--output-dir DIR [--function NAME] [--threads N] "
+                     "[--device=cpu|cuda[:N]|gpu-emulator] [--repeat N]\n";
+
+const char *kHelp =
+    "\nRuns a function of a hydra artifact on .npy inputs and writes its\n"
+    "outputs as DIR/NAME.npy. Links only the hydra runtime.\n\n"
+    "  --input NAME=FILE.npy   an input, by its name in the signature\n"
+    "                          (hydra-inspect lists them); one per input\n"
+    "  --output-dir DIR        where the outputs go (created if missing)\n"
+    "  --function NAME         the function to run (default: the first)\n"
+    "  --threads N             CPU threads, 0 for every core (default 0)\n"
+    "  --device=D              cpu (default), cuda or cuda:N (an NVIDIA GPU\n"
+    "                          through the CUDA driver), gpu-emulator (the\n"
+    "                          GPU kernels on the CPU, for testing)\n"
+    "  --repeat N              run once to warm up, then N timed runs; print\n"
+    "                          \"median X ms over N runs (min Y, max Z)\"\n"
+    "  --help, --version\n";
+
 int usage() {
-  std::fprintf(stderr,
-               "usage: hydra-run MODEL.hydra --input NAME=FILE.npy [...] "
-               "--output-dir DIR [--function NAME] [--threads N] "
-               "[--device=cpu|cuda[:N]|gpu-emulator] [--repeat N]\n");
+  std::fputs(kUsage, stderr);
   return 2;
 }
 
@@ -86,6 +102,18 @@ int main(int argc, char **argv) {
   std::map<std::string, std::string> inputFiles;
   int threads = 0, repeat = 0;
   for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      std::fputs(kUsage, stdout);
+      std::fputs(kHelp, stdout);
+      return 0;
+    }
+    if (!std::strcmp(argv[i], "--version")) {
+      std::printf("hydra-run %s (runtime library %s, reads artifact format "
+                  "%u)\n",
+                  HYDRA_VERSION_STRING, hydra_version(),
+                  hydra_artifact_format_version());
+      return 0;
+    }
     if (option(argc, argv, i, "--input", value)) {
       size_t eq = value.find('=');
       if (eq == std::string::npos || eq == 0)

@@ -10,6 +10,7 @@
 #define HYDRA_CAPI_COMPILER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,6 +34,32 @@ hydra_compile_file(const char *path, const char *format, const char *targets,
                    char **artifact, size_t *artifact_size, char **error);
 
 __attribute__((visibility("default"))) void hydra_compiler_free(void *p);
+
+/* What hydra-compile's options set; zero-initialize, set `struct_size`
+ * to sizeof(hydra_compile_options) (so the struct may grow), then what
+ * you need: 0 and NULL keep the defaults. */
+typedef struct hydra_compile_options {
+  size_t struct_size;
+  const char *format;  /* "onnx", "mlir"; NULL or "auto": by content */
+  const char *targets; /* comma-separated; NULL: "cpu" */
+  const char *cpu;     /* the x86-64 CPU to tune for; NULL: "native" */
+  int64_t query_tile;  /* FA query rows per tile */
+  int64_t key_tile;    /* FA keys per tile */
+  int64_t chunk_size;  /* LA steps per chunk */
+  const char *weights; /* constant weights of the CPU code: "f32", "bf16" */
+} hydra_compile_options;
+
+/* hydra_compile and hydra_compile_file with options (NULL: defaults). */
+__attribute__((visibility("default"))) int hydra_compile_with_options(
+    const void *model, size_t size, const hydra_compile_options *options,
+    char **artifact, size_t *artifact_size, char **error);
+__attribute__((visibility("default"))) int hydra_compile_file_with_options(
+    const char *path, const hydra_compile_options *options, char **artifact,
+    size_t *artifact_size, char **error);
+
+/* "hydra-compiler 0.2.0 (hydra; LLVM/MLIR 22.1.8, writes artifact format
+ * 4)"; static storage. */
+__attribute__((visibility("default"))) const char *hydra_compiler_version(void);
 
 #ifdef __cplusplus
 }

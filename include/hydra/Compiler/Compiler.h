@@ -12,17 +12,17 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <functional>
 #include <string>
 
 namespace mlir::hydra {
 
 /// The target that compiles the GPU kernels for the host CPU, to be run by
 /// the runtime's GPU emulator.
-inline constexpr const char *kEmulatorTarget = "gpu-emulator";
 
 struct CompileOptions {
   /// Targets to generate code for: "cpu" (the host x86-64 CPU), CUDA archs
-  /// ("sm_80", "sm_90a", ...), kEmulatorTarget.
+  /// ("sm_80", "sm_90a", ...), "gpu-emulator" (artifact::kEmulatorTarget).
   SmallVector<std::string> targets = {"cpu"};
   /// LLVM CPU name for the x86-64 code ("native": this machine's).
   std::string cpu = "native";
@@ -33,7 +33,14 @@ struct CompileOptions {
   std::string weightType = "f32";
   /// Hex digest of the source model, recorded in the artifact.
   std::string sourceHash;
+  /// Called as each stage of compileToArtifact begins ("cpu: kernels",
+  /// "sm_90: ptxas", ...): a tool's progress report on long compiles.
+  std::function<void(StringRef stage)> progress;
 };
+
+/// "TOOL 0.2.0 (hydra; LLVM/MLIR 22.1.8, writes artifact format 4)": the
+/// tools' --version line.
+std::string versionText(StringRef tool);
 
 /// Compiles `module` (modified in place) into artifact bytes. Errors are
 /// reported as diagnostics on the module's context.

@@ -4,6 +4,7 @@
 
 #include "GraphImporter.h"
 
+#include "hydra/Compiler/PassManagerSetup.h"
 #include "hydra/Dialect/Hydra/Transforms/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
@@ -65,5 +66,7 @@ LogicalResult mlir::hydra::raiseONNX(ModuleOp module) {
   pm.addPass(createHydraRaiseHybrid());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (failed(setUpPassManager(pm)))
+    return failure();
   return pm.run(module);
 }

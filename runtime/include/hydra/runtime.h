@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hydra/version.h"
+
 #if defined(__GNUC__)
 #define HYDRA_API __attribute__((visibility("default")))
 #else
@@ -24,6 +26,16 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/*--- version --------------------------------------------------------------*/
+
+/* The version of the runtime library loaded ("0.2.0"): the headers' is
+ * HYDRA_VERSION_STRING. Within a SONAME (libhydra_runtime.so.0.2) the C
+ * ABI does not change. */
+HYDRA_API const char *hydra_version(void);
+/* The artifact format version this runtime reads: artifacts written with
+ * another are refused with HYDRA_INVALID_ARTIFACT. */
+HYDRA_API uint32_t hydra_artifact_format_version(void);
 
 /*--- status ---------------------------------------------------------------*/
 
@@ -122,8 +134,8 @@ HYDRA_API size_t hydra_module_cache_count(const hydra_module *module,
 HYDRA_API hydra_status hydra_module_cache(const hydra_module *module,
                                           size_t function, size_t index,
                                           size_t *input, size_t *output,
-                                          hydra_cache_kind *kind,
-                                          int32_t *axis, int *in_place);
+                                          hydra_cache_kind *kind, int32_t *axis,
+                                          int *in_place);
 
 /*--- sessions -------------------------------------------------------------*/
 
@@ -187,7 +199,7 @@ HYDRA_API void hydra_outputs_cache_bytes(const hydra_outputs *outputs,
                                          uint64_t *append_bytes,
                                          uint64_t *state_bytes);
 
-/*--- buffers: tensors a session keeps between calls --------------------------*/
+/*--- buffers: tensors a session keeps between calls ----------------------*/
 
 /* A tensor owned by a session, passed to hydra_session_run_buffers as an
  * input or as an output to fill: a decode loop's caches stay there from

@@ -11,6 +11,8 @@
 
 #include "hydra/Dialect/Hydra/Transforms/Passes.h"
 
+#include "artifact_format.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -25,19 +27,9 @@ using namespace mlir;
 using namespace mlir::hydra;
 
 namespace {
-/// Field indices of EmuThreadContext (runtime/src/gpu_emulator.h).
-enum ContextField : int32_t {
-  kThreadId = 0,
-  kBlockId = 1,
-  kBlockState = 2,
-  kBarrierFn = 3,
-  kShuffleFn = 4,
-  kMmaFn = 5,
-};
-
-/// nvgpu.mma.sync's operands in the order the emulator's mma reads them:
-/// a0..a7, b0..b3, c0..c3 (f32), the result written over c0..c3.
-constexpr int64_t kMmaFragment = 16;
+// Field indices of the runtime's EmuThreadContext, and its mma fragment:
+// the definitions the runtime checks its struct against.
+using namespace ::hydra::artifact;
 
 struct Emulation {
   OpBuilder &b;
@@ -59,21 +51,21 @@ struct Emulation {
                                       field(loc, index, i64Type));
   }
   void barrier(Location loc) {
-    Value fn = field(loc, kBarrierFn, ptrType);
+    Value fn = field(loc, kEmuBarrierFn, ptrType);
     auto type = LLVM::LLVMFunctionType::get(
         LLVM::LLVMVoidType::get(b.getContext()), {ptrType});
     LLVM::CallOp::create(b, loc, type, ValueRange{fn, ctx});
   }
   /// void mma(ctx, float *fragment)
   void mma(Location loc, Value fragment) {
-    Value fn = field(loc, kMmaFn, ptrType);
+    Value fn = field(loc, kEmuMmaFn, ptrType);
     auto type = LLVM::LLVMFunctionType::get(
         LLVM::LLVMVoidType::get(b.getContext()), {ptrType, ptrType});
     LLVM::CallOp::create(b, loc, type, ValueRange{fn, ctx, fragment});
   }
   /// float shuffle(ctx, float value, i32 offset, i32 mode)
   Value shuffle(Location loc, Value value, Value offset, int32_t mode) {
-    Value fn = field(loc, kShuffleFn, ptrType);
+    Value fn = field(loc, kEmuShuffleFn, ptrType);
     auto type = LLVM::LLVMFunctionType::get(
         f32Type, {ptrType, f32Type, i32Type, i32Type});
     Value modeValue = arith::ConstantIntOp::create(b, loc, mode, 32);
@@ -90,8 +82,8 @@ LogicalResult emulate(func::FuncOp kernel) {
   auto sharedType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
   auto ptrType = LLVM::LLVMPointerType::get(context);
   unsigned numArgs = kernel.getNumArguments();
-  if (failed(kernel.insertArguments({numArgs, numArgs},
-                                    {sharedType, ptrType}, {}, {loc, loc})))
+  if (failed(kernel.insertArguments({numArgs, numArgs}, {sharedType, ptrType},
+                                    {}, {loc, loc})))
     return failure();
   Value shared = kernel.getArgument(numArgs);
   Emulation emu(b, kernel.getArgument(numArgs + 1));
@@ -100,7 +92,7 @@ LogicalResult emulate(func::FuncOp kernel) {
   // that loops do not grow the stack.
   b.setInsertionPointToStart(&kernel.getBody().front());
   Value fragment = memref::AllocaOp::create(
-      b, loc, MemRefType::get({kMmaFragment}, b.getF32Type()));
+      b, loc, MemRefType::get({kEmuMmaFragment}, b.getF32Type()));
   Value fragmentIndex =
       memref::ExtractAlignedPointerAsIndexOp::create(b, loc, fragment);
   Value fragmentPtr = LLVM::IntToPtrOp::create(
@@ -116,14 +108,13 @@ LogicalResult emulate(func::FuncOp kernel) {
       if (tid.getDimension() != gpu::Dimension::x)
         return op->emitOpError() << "not supported by the GPU emulator: "
                                     "thread dimensions other than x";
-      op->replaceAllUsesWith(
-          ValueRange{emu.indexField(opLoc, kThreadId)});
+      op->replaceAllUsesWith(ValueRange{emu.indexField(opLoc, kEmuThreadId)});
       op->erase();
     } else if (auto bid = dyn_cast<gpu::BlockIdOp>(op)) {
       if (bid.getDimension() != gpu::Dimension::x)
         return op->emitOpError() << "not supported by the GPU emulator: "
                                     "block dimensions other than x";
-      op->replaceAllUsesWith(ValueRange{emu.indexField(opLoc, kBlockId)});
+      op->replaceAllUsesWith(ValueRange{emu.indexField(opLoc, kEmuBlockId)});
       op->erase();
     } else if (isa<gpu::BarrierOp>(op)) {
       emu.barrier(opLoc);
@@ -133,8 +124,7 @@ LogicalResult emulate(func::FuncOp kernel) {
           !isConstantIntValue(shuffle.getWidth(), 32))
         return op->emitOpError() << "not supported by the GPU emulator: "
                                     "shuffles other than f32 over a warp";
-      Value result = emu.shuffle(opLoc, shuffle.getValue(),
-                                 shuffle.getOffset(),
+      Value result = emu.shuffle(opLoc, shuffle.getValue(), shuffle.getOffset(),
                                  int32_t(shuffle.getMode()));
       Value valid = arith::ConstantIntOp::create(b, opLoc, 1, 1);
       op->replaceAllUsesWith(ValueRange{result, valid});
@@ -147,8 +137,8 @@ LogicalResult emulate(func::FuncOp kernel) {
                                     "mma.sync other than m16n8k16 into f32";
       // Every operand element, widened to f32, then the call, then D.
       int64_t at = 0;
-      for (Value operand : {mma.getMatrixA(), mma.getMatrixB(),
-                            mma.getMatrixC()}) {
+      for (Value operand :
+           {mma.getMatrixA(), mma.getMatrixB(), mma.getMatrixC()}) {
         auto type = cast<VectorType>(operand.getType());
         for (int64_t i = 0; i < type.getDimSize(0); ++i)
           for (int64_t j = 0; j < type.getDimSize(1); ++j) {
@@ -167,12 +157,11 @@ LogicalResult emulate(func::FuncOp kernel) {
           DenseElementsAttr::get(mma.getRes().getType(), b.getF32FloatAttr(0)));
       for (int64_t i = 0; i < 2; ++i)
         for (int64_t j = 0; j < 2; ++j) {
-          Value x = memref::LoadOp::create(
-              b, opLoc, fragment,
-              ValueRange{arith::ConstantIndexOp::create(b, opLoc,
-                                                        12 + 2 * i + j)});
-          d = vector::InsertOp::create(b, opLoc, x, d,
-                                       ArrayRef<int64_t>{i, j});
+          Value x =
+              memref::LoadOp::create(b, opLoc, fragment,
+                                     ValueRange{arith::ConstantIndexOp::create(
+                                         b, opLoc, 12 + 2 * i + j)});
+          d = vector::InsertOp::create(b, opLoc, x, d, ArrayRef<int64_t>{i, j});
         }
       mma.replaceAllUsesWith(d);
       mma.erase();
@@ -185,8 +174,8 @@ LogicalResult emulate(func::FuncOp kernel) {
                                     "dynamic shared buffer";
       auto viewType = MemRefType::get(type.getShape(), type.getElementType());
       Value at = arith::ConstantIndexOp::create(b, opLoc, offset);
-      Value view = memref::ViewOp::create(b, opLoc, viewType, shared, at,
-                                          ValueRange{});
+      Value view =
+          memref::ViewOp::create(b, opLoc, viewType, shared, at, ValueRange{});
       offset += type.getNumElements() * type.getElementTypeBitWidth() / 8;
       alloc.replaceAllUsesWith(view);
       alloc.erase();
@@ -201,7 +190,7 @@ LogicalResult emulate(func::FuncOp kernel) {
 }
 
 struct HydraEmulateGpuPass
-    : public hydra::impl::HydraEmulateGpuBase<HydraEmulateGpuPass> {
+    : public mlir::hydra::impl::HydraEmulateGpuBase<HydraEmulateGpuPass> {
   void runOnOperation() override {
     for (auto func : getOperation().getOps<func::FuncOp>())
       if (func->hasAttr(kBlockSizeAttrName) && failed(emulate(func)))
