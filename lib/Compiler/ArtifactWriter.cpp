@@ -548,6 +548,20 @@ void ArtifactWriter::addExecutable(
       fb::CreateExecutable(fbb_, name, format, data, table, cpuName, features));
 }
 
+flatbuffers::Offset<
+    flatbuffers::Vector<flatbuffers::Offset<fb::AttentionLayer>>>
+ArtifactWriter::layerTables(StringRef function) {
+  auto found = layers_.find(function.str());
+  if (found == layers_.end() || found->second.empty())
+    return 0;
+  std::vector<flatbuffers::Offset<fb::AttentionLayer>> tables;
+  for (const AttentionLayerInfo &l : found->second)
+    tables.push_back(fb::CreateAttentionLayer(
+        fbb_, fbb_.CreateString(l.name), fbb_.CreateString(l.heads), l.kvHeads,
+        l.headDim, l.valueDim, fbb_.CreateString(l.updateRule), l.causal));
+  return fbb_.CreateVector(tables);
+}
+
 std::string ArtifactWriter::finish(StringRef sourceHash) {
   std::vector<flatbuffers::Offset<fb::Function>> functions;
   for (PendingFunction &f : pending_) {
@@ -563,7 +577,8 @@ std::string ArtifactWriter::finish(StringRef sourceHash) {
         f.checks.empty() ? 0 : fbb_.CreateVectorOfStructs(f.checks),
         anyNote ? fbb_.CreateVectorOfStrings(f.checkNotes) : 0,
         caches_[f.name].empty() ? 0
-                                : fbb_.CreateVectorOfStructs(caches_[f.name])));
+                                : fbb_.CreateVectorOfStructs(caches_[f.name]),
+        layerTables(f.name)));
   }
   // A placeholder checksum that is not the default, so the field is
   // written and can be set in place once the buffer is final.

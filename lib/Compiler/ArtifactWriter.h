@@ -3,6 +3,7 @@
 #ifndef HYDRA_LIB_COMPILER_ARTIFACTWRITER_H
 #define HYDRA_LIB_COMPILER_ARTIFACTWRITER_H
 
+#include "AttentionLayers.h"
 #include "DimSymbols.h"
 #include "hydra/Dialect/Hydra/Utils/SizeTracing.h"
 
@@ -76,6 +77,12 @@ public:
     caches_[name.str()] = std::move(pairs);
   }
 
+  /// Records the attention ops of function `name` (AttentionLayers.h).
+  void setAttentionLayers(StringRef name,
+                          std::vector<AttentionLayerInfo> layers) {
+    layers_[name.str()] = std::move(layers);
+  }
+
   /// Adds code for one target; x86-64 code also records the CPU it was
   /// generated for and the ISA extensions it needs.
   void
@@ -117,6 +124,11 @@ private:
   std::vector<flatbuffers::Offset<::hydra_artifact::Executable>> executables_;
   std::map<std::string, unsigned> kernelIndex_, constantIndex_;
   std::map<std::string, std::vector<::hydra_artifact::CachePair>> caches_;
+  std::map<std::string, std::vector<AttentionLayerInfo>> layers_;
+
+  flatbuffers::Offset<flatbuffers::Vector<
+      flatbuffers::Offset<::hydra_artifact::AttentionLayer>>>
+  layerTables(StringRef function);
 };
 
 /// c · ∏ symbols, a term of a launch's cost.

@@ -3,6 +3,7 @@
 #include "hydra/Compiler/Compiler.h"
 
 #include "ArtifactWriter.h"
+#include "AttentionLayers.h"
 #include "CachePairs.h"
 #include "CpuCodegen.h"
 #include "DimSymbols.h"
@@ -231,11 +232,14 @@ mlir::hydra::compileToArtifact(ModuleOp module, const CompileOptions &options) {
       return failure();
     symbols.emplace(func.getSymName().str(), std::move(*s));
   }
-  // Cache pairs, likewise, from the tensor-level functions.
+  // Cache pairs and attention layers, likewise, from the tensor-level
+  // functions.
   ArtifactWriter writer;
   for (auto func : module.getOps<func::FuncOp>())
-    if (!func.isExternal())
+    if (!func.isExternal()) {
       writer.setCaches(func.getSymName(), findCachePairs(func));
+      writer.setAttentionLayers(func.getSymName(), findAttentionLayers(func));
+    }
   if (symbols.empty())
     return module.emitError() << "no function to compile", failure();
 

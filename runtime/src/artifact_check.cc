@@ -17,6 +17,8 @@ using artifact::kFormatVersion;
 using artifact::kMaxBlockSize;
 using artifact::kMaxSharedBytes;
 using artifact::kMaxSymbols;
+// More query heads than any model's layer has.
+constexpr size_t kMaxHeads = 1 << 16;
 constexpr uint32_t kMaxKernelBuffers = 64;
 
 hydra_status invalid(const std::string &where, const std::string &what) {
@@ -161,6 +163,31 @@ hydra_status checkCaches(const fb::Function &f, const std::string &where) {
   return nullptr;
 }
 
+/// Each attention layer's head map is F and L letters, as many as a
+/// multiple of its kv heads (0: not known) (tools read them; no program
+/// does).
+hydra_status checkAttentionLayers(const fb::Function &f,
+                                  const std::string &where) {
+  if (!f.attention_layers())
+    return nullptr;
+  for (size_t i = 0; i < f.attention_layers()->size(); ++i) {
+    const fb::AttentionLayer *l = f.attention_layers()->Get(i);
+    std::string lw = where + " attention layer " + std::to_string(i);
+    const flatbuffers::String *heads = l->heads();
+    if (heads->size() == 0 || heads->size() > kMaxHeads)
+      return invalid(lw, "has " + std::to_string(heads->size()) +
+                             " heads, not 1.." + std::to_string(kMaxHeads));
+    for (char c : heads->string_view())
+      if (c != 'F' && c != 'L')
+        return invalid(lw, "head map holds a letter other than F and L");
+    if (l->kv_heads() != 0 && heads->size() % l->kv_heads() != 0)
+      return invalid(lw, std::to_string(l->kv_heads()) +
+                             " kv heads do not divide its " +
+                             std::to_string(heads->size()) + " query heads");
+  }
+  return nullptr;
+}
+
 hydra_status checkFunction(const uint8_t *base, const fb::Module *m,
                            const fb::Function *f, size_t index) {
   std::string where = "function " + std::to_string(index);
@@ -237,6 +264,7 @@ hydra_status checkFunction(const uint8_t *base, const fb::Module *m,
                                          where + " output " + std::to_string(i),
                                          numSymbols, &used));
   HYDRA_RETURN_IF_ERROR(checkCaches(*f, where));
+  HYDRA_RETURN_IF_ERROR(checkAttentionLayers(*f, where));
   size_t numConstants = m->constants() ? m->constants()->size() : 0;
   if (f->programs()->size() == 0)
     return invalid(where, "no programs");

@@ -33,6 +33,8 @@ struct Shape {
   int64_t outputSize = -1;
   fb::DType inputType = fb::DType::f32;
   std::vector<fb::CachePair> caches; // written when non-empty
+  // Attention layers (heads, kv heads), written when non-empty.
+  std::vector<std::pair<std::string, uint32_t>> layers;
 };
 
 std::vector<uint8_t> buildArtifact(Shape s = {}) {
@@ -76,13 +78,19 @@ std::vector<uint8_t> buildArtifact(Shape s = {}) {
   std::vector<flatbuffers::Offset<fb::Program>> programs;
   for (int i = 0; i < s.programs; ++i)
     programs.push_back(fb::CreateProgram(fbb, s.programDevice, launchVector));
+  std::vector<flatbuffers::Offset<fb::AttentionLayer>> layers;
+  for (const auto &[heads, kvHeads] : s.layers)
+    layers.push_back(fb::CreateAttentionLayer(fbb, fbb.CreateString("layer"),
+                                              fbb.CreateString(heads), kvHeads,
+                                              8, 8, fbb.CreateString("gated")));
   auto function = fb::CreateFunction(
       fbb, fbb.CreateString("f"), 1 + s.derived.size(), fbb.CreateVector(ins),
       fbb.CreateVector(outs), fbb.CreateVector(programs),
       s.derived.empty() ? 0 : fbb.CreateVectorOfStructs(s.derived),
       s.checks.empty() ? 0 : fbb.CreateVectorOfStructs(s.checks),
       s.notes.empty() ? 0 : fbb.CreateVectorOfStrings(s.notes),
-      s.caches.empty() ? 0 : fbb.CreateVectorOfStructs(s.caches));
+      s.caches.empty() ? 0 : fbb.CreateVectorOfStructs(s.caches),
+      layers.empty() ? 0 : fbb.CreateVector(layers));
   std::vector<flatbuffers::Offset<fb::Kernel>> kernels = {fb::CreateKernel(
       fbb, fbb.CreateString("k"), 2, s.kernelDevice, s.blockSize)};
   std::vector<uint8_t> elf(64, 0);
@@ -338,25 +346,51 @@ TEST(ArtifactCheck, RejectsBadCachePairs) {
                   "axis 2 is not one of the rank-2 tensors'"));
   EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::state, false, 1)),
                   "(0 for a state)"));
-  EXPECT_TRUE(
-      has(message(fb::CachePair(0, 0, fb::CacheKind(7), false, 0)), "unknown kind"));
+  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind(7), false, 0)),
+                  "unknown kind"));
   EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::state, true, 0)),
                   "only appends may be"));
   Shape longer;
   longer.outputSize = 7; // the output's dim 0 is not the input's
-  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::state, false, 0), longer),
-                  "whose size 0 differs"));
+  EXPECT_TRUE(
+      has(message(fb::CachePair(0, 0, fb::CacheKind::state, false, 0), longer),
+          "whose size 0 differs"));
   EXPECT_TRUE(
       has(message(fb::CachePair(0, 0, fb::CacheKind::append, false, 1), longer),
           "whose size 0 differs"));
   Shape ints;
   ints.inputType = fb::DType::i64;
-  EXPECT_TRUE(has(message(fb::CachePair(0, 0, fb::CacheKind::state, false, 0), ints),
-                  "different dtypes or ranks"));
+  EXPECT_TRUE(
+      has(message(fb::CachePair(0, 0, fb::CacheKind::state, false, 0), ints),
+          "different dtypes or ranks"));
   Shape twice;
   twice.caches = {fb::CachePair(0, 0, fb::CacheKind::state, false, 0),
                   fb::CachePair(0, 0, fb::CacheKind::state, false, 0)};
   EXPECT_TRUE(has(verifyMessage(buildArtifact(twice)), "a second time"));
+}
+
+TEST(ArtifactCheck, AcceptsAttentionLayers) {
+  Shape s;
+  s.layers = {{"FLLLLLLL", 2}, {"LLLF", 0}}; // 0: kv heads not known
+  EXPECT_EQ(verifyMessage(buildArtifact(s)), "ok");
+}
+
+TEST(ArtifactCheck, RejectsBadHeadMaps) {
+  auto message = [](std::string heads, uint32_t kvHeads) {
+    Shape s;
+    s.layers = {{"FL", 1}, {std::move(heads), kvHeads}};
+    return verifyMessage(buildArtifact(s));
+  };
+  EXPECT_NE(message("", 1).find("attention layer 1: has 0 heads"),
+            std::string::npos);
+  EXPECT_NE(message("FXL", 1).find("a letter other than F and L"),
+            std::string::npos);
+  EXPECT_NE(message(std::string("F\0L", 3), 1).find("other than F and L"),
+            std::string::npos);
+  EXPECT_NE(message("FLL", 2).find("2 kv heads do not divide its 3"),
+            std::string::npos);
+  EXPECT_NE(message(std::string(70000, 'F'), 1).find("70000 heads"),
+            std::string::npos);
 }
 
 TEST(SizeSymbols, OperationsAreExactAndRefuseOverflow) {

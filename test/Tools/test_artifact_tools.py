@@ -211,3 +211,46 @@ def test_tensors_beyond_the_artifacts_rank_limit_are_refused_at_compile_time(tmp
                        "not supported: input 0 of rank 9",
                        "an artifact's tensors have rank at most 8")
     assert not (tmp_path / "m.hydra").exists()
+
+
+def test_inspect_shows_each_layers_head_map(tmp_path):
+    """hydra-inspect's head maps (text, JSON, SVG) are the model's own: the
+    HybridAttention nodes' `heads` attributes in order, and a transformers
+    export's attention as all-F layers with its kv heads."""
+    import xml.etree.ElementTree as ET
+    suite = os.path.join(ROOT, "test", "Models", "real")
+    model = os.path.join(suite, "hydrahead-decode-dynamo-op23-sdpa.onnx")
+    nodes = [n for n in onnx.load(model).graph.node if n.op_type == "HybridAttention"]
+    want = [{a.name: helper.get_attribute_value(a) for a in n.attribute} for n in nodes]
+    artifact = tmp_path / "decoder.hydra"
+    tool("hydra-compile", model, "-o", artifact, check=True)
+    svg = tmp_path / "heads.svg"
+    text = tool("hydra-inspect", artifact, "--head-map", svg, check=True).stdout
+    whole = json.loads(tool("hydra-inspect", artifact, "--json", check=True).stdout)
+    layers = whole["functions"][0]["attention_layers"]
+    assert [l["heads"] for l in layers] == [w["heads"].decode() for w in want]
+    # The JSON holds what the text shows: temporaries, each launch's
+    # buffers, size checks, constants.
+    program = whole["functions"][0]["programs"][0]
+    assert program["temporaries"] and all(t["shape"] for t in program["temporaries"])
+    assert "input 'input_ids'" in program["launches"][0]["buffers"]
+    assert isinstance(whole["functions"][0]["size_checks"], list)
+    assert whole["constants"] and all(c["bytes"] > 0 for c in whole["constants"])
+    assert [l["kv_heads"] for l in layers] == [w["kv_num_heads"] for w in want]
+    assert [l["update_rule"] for l in layers] == [w["update_rule"].decode() for w in want]
+    for i, l in enumerate(layers):
+        assert f"layer {i} '{l['name']}': {l['heads']}" in text
+    # One F head of four over 2 kv heads: the KV cache covers one kv head.
+    assert [(l["cache_kv_heads"], l["state_kv_heads"]) for l in layers] == [(1, 2), (1, 2)]
+    cells = [r for r in ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}rect")
+             if r.find("{http://www.w3.org/2000/svg}title") is not None]
+    kinds = "".join(r.find("{http://www.w3.org/2000/svg}title").text[-1] for r in cells)
+    assert kinds == "".join(l["heads"] for l in layers)
+
+    llama = tmp_path / "llama.hydra"
+    tool("hydra-compile", os.path.join(suite, "llama-prefill-dynamo-op23-sdpa.onnx"),
+         "-o", llama, check=True)
+    layers = json.loads(tool("hydra-inspect", llama, "--json", check=True).stdout)[
+        "functions"][0]["attention_layers"]
+    assert [(l["heads"], l["kv_heads"], l["update_rule"]) for l in layers] == [
+        ("FFFF", 2, "")] * 2

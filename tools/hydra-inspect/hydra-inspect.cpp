@@ -9,6 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "HeadMaps.h"
+#include "JsonText.h"
 #include "hydra/runtime.h"
 #include "hydra_artifact_generated.h"
 #include "size_symbols.h"
@@ -164,15 +166,7 @@ std::string costText(const fb::Launch &l, const Sizes &sizes) {
   return out;
 }
 
-std::string quote(const std::string &s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
+std::string quote(const std::string &s) { return hydra::inspect::jsonQuote(s); }
 
 void printText(const fb::Module &m, size_t bytes, const Sizes &given) {
   std::printf("hydra artifact: %zu bytes, format %u, producer '%s'\n", bytes,
@@ -213,6 +207,7 @@ void printText(const fb::Module &m, size_t bytes, const Sizes &given) {
         else
           std::printf("replaces it (a state)\n");
       }
+    std::fputs(hydra::inspect::headMapsText(*f).c_str(), stdout);
     for (const fb::Program *p : *f->programs()) {
       std::printf("  program for %s\n", fb::EnumNameDevice(p->device()));
       if (p->temporaries())
@@ -319,11 +314,31 @@ void printJson(const fb::Module &m, size_t bytes, const Sizes &given) {
                     fb::EnumNameCacheKind(c->kind()), c->axis(),
                     c->in_place() ? "true" : "false");
       }
-    std::printf("], \"programs\": [");
+    std::printf("], \"attention_layers\": %s",
+                hydra::inspect::headMapsJson(*f).c_str());
+    std::printf(", \"num_symbols\": %u, \"size_checks\": [", f->num_symbols());
+    if (f->size_checks())
+      for (size_t i = 0; i < f->size_checks()->size(); ++i) {
+        const fb::SizeCheck *c = f->size_checks()->Get(i);
+        auto operand = [](const fb::SizeOperand &o) {
+          return o.symbol() >= 0 ? quote("s" + std::to_string(o.symbol()))
+                                 : std::to_string(o.value());
+        };
+        std::printf("%s{\"lhs\": %s, \"rhs\": %s}", i ? ", " : "",
+                    operand(c->lhs()).c_str(), operand(c->rhs()).c_str());
+      }
+    std::printf("]");
+    std::printf(", \"programs\": [");
     for (size_t pi = 0; pi < f->programs()->size(); ++pi) {
       const fb::Program *p = f->programs()->Get(pi);
-      std::printf("%s{\"device\": \"%s\", \"launches\": [", pi ? ", " : "",
+      std::printf("%s{\"device\": \"%s\", \"temporaries\": [", pi ? ", " : "",
                   fb::EnumNameDevice(p->device()));
+      if (p->temporaries())
+        for (size_t i = 0; i < p->temporaries()->size(); ++i)
+          std::printf("%s{\"dtype\": \"%s\", \"shape\": %s}", i ? ", " : "",
+                      dtypeName(p->temporaries()->Get(i)->dtype()),
+                      jsonShape(*p->temporaries()->Get(i)->shape()).c_str());
+      std::printf("], \"launches\": [");
       for (size_t li = 0; li < p->launches()->size(); ++li) {
         const fb::Launch *l = p->launches()->Get(li);
         Cost flops = evaluate(l->flops(), sizes);
@@ -331,12 +346,17 @@ void printJson(const fb::Module &m, size_t bytes, const Sizes &given) {
         auto number = [](const Cost &c) {
           return c.known ? std::to_string(c.value) : std::string("null");
         };
-        std::printf("%s{\"kernel\": %u, \"grid\": %s, \"flops\": %s, "
-                    "\"bytes\": %s, \"flops_terms\": %s, "
+        std::string buffers;
+        for (size_t b = 0; b < l->buffers()->size(); ++b)
+          buffers +=
+              (b ? ", " : "") + quote(bufferName(*f, m, *l->buffers()->Get(b)));
+        std::printf("%s{\"kernel\": %u, \"grid\": %s, \"buffers\": [%s], "
+                    "\"flops\": %s, \"bytes\": %s, \"flops_terms\": %s, "
                     "\"bytes_terms\": %s}",
                     li ? ", " : "", l->kernel(), quote(gridText(*l)).c_str(),
-                    number(flops).c_str(), number(moved).c_str(),
-                    quote(flops.text).c_str(), quote(moved.text).c_str());
+                    buffers.c_str(), number(flops).c_str(),
+                    number(moved).c_str(), quote(flops.text).c_str(),
+                    quote(moved.text).c_str());
       }
       std::printf("]}");
     }
@@ -379,6 +399,16 @@ void printJson(const fb::Module &m, size_t bytes, const Sizes &given) {
       }
     std::printf("]}");
   }
+  std::printf("],\n \"constants\": [");
+  if (m.constants())
+    for (size_t i = 0; i < m.constants()->size(); ++i) {
+      const fb::Constant *c = m.constants()->Get(i);
+      std::printf("%s{\"name\": %s, \"dtype\": \"%s\", \"shape\": %s, "
+                  "\"bytes\": %u}",
+                  i ? ", " : "", quote(c->name()->str()).c_str(),
+                  dtypeName(c->dtype()), jsonShape(*c->shape()).c_str(),
+                  c->data()->size());
+    }
   std::printf("]}\n");
 }
 
@@ -425,7 +455,8 @@ bool parseSizes(const std::string &text, Sizes &sizes) {
 }
 
 const char *kUsage =
-    "usage: hydra-inspect MODEL.hydra [--json] [--sizes s0=N,s1=M,...]\n"
+    "usage: hydra-inspect MODEL.hydra [--json] [--sizes s0=N,s1=M,...] "
+    "[--head-map FILE.svg]\n"
     "         (--sizes binds size symbols to evaluate each launch's work)\n"
     "       hydra-inspect MODEL.hydra --extract TARGET:FORMAT -o FILE\n"
     "         (e.g. sm_80:cubin, sm_90:ptx, x86_64:elf_shared_object)\n";
@@ -439,6 +470,9 @@ const char *kHelp =
     "  --json             the same as one JSON object\n"
     "  --sizes s0=N,...   bind the size symbols (s0, s1, ... as listed) to\n"
     "                     evaluate each launch's grid and work\n"
+    "  --head-map FILE.svg\n"
+    "                     also draw each attention layer's heads: F (full,\n"
+    "                     KV cached) and L (linear) per query head\n"
     "  --extract T:F -o FILE\n"
     "                     write one executable out: a target (x86_64,\n"
     "                     gpu-emulator, sm_80, ...) and its format (ptx,\n"
@@ -447,7 +481,7 @@ const char *kHelp =
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string path, extractWhich, extractTo;
+  std::string path, extractWhich, extractTo, headMapPath;
   Sizes sizes;
   bool json = false;
   for (int i = 1; i < argc; ++i) {
@@ -468,6 +502,8 @@ int main(int argc, char **argv) {
       json = true;
     else if (arg == "--extract" && i + 1 < argc)
       extractWhich = argv[++i];
+    else if (arg == "--head-map" && i + 1 < argc)
+      headMapPath = argv[++i];
     else if (arg == "-o" && i + 1 < argc)
       extractTo = argv[++i];
     else if (arg == "--sizes" && i + 1 < argc) {
@@ -505,6 +541,15 @@ int main(int argc, char **argv) {
   const fb::Module *m = fb::GetModule(bytes.data());
   if (!extractWhich.empty())
     return extract(*m, extractWhich, extractTo);
+  if (!headMapPath.empty()) {
+    std::ofstream svg(headMapPath, std::ios::binary);
+    svg << hydra::inspect::headMapsSvg(*m);
+    if (!svg.flush()) {
+      std::fprintf(stderr, "hydra-inspect: cannot write '%s'\n",
+                   headMapPath.c_str());
+      return 1;
+    }
+  }
   if (json)
     printJson(*m, bytes.size(), sizes);
   else
