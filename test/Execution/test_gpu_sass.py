@@ -48,16 +48,18 @@ def sass_by_function(case, arch, tmp_path, tool):
 @pytest.mark.parametrize("arch", ARCHS)
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_half_precision_attention_uses_tensor_cores(dtype, arch, tool, tmp_path):
-    case = MMA_CASES[f"mma-{dtype}-hybrid-7to1"]  # kernel0: FA, kernel1: LA
+    case = MMA_CASES[f"mma-{dtype}-hybrid-7to1"]
     sass = sass_by_function(case, arch, tmp_path, tool)
-    assert set(sass) == {"hybrid_kernel0", "hybrid_kernel1"}, sorted(sass)
+    # Named after what they compute: FA on tensor cores, LA's recurrence.
+    assert set(sass) == {"hybrid_k0_full_attention_mma", "hybrid_k1_linear_attention"}, \
+        sorted(sass)
     suffix = ".BF16" if dtype == "bfloat16" else ""
-    hmma = re.findall(r"HMMA\.16816\.F32(\.BF16)?\b", sass["hybrid_kernel0"])
+    hmma = re.findall(r"HMMA\.16816\.F32(\.BF16)?\b", sass["hybrid_k0_full_attention_mma"])
     assert hmma, "no HMMA in the full-attention kernel"
     assert all(s == suffix for s in hmma), set(hmma)
     # Gated delta rule: the linear-attention kernel is the SIMT recurrence
     # (docs/gpu.md).
-    assert "HMMA" not in sass["hybrid_kernel1"]
+    assert "HMMA" not in sass["hybrid_k1_linear_attention"]
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -66,7 +68,7 @@ def test_chunkwise_linear_attention_uses_tensor_cores(dtype, arch, tmp_path):
     case = MMA_CASES[f"mma-{dtype}-hybrid-gated-7to1"]  # gated rule, per-head decay
     sass = sass_by_function(case, arch, tmp_path, "cuobjdump")
     suffix = r"\.BF16" if dtype == "bfloat16" else ""
-    for kernel in ("hybrid_kernel0", "hybrid_kernel1"):  # FA, then LA
+    for kernel in ("hybrid_k0_full_attention_mma", "hybrid_k1_linear_attention_mma"):
         assert re.search(rf"HMMA\.16816\.F32{suffix}\b", sass[kernel]), kernel
 
 

@@ -74,7 +74,7 @@ def test_inspect_shows_signatures_kernels_and_targets(dynamic_artifact):
     assert "output y: f32[s0, 4, s1, 16]" in text
     # Prefill tiles: ceil(S / 64) of them when the call is not a decode.
     assert "= ceildiv(s1, 64)" in text
-    assert re.search(r"launch layer_kernel0 grid \[s0, 2, s\d+\]", text), text
+    assert re.search(r"launch layer_k0_full_attention grid \[s0, 2, s\d+\]", text), text
     assert "target x86_64, elf_shared_object" in text
     info = json.loads(tool("hydra-inspect", dynamic_artifact, "--json", check=True).stdout)
     assert [f["name"] for f in info["functions"]] == ["layer"]
@@ -191,9 +191,9 @@ def test_attribute_errors_name_the_node(tmp_path):
 def test_emit_stages(tmp_path):
     (tmp_path / "layer.mlir").write_text(DYNAMIC_MLIR)
     kernels = tool("hydra-compile", tmp_path / "layer.mlir", "--emit=kernels", check=True).stdout
-    assert "hydra.launch @layer_kernel0" in kernels and "hydra.kernel" in kernels
+    assert "hydra.launch @layer_k0_full_attention" in kernels and "hydra.kernel" in kernels
     llvm_ir = tool("hydra-compile", tmp_path / "layer.mlir", "--emit=llvm", check=True).stdout
-    assert "define void @hydra_entry_layer_kernel0" in llvm_ir
+    assert "define void @hydra_entry_layer_k0_full_attention" in llvm_ir
     assert_clean_error(tool("hydra-compile", tmp_path / "layer.mlir", "--emit=asm"),
                        "unknown --emit=asm")
     assert_clean_error(tool("hydra-compile", tmp_path / "layer.mlir", "-o", tmp_path / "x",

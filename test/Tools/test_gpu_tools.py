@@ -94,7 +94,7 @@ def test_cpu_only_artifact_has_no_gpu_program(tmp_path):
 
 def test_emit_ptx_and_gpu_kernels():
     ptx = tool("hydra-compile", EXAMPLE, "--emit=ptx", "--target=sm_90", check=True).stdout
-    assert ".target sm_90" in ptx and ".visible .entry hybrid_layer_kernel0(" in ptx
+    assert ".target sm_90" in ptx and ".visible .entry hybrid_layer_k0_full_attention(" in ptx
     assert ".minnctapersm 1" in ptx
     default = tool("hydra-compile", EXAMPLE, "--emit=ptx", check=True).stdout
     assert ".target sm_80" in default

@@ -4,7 +4,7 @@
 // begin + block_id.x, if below end, runs the forall body; the block size
 // comes from the forall's hydra.block_size (1 for ordinary operators).
 
-// CHECK-LABEL: func.func @host_kernel0
+// CHECK-LABEL: func.func @host_k0_loop
 // CHECK-SAME:    (%[[A:.*]]: memref<?x4xf32>, %[[BEGIN:.*]]: index, %[[END:.*]]: index)
 // CHECK-SAME:    attributes {hydra.block_size = 64 : i64, hydra.kernel}
 // CHECK:         %[[BID:.*]] = gpu.block_id x
@@ -17,12 +17,12 @@
 // CHECK:           memref.store %{{.*}}, %[[A]][%[[I]], %[[J]]]
 // CHECK-NOT:     scf.for
 
-// CHECK-LABEL: func.func @host_kernel1
+// CHECK-LABEL: func.func @host_k1_loop
 // CHECK-SAME:    attributes {hydra.block_size = 1 : i64, hydra.kernel}
 
 // CHECK-LABEL: func.func @host
-// CHECK:         hydra.launch @host_kernel0 grid(%{{.*}}, %{{.*}}) args(%{{.*}})
-// CHECK:         hydra.launch @host_kernel1 grid(%{{.*}}) args(%{{.*}})
+// CHECK:         hydra.launch @host_k0_loop grid(%{{.*}}, %{{.*}}) args(%{{.*}})
+// CHECK:         hydra.launch @host_k1_loop grid(%{{.*}}) args(%{{.*}})
 func.func @host(%a: memref<?x4xf32>) {
   %c0 = arith.constant 0 : index
   %n = memref.dim %a, %c0 : memref<?x4xf32>

@@ -1,9 +1,11 @@
 // RUN: hydra-opt %s --hydra-outline-kernels --split-input-file -verify-diagnostics | FileCheck %s
 
-// Each top-level scf.forall becomes a kernel over a flat iteration range;
-// the function keeps the host program: sizes, allocation, launches.
+// Each top-level scf.forall becomes a kernel over a flat iteration range,
+// named after what it computes (hydra.computes, which the pass that made
+// the loop sets; "loop" where none did); the function keeps the host
+// program: sizes, allocation, launches.
 
-// CHECK-LABEL: func.func @host_kernel0
+// CHECK-LABEL: func.func @host_k0_elementwise
 // CHECK-SAME:    (%[[A:.*]]: memref<?x4xf32>, %[[OUT:.*]]: memref<?x4xf32>, %[[BEGIN:.*]]: index, %[[END:.*]]: index)
 // CHECK-SAME:    attributes {hydra.kernel}
 // The grid's dynamic bound is recomputed from the kernel's own buffer.
@@ -15,15 +17,15 @@
 // CHECK:           memref.store %{{.*}}, %[[OUT]][%[[I]], %[[J]]]
 // CHECK:         return
 
-// CHECK-LABEL: func.func @host_kernel1
+// CHECK-LABEL: func.func @host_k1_loop
 // CHECK-SAME:    (%[[OUT2:.*]]: memref<?x4xf32>, %{{.*}}: index, %{{.*}}: index)
 
 // CHECK-LABEL: func.func @host
 // CHECK-SAME:    (%[[HA:.*]]: memref<?x4xf32>) -> memref<?x4xf32>
 // CHECK:         %[[HN:.*]] = memref.dim %[[HA]]
 // CHECK:         %[[ALLOC:.*]] = memref.alloc(%[[HN]])
-// CHECK:         hydra.launch @host_kernel0 grid(%[[HN]], %{{.*}}) args(%[[HA]], %[[ALLOC]]) : memref<?x4xf32>, memref<?x4xf32>
-// CHECK:         hydra.launch @host_kernel1 grid(%{{.*}}) args(%[[ALLOC]]) : memref<?x4xf32>
+// CHECK:         hydra.launch @host_k0_elementwise grid(%[[HN]], %{{.*}}) args(%[[HA]], %[[ALLOC]]) : memref<?x4xf32>, memref<?x4xf32>
+// CHECK:         hydra.launch @host_k1_loop grid(%{{.*}}) args(%[[ALLOC]]) : memref<?x4xf32>
 // CHECK-NOT:     scf.forall
 // CHECK:         return %[[ALLOC]]
 func.func @host(%a: memref<?x4xf32>) -> memref<?x4xf32> {
@@ -34,7 +36,7 @@ func.func @host(%a: memref<?x4xf32>) -> memref<?x4xf32> {
     %x = memref.load %a[%i, %j] : memref<?x4xf32>
     %y = arith.addf %x, %x : f32
     memref.store %y, %out[%i, %j] : memref<?x4xf32>
-  }
+  } {hydra.computes = "elementwise"}
   scf.forall (%i) in (2) {
     %c1 = arith.constant 1 : index
     %z = arith.constant 0.0 : f32
@@ -58,11 +60,11 @@ func.func @strided(%a: memref<8xf32>) {
 
 // A bound read from an input's data (a Reshape's shape given as a graph
 // input) is read again in the kernel, from the same buffer.
-// CHECK-LABEL: func.func @data_bound_kernel0
+// CHECK-LABEL: func.func @data_bound_k0_loop
 // CHECK-SAME:    (%[[KA:.*]]: memref<8xf32>, %[[KN:.*]]: memref<2xi64>, %{{.*}}: index, %{{.*}}: index)
 // CHECK:         memref.load %[[KN]][%{{.*}}] : memref<2xi64>
 // CHECK-LABEL: func.func @data_bound
-// CHECK:         hydra.launch @data_bound_kernel0 grid(%{{.*}}) args(%{{.*}}, %{{.*}}) : memref<8xf32>, memref<2xi64>
+// CHECK:         hydra.launch @data_bound_k0_loop grid(%{{.*}}) args(%{{.*}}, %{{.*}}) : memref<8xf32>, memref<2xi64>
 func.func @data_bound(%a: memref<8xf32>, %n: memref<2xi64>) {
   %c1 = arith.constant 1 : index
   %v = memref.load %n[%c1] : memref<2xi64>

@@ -31,7 +31,7 @@
 // CHECK:         math.rsqrt
 // CHECK:         scf.if
 // CHECK:           memref.store %{{.*}}, %[[OUT]]
-// CHECK:       } {hydra.block_size = 128 : i64}
+// CHECK:       } {hydra.block_size = 128 : i64, hydra.computes = "full_attention"}
 func.func @full_f32(%q: memref<2x4x?x16xf32>, %k: memref<2x2x?x16xf32>, %v: memref<2x2x?x8xf32>,
                     %g: memref<4x8xf32>, %out: memref<2x4x?x8xf32>) {
   hydra.full_attention %q, %k, %v fusion_scale(%g : memref<4x8xf32>) into %out
@@ -59,7 +59,7 @@ func.func @full_f32(%q: memref<2x4x?x16xf32>, %k: memref<2x2x?x16xf32>, %v: memr
 // CHECK:           gpu.shuffle  xor %{{.*}}, %c1_i32{{.*}}, %c32_i32
 // CHECK:           arith.truncf %{{.*}} : f32 to f16
 // CHECK:           nvgpu.mma.sync
-// CHECK:       } {hydra.block_size = 128 : i64}
+// CHECK:       } {hydra.block_size = 128 : i64, hydra.computes = "full_attention_mma"}
 func.func @full_f16(%q: memref<1x1x?x32xf16>, %k: memref<1x1x?x32xf16>, %v: memref<1x1x?x16xf16>,
                     %out: memref<1x1x?x16xf16>) {
   hydra.full_attention %q, %k, %v into %out {heads = array<i64: 0>, scale = 0.25 : f32}
@@ -84,7 +84,7 @@ func.func @full_f16(%q: memref<1x1x?x32xf16>, %k: memref<1x1x?x32xf16>, %v: memr
 // CHECK:             math.exp
 // CHECK:             gpu.shuffle  xor
 // CHECK:           gpu.barrier
-// CHECK:       } {hydra.block_size = 96 : i64}
+// CHECK:       } {hydra.block_size = 96 : i64, hydra.computes = "linear_attention"}
 func.func @linear_gated_delta(%q: memref<1x2x20x16xf32>, %k: memref<1x2x20x16xf32>, %v: memref<1x2x20x24xf32>,
                               %decay: memref<1x2x20xf32>, %beta: memref<1x2x20xf32>, %out: memref<1x2x20x24xf32>) {
   hydra.linear_attention %q, %k, %v decay(%decay : memref<1x2x20xf32>) beta(%beta : memref<1x2x20xf32>) into %out
@@ -112,7 +112,7 @@ func.func @linear_gated_delta(%q: memref<1x2x20x16xf32>, %k: memref<1x2x20x16xf3
 // CHECK:           math.exp
 // CHECK:           nvgpu.mma.sync
 // CHECK:           gpu.barrier
-// CHECK:       } {hydra.block_size = 64 : i64}
+// CHECK:       } {hydra.block_size = 64 : i64, hydra.computes = "linear_attention_mma"}
 func.func @linear_gated_f16(%q: memref<1x2x40x32xf16>, %k: memref<1x2x40x32xf16>, %v: memref<1x2x40x32xf16>,
                             %decay: memref<1x2x40xf32>, %out: memref<1x2x40x32xf16>) {
   hydra.linear_attention %q, %k, %v decay(%decay : memref<1x2x40xf32>) into %out

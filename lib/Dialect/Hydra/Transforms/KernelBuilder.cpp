@@ -315,13 +315,14 @@ void KernelBuilder::ifThen(Value cond, function_ref<void()> thenBody,
   }
 }
 
-Operation *KernelBuilder::forall(ArrayRef<Value> ubs,
+Operation *KernelBuilder::forall(StringRef computes, ArrayRef<Value> ubs,
                                  function_ref<void(ValueRange ivs)> body) {
   SmallVector<OpFoldResult> lbs(ubs.size(), b.getIndexAttr(0));
   SmallVector<OpFoldResult> steps(ubs.size(), b.getIndexAttr(1));
   SmallVector<OpFoldResult> upper(ubs.begin(), ubs.end());
   auto forallOp = scf::ForallOp::create(b, loc, lbs, upper, steps, ValueRange{},
                                         std::nullopt);
+  forallOp->setAttr(kComputesAttrName, b.getStringAttr(computes));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forallOp.getBody()->getTerminator());
   body(forallOp.getInductionVars());

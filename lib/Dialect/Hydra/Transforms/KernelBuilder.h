@@ -13,6 +13,11 @@
 
 namespace mlir::hydra {
 
+/// On an scf.forall that becomes a kernel: what it computes
+/// ("full_attention", "matmul", "elementwise", ...), which
+/// hydra-outline-kernels puts in the kernel's name.
+inline constexpr llvm::StringLiteral kComputesAttrName = "hydra.computes";
+
 class KernelBuilder {
 public:
   KernelBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
@@ -123,8 +128,9 @@ public:
               function_ref<void()> elseBody = nullptr);
   /// scf.forall from 0 to each upper bound, step 1. The forall is an
   /// automatic allocation scope: `buffer`s made in its body live for one
-  /// iteration, so iterations never share scratch memory.
-  Operation *forall(ArrayRef<Value> ubs,
+  /// iteration, so iterations never share scratch memory. `computes`
+  /// names what the kernel it becomes computes (kComputesAttrName).
+  Operation *forall(StringRef computes, ArrayRef<Value> ubs,
                     function_ref<void(ValueRange ivs)> body);
 
 private:

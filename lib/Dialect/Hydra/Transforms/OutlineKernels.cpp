@@ -134,7 +134,11 @@ static LogicalResult outline(scf::ForallOp forall, func::FuncOp host,
   for (Value buffer : captures->buffers)
     argTypes.push_back(buffer.getType());
   argTypes.append({b.getIndexType(), b.getIndexType()});
-  std::string name = (host.getSymName() + "_kernel" + Twine(index)).str();
+  // Named after what it computes, where the pass that made the loop says.
+  auto computes = forall->getAttrOfType<StringAttr>(kComputesAttrName);
+  std::string name = (host.getSymName() + "_k" + Twine(index) + "_" +
+                      (computes ? computes.getValue() : StringRef("loop")))
+                         .str();
   auto kernel =
       func::FuncOp::create(b, loc, name, b.getFunctionType(argTypes, {}));
   kernel->setAttr(kKernelAttrName, b.getUnitAttr());

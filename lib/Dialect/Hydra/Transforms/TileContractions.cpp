@@ -404,6 +404,7 @@ void tileContraction(RewriterBase &rewriter, Contraction con,
     outerCount = kb.index(1);
   bool startFromZero = bool(con.fill);
   kb.forall(
+      "matmul",
       {outerCount, kb.ceilDivConst(mSize, t.mb), kb.ceilDivConst(nSize, t.nb)},
       [&](ValueRange ivs) {
         emitContractionWork(kb, con, sizes);

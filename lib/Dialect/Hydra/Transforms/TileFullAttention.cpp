@@ -77,217 +77,224 @@ static void emitPrefill(KernelBuilder &kb, FullAttentionOp op,
   Value queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
   Value c0 = kb.index(0), c1 = kb.index(1);
 
-  kb.forall({kb.dim(q, 0), kb.index(heads.size()), numTiles}, [&](ValueRange
-                                                                      ivs) {
-    emitFullAttentionWork(kb, op, mt);
-    Value bi = ivs[0], n = ivs[1];
-    Value h = emitHeadIndex(kb, heads, n);
-    Value kvh = emitKvHeadIndex(kb, op, n, h);
-    Value slot = writesAll ? h : n;
-    Value i0 = kb.mul(ivs[2], mt);
-    Value rows = kb.min(kb.sub(queryLen, i0), mt);
-    // Query row i's causal diagonal is key i + shift.
-    Value shift = emitCausalShift(kb, op, queryLen, keyLen);
-    Value diag0 = addShift(kb, i0, shift);
-    // Causal: keys past the tile's last diagonal are masked for every row
-    // of the tile, so the key loop ends there.
-    Value keyEnd = causal ? kb.min(keyLen, kb.add(diag0, rows)) : keyLen;
+  kb.forall(
+      "full_attention", {kb.dim(q, 0), kb.index(heads.size()), numTiles},
+      [&](ValueRange ivs) {
+        emitFullAttentionWork(kb, op, mt);
+        Value bi = ivs[0], n = ivs[1];
+        Value h = emitHeadIndex(kb, heads, n);
+        Value kvh = emitKvHeadIndex(kb, op, n, h);
+        Value slot = writesAll ? h : n;
+        Value i0 = kb.mul(ivs[2], mt);
+        Value rows = kb.min(kb.sub(queryLen, i0), mt);
+        // Query row i's causal diagonal is key i + shift.
+        Value shift = emitCausalShift(kb, op, queryLen, keyLen);
+        Value diag0 = addShift(kb, i0, shift);
+        // Causal: keys past the tile's last diagonal are masked for every row
+        // of the tile, so the key loop ends there.
+        Value keyEnd = causal ? kb.min(keyLen, kb.add(diag0, rows)) : keyLen;
 
-    // Scratch of both forms, allocated here at the iteration's scope (a
-    // buffer made inside a branch would be a fresh alloca every iteration).
-    FullAttentionRows rowScratch(kb, op, mt, nt,
-                                 FullAttentionRows::Scores::transposed);
-    Value qT = kb.buffer({dk, mt});
-    Value accT = kb.buffer({dv, mt});
-    Value probsT = kb.buffer({nt, mt});
-    Value maxRow = kb.buffer({mt}), sumRow = kb.buffer({mt});
-    Value outRow = kb.buffer({dv});
-    // Row by row (fewer than kLanes rows).
-    auto rowForm = [&] {
-      rowScratch.run(
-          bi, kvh, rows,
-          [&](Value r) { return std::make_pair(h, kb.add(i0, r)); }, c0, keyEnd,
-          shift);
-      kb.loop(c0, rows, [&](Value r) {
-        Value o = kb.divf(rowScratch.rowOutput(r),
-                          kb.splat(rowScratch.rowSum(r), dv));
-        emitEpilogueStore(kb, o, out, {bi, slot, kb.add(i0, r)}, gamma, h,
-                          epsilon);
-      });
-    };
-    // Queries in lanes (kLanes rows or more; see the file comment).
-    auto laneForm = [&] {
-      int64_t groups = mt / kLanes;
-      // Keys (and V columns) per register tile: groups × perTile
-      // accumulators, 16 with the default 64-row tile.
-      int64_t perTile = std::max<int64_t>(1, kLanes / groups);
-      auto at = [&](int64_t g) { return kb.index(g * kLanes); };
-      // Row `row` of a [*, query-tile] buffer as its groups of lanes.
-      auto laneGroups = [&](Value buffer, Value row) {
-        SmallVector<Value> parts;
-        for (int64_t g = 0; g < groups; ++g)
-          parts.push_back(kb.loadRowAt(buffer, row, at(g), kLanes));
-        return parts;
-      };
-      // Q's tile transposed and scaled; lanes past the last row stay zero
-      // (finite scores, never stored).
-      kb.loop(c0, kb.index(dk),
-              [&](Value d) { kb.storeRow(kb.zeros(mt), qT, d); });
-      Value scaleF = kb.f32(scale);
-      kb.loop(c0, rows, [&](Value r) {
-        kb.loop(c0, kb.index(dk), [&](Value d) {
-          kb.store(kb.mulf(kb.load(q, {bi, h, kb.add(i0, r), d}), scaleF), qT,
-                   {d, r});
-        });
-      });
-      kb.loop(c0, kb.index(dv),
-              [&](Value e) { kb.storeRow(kb.zeros(mt), accT, e); });
-      kb.storeRow(kb.splat(kb.negInf(), mt), maxRow, ValueRange{});
-      kb.storeRow(kb.zeros(mt), sumRow, ValueRange{});
-      // Lane u of group g is query row i0 + 16 g + u, whose diagonal is
-      // key diag0 + 16 g + u.
-      auto laneIdType = VectorType::get({kLanes}, b.getIndexType());
-      SmallVector<Value> queryIds;
-      for (int64_t g = 0; g < groups; ++g)
-        queryIds.push_back(kb.lanesFrom(kb.add(diag0, at(g)), kLanes));
-      Value negInfLanes = kb.splat(kb.negInf(), kLanes);
-      Value zeroLanes = kb.zeros(kLanes);
-
-      Value keyEnd = causal ? kb.min(keyLen, kb.add(diag0, rows)) : keyLen;
-      kb.loop(c0, keyEnd, kb.index(nt), [&](Value j0) {
-        Value cols = kb.min(kb.sub(keyEnd, j0), nt);
-        // Scores of keys c0 .. c0 + count into probsT[c][:], one broadcast
-        // element of each key a step.
-        auto scoreKeys = [&](Value first, int64_t count) {
-          SmallVector<Value> accs = kb.outerProducts(
-              c0, kb.index(dk), SmallVector<Value>(count * groups, zeroLanes),
-              count, [&](Value d) { return laneGroups(qT, d); },
-              [&](Value d, int64_t t) {
-                return kb.load(
-                    k, {bi, kvh, kb.add(j0, kb.add(first, kb.index(t))), d});
-              });
-          for (int64_t t = 0; t < count; ++t)
-            for (int64_t g = 0; g < groups; ++g)
-              kb.storeRowAt(accs[t * groups + g], probsT,
-                            kb.add(first, kb.index(t)), at(g));
+        // Scratch of both forms, allocated here at the iteration's scope (a
+        // buffer made inside a branch would be a fresh alloca every iteration).
+        FullAttentionRows rowScratch(kb, op, mt, nt,
+                                     FullAttentionRows::Scores::transposed);
+        Value qT = kb.buffer({dk, mt});
+        Value accT = kb.buffer({dv, mt});
+        Value probsT = kb.buffer({nt, mt});
+        Value maxRow = kb.buffer({mt}), sumRow = kb.buffer({mt});
+        Value outRow = kb.buffer({dv});
+        // Row by row (fewer than kLanes rows).
+        auto rowForm = [&] {
+          rowScratch.run(
+              bi, kvh, rows,
+              [&](Value r) { return std::make_pair(h, kb.add(i0, r)); }, c0,
+              keyEnd, shift);
+          kb.loop(c0, rows, [&](Value r) {
+            Value o = kb.divf(rowScratch.rowOutput(r),
+                              kb.splat(rowScratch.rowSum(r), dv));
+            emitEpilogueStore(kb, o, out, {bi, slot, kb.add(i0, r)}, gamma, h,
+                              epsilon);
+          });
         };
-        Value tiled = kb.sub(cols, kb.remConst(cols, perTile));
-        kb.loop(c0, tiled, kb.index(perTile),
-                [&](Value c) { scoreKeys(c, perTile); });
-        kb.loop(tiled, cols, [&](Value c) { scoreKeys(c, 1); });
+        // Queries in lanes (kLanes rows or more; see the file comment).
+        auto laneForm = [&] {
+          int64_t groups = mt / kLanes;
+          // Keys (and V columns) per register tile: groups × perTile
+          // accumulators, 16 with the default 64-row tile.
+          int64_t perTile = std::max<int64_t>(1, kLanes / groups);
+          auto at = [&](int64_t g) { return kb.index(g * kLanes); };
+          // Row `row` of a [*, query-tile] buffer as its groups of lanes.
+          auto laneGroups = [&](Value buffer, Value row) {
+            SmallVector<Value> parts;
+            for (int64_t g = 0; g < groups; ++g)
+              parts.push_back(kb.loadRowAt(buffer, row, at(g), kLanes));
+            return parts;
+          };
+          // Q's tile transposed and scaled; lanes past the last row stay zero
+          // (finite scores, never stored).
+          kb.loop(c0, kb.index(dk),
+                  [&](Value d) { kb.storeRow(kb.zeros(mt), qT, d); });
+          Value scaleF = kb.f32(scale);
+          kb.loop(c0, rows, [&](Value r) {
+            kb.loop(c0, kb.index(dk), [&](Value d) {
+              kb.store(kb.mulf(kb.load(q, {bi, h, kb.add(i0, r), d}), scaleF),
+                       qT, {d, r});
+            });
+          });
+          kb.loop(c0, kb.index(dv),
+                  [&](Value e) { kb.storeRow(kb.zeros(mt), accT, e); });
+          kb.storeRow(kb.splat(kb.negInf(), mt), maxRow, ValueRange{});
+          kb.storeRow(kb.zeros(mt), sumRow, ValueRange{});
+          // Lane u of group g is query row i0 + 16 g + u, whose diagonal is
+          // key diag0 + 16 g + u.
+          auto laneIdType = VectorType::get({kLanes}, b.getIndexType());
+          SmallVector<Value> queryIds;
+          for (int64_t g = 0; g < groups; ++g)
+            queryIds.push_back(kb.lanesFrom(kb.add(diag0, at(g)), kLanes));
+          Value negInfLanes = kb.splat(kb.negInf(), kLanes);
+          Value zeroLanes = kb.zeros(kLanes);
 
-        // Soft cap, causal and explicit masks, and the running max, down
-        // the columns.
-        SmallVector<Value> oldMax;
-        for (int64_t g = 0; g < groups; ++g)
-          oldMax.push_back(kb.loadRowAt(maxRow, ValueRange{}, at(g), kLanes));
-        SmallVector<Value> newMax =
-            kb.loop(c0, cols, c1, oldMax, [&](Value c, ValueRange it) {
-              Value key = kb.add(j0, c);
-              Value keyLanes =
-                  vector::BroadcastOp::create(b, loc, laneIdType, key);
-              SmallVector<Value> next;
-              for (int64_t g = 0; g < groups; ++g) {
-                Value sg = kb.loadRowAt(probsT, c, at(g), kLanes);
-                if (softcap)
-                  sg = emitSoftcap(kb, sg, *softcap);
-                if (causal) {
-                  Value future = arith::CmpIOp::create(
-                      b, loc, arith::CmpIPredicate::ult, queryIds[g], keyLanes);
-                  sg = kb.select(future, negInfLanes, sg);
-                }
-                if (mask || softcap || causal)
-                  kb.storeRowAt(sg, probsT, c, at(g));
-                next.push_back(sg);
-              }
-              if (mask) {
-                // Mask layouts vary (broadcast dims, i1 or float): applied
-                // element by element, then the row read back.
-                kb.loop(c0, rows, [&](Value r) {
-                  Value sc = kb.load(probsT, {c, r});
-                  kb.store(emitMaskedScore(kb, mask, sc,
-                                           {bi, h, kb.add(i0, r), key}),
-                           probsT, {c, r});
-                });
+          Value keyEnd = causal ? kb.min(keyLen, kb.add(diag0, rows)) : keyLen;
+          kb.loop(c0, keyEnd, kb.index(nt), [&](Value j0) {
+            Value cols = kb.min(kb.sub(keyEnd, j0), nt);
+            // Scores of keys c0 .. c0 + count into probsT[c][:], one broadcast
+            // element of each key a step.
+            auto scoreKeys = [&](Value first, int64_t count) {
+              SmallVector<Value> accs = kb.outerProducts(
+                  c0, kb.index(dk),
+                  SmallVector<Value>(count * groups, zeroLanes), count,
+                  [&](Value d) { return laneGroups(qT, d); },
+                  [&](Value d, int64_t t) {
+                    return kb.load(
+                        k,
+                        {bi, kvh, kb.add(j0, kb.add(first, kb.index(t))), d});
+                  });
+              for (int64_t t = 0; t < count; ++t)
                 for (int64_t g = 0; g < groups; ++g)
-                  next[g] = kb.loadRowAt(probsT, c, at(g), kLanes);
-              }
-              for (int64_t g = 0; g < groups; ++g)
-                next[g] = kb.maxf(it[g], next[g]);
-              return next;
-            });
-        SmallVector<Value> safeMax(groups), alpha(groups);
-        for (int64_t g = 0; g < groups; ++g) {
-          std::tie(safeMax[g], alpha[g]) =
-              emitOnlineRescale(kb, oldMax[g], newMax[g]);
-          kb.storeRowAt(newMax[g], maxRow, ValueRange{}, at(g));
-        }
-        // Probabilities in place, and their sums.
-        SmallVector<Value> sums = kb.loop(
-            c0, cols, c1, SmallVector<Value>(groups, zeroLanes),
-            [&](Value c, ValueRange it) {
-              SmallVector<Value> next;
-              for (int64_t g = 0; g < groups; ++g) {
-                Value pg = kb.exp(kb.subf(
-                    kb.loadRowAt(probsT, c, at(g), kLanes), safeMax[g]));
-                kb.storeRowAt(pg, probsT, c, at(g));
-                next.push_back(kb.addf(it[g], pg));
-              }
-              return next;
-            });
-        for (int64_t g = 0; g < groups; ++g) {
-          Value old = kb.loadRowAt(sumRow, ValueRange{}, at(g), kLanes);
-          kb.storeRowAt(kb.addf(kb.mulf(old, alpha[g]), sums[g]), sumRow,
-                        ValueRange{}, at(g));
-        }
-        // accT[e][:] <- alpha · accT[e][:] + Σ_c V[c][e] · P[c][:], a few
-        // columns e of V at a time in registers across the tile's keys.
-        auto accumulate = [&](Value first, int64_t count) {
-          SmallVector<Value> init;
-          for (int64_t t = 0; t < count; ++t)
+                  kb.storeRowAt(accs[t * groups + g], probsT,
+                                kb.add(first, kb.index(t)), at(g));
+            };
+            Value tiled = kb.sub(cols, kb.remConst(cols, perTile));
+            kb.loop(c0, tiled, kb.index(perTile),
+                    [&](Value c) { scoreKeys(c, perTile); });
+            kb.loop(tiled, cols, [&](Value c) { scoreKeys(c, 1); });
+
+            // Soft cap, causal and explicit masks, and the running max, down
+            // the columns.
+            SmallVector<Value> oldMax;
             for (int64_t g = 0; g < groups; ++g)
-              init.push_back(kb.mulf(
-                  kb.loadRowAt(accT, kb.add(first, kb.index(t)), at(g), kLanes),
-                  alpha[g]));
-          SmallVector<Value> accs = kb.outerProducts(
-              c0, cols, init, count,
-              [&](Value c) { return laneGroups(probsT, c); },
-              [&](Value c, int64_t t) {
-                return kb.load(
-                    v, {bi, kvh, kb.add(j0, c), kb.add(first, kb.index(t))});
-              });
-          for (int64_t t = 0; t < count; ++t)
-            for (int64_t g = 0; g < groups; ++g)
-              kb.storeRowAt(accs[t * groups + g], accT,
-                            kb.add(first, kb.index(t)), at(g));
+              oldMax.push_back(
+                  kb.loadRowAt(maxRow, ValueRange{}, at(g), kLanes));
+            SmallVector<Value> newMax =
+                kb.loop(c0, cols, c1, oldMax, [&](Value c, ValueRange it) {
+                  Value key = kb.add(j0, c);
+                  Value keyLanes =
+                      vector::BroadcastOp::create(b, loc, laneIdType, key);
+                  SmallVector<Value> next;
+                  for (int64_t g = 0; g < groups; ++g) {
+                    Value sg = kb.loadRowAt(probsT, c, at(g), kLanes);
+                    if (softcap)
+                      sg = emitSoftcap(kb, sg, *softcap);
+                    if (causal) {
+                      Value future = arith::CmpIOp::create(
+                          b, loc, arith::CmpIPredicate::ult, queryIds[g],
+                          keyLanes);
+                      sg = kb.select(future, negInfLanes, sg);
+                    }
+                    if (mask || softcap || causal)
+                      kb.storeRowAt(sg, probsT, c, at(g));
+                    next.push_back(sg);
+                  }
+                  if (mask) {
+                    // Mask layouts vary (broadcast dims, i1 or float): applied
+                    // element by element, then the row read back.
+                    kb.loop(c0, rows, [&](Value r) {
+                      Value sc = kb.load(probsT, {c, r});
+                      kb.store(emitMaskedScore(kb, mask, sc,
+                                               {bi, h, kb.add(i0, r), key}),
+                               probsT, {c, r});
+                    });
+                    for (int64_t g = 0; g < groups; ++g)
+                      next[g] = kb.loadRowAt(probsT, c, at(g), kLanes);
+                  }
+                  for (int64_t g = 0; g < groups; ++g)
+                    next[g] = kb.maxf(it[g], next[g]);
+                  return next;
+                });
+            SmallVector<Value> safeMax(groups), alpha(groups);
+            for (int64_t g = 0; g < groups; ++g) {
+              std::tie(safeMax[g], alpha[g]) =
+                  emitOnlineRescale(kb, oldMax[g], newMax[g]);
+              kb.storeRowAt(newMax[g], maxRow, ValueRange{}, at(g));
+            }
+            // Probabilities in place, and their sums.
+            SmallVector<Value> sums = kb.loop(
+                c0, cols, c1, SmallVector<Value>(groups, zeroLanes),
+                [&](Value c, ValueRange it) {
+                  SmallVector<Value> next;
+                  for (int64_t g = 0; g < groups; ++g) {
+                    Value pg = kb.exp(kb.subf(
+                        kb.loadRowAt(probsT, c, at(g), kLanes), safeMax[g]));
+                    kb.storeRowAt(pg, probsT, c, at(g));
+                    next.push_back(kb.addf(it[g], pg));
+                  }
+                  return next;
+                });
+            for (int64_t g = 0; g < groups; ++g) {
+              Value old = kb.loadRowAt(sumRow, ValueRange{}, at(g), kLanes);
+              kb.storeRowAt(kb.addf(kb.mulf(old, alpha[g]), sums[g]), sumRow,
+                            ValueRange{}, at(g));
+            }
+            // accT[e][:] <- alpha · accT[e][:] + Σ_c V[c][e] · P[c][:], a few
+            // columns e of V at a time in registers across the tile's keys.
+            auto accumulate = [&](Value first, int64_t count) {
+              SmallVector<Value> init;
+              for (int64_t t = 0; t < count; ++t)
+                for (int64_t g = 0; g < groups; ++g)
+                  init.push_back(
+                      kb.mulf(kb.loadRowAt(accT, kb.add(first, kb.index(t)),
+                                           at(g), kLanes),
+                              alpha[g]));
+              SmallVector<Value> accs = kb.outerProducts(
+                  c0, cols, init, count,
+                  [&](Value c) { return laneGroups(probsT, c); },
+                  [&](Value c, int64_t t) {
+                    return kb.load(v, {bi, kvh, kb.add(j0, c),
+                                       kb.add(first, kb.index(t))});
+                  });
+              for (int64_t t = 0; t < count; ++t)
+                for (int64_t g = 0; g < groups; ++g)
+                  kb.storeRowAt(accs[t * groups + g], accT,
+                                kb.add(first, kb.index(t)), at(g));
+            };
+            int64_t tiledDv = dv - dv % perTile;
+            kb.loop(c0, kb.index(tiledDv), kb.index(perTile),
+                    [&](Value e) { accumulate(e, perTile); });
+            kb.loop(kb.index(tiledDv), kb.index(dv),
+                    [&](Value e) { accumulate(e, 1); });
+          });
+
+          // Each row's output back out of the lanes, normalized, through the
+          // shared epilogue.
+          kb.loop(c0, rows, [&](Value r) {
+            kb.loop(c0, kb.index(dv), [&](Value e) {
+              kb.store(kb.load(accT, {e, r}), outRow, e);
+            });
+            Value o = kb.divf(kb.loadRow(outRow, ValueRange{}, dv),
+                              kb.splat(kb.load(sumRow, r), dv));
+            emitEpilogueStore(kb, o, out, {bi, slot, kb.add(i0, r)}, gamma, h,
+                              epsilon);
+          });
         };
-        int64_t tiledDv = dv - dv % perTile;
-        kb.loop(c0, kb.index(tiledDv), kb.index(perTile),
-                [&](Value e) { accumulate(e, perTile); });
-        kb.loop(kb.index(tiledDv), kb.index(dv),
-                [&](Value e) { accumulate(e, 1); });
-      });
 
-      // Each row's output back out of the lanes, normalized, through the
-      // shared epilogue.
-      kb.loop(c0, rows, [&](Value r) {
-        kb.loop(c0, kb.index(dv),
-                [&](Value e) { kb.store(kb.load(accT, {e, r}), outRow, e); });
-        Value o = kb.divf(kb.loadRow(outRow, ValueRange{}, dv),
-                          kb.splat(kb.load(sumRow, r), dv));
-        emitEpilogueStore(kb, o, out, {bi, slot, kb.add(i0, r)}, gamma, h,
-                          epsilon);
+        if (mt % kLanes != 0) {
+          rowForm();
+          return;
+        }
+        Value wide = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
+                                           rows, kb.index(kLanes));
+        kb.ifThen(wide, laneForm, rowForm);
       });
-    };
-
-    if (mt % kLanes != 0) {
-      rowForm();
-      return;
-    }
-    Value wide = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, rows,
-                                       kb.index(kLanes));
-    kb.ifThen(wide, laneForm, rowForm);
-  });
 }
 
 /// The decode grid: one iteration per (batch, kv head, key split), all the
@@ -304,6 +311,7 @@ static void emitDecode(KernelBuilder &kb, FullAttentionOp op,
   Value queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
   Value c0 = kb.index(0);
   kb.forall(
+      "full_attention_split",
       {kb.dim(q, 0), kb.index(groups.kvHeads.size()), splitGrid},
       [&](ValueRange ivs) {
         emitFullAttentionWork(kb, op, kDecodeRows);
@@ -366,6 +374,7 @@ static void emitCombine(KernelBuilder &kb, FullAttentionOp op, Value numSplits,
   FullAttentionAttrs attrs(op);
   Value c0 = kb.index(0), c1 = kb.index(1);
   kb.forall(
+      "full_attention_combine",
       {kb.dim(q, 0), kb.index(attrs.heads.size()), rowGrid},
       [&](ValueRange ivs) {
         // A few FLOPs and the partials' bytes per row and split: small (a

@@ -62,8 +62,9 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
 
   Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
   Value numTiles = kb.ceilDivConst(queryLen, kQueryRows);
-  Operation *forall =
-      kb.forall({batch, kb.index(heads.size()), numTiles}, [&](ValueRange ivs) {
+  Operation *forall = kb.forall(
+      "full_attention", {batch, kb.index(heads.size()), numTiles},
+      [&](ValueRange ivs) {
         emitFullAttentionWork(kb, op, kQueryRows);
         GpuKernelBuilder gb(kb, kWarps * kWarpSize);
         gb.begin();

@@ -685,7 +685,8 @@ void hydra::tileLinearAttention(RewriterBase &rewriter, LinearAttentionOp op,
   double chunk = double(tiling.chunkSize);
   double flopsPerStep = 4.0 * dk * dv + chunk * (dk + dv) +
                         (delta ? 2.0 * dk * dv + chunk * (dk + dv) : 0.0);
-  kb.forall({kb.dim(q, 0), kb.index(int64_t(kvHeads.size()))},
+  kb.forall("linear_attention",
+            {kb.dim(q, 0), kb.index(int64_t(kvHeads.size()))},
             [&](ValueRange ivs) {
               emitLinearAttentionWork(kb, op, flopsPerStep);
               Value gi = ivs[1];

@@ -96,8 +96,9 @@ LogicalResult hydra::tileLinearAttentionGpu(RewriterBase &rewriter,
       beta && cast<MemRefType>(beta.getType()).getDimSize(1) != 1;
   int64_t threads = s.warps * kWarpSize;
 
-  Operation *forall =
-      kb.forall({kb.dim(q, 0), kb.index(heads.size())}, [&](ValueRange ivs) {
+  Operation *forall = kb.forall(
+      "linear_attention", {kb.dim(q, 0), kb.index(heads.size())},
+      [&](ValueRange ivs) {
         // Per step: decay (gated), Sᵀk and the delta update (delta
         // rules), the state update and the output, Dk·Dv each or twice.
         emitLinearAttentionWork(

@@ -83,8 +83,9 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
   Location loc = kb.getLoc();
   int64_t threads = warps * kWarpSize;
 
-  Operation *forall =
-      kb.forall({kb.dim(q, 0), kb.index(heads.size())}, [&](ValueRange ivs) {
+  Operation *forall = kb.forall(
+      "linear_attention_mma", {kb.dim(q, 0), kb.index(heads.size())},
+      [&](ValueRange ivs) {
         // Per step: QKᵀ (2·16·Dk, recomputed by every warp), Q·Ŝ and the
         // state update (2·Dk·Dv each), A·V (2·16·Dv).
         emitLinearAttentionWork(

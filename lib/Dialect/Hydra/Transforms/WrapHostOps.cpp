@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "KernelBuilder.h"
 #include "WorkEstimate.h"
 #include "hydra/Dialect/Hydra/Transforms/Passes.h"
 #include "hydra/Dialect/Hydra/Utils/BufferViews.h"
@@ -69,6 +70,22 @@ bool readsData(Value size) {
 /// Elements of a one-dimensional op per parallel iteration.
 constexpr int64_t kChunk = 4096;
 
+/// What a wrapped op computes, for the name of its kernel: an elementwise
+/// or reducing generic, else the op's own name ("copy", "fill", "matmul").
+std::string computesOf(Operation *op) {
+  if (auto generic = dyn_cast<linalg::GenericOp>(op))
+    return llvm::all_of(generic.getIteratorTypesArray(),
+                        [](utils::IteratorType t) {
+                          return t == utils::IteratorType::parallel;
+                        })
+               ? "elementwise"
+               : "reduction";
+  std::string name;
+  for (char c : op->getName().stripDialect())
+    name += llvm::isAlnum(c) ? c : '_';
+  return name;
+}
+
 /// Splits a linalg op across an scf.forall over its leading parallel loops
 /// (all but the innermost loop, which stays whole so that it vectorizes;
 /// a one-loop op in chunks of kChunk): each iteration runs the op on views
@@ -120,6 +137,7 @@ scf::ForallOp wrapParallel(OpBuilder &b, linalg::LinalgOp op) {
   }
   auto forall = scf::ForallOp::create(b, loc, lbs, ubs, steps, ValueRange{},
                                       std::nullopt);
+  forall->setAttr(kComputesAttrName, b.getStringAttr(computesOf(op)));
   b.setInsertionPoint(forall.getBody()->getTerminator());
   emitWork(b, op);
   SmallVector<Value> ivs = forall.getInductionVars();
@@ -246,6 +264,7 @@ struct HydraWrapHostOpsPass
           ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
           ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, ValueRange{},
           std::nullopt);
+      forall->setAttr(kComputesAttrName, b.getStringAttr(computesOf(op)));
       op->moveBefore(forall.getBody()->getTerminator());
       if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
         b.setInsertionPoint(op);
