@@ -46,8 +46,8 @@ def library(stem):
 
 
 def build_py_with(package, stem):
-    """A build_py that copies the library into PACKAGE/lib and writes
-    PACKAGE/_version.py with the version."""
+    """A build_py that copies the library into PACKAGE/lib and LICENSE
+    into PACKAGE, and writes PACKAGE/_version.py with the version."""
 
     class BuildPy(build_py):
         def run(self):
@@ -56,6 +56,9 @@ def build_py_with(package, stem):
             os.makedirs(target, exist_ok=True)
             source = library(stem)
             shutil.copyfile(source, os.path.join(target, os.path.basename(source)))
+            # The license travels with the code it covers.
+            shutil.copyfile(os.path.join(ROOT, "LICENSE"),
+                            os.path.join(self.build_lib, package, "LICENSE"))
             with open(os.path.join(self.build_lib, package, "_version.py"), "w") as f:
                 f.write(f'"""Written when the wheel was built."""\n\n'
                         f'__version__ = "{version()}"\n')

@@ -169,3 +169,20 @@ def test_bf16_tensors_travel_as_ml_dtypes_arrays():
                               opset_imports=[helper.make_opsetid("", 21)])
     session = hydrahead.Session(hydrahead.Module(hydrahead.compile(model.SerializeToString())))
     np.testing.assert_array_equal(session.run({"b": h})["f"], h.astype(np.float32))
+
+
+def test_the_packages_dtype_codes_are_the_c_apis():
+    """hydrahead maps numpy dtypes to hydra_dtype codes by number: each
+    must name the runtime's dtype of that size (hydra_dtype_name/size)."""
+    import ctypes
+    from hydrahead import _DTYPES, _native
+    lib = _native.runtime()
+    lib.hydra_dtype_name.restype, lib.hydra_dtype_name.argtypes = ctypes.c_char_p, [ctypes.c_int]
+    lib.hydra_dtype_size.restype, lib.hydra_dtype_size.argtypes = ctypes.c_size_t, [ctypes.c_int]
+    names = {"float32": "f32", "float16": "f16", "bfloat16": "bf16", "float64": "f64",
+             "bool": "bool", "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",
+             "uint8": "u8", "uint16": "u16", "uint32": "u32", "uint64": "u64"}
+    assert len(_DTYPES) == len(names)
+    for code, dtype in _DTYPES.items():
+        assert lib.hydra_dtype_name(code).decode() == names[np.dtype(dtype).name], code
+        assert lib.hydra_dtype_size(code) == np.dtype(dtype).itemsize, code

@@ -70,6 +70,7 @@ def test_the_wheels_are_tagged_for_the_platform_and_hold_their_library(wheels):
         names = z.namelist()
         assert f"hydrahead/lib/libhydra_runtime.so.{SOVERSION}" in names
         assert "hydrahead/py.typed" in names and "hydrahead/ort.py" in names
+        assert "hydrahead/LICENSE" in names
         assert not [n for n in names if "compiler" in n or "LLVM" in n or "MLIR" in n]
         assert f'__version__ = "{VERSION}"' in z.read("hydrahead/_version.py").decode()
         metadata = z.read(f"hydrahead-{VERSION}.dist-info/METADATA").decode()
@@ -82,6 +83,7 @@ def test_the_wheels_are_tagged_for_the_platform_and_hold_their_library(wheels):
         assert requirement in metadata, requirement
     with zipfile.ZipFile(wheels["hydrahead_compiler"]) as z:
         assert f"hydrahead_compiler/lib/libhydra_compiler.so.{SOVERSION}" in z.namelist()
+        assert "hydrahead_compiler/LICENSE" in z.namelist()
     # The runtime's library links no LLVM, MLIR or protobuf.
     with zipfile.ZipFile(wheels["hydrahead"]) as z:
         lib = z.read(f"hydrahead/lib/libhydra_runtime.so.{SOVERSION}")
