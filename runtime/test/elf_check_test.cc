@@ -5,6 +5,8 @@
 #include "elf_check.h"
 #include "hydra_artifact_generated.h"
 
+#include "test_artifact.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -18,11 +20,7 @@
 using namespace hydra;
 
 namespace {
-std::string artifactPath() {
-  if (const char *p = std::getenv("HYDRA_TEST_ARTIFACT"))
-    return p;
-  return HYDRA_TEST_ARTIFACT;
-}
+using hydra::test::artifactPath;
 
 /// The artifact's x86-64 object, with helpers to find its tables.
 struct KernelObject {

@@ -7,6 +7,8 @@
 
 #include "artifact_format.h"
 
+#include "test_artifact.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -16,11 +18,7 @@
 #include <vector>
 
 namespace {
-std::string artifactPath() {
-  if (const char *p = std::getenv("HYDRA_TEST_ARTIFACT"))
-    return p;
-  return HYDRA_TEST_ARTIFACT;
-}
+using hydra::test::artifactPath;
 
 /// Deterministic inputs in (0, 0.5) for every input of `function`: valid
 /// for the example layer (a positive beta, a small negative decay below).

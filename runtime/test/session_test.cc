@@ -4,6 +4,8 @@
 
 #include "hydra/runtime.h"
 
+#include "test_artifact.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -14,12 +16,7 @@
 #include <vector>
 
 namespace {
-/// The artifact's path: $HYDRA_TEST_ARTIFACT, else the one the build made.
-std::string artifactPath() {
-  if (const char *p = std::getenv("HYDRA_TEST_ARTIFACT"))
-    return p;
-  return HYDRA_TEST_ARTIFACT;
-}
+using hydra::test::artifactPath;
 
 std::string takeMessage(hydra_status s) {
   std::string m = hydra_status_message(s);
