@@ -36,11 +36,30 @@ MMA_CASES = {
         "la-linear": dict(heads="LL", S=50, Dk=32, Dv=32),
         "la-gated-gqa-fused": dict(heads="LLLL", Hkv=2, S=37, Dk=16, Dv=48,
                                    rule="gated", decay="head", fusion=True),
+        # Several chunks of 64 (and of 32 at Dk = Dv = 128), ragged ends.
+        "la-gated-long": dict(heads="LLLL", Hkv=2, S=300, Dk=64, Dv=64, rule="gated",
+                              decay="head", fusion=True),
+        "la-linear-d128": dict(heads="LL", S=150, Dk=128, Dv=128, B=2),
         "hybrid-gated-7to1": dict(heads="FLLLLLLL", Hkv=2, S=70, Dk=64, Dv=64,
                                   causal=True, rule="gated", decay="head", fusion=True),
     }.items()
 }
 
+# Flash-decoding: grids of few (batch, head, query tile) blocks on long
+# keys split them (slices of at least 128 keys, up to 264 blocks), then
+# the combine kernel merges the slices: f32 (the CUDA-core kernel) and
+# f16/bf16 (tensor cores), a decode step, GQA, a short prefill on a long
+# cache with a mask, causal rows, a fused merge, slices of ragged length.
+SPLIT_CASES = {
+    "split-f32-decode-fused": HybridCase("FF", S=1, T=2000, Dk=32, Dv=40, fusion=True),
+    "split-f32-causal-rows": HybridCase("FF", S=3, T=600, Dk=16, Dv=16, causal=True),
+    "split-f16-decode-gqa": HybridCase("FFFF", Hkv=2, S=1, T=1500, Dk=32, Dv=24,
+                                       fusion=True, dtype=np.float16),
+    "split-f16-prefill-mask": HybridCase("FF", S=5, T=700, Dk=16, Dv=16, mask="bool",
+                                         dtype=np.float16),
+    "split-bf16-decode-one-kv-head": HybridCase("FFFF", Hkv=1, S=1, T=1100, Dk=32, Dv=32,
+                                                fusion=True, dtype=ml_dtypes.bfloat16),
+}
 
 # The archs every test model must assemble for.
 ARCHS = ("sm_80", "sm_90")
@@ -60,7 +79,7 @@ INSPECT = os.path.join(os.environ.get("HYDRA_BUILD_DIR", os.path.join(ROOT, "bui
 # Every test model: the execution cases and the example layer.
 MODELS = {**{f"case-{n}": c for n, c in CASES.items()},
           **{f"long-{n}": c for n, c in LONG.items()},
-          **MMA_CASES}
+          **MMA_CASES, **SPLIT_CASES}
 EXAMPLE = os.path.join(ROOT, "examples", "hybrid_7to1.mlir")
 
 

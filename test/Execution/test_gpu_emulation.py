@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from cases import max_error
-from gpu_cases import CASES, LONG, MMA_CASES, compile_case, hydrahead
+from gpu_cases import CASES, LONG, MMA_CASES, SPLIT_CASES, compile_case, hydrahead
 from test_hybrid_attention import TOLERANCES
 
 
@@ -21,9 +21,10 @@ from test_hybrid_attention import TOLERANCES
 TOLERANCES = {**TOLERANCES, np.dtype(ml_dtypes.bfloat16): 8e-3}
 
 
-@pytest.mark.parametrize("name", sorted(CASES) + sorted(LONG) + sorted(MMA_CASES))
+@pytest.mark.parametrize(
+    "name", sorted(CASES) + sorted(LONG) + sorted(MMA_CASES) + sorted(SPLIT_CASES))
 def test_emulated_gpu_kernels_match_reference(name):
-    case = CASES.get(name) or LONG.get(name) or MMA_CASES[name]
+    case = CASES.get(name) or LONG.get(name) or MMA_CASES.get(name) or SPLIT_CASES[name]
     inputs = case.make_inputs(seed=zlib.crc32(name.encode()))
     module = hydrahead.Module(compile_case(case, "gpu-emulator"))
     session = hydrahead.Session(module, device="gpu-emulator")

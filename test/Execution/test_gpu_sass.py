@@ -68,8 +68,13 @@ def test_chunkwise_linear_attention_uses_tensor_cores(dtype, arch, tmp_path):
     case = MMA_CASES[f"mma-{dtype}-hybrid-gated-7to1"]  # gated rule, per-head decay
     sass = sass_by_function(case, arch, tmp_path, "cuobjdump")
     suffix = r"\.BF16" if dtype == "bfloat16" else ""
-    for kernel in ("hybrid_k0_full_attention_mma", "hybrid_k1_linear_attention_mma"):
+    # Full attention; the chunk states and the outputs of the chunk-parallel
+    # linear attention (their scan is elementwise f32).
+    for kernel in ("hybrid_k0_full_attention_mma",
+                   "hybrid_k1_linear_attention_chunk_states_mma",
+                   "hybrid_k3_linear_attention_chunk_outputs_mma"):
         assert re.search(rf"HMMA\.16816\.F32{suffix}\b", sass[kernel]), kernel
+    assert "HMMA" not in sass["hybrid_k2_linear_attention_chunk_scan"]
 
 
 @pytest.mark.parametrize("arch", ARCHS)

@@ -5,6 +5,7 @@ emulator and, without a driver, a clean error for CUDA."""
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -28,8 +29,12 @@ def gpu_artifact(tmp_path_factory):
 def test_one_artifact_holds_every_target(gpu_artifact):
     text = tool("hydra-inspect", gpu_artifact, check=True).stdout
     assert "program for cpu" in text and "program for cuda" in text
-    # FA: 16 query rows a block of 4 warps; LA: a block a (batch, head).
-    assert "grid [s0, 2, ceil(s1/16)] blocks of 128 threads" in text
+    # FA: 16 query rows a block of 4 warps, and a split of the keys (a
+    # size the call's sizes decide); its combine: a warp per row of the
+    # partials; LA: a block a (batch, head).
+    assert re.search(r"full_attention grid \[s0, 2, ceil\(s1/16\), s\d+\] "
+                     r"blocks of 128 threads", text)
+    assert re.search(r"full_attention_combine grid \[s0, 2, s\d+\] blocks of 32 threads", text)
     assert "grid [s0, 2] blocks of 64 threads" in text
     for arch in ("sm_80", "sm_90"):
         assert f"target {arch}, ptx" in text and f"target {arch}, cubin" in text
@@ -37,7 +42,8 @@ def test_one_artifact_holds_every_target(gpu_artifact):
     assert "target x86_64, elf_shared_object" in text
     info = json.loads(tool("hydra-inspect", gpu_artifact, "--json", check=True).stdout)
     cuda = {k["name"]: k for k in info["kernels"] if k["device"] == "cuda"}
-    assert len(cuda) == 2 and all(k["shared_bytes"] > 0 for k in cuda.values())
+    assert len(cuda) == 3
+    assert all(k["shared_bytes"] > 0 for n, k in cuda.items() if not n.endswith("_combine"))
     for e in info["executables"]:
         if e["format"] == "cubin":
             assert {r["kernel"] for r in e["resources"]} == set(cuda)
@@ -49,12 +55,18 @@ def test_inspect_evaluates_each_launchs_work(gpu_artifact):
     info = json.loads(tool("hydra-inspect", gpu_artifact, "--json", "--sizes",
                            f"s0={b},s1={s}", check=True).stdout)
     for program in info["functions"][0]["programs"]:
-        fa = program["launches"][0]
+        launches = {info["kernels"][l["kernel"]]["name"].split("_k", 1)[1]: l
+                    for l in program["launches"]}
+        fa = launches["0_full_attention"]
         # Two full heads, causal: half of 2 · S · T · (Dk + Dv) FLOPs each.
         assert fa["flops"] == pytest.approx(2 * 0.5 * 2 * b * s * s * 32)
         assert fa["bytes"] > 0
-        la = program["launches"][1]
-        assert la["flops"] > 0 and la["bytes"] > 0
+        la = [l for n, l in launches.items() if n.endswith("linear_attention")]
+        assert la and la[0]["flops"] > 0 and la[0]["bytes"] > 0
+        if program["device"] == "cuda":
+            # 2 · 2 · 63 = 252 blocks of 16 rows: two splits of the keys.
+            assert fa["blocks"] == 2 * 2 * 63 * 2
+            assert launches["1_full_attention_combine"]["blocks"] == 2 * 2 * s
     text = tool("hydra-inspect", gpu_artifact, check=True).stdout
     assert "work: FLOPs 64*s0*s1*s1, bytes " in text  # unbound: the polynomial
     bad = tool("hydra-inspect", gpu_artifact, "--sizes", "n=3")

@@ -11,10 +11,12 @@
 
 #include "HeadMaps.h"
 #include "JsonText.h"
+#include "Roofline.h"
 #include "hydra/runtime.h"
 #include "hydra_artifact_generated.h"
 #include "size_symbols.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -104,6 +106,23 @@ Sizes withDerived(const fb::Function &f, const Sizes &given) {
   return sizes;
 }
 
+/// The launch's grid evaluated at the bound sizes: its number of blocks
+/// (CUDA) or iterations (CPU), or none when a size is unbound.
+std::optional<double> gridBlocks(const fb::Launch &l, const Sizes &sizes) {
+  double blocks = 1;
+  for (const fb::GridDim *g : *l.grid()) {
+    if (g->symbol() < 0) {
+      blocks *= double(g->value());
+      continue;
+    }
+    auto it = sizes.find(uint32_t(g->symbol()));
+    if (it == sizes.end())
+      return std::nullopt;
+    blocks *= std::ceil(it->second / double(std::max<int64_t>(g->value(), 1)));
+  }
+  return blocks;
+}
+
 /// A launch's FLOPs or bytes: the number when every symbol is bound,
 /// else the polynomial ("2.1e+05·s0·s1 + …").
 struct Cost {
@@ -168,7 +187,47 @@ std::string costText(const fb::Launch &l, const Sizes &sizes) {
 
 std::string quote(const std::string &s) { return hydra::inspect::jsonQuote(s); }
 
-void printText(const fb::Module &m, size_t bytes, const Sizes &given) {
+/// Whether a kernel computes on tensor cores: the compiler names the
+/// kernels of its mma.sync forms `..._mma`.
+bool usesTensorCores(const fb::Kernel &k) {
+  const std::string name = k.name()->str();
+  return name.size() >= 4 && name.compare(name.size() - 4, 4, "_mma") == 0;
+}
+
+std::optional<hydra::inspect::RooflineTime>
+launchRoofline(const hydra::inspect::GpuPeaks &gpu, const fb::Kernel &k,
+               const fb::Launch &l, const Sizes &sizes,
+               std::optional<double> blocks) {
+  Cost flops = evaluate(l.flops(), sizes), bytes = evaluate(l.bytes(), sizes);
+  if (!blocks || !flops.known || !bytes.known)
+    return std::nullopt;
+  return hydra::inspect::roofline(gpu, flops.value, bytes.value, *blocks,
+                                  usesTensorCores(k));
+}
+
+std::string rooflineText(const hydra::inspect::GpuPeaks &gpu,
+                         const fb::Kernel &k, const fb::Launch &l,
+                         const Sizes &sizes, std::optional<double> blocks) {
+  auto r = launchRoofline(gpu, k, l, sizes, blocks);
+  if (!r)
+    return std::string("roofline on ") + gpu.name +
+           ": needs every size bound (--sizes)";
+  if (*blocks == 0)
+    return std::string("roofline on ") + gpu.name +
+           ": no blocks at these sizes";
+  char buffer[192];
+  std::snprintf(
+      buffer, sizeof(buffer),
+      "roofline on %s: %.4g us, %s-bound (%s peak), %.3g blocks "
+      "an SM%s",
+      gpu.name, r->seconds * 1e6, r->memoryBound ? "memory" : "compute",
+      usesTensorCores(k) ? "tensor-core" : "f32 FMA", *blocks / double(gpu.sms),
+      r->smFill < 1 ? ", SMs left idle" : "");
+  return buffer;
+}
+
+void printText(const fb::Module &m, size_t bytes, const Sizes &given,
+               const hydra::inspect::GpuPeaks *gpu) {
   std::printf("hydra artifact: %zu bytes, format %u, producer '%s'\n", bytes,
               m.format_version(), m.producer() ? m.producer()->c_str() : "");
   if (m.source_hash() && m.source_hash()->size())
@@ -219,6 +278,9 @@ void printText(const fb::Module &m, size_t bytes, const Sizes &given) {
         const fb::Kernel *k = m.kernels()->Get(l->kernel());
         std::printf("    launch %s grid %s", k->name()->c_str(),
                     gridText(*l).c_str());
+        std::optional<double> blocks = gridBlocks(*l, sizes);
+        if (blocks && l->grid()->size())
+          std::printf(" = %.0f", *blocks);
         if (k->device() == fb::Device::cuda)
           std::printf(" blocks of %u threads", k->block_size());
         std::printf(" on");
@@ -226,6 +288,9 @@ void printText(const fb::Module &m, size_t bytes, const Sizes &given) {
           std::printf("%s %s", i ? "," : "",
                       bufferName(*f, m, *l->buffers()->Get(i)).c_str());
         std::printf("\n      work: %s\n", costText(*l, sizes).c_str());
+        if (gpu && k->device() == fb::Device::cuda)
+          std::printf("      %s\n",
+                      rooflineText(*gpu, *k, *l, sizes, blocks).c_str());
       }
     }
   }
@@ -277,7 +342,8 @@ std::string jsonShape(const flatbuffers::Vector<int64_t> &shape) {
   return out + "]";
 }
 
-void printJson(const fb::Module &m, size_t bytes, const Sizes &given) {
+void printJson(const fb::Module &m, size_t bytes, const Sizes &given,
+               const hydra::inspect::GpuPeaks *gpu) {
   std::printf("{\"bytes\": %zu, \"format_version\": %u, \"producer\": %s, "
               "\"source_sha256\": %s,\n \"functions\": [",
               bytes, m.format_version(),
@@ -350,13 +416,29 @@ void printJson(const fb::Module &m, size_t bytes, const Sizes &given) {
         for (size_t b = 0; b < l->buffers()->size(); ++b)
           buffers +=
               (b ? ", " : "") + quote(bufferName(*f, m, *l->buffers()->Get(b)));
-        std::printf("%s{\"kernel\": %u, \"grid\": %s, \"buffers\": [%s], "
+        std::optional<double> blocks = gridBlocks(*l, sizes);
+        std::string extra;
+        if (gpu &&
+            m.kernels()->Get(l->kernel())->device() == fb::Device::cuda) {
+          auto r = launchRoofline(*gpu, *m.kernels()->Get(l->kernel()), *l,
+                                  sizes, blocks);
+          extra = ", \"roofline\": ";
+          extra += r ? "{\"gpu\": " + quote(gpu->name) +
+                           ", \"seconds\": " + std::to_string(r->seconds) +
+                           ", \"memory_bound\": " +
+                           (r->memoryBound ? "true" : "false") +
+                           ", \"sm_fill\": " + std::to_string(r->smFill) + "}"
+                     : std::string("null");
+        }
+        std::printf("%s{\"kernel\": %u, \"grid\": %s, \"blocks\": %s, "
+                    "\"buffers\": [%s], "
                     "\"flops\": %s, \"bytes\": %s, \"flops_terms\": %s, "
-                    "\"bytes_terms\": %s}",
+                    "\"bytes_terms\": %s%s}",
                     li ? ", " : "", l->kernel(), quote(gridText(*l)).c_str(),
+                    blocks ? std::to_string(int64_t(*blocks)).c_str() : "null",
                     buffers.c_str(), number(flops).c_str(),
                     number(moved).c_str(), quote(flops.text).c_str(),
-                    quote(moved.text).c_str());
+                    quote(moved.text).c_str(), extra.c_str());
       }
       std::printf("]}");
     }
@@ -456,8 +538,9 @@ bool parseSizes(const std::string &text, Sizes &sizes) {
 
 const char *kUsage =
     "usage: hydra-inspect MODEL.hydra [--json] [--sizes s0=N,s1=M,...] "
-    "[--head-map FILE.svg]\n"
-    "         (--sizes binds size symbols to evaluate each launch's work)\n"
+    "[--gpu h100|h200|a100] [--head-map FILE.svg]\n"
+    "         (--sizes binds size symbols to evaluate each launch's grid "
+    "and work)\n"
     "       hydra-inspect MODEL.hydra --extract TARGET:FORMAT -o FILE\n"
     "         (e.g. sm_80:cubin, sm_90:ptx, x86_64:elf_shared_object)\n";
 
@@ -470,6 +553,10 @@ const char *kHelp =
     "  --json             the same as one JSON object\n"
     "  --sizes s0=N,...   bind the size symbols (s0, s1, ... as listed) to\n"
     "                     evaluate each launch's grid and work\n"
+    "  --gpu NAME         with --sizes, each GPU launch's roofline time on\n"
+    "                     that GPU (h100, h200, a100: datasheet peaks):\n"
+    "                     FLOPs and bytes at its peaks, scaled by the SMs\n"
+    "                     the grid fills; a lower bound, not a prediction\n"
     "  --head-map FILE.svg\n"
     "                     also draw each attention layer's heads: F (full,\n"
     "                     KV cached) and L (linear) per query head\n"
@@ -484,6 +571,7 @@ int main(int argc, char **argv) {
   std::string path, extractWhich, extractTo, headMapPath;
   Sizes sizes;
   bool json = false;
+  const hydra::inspect::GpuPeaks *gpu = nullptr;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -506,7 +594,15 @@ int main(int argc, char **argv) {
       headMapPath = argv[++i];
     else if (arg == "-o" && i + 1 < argc)
       extractTo = argv[++i];
-    else if (arg == "--sizes" && i + 1 < argc) {
+    else if (arg == "--gpu" && i + 1 < argc) {
+      gpu = hydra::inspect::findGpu(argv[++i]);
+      if (!gpu) {
+        std::fprintf(stderr,
+                     "hydra-inspect: --gpu '%s' is not known (known: %s)\n",
+                     argv[i], hydra::inspect::knownGpus().c_str());
+        return 2;
+      }
+    } else if (arg == "--sizes" && i + 1 < argc) {
       if (!parseSizes(argv[++i], sizes)) {
         std::fprintf(stderr, "hydra-inspect: --sizes takes s0=N,s1=M,...\n");
         return 2;
@@ -551,8 +647,8 @@ int main(int argc, char **argv) {
     }
   }
   if (json)
-    printJson(*m, bytes.size(), sizes);
+    printJson(*m, bytes.size(), sizes, gpu);
   else
-    printText(*m, bytes.size(), sizes);
+    printText(*m, bytes.size(), sizes, gpu);
   return 0;
 }

@@ -33,8 +33,9 @@
 // BUF-NEXT:    return
 
 // The GPU pipeline: the same split, fuse and bufferize, then GPU block
-// kernels (FA: 3 blocks of 16 query rows; LA: a block of one warp per
-// (batch, head), Dv = 8) launched by the host program.
+// kernels (FA: 3 blocks of 16 query rows, and one split of the keys: 37
+// keys are too few to split, so no partials and no combine; LA: a block
+// of one warp per (batch, head), Dv = 8) launched by the host program.
 // GPU-LABEL: func.func @hybrid_k0_full_attention
 // GPU-SAME:    attributes {hydra.block_size = 128 : i64, hydra.kernel}
 // GPU:         gpu.block_id x
@@ -42,7 +43,9 @@
 // GPU-SAME:    attributes {hydra.block_size = 32 : i64, hydra.kernel}
 // GPU-LABEL: func.func @hybrid
 // GPU:         %[[OUT:.*]] = memref.alloc() {{.*}} : memref<1x8x37x8xf32>
-// GPU:         hydra.launch @hybrid_k0_full_attention grid(%c1, %c1, %c3) args({{.*}}, %[[OUT]])
+// GPU-NOT:     memref.alloc
+// GPU:         hydra.launch @hybrid_k0_full_attention grid(%c1, %c1, %c3, %c1) args({{.*}}, %[[OUT]])
+// GPU-NOT:     combine
 // GPU:         hydra.launch @hybrid_k1_linear_attention grid(%c1, %c7) args({{.*}}, %[[OUT]])
 // GPU:         return %[[OUT]]
 

@@ -84,24 +84,62 @@
 
 // The GPU kernel makes the same changes: kv_heads by selects (entry 1 is
 // 0, others 1, entry 0 is 0), the key loop to the last diagonal, each
-// score dropped past its row's.
+// score dropped past its row's. Its grid of (batch, head, 16-row tile)
+// blocks also splits the keys when it has fewer than 264 blocks
+// (flash-decoding): ceil(264 / blocks) splits, at most one per 128 keys
+// and 256 in all; the partials have rows only with several splits.
 // GPU-LABEL: func @full_heads_on_caches
 // GPU-SAME: (%[[Q:.*]]: memref<1x4x?x16xf32>, %[[K:.*]]: memref<1x2x?x16xf32>
 // GPU-DAG:     %[[S:.*]] = memref.dim %[[Q]], %c2
 // GPU-DAG:     %[[T:.*]] = memref.dim %[[K]], %c2
-// GPU:         %[[IS1:.*]] = arith.cmpi eq, %[[N:.*]], %c1 : index
-// GPU:         %[[IS0:.*]] = arith.cmpi eq, %[[N]], %c0 : index
-// GPU:         %[[KV1:.*]] = arith.select %[[IS1]], %c0, %c1 : index
-// GPU:         %[[KVH:.*]] = arith.select %[[IS0]], %c0, %[[KV1]] : index
-// GPU:         %[[I0:.*]] = arith.muli %{{.*}}, %c16 : index
-// GPU:         %[[SHIFT:.*]] = arith.subi %[[T]], %[[S]] : index
-// GPU:         %[[DIAG0:.*]] = arith.addi %[[I0]], %[[SHIFT]] : index
-// GPU:         %[[LAST:.*]] = arith.addi %[[DIAG0]], %{{.*}} : index
-// GPU:         %[[KEND:.*]] = arith.minui %[[T]], %[[LAST]] : index
-// GPU:         scf.for %{{.*}} = %c0 to %[[KEND]] step %c32
-// GPU:           memref.load %[[K]][%{{.*}}, %[[KVH]], %{{.*}}, %{{.*}}]
-// GPU:         %[[DIAG:.*]] = arith.addi %{{.*}}, %[[SHIFT]] : index
-// GPU:         arith.cmpi ugt, %{{.*}}, %[[DIAG]] : index
+// GPU:         %[[TILES:.*]] = arith.ceildivui %[[S]], %c16 : index
+// GPU:         %[[BLOCKS:.*]] = arith.muli %{{.*}}, %[[TILES]] : index
+// GPU:         %[[ATLEAST1:.*]] = arith.maxui %[[BLOCKS]], %c1 : index
+// GPU:         %[[WANTED:.*]] = arith.ceildivui %c264, %[[ATLEAST1]] : index
+// GPU:         %[[BYKEYS:.*]] = arith.ceildivui %[[T]], %c128 : index
+// GPU:         %[[M1:.*]] = arith.minui %[[WANTED]], %[[BYKEYS]] : index
+// GPU:         %[[M2:.*]] = arith.minui %[[M1]], %c256 : index
+// GPU:         %[[SPLITS:.*]] = arith.maxui %[[M2]], %c1 : index
+// GPU:         %[[PER:.*]] = arith.ceildivui %[[T]], %[[SPLITS]] : index
+// GPU:         %[[SEVERAL:.*]] = arith.minui %{{.*}}, %c1 : index
+// GPU:         %[[PROWS:.*]] = arith.muli %[[S]], %[[SEVERAL]] : index
+// GPU:         %[[PARTIALS:.*]] = memref.alloc(%c1, %[[PROWS]], %[[SPLITS]]) : memref<?x3x?x?x10xf32>
+// GPU:         scf.forall (%{{.*}}, %[[N:.*]], %{{.*}}, %[[SPLIT:.*]]) in (%c1, %c3, %[[TILES]], %[[SPLITS]]) {
+// GPU:           %[[IS1:.*]] = arith.cmpi eq, %[[N]], %c1 : index
+// GPU:           %[[IS0:.*]] = arith.cmpi eq, %[[N]], %[[C0:.*]] : index
+// GPU:           %[[KV1:.*]] = arith.select %[[IS1]], %[[C0]], %c1 : index
+// GPU:           %[[KVH:.*]] = arith.select %[[IS0]], %[[C0]], %[[KV1]] : index
+// GPU:           %[[I0:.*]] = arith.muli %{{.*}}, %c16 : index
+// GPU:           %[[SHIFT:.*]] = arith.subi %[[T]], %[[S]] : index
+// This block's slice of the keys, ending at the tile's last diagonal.
+// GPU:           %[[B0:.*]] = arith.muli %[[SPLIT]], %[[PER]] : index
+// GPU:           %[[BEGIN:.*]] = arith.minui %[[B0]], %[[T]] : index
+// GPU:           %[[E0:.*]] = arith.addi %[[BEGIN]], %[[PER]] : index
+// GPU:           %[[END:.*]] = arith.minui %[[E0]], %[[T]] : index
+// GPU:           %[[DIAG0:.*]] = arith.addi %[[I0]], %[[SHIFT]] : index
+// GPU:           %[[LAST:.*]] = arith.addi %[[DIAG0]], %{{.*}} : index
+// GPU:           %[[KEND:.*]] = arith.minui %[[END]], %[[LAST]] : index
+// GPU:           scf.for %{{.*}} = %[[BEGIN]] to %[[KEND]] step %c32
+// GPU:             memref.load %[[K]][%{{.*}}, %[[KVH]], %{{.*}}, %{{.*}}]
+// Keys past the slice's end are dropped, as are those past the diagonal.
+// GPU:             gpu.barrier
+// GPU:             %[[KEY:.*]] = arith.addi %{{.*}}, %[[LANE:.*]] : index
+// GPU:             arith.cmpi uge, %[[KEY]], %[[END]] : index
+// GPU:             %[[DIAG:.*]] = arith.addi %{{.*}}, %[[SHIFT]] : index
+// GPU:             arith.cmpi ugt, %[[KEY]], %[[DIAG]] : index
+// One split finishes its rows; several leave them in the partials.
+// GPU:           %[[ONE:.*]] = arith.cmpi eq, %[[SPLITS]], %c1 : index
+// GPU:           scf.if %[[ONE]] {
+// GPU:             arith.divf
+// GPU:           } else {
+// GPU:             memref.store %{{.*}}, %[[PARTIALS]]
+// The combine: a warp per (batch, head, row) of a split grid.
+// GPU:         %[[ROWS:.*]] = memref.dim %[[PARTIALS]], %c2
+// GPU:         scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}}, %c3, %[[ROWS]]) {
+// GPU:           arith.maximumf
+// GPU:           math.exp
+// GPU:           arith.divf
+// GPU:         } {hydra.block_size = 32 : i64, hydra.computes = "full_attention_combine"}
 func.func @full_heads_on_caches(%q: memref<1x4x?x16xf32>, %k: memref<1x2x?x16xf32>, %v: memref<1x2x?x8xf32>,
                                 %out: memref<1x4x?x8xf32>) {
   hydra.full_attention %q, %k, %v into %out

@@ -10,7 +10,12 @@
 // CHECK-SAME: (%[[Q:.*]]: memref<2x4x?x16xf32>, %[[K:.*]]: memref<2x2x?x16xf32>, %[[V:.*]]: memref<2x2x?x8xf32>, %{{.*}}: memref<4x8xf32>, %[[OUT:.*]]: memref<2x4x?x8xf32>)
 // CHECK:       %[[S:.*]] = memref.dim %[[Q]], %c2
 // CHECK:       %[[TILES:.*]] = arith.ceildivui %[[S]], %c16
-// CHECK:       scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%c2, %c2, %[[TILES]]) {
+// CHECK:       %[[WANTED:.*]] = arith.ceildivui %c264
+// Fewer than 264 blocks split the keys (the split dimension; see
+// tile-attention-caches.mlir).
+// CHECK:       %[[SPLITS:.*]] = arith.maxui %{{.*}}, %c1 : index
+// CHECK-NEXT:  arith.ceildivui
+// CHECK:       scf.forall (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) in (%c2, %c2, %[[TILES]], %[[SPLITS]]) {
 // CHECK:         hydra.work sizes(
 // CHECK:         %[[TID:.*]] = gpu.thread_id x
 // CHECK-DAG:     memref.alloc() : memref<16x16xf32, #gpu.address_space<workgroup>>
@@ -18,8 +23,9 @@
 // CHECK-DAG:     memref.alloc() : memref<32x8xf32, #gpu.address_space<workgroup>>
 // The block strides through the Q tile's 16 · 16 elements.
 // CHECK:         scf.for %{{.*}} = %[[TID]] to %c256 step %c128 {
-// Key tiles of 32; staging between two barriers.
-// CHECK:         scf.for %{{.*}} = %c0 to %{{.*}} step %c32 iter_args(
+// Key tiles of 32 from the split's first key; staging between two
+// barriers.
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32 iter_args(
 // CHECK:           gpu.barrier
 // CHECK:           memref.store %{{.*}}, %[[KT]]
 // CHECK:           gpu.barrier
@@ -32,6 +38,7 @@
 // CHECK:         scf.if
 // CHECK:           memref.store %{{.*}}, %[[OUT]]
 // CHECK:       } {hydra.block_size = 128 : i64, hydra.computes = "full_attention"}
+// CHECK:       } {hydra.block_size = 32 : i64, hydra.computes = "full_attention_combine"}
 func.func @full_f32(%q: memref<2x4x?x16xf32>, %k: memref<2x2x?x16xf32>, %v: memref<2x2x?x8xf32>,
                     %g: memref<4x8xf32>, %out: memref<2x4x?x8xf32>) {
   hydra.full_attention %q, %k, %v fusion_scale(%g : memref<4x8xf32>) into %out
@@ -48,7 +55,7 @@ func.func @full_f32(%q: memref<2x4x?x16xf32>, %k: memref<2x2x?x16xf32>, %v: memr
 
 // CHECK-LABEL: func @full_f16
 // CHECK:       %[[TILES:.*]] = arith.ceildivui %{{.*}}, %c64
-// CHECK:       scf.forall ({{.*}}) in (%c1, %c1, %[[TILES]]) {
+// CHECK:       scf.forall ({{.*}}) in (%c1, %c1, %[[TILES]], %{{.*}}) {
 // CHECK-DAG:     memref.alloc() : memref<64x40xf16, #gpu.address_space<workgroup>>
 // CHECK-DAG:     memref.alloc() : memref<32x40xf16, #gpu.address_space<workgroup>>
 // CHECK-DAG:     memref.alloc() : memref<32x24xf16, #gpu.address_space<workgroup>>
@@ -95,24 +102,41 @@ func.func @linear_gated_delta(%q: memref<1x2x20x16xf32>, %k: memref<1x2x20x16xf3
 
 // -----
 
-// f16 linear attention, gated with a decay per head: chunks of 16 on
-// tensor cores, a warp per 16 value columns holding its part of the state
-// as mma accumulators; Ŝ (the state in f16) staged in workgroup memory for
-// the Q·Ŝ product; the cumulative decay by the first thread.
+// f16 linear attention, gated with a decay per head: parallel over chunks
+// of 64 on tensor cores, in three grids over an f32 scratch of chunk
+// states [B, states, chunks, Dk, Dv] and chunk decays [B, states, chunks]:
+// each chunk's ΔS (a warp per 16 rows of Dk), the scan over chunks (a
+// thread per state element, S_c written where ΔS_c was), then each chunk's
+// outputs (a warp per 16 rows, Q's fragments from memory, S_c's from the
+// scratch).
 
 // CHECK-LABEL: func @linear_gated_f16
-// CHECK:       scf.forall ({{.*}}) in (%c1, %c2) {
-// CHECK:         memref.alloc() : memref<32x40xf16, #gpu.address_space<workgroup>>
-// CHECK:         scf.for %{{.*}} = %c0 to %c40 step %c16 iter_args({{.*}}) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>) {
-// CHECK:           gpu.barrier
-// CHECK:           vector.store %{{.*}} : memref<32x40xf16, #gpu.address_space<workgroup>>, vector<2xf16>
-// CHECK:           scf.if
-// CHECK:           gpu.barrier
-// CHECK:           nvgpu.mma.sync
+// CHECK:       %[[CHUNKS:.*]] = arith.ceildivui %c40, %c64 : index
+// CHECK:       %[[STATES:.*]] = memref.alloc(%c1, %[[CHUNKS]]) : memref<?x2x?x32x32xf32>
+// CHECK:       %[[DECAYS:.*]] = memref.alloc(%c1, %[[CHUNKS]]) : memref<?x2x?xf32>
+// CHECK:       scf.forall (%[[B:.*]], %[[G:.*]], %[[C:.*]]) in (%c1, %c2, %[[CHUNKS]]) {
+// CHECK:         memref.alloc() : memref<64x40xf16, #gpu.address_space<workgroup>>
+// CHECK:         memref.alloc() : memref<64x40xf16, #gpu.address_space<workgroup>>
+// CHECK:         memref.alloc() : memref<65xf32, #gpu.address_space<workgroup>>
+// CHECK:         gpu.barrier
+// CHECK:         nvgpu.mma.sync
+// CHECK:         memref.store %{{.*}}, %[[STATES]][%[[B]], %[[G]], %[[C]], %{{.*}}, %{{.*}}]
+// CHECK:         memref.store %{{.*}}, %[[DECAYS]][%[[B]], %[[G]], %[[C]]]
+// CHECK:       } {hydra.block_size = 64 : i64, hydra.computes = "linear_attention_chunk_states_mma"}
+// CHECK:       scf.forall (%[[SB:.*]], %[[SG:.*]], %{{.*}}) in (%c1, %c2, %c4) {
+// CHECK:         scf.for %[[SC:.*]] = %c0 to %[[CHUNKS]] step %c1 iter_args(%[[S:.*]] = %{{.*}}) -> (f32) {
+// CHECK:           %[[DELTA:.*]] = memref.load %[[STATES]][%[[SB]], %[[SG]], %[[SC]], %{{.*}}, %{{.*}}]
+// CHECK:           memref.store %[[S]], %[[STATES]][%[[SB]], %[[SG]], %[[SC]], %{{.*}}, %{{.*}}]
+// CHECK:           memref.load %[[DECAYS]][%[[SB]], %[[SG]], %[[SC]]]
 // CHECK:           math.exp
-// CHECK:           nvgpu.mma.sync
-// CHECK:           gpu.barrier
-// CHECK:       } {hydra.block_size = 64 : i64, hydra.computes = "linear_attention_mma"}
+// CHECK:       } {hydra.block_size = 256 : i64, hydra.computes = "linear_attention_chunk_scan"}
+// CHECK:       scf.forall ({{.*}}) in (%c1, %c2, %[[CHUNKS]]) {
+// CHECK:         vector.load %{{.*}} : memref<1x2x40x32xf16>, vector<2xf16>
+// CHECK:         nvgpu.mma.sync
+// CHECK:         memref.load %[[STATES]]
+// CHECK:         nvgpu.mma.sync
+// CHECK:         memref.store %{{.*}}, %{{.*}} : memref<1x2x40x32xf16>
+// CHECK:       } {hydra.block_size = 128 : i64, hydra.computes = "linear_attention_chunk_outputs_mma"}
 func.func @linear_gated_f16(%q: memref<1x2x40x32xf16>, %k: memref<1x2x40x32xf16>, %v: memref<1x2x40x32xf16>,
                             %decay: memref<1x2x40xf32>, %out: memref<1x2x40x32xf16>) {
   hydra.linear_attention %q, %k, %v decay(%decay : memref<1x2x40xf32>) into %out

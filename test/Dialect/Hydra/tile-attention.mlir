@@ -3,14 +3,15 @@
 // RUN: hydra-opt %s --hydra-tile-attention="query-tile=16 key-tile=32 chunk-size=8" --cse --split-input-file \
 // RUN:   | FileCheck %s --check-prefix=WORK
 
-// Each kernel states its work: FA, 2 heads, causal (half the pairs),
-// B = 2 folded: 2 · 2 · (16 + 8) · 0.5 · 2 = 96 FLOPs per (query, key);
-// bytes: Q read and O written once (2 · 2 · (16 + 8) · 4 per query), K
-// and V once per 16-row tile (half of them, causal).
+// Each kernel states its work: FA, 2 heads, causal from the first key
+// (query i sees i + 1 keys: S²/2 pairs), B = 2 folded:
+// 2 · 2 · (16 + 8) · 2 · ½ = 96 FLOPs per S²; bytes: Q read and O written
+// once (2 · 2 · (16 + 8) · 4 per query), K and V once per tile of 16 rows,
+// ceil(S / 16) ≤ S / 16 + 1 tiles, each reading its rows' keys:
+// 2 · 2 · 24 · 4 · ½ / 16 = 12 per S² and 192 per S.
 // WORK-LABEL: func @full_causal_fused
 // WORK:         %[[S:.*]] = memref.dim %{{.*}}, %c2 : memref<2x4x?x16xf32>
-// WORK:         %[[T:.*]] = memref.dim %{{.*}}, %c2 : memref<2x2x?x16xf32>
-// WORK:         hydra.work sizes(%[[S]], %[[T]]) flops {{\[\[}}9.600000e+01, 0, 1]] bytes {{\[\[}}3.840000e+02, 0], [1.200000e+01, 0, 1]]
+// WORK:         hydra.work sizes(%[[S]]) flops {{\[\[}}9.600000e+01, 0, 0]] bytes {{\[\[}}3.840000e+02, 0], [1.200000e+01, 0, 0], [1.920000e+02, 0]]
 // LA, static: 2 heads · 12 steps · (4 · 8 · 8 + 8 · (8 + 8)) · 2 (delta).
 // WORK-LABEL: func @gated_delta_per_dim
 // WORK:         hydra.work sizes() flops {{\[\[}}1.536000e+04]]

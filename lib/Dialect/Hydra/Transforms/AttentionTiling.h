@@ -78,6 +78,17 @@ Value addShift(KernelBuilder &kb, Value i, Value shift);
 Value emitMaskedScore(KernelBuilder &kb, Value mask, Value s,
                       ArrayRef<Value> fullIdx);
 
+/// cap · tanh(s / cap), elementwise (scalars or vectors).
+Value emitSoftcap(KernelBuilder &kb, Value s, float cap);
+
+/// The online softmax's step from running max `oldMax` to `newMax`
+/// (scalars or vectors of rows): the max to subtract from the scores and
+/// the factor α = exp(m_old − m_new) that rescales the sum and the
+/// accumulator. A row with every key masked so far keeps max −inf;
+/// subtracting 0 instead keeps exp() at 0 rather than NaN.
+std::pair<Value, Value> emitOnlineRescale(KernelBuilder &kb, Value oldMax,
+                                          Value newMax);
+
 /// 1 / sqrt(sumSquares / n + ε): the fused merge's normalization of an
 /// output row of n elements whose squares sum to `sumSquares`.
 Value emitInverseRms(KernelBuilder &kb, Value sumSquares, int64_t n,
@@ -94,6 +105,9 @@ void emitEpilogueStore(KernelBuilder &kb, Value row, Value out,
 /// blocks) each take `rowsPerIteration` query rows.
 void emitFullAttentionWork(KernelBuilder &kb, FullAttentionOp op,
                            int64_t rowsPerIteration);
+/// hydra.work for the combine of a split full attention whose partials
+/// are `partials` ([B, #heads, S, splits, Dv + 2]).
+void emitCombineWork(KernelBuilder &kb, FullAttentionOp op, Value partials);
 /// hydra.work for a linear-attention kernel doing `flopsPerStep` FLOPs a
 /// step and head.
 void emitLinearAttentionWork(KernelBuilder &kb, LinearAttentionOp op,
@@ -123,6 +137,66 @@ Value emitGpuScore(KernelBuilder &kb, FullAttentionOp op,
 /// head's final state (the first listed head of each kv head does).
 SmallVector<bool> finalStateWriters(LinearAttentionOp op);
 
+/// The fused epilogue of one output row whose elements are spread over
+/// lanes, written once for every GPU kernel: this lane's unnormalized
+/// elements `o[j]` at columns `cols[j]` (`inRow[j]` false for a padding
+/// column, which is neither counted nor stored), divided by `rowSum`
+/// unless null; `laneSum` sums over the lanes that share the row (a warp,
+/// a quad). Then γ ⊙ o / rms(o) with `gamma`, and one store per element at
+/// out[outIdx..., col] where `valid` holds (null: always).
+struct LaneRow {
+  SmallVector<Value> o, cols, inRow;
+};
+void emitLaneRowEpilogue(KernelBuilder &kb, const LaneRow &row, Value rowSum,
+                         function_ref<Value(Value)> laneSum, Value out,
+                         ValueRange outIdx, Value gamma, Value head, int64_t dv,
+                         float epsilon, Value valid);
+
+/// The columns lane `lane` holds of a row spread over a warp, lane l
+/// taking columns l, l + 32, ...: clamped to Dv − 1, with whether each is
+/// in the row.
+LaneRow warpRowColumns(KernelBuilder &kb, Value lane, int64_t dv);
+
+/// Flash-decoding on the GPU: a full-attention grid of blocks (batch,
+/// head, query tile) too small to fill the GPU (fewer than
+/// kTargetBlocks, a decode step, a short prefill on a long cache) also
+/// splits its keys, each block taking one slice. With one split (the
+/// sizes of most prefills) blocks finish their rows; with more, each
+/// leaves its rows' maximum, sum and unnormalized output in `partials`
+/// ([B, #heads, S, splits, Dv + 2], f32) and a combine kernel merges them.
+/// The choice is made per call from the sizes.
+struct GpuKeySplits {
+  /// Host side, before the grid of blocks of `queryRowsPerBlock` rows.
+  /// With static sizes that give one split, `partials` is null.
+  GpuKeySplits(KernelBuilder &kb, FullAttentionOp op,
+               int64_t queryRowsPerBlock);
+  Value numSplits, perSplit, partials;
+  /// Block side: this split's keys [begin, end).
+  Value begin(KernelBuilder &kb, Value split) const;
+  Value end(KernelBuilder &kb, Value begin) const;
+  /// Ends one output row spread over lanes (o unnormalized): with one
+  /// split the fused epilogue of o / rowSum into out[outIdx..., :] (head
+  /// `head`), else the row's partials at partials[partialIdx..., :] (the
+  /// lane where `statsWriter` holds also stores its max and sum). Only
+  /// where `valid` holds (a row past the end stores nothing).
+  void finishLaneRow(KernelBuilder &kb, FullAttentionOp op, const LaneRow &row,
+                     Value rowMax, Value rowSum,
+                     function_ref<Value(Value)> laneSum, Value statsWriter,
+                     Value valid, ValueRange outIdx, Value head,
+                     ValueRange partialIdx) const;
+  Value keyLen;
+  int64_t dv;
+};
+/// The blocks a GPU full-attention launch aims for: two per SM of a
+/// 132-SM H100 or H200.
+inline constexpr int64_t kTargetBlocks = 264;
+
+/// The combine kernel of a split grid: a warp per (batch, head, query
+/// row) merges the splits (m = max m_s, l = Σ l_s e^{m_s − m},
+/// o = Σ o_s e^{m_s − m} / l), then the fused epilogue.
+void emitGpuCombine(KernelBuilder &kb, FullAttentionOp op,
+                    const GpuKeySplits &splits);
+
 /// The epilogue of the GPU linear-attention kernels: rows [0, len) of the
 /// chunk's outputs, staged (f32, already scaled) in `staged` [C, Dv], a
 /// warp a row: the fused normalization over the row, then one store per
@@ -146,10 +220,11 @@ int64_t mmaSharedBytes(FullAttentionOp op);
 LogicalResult tileFullAttentionMma(RewriterBase &rewriter, FullAttentionOp op);
 
 /// Whether the tensor-core form of linear attention applies: f16 or bf16,
-/// the linear or gated rule with one decay per head, Dk a multiple of 16,
-/// Dv of 16 up to 256, and the tiles within the shared-memory budget.
+/// the linear or gated rule with one decay per head, Dk a multiple of 16
+/// and Dv of 8, both at most 128.
 bool canUseMma(LinearAttentionOp op);
-/// The chunkwise GPU form of linear attention on tensor cores.
+/// The GPU form of linear attention parallel over chunks, on tensor cores:
+/// chunk states, their scan, then outputs (TileLinearAttentionChunks.cpp).
 LogicalResult tileLinearAttentionMma(RewriterBase &rewriter,
                                      LinearAttentionOp op);
 

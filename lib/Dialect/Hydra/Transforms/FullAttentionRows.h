@@ -21,17 +21,6 @@ namespace mlir::hydra {
 /// Query rows that share each load of keys and values.
 inline constexpr int64_t kRowBlock = 4;
 
-/// cap · tanh(s / cap), elementwise (scalars or vectors).
-Value emitSoftcap(KernelBuilder &kb, Value s, float cap);
-
-/// The online softmax's step from running max `oldMax` to `newMax`
-/// (scalars or vectors of rows): the max to subtract from the scores and
-/// the factor α = exp(m_old − m_new) that rescales the sum and the
-/// accumulator. A row with every key masked so far keeps max −inf;
-/// subtracting 0 instead keeps exp() at 0 rather than NaN.
-std::pair<Value, Value> emitOnlineRescale(KernelBuilder &kb, Value oldMax,
-                                          Value newMax);
-
 class FullAttentionRows {
 public:
   /// How scores are formed: from a key tile transposed once for a block

@@ -51,41 +51,71 @@ SmallVector<bool> hydra::finalStateWriters(LinearAttentionOp op) {
   return writer;
 }
 
+LaneRow hydra::warpRowColumns(KernelBuilder &kb, Value lane, int64_t dv) {
+  LaneRow row;
+  for (int64_t j = 0, e = (dv + kWarpSize - 1) / kWarpSize; j < e; ++j) {
+    Value col = kb.add(lane, kb.index(j * kWarpSize));
+    row.inRow.push_back(arith::CmpIOp::create(kb.builder(), kb.getLoc(),
+                                              arith::CmpIPredicate::ult, col,
+                                              kb.index(dv)));
+    row.cols.push_back(kb.min(col, dv - 1));
+  }
+  return row;
+}
+
+void hydra::emitLaneRowEpilogue(KernelBuilder &kb, const LaneRow &row,
+                                Value rowSum,
+                                function_ref<Value(Value)> laneSum, Value out,
+                                ValueRange outIdx, Value gamma, Value head,
+                                int64_t dv, float epsilon, Value valid) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.getLoc();
+  SmallVector<Value> o(row.o);
+  Value squares = kb.f32(0.0f);
+  for (auto [j, x] : llvm::enumerate(o)) {
+    if (rowSum)
+      x = kb.divf(x, rowSum);
+    Value sq = kb.mulf(x, x);
+    squares = kb.addf(
+        squares, row.inRow[j] ? kb.select(row.inRow[j], sq, kb.f32(0.0f)) : sq);
+  }
+  Value inv;
+  if (gamma)
+    inv = emitInverseRms(kb, laneSum(squares), dv, epsilon);
+  SmallVector<Value> idx(outIdx);
+  idx.push_back(Value());
+  for (auto [j, x] : llvm::enumerate(o)) {
+    Value value = x;
+    if (gamma)
+      value = kb.mulf(kb.mulf(value, inv), kb.load(gamma, {head, row.cols[j]}));
+    Value ok = row.inRow[j];
+    if (valid)
+      ok = ok ? arith::AndIOp::create(b, loc, valid, ok).getResult() : valid;
+    idx.back() = row.cols[j];
+    if (!ok) {
+      kb.storeConverted(value, out, idx);
+      continue;
+    }
+    auto ifOp = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    kb.storeConverted(value, out, idx);
+  }
+}
+
 void hydra::emitStagedRowsEpilogue(GpuKernelBuilder &gb, LinearAttentionOp op,
                                    Value staged, Value len, int64_t warps,
                                    Value batch, Value head, Value slot,
                                    Value start) {
   KernelBuilder &kb = gb.kb;
-  OpBuilder &b = kb.builder();
-  Location loc = kb.getLoc();
   int64_t dv = cast<MemRefType>(op.getValue().getType()).getDimSize(3);
-  float epsilon = op.getFusionEpsilon().convertToFloat();
-  Value gamma = op.getFusionScale();
-  int64_t perLane = (dv + kWarpSize - 1) / kWarpSize;
   kb.loop(gb.warp, len, kb.index(warps), [&](Value t) {
-    SmallVector<Value> col(perLane), ok(perLane), o(perLane);
-    Value squares = kb.f32(0.0f);
-    for (int64_t j = 0; j < perLane; ++j) {
-      col[j] = kb.add(gb.lane, kb.index(j * kWarpSize));
-      ok[j] = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col[j],
-                                    kb.index(dv));
-      col[j] = kb.min(col[j], dv - 1);
-      o[j] = kb.load(staged, {t, col[j]});
-      squares =
-          kb.addf(squares, kb.select(ok[j], kb.mulf(o[j], o[j]), kb.f32(0.0f)));
-    }
-    Value inv;
-    if (gamma)
-      inv = emitInverseRms(kb, gb.warpSum(squares), dv, epsilon);
-    for (int64_t j = 0; j < perLane; ++j) {
-      Value value = o[j];
-      if (gamma)
-        value = kb.mulf(kb.mulf(value, inv), kb.load(gamma, {head, col[j]}));
-      auto ifOp = scf::IfOp::create(b, loc, ok[j], false);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-      kb.storeConverted(value, op.getInit(),
-                        {batch, slot, kb.add(start, t), col[j]});
-    }
+    LaneRow row = warpRowColumns(kb, gb.lane, dv);
+    for (Value col : row.cols)
+      row.o.push_back(kb.load(staged, {t, col}));
+    emitLaneRowEpilogue(
+        kb, row, Value(), [&](Value x) { return gb.warpSum(x); }, op.getInit(),
+        {batch, slot, kb.add(start, t)}, op.getFusionScale(), head, dv,
+        op.getFusionEpsilon().convertToFloat(), Value());
   });
 }

@@ -67,6 +67,32 @@ struct MmaFragments {
     return stack({loadPair(tile, row0, col0), loadPair(tile, row8, col0),
                   loadPair(tile, row0, col8), loadPair(tile, row8, col8)});
   }
+  /// The A fragment of rows [r0, r0 + 16) and columns [k0, k0 + 16) of a
+  /// matrix read through `pairAt(row, col)`: elements (row, col) and
+  /// (row, col + 1) as a pair of the operand type.
+  Value loadAWith(Value r0, Value k0,
+                  function_ref<Value(Value row, Value col)> pairAt) {
+    Value row0 = kb.add(r0, g), row8 = kb.add(row0, kb.index(8));
+    Value col0 = kb.add(k0, kb.mul(t, 2)), col8 = kb.add(col0, kb.index(8));
+    return stack({pairAt(row0, col0), pairAt(row8, col0), pairAt(row0, col8),
+                  pairAt(row8, col8)});
+  }
+  /// The B fragment of rows (k) [k0, k0 + 16) and columns (n) [n0, n0 + 8)
+  /// of a matrix read through `at(k, n)` (an f32 or operand-type scalar).
+  Value loadBWith(Value k0, Value n0,
+                  function_ref<Value(Value k, Value n)> at) {
+    Value col = kb.add(n0, g);
+    Value k = kb.add(k0, kb.mul(t, 2));
+    auto element = [&](int64_t dk) {
+      Value x = at(kb.add(k, kb.index(dk)), col);
+      return x.getType() == e ? x : arith::TruncFOp::create(b, loc, e, x);
+    };
+    auto pairOf = [&](Value x, Value y) {
+      return vector::FromElementsOp::create(b, loc, pair(), ValueRange{x, y});
+    };
+    return stack(
+        {pairOf(element(0), element(1)), pairOf(element(8), element(9))});
+  }
   /// The B fragment of Bᵀ stored row-major: B[k][n] = tile[n0 + n][k0 + k].
   Value loadBTransposed(Value tile, Value n0, Value k0) {
     Value row = kb.add(n0, g);
@@ -84,7 +110,8 @@ struct MmaFragments {
     auto pairOf = [&](Value x, Value y) {
       return vector::FromElementsOp::create(b, loc, pair(), ValueRange{x, y});
     };
-    return stack({pairOf(element(0), element(1)), pairOf(element(8), element(9))});
+    return stack(
+        {pairOf(element(0), element(1)), pairOf(element(8), element(9))});
   }
   /// Σ_s A_s · Bᵀ: rows of the tile [n0, n0 + 8) as the 8 columns of B,
   /// the k-steps s of `aFrags` over the tile's columns 16s .. 16s + 15.

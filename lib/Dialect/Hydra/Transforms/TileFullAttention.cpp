@@ -33,7 +33,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "FullAttentionRows.h"
-#include "WorkEstimate.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -377,16 +376,7 @@ static void emitCombine(KernelBuilder &kb, FullAttentionOp op, Value numSplits,
       "full_attention_combine",
       {kb.dim(q, 0), kb.index(attrs.heads.size()), rowGrid},
       [&](ValueRange ivs) {
-        // A few FLOPs and the partials' bytes per row and split: small (a
-        // step's combine is not worth handing to other threads). Sized by
-        // the partials' dims, which the artifact traces to symbols.
-        WorkEstimate work;
-        double heads = double(attrs.heads.size());
-        SmallVector<Value> sizes = {kb.dim(partials, 0), kb.dim(partials, 2),
-                                    kb.dim(partials, 3)};
-        work.flops(heads * 3.0 * double(dv), sizes);
-        work.bytes(heads * 4.0 * double(dv + 2), sizes);
-        work.emit(kb.builder(), kb.getLoc());
+        emitCombineWork(kb, op, partials);
         Value bi = ivs[0], n = ivs[1], i = ivs[2];
         Value h = emitHeadIndex(kb, attrs.heads, n);
         Value m = kb.loop(

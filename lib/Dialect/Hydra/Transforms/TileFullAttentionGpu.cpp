@@ -1,7 +1,8 @@
 //===- TileFullAttentionGpu.cpp - full attention as GPU blocks ------------===//
 //
-// One block of four warps per (batch, head, tile of 16 query rows); each
-// warp owns four rows. Per key/value tile of 32 keys (one per lane) the
+// One block of four warps per (batch, head, tile of 16 query rows, key
+// split: GpuKeySplits); each warp owns four rows. Per key/value tile of
+// 32 keys (one per lane) the
 // block stages Q (once), K and V in shared memory as f32; lane j scores
 // key j against the warp's rows, the online-softmax statistics are warp
 // reductions (every lane keeps every row's running max and sum), and the
@@ -39,7 +40,6 @@ Value hydra::emitTanh(KernelBuilder &kb, Value x) {
 LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
                                           FullAttentionOp op) {
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
-  Value out = op.getInit(), gamma = op.getFusionScale();
   auto qType = cast<MemRefType>(q.getType());
   int64_t dk = qType.getDimSize(3);
   int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
@@ -58,12 +58,13 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
   FullAttentionAttrs attrs(op);
   ArrayRef<int64_t> heads = attrs.heads;
   bool writesAll = attrs.writesAll, causal = attrs.causal;
-  float epsilon = attrs.epsilon;
 
   Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
   Value numTiles = kb.ceilDivConst(queryLen, kQueryRows);
+  Value numHeads = kb.index(heads.size());
+  GpuKeySplits splits(kb, op, kQueryRows);
   Operation *forall = kb.forall(
-      "full_attention", {batch, kb.index(heads.size()), numTiles},
+      "full_attention", {batch, numHeads, numTiles, splits.numSplits},
       [&](ValueRange ivs) {
         emitFullAttentionWork(kb, op, kQueryRows);
         GpuKernelBuilder gb(kb, kWarps * kWarpSize);
@@ -90,9 +91,8 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
           queryIdx[u] = kb.add(i0, rowIdx[u]);
         }
         // Lane j's columns; past Dv they read column Dv − 1 and are not stored.
-        SmallVector<Value> cols(colsPerLane);
-        for (int64_t c = 0; c < colsPerLane; ++c)
-          cols[c] = kb.min(kb.add(gb.lane, kb.index(c * kWarpSize)), dv - 1);
+        LaneRow laneCols = warpRowColumns(kb, gb.lane, dv);
+        ArrayRef<Value> cols = laneCols.cols;
 
         // Carried per thread: acc[u][c], then max[u], then sum[u].
         SmallVector<Value> init(kRowsPerWarp * colsPerLane, kb.f32(0.0f));
@@ -100,11 +100,15 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
         init.append(kRowsPerWarp, kb.f32(0.0f));
         Value rows = kb.min(kb.sub(queryLen, i0), kQueryRows);
         Value shift = emitCausalShift(kb, op, queryLen, keyLen);
+        // This block's keys: its split's, to the tile's last diagonal.
+        Value keyBegin = splits.begin(kb, ivs[3]);
+        Value splitEnd = splits.end(kb, keyBegin);
         Value keyEnd =
-            causal ? kb.min(keyLen, kb.add(addShift(kb, i0, shift), rows))
-                   : keyLen;
+            causal ? kb.min(splitEnd, kb.add(addShift(kb, i0, shift), rows))
+                   : splitEnd;
         SmallVector<Value> fin = kb.loop(
-            c0, keyEnd, kb.index(kKeys), init, [&](Value j0, ValueRange it) {
+            keyBegin, keyEnd, kb.index(kKeys), init,
+            [&](Value j0, ValueRange it) {
               // The previous tile's readers are done (and Q is staged).
               gb.barrier();
               gb.fill(kTile, kKeys, dk, [&](Value c, Value d) {
@@ -131,18 +135,14 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
                     return r;
                   });
               for (int64_t u = 0; u < kRowsPerWarp; ++u) {
-                Value su = emitGpuScore(kb, op, attrs, s[u], bi, h, queryIdx[u],
-                                        key, keyLen, shift, lastQuery, lastKey);
+                Value su =
+                    emitGpuScore(kb, op, attrs, s[u], bi, h, queryIdx[u], key,
+                                 splitEnd, shift, lastQuery, lastKey);
                 Value &rowMax = next[kRowsPerWarp * colsPerLane + u];
                 Value &rowSum =
                     next[kRowsPerWarp * colsPerLane + kRowsPerWarp + u];
                 Value newMax = kb.maxf(rowMax, gb.warpMax(su));
-                // A row with every key masked so far keeps max −inf;
-                // subtracting 0 instead keeps exp() at 0 rather than NaN.
-                Value isEmpty = arith::CmpFOp::create(
-                    b, loc, arith::CmpFPredicate::OEQ, newMax, kb.negInf());
-                Value safeMax = kb.select(isEmpty, kb.f32(0.0f), newMax);
-                Value alpha = kb.exp(kb.subf(rowMax, safeMax));
+                auto [safeMax, alpha] = emitOnlineRescale(kb, rowMax, newMax);
                 p[u] = kb.exp(kb.subf(su, safeMax));
                 rowSum = kb.addf(kb.mulf(rowSum, alpha), gb.warpSum(p[u]));
                 rowMax = newMax;
@@ -172,39 +172,26 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
             });
 
         // Epilogue: o = acc / l, the fused normalization, one store per
-        // element.
+        // element; or this split's partials.
         for (int64_t u = 0; u < kRowsPerWarp; ++u) {
+          LaneRow row = laneCols;
+          row.o.assign(fin.begin() + u * colsPerLane,
+                       fin.begin() + (u + 1) * colsPerLane);
+          Value rowMax = fin[kRowsPerWarp * colsPerLane + u];
           Value rowSum = fin[kRowsPerWarp * colsPerLane + kRowsPerWarp + u];
-          SmallVector<Value> o(colsPerLane);
-          SmallVector<Value> inRow(colsPerLane);
-          Value squares = kb.f32(0.0f);
-          for (int64_t c = 0; c < colsPerLane; ++c) {
-            o[c] = kb.divf(fin[u * colsPerLane + c], rowSum);
-            inRow[c] = arith::CmpIOp::create(
-                b, loc, arith::CmpIPredicate::ult,
-                kb.add(gb.lane, kb.index(c * kWarpSize)), kb.index(dv));
-            squares = kb.addf(squares, kb.select(inRow[c], kb.mulf(o[c], o[c]),
-                                                 kb.f32(0.0f)));
-          }
-          Value inv;
-          if (gamma)
-            inv = emitInverseRms(kb, gb.warpSum(squares), dv, epsilon);
-          Value rowValid = arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::ult, queryIdx[u], queryLen);
-          for (int64_t c = 0; c < colsPerLane; ++c) {
-            Value value = o[c];
-            if (gamma)
-              value =
-                  kb.mulf(kb.mulf(value, inv), kb.load(gamma, {h, cols[c]}));
-            Value ok = arith::AndIOp::create(b, loc, rowValid, inRow[c]);
-            auto ifOp = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/false);
-            OpBuilder::InsertionGuard guard(b);
-            b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-            kb.storeConverted(value, out, {bi, slot, queryIdx[u], cols[c]});
-          }
+          Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                              queryIdx[u], queryLen);
+          splits.finishLaneRow(kb, op, row, rowMax, rowSum,
+                               [&](Value x) { return gb.warpSum(x); },
+                               arith::CmpIOp::create(b, loc,
+                                                     arith::CmpIPredicate::eq,
+                                                     gb.lane, c0),
+                               valid, {bi, slot, queryIdx[u]}, h,
+                               {bi, ivs[1], queryIdx[u], ivs[3]});
         }
       });
   forall->setAttr(kBlockSizeAttrName, b.getI64IntegerAttr(kWarps * kWarpSize));
+  emitGpuCombine(kb, op, splits);
   rewriter.eraseOp(op);
   return success();
 }

@@ -3,10 +3,10 @@
 // The f16/bf16 form of the GPU full-attention kernel: QKᵀ and PV run as
 // warp-wide mma.sync m16n8k16 (f16/bf16 operands, f32 accumulators),
 // written as nvgpu.mma.sync. One block of four warps per (batch, head, 64
-// query rows); each warp owns 16 rows. Q, K and V tiles are staged in
-// shared memory in the input type (rows padded by 8 elements so that the
-// eight row groups of a fragment load fall in different banks). Per key
-// tile of 32:
+// query rows, key split: GpuKeySplits); each warp owns 16 rows. Q, K and V
+// tiles are staged in shared memory in the input type (rows padded by 8
+// elements so that the eight row groups of a fragment load fall in different
+// banks). Per key tile of 32:
 //
 //   S (16 × 32 a warp)  = Q Kᵀ       four n8 tiles, Dk/16 k-steps each
 //   online softmax      per row, on the accumulator registers: a lane
@@ -67,7 +67,6 @@ int64_t hydra::mmaSharedBytes(FullAttentionOp op) {
 LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
                                           FullAttentionOp op) {
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
-  Value out = op.getInit(), gamma = op.getFusionScale();
   auto qType = cast<MemRefType>(q.getType());
   Type e = qType.getElementType();
   int64_t dk = qType.getDimSize(3);
@@ -81,12 +80,13 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
   FullAttentionAttrs attrs(op);
   ArrayRef<int64_t> heads = attrs.heads;
   bool writesAll = attrs.writesAll, causal = attrs.causal;
-  float epsilon = attrs.epsilon;
 
   Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
   Value numTiles = kb.ceilDivConst(queryLen, kQueryRows);
+  Value numHeads = kb.index(heads.size());
+  GpuKeySplits splits(kb, op, kQueryRows);
   Operation *forall = kb.forall(
-      "full_attention_mma", {batch, kb.index(heads.size()), numTiles},
+      "full_attention_mma", {batch, numHeads, numTiles, splits.numSplits},
       [&](ValueRange ivs) {
         emitFullAttentionWork(kb, op, kQueryRows);
         GpuKernelBuilder gb(kb, kWarps * kWarpSize);
@@ -133,11 +133,15 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
         init.append({kb.negInf(), kb.negInf(), kb.f32(0.0f), kb.f32(0.0f)});
         Value rows = kb.min(kb.sub(queryLen, i0), kQueryRows);
         Value shift = emitCausalShift(kb, op, queryLen, keyLen);
+        // This block's keys: its split's, to the tile's last diagonal.
+        Value keyBegin = splits.begin(kb, ivs[3]);
+        Value splitEnd = splits.end(kb, keyBegin);
         Value keyEnd =
-            causal ? kb.min(keyLen, kb.add(addShift(kb, i0, shift), rows))
-                   : keyLen;
+            causal ? kb.min(splitEnd, kb.add(addShift(kb, i0, shift), rows))
+                   : splitEnd;
         SmallVector<Value> fin = kb.loop(
-            c0, keyEnd, kb.index(kKeys), init, [&](Value j0, ValueRange it) {
+            keyBegin, keyEnd, kb.index(kKeys), init,
+            [&](Value j0, ValueRange it) {
               gb.barrier(); // the previous tile's readers are done
               auto keyRow = [&](Value c, Value tensor, Value d) {
                 Value key = kb.add(j0, c);
@@ -161,7 +165,7 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
                         kb.add(j0, kb.add(kb.index(n * 8 + j), kb.mul(m.t, 2)));
                     acc = m.set(acc,
                                 emitGpuScore(kb, op, attrs, m.at(acc, i, j), bi,
-                                             h, query[i], key, keyLen, shift,
+                                             h, query[i], key, splitEnd, shift,
                                              lastQuery, lastKey),
                                 i, j);
                   }
@@ -180,10 +184,9 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
                 Value &rowMax = next[vTiles + i];
                 Value &rowSum = next[vTiles + 2 + i];
                 Value newMax = kb.maxf(rowMax, tileMax);
-                Value isEmpty = arith::CmpFOp::create(
-                    b, loc, arith::CmpFPredicate::OEQ, newMax, kb.negInf());
-                Value safeMax = kb.select(isEmpty, kb.f32(0.0f), newMax);
-                alpha[i] = kb.exp(kb.subf(rowMax, safeMax));
+                Value safeMax;
+                std::tie(safeMax, alpha[i]) =
+                    emitOnlineRescale(kb, rowMax, newMax);
                 Value sum = kb.f32(0.0f);
                 for (int64_t n = 0; n < sTiles; ++n)
                   for (int64_t j = 0; j < 2; ++j) {
@@ -215,33 +218,27 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
               return next;
             });
 
-        // Epilogue: o = O / l, the fused normalization, one store each.
+        // Epilogue: o = O / l, the fused normalization, one store each
+        // (a row's elements are in its quad); or this split's partials.
         for (int64_t i = 0; i < 2; ++i) {
-          Value rowSum = fin[vTiles + 2 + i];
-          SmallVector<Value> o;
-          Value squares = kb.f32(0.0f);
+          LaneRow row;
           for (int64_t nv = 0; nv < vTiles; ++nv)
             for (int64_t j = 0; j < 2; ++j) {
-              o.push_back(kb.divf(m.at(fin[nv], i, j), rowSum));
-              squares = kb.addf(squares, kb.mulf(o.back(), o.back()));
+              row.o.push_back(m.at(fin[nv], i, j));
+              row.cols.push_back(kb.add(kb.index(nv * 8 + j), kb.mul(m.t, 2)));
+              row.inRow.push_back(Value());
             }
-          Value inv;
-          if (gamma)
-            inv = emitInverseRms(kb, gb.quadSum(squares), dv, epsilon);
-          auto ifOp = scf::IfOp::create(b, loc, ult(query[i], queryLen), false);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-          for (int64_t nv = 0; nv < vTiles; ++nv)
-            for (int64_t j = 0; j < 2; ++j) {
-              Value col = kb.add(kb.index(nv * 8 + j), kb.mul(m.t, 2));
-              Value value = o[nv * 2 + j];
-              if (gamma)
-                value = kb.mulf(kb.mulf(value, inv), kb.load(gamma, {h, col}));
-              kb.storeConverted(value, out, {bi, slot, query[i], col});
-            }
+          Value rowMax = fin[vTiles + i], rowSum = fin[vTiles + 2 + i];
+          splits.finishLaneRow(
+              kb, op, row, rowMax, rowSum,
+              [&](Value x) { return gb.quadSum(x); },
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, m.t, c0),
+              ult(query[i], queryLen), {bi, slot, query[i]}, h,
+              {bi, ivs[1], query[i], ivs[3]});
         }
       });
   forall->setAttr(kBlockSizeAttrName, b.getI64IntegerAttr(kWarps * kWarpSize));
+  emitGpuCombine(kb, op, splits);
   rewriter.eraseOp(op);
   return success();
 }

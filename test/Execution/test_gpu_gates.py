@@ -1,0 +1,152 @@
+"""Static gates of the GPU kernels at the shapes that matter, checked
+without a GPU: a 7:1 HydraHead layer (32 query heads over 8 kv heads, 4
+full and 28 linear, f16, D = 128, gated decay, fused merge), compiled for
+sm_90 with its sequence length dynamic, its launches evaluated by
+hydra-inspect at a 32K-token prefill and a decode step on a 32K cache.
+
+- At the prefill every attention launch has at least two blocks per SM
+  of an H100/H200 (264): full attention by its query tiles, linear
+  attention by its chunks (chunk states, their scan, outputs). The
+  combine of a split full attention (O(heads · Dv) work, none at these
+  sizes) is not gated.
+- At the decode step full attention splits the cache (flash-decoding)
+  into 264 blocks. The decode step's linear-attention launches are
+  printed, not gated yet: one chunk gives its state and output grids one
+  block per (batch, kv head) and (batch, head) (issue 14 goes on).
+- Every kernel fits at least one block per SM without spills.
+- hydra-inspect gives each launch a roofline time on an H200."""
+
+import json
+import subprocess
+
+import pytest
+
+from gpu_cases import INSPECT, SPLIT_CASES, compile_case, hydrahead, inspect_json
+from test_gpu_resources import MAX_STATIC_SHARED, REGISTERS_PER_SM, allocated_registers
+
+SEQUENCE = 32768
+SM_COUNT = 132
+HEADS = "FLLLLLLL" * 4
+
+PREFILL = f"""
+func.func @prefill(%q: tensor<1x32x?x128xf16>, %k: tensor<1x8x?x128xf16>,
+                   %v: tensor<1x8x?x128xf16>, %g: tensor<32x128xf16>,
+                   %d: tensor<1x8x?xf16>) -> tensor<1x32x?x128xf16> {{
+  %y = hydra.hybrid_attention %q, %k, %v fusion_scale(%g : tensor<32x128xf16>)
+         decay(%d : tensor<1x8x?xf16>)
+         {{heads = #hydra.heads<"{HEADS}">, causal, update_rule = #hydra.update_rule<gated>}}
+       : tensor<1x32x?x128xf16>, tensor<1x8x?x128xf16>, tensor<1x8x?x128xf16>
+      -> tensor<1x32x?x128xf16>
+  return %y : tensor<1x32x?x128xf16>
+}}
+"""
+
+# One new token: its full heads read a 4-kv-head key/value cache of T
+# positions, its linear heads update an [8, 128, 128] f32 state.
+DECODE = f"""
+func.func @decode(%q: tensor<1x32x1x128xf16>, %k: tensor<1x8x1x128xf16>,
+                  %v: tensor<1x8x1x128xf16>, %g: tensor<32x128xf16>,
+                  %d: tensor<1x8x1xf16>, %s0: tensor<1x8x128x128xf32>,
+                  %ck: tensor<1x4x?x128xf16>, %cv: tensor<1x4x?x128xf16>)
+    -> (tensor<1x32x1x128xf16>, tensor<1x8x128x128xf32>) {{
+  %y, %s = hydra.hybrid_attention %q, %k, %v fusion_scale(%g : tensor<32x128xf16>)
+         decay(%d : tensor<1x8x1xf16>) initial_state(%s0 : tensor<1x8x128x128xf32>)
+         full_key(%ck : tensor<1x4x?x128xf16>) full_value(%cv : tensor<1x4x?x128xf16>)
+         {{heads = #hydra.heads<"{HEADS}">, causal, update_rule = #hydra.update_rule<gated>}}
+       : tensor<1x32x1x128xf16>, tensor<1x8x1x128xf16>, tensor<1x8x1x128xf16>
+      -> tensor<1x32x1x128xf16>, tensor<1x8x128x128xf32>
+  return %y, %s : tensor<1x32x1x128xf16>, tensor<1x8x128x128xf32>
+}}
+"""
+
+
+def inspect_at(source, tmp_path, sizes):
+    path = tmp_path / "layer.hydra"
+    path.write_bytes(hydrahead.compile(source.encode(), target="sm_90", format="mlir"))
+    proc = subprocess.run([INSPECT, str(path), "--json", "--sizes", sizes, "--gpu", "h200"],
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout)
+
+
+def launches(info):
+    kernels = info["kernels"]
+    (function,) = info["functions"]
+    (program,) = [p for p in function["programs"] if p["device"] == "cuda"]
+    for launch in program["launches"]:
+        yield kernels[launch["kernel"]], launch
+
+
+def attention_launches(name, source, tmp_path):
+    """Each launch with its kernel, printed with its figures."""
+    info = inspect_at(source, tmp_path, f"s0={SEQUENCE}")
+    out = []
+    for kernel, launch in launches(info):
+        roof = launch["roofline"]
+        assert launch["blocks"] is not None and roof is not None, kernel["name"]
+        print(f"{name} {kernel['name']}: {launch['blocks']} blocks of "
+              f"{kernel['block_size']}, {launch['flops'] / 1e9:.4g} GFLOP, "
+              f"{launch['bytes'] / 1e6:.4g} MB, roofline {roof['seconds'] * 1e6:.4g} us "
+              f"({'memory' if roof['memory_bound'] else 'compute'}-bound)")
+        out.append((kernel["name"].split("_k", 1)[1].split("_", 1)[1], launch["blocks"]))
+    return out
+
+
+def test_prefill_fills_an_h200(tmp_path):
+    gated = attention_launches("prefill-32k", PREFILL, tmp_path)
+    names = [n for n, _ in gated]
+    assert names == ["full_attention_mma", "full_attention_combine",
+                     "linear_attention_chunk_states_mma", "linear_attention_chunk_scan",
+                     "linear_attention_chunk_outputs_mma"], names
+    for what, blocks in gated:
+        if what != "full_attention_combine":
+            assert blocks >= 2 * SM_COUNT, (what, blocks)
+
+
+def test_decode_full_attention_fills_an_h200(tmp_path):
+    gated = dict(attention_launches("decode-32k", DECODE, tmp_path))
+    assert gated["full_attention_mma"] >= 2 * SM_COUNT, gated
+    assert gated["linear_attention_chunk_scan"] >= 2 * SM_COUNT, gated
+
+
+@pytest.mark.parametrize("name,source", [("prefill", PREFILL), ("decode", DECODE)])
+def test_layer_kernels_fit_an_sm(name, source, tmp_path):
+    info = inspect_at(source, tmp_path, f"s0={SEQUENCE}")
+    threads = {k["name"]: k["block_size"] for k in info["kernels"]}
+    (cubin,) = [e for e in info["executables"]
+                if e["target"] == "sm_90" and e["format"] == "cubin"]
+    assert {r["kernel"] for r in cubin["resources"]} == set(threads)
+    for r in cubin["resources"]:
+        where = r["kernel"]
+        assert r["spill_stores"] == 0 and r["spill_loads"] == 0, where
+        assert r["stack_bytes"] == 0, where
+        assert allocated_registers(r["registers"]) * threads[where] <= REGISTERS_PER_SM, where
+        assert r["shared_bytes"] <= MAX_STATIC_SHARED, where
+
+
+@pytest.mark.parametrize("name", sorted(SPLIT_CASES))
+def test_split_cases_split_their_keys(name, tmp_path):
+    """The emulation test's flash-decoding cases do take the split form:
+    their full-attention grid has a split dimension above 1 and the
+    combine launches blocks."""
+    info = inspect_json(compile_case(SPLIT_CASES[name], "gpu-emulator"), tmp_path)
+    blocks = {k["name"].split("_k", 1)[1]: l["blocks"] for k, l in launches(info)}
+    attention = [b for n, b in blocks.items()
+                 if "full_attention" in n and not n.endswith("_combine")]
+    combine = [b for n, b in blocks.items() if n.endswith("full_attention_combine")]
+    assert attention and combine, sorted(blocks)
+    assert combine[0] > 0 and attention[0] > combine[0], blocks
+
+
+def test_inspect_roofline_text_and_unknown_gpu(tmp_path):
+    path = tmp_path / "layer.hydra"
+    path.write_bytes(hydrahead.compile(DECODE.encode(), target="sm_90", format="mlir"))
+    text = subprocess.run([INSPECT, str(path), "--sizes", "s0=32768", "--gpu", "H100"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "decode_k0_full_attention_mma grid [1, 4, 1, s4] = 264 blocks" in text
+    assert "roofline on h100:" in text and "memory-bound (tensor-core peak)" in text
+    unbound = subprocess.run([INSPECT, str(path), "--gpu", "h200"],
+                             capture_output=True, text=True, check=True).stdout
+    assert "roofline on h200: needs every size bound (--sizes)" in unbound
+    bad = subprocess.run([INSPECT, str(path), "--gpu", "v100"], capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert "--gpu 'v100' is not known (known: h100, h200, a100)" in bad.stderr
