@@ -52,6 +52,18 @@ if ! ls $WHEELHOUSE/numpy-*.whl >/dev/null 2>&1 || ! ls $WHEELHOUSE/ml_dtypes-*.
   .venv/bin/python -m pip download -q --disable-pip-version-check -d $WHEELHOUSE numpy ml_dtypes
 fi
 
+# The device kit (scripts/device-kit.sh) carries the wheels a GPU machine
+# without network needs for the run and the bench: ml_dtypes (bf16) for
+# its Python 3.12, and fla's chunk kernels (fla-core, einops).
+DEVICE_WHEELS=.cache/device-wheels
+if ! ls $DEVICE_WHEELS/fla_core-*.whl $DEVICE_WHEELS/einops-*.whl \
+        $DEVICE_WHEELS/ml_dtypes-*cp312*.whl >/dev/null 2>&1; then
+  echo "setup: downloading the device kit's wheels into $DEVICE_WHEELS"
+  .venv/bin/python -m pip download -q --disable-pip-version-check --no-deps \
+    --only-binary=:all: --python-version 3.12 --platform manylinux_2_17_x86_64 \
+    -d $DEVICE_WHEELS fla-core==0.6.0 einops==0.8.2 ml_dtypes==0.5.1
+fi
+
 # The serving test (test/Python/test_serving.py) runs examples/serve_triton.py
 # in its own environment: PyTriton pins versions (numpy) of its own.
 if ! .venv-serve/bin/python -c "import pytriton, tritonclient.http" 2>/dev/null; then

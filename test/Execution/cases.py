@@ -28,6 +28,7 @@ class HybridCase:
     fusion: bool = False
     scale: float = None
     linear_scale: float = None
+    initial_state: bool = False  # an f32 state [B, Hkv, Dk, Dv] to start from
     dtype: type = np.float32
     dynamic: bool = False  # B, S and T as '?' in the function's types
     inputs: dict = field(default_factory=dict, repr=False)
@@ -71,11 +72,14 @@ class HybridCase:
             ins["mask"] = rng.standard_normal(self.mask_shape)
         self.inputs = {n: (a if a.dtype == np.bool_ else a.astype(self.dtype))
                        for n, a in ins.items()}
+        if self.initial_state:  # states stay f32 whatever the inputs' type
+            self.inputs["initial_state"] = rng.standard_normal(
+                (B, Hkv, Dk, Dv)).astype(np.float32) * 0.5
         return self.inputs
 
     def operand_order(self):
-        return [n for n in ("q", "k", "v", "fusion_scale", "decay", "beta", "mask")
-                if n in self.inputs]
+        return [n for n in ("q", "k", "v", "fusion_scale", "decay", "beta", "mask",
+                            "initial_state") if n in self.inputs]
 
     def output_shape(self):
         return (self.B, self.Hq, self.S, self.Dv)
@@ -97,7 +101,8 @@ class HybridCase:
         args = ", ".join(f"%{n}: {self._type(n)}" for n in self.operand_order())
         out_type = self._type("out")
         optional = "".join(f" {n}(%{n} : {self._type(n)})"
-                           for n in ("fusion_scale", "decay", "beta", "mask") if n in ins)
+                           for n in ("fusion_scale", "decay", "beta", "mask",
+                                     "initial_state") if n in ins)
         attrs = [f'heads = #hydra.heads<"{self.heads}">']
         if self.causal:
             attrs.append("causal")
@@ -110,22 +115,31 @@ class HybridCase:
         if self.rule != "linear":
             attrs.append(f"update_rule = #hydra.update_rule<{self.rule}>")
         qkv_types = ", ".join(self._type(n) for n in ("q", "k", "v"))
+        # With a state to start from the op also gives the final state,
+        # the function's second result.
+        results, result_types = "%y", out_type
+        if "initial_state" in ins:
+            results += ", %s"
+            result_types += ", " + self._type("initial_state")
+        signature = result_types if "," not in result_types else f"({result_types})"
         return (
-            f"func.func @{name}({args}) -> {out_type} {{\n"
-            f"  %y = hydra.hybrid_attention %q, %k, %v{optional}\n"
+            f"func.func @{name}({args}) -> {signature} {{\n"
+            f"  {results} = hydra.hybrid_attention %q, %k, %v{optional}\n"
             f"       {{{', '.join(attrs)}}}\n"
-            f"     : {qkv_types} -> {out_type}\n"
-            f"  return %y : {out_type}\n"
+            f"     : {qkv_types} -> {result_types}\n"
+            f"  return {results} : {result_types}\n"
             f"}}\n")
 
-    def reference(self):
+    def reference(self, return_state=False):
+        """The float64 output; with `return_state`, also the final state."""
         ins = self.inputs
         return reference.hybrid_attention(
             ins["q"], ins["k"], ins["v"], self.heads, causal=self.causal,
             scale=self.scale, linear_scale=self.linear_scale,
             softcap=self.softcap, mask=ins.get("mask"), rule=self.rule,
             decay=ins.get("decay"), beta=ins.get("beta"),
-            fusion_scale=ins.get("fusion_scale"))
+            fusion_scale=ins.get("fusion_scale"),
+            initial_state=ins.get("initial_state"), return_state=return_state)
 
 
 def max_error(got, ref):

@@ -14,6 +14,11 @@ import numpy as np  # noqa: E402
 
 from cases import HybridCase  # noqa: E402
 from test_hybrid_attention import CASES, LONG  # noqa: E402,F401
+from test_hybrid_attention import TOLERANCES as CPU_TOLERANCES  # noqa: E402
+
+# The CPU code's bounds, and bf16's: rounded once at the store, and P (and
+# LA's intra-chunk A and state) rounded to the input type before products.
+TOLERANCES = {**CPU_TOLERANCES, np.dtype(ml_dtypes.bfloat16): 8e-3}
 
 # Full attention in f16 and bf16 takes the tensor-core kernel (mma.sync):
 # several 64-row query tiles and 32-key tiles with ragged ends, GQA, masks,
@@ -38,8 +43,13 @@ MMA_CASES = {
                                    rule="gated", decay="head", fusion=True),
         # Several chunks of 64 (and of 32 at Dk = Dv = 128), ragged ends.
         "la-gated-long": dict(heads="LLLL", Hkv=2, S=300, Dk=64, Dv=64, rule="gated",
-                              decay="head", fusion=True),
+                              decay="head", fusion=True, initial_state=True),
         "la-linear-d128": dict(heads="LL", S=150, Dk=128, Dv=128, B=2),
+        # One-step calls (a decode step of the linear heads): the step form.
+        "la-step-gated-state": dict(heads="LLLL", Hkv=2, S=1, Dk=32, Dv=24, rule="gated",
+                                    decay="head", fusion=True, initial_state=True),
+        "la-step-linear-d128": dict(heads="LL", S=1, Dk=128, Dv=128, B=2,
+                                    initial_state=True),
         "hybrid-gated-7to1": dict(heads="FLLLLLLL", Hkv=2, S=70, Dk=64, Dv=64,
                                   causal=True, rule="gated", decay="head", fusion=True),
     }.items()

@@ -5,13 +5,11 @@ runtime's own reason (no driver, no device)."""
 
 import zlib
 
-import ml_dtypes
 import numpy as np
 import pytest
 
 from cases import max_error
-from gpu_cases import ARCHS, CASES, MMA_CASES, compile_case, hydrahead
-from test_hybrid_attention import TOLERANCES
+from gpu_cases import ARCHS, CASES, MMA_CASES, TOLERANCES, compile_case, hydrahead
 
 DEVICE_CASES = {
     **{n: CASES[n] for n in ("fa-causal", "fa-gqa", "fa-bool-mask", "la-gated-delta-dim",
@@ -20,7 +18,6 @@ DEVICE_CASES = {
                                  "mma-bfloat16-hybrid-7to1",
                                  "mma-bfloat16-softcap-float-mask")},
 }
-TOLERANCES = {**TOLERANCES, np.dtype(ml_dtypes.bfloat16): 8e-3}
 
 
 @pytest.mark.parametrize("name", sorted(DEVICE_CASES))

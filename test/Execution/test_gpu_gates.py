@@ -4,15 +4,14 @@ full and 28 linear, f16, D = 128, gated decay, fused merge), compiled for
 sm_90 with its sequence length dynamic, its launches evaluated by
 hydra-inspect at a 32K-token prefill and a decode step on a 32K cache.
 
-- At the prefill every attention launch has at least two blocks per SM
-  of an H100/H200 (264): full attention by its query tiles, linear
-  attention by its chunks (chunk states, their scan, outputs). The
-  combine of a split full attention (O(heads · Dv) work, none at these
-  sizes) is not gated.
-- At the decode step full attention splits the cache (flash-decoding)
-  into 264 blocks. The decode step's linear-attention launches are
-  printed, not gated yet: one chunk gives its state and output grids one
-  block per (batch, kv head) and (batch, head) (issue 14 goes on).
+- At a 32K-token prefill and at a decode step on a 32K cache every
+  attention launch has at least two blocks per SM of an H100/H200 (264):
+  full attention by its query tiles, or at the decode step by splitting
+  the cache (flash-decoding); linear attention by its chunks (chunk
+  states, their scan, outputs), or at the decode step by the state's
+  elements and the outputs' columns (its step form). Not gated: the two
+  kernels of O(heads · Dv) work that finish rows, the combine of a split
+  full attention and the step form's normalization.
 - Every kernel fits at least one block per SM without spills.
 - hydra-inspect gives each launch a roofline time on an H200."""
 
@@ -91,21 +90,38 @@ def attention_launches(name, source, tmp_path):
     return out
 
 
+# Row finishers: O(heads · Dv) work, a block per (batch, head, row).
+UNGATED = ("full_attention_combine", "linear_attention_step_normalize")
+
+
+# The step form of linear attention: a one-step call's launches.
+STEP = ["linear_attention_step_state", "linear_attention_step_outputs",
+        "linear_attention_step_normalize"]
+
+
 def test_prefill_fills_an_h200(tmp_path):
     gated = attention_launches("prefill-32k", PREFILL, tmp_path)
     names = [n for n, _ in gated]
+    # The sequence length is dynamic: the program holds both forms of
+    # linear attention, and at 32K the step form launches no blocks.
     assert names == ["full_attention_mma", "full_attention_combine",
                      "linear_attention_chunk_states_mma", "linear_attention_chunk_scan",
-                     "linear_attention_chunk_outputs_mma"], names
+                     "linear_attention_chunk_outputs_mma"] + STEP, names
     for what, blocks in gated:
-        if what != "full_attention_combine":
+        if what in STEP:
+            assert blocks == 0, (what, blocks)
+        elif what not in UNGATED:
             assert blocks >= 2 * SM_COUNT, (what, blocks)
 
 
-def test_decode_full_attention_fills_an_h200(tmp_path):
-    gated = dict(attention_launches("decode-32k", DECODE, tmp_path))
-    assert gated["full_attention_mma"] >= 2 * SM_COUNT, gated
-    assert gated["linear_attention_chunk_scan"] >= 2 * SM_COUNT, gated
+def test_decode_fills_an_h200(tmp_path):
+    gated = attention_launches("decode-32k", DECODE, tmp_path)
+    names = [n for n, _ in gated]
+    # One new token, statically: the step form alone.
+    assert names == ["full_attention_mma", "full_attention_combine"] + STEP, names
+    for what, blocks in gated:
+        if what not in UNGATED:
+            assert blocks >= 2 * SM_COUNT, (what, blocks)
 
 
 @pytest.mark.parametrize("name,source", [("prefill", PREFILL), ("decode", DECODE)])

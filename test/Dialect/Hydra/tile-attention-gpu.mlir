@@ -144,3 +144,42 @@ func.func @linear_gated_f16(%q: memref<1x2x40x32xf16>, %k: memref<1x2x40x32xf16>
       : memref<1x2x40x32xf16>, memref<1x2x40x32xf16>, memref<1x2x40x32xf16>, memref<1x2x40x32xf16>
   return
 }
+
+// -----
+
+// A one-step call (a decode step) of the tensor-core linear attention:
+// the step form. The new state a thread per element (S = e^g S_0 + k vᵀ)
+// into the scratch's chunk 0 and the final state; the outputs a warp per
+// 8 value columns (a warp sum over Dk each), into an f32 row scratch; the
+// fused normalization a warp per row.
+
+// CHECK-LABEL: func @linear_step_f16
+// CHECK-SAME:  %[[S0:[^:]*]]: memref<1x2x32x16xf32>, %{{.*}}: memref<1x4x1x16xf16>, %[[SF:[^:]*]]: memref<1x2x32x16xf32>)
+// CHECK:       %[[STATES:.*]] = memref.alloc(%c1, %{{.*}}) : memref<?x2x?x32x16xf32>
+// CHECK:       scf.forall (%[[B:.*]], %[[G:.*]], %{{.*}}) in (%c1, %c2, %{{.*}}) {
+// CHECK:         memref.load %[[S0]]
+// CHECK:         math.exp
+// CHECK:         scf.if
+// CHECK:           memref.store %{{.*}}, %[[STATES]][%[[B]], %[[G]], %c0, %{{.*}}, %{{.*}}]
+// CHECK:           memref.store %{{.*}}, %[[SF]]
+// CHECK:       } {hydra.block_size = 256 : i64, hydra.computes = "linear_attention_step_state"}
+// CHECK:       %[[ROWS:.*]] = memref.alloc(%c1) : memref<?x4x16xf32>
+// CHECK:       scf.forall ({{.*}}) in (%c1, %c4, %{{.*}}) {
+// CHECK:         gpu.shuffle  xor
+// CHECK:         memref.store %{{.*}}, %[[ROWS]]
+// CHECK:       } {hydra.block_size = 32 : i64, hydra.computes = "linear_attention_step_outputs"}
+// CHECK:       scf.forall ({{.*}}) in (%c1, %c4, %c1) {
+// CHECK:         memref.load %[[ROWS]]
+// CHECK:         math.rsqrt
+// CHECK:       } {hydra.block_size = 32 : i64, hydra.computes = "linear_attention_step_normalize"}
+// CHECK-NOT:   linear_attention_chunk
+func.func @linear_step_f16(%q: memref<1x4x1x32xf16>, %k: memref<1x2x1x32xf16>, %v: memref<1x2x1x16xf16>,
+                           %g: memref<4x16xf16>, %decay: memref<1x2x1xf32>, %s0: memref<1x2x32x16xf32>,
+                           %out: memref<1x4x1x16xf16>, %sf: memref<1x2x32x16xf32>) {
+  hydra.linear_attention %q, %k, %v decay(%decay : memref<1x2x1xf32>)
+      initial_state(%s0 : memref<1x2x32x16xf32>) fusion_scale(%g : memref<4x16xf16>)
+      into %out, final_state(%sf : memref<1x2x32x16xf32>)
+      {heads = array<i64: 0, 1, 2, 3>, scale = 1.0 : f32, update_rule = #hydra.update_rule<gated>}
+      : memref<1x4x1x32xf16>, memref<1x2x1x32xf16>, memref<1x2x1x16xf16>, memref<1x4x1x16xf16>
+  return
+}

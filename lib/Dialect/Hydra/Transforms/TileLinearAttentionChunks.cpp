@@ -27,8 +27,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "AttentionTiling.h"
-#include "GpuKernelBuilder.h"
+#include "GpuLinearAttention.h"
 #include "MmaFragments.h"
 #include "WorkEstimate.h"
 
@@ -77,31 +76,6 @@ bool hydra::canUseMma(LinearAttentionOp op) {
          dv <= kMaxHeadDim && chunkFor(dk, dv) != 0;
 }
 
-namespace {
-/// What the three grids share: shapes, the GQA groups and the scratch.
-struct ChunkForm {
-  ChunkForm(KernelBuilder &kb, LinearAttentionOp op);
-
-  mutable LinearAttentionOp op; // accessors are not const
-  Value q, k, v, decay;
-  Type e;
-  int64_t dk, dv, chunk;
-  KvHeadGroups groups;
-  /// Per group: its kv head and state; per listed head: its group.
-  SmallVector<int64_t> stateOfGroup, groupOfListed, kvOfListed;
-  Value batch, keyLen, lastStep, numChunks;
-  Value states, decays; // the scratch
-
-  /// Chunk `c`'s first step, its length, and its tiles in shared memory:
-  /// K and V (zeros past the length) and, by thread 0, the cumulative
-  /// decays G_t (G_L at [chunk]). Staged, then a barrier.
-  struct Tiles {
-    Value start, len, kT, vT, gT;
-  };
-  Tiles stage(GpuKernelBuilder &gb, Value bi, Value kvh, Value c) const;
-};
-} // namespace
-
 ChunkForm::ChunkForm(KernelBuilder &kb, LinearAttentionOp op)
     : op(op), q(op.getQuery()), k(op.getKey()), v(op.getValue()),
       decay(op.getDecay()), groups(KvHeadGroups::of(op)) {
@@ -126,6 +100,18 @@ ChunkForm::ChunkForm(KernelBuilder &kb, LinearAttentionOp op)
   keyLen = kb.dim(k, 2);
   lastStep = kb.sub(keyLen, kb.index(1));
   numChunks = kb.ceilDivConst(keyLen, chunk);
+  auto kType = cast<MemRefType>(k.getType());
+  if (!kType.isDynamicDim(2))
+    staticStep = kType.getDimSize(2) == 1;
+  // 1 for a one-step call (T = 1), else 0: the step form's grids have
+  // blocks only then, the chunk form's only otherwise.
+  Value c1 = kb.index(1);
+  step = staticStep
+             ? kb.index(*staticStep ? 1 : 0)
+             : kb.sub(c1, kb.min(kb.max(kb.sub(keyLen, c1), kb.sub(c1, keyLen)),
+                                 1));
+  chunkGrid = staticStep ? (*staticStep ? kb.index(0) : numChunks)
+                         : kb.mulDynamic(numChunks, kb.sub(c1, step));
   OpBuilder &b = kb.builder();
   int64_t numGroups = groups.kvHeads.size();
   int64_t dyn = ShapedType::kDynamic;
@@ -188,6 +174,18 @@ ChunkForm::Tiles ChunkForm::stage(GpuKernelBuilder &gb, Value bi, Value kvh,
   return {start, len, kT, vT, gT};
 }
 
+ChunkForm::Element ChunkForm::stateElement(GpuKernelBuilder &gb, Value block,
+                                           int64_t threads) const {
+  KernelBuilder &kb = gb.kb;
+  int64_t elements = dk * dv;
+  Value element = kb.add(kb.mul(block, threads), gb.thread);
+  Value inRange = arith::CmpIOp::create(kb.builder(), kb.getLoc(),
+                                        arith::CmpIPredicate::ult, element,
+                                        kb.index(elements));
+  element = kb.min(element, elements - 1);
+  return {inRange, kb.divConst(element, dv), kb.remConst(element, dv)};
+}
+
 /// hydra.work of a chunk grid over `copies` states or heads: `flopsPerStep`
 /// and `bytesPerStep` each, and one f32 state per chunk (ceil(T / C) ≤
 /// T / C + 1 chunks).
@@ -203,12 +201,12 @@ static void emitChunkWork(KernelBuilder &kb, const ChunkForm &f, double copies,
 }
 
 /// Grid 1: each (batch, group, chunk)'s ΔS_c and G_L.
-static void emitChunkStates(KernelBuilder &kb, const ChunkForm &f) {
+void hydra::emitChunkStates(KernelBuilder &kb, const ChunkForm &f) {
   int64_t warps = f.dk / 16, threads = warps * hydra::kWarpSize;
   int64_t numGroups = f.groups.kvHeads.size();
   Operation *forall = kb.forall(
       "linear_attention_chunk_states_mma",
-      {f.batch, kb.index(numGroups), f.numChunks}, [&](ValueRange ivs) {
+      {f.batch, kb.index(numGroups), f.chunkGrid}, [&](ValueRange ivs) {
         // Per step: K̃ᵀV (2 Dk Dv); K and V read once.
         emitChunkWork(kb, f, double(numGroups), 2.0 * double(f.dk * f.dv),
                       2.0 * double(f.dk + f.dv));
@@ -219,7 +217,6 @@ static void emitChunkStates(KernelBuilder &kb, const ChunkForm &f) {
         Value bi = ivs[0], g = ivs[1], c = ivs[2];
         Value kvh = kb.selectFrom(f.groups.kvHeads, g);
         ChunkForm::Tiles tiles = f.stage(gb, bi, kvh, c);
-        Value start = tiles.start, len = tiles.len;
         Value kT = tiles.kT, vT = tiles.vT, gT = tiles.gT;
 
         // This warp's 16 rows of Dk: A[d][s] = K[s][d] e^{G_L − G_s}.
@@ -254,15 +251,19 @@ static void emitChunkStates(KernelBuilder &kb, const ChunkForm &f) {
 }
 
 /// Grid 2: the recurrence over chunk states, a thread per element.
-static void emitChunkScan(KernelBuilder &kb, const ChunkForm &f) {
+void hydra::emitChunkScan(KernelBuilder &kb, const ChunkForm &f) {
   int64_t elements = f.dk * f.dv;
   int64_t numGroups = f.groups.kvHeads.size();
   LinearAttentionOp op = f.op;
   Value initial = op.getInitialState(), final = op.getFinalStateInit();
   Operation *forall = kb.forall(
       "linear_attention_chunk_scan",
+      // None for a one-step call: the step form writes the final state.
       {f.batch, kb.index(numGroups),
-       kb.index((elements + kScanThreads - 1) / kScanThreads)},
+       f.staticStep ? kb.index((elements + kScanThreads - 1) / kScanThreads)
+                    : kb.mulDynamic(kb.index((elements + kScanThreads - 1) /
+                                             kScanThreads),
+                                    kb.sub(kb.index(1), f.step))},
       [&](ValueRange ivs) {
         WorkEstimate work;
         double state = double(numGroups * elements);
@@ -273,14 +274,9 @@ static void emitChunkScan(KernelBuilder &kb, const ChunkForm &f) {
 
         GpuKernelBuilder gb(kb, kScanThreads);
         gb.begin();
-        OpBuilder &b = kb.builder();
-        Location loc = kb.getLoc();
         Value bi = ivs[0], g = ivs[1];
-        Value element = kb.add(kb.mul(ivs[2], kScanThreads), gb.thread);
-        Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                              element, kb.index(elements));
-        element = kb.min(element, elements - 1);
-        Value d = kb.divConst(element, f.dv), col = kb.remConst(element, f.dv);
+        ChunkForm::Element at = f.stateElement(gb, ivs[2], kScanThreads);
+        Value inRange = at.inRange, d = at.row, col = at.col;
         Value stateh = kb.selectFrom(f.stateOfGroup, g);
         Value s0 =
             initial ? kb.load(initial, {bi, stateh, d, col}) : kb.f32(0.0f);
@@ -305,7 +301,7 @@ static void emitChunkScan(KernelBuilder &kb, const ChunkForm &f) {
 }
 
 /// Grid 3: each (batch, listed head, chunk)'s outputs.
-static void emitChunkOutputs(KernelBuilder &kb, const ChunkForm &f) {
+void hydra::emitChunkOutputs(KernelBuilder &kb, const ChunkForm &f) {
   LinearAttentionOp op = f.op;
   int64_t warps = f.chunk / 16, threads = warps * hydra::kWarpSize;
   SmallVector<int64_t> heads(op.getHeads());
@@ -313,7 +309,7 @@ static void emitChunkOutputs(KernelBuilder &kb, const ChunkForm &f) {
   float scale = op.getScale().convertToFloat();
   Operation *forall = kb.forall(
       "linear_attention_chunk_outputs_mma",
-      {f.batch, kb.index(heads.size()), f.numChunks}, [&](ValueRange ivs) {
+      {f.batch, kb.index(heads.size()), f.chunkGrid}, [&](ValueRange ivs) {
         // Per step: Q S_c (2 Dk Dv), QKᵀ and A V (2 C (Dk + Dv)); q, k, v
         // read and o written once.
         emitChunkWork(kb, f, double(heads.size()),
@@ -417,9 +413,14 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
   rewriter.setInsertionPoint(op);
   KernelBuilder kb(rewriter, op.getLoc());
   ChunkForm form(kb, op);
-  emitChunkStates(kb, form);
-  emitChunkScan(kb, form);
-  emitChunkOutputs(kb, form);
+  // The sizes pick a form per call; static sizes, at compile time.
+  if (form.staticStep != true) {
+    emitChunkStates(kb, form);
+    emitChunkScan(kb, form);
+    emitChunkOutputs(kb, form);
+  }
+  if (form.staticStep != false)
+    emitStepForm(kb, form);
   rewriter.eraseOp(op);
   return success();
 }
