@@ -86,17 +86,12 @@ ROOT = os.path.join(HERE, "..", "..")
 INSPECT = os.path.join(os.environ.get("HYDRA_BUILD_DIR", os.path.join(ROOT, "build")),
                        "bin", "hydra-inspect")
 
-# Every test model: the execution cases and the example layer.
-MODELS = {**{f"case-{n}": c for n, c in CASES.items()},
-          **{f"long-{n}": c for n, c in LONG.items()},
-          **MMA_CASES, **SPLIT_CASES}
+# The example layer, also a test model of the GPU checks.
 EXAMPLE = os.path.join(ROOT, "examples", "hybrid_7to1.mlir")
 
 
-def compile_model(name, target):
-    if name == "example":
-        return hydrahead.compile(EXAMPLE, target=target)
-    return compile_case(MODELS[name], target)
+def compile_example(target):
+    return hydrahead.compile(EXAMPLE, target=target)
 
 
 def inspect_json(artifact, tmp_path):

@@ -3,11 +3,15 @@ arch, and what ptxas reports (recorded in the artifact at compile time) is
 within what one block per SM needs on every arch we target: no spills, no
 local-memory stack, registers × threads ≤ the 64K registers of an SM (at
 most 255 a thread), static shared memory within 48 KiB and exactly what
-the kernel declares. The figures are printed (pytest -s) for the record."""
+the kernel declares. The figures are printed (pytest -s) for the record.
+The test models are the device kit's artifacts (built once a session,
+test/conftest.py), and the example layer."""
 
 import pytest
 
-from gpu_cases import ARCHS, MODELS, compile_model, inspect_json
+from gpu_cases import ARCHS, CASES, LONG, MMA_CASES, SPLIT_CASES, compile_example, inspect_json
+
+KIT_CASES = sorted({**CASES, **LONG, **MMA_CASES, **SPLIT_CASES})
 
 REGISTERS_PER_SM = 65536
 MAX_REGISTERS_PER_THREAD = 255
@@ -19,9 +23,11 @@ def allocated_registers(registers):
     return -(-registers // 8) * 8
 
 
-@pytest.mark.parametrize("name", sorted(MODELS) + ["example"])
-def test_kernels_fit_one_block_per_sm(name, tmp_path):
-    info = inspect_json(compile_model(name, ",".join(ARCHS)), tmp_path)
+@pytest.mark.parametrize("name", KIT_CASES + ["example"])
+def test_kernels_fit_one_block_per_sm(name, tmp_path, device_kit):
+    artifact = (compile_example(",".join(ARCHS)) if name == "example"
+                else (device_kit / "cases" / name / "model.hydra").read_bytes())
+    info = inspect_json(artifact, tmp_path)
     kernels = {k["name"]: k for k in info["kernels"] if k["device"] == "cuda"}
     assert kernels, "no GPU kernels"
     for arch in ARCHS:
