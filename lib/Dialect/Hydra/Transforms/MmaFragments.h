@@ -62,10 +62,8 @@ struct MmaFragments {
   }
   /// The A fragment of rows [r0, r0 + 16) and cols [k0, k0 + 16) of a tile.
   Value loadA(Value tile, Value r0, Value k0) {
-    Value row0 = kb.add(r0, g), row8 = kb.add(row0, kb.index(8));
-    Value col0 = kb.add(k0, kb.mul(t, 2)), col8 = kb.add(col0, kb.index(8));
-    return stack({loadPair(tile, row0, col0), loadPair(tile, row8, col0),
-                  loadPair(tile, row0, col8), loadPair(tile, row8, col8)});
+    return loadAWith(
+        r0, k0, [&](Value row, Value col) { return loadPair(tile, row, col); });
   }
   /// The A fragment of rows [r0, r0 + 16) and columns [k0, k0 + 16) of a
   /// matrix read through `pairAt(row, col)`: elements (row, col) and
@@ -101,17 +99,9 @@ struct MmaFragments {
   }
   /// The B fragment of B stored row-major: B[k][n] = tile[k0 + k][n0 + n].
   Value loadB(Value tile, Value k0, Value n0) {
-    Value col = kb.add(n0, g);
-    Value k = kb.add(k0, kb.mul(t, 2));
-    auto element = [&](int64_t dk) {
-      return memref::LoadOp::create(b, loc, tile,
-                                    ValueRange{kb.add(k, kb.index(dk)), col});
-    };
-    auto pairOf = [&](Value x, Value y) {
-      return vector::FromElementsOp::create(b, loc, pair(), ValueRange{x, y});
-    };
-    return stack(
-        {pairOf(element(0), element(1)), pairOf(element(8), element(9))});
+    return loadBWith(k0, n0, [&](Value k, Value n) {
+      return memref::LoadOp::create(b, loc, tile, ValueRange{k, n}).getResult();
+    });
   }
   /// Σ_s A_s · Bᵀ: rows of the tile [n0, n0 + 8) as the 8 columns of B,
   /// the k-steps s of `aFrags` over the tile's columns 16s .. 16s + 15.
