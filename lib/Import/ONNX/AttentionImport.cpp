@@ -281,7 +281,7 @@ LogicalResult importAttention(GraphImporter &gi, const onnx::NodeProto &node) {
   if (!q || !k || !v)
     return failure();
   int64_t rank = rankOf(q);
-  if (rank != 3 && rank != 4 || rankOf(k) != rank || rankOf(v) != rank)
+  if ((rank != 3 && rank != 4) || rankOf(k) != rank || rankOf(v) != rank)
     return gi.error(node, "query, key and value must all be 3D or all 4D");
   if (rank == 3) {
     int64_t hq, hkv;

@@ -163,7 +163,6 @@ LogicalResult importCast(GraphImporter &gi, const onnx::NodeProto &node) {
     return failure();
   int32_t toOnnx = gi.intAttr(node, "to", 0);
   Type to = gi.elementType(toOnnx);
-  Type from = elementOf(x);
   if (!to) {
     // Debian's ONNX protobuf predates some types (INT4, FLOAT8E8M0, ...).
     std::string name =

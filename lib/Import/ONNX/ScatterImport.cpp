@@ -159,7 +159,9 @@ LogicalResult importScatterElements(GraphImporter &gi,
   FailureOr<std::array<Value, 3>> operands = scatterOperands(gi, node);
   if (failed(operands))
     return failure();
-  auto [data, indices, updates] = *operands;
+  // Named values, not a structured binding: the lambdas below capture them.
+  Value data = (*operands)[0], indices = (*operands)[1],
+        updates = (*operands)[2];
   auto dt = typeOf(data), it = typeOf(indices), ut = typeOf(updates);
   int64_t r = dt.getRank();
   if (it.getRank() != r || ut.getRank() != r)
@@ -218,7 +220,9 @@ LogicalResult importScatterND(GraphImporter &gi, const onnx::NodeProto &node) {
   FailureOr<std::array<Value, 3>> operands = scatterOperands(gi, node);
   if (failed(operands))
     return failure();
-  auto [data, indices, updates] = *operands;
+  // Named values, not a structured binding: the lambdas below capture them.
+  Value data = (*operands)[0], indices = (*operands)[1],
+        updates = (*operands)[2];
   auto dt = typeOf(data), it = typeOf(indices), ut = typeOf(updates);
   int64_t r = dt.getRank(), q = it.getRank();
   if (q < 1)

@@ -114,7 +114,8 @@ void GpuKeySplits::finishLaneRow(KernelBuilder &kb, FullAttentionOp op,
               kb.ifThen(valid, [&] {
                 SmallVector<Value> idx(partialIdx);
                 idx.push_back(Value());
-                for (auto [j, x] : llvm::enumerate(row.o)) {
+                for (auto [j, xj] : llvm::enumerate(row.o)) {
+                  Value x = xj; // a lambda may not capture a binding (C++17)
                   idx.back() = row.cols[j];
                   if (!row.inRow[j]) {
                     kb.store(x, partials, idx);

@@ -40,6 +40,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <tuple>
+
 using namespace mlir;
 using namespace mlir::hydra;
 
@@ -343,7 +345,8 @@ static void emitDecode(KernelBuilder &kb, FullAttentionOp op,
                                              numSplits, kb.index(1));
         kb.loop(c0, numRows, [&](Value r) {
           Value n = listedOf(r);
-          auto [h, i] = rowAt(r);
+          Value h, i; // not a structured binding: the lambdas capture them
+          std::tie(h, i) = rowAt(r);
           kb.ifThen(
               single,
               [&] {
