@@ -32,12 +32,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # cuobjdump and nvdisasm (for the SASS tests) come from PyPI.
-PY_PACKAGES=(numpy onnx==1.23.2 onnxruntime onnxruntime-extensions pytest setuptools
+PY_PACKAGES=(numpy onnx==1.23.2 onnxruntime onnxruntime-extensions pytest pytest-xdist setuptools
              wheel ml_dtypes nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm)
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import numpy, onnx, onnxruntime, onnxruntime_extensions, pytest, setuptools, wheel, ml_dtypes" 2>/dev/null \
+if ! .venv/bin/python -c "import numpy, onnx, onnxruntime, onnxruntime_extensions, pytest, xdist, setuptools, wheel, ml_dtypes" 2>/dev/null \
     || ! ls .venv/lib/python3*/site-packages/nvidia/cu*/bin/cuobjdump >/dev/null 2>&1 \
     || ! ls .venv/lib/python3*/site-packages/nvidia/cu*/bin/nvdisasm >/dev/null 2>&1; then
   echo "setup: installing ${PY_PACKAGES[*]} into .venv"

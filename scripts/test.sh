@@ -44,8 +44,9 @@ gt_fail=$(grep -oE '^\[  FAILED  \] [0-9]+ test' "$gt_log" | grep -oE '[0-9]+' |
 
 phase_done gtest
 echo "== pytest: execution, tools, Python API, onnxruntime, conformance =="
+# A worker a core (test/conftest.py keeps files with slow fixtures whole).
 py_log=$(mktemp)
-.venv/bin/python -m pytest -q -rs --durations=15 test/Execution test/Tools test/Python test/Conformance 2>&1 | tee "$py_log"
+.venv/bin/python -m pytest -q -rs --durations=15 -n auto test/Execution test/Tools test/Python test/Conformance 2>&1 | tee "$py_log"
 py_rc=${PIPESTATUS[0]}
 summary=$(tail -n 1 "$py_log")
 py_pass=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)

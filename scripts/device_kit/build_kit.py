@@ -7,11 +7,13 @@ source tree's .venv, with the compiler library of a build."""
 import argparse
 import glob
 import json
+import multiprocessing
 import os
 import shutil
 import stat
 import sys
 import zlib
+from concurrent.futures import ProcessPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -59,35 +61,41 @@ def tolerance(dtype):
     return TOLERANCES[np.dtype(dtype)]
 
 
-def write_cases(out):
-    """Every GPU execution case: artifact, inputs, float64 references
-    (each output: the attention's, and a final state)."""
-    from gpu_cases import CASES, LONG, MMA_CASES, SPLIT_CASES, compile_case
-    index = []
-    for group, cases in (("cases", CASES), ("long", LONG), ("mma", MMA_CASES),
-                         ("split", SPLIT_CASES)):
-        for name in sorted(cases):
-            case = cases[name]
-            inputs = case.make_inputs(seed=zlib.crc32(name.encode()))
-            d = os.path.join(out, "cases", name)
-            os.makedirs(d)
-            with open(os.path.join(d, "model.hydra"), "wb") as f:
-                f.write(compile_case(case, TARGETS))
-            order = case.operand_order()
-            for i, n in enumerate(order):
-                np.save(os.path.join(d, f"input{i}.npy"), inputs[n])
-            # The output, and the final state of a case that starts from one.
-            refs = case.reference(return_state=True) if case.initial_state \
-                else [case.reference()]
-            for i, ref in enumerate(refs):
-                np.save(os.path.join(d, f"reference{i}.npy"), ref)
-            index.append({"name": name, "group": group, "dir": f"cases/{name}",
-                          "inputs": [np.dtype(inputs[n].dtype).name for n in order],
-                          "outputs": len(refs),
-                          "dtype": np.dtype(case.dtype).name,
-                          "tolerance": tolerance(case.dtype),
-                          "heads": case.heads, "rule": case.rule})
-    return index
+def write_case(out, group, name):
+    """One GPU execution case: artifact, inputs, float64 references (each
+    output: the attention's, and a final state); returns its index entry."""
+    from gpu_cases import ALL_CASES, compile_case
+    case = ALL_CASES[name]
+    inputs = case.make_inputs(seed=zlib.crc32(name.encode()))
+    d = os.path.join(out, "cases", name)
+    os.makedirs(d)
+    with open(os.path.join(d, "model.hydra"), "wb") as f:
+        f.write(compile_case(case, TARGETS))
+    order = case.operand_order()
+    for i, n in enumerate(order):
+        np.save(os.path.join(d, f"input{i}.npy"), inputs[n])
+    # The output, and the final state of a case that starts from one.
+    refs = case.reference(return_state=True) if case.initial_state \
+        else [case.reference()]
+    for i, ref in enumerate(refs):
+        np.save(os.path.join(d, f"reference{i}.npy"), ref)
+    return {"name": name, "group": group, "dir": f"cases/{name}",
+            "inputs": [np.dtype(inputs[n].dtype).name for n in order],
+            "outputs": len(refs),
+            "dtype": np.dtype(case.dtype).name,
+            "tolerance": tolerance(case.dtype),
+            "heads": case.heads, "rule": case.rule}
+
+
+def write_cases(out, pool):
+    """Every GPU execution case, compiled a process per core (each compile
+    is single-threaded, and the kit is built in the test command)."""
+    from gpu_cases import CASES, LONG, MMA_CASES, SPLIT_CASES
+    jobs = [pool.submit(write_case, out, group, name)
+            for group, cases in (("cases", CASES), ("long", LONG), ("mma", MMA_CASES),
+                                 ("split", SPLIT_CASES))
+            for name in sorted(cases)]
+    return [job.result() for job in jobs]
 
 
 def bench_sources():
@@ -124,12 +132,18 @@ def bench_sources():
     }
 
 
-def write_bench(out):
+def write_bench_model(d, name, source):
+    with open(os.path.join(d, f"{name}.hydra"), "wb") as f:
+        f.write(hydrahead.compile(source.encode(), target=TARGETS, format="mlir"))
+
+
+def write_bench(out, pool):
     d = os.path.join(out, "bench")
     os.makedirs(d)
-    for name, source in bench_sources().items():
-        with open(os.path.join(d, f"{name}.hydra"), "wb") as f:
-            f.write(hydrahead.compile(source.encode(), target=TARGETS, format="mlir"))
+    jobs = [pool.submit(write_bench_model, d, name, source)
+            for name, source in bench_sources().items()]
+    for job in jobs:
+        job.result()
     return sorted(bench_sources())
 
 
@@ -181,8 +195,11 @@ def main():
         shutil.rmtree(out)
     os.makedirs(out)
     copy_runtime(args.build, out)
-    index = write_cases(out)
-    bench = write_bench(out)
+    # Spawned, not forked: the parent has loaded the compiler library.
+    with ProcessPoolExecutor(os.cpu_count() or 1,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        index = write_cases(out, pool)
+        bench = write_bench(out, pool)
     wheels = copy_wheels(out)
     shutil.copy(os.path.join(HERE, "run_kit.py"), os.path.join(out, "run_kit.py"))
     run = os.path.join(out, "run.sh")

@@ -71,6 +71,10 @@ SPLIT_CASES = {
                                                 fusion=True, dtype=ml_dtypes.bfloat16),
 }
 
+# Each of the four groups above by name (names are unique across them).
+ALL_CASES = {**CASES, **LONG, **MMA_CASES, **SPLIT_CASES}
+assert len(ALL_CASES) == len(CASES) + len(LONG) + len(MMA_CASES) + len(SPLIT_CASES)
+
 # The archs every test model must assemble for.
 ARCHS = ("sm_80", "sm_90")
 
