@@ -82,6 +82,9 @@ def attention_launches(name, source, tmp_path):
     for kernel, launch in launches(info):
         roof = launch["roofline"]
         assert launch["blocks"] is not None and roof is not None, kernel["name"]
+        # A grid with no blocks (the form a call does not take) does no work.
+        if launch["blocks"] == 0:
+            assert launch["flops"] == 0 and launch["bytes"] == 0, kernel["name"]
         print(f"{name} {kernel['name']}: {launch['blocks']} blocks of "
               f"{kernel['block_size']}, {launch['flops'] / 1e9:.4g} GFLOP, "
               f"{launch['bytes'] / 1e6:.4g} MB, roofline {roof['seconds'] * 1e6:.4g} us "

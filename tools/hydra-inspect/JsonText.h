@@ -34,6 +34,14 @@ inline std::string jsonQuote(std::string_view s) {
   return out + "\"";
 }
 
+/// `x` as a JSON number with 9 significant digits: std::to_string's fixed
+/// six decimals would print a roofline of 0.3 us as 0 seconds.
+inline std::string jsonNumber(double x) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", x);
+  return text;
+}
+
 } // namespace hydra::inspect
 
 #endif // HYDRA_TOOLS_INSPECT_JSONTEXT_H

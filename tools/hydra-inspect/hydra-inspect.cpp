@@ -158,8 +158,25 @@ Cost evaluate(
   return cost;
 }
 
-std::string costText(const fb::Launch &l, const Sizes &sizes) {
-  Cost flops = evaluate(l.flops(), sizes), bytes = evaluate(l.bytes(), sizes);
+/// A launch's cost at `sizes`: its kernel's estimate, or none at all when
+/// its grid has no blocks there (a dynamic program holds the launches of
+/// every form, e.g. linear attention's chunk and step forms, and a call
+/// takes one; the estimate is what a block-filled grid would do).
+Cost launchCost(
+    const flatbuffers::Vector<flatbuffers::Offset<fb::CostTerm>> *terms,
+    const Sizes &sizes, std::optional<double> blocks) {
+  Cost cost = evaluate(terms, sizes);
+  if (blocks && *blocks == 0 && !cost.text.empty()) {
+    cost.known = true;
+    cost.value = 0;
+  }
+  return cost;
+}
+
+std::string costText(const fb::Launch &l, const Sizes &sizes,
+                     std::optional<double> blocks) {
+  Cost flops = launchCost(l.flops(), sizes, blocks),
+       bytes = launchCost(l.bytes(), sizes, blocks);
   if (flops.text.empty() && bytes.text.empty())
     return "no estimate";
   char buffer[128];
@@ -198,7 +215,8 @@ std::optional<hydra::inspect::RooflineTime>
 launchRoofline(const hydra::inspect::GpuPeaks &gpu, const fb::Kernel &k,
                const fb::Launch &l, const Sizes &sizes,
                std::optional<double> blocks) {
-  Cost flops = evaluate(l.flops(), sizes), bytes = evaluate(l.bytes(), sizes);
+  Cost flops = launchCost(l.flops(), sizes, blocks),
+       bytes = launchCost(l.bytes(), sizes, blocks);
   if (!blocks || !flops.known || !bytes.known)
     return std::nullopt;
   return hydra::inspect::roofline(gpu, flops.value, bytes.value, *blocks,
@@ -287,7 +305,7 @@ void printText(const fb::Module &m, size_t bytes, const Sizes &given,
         for (size_t i = 0; i < l->buffers()->size(); ++i)
           std::printf("%s %s", i ? "," : "",
                       bufferName(*f, m, *l->buffers()->Get(i)).c_str());
-        std::printf("\n      work: %s\n", costText(*l, sizes).c_str());
+        std::printf("\n      work: %s\n", costText(*l, sizes, blocks).c_str());
         if (gpu && k->device() == fb::Device::cuda)
           std::printf("      %s\n",
                       rooflineText(*gpu, *k, *l, sizes, blocks).c_str());
@@ -407,27 +425,29 @@ void printJson(const fb::Module &m, size_t bytes, const Sizes &given,
       std::printf("], \"launches\": [");
       for (size_t li = 0; li < p->launches()->size(); ++li) {
         const fb::Launch *l = p->launches()->Get(li);
-        Cost flops = evaluate(l->flops(), sizes);
-        Cost moved = evaluate(l->bytes(), sizes);
+        std::optional<double> blocks = gridBlocks(*l, sizes);
+        Cost flops = launchCost(l->flops(), sizes, blocks);
+        Cost moved = launchCost(l->bytes(), sizes, blocks);
         auto number = [](const Cost &c) {
-          return c.known ? std::to_string(c.value) : std::string("null");
+          return c.known ? hydra::inspect::jsonNumber(c.value)
+                         : std::string("null");
         };
         std::string buffers;
         for (size_t b = 0; b < l->buffers()->size(); ++b)
           buffers +=
               (b ? ", " : "") + quote(bufferName(*f, m, *l->buffers()->Get(b)));
-        std::optional<double> blocks = gridBlocks(*l, sizes);
         std::string extra;
         if (gpu &&
             m.kernels()->Get(l->kernel())->device() == fb::Device::cuda) {
           auto r = launchRoofline(*gpu, *m.kernels()->Get(l->kernel()), *l,
                                   sizes, blocks);
           extra = ", \"roofline\": ";
-          extra += r ? "{\"gpu\": " + quote(gpu->name) +
-                           ", \"seconds\": " + std::to_string(r->seconds) +
+          extra += r ? "{\"gpu\": " + quote(gpu->name) + ", \"seconds\": " +
+                           hydra::inspect::jsonNumber(r->seconds) +
                            ", \"memory_bound\": " +
                            (r->memoryBound ? "true" : "false") +
-                           ", \"sm_fill\": " + std::to_string(r->smFill) + "}"
+                           ", \"sm_fill\": " +
+                           hydra::inspect::jsonNumber(r->smFill) + "}"
                      : std::string("null");
         }
         std::printf("%s{\"kernel\": %u, \"grid\": %s, \"blocks\": %s, "
