@@ -27,8 +27,8 @@ struct GpuBinary {
 
 /// A copy of `module`'s GPU block kernels (hydra-outline-kernels{gpu})
 /// as one gpu.module of gpu.funcs, in the NVVM dialect, targeting `archs`.
-FailureOr<OwningOpRef<ModuleOp>> lowerKernelsToNVVM(ModuleOp module,
-                                                    ArrayRef<std::string> archs);
+FailureOr<OwningOpRef<ModuleOp>>
+lowerKernelsToNVVM(ModuleOp module, ArrayRef<std::string> archs);
 
 /// PTX of `module`'s GPU kernels for each of `archs` (LLVM's NVPTX backend).
 FailureOr<std::vector<GpuBinary>> emitPtx(ModuleOp module,
@@ -37,9 +37,6 @@ FailureOr<std::vector<GpuBinary>> emitPtx(ModuleOp module,
 /// Assembles `binary.ptx` into `binary.cubin` with ptxas, recording each
 /// kernel's resource use.
 LogicalResult assembleCubin(Operation *anchor, GpuBinary &binary);
-
-/// Whether `target` names a CUDA arch we generate code for (sm_NN[a]).
-bool isCudaArch(StringRef target);
 
 } // namespace mlir::hydra
 

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -51,6 +52,10 @@ void buildHydraBufferizePipeline(OpPassManager &pm);
 /// kernels they run.
 void buildHydraToKernelsPipeline(OpPassManager &pm,
                                  const HydraToLLVMOptions &options);
+
+/// Whether `target` names a CUDA arch hydra generates code for: sm_NN or
+/// sm_NNa, sm_75 or later (hydra-kernels-to-gpu-module's chips).
+bool isCudaArch(StringRef target);
 
 /// Registers every upstream and hydra pass once, so that pipelines given
 /// as text parse in any tool (not only hydra-opt).

@@ -390,6 +390,47 @@ def HydraStripWork : Pass<"hydra-strip-work"> {
   }];
 }
 
+def HydraKernelsToGpuModule : Pass<"hydra-kernels-to-gpu-module",
+                                    "::mlir::ModuleOp"> {
+  let summary = "Move the GPU block kernels into a gpu.module as gpu.func kernels";
+  let description = [{
+    Every `func.func` marked `hydra.kernel` and `hydra.block_size`
+    (hydra-outline-kernels{gpu}) becomes a `gpu.func` kernel of one
+    `gpu.module @hydra_kernels` targeting an `#nvvm.target` (O3) for each
+    of `chips`, and the module is marked `gpu.container_module`. The
+    kernel keeps its body; its workgroup `memref.alloc`s become workgroup
+    attributions, its block size `known_block_size`, and it gets
+    `nvvm.minctasm = 1`: one resident block an SM is all a kernel needs,
+    and without it ptxas caps the registers to fit as many blocks as an SM
+    holds, and spills. A kernel without a block size, a workgroup buffer
+    of dynamic size and a chip NVVM does not know are errors.
+  }];
+  let options = [
+    ListOption<"chips", "chips", "std::string",
+               "The NVVM target chips (sm_80, sm_90, ...)">
+  ];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::NVVM::NVVMDialect"
+  ];
+}
+
+def HydraLowerBf16Mma : Pass<"hydra-lower-bf16-mma"> {
+  let summary = "Lower nvgpu.mma.sync on bf16 operands to nvvm.mma.sync";
+  let description = [{
+    Upstream's convert-nvgpu-to-nvvm lowers `nvgpu.mma.sync` on f16 but not
+    on bf16. This pass lowers the bf16 form hydra's tensor-core kernels
+    emit, m16n8k16 into f32, to `nvvm.mma.sync`: each pair of bf16
+    operands is one i32 register, as the PTX instruction takes them, and
+    the four f32 results go back into the 2x2 accumulator vector. Any
+    other bf16 shape is reported as not supported. Runs before
+    convert-nvgpu-to-nvvm.
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",
+    "::mlir::arith::ArithDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
 def HydraKernelEntries : Pass<"hydra-kernel-entries", "::mlir::ModuleOp"> {
   let summary = "Give each lowered kernel a packed entry point for the runtime";
   let description = [{
