@@ -90,11 +90,9 @@ def write_case(out, group, name):
 def write_cases(out, pool):
     """Every GPU execution case, compiled a process per core (each compile
     is single-threaded, and the kit is built in the test command)."""
-    from gpu_cases import CASES, LONG, MMA_CASES, SPLIT_CASES
+    from gpu_cases import GROUPS
     jobs = [pool.submit(write_case, out, group, name)
-            for group, cases in (("cases", CASES), ("long", LONG), ("mma", MMA_CASES),
-                                 ("split", SPLIT_CASES))
-            for name in sorted(cases)]
+            for group, cases in GROUPS for name in sorted(cases)]
     return [job.result() for job in jobs]
 
 

@@ -71,9 +71,11 @@ SPLIT_CASES = {
                                                 fusion=True, dtype=ml_dtypes.bfloat16),
 }
 
-# Each of the four groups above by name (names are unique across them).
-ALL_CASES = {**CASES, **LONG, **MMA_CASES, **SPLIT_CASES}
-assert len(ALL_CASES) == len(CASES) + len(LONG) + len(MMA_CASES) + len(SPLIT_CASES)
+# The four groups of GPU cases (the device kit's index names them), and
+# every case by name (names are unique across the groups).
+GROUPS = (("cases", CASES), ("long", LONG), ("mma", MMA_CASES), ("split", SPLIT_CASES))
+ALL_CASES = {name: case for _, cases in GROUPS for name, case in cases.items()}
+assert len(ALL_CASES) == sum(len(cases) for _, cases in GROUPS)
 
 # The archs every test model must assemble for.
 ARCHS = ("sm_80", "sm_90")

@@ -9,9 +9,9 @@ test/conftest.py), and the example layer."""
 
 import pytest
 
-from gpu_cases import ARCHS, CASES, LONG, MMA_CASES, SPLIT_CASES, compile_example, inspect_json
+from gpu_cases import ALL_CASES, ARCHS, compile_example, inspect_json
 
-KIT_CASES = sorted({**CASES, **LONG, **MMA_CASES, **SPLIT_CASES})
+KIT_CASES = sorted(ALL_CASES)
 
 REGISTERS_PER_SM = 65536
 MAX_REGISTERS_PER_THREAD = 255

@@ -83,8 +83,8 @@ def test_kit_runs_on_the_emulator(emulator_run):
 
 
 def all_cases():
-    from gpu_cases import CASES, LONG, MMA_CASES, SPLIT_CASES
-    return sorted({**CASES, **LONG, **MMA_CASES, **SPLIT_CASES})
+    from gpu_cases import ALL_CASES
+    return sorted(ALL_CASES)
 
 
 # The GPU kernels on the emulator, case by case (docs/gpu.md): every
