@@ -114,9 +114,13 @@ static FailureOr<TargetSet> parseTargets(ModuleOp module,
   return set;
 }
 
-LogicalResult mlir::hydra::lowerToGpuKernels(ModuleOp module) {
+LogicalResult mlir::hydra::lowerToGpuKernels(ModuleOp module,
+                                             ArrayRef<std::string> archs) {
   PassManager pm(module.getContext());
-  buildHydraToGpuKernelsPipeline(pm);
+  HydraToGpuKernelsOptions options;
+  for (const std::string &arch : archs)
+    options.minArch = std::min<unsigned>(options.minArch, cudaArchNumber(arch));
+  buildHydraToGpuKernelsPipeline(pm, options);
   if (failed(setUpPassManager(pm)))
     return failure();
   return pm.run(module);
@@ -178,7 +182,7 @@ static LogicalResult addGpu(ArtifactWriter &writer, ModuleOp module,
                             const CompileOptions &options) {
   namespace fb = ::hydra_artifact;
   reportStage(options, "gpu: block kernels");
-  if (failed(lowerToGpuKernels(module)) ||
+  if (failed(lowerToGpuKernels(module, targets.archs)) ||
       failed(addFunctions(writer, module, symbols, fb::Device::cuda)))
     return failure();
   if (!targets.archs.empty()) {

@@ -1,7 +1,7 @@
 """The f16 and bf16 full-attention kernels run QKᵀ and PV on tensor cores:
 their SASS (cuobjdump and nvdisasm, from PyPI) holds HMMA.16816 with f32
-accumulation, of the input type, on every target arch; f32 kernels hold
-none. Docs: docs/gpu.md, "What each arch gets"."""
+accumulation, of the input type, on every target arch, and stages K/V with
+cp.async (LDGSTS); f32 kernels hold no HMMA, nor does sm_75's code. Docs: docs/gpu.md, "What each arch gets"."""
 
 import glob
 import os
@@ -57,9 +57,23 @@ def test_half_precision_attention_uses_tensor_cores(dtype, arch, tool, tmp_path)
     hmma = re.findall(r"HMMA\.16816\.F32(\.BF16)?\b", sass["hybrid_k0_full_attention_mma"])
     assert hmma, "no HMMA in the full-attention kernel"
     assert all(s == suffix for s in hmma), set(hmma)
+    # K/V tiles arrive by cp.async (LDGSTS), waited for per group.
+    assert "LDGSTS" in sass["hybrid_k0_full_attention_mma"]
+    assert "DEPBAR" in sass["hybrid_k0_full_attention_mma"]
     # Gated delta rule: the linear-attention kernel is the SIMT recurrence
     # (docs/gpu.md).
     assert "HMMA" not in sass["hybrid_k1_linear_attention"]
+
+
+def test_sm75_runs_the_cuda_core_forms(tmp_path):
+    """sm_75 has no mma.sync m16n8k16 on f16 and no cp.async: an f16 model
+    compiled for it gets the CUDA-core kernels (LLVM's NVPTX backend aborts
+    on the tensor-core ones)."""
+    sass = sass_by_function(MMA_CASES["mma-float16-hybrid-7to1"], "sm_75", tmp_path,
+                            "cuobjdump")
+    assert set(sass) == {"hybrid_k0_full_attention", "hybrid_k1_linear_attention"}, \
+        sorted(sass)
+    assert all("HMMA" not in s and "LDGSTS" not in s for s in sass.values())
 
 
 @pytest.mark.parametrize("arch", ARCHS)

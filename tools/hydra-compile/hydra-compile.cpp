@@ -187,19 +187,18 @@ int main(int argc, char **argv) {
   }
 
   if (emit == "gpu-kernels" || emit == "ptx") {
-    if (failed(hydra::lowerToGpuKernels(*module)))
+    std::vector<std::string> archs;
+    for (const std::string &t : options.targets)
+      if (StringRef(t).starts_with("sm_"))
+        archs.push_back(t);
+    if (failed(hydra::lowerToGpuKernels(*module, archs)))
       return 1;
     if (emit == "gpu-kernels") {
       module->print(llvm::outs());
       llvm::outs() << "\n";
       return 0;
     }
-    std::string arch = "sm_80";
-    for (const std::string &t : options.targets)
-      if (StringRef(t).starts_with("sm_")) {
-        arch = t;
-        break;
-      }
+    std::string arch = archs.empty() ? "sm_80" : archs.front();
     FailureOr<std::string> ptx = hydra::emitKernelPtx(*module, arch);
     if (failed(ptx))
       return 1;

@@ -51,8 +51,9 @@ FailureOr<std::string> compileToArtifact(ModuleOp module,
 /// shows) on `module`.
 LogicalResult lowerToKernels(ModuleOp module, const CompileOptions &options);
 
-/// The same for GPU targets: a host program and GPU block kernels.
-LogicalResult lowerToGpuKernels(ModuleOp module);
+/// The same for GPU targets: a host program and GPU block kernels, using
+/// what every one of `archs` has (tensor cores and cp.async from sm_80).
+LogicalResult lowerToGpuKernels(ModuleOp module, ArrayRef<std::string> archs);
 
 /// The PTX for `arch` of the GPU kernels of a `lowerToGpuKernels` module.
 FailureOr<std::string> emitKernelPtx(ModuleOp module, StringRef arch);

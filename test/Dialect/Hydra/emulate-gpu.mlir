@@ -51,6 +51,46 @@ func.func @kernel(%a: memref<64xf32>, %begin: index, %end: index) attributes {hy
 
 // -----
 
+// cp.async copies become loads and stores done on the spot (a valid
+// schedule of the asynchronous copy), commits and waits go away. Elements
+// past the copy's srcElements are zeros: each reads the copy's first
+// source element instead (no branch) and selects zero. bf16 mma operands
+// widen on their bits (the high half of an f32).
+
+// CHECK-LABEL: func.func @async_copy
+// CHECK-SAME:    (%[[G:.*]]: memref<4x16xbf16>, %[[N:[^:]*]]: index
+// CHECK:         %[[W:.*]] = memref.view {{.*}} to memref<4x16xbf16>
+// CHECK-COUNT-7: memref.load %[[G]]
+// CHECK:         %[[IN:.*]] = arith.cmpi ult, %c7{{.*}}, %[[N]]
+// CHECK:         %[[AT:.*]] = arith.select %[[IN]], %c7{{.*}}, %c0
+// CHECK:         %[[COL:.*]] = arith.addi %{{.*}}, %[[AT]]
+// CHECK:         %[[X:.*]] = memref.load %[[G]][%{{.*}}, %[[COL]]]
+// CHECK:         %[[Z:.*]] = arith.select %[[IN]], %[[X]], %{{.*}} : bf16
+// CHECK:         memref.store %[[Z]], %[[W]]
+// CHECK:         vector.bitcast %{{.*}} : vector<4x2xbf16> to vector<4x2xi16>
+// CHECK:         arith.extui %{{.*}} : i16 to i32
+// CHECK:         arith.shli
+// CHECK:         arith.bitcast %{{.*}} : i32 to f32
+// CHECK-NOT:     nvvm.
+// CHECK-NOT:     nvgpu.
+func.func @async_copy(%g: memref<4x16xbf16>, %n: index, %begin: index, %end: index) attributes {hydra.kernel, hydra.block_size = 32 : i64} {
+  %t = gpu.thread_id x
+  %c0 = arith.constant 0 : index
+  %w = memref.alloc() : memref<4x16xbf16, #gpu.address_space<workgroup>>
+  %tok = nvgpu.device_async_copy %g[%t, %c0], %w[%t, %c0], 8, %n {bypassL1} : memref<4x16xbf16> to memref<4x16xbf16, #gpu.address_space<workgroup>>
+  nvvm.cp.async.commit.group
+  nvvm.cp.async.wait.group 0
+  gpu.barrier
+  %a = vector.load %w[%t, %c0] : memref<4x16xbf16, #gpu.address_space<workgroup>>, vector<2xbf16>
+  %fa = vector.broadcast %a : vector<2xbf16> to vector<4x2xbf16>
+  %fb = arith.constant dense<1.0> : vector<2x2xbf16>
+  %fc = arith.constant dense<0.0> : vector<2x2xf32>
+  %d = nvgpu.mma.sync(%fa, %fb, %fc) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
+  return
+}
+
+// -----
+
 func.func @thread_y(%a: memref<64xf32>, %begin: index, %end: index) attributes {hydra.kernel, hydra.block_size = 32 : i64} {
   // expected-error @+1 {{not supported by the GPU emulator: thread dimensions other than x}}
   %t = gpu.thread_id y

@@ -1,5 +1,8 @@
 // RUN: hydra-opt %s --hydra-tile-attention-gpu --cse --split-input-file \
 // RUN:   | FileCheck %s --implicit-check-not=hydra.full_attention --implicit-check-not=hydra.linear_attention
+// RUN: hydra-opt %s --hydra-tile-attention-gpu=min-arch=75 --split-input-file \
+// RUN:   | FileCheck %s --check-prefix=SM75 --implicit-check-not=nvgpu.mma.sync \
+// RUN:       --implicit-check-not=nvgpu.device_async --implicit-check-not=nvvm.cp.async
 
 // f32 full attention: a block of 128 threads (4 warps of 4 rows) per
 // (batch, listed head, 16 query rows); Q, K (row stride Dk + 1) and V
@@ -49,18 +52,46 @@ func.func @full_f32(%q: memref<2x4x?x16xf32>, %k: memref<2x2x?x16xf32>, %v: memr
 
 // -----
 
-// f16 full attention: tensor cores. 64 query rows a block (16 a warp), Q,
-// K and V staged as f16 with rows padded by 8; QKᵀ and PV as mma.sync
-// m16n8k16 into f32 accumulators; row statistics over the lane quads.
+// f16 full attention: tensor cores. 64 query rows a block (16 a warp), Q's
+// fragments read from global memory once; K and V tiles of 32 keys in two
+// stages (rows padded by 8): the first staged before the key loop, the next
+// at the top of each iteration with cp.async (16 bytes a thread, zeros past
+// the last key) where the rows are 16-byte aligned, plain loads otherwise;
+// QKᵀ and PV as mma.sync m16n8k16 into f32 accumulators; row statistics
+// over the lane quads.
+
+// sm_75 has neither mma.sync m16n8k16 on f16/bf16 nor cp.async: every
+// kernel is a CUDA-core form.
+// SM75-LABEL: func @full_f16
+// SM75:         hydra.computes = "full_attention"}
+// SM75-LABEL: func @linear_gated_f16
+// SM75:         hydra.computes = "linear_attention"}
+// SM75-LABEL: func @linear_step_f16
+// SM75:         hydra.computes = "linear_attention"}
 
 // CHECK-LABEL: func @full_f16
 // CHECK:       %[[TILES:.*]] = arith.ceildivui %{{.*}}, %c64
 // CHECK:       scf.forall ({{.*}}) in (%c1, %c1, %[[TILES]], %{{.*}}) {
-// CHECK-DAG:     memref.alloc() : memref<64x40xf16, #gpu.address_space<workgroup>>
-// CHECK-DAG:     memref.alloc() : memref<32x40xf16, #gpu.address_space<workgroup>>
-// CHECK-DAG:     memref.alloc() : memref<32x24xf16, #gpu.address_space<workgroup>>
-// CHECK:         vector.load %{{.*}} : memref<64x40xf16, #gpu.address_space<workgroup>>, vector<2xf16>
+// CHECK-COUNT-8: vector.bitcast {{.*}} : vector<2xi16> to vector<2xf16>
+// CHECK:         memref.alloc() : memref<64x40xf16, #gpu.address_space<workgroup>>
+// CHECK:         memref.alloc() : memref<64x24xf16, #gpu.address_space<workgroup>>
+// CHECK:         memref.extract_aligned_pointer_as_index %[[K:arg1]]
+// CHECK:         memref.extract_aligned_pointer_as_index %[[V:arg2]]
+// CHECK:         scf.if
+// CHECK:           scf.if %[[K_ALIGNED:.*]] {
+// CHECK:             nvgpu.device_async_copy %[[K]][{{.*}}], %{{.*}}[{{.*}}], 8, %{{.*}} {bypassL1} : memref<1x1x?x32xf16> to memref<64x40xf16, #gpu.address_space<workgroup>>
+// CHECK:           } else {
+// CHECK:             memref.store {{.*}} : memref<64x40xf16, #gpu.address_space<workgroup>>
+// CHECK:             nvgpu.device_async_copy %[[V]][{{.*}}], %{{.*}}[{{.*}}], 8, %{{.*}} {bypassL1} : memref<1x1x?x16xf16> to memref<64x24xf16, #gpu.address_space<workgroup>>
+// CHECK:         nvvm.cp.async.commit.group
 // CHECK:         scf.for
+// CHECK:           gpu.barrier
+// CHECK:           scf.if
+// CHECK:             nvgpu.device_async_copy %[[K]]
+// CHECK:             nvgpu.device_async_copy %[[V]]
+// CHECK:           nvvm.cp.async.commit.group
+// CHECK:           nvvm.cp.async.wait.group 1
+// CHECK:           gpu.barrier
 // CHECK:           nvgpu.mma.sync(%{{.*}}, %{{.*}}, %{{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK:           gpu.shuffle  xor %{{.*}}, %c2_i32{{.*}}, %c32_i32
 // CHECK:           gpu.shuffle  xor %{{.*}}, %c1_i32{{.*}}, %c32_i32

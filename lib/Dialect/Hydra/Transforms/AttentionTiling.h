@@ -216,7 +216,8 @@ LogicalResult tileLinearAttentionGpu(RewriterBase &rewriter,
 /// multiple of 16, Dv of 8, and the tiles within the shared-memory budget.
 bool canUseMma(FullAttentionOp op);
 int64_t mmaSharedBytes(FullAttentionOp op);
-/// The GPU form of full attention with QKᵀ and PV on tensor cores.
+/// The GPU form of full attention with QKᵀ and PV on tensor cores, K and V
+/// tiles staged with cp.async (both sm_80's).
 LogicalResult tileFullAttentionMma(RewriterBase &rewriter, FullAttentionOp op);
 
 /// Whether the tensor-core form of linear attention applies: f16 or bf16,

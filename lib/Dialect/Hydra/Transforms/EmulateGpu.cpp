@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
@@ -75,6 +76,62 @@ struct Emulation {
   }
 };
 
+/// cp.async copies as ordinary loads and stores, done by the time the copy
+/// returns: a valid schedule of the asynchronous copy (every wait then
+/// finds its groups complete), so commits and waits go away. Elements past
+/// `srcElements` are zeros; in their place the copy's first source element
+/// is read (an address the kernels keep in bounds, as cp.async needs)
+/// rather than branching: LLVM would merge the branches' bf16 values in a
+/// phi, which x86 rounds through f32 by a libgcc call the kernels are not
+/// linked with.
+void emulateAsyncCopies(func::FuncOp kernel) {
+  SmallVector<Operation *> waits, groups;
+  SmallVector<nvgpu::DeviceAsyncCopyOp> copies;
+  kernel.walk([&](Operation *op) {
+    if (isa<nvgpu::DeviceAsyncWaitOp, NVVM::CpAsyncWaitGroupOp>(op))
+      waits.push_back(op);
+    else if (isa<nvgpu::DeviceAsyncCreateGroupOp, NVVM::CpAsyncCommitGroupOp>(
+                 op))
+      groups.push_back(op);
+    else if (auto copy = dyn_cast<nvgpu::DeviceAsyncCopyOp>(op))
+      copies.push_back(copy);
+  });
+  for (Operation *op : llvm::concat<Operation *>(waits, groups))
+    op->erase();
+  for (nvgpu::DeviceAsyncCopyOp copy : copies) {
+    OpBuilder b(copy);
+    Location loc = copy.getLoc();
+    Type e = cast<MemRefType>(copy.getDst().getType()).getElementType();
+    Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(e));
+    Value available = copy.getSrcElements();
+    for (int64_t i = 0, n = copy.getDstElements().getZExtValue(); i < n; ++i) {
+      Value at = arith::ConstantIndexOp::create(b, loc, i);
+      Value inSource =
+          available ? arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                            at, available)
+                          .getResult()
+                    : Value();
+      auto shifted = [&](ValueRange indices, Value by) {
+        SmallVector<Value> out(indices);
+        out.back() = arith::AddIOp::create(b, loc, out.back(), by);
+        return out;
+      };
+      Value readAt = inSource ? arith::SelectOp::create(
+                                    b, loc, inSource, at,
+                                    arith::ConstantIndexOp::create(b, loc, 0))
+                                    .getResult()
+                              : at;
+      Value x = memref::LoadOp::create(b, loc, copy.getSrc(),
+                                       shifted(copy.getSrcIndices(), readAt));
+      if (inSource)
+        x = arith::SelectOp::create(b, loc, inSource, x, zero);
+      memref::StoreOp::create(b, loc, x, copy.getDst(),
+                              shifted(copy.getDstIndices(), at));
+    }
+    copy.erase();
+  }
+}
+
 LogicalResult emulate(func::FuncOp kernel) {
   MLIRContext *context = kernel.getContext();
   OpBuilder b(context);
@@ -86,6 +143,7 @@ LogicalResult emulate(func::FuncOp kernel) {
                                     {}, {loc, loc})))
     return failure();
   Value shared = kernel.getArgument(numArgs);
+  emulateAsyncCopies(kernel);
   Emulation emu(b, kernel.getArgument(numArgs + 1));
 
   // One fragment buffer for every mma.sync of the thread, at the entry so
@@ -136,16 +194,29 @@ LogicalResult emulate(func::FuncOp kernel) {
         return op->emitOpError() << "not supported by the GPU emulator: "
                                     "mma.sync other than m16n8k16 into f32";
       // Every operand element, widened to f32, then the call, then D.
+      // bf16 widens on its bits (the high half of an f32): a bf16 scalar
+      // live in a host register would be rounded through a libgcc call.
       int64_t at = 0;
       for (Value operand :
            {mma.getMatrixA(), mma.getMatrixB(), mma.getMatrixC()}) {
         auto type = cast<VectorType>(operand.getType());
+        bool bf16 = type.getElementType().isBF16();
+        if (bf16)
+          operand = vector::BitCastOp::create(
+              b, opLoc, VectorType::get(type.getShape(), b.getI16Type()),
+              operand);
         for (int64_t i = 0; i < type.getDimSize(0); ++i)
           for (int64_t j = 0; j < type.getDimSize(1); ++j) {
             Value x = vector::ExtractOp::create(b, opLoc, operand,
                                                 ArrayRef<int64_t>{i, j});
-            if (!x.getType().isF32())
+            if (bf16) {
+              x = arith::ExtUIOp::create(b, opLoc, b.getI32Type(), x);
+              x = arith::ShLIOp::create(
+                  b, opLoc, x, arith::ConstantIntOp::create(b, opLoc, 16, 32));
+              x = arith::BitcastOp::create(b, opLoc, b.getF32Type(), x);
+            } else if (!x.getType().isF32()) {
               x = arith::ExtFOp::create(b, opLoc, b.getF32Type(), x);
+            }
             memref::StoreOp::create(
                 b, opLoc, x, fragment,
                 ValueRange{arith::ConstantIndexOp::create(b, opLoc, at++)});

@@ -55,6 +55,29 @@ public:
   void fill(Value tile, int64_t rows, int64_t cols,
             function_ref<Value(Value r, Value c)> element);
 
+  /// Stages `rows` rows of `cols` elements (a multiple of 8 of a 2-byte
+  /// type: 16 bytes) of global memory into rows [tileRow0, tileRow0 + rows)
+  /// of a shared tile: row r is read from `src` at `srcRow(r)` (the indices
+  /// of its first element, in bounds) where `inRange(r)`, zeros elsewhere.
+  /// Where `async` (an i1) holds, as cp.async copies of 16 bytes a thread,
+  /// which the caller commits and waits for (the next tile's loads then
+  /// overlap this tile's math); otherwise, and where `async` is null, as
+  /// ordinary loads and stores (coalesced like `fill`).
+  void stageRows(Value tile, Value tileRow0, int64_t rows, int64_t cols,
+                 Value src, function_ref<SmallVector<Value>(Value r)> srcRow,
+                 function_ref<Value(Value r)> inRange, Value async);
+  /// Commits this thread's cp.async copies issued since the last commit as
+  /// one group (an empty group where there were none).
+  void commitCopies();
+  /// Waits until at most `pending` of this thread's committed groups are
+  /// still in flight; a barrier then makes the copies visible to the block.
+  void waitCopies(int64_t pending);
+  /// Whether every row of `memref` (its last dimension) starts 16 bytes
+  /// aligned, as an i1 computed at run time from its pointer, offset and
+  /// strides; null where cp.async cannot read it at all (the last dimension
+  /// not of static unit stride, or elements other than 2 bytes).
+  Value rowsAligned16(Value memref);
+
   /// `table[n]` for a static table and a run-time n, as selects (a vector
   /// extract at a run-time position would go through local memory).
   Value lookup(ArrayRef<bool> table, Value n);

@@ -18,12 +18,16 @@ namespace mlir::hydra {
 using namespace mlir;
 using namespace mlir::hydra;
 
+unsigned hydra::cudaArchNumber(StringRef arch) {
+  if (!arch.consume_front("sm_"))
+    return 0;
+  arch.consume_back("a");
+  unsigned number;
+  return arch.getAsInteger(10, number) ? 0 : number;
+}
+
 bool hydra::isCudaArch(StringRef target) {
-  if (!target.consume_front("sm_"))
-    return false;
-  target.consume_back("a");
-  unsigned arch;
-  return !target.getAsInteger(10, arch) && arch >= 75;
+  return cudaArchNumber(target) >= 75;
 }
 
 namespace {

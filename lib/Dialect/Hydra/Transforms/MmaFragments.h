@@ -105,10 +105,10 @@ struct MmaFragments {
   }
   /// Σ_s A_s · Bᵀ: rows of the tile [n0, n0 + 8) as the 8 columns of B,
   /// the k-steps s of `aFrags` over the tile's columns 16s .. 16s + 15.
-  Value productWithRows(ArrayRef<Value> aFrags, Value tile, int64_t n0) {
+  Value productWithRows(ArrayRef<Value> aFrags, Value tile, Value n0) {
     Value acc = zerosC();
     for (auto [s, a] : llvm::enumerate(aFrags))
-      acc = mma(a, loadBTransposed(tile, kb.index(n0), kb.index(16 * s)), acc);
+      acc = mma(a, loadBTransposed(tile, n0, kb.index(16 * s)), acc);
     return acc;
   }
   /// Two f32 values as a pair of the operand type.
@@ -117,6 +117,18 @@ struct MmaFragments {
         b, loc, pair(),
         ValueRange{arith::TruncFOp::create(b, loc, e, x),
                    arith::TruncFOp::create(b, loc, e, y)});
+  }
+  /// Two scalars of the operand type as a pair, put together as integers:
+  /// a 16-bit float pair built from scalars goes through f32 (and a libgcc
+  /// call) on a host without such registers, the GPU emulator's.
+  Value pairOfBits(Value x, Value y) {
+    Type bits = b.getI16Type();
+    auto asBits = [&](Value v) {
+      return arith::BitcastOp::create(b, loc, bits, v).getResult();
+    };
+    Value packed = vector::FromElementsOp::create(
+        b, loc, VectorType::get({2}, bits), ValueRange{asBits(x), asBits(y)});
+    return vector::BitCastOp::create(b, loc, pair(), packed);
   }
   /// Row i (0: g, 1: g + 8) of an accumulator as a pair of the operand
   /// type: two n8 accumulators side by side are one k16 A fragment.

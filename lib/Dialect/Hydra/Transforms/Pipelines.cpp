@@ -93,10 +93,13 @@ void hydra::buildHydraToKernelsPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 }
 
-void hydra::buildHydraToGpuKernelsPipeline(OpPassManager &pm) {
+void hydra::buildHydraToGpuKernelsPipeline(
+    OpPassManager &pm, const HydraToGpuKernelsOptions &options) {
   addSplitFuseBufferize(pm);
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(createHydraTileAttentionGpu());
+  HydraTileAttentionGpuOptions tile;
+  tile.minArch = options.minArch;
+  pm.addPass(createHydraTileAttentionGpu(tile));
   pm.addNestedPass<func::FuncOp>(createHydraOwnResultBuffers());
   pm.addNestedPass<func::FuncOp>(createHydraWrapHostOps());
   pm.addNestedPass<func::FuncOp>(createHydraDistributeHostOps());
@@ -173,7 +176,7 @@ void hydra::registerHydraPipelines() {
       "From hydra.hybrid_attention to a host program of hydra.launch ops "
       "and the kernels it launches",
       buildHydraToKernelsPipeline);
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<HydraToGpuKernelsOptions>(
       "hydra-to-gpu-kernels",
       "From hydra.hybrid_attention to a host program of hydra.launch ops "
       "and the GPU block kernels it launches",

@@ -3,10 +3,15 @@
 // The f16/bf16 form of the GPU full-attention kernel: QKᵀ and PV run as
 // warp-wide mma.sync m16n8k16 (f16/bf16 operands, f32 accumulators),
 // written as nvgpu.mma.sync. One block of four warps per (batch, head, 64
-// query rows, key split: GpuKeySplits); each warp owns 16 rows. Q, K and V
-// tiles are staged in shared memory in the input type (rows padded by 8
-// elements so that the eight row groups of a fragment load fall in different
-// banks). Per key tile of 32:
+// query rows, key split: GpuKeySplits); each warp owns 16 rows. Q's
+// fragments are read from global memory once and stay in registers. K and
+// V tiles of 32 keys are staged in shared memory in the input type, in two
+// stages (rows padded by 8 elements so that the eight row groups of a
+// fragment load fall in different banks): while the block works on one
+// tile, the next is on its way as cp.async copies of 16 bytes a thread
+// (where the rows are 16-byte aligned; plain loads otherwise), waited for
+// at the top of the next iteration. mma.sync m16n8k16 on f16/bf16 and
+// cp.async need sm_80 (hydra-tile-attention-gpu{min-arch}). Per key tile:
 //
 //   S (16 × 32 a warp)  = Q Kᵀ       four n8 tiles, Dk/16 k-steps each
 //   online softmax      per row, on the accumulator registers: a lane
@@ -17,12 +22,11 @@
 //                       the input type (the C fragment of two n8 tiles is
 //                       the A fragment of one k16 step), Dv/8 n8 tiles
 //
-// Q's fragments stay in registers for the whole kernel. Keys past the end
-// are staged as zeros so that a masked probability (0) never meets a stale
-// value (0 · inf). The epilogue divides by the row sum, applies the fused
-// normalization (a quad reduction) and writes each element once. Fragment
-// layouts: PTX ISA, "Matrix Fragments for mma.m16n8k16 with floating point
-// type".
+// Keys past the end are staged as zeros so that a masked probability (0) never
+// meets a stale value (0 · inf). The epilogue divides by the row sum, applies
+// the fused normalization (a quad reduction) and writes each element once.
+// Fragment layouts: PTX ISA, "Matrix Fragments for mma.m16n8k16 with floating
+// point type".
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +49,7 @@ static constexpr int64_t kWarpRows = 16;
 static constexpr int64_t kQueryRows = kWarps * kWarpRows;
 static constexpr int64_t kKeys = 32;
 static constexpr int64_t kPad = 8;
+static constexpr int64_t kStages = 2;
 
 bool hydra::canUseMma(FullAttentionOp op) {
   auto q = cast<MemRefType>(op.getQuery().getType());
@@ -61,7 +66,7 @@ int64_t hydra::mmaSharedBytes(FullAttentionOp op) {
   auto q = cast<MemRefType>(op.getQuery().getType());
   int64_t dk = q.getDimSize(3);
   int64_t dv = cast<MemRefType>(op.getValue().getType()).getDimSize(3);
-  return 2 * ((kQueryRows + kKeys) * (dk + kPad) + kKeys * (dv + kPad));
+  return 2 * kStages * kKeys * ((dk + kPad) + (dv + kPad));
 }
 
 LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
@@ -105,24 +110,36 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
                                        bound);
         };
 
-        Value qTile = gb.shared({kQueryRows, dk + kPad}, e);
-        Value kTile = gb.shared({kKeys, dk + kPad}, e);
-        Value vTile = gb.shared({kKeys, dv + kPad}, e);
-        // Staged in the input type; rows past the end are zeros.
         auto raw = [&](Value buffer, ValueRange idx) {
           return memref::LoadOp::create(b, loc, buffer, idx).getResult();
         };
-        gb.fill(qTile, kQueryRows, dk, [&](Value r, Value d) {
-          Value i = kb.add(i0, r);
-          return arith::SelectOp::create(
-              b, loc, ult(i, queryLen),
-              raw(q, {bi, h, kb.min(i, lastQuery), d}), zero);
-        });
-        gb.barrier();
+        // Q's fragments come straight from global memory (read once) and
+        // stay in registers. Rows past the end repeat the last row: their
+        // scores stay finite and their outputs are never stored.
         Value r0 = kb.mul(gb.warp, kWarpRows);
         SmallVector<Value> qFrags;
         for (int64_t s = 0; s < kSteps; ++s)
-          qFrags.push_back(m.loadA(qTile, r0, kb.index(s * 16)));
+          qFrags.push_back(
+              m.loadAWith(r0, kb.index(s * 16), [&](Value r, Value d) {
+                Value at = kb.min(kb.add(i0, r), lastQuery);
+                return m.pairOfBits(raw(q, {bi, h, at, d}),
+                                    raw(q, {bi, h, at, kb.add(d, c1)}));
+              }));
+
+        // K and V tiles in kStages stages: while the block works on one,
+        // the next is on its way (cp.async where the rows are 16-byte
+        // aligned and the target has it).
+        Value kTile = gb.shared({kStages * kKeys, dk + kPad}, e);
+        Value vTile = gb.shared({kStages * kKeys, dv + kPad}, e);
+        Value kAsync = gb.rowsAligned16(k), vAsync = gb.rowsAligned16(v);
+        auto stageKeys = [&](Value j0, Value stageRow0) {
+          auto srcRow = [&](Value c) -> SmallVector<Value> {
+            return {bi, kvh, kb.min(kb.add(j0, c), lastKey), c0};
+          };
+          auto inRange = [&](Value c) { return ult(kb.add(j0, c), keyLen); };
+          gb.stageRows(kTile, stageRow0, kKeys, dk, k, srcRow, inRange, kAsync);
+          gb.stageRows(vTile, stageRow0, kKeys, dv, v, srcRow, inRange, vAsync);
+        };
 
         // This lane's rows: g and g + 8 of the warp's 16.
         Value row[2] = {kb.add(r0, m.g), kb.add(kb.add(r0, m.g), kb.index(8))};
@@ -139,26 +156,36 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
         Value keyEnd =
             causal ? kb.min(splitEnd, kb.add(addShift(kb, i0, shift), rows))
                    : splitEnd;
+        auto before = [&](Value x, Value y) {
+          return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
+        };
+        bool async = kAsync || vAsync;
+        kb.ifThen(before(keyBegin, keyEnd), [&] { stageKeys(keyBegin, c0); });
+        if (async)
+          gb.commitCopies();
         SmallVector<Value> fin = kb.loop(
             keyBegin, keyEnd, kb.index(kKeys), init,
             [&](Value j0, ValueRange it) {
-              gb.barrier(); // the previous tile's readers are done
-              auto keyRow = [&](Value c, Value tensor, Value d) {
-                Value key = kb.add(j0, c);
-                return arith::SelectOp::create(
-                    b, loc, ult(key, keyLen),
-                    raw(tensor, {bi, kvh, kb.min(key, lastKey), d}), zero);
-              };
-              gb.fill(kTile, kKeys, dk,
-                      [&](Value c, Value d) { return keyRow(c, k, d); });
-              gb.fill(vTile, kKeys, dv,
-                      [&](Value c, Value d) { return keyRow(c, v, d); });
-              gb.barrier();
+              // Stage t of tile t lives at rows (t % kStages) · kKeys.
+              Value tileIndex = kb.divConst(kb.sub(j0, keyBegin), kKeys);
+              Value row0 = kb.mul(kb.remConst(tileIndex, kStages), kKeys);
+              Value nextRow0 =
+                  kb.mul(kb.remConst(kb.add(tileIndex, c1), kStages), kKeys);
+              gb.barrier(); // the stage the next tile overwrites is read
+              Value nextKey = kb.add(j0, kb.index(kKeys));
+              kb.ifThen(before(nextKey, keyEnd),
+                        [&] { stageKeys(nextKey, nextRow0); });
+              if (async) {
+                gb.commitCopies();
+                gb.waitCopies(kStages - 1);
+              }
+              gb.barrier(); // this tile's copies are visible to the block
 
               // S = Q Kᵀ, then scale, softcap and masks per element.
               SmallVector<Value> s(sTiles);
               for (int64_t n = 0; n < sTiles; ++n) {
-                Value acc = m.productWithRows(qFrags, kTile, n * 8);
+                Value acc = m.productWithRows(qFrags, kTile,
+                                              kb.add(row0, kb.index(n * 8)));
                 for (int64_t i = 0; i < 2; ++i)
                   for (int64_t j = 0; j < 2; ++j) {
                     Value key =
@@ -211,9 +238,11 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
                     {m.accumulatorPair(lo, 0), m.accumulatorPair(lo, 1),
                      m.accumulatorPair(hi, 0), m.accumulatorPair(hi, 1)});
                 for (int64_t nv = 0; nv < vTiles; ++nv)
-                  next[nv] = m.mma(
-                      a, m.loadB(vTile, kb.index(kc * 16), kb.index(nv * 8)),
-                      next[nv]);
+                  next[nv] =
+                      m.mma(a,
+                            m.loadB(vTile, kb.add(row0, kb.index(kc * 16)),
+                                    kb.index(nv * 8)),
+                            next[nv]);
               }
               return next;
             });

@@ -348,7 +348,7 @@ void hydra::emitChunkOutputs(KernelBuilder &kb, const ChunkForm &f) {
         // A = (Q Kᵀ) ⊙ [e^{G_t − G_s}]_{s ≤ t}, as A fragments of k16 steps.
         SmallVector<Value> scores;
         for (int64_t nt = 0; nt < f.chunk / 8; ++nt) {
-          Value acc = m.productWithRows(qFrags, kT, nt * 8);
+          Value acc = m.productWithRows(qFrags, kT, kb.index(nt * 8));
           for (int64_t i = 0; i < 2; ++i)
             for (int64_t j = 0; j < 2; ++j) {
               Value col = kb.add(kb.index(nt * 8 + j), kb.mul(m.t, 2));

@@ -56,14 +56,27 @@ void buildHydraToKernelsPipeline(OpPassManager &pm,
 /// Whether `target` names a CUDA arch hydra generates code for: sm_NN or
 /// sm_NNa, sm_75 or later (hydra-kernels-to-gpu-module's chips).
 bool isCudaArch(StringRef target);
+/// The compute capability of a CUDA arch as a number (sm_90a: 90), 0 for
+/// anything else.
+unsigned cudaArchNumber(StringRef arch);
 
 /// Registers every upstream and hydra pass once, so that pipelines given
 /// as text parse in any tool (not only hydra-opt).
 void registerPassesForTextualPipelines();
 
+struct HydraToGpuKernelsOptions
+    : public PassPipelineOptions<HydraToGpuKernelsOptions> {
+  PassOptions::Option<unsigned> minArch{
+      *this, "min-arch",
+      llvm::cl::desc("The oldest CUDA arch the kernels run on (75: sm_75): "
+                     "tensor cores (mma.sync m16n8k16) and cp.async from 80"),
+      llvm::cl::init(80)};
+};
+
 /// The same for GPU targets: the kernels are GPU blocks
 /// (hydra-tile-attention-gpu, hydra-outline-kernels{gpu}).
-void buildHydraToGpuKernelsPipeline(OpPassManager &pm);
+void buildHydraToGpuKernelsPipeline(OpPassManager &pm,
+                                    const HydraToGpuKernelsOptions &options);
 
 /// Bufferized, tiled loops (vector, scf, memref, math) → LLVM dialect for
 /// the host CPU.

@@ -267,20 +267,29 @@ def HydraTileAttentionGpu : Pass<"hydra-tile-attention-gpu"> {
     the code of one block of that many threads (`gpu.thread_id`,
     `gpu.barrier`, `gpu.shuffle`, shared-memory tiles as `memref.alloc`s in
     the workgroup address space). Full attention: a block of four warps per
-    (batch, head, 16 query rows), 32-key tiles staged in shared memory,
-    online softmax with warp reductions. Linear attention: a block per
-    (batch, head), a warp per eight value columns holding its part of the
-    f32 state in registers, chunks staged in shared memory. f16 and bf16
-    full attention (Dk a multiple of 16, Dv of 8) runs QKᵀ and PV on
-    tensor cores (`nvgpu.mma.sync` m16n8k16, 64 query rows a block), and
-    so does f16/bf16 linear attention with the linear or per-head gated
-    rule (chunks of 16, a warp per 16 value columns). The
-    tiles must fit the shared-memory budget (48 KiB a block); anything else
-    is reported as not supported.
+    (batch, head, 16 query rows, key split), 32-key tiles staged in shared
+    memory, online softmax with warp reductions. f16 and bf16 full
+    attention (Dk a multiple of 16, Dv of 8) runs QKᵀ and PV on tensor
+    cores (`nvgpu.mma.sync` m16n8k16, 64 query rows a block), its K/V tiles
+    in two stages, the next staged with `nvgpu.device_async_copy`
+    (cp.async, where the rows are 16-byte aligned) while the block works on
+    the current one. Linear attention: f16/bf16
+    with the linear or per-head gated rule in chunks on tensor cores
+    (chunk states, their scan, outputs); otherwise a block per (batch,
+    head), a warp per eight value columns holding its part of the f32
+    state in registers. The tensor-core forms need `min-arch` 80 (sm_80);
+    below, the CUDA-core forms run. The tiles must fit the shared-memory
+    budget (48 KiB a block); anything else is reported as not supported.
   }];
+  let options = [
+    Option<"minArch", "min-arch", "unsigned", /*default=*/"80",
+           "The oldest CUDA arch the kernels run on (75: sm_75); the "
+           "tensor-core forms (mma.sync m16n8k16, cp.async) need 80">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
     "::mlir::nvgpu::NVGPUDialect", "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"
   ];
