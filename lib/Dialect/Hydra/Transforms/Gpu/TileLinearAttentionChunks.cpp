@@ -1,0 +1,426 @@
+//===- TileLinearAttentionChunks.cpp - linear attention parallel over chunks
+//===//
+//
+// The f16/bf16 GPU form of linear attention for the rules whose chunk
+// products are plain matrix products (linear; gated with one decay per
+// head), parallel over the sequence as the best chunk kernels are. With G_t
+// the cumulative log decay from a chunk's start (0 without gating) and L
+// the chunk's last step, three grids:
+//
+//  1. chunk states, a block per (batch, state, chunk), a warp per 16 rows
+//     of Dk: ΔS_c = (K ⊙ e^{G_L − G_s})ᵀ V and the chunk's decay G_L;
+//  2. the scan over chunks, a thread per state element: S_0 is the
+//     initial state (or 0), S_c is written where ΔS_c was, then
+//     S_{c+1} = e^{G_L} S_c + ΔS_c; the last one is the final state;
+//  3. outputs, a block per (batch, listed head, chunk), a warp per 16 rows:
+//     O = scale · (e^{G_t} ⊙ (Q S_c) + ((Q Kᵀ) ⊙ [e^{G_t − G_s}]_{s ≤ t}) V),
+//     then the fused epilogue.
+//
+// Every product is an mma.sync m16n8k16 (operands rounded to the input
+// type, f32 accumulation; S_c is read from the f32 scratch and rounded
+// when it is loaded as a B fragment). The states are computed once per
+// kv head (GQA): the query heads of a kv head read the same S_c. The
+// scratch holds [B, states, chunks, Dk, Dv] f32 and [B, states, chunks].
+//
+// The delta rules (a triangular solve per chunk) and per-dimension decay
+// keep the step recurrence of TileLinearAttentionGpu.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Gpu/GpuLinearAttention.h"
+#include "Gpu/MmaFragments.h"
+#include "Tiling/WorkEstimate.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::hydra;
+
+static constexpr int64_t kPad = 8;
+static constexpr int64_t kScanThreads = 256;
+/// Head dimensions the register tiles take: Dv / 8 accumulators and Dk / 16
+/// fragments a thread.
+static constexpr int64_t kMaxHeadDim = 128;
+
+/// Shared bytes of the state and output kernels: the chunk's K and V
+/// (operand type, rows padded by 8 against bank conflicts) and its
+/// cumulative decays.
+static int64_t chunkSharedBytes(int64_t chunk, int64_t dk, int64_t dv) {
+  return 2 * chunk * ((dk + kPad) + (dv + kPad)) + 4 * (chunk + 1);
+}
+
+/// The longest chunk (64, 32 or 16 steps) whose tiles fit, or 0.
+static int64_t chunkFor(int64_t dk, int64_t dv) {
+  for (int64_t c : {64, 32, 16})
+    if (chunkSharedBytes(c, dk, dv) <= kMaxStaticSharedBytes)
+      return c;
+  return 0;
+}
+
+bool hydra::canUseMma(LinearAttentionOp op) {
+  auto q = cast<MemRefType>(op.getQuery().getType());
+  auto v = cast<MemRefType>(op.getValue().getType());
+  Type e = q.getElementType();
+  int64_t dk = q.getDimSize(3), dv = v.getDimSize(3);
+  UpdateRule rule = op.getUpdateRule();
+  bool perHeadDecay = !op.getDecay() ||
+                      cast<MemRefType>(op.getDecay().getType()).getRank() == 3;
+  return (e.isF16() || e.isBF16()) &&
+         cast<MemRefType>(op.getKey().getType()).getElementType() == e &&
+         v.getElementType() == e &&
+         (rule == UpdateRule::Linear || rule == UpdateRule::Gated) &&
+         perHeadDecay && dk % 16 == 0 && dk <= kMaxHeadDim && dv % 8 == 0 &&
+         dv <= kMaxHeadDim && chunkFor(dk, dv) != 0;
+}
+
+ChunkForm::ChunkForm(KernelBuilder &kb, LinearAttentionOp op)
+    : op(op), q(op.getQuery()), k(op.getKey()), v(op.getValue()),
+      decay(op.getDecay()), groups(KvHeadGroups::of(op)) {
+  auto qType = cast<MemRefType>(q.getType());
+  e = qType.getElementType();
+  dk = qType.getDimSize(3);
+  dv = cast<MemRefType>(v.getType()).getDimSize(3);
+  chunk = chunkFor(dk, dv);
+  std::optional<ArrayRef<int64_t>> stateHeads = op.getStateHeads();
+  groupOfListed.assign(op.getHeads().size(), 0);
+  for (int64_t g = 0, e = groups.kvHeads.size(); g < e; ++g) {
+    int64_t first = groups.listed[g * groups.width];
+    stateOfGroup.push_back(stateHeads ? (*stateHeads)[first]
+                                      : groups.kvHeads[g]);
+    for (int64_t i = 0; i < groups.counts[g]; ++i)
+      groupOfListed[groups.listed[g * groups.width + i]] = g;
+  }
+  for (int64_t n = 0, e = op.getHeads().size(); n < e; ++n)
+    kvOfListed.push_back(op.getKvHead(n));
+
+  batch = kb.dim(q, 0);
+  keyLen = kb.dim(k, 2);
+  lastStep = kb.sub(keyLen, kb.index(1));
+  numChunks = kb.ceilDivConst(keyLen, chunk);
+  auto kType = cast<MemRefType>(k.getType());
+  if (!kType.isDynamicDim(2))
+    staticStep = kType.getDimSize(2) == 1;
+  // 1 for a one-step call (T = 1), else 0: the step form's grids have
+  // blocks only then, the chunk form's only otherwise.
+  Value c1 = kb.index(1);
+  step = staticStep
+             ? kb.index(*staticStep ? 1 : 0)
+             : kb.sub(c1, kb.min(kb.max(kb.sub(keyLen, c1), kb.sub(c1, keyLen)),
+                                 1));
+  chunkGrid = staticStep ? (*staticStep ? kb.index(0) : numChunks)
+                         : kb.mulDynamic(numChunks, kb.sub(c1, step));
+  OpBuilder &b = kb.builder();
+  int64_t numGroups = groups.kvHeads.size();
+  int64_t dyn = ShapedType::kDynamic;
+  states = memref::AllocOp::create(
+      b, kb.getLoc(),
+      MemRefType::get({dyn, numGroups, dyn, dk, dv}, b.getF32Type()),
+      ValueRange{batch, numChunks});
+  decays = memref::AllocOp::create(
+      b, kb.getLoc(), MemRefType::get({dyn, numGroups, dyn}, b.getF32Type()),
+      ValueRange{batch, numChunks});
+}
+
+ChunkForm::Tiles ChunkForm::stage(GpuKernelBuilder &gb, Value bi, Value kvh,
+                                  Value c) const {
+  KernelBuilder &kb = gb.kb;
+  Value start = kb.mul(c, chunk);
+  Value len = kb.min(kb.sub(keyLen, start), chunk);
+  Value kT = gb.shared({chunk, dk + kPad}, e);
+  Value vT = gb.shared({chunk, dv + kPad}, e);
+  Value gT = gb.shared({chunk + 1});
+  OpBuilder &b = kb.builder();
+  Location loc = kb.getLoc();
+  auto ult = [&](Value x, Value bound) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, bound);
+  };
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(e));
+  // Rows past `len` are zeros: they add nothing to a product.
+  auto rowOf = [&](Value buffer) {
+    return [&, buffer](Value t, Value d) {
+      Value step = kb.min(kb.add(start, t), lastStep);
+      Value x =
+          memref::LoadOp::create(b, loc, buffer, ValueRange{bi, kvh, step, d})
+              .getResult();
+      return arith::SelectOp::create(b, loc, ult(t, len), x, zero).getResult();
+    };
+  };
+  gb.fill(kT, chunk, dk, rowOf(k));
+  gb.fill(vT, chunk, dv, rowOf(v));
+  Value c0 = kb.index(0), c1 = kb.index(1);
+  kb.ifThen(
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, gb.thread, c0),
+      [&] {
+        Value total = kb.loop(
+            c0, kb.index(chunk), c1, kb.f32(0.0f),
+            [&](Value t, ValueRange acc) {
+              Value g = kb.f32(0.0f);
+              if (decay)
+                g = kb.select(
+                    ult(t, len),
+                    kb.finiteLogDecay(kb.load(
+                        decay, {bi, kvh, kb.min(kb.add(start, t), lastStep)})),
+                    kb.f32(0.0f));
+              Value sum = kb.addf(acc[0], g);
+              kb.store(sum, gT, t);
+              return SmallVector<Value>{sum};
+            })[0];
+        kb.store(total, gT, kb.index(chunk));
+      });
+  gb.barrier();
+  return {start, len, kT, vT, gT};
+}
+
+ChunkForm::Element ChunkForm::stateElement(GpuKernelBuilder &gb, Value block,
+                                           int64_t threads) const {
+  KernelBuilder &kb = gb.kb;
+  int64_t elements = dk * dv;
+  Value element = kb.add(kb.mul(block, threads), gb.thread);
+  Value inRange = arith::CmpIOp::create(kb.builder(), kb.getLoc(),
+                                        arith::CmpIPredicate::ult, element,
+                                        kb.index(elements));
+  element = kb.min(element, elements - 1);
+  return {inRange, kb.divConst(element, dv), kb.remConst(element, dv)};
+}
+
+/// hydra.work of a chunk grid over `copies` states or heads: `flopsPerStep`
+/// and `bytesPerStep` each, and one f32 state per chunk (ceil(T / C) ≤
+/// T / C + 1 chunks).
+static void emitChunkWork(KernelBuilder &kb, const ChunkForm &f, double copies,
+                          double flopsPerStep, double bytesPerStep) {
+  WorkEstimate work;
+  work.flops(copies * flopsPerStep, {f.batch, f.keyLen});
+  work.bytes(copies * bytesPerStep, {f.batch, f.keyLen});
+  double state = copies * 4.0 * double(f.dk * f.dv);
+  work.bytes(state / double(f.chunk), {f.batch, f.keyLen});
+  work.bytes(state, {f.batch});
+  work.emit(kb.builder(), kb.getLoc());
+}
+
+/// Grid 1: each (batch, group, chunk)'s ΔS_c and G_L.
+void hydra::emitChunkStates(KernelBuilder &kb, const ChunkForm &f) {
+  int64_t warps = f.dk / 16, threads = warps * hydra::kWarpSize;
+  int64_t numGroups = f.groups.kvHeads.size();
+  Operation *forall = kb.forall(
+      "linear_attention_chunk_states_mma",
+      {f.batch, kb.index(numGroups), f.chunkGrid}, [&](ValueRange ivs) {
+        // Per step: K̃ᵀV (2 Dk Dv); K and V read once.
+        emitChunkWork(kb, f, double(numGroups), 2.0 * double(f.dk * f.dv),
+                      2.0 * double(f.dk + f.dv));
+
+        GpuKernelBuilder gb(kb, threads);
+        gb.begin();
+        MmaFragments m(kb, f.e, gb.lane);
+        Value bi = ivs[0], g = ivs[1], c = ivs[2];
+        Value kvh = kb.selectFrom(f.groups.kvHeads, g);
+        ChunkForm::Tiles tiles = f.stage(gb, bi, kvh, c);
+        Value kT = tiles.kT, vT = tiles.vT, gT = tiles.gT;
+
+        // This warp's 16 rows of Dk: A[d][s] = K[s][d] e^{G_L − G_s}.
+        Value r0 = kb.mul(gb.warp, 16);
+        Value gLast = kb.load(gT, kb.index(f.chunk));
+        auto decayed = [&](Value d, Value s) {
+          Value x = kb.load(kT, {s, d});
+          return kb.mulf(x, kb.exp(kb.subf(gLast, kb.load(gT, s))));
+        };
+        SmallVector<Value> acc(f.dv / 8, m.zerosC());
+        for (int64_t ks = 0; ks < f.chunk / 16; ++ks) {
+          Value a = m.loadAWith(r0, kb.index(ks * 16), [&](Value d, Value s) {
+            return m.pairOf(decayed(d, s), decayed(d, kb.add(s, kb.index(1))));
+          });
+          for (int64_t nt = 0; nt < f.dv / 8; ++nt)
+            acc[nt] = m.mma(a, m.loadB(vT, kb.index(ks * 16), kb.index(nt * 8)),
+                            acc[nt]);
+        }
+        for (int64_t nt = 0; nt < f.dv / 8; ++nt)
+          for (int64_t i = 0; i < 2; ++i)
+            for (int64_t j = 0; j < 2; ++j)
+              kb.store(m.at(acc[nt], i, j), f.states,
+                       {bi, g, c, kb.add(kb.add(r0, m.g), kb.index(8 * i)),
+                        kb.add(kb.index(nt * 8 + j), kb.mul(m.t, 2))});
+        OpBuilder &b = kb.builder();
+        kb.ifThen(arith::CmpIOp::create(b, kb.getLoc(),
+                                        arith::CmpIPredicate::eq, gb.thread,
+                                        kb.index(0)),
+                  [&] { kb.store(gLast, f.decays, {bi, g, c}); });
+      });
+  forall->setAttr(kBlockSizeAttrName, kb.builder().getI64IntegerAttr(threads));
+}
+
+/// Grid 2: the recurrence over chunk states, a thread per element.
+void hydra::emitChunkScan(KernelBuilder &kb, const ChunkForm &f) {
+  int64_t elements = f.dk * f.dv;
+  int64_t numGroups = f.groups.kvHeads.size();
+  LinearAttentionOp op = f.op;
+  Value initial = op.getInitialState(), final = op.getFinalStateInit();
+  Operation *forall = kb.forall(
+      "linear_attention_chunk_scan",
+      // None for a one-step call: the step form writes the final state.
+      {f.batch, kb.index(numGroups),
+       f.staticStep ? kb.index((elements + kScanThreads - 1) / kScanThreads)
+                    : kb.mulDynamic(kb.index((elements + kScanThreads - 1) /
+                                             kScanThreads),
+                                    kb.sub(kb.index(1), f.step))},
+      [&](ValueRange ivs) {
+        WorkEstimate work;
+        double state = double(numGroups * elements);
+        work.flops(2.0 * state / double(f.chunk), {f.batch, f.keyLen});
+        work.bytes(8.0 * state / double(f.chunk), {f.batch, f.keyLen});
+        work.bytes(8.0 * state, {f.batch});
+        work.emit(kb.builder(), kb.getLoc());
+
+        GpuKernelBuilder gb(kb, kScanThreads);
+        gb.begin();
+        Value bi = ivs[0], g = ivs[1];
+        ChunkForm::Element at = f.stateElement(gb, ivs[2], kScanThreads);
+        Value inRange = at.inRange, d = at.row, col = at.col;
+        Value stateh = kb.selectFrom(f.stateOfGroup, g);
+        Value s0 =
+            initial ? kb.load(initial, {bi, stateh, d, col}) : kb.f32(0.0f);
+        Value last =
+            kb.loop(kb.index(0), f.numChunks, kb.index(1), {s0},
+                    [&](Value c, ValueRange it) {
+                      Value delta = kb.load(f.states, {bi, g, c, d, col});
+                      kb.ifThen(inRange, [&] {
+                        kb.store(it[0], f.states, {bi, g, c, d, col});
+                      });
+                      Value decayAll = kb.exp(kb.load(f.decays, {bi, g, c}));
+                      return SmallVector<Value>{
+                          kb.addf(kb.mulf(it[0], decayAll), delta)};
+                    })[0];
+        if (final)
+          kb.ifThen(inRange, [&] {
+            kb.storeConverted(last, final, {bi, stateh, d, col});
+          });
+      });
+  forall->setAttr(kBlockSizeAttrName,
+                  kb.builder().getI64IntegerAttr(kScanThreads));
+}
+
+/// Grid 3: each (batch, listed head, chunk)'s outputs.
+void hydra::emitChunkOutputs(KernelBuilder &kb, const ChunkForm &f) {
+  LinearAttentionOp op = f.op;
+  int64_t warps = f.chunk / 16, threads = warps * hydra::kWarpSize;
+  SmallVector<int64_t> heads(op.getHeads());
+  bool writesAll = op.writesAllHeads();
+  float scale = op.getScale().convertToFloat();
+  Operation *forall = kb.forall(
+      "linear_attention_chunk_outputs_mma",
+      {f.batch, kb.index(heads.size()), f.chunkGrid}, [&](ValueRange ivs) {
+        // Per step: Q S_c (2 Dk Dv), QKᵀ and A V (2 C (Dk + Dv)); q, k, v
+        // read and o written once.
+        emitChunkWork(kb, f, double(heads.size()),
+                      2.0 * double(f.dk * f.dv + f.chunk * (f.dk + f.dv)),
+                      2.0 * double(2 * f.dk + 2 * f.dv));
+
+        GpuKernelBuilder gb(kb, threads);
+        gb.begin();
+        MmaFragments m(kb, f.e, gb.lane);
+        OpBuilder &b = kb.builder();
+        Location loc = kb.getLoc();
+        Value bi = ivs[0], c = ivs[2];
+        Value h = emitHeadIndex(kb, heads, ivs[1], /*selects=*/true);
+        Value kvh = kb.selectFrom(f.kvOfListed, ivs[1]);
+        Value g = kb.selectFrom(f.groupOfListed, ivs[1]);
+        Value slot = writesAll ? h : ivs[1];
+        ChunkForm::Tiles tiles = f.stage(gb, bi, kvh, c);
+        Value start = tiles.start, len = tiles.len;
+        Value kT = tiles.kT, vT = tiles.vT, gT = tiles.gT;
+
+        // This warp's 16 rows; Q's fragments straight from memory (rows
+        // past the end read the last row and are not stored).
+        Value r0 = kb.mul(gb.warp, 16);
+        SmallVector<Value> qFrags;
+        for (int64_t ks = 0; ks < f.dk / 16; ++ks)
+          qFrags.push_back(
+              m.loadAWith(r0, kb.index(ks * 16), [&](Value r, Value col) {
+                Value step = kb.min(kb.add(start, r), f.lastStep);
+                return vector::LoadOp::create(b, loc, m.pair(), f.q,
+                                              ValueRange{bi, h, step, col})
+                    .getResult();
+              }));
+        Value rows[2] = {kb.add(r0, m.g), kb.add(kb.add(r0, m.g), kb.index(8))};
+        Value gRow[2] = {kb.load(gT, rows[0]), kb.load(gT, rows[1])};
+
+        // A = (Q Kᵀ) ⊙ [e^{G_t − G_s}]_{s ≤ t}, as A fragments of k16 steps.
+        SmallVector<Value> scores;
+        for (int64_t nt = 0; nt < f.chunk / 8; ++nt) {
+          Value acc = m.productWithRows(qFrags, kT, kb.index(nt * 8));
+          for (int64_t i = 0; i < 2; ++i)
+            for (int64_t j = 0; j < 2; ++j) {
+              Value col = kb.add(kb.index(nt * 8 + j), kb.mul(m.t, 2));
+              Value keep = arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::ule, col, rows[i]);
+              Value weight = kb.exp(kb.subf(gRow[i], kb.load(gT, col)));
+              acc = m.set(acc,
+                          kb.select(keep, kb.mulf(m.at(acc, i, j), weight),
+                                    kb.f32(0.0f)),
+                          i, j);
+            }
+          scores.push_back(acc);
+        }
+        SmallVector<Value> aFrags;
+        for (int64_t kc = 0; kc < f.chunk / 16; ++kc)
+          aFrags.push_back(m.stack({m.accumulatorPair(scores[2 * kc], 0),
+                                    m.accumulatorPair(scores[2 * kc], 1),
+                                    m.accumulatorPair(scores[2 * kc + 1], 0),
+                                    m.accumulatorPair(scores[2 * kc + 1], 1)}));
+
+        // O = e^{G_t} ⊙ (Q S_c) + A V, n8 tile by n8 tile.
+        Value decayRow[2] = {kb.exp(gRow[0]), kb.exp(gRow[1])};
+        LaneRow out[2];
+        for (int64_t nt = 0; nt < f.dv / 8; ++nt) {
+          Value acc = m.zerosC();
+          for (int64_t ks = 0; ks < f.dk / 16; ++ks)
+            acc = m.mma(qFrags[ks],
+                        m.loadBWith(kb.index(ks * 16), kb.index(nt * 8),
+                                    [&](Value kk, Value nn) {
+                                      return kb.load(f.states,
+                                                     {bi, g, c, kk, nn});
+                                    }),
+                        acc);
+          for (int64_t i = 0; i < 2; ++i)
+            for (int64_t j = 0; j < 2; ++j)
+              acc = m.set(acc, kb.mulf(m.at(acc, i, j), decayRow[i]), i, j);
+          for (int64_t kc = 0; kc < f.chunk / 16; ++kc)
+            acc = m.mma(aFrags[kc],
+                        m.loadB(vT, kb.index(kc * 16), kb.index(nt * 8)), acc);
+          for (int64_t i = 0; i < 2; ++i)
+            for (int64_t j = 0; j < 2; ++j) {
+              out[i].o.push_back(kb.mulf(m.at(acc, i, j), kb.f32(scale)));
+              out[i].cols.push_back(
+                  kb.add(kb.index(nt * 8 + j), kb.mul(m.t, 2)));
+              out[i].inRow.push_back(Value());
+            }
+        }
+        for (int64_t i = 0; i < 2; ++i)
+          emitLaneRowEpilogue(
+              kb, out[i], Value(), [&](Value x) { return gb.quadSum(x); },
+              op.getInit(), {bi, slot, kb.add(start, rows[i])},
+              op.getFusionScale(), h, f.dv,
+              op.getFusionEpsilon().convertToFloat(),
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, rows[i],
+                                    len));
+      });
+  forall->setAttr(kBlockSizeAttrName, kb.builder().getI64IntegerAttr(threads));
+}
+
+LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
+                                            LinearAttentionOp op) {
+  rewriter.setInsertionPoint(op);
+  KernelBuilder kb(rewriter, op.getLoc());
+  ChunkForm form(kb, op);
+  // The sizes pick a form per call; static sizes, at compile time.
+  if (form.staticStep != true) {
+    emitChunkStates(kb, form);
+    emitChunkScan(kb, form);
+    emitChunkOutputs(kb, form);
+  }
+  if (form.staticStep != false)
+    emitStepForm(kb, form);
+  rewriter.eraseOp(op);
+  return success();
+}
