@@ -28,14 +28,33 @@ static constexpr int64_t kMaxSplits = 256;
 /// A warp a row of the combine.
 static constexpr int64_t kCombineThreads = kWarpSize;
 
+namespace {
+/// Index arithmetic on numbers known now (sizes static at compile time)...
+struct StaticIndex {
+  int64_t constant(int64_t v) const { return v; }
+  int64_t ceilDiv(int64_t x, int64_t y) const { return (x + y - 1) / y; }
+  int64_t min(int64_t x, int64_t y) const { return std::min(x, y); }
+  int64_t max(int64_t x, int64_t y) const { return std::max(x, y); }
+};
+/// ... and the same as IR, for sizes known per call.
+struct IrIndex {
+  KernelBuilder &kb;
+  Value constant(int64_t v) const { return kb.index(v); }
+  Value ceilDiv(Value x, Value y) const { return kb.ceilDiv(x, y); }
+  Value min(Value x, Value y) const { return kb.min(x, y); }
+  Value max(Value x, Value y) const { return kb.max(x, y); }
+};
+} // namespace
+
 /// The number of splits for a grid of `tileBlocks` blocks on `keyLen`
 /// keys: enough for kTargetBlocks blocks, slices of kMinSplitKeys keys or
-/// more, at most kMaxSplits.
-static int64_t splitsFor(int64_t tileBlocks, int64_t keyLen) {
-  int64_t wanted = (kTargetBlocks + std::max<int64_t>(tileBlocks, 1) - 1) /
-                   std::max<int64_t>(tileBlocks, 1);
-  int64_t byKeys = (keyLen + kMinSplitKeys - 1) / kMinSplitKeys;
-  return std::max<int64_t>(std::min({wanted, byKeys, kMaxSplits}), 1);
+/// more, at most kMaxSplits. Written once for both kinds of index.
+template <typename Index, typename T>
+static T splitsFor(const Index &a, T tileBlocks, T keyLen) {
+  T one = a.constant(1);
+  T wanted = a.ceilDiv(a.constant(kTargetBlocks), a.max(tileBlocks, one));
+  T byKeys = a.ceilDiv(keyLen, a.constant(kMinSplitKeys));
+  return a.max(a.min(a.min(wanted, byKeys), a.constant(kMaxSplits)), one);
 }
 
 GpuKeySplits::GpuKeySplits(KernelBuilder &kb, FullAttentionOp op,
@@ -52,10 +71,10 @@ GpuKeySplits::GpuKeySplits(KernelBuilder &kb, FullAttentionOp op,
       !kType.isDynamicDim(2)) {
     // Static sizes: the choice is made here, and one split needs neither
     // partials nor a combine.
-    int64_t tiles =
-        (qType.getDimSize(2) + queryRowsPerBlock - 1) / queryRowsPerBlock;
+    StaticIndex a;
+    int64_t tiles = a.ceilDiv(qType.getDimSize(2), queryRowsPerBlock);
     int64_t splits =
-        splitsFor(qType.getDimSize(0) * heads * tiles, kType.getDimSize(2));
+        splitsFor(a, qType.getDimSize(0) * heads * tiles, kType.getDimSize(2));
     numSplits = kb.index(splits);
     perSplit = kb.ceilDiv(keyLen, numSplits);
     if (splits == 1)
@@ -71,9 +90,7 @@ GpuKeySplits::GpuKeySplits(KernelBuilder &kb, FullAttentionOp op,
   Value c1 = kb.index(1);
   Value tileBlocks =
       kb.mulDynamic(kb.mulDynamic(batch, kb.index(heads)), numTiles);
-  Value wanted = kb.ceilDiv(kb.index(kTargetBlocks), kb.max(tileBlocks, c1));
-  Value byKeys = kb.ceilDivConst(keyLen, kMinSplitKeys);
-  numSplits = kb.max(kb.min(kb.min(wanted, byKeys), kb.index(kMaxSplits)), c1);
+  numSplits = splitsFor(IrIndex{kb}, tileBlocks, keyLen);
   perSplit = kb.ceilDiv(keyLen, numSplits);
   // 0 or 1: whether there are several splits (then the partials have rows).
   Value several = kb.min(kb.sub(numSplits, c1), 1);
