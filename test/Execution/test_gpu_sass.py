@@ -1,7 +1,7 @@
 """The f16 and bf16 full-attention kernels run QKᵀ and PV on tensor cores:
 their SASS (cuobjdump and nvdisasm, from PyPI) holds HMMA.16816 with f32
 accumulation, of the input type, on every target arch, and stages K/V with
-cp.async (LDGSTS); f32 kernels hold no HMMA, nor does sm_75's code. Docs: docs/gpu.md, "What each arch gets"."""
+cp.async (LDGSTS) and loads fragments by ldmatrix (LDSM); f32 kernels hold no HMMA, nor does sm_75's code. Docs: docs/gpu.md, "What each arch gets"."""
 
 import glob
 import os
@@ -57,9 +57,12 @@ def test_half_precision_attention_uses_tensor_cores(dtype, arch, tool, tmp_path)
     hmma = re.findall(r"HMMA\.16816\.F32(\.BF16)?\b", sass["hybrid_k0_full_attention_mma"])
     assert hmma, "no HMMA in the full-attention kernel"
     assert all(s == suffix for s in hmma), set(hmma)
-    # K/V tiles arrive by cp.async (LDGSTS), waited for per group.
-    assert "LDGSTS" in sass["hybrid_k0_full_attention_mma"]
-    assert "DEPBAR" in sass["hybrid_k0_full_attention_mma"]
+    # K/V tiles arrive by cp.async (LDGSTS), waited for per group; their
+    # fragments leave shared memory by ldmatrix (LDSM), V's transposed.
+    fa = sass["hybrid_k0_full_attention_mma"]
+    assert "LDGSTS" in fa and "DEPBAR" in fa
+    assert re.search(r"LDSM\.16\.M88\.4\b", fa)
+    assert re.search(r"LDSM\.16\.MT88\.4\b", fa)
     # Gated delta rule: the linear-attention kernel is the SIMT recurrence
     # (docs/gpu.md).
     assert "HMMA" not in sass["hybrid_k1_linear_attention"]

@@ -91,6 +91,29 @@ func.func @async_copy(%g: memref<4x16xbf16>, %n: index, %begin: index, %end: ind
 
 // -----
 
+// ldmatrix: the lane's row offset goes round the warp (an index shuffle
+// per element), each lane reads its elements at the offsets it received,
+// as integers of their width.
+// CHECK-LABEL: func.func @ldmatrix
+// CHECK:         %[[W:.*]] = memref.view {{.*}} to memref<16x16xf16>
+// CHECK-COUNT-8: llvm.call %{{.*}}(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : !llvm.ptr, (!llvm.ptr, f32, i32, i32) -> f32
+// CHECK:         vector.bitcast %{{.*}} : vector<4x2xi16> to vector<4x2xf16>
+// CHECK-NOT:     nvgpu.ldmatrix
+func.func @ldmatrix(%begin: index, %end: index) attributes {hydra.kernel, hydra.block_size = 32 : i64} {
+  %t = gpu.thread_id x
+  %c0 = arith.constant 0 : index
+  %c16 = arith.constant 16 : index
+  %w = memref.alloc() : memref<16x16xf16, #gpu.address_space<workgroup>>
+  %row = arith.remui %t, %c16 : index
+  %m = nvgpu.ldmatrix %w[%row, %c0] {numTiles = 4 : i32, transpose = true} : memref<16x16xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+  %fb = arith.constant dense<1.0> : vector<2x2xf16>
+  %fc = arith.constant dense<0.0> : vector<2x2xf32>
+  %d = nvgpu.mma.sync(%m, %fb, %fc) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+  return
+}
+
+// -----
+
 func.func @thread_y(%a: memref<64xf32>, %begin: index, %end: index) attributes {hydra.kernel, hydra.block_size = 32 : i64} {
   // expected-error @+1 {{not supported by the GPU emulator: thread dimensions other than x}}
   %t = gpu.thread_id y
@@ -112,6 +135,16 @@ func.func @dynamic_shared(%a: memref<64xf32>, %n: index) attributes {hydra.kerne
 func.func @other_gpu_op(%a: memref<64xf32>) attributes {hydra.kernel, hydra.block_size = 32 : i64} {
   // expected-error @+1 {{'gpu.lane_id' op not supported by the GPU emulator}}
   %l = gpu.lane_id
+  return
+}
+
+// -----
+
+func.func @ldmatrix_3d(%begin: index, %end: index) attributes {hydra.kernel, hydra.block_size = 32 : i64} {
+  %c0 = arith.constant 0 : index
+  %w = memref.alloc() : memref<2x16x16xf16, #gpu.address_space<workgroup>>
+  // expected-error @+1 {{not supported by the GPU emulator: ldmatrix from other than a static 2-D row-major tile}}
+  %m = nvgpu.ldmatrix %w[%c0, %c0, %c0] {numTiles = 4 : i32, transpose = false} : memref<2x16x16xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
   return
 }
 

@@ -57,8 +57,9 @@ func.func @full_f32(%q: memref<2x4x?x16xf32>, %k: memref<2x2x?x16xf32>, %v: memr
 // stages (rows padded by 8): the first staged before the key loop, the next
 // at the top of each iteration with cp.async (16 bytes a thread, zeros past
 // the last key) where the rows are 16-byte aligned, plain loads otherwise;
-// QKᵀ and PV as mma.sync m16n8k16 into f32 accumulators; row statistics
-// over the lane quads.
+// K's and V's fragments by ldmatrix (V's transposed), four 8 × 8 matrices
+// at a time; QKᵀ and PV as mma.sync m16n8k16 into f32 accumulators; row
+// statistics over the lane quads.
 
 // sm_75 has neither mma.sync m16n8k16 on f16/bf16 nor cp.async: every
 // kernel is a CUDA-core form.
@@ -92,10 +93,12 @@ func.func @full_f32(%q: memref<2x4x?x16xf32>, %k: memref<2x2x?x16xf32>, %v: memr
 // CHECK:           nvvm.cp.async.commit.group
 // CHECK:           nvvm.cp.async.wait.group 1
 // CHECK:           gpu.barrier
+// CHECK:           nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false} : memref<64x40xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
 // CHECK:           nvgpu.mma.sync(%{{.*}}, %{{.*}}, %{{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK:           gpu.shuffle  xor %{{.*}}, %c2_i32{{.*}}, %c32_i32
 // CHECK:           gpu.shuffle  xor %{{.*}}, %c1_i32{{.*}}, %c32_i32
 // CHECK:           arith.truncf %{{.*}} : f32 to f16
+// CHECK:           nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = true} : memref<64x24xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
 // CHECK:           nvgpu.mma.sync
 // CHECK:       } {hydra.block_size = 128 : i64, hydra.computes = "full_attention_mma"}
 func.func @full_f16(%q: memref<1x1x?x32xf16>, %k: memref<1x1x?x32xf16>, %v: memref<1x1x?x16xf16>,

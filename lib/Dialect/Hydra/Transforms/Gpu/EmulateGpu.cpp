@@ -132,6 +132,84 @@ void emulateAsyncCopies(func::FuncOp kernel) {
   }
 }
 
+/// ldmatrix: every lane gives one row address and receives elements of the
+/// rows other lanes gave (PTX ISA, "ldmatrix"). Each lane's linear offset
+/// in the tile goes round the warp as an f32 index shuffle (exact: shared
+/// tiles hold far fewer than 2^24 elements), then each lane reads its
+/// elements at the offsets it received.
+LogicalResult emulateLdMatrix(Emulation &emu, nvgpu::LdMatrixOp ld) {
+  OpBuilder &b = emu.b;
+  Location loc = ld.getLoc();
+  MemRefType type = ld.getSrcMemref().getType();
+  if (type.getRank() != 2 || !type.hasStaticShape() ||
+      !type.getLayout().isIdentity())
+    return ld.emitOpError() << "not supported by the GPU emulator: ldmatrix "
+                               "from other than a static 2-D row-major tile";
+  int64_t cols = type.getDimSize(1);
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  auto toF32 = [&](Value i) {
+    Value i32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), i);
+    return arith::SIToFPOp::create(b, loc, b.getF32Type(), i32).getResult();
+  };
+  auto toIndex = [&](Value f) {
+    Value i32 = arith::FPToSIOp::create(b, loc, b.getI32Type(), f);
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), i32)
+        .getResult();
+  };
+  Value lane = arith::RemUIOp::create(b, loc, emu.indexField(loc, kEmuThreadId),
+                                      index(32));
+  Value g = arith::DivUIOp::create(b, loc, lane, index(4));
+  Value t = arith::RemUIOp::create(b, loc, lane, index(4));
+  ValueRange at = ld.getIndices();
+  Value mine = toF32(arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, at[0], index(cols)), at[1]));
+  auto rowOf = [&](Value srcLane) {
+    Value src = arith::IndexCastOp::create(b, loc, b.getI32Type(), srcLane);
+    return toIndex(emu.shuffle(loc, mine, src, int32_t(gpu::ShuffleMode::IDX)));
+  };
+  // Elements travel as integers of their width (no bf16 scalar in a host
+  // register: see emulateAsyncCopies).
+  auto resultType = cast<VectorType>(ld.getRes().getType());
+  Type bits = b.getIntegerType(resultType.getElementTypeBitWidth());
+  auto element = [&](Value offset) {
+    Value row = arith::DivUIOp::create(b, loc, offset, index(cols));
+    Value col = arith::RemUIOp::create(b, loc, offset, index(cols));
+    Value x =
+        memref::LoadOp::create(b, loc, ld.getSrcMemref(), ValueRange{row, col});
+    return arith::BitcastOp::create(b, loc, bits, x).getResult();
+  };
+  auto bitsType = VectorType::get(resultType.getShape(), bits);
+  Value result = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(bitsType, b.getZeroAttr(bits)));
+  for (int64_t i = 0; i < int64_t(ld.getNumTiles()); ++i)
+    for (int64_t j = 0; j < 2; ++j) {
+      Value x;
+      Value base = index(8 * i);
+      if (!ld.getTranspose()) {
+        // Row g of matrix i, columns 2t and 2t + 1.
+        Value row = rowOf(arith::AddIOp::create(b, loc, base, g));
+        Value col = arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, t, index(2)), index(j));
+        x = element(arith::AddIOp::create(b, loc, row, col));
+      } else {
+        // Column g of matrix i, rows 2t and 2t + 1.
+        Value src = arith::AddIOp::create(
+            b, loc, base,
+            arith::AddIOp::create(
+                b, loc, arith::MulIOp::create(b, loc, t, index(2)), index(j)));
+        x = element(arith::AddIOp::create(b, loc, rowOf(src), g));
+      }
+      result =
+          vector::InsertOp::create(b, loc, x, result, ArrayRef<int64_t>{i, j});
+    }
+  ld.replaceAllUsesWith(
+      vector::BitCastOp::create(b, loc, resultType, result).getResult());
+  ld.erase();
+  return success();
+}
+
 LogicalResult emulate(func::FuncOp kernel) {
   MLIRContext *context = kernel.getContext();
   OpBuilder b(context);
@@ -187,6 +265,9 @@ LogicalResult emulate(func::FuncOp kernel) {
       Value valid = arith::ConstantIntOp::create(b, opLoc, 1, 1);
       op->replaceAllUsesWith(ValueRange{result, valid});
       op->erase();
+    } else if (auto ld = dyn_cast<nvgpu::LdMatrixOp>(op)) {
+      if (failed(emulateLdMatrix(emu, ld)))
+        return WalkResult::interrupt();
     } else if (auto mma = dyn_cast<nvgpu::MmaSyncOp>(op)) {
       auto shape = mma.getMmaShapeAsArray();
       if (shape != std::array<int64_t, 3>{16, 8, 16} ||

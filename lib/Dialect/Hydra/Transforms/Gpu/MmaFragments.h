@@ -22,14 +22,65 @@ namespace mlir::hydra {
 ///   C (16 × 8, vector<2x2xf32>): rows g and g + 8, columns 2t .. 2t + 1
 struct MmaFragments {
   MmaFragments(KernelBuilder &kb, Type e, Value lane)
-      : kb(kb), b(kb.builder()), loc(kb.getLoc()), e(e),
+      : kb(kb), b(kb.builder()), loc(kb.getLoc()), e(e), lane(lane),
         g(kb.divConst(lane, 4)), t(kb.remConst(lane, 4)) {}
 
   KernelBuilder &kb;
   OpBuilder &b;
   Location loc;
   Type e;
+  Value lane;
   Value g, t; // lane / 4, lane % 4
+
+  /// `n` (1, 2 or 4) 8 × 8 matrices of a shared tile in one ldmatrix: lane
+  /// L gives the row address of row L % 8 of matrix L / 8, at
+  /// `rowAt(matrix, row)` and column `colAt(matrix)`. Each lane receives,
+  /// of matrix i, the pair at row L / 4, columns 2 (L % 4) .. + 1 — or,
+  /// with `transpose`, at column L / 4, rows 2 (L % 4) and 2 (L % 4) + 1 —
+  /// as row i of the result (PTX ISA, "ldmatrix").
+  Value ldmatrix(Value tile, int64_t n, bool transpose,
+                 function_ref<Value(Value matrix, Value row)> rowAt,
+                 function_ref<Value(Value matrix)> colAt) {
+    Value lanes = kb.remConst(lane, 8 * n); // lanes past 8n repeat addresses
+    Value matrix = kb.divConst(lanes, 8), row = kb.remConst(lanes, 8);
+    return nvgpu::LdMatrixOp::create(
+        b, loc, VectorType::get({n, 2}, e), tile,
+        ValueRange{rowAt(matrix, row), colAt(matrix)}, transpose, uint32_t(n));
+  }
+  /// Row pair (2i, 2i + 1) of an ldmatrix result: one B fragment.
+  Value fragmentOf(Value matrices, int64_t i) {
+    return stack({vector::ExtractOp::create(b, loc, matrices, 2 * i),
+                  vector::ExtractOp::create(b, loc, matrices, 2 * i + 1)});
+  }
+  /// B fragments of Bᵀ stored row-major (B[k][n] = tile[n0 + n][k0 + k]) for
+  /// `steps` (1 or 2) consecutive k-steps of 16 from k0, in one ldmatrix.
+  SmallVector<Value> loadBTransposedSteps(Value tile, Value n0, Value k0,
+                                          int64_t steps) {
+    Value matrices = ldmatrix(
+        tile, 2 * steps, /*transpose=*/false,
+        [&](Value, Value row) { return kb.add(n0, row); },
+        [&](Value matrix) { return kb.add(k0, kb.mul(matrix, 8)); });
+    SmallVector<Value> frags;
+    for (int64_t s = 0; s < steps; ++s)
+      frags.push_back(fragmentOf(matrices, s));
+    return frags;
+  }
+  /// B fragments of B stored row-major (B[k][n] = tile[k0 + k][n0 + n]) for
+  /// `tiles` (1 or 2) consecutive n8 tiles from n0, in one ldmatrix.trans.
+  SmallVector<Value> loadBTiles(Value tile, Value k0, Value n0, int64_t tiles) {
+    Value matrices = ldmatrix(
+        tile, 2 * tiles, /*transpose=*/true,
+        [&](Value matrix, Value row) {
+          return kb.add(kb.add(k0, row), kb.mul(kb.remConst(matrix, 2), 8));
+        },
+        [&](Value matrix) {
+          return kb.add(n0, kb.mul(kb.divConst(matrix, 2), 8));
+        });
+    SmallVector<Value> frags;
+    for (int64_t n = 0; n < tiles; ++n)
+      frags.push_back(fragmentOf(matrices, n));
+    return frags;
+  }
 
   VectorType pair() { return VectorType::get({2}, e); }
   /// Two consecutive elements of a shared tile: tile[row, col .. col + 1].
@@ -109,6 +160,19 @@ struct MmaFragments {
     Value acc = zerosC();
     for (auto [s, a] : llvm::enumerate(aFrags))
       acc = mma(a, loadBTransposed(tile, n0, kb.index(16 * s)), acc);
+    return acc;
+  }
+  /// The same product with B's fragments loaded by ldmatrix, two k-steps
+  /// an instruction: the tile's rows must start 16-byte aligned.
+  Value productWithRowsLd(ArrayRef<Value> aFrags, Value tile, Value n0) {
+    Value acc = zerosC();
+    for (size_t s = 0; s < aFrags.size(); s += 2) {
+      int64_t steps = std::min<int64_t>(2, aFrags.size() - s);
+      SmallVector<Value> bFrags =
+          loadBTransposedSteps(tile, n0, kb.index(16 * s), steps);
+      for (int64_t i = 0; i < steps; ++i)
+        acc = mma(aFrags[s + i], bFrags[i], acc);
+    }
     return acc;
   }
   /// Two f32 values as a pair of the operand type.

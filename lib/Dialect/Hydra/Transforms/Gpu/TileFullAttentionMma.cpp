@@ -10,7 +10,9 @@
 // fragment load fall in different banks): while the block works on one
 // tile, the next is on its way as cp.async copies of 16 bytes a thread
 // (where the rows are 16-byte aligned; plain loads otherwise), waited for
-// at the top of the next iteration. mma.sync m16n8k16 on f16/bf16 and
+// at the top of the next iteration. K's and V's B fragments leave shared
+// memory by ldmatrix (V's with .trans), four 8 × 8 matrices an
+// instruction. mma.sync m16n8k16 on f16/bf16 and
 // cp.async need sm_80 (hydra-tile-attention-gpu{min-arch}). Per key tile:
 //
 //   S (16 × 32 a warp)  = Q Kᵀ       four n8 tiles, Dk/16 k-steps each
@@ -184,8 +186,8 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
               // S = Q Kᵀ, then scale, softcap and masks per element.
               SmallVector<Value> s(sTiles);
               for (int64_t n = 0; n < sTiles; ++n) {
-                Value acc = m.productWithRows(qFrags, kTile,
-                                              kb.add(row0, kb.index(n * 8)));
+                Value acc = m.productWithRowsLd(qFrags, kTile,
+                                                kb.add(row0, kb.index(n * 8)));
                 for (int64_t i = 0; i < 2; ++i)
                   for (int64_t j = 0; j < 2; ++j) {
                     Value key =
@@ -237,12 +239,15 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
                 Value a = m.stack(
                     {m.accumulatorPair(lo, 0), m.accumulatorPair(lo, 1),
                      m.accumulatorPair(hi, 0), m.accumulatorPair(hi, 1)});
-                for (int64_t nv = 0; nv < vTiles; ++nv)
-                  next[nv] =
-                      m.mma(a,
-                            m.loadB(vTile, kb.add(row0, kb.index(kc * 16)),
-                                    kb.index(nv * 8)),
-                            next[nv]);
+                // V's fragments by ldmatrix.trans, two n8 tiles at a time.
+                for (int64_t nv = 0; nv < vTiles; nv += 2) {
+                  int64_t tiles = std::min<int64_t>(2, vTiles - nv);
+                  SmallVector<Value> vFrags =
+                      m.loadBTiles(vTile, kb.add(row0, kb.index(kc * 16)),
+                                   kb.index(nv * 8), tiles);
+                  for (int64_t i = 0; i < tiles; ++i)
+                    next[nv + i] = m.mma(a, vFrags[i], next[nv + i]);
+                }
               }
               return next;
             });
