@@ -3,7 +3,8 @@
 // RUN: not hydra-opt %s --hydra-kernels-to-gpu-module --split-input-file 2>&1 | FileCheck %s --check-prefix=NOCHIPS
 
 // A block kernel becomes a gpu.func kernel of one gpu.module with an NVVM
-// target per chip: its workgroup buffers attributions, its block size
+// target per chip: its workgroup buffers attributions (16-byte aligned, for
+// cp.async and ldmatrix), its block size
 // known, one resident block an SM its minimum. A function that is no
 // kernel stays where it is.
 
@@ -12,7 +13,7 @@
 
 // CHECK:       module attributes {gpu.container_module}
 // CHECK:       gpu.module @hydra_kernels [#nvvm.target<O = 3, chip = "sm_80">, #nvvm.target<O = 3, chip = "sm_90">]
-// CHECK:         gpu.func @kernel(%[[A:.*]]: memref<64xf32>, %{{.*}}: index, %{{.*}}: index) workgroup(%[[W:.*]] : memref<32xf32, #gpu.address_space<workgroup>>, %[[H:.*]] : memref<8xf16, #gpu.address_space<workgroup>>) kernel
+// CHECK:         gpu.func @kernel(%[[A:.*]]: memref<64xf32>, %{{.*}}: index, %{{.*}}: index) workgroup(%[[W:.*]] : memref<32xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[H:.*]] : memref<8xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
 // CHECK-SAME:      known_block_size = array<i32: 32, 1, 1>
 // CHECK-SAME:      nvvm.minctasm = 1 : i32
 // CHECK:           %[[T:.*]] = gpu.thread_id{{ +}}x

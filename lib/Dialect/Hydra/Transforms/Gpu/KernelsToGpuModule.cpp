@@ -33,6 +33,7 @@ bool hydra::isCudaArch(StringRef target) {
 namespace {
 
 constexpr StringLiteral kGpuModuleName = "hydra_kernels";
+constexpr int64_t kSharedAlignment = 16;
 
 /// `kernel` as a gpu.func at the end of `gpuModule`: the same body,
 /// workgroup allocations as workgroup attributions, the block size as
@@ -71,9 +72,14 @@ LogicalResult toGpuFunc(func::FuncOp kernel, gpu::GPUModuleOp gpuModule) {
     gpu::ReturnOp::create(rb, ret.getLoc());
     ret.erase();
   });
-  for (memref::AllocOp alloc : shared) {
+  // 16-byte aligned: cp.async and ldmatrix address 16-byte rows (the
+  // lowering's default is the element's alignment).
+  for (auto [index, alloc] : llvm::enumerate(shared)) {
     BlockArgument attribution =
         func.addWorkgroupAttribution(alloc.getType(), alloc.getLoc());
+    func.setWorkgroupAttributionAttr(index,
+                                     LLVM::LLVMDialect::getAlignAttrName(),
+                                     b.getI64IntegerAttr(kSharedAlignment));
     alloc.replaceAllUsesWith(attribution);
     alloc.erase();
   }
