@@ -18,6 +18,62 @@ FullAttentionAttrs::FullAttentionAttrs(FullAttentionOp op)
     softcap = op.getSoftcap()->convertToFloat();
 }
 
+FullAttentionBlock::Keys FullAttentionBlock::keys(KernelBuilder &kb,
+                                                  FullAttentionOp op,
+                                                  const GpuKeySplits &splits,
+                                                  int64_t queryRows) const {
+  Keys k;
+  Value rows = kb.min(kb.sub(queryLen, firstQuery), queryRows);
+  k.shift = emitCausalShift(kb, op, queryLen, keyLen);
+  k.begin = splits.begin(kb, split);
+  k.splitEnd = splits.end(kb, k.begin);
+  k.end =
+      op.getCausal()
+          ? kb.min(k.splitEnd, kb.add(addShift(kb, firstQuery, k.shift), rows))
+          : k.splitEnd;
+  return k;
+}
+
+void hydra::emitGpuFullAttentionGrid(
+    KernelBuilder &kb, FullAttentionOp op, StringRef computes,
+    int64_t queryRows, int64_t blockThreads,
+    function_ref<void(GpuKernelBuilder &gb, const GpuKeySplits &splits,
+                      const FullAttentionBlock &at)>
+        body) {
+  Value q = op.getQuery();
+  ArrayRef<int64_t> heads = op.getHeads();
+  Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2),
+        keyLen = kb.dim(op.getKey(), 2);
+  Value numTiles = kb.ceilDivConst(queryLen, queryRows);
+  Value numHeads = kb.index(heads.size());
+  GpuKeySplits splits(kb, op, queryRows);
+  Operation *forall = kb.forall(
+      computes, {batch, numHeads, numTiles, splits.numSplits},
+      [&](ValueRange ivs) {
+        emitFullAttentionWork(kb, op, queryRows);
+        GpuKernelBuilder gb(kb, blockThreads);
+        gb.begin();
+        FullAttentionBlock at;
+        at.batch = ivs[0];
+        at.listed = ivs[1];
+        at.tile = ivs[2];
+        at.split = ivs[3];
+        at.head = emitHeadIndex(kb, heads, ivs[1], /*selects=*/true);
+        at.kvHead = emitKvHeadIndex(kb, op, ivs[1], at.head, /*selects=*/true);
+        at.slot = op.writesAllHeads() ? at.head : ivs[1];
+        at.firstQuery = kb.mul(ivs[2], queryRows);
+        Value c1 = kb.index(1);
+        at.queryLen = queryLen;
+        at.keyLen = keyLen;
+        at.lastQuery = kb.sub(queryLen, c1);
+        at.lastKey = kb.sub(keyLen, c1);
+        body(gb, splits, at);
+      });
+  forall->setAttr(kBlockSizeAttrName,
+                  kb.builder().getI64IntegerAttr(blockThreads));
+  emitGpuCombine(kb, op, splits);
+}
+
 Value hydra::emitGpuScore(KernelBuilder &kb, FullAttentionOp op,
                           const FullAttentionAttrs &attrs, Value product,
                           Value batch, Value head, Value query, Value key,

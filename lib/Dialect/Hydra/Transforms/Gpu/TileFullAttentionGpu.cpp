@@ -56,26 +56,16 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
   FullAttentionAttrs attrs(op);
-  ArrayRef<int64_t> heads = attrs.heads;
-  bool writesAll = attrs.writesAll, causal = attrs.causal;
 
-  Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
-  Value numTiles = kb.ceilDivConst(queryLen, kQueryRows);
-  Value numHeads = kb.index(heads.size());
-  GpuKeySplits splits(kb, op, kQueryRows);
-  Operation *forall = kb.forall(
-      "full_attention", {batch, numHeads, numTiles, splits.numSplits},
-      [&](ValueRange ivs) {
-        emitFullAttentionWork(kb, op, kQueryRows);
-        GpuKernelBuilder gb(kb, kWarps * kWarpSize);
-        gb.begin();
-        Value bi = ivs[0];
-        Value h = emitHeadIndex(kb, heads, ivs[1], /*selects=*/true);
-        Value kvh = emitKvHeadIndex(kb, op, ivs[1], h, /*selects=*/true);
-        Value slot = writesAll ? h : ivs[1];
-        Value i0 = kb.mul(ivs[2], kQueryRows);
+  emitGpuFullAttentionGrid(
+      kb, op, "full_attention", kQueryRows, kWarps * kWarpSize,
+      [&](GpuKernelBuilder &gb, const GpuKeySplits &splits,
+          const FullAttentionBlock &at) {
+        Value bi = at.batch, h = at.head, kvh = at.kvHead, slot = at.slot;
+        Value queryLen = at.queryLen;
+        Value lastQuery = at.lastQuery, lastKey = at.lastKey;
+        Value i0 = at.firstQuery;
         Value c0 = kb.index(0), c1 = kb.index(1);
-        Value lastQuery = kb.sub(queryLen, c1), lastKey = kb.sub(keyLen, c1);
 
         Value qTile = gb.shared({kQueryRows, dk});
         Value kTile = gb.shared({kKeys, dk + 1});
@@ -98,14 +88,10 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
         SmallVector<Value> init(kRowsPerWarp * colsPerLane, kb.f32(0.0f));
         init.append(kRowsPerWarp, kb.negInf());
         init.append(kRowsPerWarp, kb.f32(0.0f));
-        Value rows = kb.min(kb.sub(queryLen, i0), kQueryRows);
-        Value shift = emitCausalShift(kb, op, queryLen, keyLen);
         // This block's keys: its split's, to the tile's last diagonal.
-        Value keyBegin = splits.begin(kb, ivs[3]);
-        Value splitEnd = splits.end(kb, keyBegin);
-        Value keyEnd =
-            causal ? kb.min(splitEnd, kb.add(addShift(kb, i0, shift), rows))
-                   : splitEnd;
+        FullAttentionBlock::Keys keys = at.keys(kb, op, splits, kQueryRows);
+        Value shift = keys.shift, keyBegin = keys.begin;
+        Value splitEnd = keys.splitEnd, keyEnd = keys.end;
         SmallVector<Value> fin = kb.loop(
             keyBegin, keyEnd, kb.index(kKeys), init,
             [&](Value j0, ValueRange it) {
@@ -187,11 +173,9 @@ LogicalResult hydra::tileFullAttentionGpu(RewriterBase &rewriter,
                                                      arith::CmpIPredicate::eq,
                                                      gb.lane, c0),
                                valid, {bi, slot, queryIdx[u]}, h,
-                               {bi, ivs[1], queryIdx[u], ivs[3]});
+                               {bi, at.listed, queryIdx[u], at.split});
         }
       });
-  forall->setAttr(kBlockSizeAttrName, b.getI64IntegerAttr(kWarps * kWarpSize));
-  emitGpuCombine(kb, op, splits);
   rewriter.eraseOp(op);
   return success();
 }

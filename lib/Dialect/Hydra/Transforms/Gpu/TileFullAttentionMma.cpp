@@ -85,28 +85,17 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
   FullAttentionAttrs attrs(op);
-  ArrayRef<int64_t> heads = attrs.heads;
-  bool writesAll = attrs.writesAll, causal = attrs.causal;
 
-  Value batch = kb.dim(q, 0), queryLen = kb.dim(q, 2), keyLen = kb.dim(k, 2);
-  Value numTiles = kb.ceilDivConst(queryLen, kQueryRows);
-  Value numHeads = kb.index(heads.size());
-  GpuKeySplits splits(kb, op, kQueryRows);
-  Operation *forall = kb.forall(
-      "full_attention_mma", {batch, numHeads, numTiles, splits.numSplits},
-      [&](ValueRange ivs) {
-        emitFullAttentionWork(kb, op, kQueryRows);
-        GpuKernelBuilder gb(kb, kWarps * kWarpSize);
-        gb.begin();
+  emitGpuFullAttentionGrid(
+      kb, op, "full_attention_mma", kQueryRows, kWarps * kWarpSize,
+      [&](GpuKernelBuilder &gb, const GpuKeySplits &splits,
+          const FullAttentionBlock &at) {
         MmaFragments m(kb, e, gb.lane);
-        Value bi = ivs[0];
-        Value h = emitHeadIndex(kb, heads, ivs[1], /*selects=*/true);
-        Value kvh = emitKvHeadIndex(kb, op, ivs[1], h, /*selects=*/true);
-        Value slot = writesAll ? h : ivs[1];
-        Value i0 = kb.mul(ivs[2], kQueryRows);
+        Value bi = at.batch, h = at.head, kvh = at.kvHead, slot = at.slot;
+        Value queryLen = at.queryLen, keyLen = at.keyLen;
+        Value lastQuery = at.lastQuery, lastKey = at.lastKey;
+        Value i0 = at.firstQuery;
         Value c0 = kb.index(0), c1 = kb.index(1);
-        Value lastQuery = kb.sub(queryLen, c1), lastKey = kb.sub(keyLen, c1);
-        Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(e));
         auto ult = [&](Value x, Value bound) {
           return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x,
                                        bound);
@@ -150,14 +139,10 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
         // Carried: O's n8 tiles, then max and sum of rows g and g + 8.
         SmallVector<Value> init(vTiles, m.zerosC());
         init.append({kb.negInf(), kb.negInf(), kb.f32(0.0f), kb.f32(0.0f)});
-        Value rows = kb.min(kb.sub(queryLen, i0), kQueryRows);
-        Value shift = emitCausalShift(kb, op, queryLen, keyLen);
         // This block's keys: its split's, to the tile's last diagonal.
-        Value keyBegin = splits.begin(kb, ivs[3]);
-        Value splitEnd = splits.end(kb, keyBegin);
-        Value keyEnd =
-            causal ? kb.min(splitEnd, kb.add(addShift(kb, i0, shift), rows))
-                   : splitEnd;
+        FullAttentionBlock::Keys keys = at.keys(kb, op, splits, kQueryRows);
+        Value shift = keys.shift, keyBegin = keys.begin;
+        Value splitEnd = keys.splitEnd, keyEnd = keys.end;
         auto before = [&](Value x, Value y) {
           return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
         };
@@ -268,11 +253,9 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
               [&](Value x) { return gb.quadSum(x); },
               arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, m.t, c0),
               ult(query[i], queryLen), {bi, slot, query[i]}, h,
-              {bi, ivs[1], query[i], ivs[3]});
+              {bi, at.listed, query[i], at.split});
         }
       });
-  forall->setAttr(kBlockSizeAttrName, b.getI64IntegerAttr(kWarps * kWarpSize));
-  emitGpuCombine(kb, op, splits);
   rewriter.eraseOp(op);
   return success();
 }

@@ -191,6 +191,33 @@ struct GpuKeySplits {
 /// 132-SM H100 or H200.
 inline constexpr int64_t kTargetBlocks = 264;
 
+/// One block of a GPU full-attention grid over (batch, listed head, tile
+/// of query rows, key split): its indices, the heads it reads and the slot
+/// it writes, the sizes its code reads.
+struct FullAttentionBlock {
+  Value batch, listed, head, kvHead, slot, tile, split;
+  Value queryLen, keyLen, lastQuery, lastKey;
+  Value firstQuery; // the tile's first query row
+  /// This block's keys: its split's, to the tile's last causal diagonal
+  /// (`shift`: the causal shift of the query rows).
+  struct Keys {
+    Value shift, begin, splitEnd, end;
+  };
+  Keys keys(KernelBuilder &kb, FullAttentionOp op, const GpuKeySplits &splits,
+            int64_t queryRows) const;
+};
+/// The grid every GPU full-attention form shares, at `kb`'s insertion
+/// point: the key splits, an scf.forall of blocks of `blockThreads`
+/// threads (named `computes`) over (batch, listed head, tiles of
+/// `queryRows` rows, split) whose body is each block's work estimate,
+/// thread indices and head indices, then `body`; then the combine.
+void emitGpuFullAttentionGrid(
+    KernelBuilder &kb, FullAttentionOp op, StringRef computes,
+    int64_t queryRows, int64_t blockThreads,
+    function_ref<void(GpuKernelBuilder &gb, const GpuKeySplits &splits,
+                      const FullAttentionBlock &at)>
+        body);
+
 /// The combine kernel of a split grid: a warp per (batch, head, query
 /// row) merges the splits (m = max m_s, l = Σ l_s e^{m_s − m},
 /// o = Σ o_s e^{m_s − m} / l), then the fused epilogue.
