@@ -23,8 +23,9 @@ TOLERANCES = {**CPU_TOLERANCES, np.dtype(ml_dtypes.bfloat16): 8e-3}
 # Full attention in f16 and bf16 takes the tensor-core kernel (mma.sync):
 # several 64-row query tiles and 32-key tiles with ragged ends, GQA, masks,
 # softcap, fused merge, Dv a multiple of 8 but not 16. So does linear
-# attention with the linear and per-head gated rules (chunkwise); the
-# delta rules keep the step recurrence (hybrid-7to1).
+# attention (chunkwise) with every rule and one decay per head: the delta
+# rules by the UT transform and a recurrence over chunks (hybrid-7to1 and
+# the la-*delta* cases).
 MMA_CASES = {
     f"mma-{dtype.__name__}-{name}": HybridCase(**dict(kw, dtype=dtype))
     for dtype in (np.float16, ml_dtypes.bfloat16)
@@ -45,11 +46,22 @@ MMA_CASES = {
         "la-gated-long": dict(heads="LLLL", Hkv=2, S=300, Dk=64, Dv=64, rule="gated",
                               decay="head", fusion=True, initial_state=True),
         "la-linear-d128": dict(heads="LL", S=150, Dk=128, Dv=128, B=2),
+        # The delta rules: β per kv head or shared, several chunks of 64
+        # with initial and final states, D = 128.
+        "la-delta": dict(heads="LL", S=50, Dk=32, Dv=32, rule="delta", beta_heads=2),
+        "la-gated-delta-long": dict(heads="LLLL", Hkv=2, S=300, Dk=64, Dv=64,
+                                    rule="gated_delta", decay="head", beta_heads=1,
+                                    fusion=True, initial_state=True),
+        "la-delta-d128": dict(heads="LL", S=150, Dk=128, Dv=128, B=2, rule="delta",
+                              beta_heads=2),
         # One-step calls (a decode step of the linear heads): the step form.
         "la-step-gated-state": dict(heads="LLLL", Hkv=2, S=1, Dk=32, Dv=24, rule="gated",
                                     decay="head", fusion=True, initial_state=True),
         "la-step-linear-d128": dict(heads="LL", S=1, Dk=128, Dv=128, B=2,
                                     initial_state=True),
+        "la-step-gated-delta-state": dict(heads="LLLL", Hkv=2, S=1, Dk=32, Dv=32,
+                                          rule="gated_delta", decay="head", beta_heads=2,
+                                          fusion=True, initial_state=True),
         "hybrid-gated-7to1": dict(heads="FLLLLLLL", Hkv=2, S=70, Dk=64, Dv=64,
                                   causal=True, rule="gated", decay="head", fusion=True),
     }.items()

@@ -12,6 +12,12 @@ hydra-inspect at a 32K-token prefill and a decode step on a 32K cache.
   elements and the outputs' columns (its step form). Not gated: the two
   kernels of O(heads · Dv) work that finish rows, the combine of a split
   full attention and the step form's normalization.
+- The same layer with the gated delta rule (β per kv head): its chunk
+  weights (the UT transform) and outputs fill the GPU the same way; its
+  recurrence over chunks is sequential by nature (each chunk's new values
+  need the state before it), so it runs a block per (batch, kv head, 16
+  value columns), and the decode step's state a block per (batch, kv
+  head, 8 value columns): both counted here exactly, not gated.
 - Every kernel fits at least one block per SM without spills.
 - hydra-inspect gives each launch a roofline time on an H200."""
 
@@ -57,6 +63,26 @@ func.func @decode(%q: tensor<1x32x1x128xf16>, %k: tensor<1x8x1x128xf16>,
   return %y, %s : tensor<1x32x1x128xf16>, tensor<1x8x128x128xf32>
 }}
 """
+
+
+
+def delta_rule(source):
+    """The same layer with the gated delta rule: β [B, 8, T] from a new
+    argument after the decay."""
+    for steps in ("?", "1"):
+        source = source.replace(
+            f"%d: tensor<1x8x{steps}xf16>",
+            f"%d: tensor<1x8x{steps}xf16>, %beta: tensor<1x8x{steps}xf16>")
+        source = source.replace(
+            f"decay(%d : tensor<1x8x{steps}xf16>)",
+            f"decay(%d : tensor<1x8x{steps}xf16>) beta(%beta : tensor<1x8x{steps}xf16>)")
+    changed = source.replace("update_rule<gated>", "update_rule<gated_delta>")
+    assert changed.count("beta(%beta") == 1 and changed != source
+    return changed
+
+
+DELTA_PREFILL = delta_rule(PREFILL)
+DELTA_DECODE = delta_rule(DECODE)
 
 
 def inspect_at(source, tmp_path, sizes):
@@ -127,7 +153,43 @@ def test_decode_fills_an_h200(tmp_path):
             assert blocks >= 2 * SM_COUNT, (what, blocks)
 
 
-@pytest.mark.parametrize("name,source", [("prefill", PREFILL), ("decode", DECODE)])
+DELTA_STEP = ["linear_attention_delta_step_state", "linear_attention_step_outputs",
+              "linear_attention_step_normalize"]
+# B · kv heads · Dv / 16 and B · kv heads · Dv / 8 (see the top).
+DELTA_RECURRENCE_BLOCKS = 1 * 8 * 128 // 16
+DELTA_STEP_STATE_BLOCKS = 1 * 8 * 128 // 8
+
+
+def test_delta_prefill_grids(tmp_path):
+    launched = attention_launches("delta-prefill-32k", DELTA_PREFILL, tmp_path)
+    names = [n for n, _ in launched]
+    assert names == ["full_attention_mma", "full_attention_combine",
+                     "linear_attention_delta_weights_mma",
+                     "linear_attention_delta_recurrence_mma",
+                     "linear_attention_chunk_outputs_mma"] + DELTA_STEP, names
+    for what, blocks in launched:
+        if what in DELTA_STEP:
+            assert blocks == 0, (what, blocks)
+        elif what == "linear_attention_delta_recurrence_mma":
+            assert blocks == DELTA_RECURRENCE_BLOCKS, blocks
+        elif what not in UNGATED:
+            assert blocks >= 2 * SM_COUNT, (what, blocks)
+
+
+def test_delta_decode_grids(tmp_path):
+    launched = attention_launches("delta-decode-32k", DELTA_DECODE, tmp_path)
+    names = [n for n, _ in launched]
+    assert names == ["full_attention_mma", "full_attention_combine"] + DELTA_STEP, names
+    for what, blocks in launched:
+        if what == "linear_attention_delta_step_state":
+            assert blocks == DELTA_STEP_STATE_BLOCKS, blocks
+        elif what not in UNGATED:
+            assert blocks >= 2 * SM_COUNT, (what, blocks)
+
+
+@pytest.mark.parametrize("name,source", [("prefill", PREFILL), ("decode", DECODE),
+                                         ("delta-prefill", DELTA_PREFILL),
+                                         ("delta-decode", DELTA_DECODE)])
 def test_layer_kernels_fit_an_sm(name, source, tmp_path):
     info = inspect_at(source, tmp_path, f"s0={SEQUENCE}")
     threads = {k["name"]: k["block_size"] for k in info["kernels"]}

@@ -181,6 +181,95 @@ func.func @linear_gated_f16(%q: memref<1x2x40x32xf16>, %k: memref<1x2x40x32xf16>
 
 // -----
 
+// f16 gated delta rule on tensor cores: the UT transform per chunk (T by
+// mma, A = (I + T)⁻¹ by forward substitution in shared memory, a barrier
+// pair per row; U = A diag(β) V into an f32 scratch, Wk = A diag(β e^G) K
+// into an f16 one), then the recurrence over chunks a block per (batch,
+// kv head, 16 value columns) — S_c written for the outputs, W = U − Wk S_c
+// over U, the next S — and the outputs reading W where V was.
+
+// CHECK-LABEL: func @linear_gated_delta_f16
+// CHECK-SAME:  %[[S0:[^:]*]]: memref<1x2x32x32xf32>, %{{.*}}: memref<1x2x40x32xf16>, %[[SF:[^:]*]]: memref<1x2x32x32xf32>)
+// CHECK:       %[[CHUNKS:.*]] = arith.ceildivui %c40, %c64 : index
+// CHECK:       %[[STATES:.*]] = memref.alloc(%c1, %[[CHUNKS]]) : memref<?x2x?x32x32xf32>
+// CHECK:       %[[U:.*]] = memref.alloc(%c1, %[[CHUNKS]]) : memref<?x2x?x64x32xf32>
+// CHECK:       %[[WK:.*]] = memref.alloc(%c1, %[[CHUNKS]]) : memref<?x2x?x64x32xf16>
+// CHECK:       scf.forall (%[[B:.*]], %[[G:.*]], %[[C:.*]]) in (%c1, %c2, %[[CHUNKS]]) {
+// CHECK:         %[[A:.*]] = memref.alloc() : memref<64x68xf32, #gpu.address_space<workgroup>>
+// CHECK:         gpu.barrier
+// CHECK:         nvgpu.ldmatrix
+// CHECK:         nvgpu.mma.sync
+// CHECK:         memref.store %{{.*}}, %[[A]]
+// CHECK:         gpu.barrier
+// CHECK:         scf.for %[[T:.*]] = %c1 to %c64 step %c1 {
+// CHECK:           scf.for
+// CHECK:           gpu.barrier
+// CHECK:           memref.store %{{.*}}, %[[A]][%[[T]], %{{.*}}]
+// CHECK:           gpu.barrier
+// CHECK:         nvgpu.mma.sync
+// CHECK:         memref.store %{{.*}}, %[[U]][%[[B]], %[[G]], %[[C]], %{{.*}}, %{{.*}}] : memref<?x2x?x64x32xf32>
+// CHECK:         nvgpu.mma.sync
+// CHECK:         memref.store %{{.*}}, %[[WK]][%[[B]], %[[G]], %[[C]], %{{.*}}, %{{.*}}] : memref<?x2x?x64x32xf16>
+// CHECK:       } {hydra.block_size = 128 : i64, hydra.computes = "linear_attention_delta_weights_mma"}
+// CHECK:       scf.forall (%[[RB:.*]], %[[RG:.*]], %{{.*}}) in (%c1, %c2, %c2) {
+// CHECK:         %[[S:.*]] = memref.alloc() : memref<32x20xf32, #gpu.address_space<workgroup>>
+// CHECK:         memref.load %[[S0]]
+// CHECK:         scf.for %[[RC:.*]] = %c0 to %[[CHUNKS]] step %c1 {
+// CHECK:           gpu.barrier
+// CHECK:           memref.store %{{.*}}, %[[STATES]][%[[RB]], %[[RG]], %[[RC]], %{{.*}}, %{{.*}}]
+// CHECK:           vector.load %[[WK]][%[[RB]], %[[RG]], %[[RC]], %{{.*}}, %{{.*}}] : memref<?x2x?x64x32xf16>, vector<2xf16>
+// CHECK:           nvgpu.mma.sync
+// CHECK:           memref.load %[[U]][%[[RB]], %[[RG]], %[[RC]], %{{.*}}, %{{.*}}]
+// CHECK:           memref.store %{{.*}}, %[[U]][%[[RB]], %[[RG]], %[[RC]], %{{.*}}, %{{.*}}]
+// CHECK:           gpu.barrier
+// CHECK:           math.exp
+// CHECK:           nvgpu.mma.sync
+// CHECK:           memref.store %{{.*}}, %[[S]]
+// CHECK:           gpu.barrier
+// CHECK:         memref.store %{{.*}}, %[[SF]]
+// CHECK:       } {hydra.block_size = 128 : i64, hydra.computes = "linear_attention_delta_recurrence_mma"}
+// CHECK:       scf.forall ({{.*}}) in (%c1, %c2, %[[CHUNKS]]) {
+// CHECK:         memref.load %[[U]]
+// CHECK:         nvgpu.mma.sync
+// CHECK:       } {hydra.block_size = 128 : i64, hydra.computes = "linear_attention_chunk_outputs_mma"}
+func.func @linear_gated_delta_f16(%q: memref<1x2x40x32xf16>, %k: memref<1x2x40x32xf16>, %v: memref<1x2x40x32xf16>,
+                                  %decay: memref<1x2x40xf32>, %beta: memref<1x1x40xf16>,
+                                  %s0: memref<1x2x32x32xf32>, %out: memref<1x2x40x32xf16>,
+                                  %sf: memref<1x2x32x32xf32>) {
+  hydra.linear_attention %q, %k, %v decay(%decay : memref<1x2x40xf32>) beta(%beta : memref<1x1x40xf16>)
+      initial_state(%s0 : memref<1x2x32x32xf32>) into %out, final_state(%sf : memref<1x2x32x32xf32>)
+      {heads = array<i64: 0, 1>, scale = 1.0 : f32, update_rule = #hydra.update_rule<gated_delta>}
+      : memref<1x2x40x32xf16>, memref<1x2x40x32xf16>, memref<1x2x40x32xf16>, memref<1x2x40x32xf16>
+  return
+}
+
+// -----
+
+// A one-step call of the delta rule on tensor-core targets: S_0ᵀk a block
+// reduction (32 slices of Dk by 8 columns, summed through shared memory),
+// then S = a S_0 + k (β (v − a S_0ᵀk))ᵀ a thread per (row, column).
+
+// CHECK-LABEL: func @linear_delta_step_f16
+// CHECK-NOT:   memref<?x2x?x64x32x
+// CHECK:       scf.forall ({{.*}}) in (%c1, %c2, %{{.*}}) {
+// CHECK:         memref.alloc() : memref<32x8xf32, #gpu.address_space<workgroup>>
+// CHECK:         gpu.barrier
+// CHECK:         scf.for
+// CHECK:       } {hydra.block_size = 256 : i64, hydra.computes = "linear_attention_delta_step_state"}
+// CHECK:       hydra.computes = "linear_attention_step_outputs"
+// CHECK-NOT:   linear_attention_delta_weights
+func.func @linear_delta_step_f16(%q: memref<1x2x1x32xf16>, %k: memref<1x2x1x32xf16>, %v: memref<1x2x1x32xf16>,
+                                 %beta: memref<1x2x1xf16>, %s0: memref<1x2x32x32xf32>,
+                                 %out: memref<1x2x1x32xf16>, %sf: memref<1x2x32x32xf32>) {
+  hydra.linear_attention %q, %k, %v beta(%beta : memref<1x2x1xf16>)
+      initial_state(%s0 : memref<1x2x32x32xf32>) into %out, final_state(%sf : memref<1x2x32x32xf32>)
+      {heads = array<i64: 0, 1>, scale = 1.0 : f32, update_rule = #hydra.update_rule<delta>}
+      : memref<1x2x1x32xf16>, memref<1x2x1x32xf16>, memref<1x2x1x32xf16>, memref<1x2x1x32xf16>
+  return
+}
+
+// -----
+
 // A one-step call (a decode step) of the tensor-core linear attention:
 // the step form. The new state a thread per element (S = e^g S_0 + k vᵀ)
 // into the scratch's chunk 0 and the final state; the outputs a warp per

@@ -1,12 +1,14 @@
 //===- GpuLinearAttention.h - tensor-core linear attention's grids -*- C++
 //-*-===//
 //
-// The f16/bf16 GPU form of linear attention (linear; gated with one decay
-// per head) has two shapes, which the sizes pick per call: the chunk form
-// (TileLinearAttentionChunks.cpp), parallel over the sequence, and the
-// step form (TileLinearAttentionStep.cpp) of a one-step call, a decode
-// step, parallel over the state's elements and the outputs' columns.
-// Both compute one state per kv head for its query heads (GQA).
+// The f16/bf16 GPU form of linear attention (all four rules, with one
+// decay per head) has two shapes, which the sizes pick per call: the chunk
+// form (TileLinearAttentionChunks.cpp; the delta rules' UT transform and
+// recurrence over chunks in TileLinearAttentionDelta.cpp), parallel over
+// the sequence, and the step form (TileLinearAttentionStep.cpp) of a
+// one-step call, a decode step, parallel over the state's elements and the
+// outputs' columns. Both compute one state per kv head for its query heads
+// (GQA).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,14 +20,23 @@
 
 namespace mlir::hydra {
 
+/// Value columns a block of the delta rules' recurrence carries (the
+/// state's columns are split among blocks; Dv is a multiple of it).
+inline constexpr int64_t kDeltaColumns = 16;
+
+/// Shared bytes of the delta rules' chunk kernels at chunk length `chunk`.
+int64_t deltaSharedBytes(int64_t chunk, int64_t dk);
+
 /// What the grids of both forms share: shapes, the GQA groups, the sizes
 /// that pick the form and the scratch.
 struct ChunkForm {
   ChunkForm(KernelBuilder &kb, LinearAttentionOp op);
 
   mutable LinearAttentionOp op; // accessors are not const
-  Value q, k, v, decay;
+  Value q, k, v, decay, beta;
   Type e;
+  /// The delta rules; β per kv head (else one β shared by all).
+  bool delta, betaPerHead;
   int64_t dk, dv, chunk;
   KvHeadGroups groups;
   /// Per group: its kv head and state; per listed head: its group.
@@ -38,14 +49,30 @@ struct ChunkForm {
   /// The scratch: a state per (batch, group, chunk), f32 (the step form's
   /// new state at chunk 0), and the chunks' decays.
   Value states, decays;
+  /// The delta rules' scratch, per (batch, group, chunk): U = A diag(β) V
+  /// (C × Dv, f32), which the recurrence overwrites with the chunk's new
+  /// values W = U − Wk S_c, and Wk = A diag(β e^G) K (C × Dk, the operand
+  /// type: it is only ever an mma operand).
+  Value values, keyWeights;
+
+  /// β_t of the kv head `kvh` at step `step` (in bounds), as f32.
+  Value betaAt(KernelBuilder &kb, Value bi, Value kvh, Value step) const;
 
   /// Chunk `c`'s first step, its length, and its tiles in shared memory:
-  /// K and V (zeros past the length) and, by thread 0, the cumulative
-  /// decays G_t (G_L at [chunk]). Staged, then a barrier.
+  /// K and, with `withValues`, the values (zeros past the length: V, or
+  /// for the delta rules group `g`'s new values W) and, by thread 0, the
+  /// cumulative decays G_t (G_L at [chunk]). Staged, then a barrier.
   struct Tiles {
     Value start, len, kT, vT, gT;
   };
-  Tiles stage(GpuKernelBuilder &gb, Value bi, Value kvh, Value c) const;
+  Tiles stage(GpuKernelBuilder &gb, Value bi, Value kvh, Value g, Value c,
+              bool withValues = true) const;
+  /// The same in two parts, for a block that stages chunk after chunk into
+  /// the same tiles: allocate them, then stage chunk `c` (start and len
+  /// set, a barrier at the end).
+  Tiles tiles(GpuKernelBuilder &gb, bool withValues) const;
+  void stageInto(GpuKernelBuilder &gb, Tiles &tiles, Value bi, Value kvh,
+                 Value g, Value c) const;
 
   /// The state element of this thread in a grid of `threads`-thread blocks
   /// over Dk · Dv elements (block `block`): its row and column (clamped)
@@ -57,10 +84,21 @@ struct ChunkForm {
                        int64_t threads) const;
 };
 
+/// hydra.work of a chunk grid over `copies` states or heads: `flopsPerStep`
+/// and `bytesPerStep` each, and one f32 state per chunk.
+void emitChunkWork(KernelBuilder &kb, const ChunkForm &f, double copies,
+                   double flopsPerStep, double bytesPerStep);
+
 /// The chunk form: chunk states, their scan, outputs.
 void emitChunkStates(KernelBuilder &kb, const ChunkForm &f);
 void emitChunkScan(KernelBuilder &kb, const ChunkForm &f);
 void emitChunkOutputs(KernelBuilder &kb, const ChunkForm &f);
+/// The delta rules' chunk form, before the outputs: U and Wk per chunk
+/// (the UT transform), then the recurrence over chunks.
+void emitDeltaChunkWeights(KernelBuilder &kb, const ChunkForm &f);
+void emitDeltaRecurrence(KernelBuilder &kb, const ChunkForm &f);
+/// The delta rules' new state of a one-step call.
+void emitDeltaStepState(KernelBuilder &kb, const ChunkForm &f);
 /// The step form: the new state, the outputs, their normalization.
 void emitStepForm(KernelBuilder &kb, const ChunkForm &f);
 

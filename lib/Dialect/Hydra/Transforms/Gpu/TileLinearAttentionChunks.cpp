@@ -1,11 +1,10 @@
 //===- TileLinearAttentionChunks.cpp - linear attention parallel over chunks
 //===//
 //
-// The f16/bf16 GPU form of linear attention for the rules whose chunk
-// products are plain matrix products (linear; gated with one decay per
-// head), parallel over the sequence as the best chunk kernels are. With G_t
-// the cumulative log decay from a chunk's start (0 without gating) and L
-// the chunk's last step, three grids:
+// The f16/bf16 GPU form of linear attention, parallel over the sequence
+// as the best chunk kernels are. With G_t the cumulative log decay from a
+// chunk's start (0 without gating; one decay per head) and L the chunk's
+// last step, three grids for the linear and gated rules:
 //
 //  1. chunk states, a block per (batch, state, chunk), a warp per 16 rows
 //     of Dk: ΔS_c = (K ⊙ e^{G_L − G_s})ᵀ V and the chunk's decay G_L;
@@ -16,14 +15,18 @@
 //     O = scale · (e^{G_t} ⊙ (Q S_c) + ((Q Kᵀ) ⊙ [e^{G_t − G_s}]_{s ≤ t}) V),
 //     then the fused epilogue.
 //
+// The delta rules replace grids 1 and 2 (TileLinearAttentionDelta.cpp:
+// the UT transform per chunk, then a recurrence over chunks that also
+// gives the chunk's new values W) and grid 3 reads W where V was.
+//
 // Every product is an mma.sync m16n8k16 (operands rounded to the input
 // type, f32 accumulation; S_c is read from the f32 scratch and rounded
 // when it is loaded as a B fragment). The states are computed once per
 // kv head (GQA): the query heads of a kv head read the same S_c. The
 // scratch holds [B, states, chunks, Dk, Dv] f32 and [B, states, chunks].
 //
-// The delta rules (a triangular solve per chunk) and per-dimension decay
-// keep the step recurrence of TileLinearAttentionGpu.cpp.
+// Per-dimension decay keeps the step recurrence of
+// TileLinearAttentionGpu.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,17 +50,27 @@ static constexpr int64_t kMaxHeadDim = 128;
 
 /// Shared bytes of the state and output kernels: the chunk's K and V
 /// (operand type, rows padded by 8 against bank conflicts) and its
-/// cumulative decays.
-static int64_t chunkSharedBytes(int64_t chunk, int64_t dk, int64_t dv) {
-  return 2 * chunk * ((dk + kPad) + (dv + kPad)) + 4 * (chunk + 1);
+/// cumulative decays; with the delta rules, the most of those and of the
+/// delta kernels' tiles.
+static int64_t chunkSharedBytes(int64_t chunk, int64_t dk, int64_t dv,
+                                bool delta) {
+  int64_t bytes = 2 * chunk * ((dk + kPad) + (dv + kPad)) + 4 * (chunk + 1);
+  if (delta)
+    bytes = std::max(bytes, deltaSharedBytes(chunk, dk));
+  return bytes;
 }
 
 /// The longest chunk (64, 32 or 16 steps) whose tiles fit, or 0.
-static int64_t chunkFor(int64_t dk, int64_t dv) {
+static int64_t chunkFor(int64_t dk, int64_t dv, bool delta) {
   for (int64_t c : {64, 32, 16})
-    if (chunkSharedBytes(c, dk, dv) <= kMaxStaticSharedBytes)
+    if (chunkSharedBytes(c, dk, dv, delta) <= kMaxStaticSharedBytes)
       return c;
   return 0;
+}
+
+static bool isDelta(LinearAttentionOp op) {
+  return op.getUpdateRule() == UpdateRule::Delta ||
+         op.getUpdateRule() == UpdateRule::GatedDelta;
 }
 
 bool hydra::canUseMma(LinearAttentionOp op) {
@@ -65,25 +78,25 @@ bool hydra::canUseMma(LinearAttentionOp op) {
   auto v = cast<MemRefType>(op.getValue().getType());
   Type e = q.getElementType();
   int64_t dk = q.getDimSize(3), dv = v.getDimSize(3);
-  UpdateRule rule = op.getUpdateRule();
   bool perHeadDecay = !op.getDecay() ||
                       cast<MemRefType>(op.getDecay().getType()).getRank() == 3;
   return (e.isF16() || e.isBF16()) &&
          cast<MemRefType>(op.getKey().getType()).getElementType() == e &&
-         v.getElementType() == e &&
-         (rule == UpdateRule::Linear || rule == UpdateRule::Gated) &&
-         perHeadDecay && dk % 16 == 0 && dk <= kMaxHeadDim && dv % 8 == 0 &&
-         dv <= kMaxHeadDim && chunkFor(dk, dv) != 0;
+         v.getElementType() == e && perHeadDecay && dk % 16 == 0 &&
+         dk <= kMaxHeadDim && dv % (isDelta(op) ? kDeltaColumns : 8) == 0 &&
+         dv <= kMaxHeadDim && chunkFor(dk, dv, isDelta(op)) != 0;
 }
 
 ChunkForm::ChunkForm(KernelBuilder &kb, LinearAttentionOp op)
     : op(op), q(op.getQuery()), k(op.getKey()), v(op.getValue()),
-      decay(op.getDecay()), groups(KvHeadGroups::of(op)) {
+      decay(op.getDecay()), beta(op.getBeta()), delta(isDelta(op)),
+      betaPerHead(beta && cast<MemRefType>(beta.getType()).getDimSize(1) != 1),
+      groups(KvHeadGroups::of(op)) {
   auto qType = cast<MemRefType>(q.getType());
   e = qType.getElementType();
   dk = qType.getDimSize(3);
   dv = cast<MemRefType>(v.getType()).getDimSize(3);
-  chunk = chunkFor(dk, dv);
+  chunk = chunkFor(dk, dv, delta);
   std::optional<ArrayRef<int64_t>> stateHeads = op.getStateHeads();
   groupOfListed.assign(op.getHeads().size(), 0);
   for (int64_t g = 0, e = groups.kvHeads.size(); g < e; ++g) {
@@ -122,16 +135,48 @@ ChunkForm::ChunkForm(KernelBuilder &kb, LinearAttentionOp op)
   decays = memref::AllocOp::create(
       b, kb.getLoc(), MemRefType::get({dyn, numGroups, dyn}, b.getF32Type()),
       ValueRange{batch, numChunks});
+  if (delta && staticStep != true) {
+    auto perChunk = [&](int64_t cols, Type type) {
+      return memref::AllocOp::create(
+          b, kb.getLoc(),
+          MemRefType::get({dyn, numGroups, dyn, chunk, cols}, type),
+          ValueRange{batch, numChunks});
+    };
+    values = perChunk(dv, b.getF32Type());
+    keyWeights = perChunk(dk, e);
+  }
+}
+
+Value ChunkForm::betaAt(KernelBuilder &kb, Value bi, Value kvh,
+                        Value step) const {
+  return kb.load(beta, {bi, betaPerHead ? kvh : kb.index(0), step});
+}
+
+ChunkForm::Tiles ChunkForm::tiles(GpuKernelBuilder &gb, bool withValues) const {
+  Tiles t;
+  t.kT = gb.shared({chunk, dk + kPad}, e);
+  if (withValues)
+    t.vT = gb.shared({chunk, dv + kPad}, e);
+  t.gT = gb.shared({chunk + 1});
+  return t;
 }
 
 ChunkForm::Tiles ChunkForm::stage(GpuKernelBuilder &gb, Value bi, Value kvh,
-                                  Value c) const {
+                                  Value g, Value c, bool withValues) const {
+  Tiles t = tiles(gb, withValues);
+  stageInto(gb, t, bi, kvh, g, c);
+  return t;
+}
+
+void ChunkForm::stageInto(GpuKernelBuilder &gb, Tiles &tiles, Value bi,
+                          Value kvh, Value g, Value c) const {
   KernelBuilder &kb = gb.kb;
   Value start = kb.mul(c, chunk);
   Value len = kb.min(kb.sub(keyLen, start), chunk);
-  Value kT = gb.shared({chunk, dk + kPad}, e);
-  Value vT = gb.shared({chunk, dv + kPad}, e);
-  Value gT = gb.shared({chunk + 1});
+  tiles.start = start;
+  tiles.len = len;
+  Value kT = tiles.kT, vT = tiles.vT, gT = tiles.gT;
+  bool withValues = bool(vT);
   OpBuilder &b = kb.builder();
   Location loc = kb.getLoc();
   auto ult = [&](Value x, Value bound) {
@@ -149,7 +194,15 @@ ChunkForm::Tiles ChunkForm::stage(GpuKernelBuilder &gb, Value bi, Value kvh,
     };
   };
   gb.fill(kT, chunk, dk, rowOf(k));
-  gb.fill(vT, chunk, dv, rowOf(v));
+  if (withValues && delta)
+    // The chunk's new values W (zeros past its length already).
+    gb.fill(vT, chunk, dv, [&](Value t, Value d) {
+      Value x =
+          memref::LoadOp::create(b, loc, values, ValueRange{bi, g, c, t, d});
+      return arith::TruncFOp::create(b, loc, e, x).getResult();
+    });
+  else if (withValues)
+    gb.fill(vT, chunk, dv, rowOf(v));
   Value c0 = kb.index(0), c1 = kb.index(1);
   kb.ifThen(
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, gb.thread, c0),
@@ -171,7 +224,6 @@ ChunkForm::Tiles ChunkForm::stage(GpuKernelBuilder &gb, Value bi, Value kvh,
         kb.store(total, gT, kb.index(chunk));
       });
   gb.barrier();
-  return {start, len, kT, vT, gT};
 }
 
 ChunkForm::Element ChunkForm::stateElement(GpuKernelBuilder &gb, Value block,
@@ -186,10 +238,8 @@ ChunkForm::Element ChunkForm::stateElement(GpuKernelBuilder &gb, Value block,
   return {inRange, kb.divConst(element, dv), kb.remConst(element, dv)};
 }
 
-/// hydra.work of a chunk grid over `copies` states or heads: `flopsPerStep`
-/// and `bytesPerStep` each, and one f32 state per chunk (ceil(T / C) ≤
-/// T / C + 1 chunks).
-static void emitChunkWork(KernelBuilder &kb, const ChunkForm &f, double copies,
+// ceil(T / C) ≤ T / C + 1 chunks.
+void hydra::emitChunkWork(KernelBuilder &kb, const ChunkForm &f, double copies,
                           double flopsPerStep, double bytesPerStep) {
   WorkEstimate work;
   work.flops(copies * flopsPerStep, {f.batch, f.keyLen});
@@ -216,7 +266,7 @@ void hydra::emitChunkStates(KernelBuilder &kb, const ChunkForm &f) {
         MmaFragments m(kb, f.e, gb.lane);
         Value bi = ivs[0], g = ivs[1], c = ivs[2];
         Value kvh = kb.selectFrom(f.groups.kvHeads, g);
-        ChunkForm::Tiles tiles = f.stage(gb, bi, kvh, c);
+        ChunkForm::Tiles tiles = f.stage(gb, bi, kvh, g, c);
         Value kT = tiles.kT, vT = tiles.vT, gT = tiles.gT;
 
         // This warp's 16 rows of Dk: A[d][s] = K[s][d] e^{G_L − G_s}.
@@ -326,7 +376,7 @@ void hydra::emitChunkOutputs(KernelBuilder &kb, const ChunkForm &f) {
         Value kvh = kb.selectFrom(f.kvOfListed, ivs[1]);
         Value g = kb.selectFrom(f.groupOfListed, ivs[1]);
         Value slot = writesAll ? h : ivs[1];
-        ChunkForm::Tiles tiles = f.stage(gb, bi, kvh, c);
+        ChunkForm::Tiles tiles = f.stage(gb, bi, kvh, g, c);
         Value start = tiles.start, len = tiles.len;
         Value kT = tiles.kT, vT = tiles.vT, gT = tiles.gT;
 
@@ -415,8 +465,13 @@ LogicalResult hydra::tileLinearAttentionMma(RewriterBase &rewriter,
   ChunkForm form(kb, op);
   // The sizes pick a form per call; static sizes, at compile time.
   if (form.staticStep != true) {
-    emitChunkStates(kb, form);
-    emitChunkScan(kb, form);
+    if (form.delta) {
+      emitDeltaChunkWeights(kb, form);
+      emitDeltaRecurrence(kb, form);
+    } else {
+      emitChunkStates(kb, form);
+      emitChunkScan(kb, form);
+    }
     emitChunkOutputs(kb, form);
   }
   if (form.staticStep != false)

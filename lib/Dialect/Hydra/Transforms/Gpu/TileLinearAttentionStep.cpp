@@ -163,7 +163,10 @@ static void emitStepNormalize(KernelBuilder &kb, const ChunkForm &f,
 }
 
 void hydra::emitStepForm(KernelBuilder &kb, const ChunkForm &f) {
-  emitStepState(kb, f);
+  if (f.delta)
+    emitDeltaStepState(kb, f);
+  else
+    emitStepState(kb, f);
   Value rows;
   if (f.op.getFusionScale())
     rows = memref::AllocOp::create(
