@@ -1,7 +1,10 @@
 """The f16 and bf16 full-attention kernels run QKᵀ and PV on tensor cores:
 their SASS (cuobjdump and nvdisasm, from PyPI) holds HMMA.16816 with f32
 accumulation, of the input type, on every target arch, and stages K/V with
-cp.async (LDGSTS) and loads fragments by ldmatrix (LDSM); f32 kernels hold no HMMA, nor does sm_75's code. Docs: docs/gpu.md, "What each arch gets"."""
+cp.async (LDGSTS) and loads fragments by ldmatrix (LDSM). The products of
+linear attention's chunk forms (the delta rules' included) are HMMA too.
+f32 kernels hold no HMMA, nor does sm_75's code. Docs: docs/gpu.md, "What
+each arch gets"."""
 
 import glob
 import os
@@ -50,9 +53,12 @@ def sass_by_function(case, arch, tmp_path, tool):
 def test_half_precision_attention_uses_tensor_cores(dtype, arch, tool, tmp_path):
     case = MMA_CASES[f"mma-{dtype}-hybrid-7to1"]
     sass = sass_by_function(case, arch, tmp_path, tool)
-    # Named after what they compute: FA on tensor cores, LA's recurrence.
-    assert set(sass) == {"hybrid_k0_full_attention_mma", "hybrid_k1_linear_attention"}, \
-        sorted(sass)
+    # Named after what they compute: FA on tensor cores; the gated delta
+    # rule's UT transform, its recurrence over chunks and its outputs.
+    delta = ("hybrid_k1_linear_attention_delta_weights_mma",
+             "hybrid_k2_linear_attention_delta_recurrence_mma",
+             "hybrid_k3_linear_attention_chunk_outputs_mma")
+    assert set(sass) == {"hybrid_k0_full_attention_mma", *delta}, sorted(sass)
     suffix = ".BF16" if dtype == "bfloat16" else ""
     hmma = re.findall(r"HMMA\.16816\.F32(\.BF16)?\b", sass["hybrid_k0_full_attention_mma"])
     assert hmma, "no HMMA in the full-attention kernel"
@@ -63,9 +69,10 @@ def test_half_precision_attention_uses_tensor_cores(dtype, arch, tool, tmp_path)
     assert "LDGSTS" in fa and "DEPBAR" in fa
     assert re.search(r"LDSM\.16\.M88\.4\b", fa)
     assert re.search(r"LDSM\.16\.MT88\.4\b", fa)
-    # Gated delta rule: the linear-attention kernel is the SIMT recurrence
-    # (docs/gpu.md).
-    assert "HMMA" not in sass["hybrid_k1_linear_attention"]
+    # Every product of the gated delta rule's chunk form is an mma.sync.
+    for kernel in delta:
+        hmma = re.findall(r"HMMA\.16816\.F32(\.BF16)?\b", sass[kernel])
+        assert hmma and all(s == suffix for s in hmma), (kernel, set(hmma))
 
 
 def test_sm75_runs_the_cuda_core_forms(tmp_path):
