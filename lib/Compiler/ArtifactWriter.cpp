@@ -164,13 +164,15 @@ static std::string nameOf(func::FuncOp f, unsigned i, bool input) {
   return (input ? "input" : "output") + std::to_string(i);
 }
 
-/// Bytes of the workgroup (shared) buffers a GPU block kernel allocates.
+/// Bytes of the workgroup (shared) buffers a GPU block kernel allocates,
+/// each 16-byte aligned as ptxas lays them out.
 static unsigned sharedBytesOf(func::FuncOp kernel) {
   int64_t bytes = 0;
   kernel.walk([&](memref::AllocOp alloc) {
     MemRefType type = alloc.getType();
     if (type.getMemorySpace() && type.hasStaticShape())
-      bytes += type.getNumElements() * type.getElementTypeBitWidth() / 8;
+      bytes = sharedBufferStart(bytes) +
+              type.getNumElements() * type.getElementTypeBitWidth() / 8;
   });
   return unsigned(bytes);
 }

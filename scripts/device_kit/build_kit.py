@@ -99,7 +99,7 @@ def write_cases(out, pool):
 def bench_sources():
     """The bench's models, their sequence lengths dynamic: the issue's
     layer shapes (32 query heads, D = 128, f16)."""
-    def layer(name, heads, hkv, causal, rule=None, decay=False):
+    def layer(name, heads, hkv, causal, rule=None, decay=False, beta=False):
         attrs = [f'heads = #hydra.heads<"{heads}">']
         if causal:
             attrs.append("causal")
@@ -112,6 +112,9 @@ def bench_sources():
         if decay:
             args += f", %d: tensor<1x{hkv}x?xf32>"
             optional = f" decay(%d : tensor<1x{hkv}x?xf32>)"
+        if beta:
+            args += f", %b: tensor<1x{hkv}x?xf32>"
+            optional += f" beta(%b : tensor<1x{hkv}x?xf32>)"
         return (f"func.func @{name}({args}) -> {q} {{\n"
                 f"  %y = hydra.hybrid_attention %q, %k, %v{optional} {{{', '.join(attrs)}}}\n"
                 f"       : {q}, {kv}, {kv} -> {q}\n"
@@ -124,6 +127,10 @@ def bench_sources():
         # Linear attention, gated per head, one kv head a query head (fla's
         # chunk kernels take no GQA).
         "la_prefill": layer("la_prefill", "L" * 32, 32, False, "gated", decay=True),
+        # The gated delta rule, the same heads: against fla's
+        # chunk_gated_delta_rule.
+        "la_gated_delta_prefill": layer("la_gated_delta_prefill", "L" * 32, 32, False,
+                                        "gated_delta", decay=True, beta=True),
         # The 7:1 layer itself.
         "hybrid_prefill": layer("hybrid_prefill", SEQUENCE_HEADS, 8, True, "gated",
                                 decay=True),

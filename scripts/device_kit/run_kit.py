@@ -91,7 +91,8 @@ def timed(fn, repeat):
 
 
 def bench(kit, device, sizes, repeat):
-    """hydra against torch SDPA (flash) and fla's chunk_simple_gla."""
+    """hydra against torch SDPA (flash) and fla's chunk_simple_gla and
+    chunk_gated_delta_rule."""
     import numpy as np
     import torch
     import hydrahead
@@ -174,6 +175,34 @@ def bench(kit, device, sizes, repeat):
                 torch.cuda.synchronize()
             return timed(fla, repeat)
         record("fla_chunk_simple_gla", lshape, fla_seconds, la_flops, la_bytes)
+
+        # The gated delta rule: unit-norm keys, β in (0, 1). Per step and
+        # head, chunks of 64: K Kᵀ, U and Wk (6·64·D), Wk S and the state's
+        # update (4·D²), Q S_c, Q Kᵀ and A W (2·D² + 4·64·D).
+        kd = F.normalize(torch.randn(1, H, S, D, device=dev, dtype=torch.float32),
+                         dim=-1).to(f16)
+        beta = torch.rand(1, H, S, device=dev, dtype=torch.float32)
+        delta_flops = H * S * (6 * D * D + 10 * 64 * D)
+        delta_bytes = H * S * (D * 2 * 4 + 8)
+        dshape = {"B": 1, "H": H, "S": S, "D": D, "rule": "gated_delta"}
+        record("hydra_la_gated_delta_prefill", dshape,
+               lambda: timed(hydra_call("la_gated_delta_prefill",
+                                        [host(q), host(kd), host(vl), host(g), host(beta)]),
+                             repeat),
+               delta_flops, delta_bytes)
+
+        def fla_delta_seconds():
+            from fla.ops.gated_delta_rule import chunk_gated_delta_rule
+            qt, kt, vt = (x.transpose(1, 2).contiguous() for x in (q, kd, vl))
+            gt, bt = (x.transpose(1, 2).contiguous() for x in (g, beta))
+
+            def fla():
+                with torch.no_grad():
+                    chunk_gated_delta_rule(qt, kt, vt, g=gt, beta=bt, scale=D ** -0.5)
+                torch.cuda.synchronize()
+            return timed(fla, repeat)
+        record("fla_chunk_gated_delta_rule", dshape, fla_delta_seconds, delta_flops,
+               delta_bytes)
 
     # The 7:1 layer (4 full heads, 28 linear) at the longest size: hydra
     # alone, no one else computes it.

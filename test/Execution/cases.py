@@ -29,6 +29,7 @@ class HybridCase:
     scale: float = None
     linear_scale: float = None
     initial_state: bool = False  # an f32 state [B, Hkv, Dk, Dv] to start from
+    decay_strength: float = 0.5  # log decays drawn from [-decay_strength, 0)
     dtype: type = np.float32
     dynamic: bool = False  # B, S and T as '?' in the function's types
     inputs: dict = field(default_factory=dict, repr=False)
@@ -58,9 +59,9 @@ class HybridCase:
         if self.fusion:
             ins["fusion_scale"] = 0.5 + rng.random((Hq, Dv))
         if self.decay == "head":
-            ins["decay"] = -rng.random((B, Hkv, T)) * 0.5
+            ins["decay"] = -rng.random((B, Hkv, T)) * self.decay_strength
         elif self.decay == "dim":
-            ins["decay"] = -rng.random((B, Hkv, T, Dk)) * 0.5
+            ins["decay"] = -rng.random((B, Hkv, T, Dk)) * self.decay_strength
         if self.beta_heads:
             ins["beta"] = rng.random((B, self.beta_heads, T))
         if self.mask == "bool":

@@ -16,14 +16,15 @@ from gpu_cases import TOLERANCES, compile_case, hydrahead
 
 
 @pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16])
-@pytest.mark.parametrize("rule", ["gated", "gated_delta"])
-def test_linear_attention_picks_its_form_per_call(dtype, rule):
+@pytest.mark.parametrize("rule,decay", [("gated", "head"), ("gated_delta", "head"),
+                                        ("gated", "dim")])
+def test_linear_attention_picks_its_form_per_call(dtype, rule, decay):
     """One artifact, sequence length dynamic: a one-step call (decode) takes
     the step form, a longer one the chunk form, each against the float64
     reference, outputs and final state."""
     from cases import HybridCase
     delta = dict(Dv=32, beta_heads=2) if rule == "gated_delta" else dict(Dv=24)
-    shape = dict(heads="LLLL", Hkv=2, Dk=32, rule=rule, decay="head",
+    shape = dict(heads="LLLL", Hkv=2, Dk=32, rule=rule, decay=decay,
                  fusion=True, initial_state=True, dtype=dtype, dynamic=True, **delta)
     module = None
     for S in (1, 90, 1):

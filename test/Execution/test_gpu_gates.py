@@ -18,6 +18,8 @@ hydra-inspect at a 32K-token prefill and a decode step on a 32K cache.
   need the state before it), so it runs a block per (batch, kv head, 16
   value columns), and the decode step's state a block per (batch, kv
   head, 8 value columns): both counted here exactly, not gated.
+- The same layer with a decay per key dimension (chunks of 32 at D = 128)
+  passes the same gates as with one decay per head.
 - Every kernel fits at least one block per SM without spills.
 - hydra-inspect gives each launch a roofline time on an H200."""
 
@@ -85,6 +87,19 @@ DELTA_PREFILL = delta_rule(PREFILL)
 DELTA_DECODE = delta_rule(DECODE)
 
 
+def per_key_decay(source):
+    """The same layer with a decay per key dimension: [B, 8, T, 128]."""
+    changed = source
+    for steps in ("?", "1"):
+        changed = changed.replace(f"tensor<1x8x{steps}xf16>", f"tensor<1x8x{steps}x128xf16>")
+    assert changed.count("x128xf16>") == source.count("x128xf16>") + 2
+    return changed
+
+
+PER_KEY_PREFILL = per_key_decay(PREFILL)
+PER_KEY_DECODE = per_key_decay(DECODE)
+
+
 def inspect_at(source, tmp_path, sizes):
     path = tmp_path / "layer.hydra"
     path.write_bytes(hydrahead.compile(source.encode(), target="sm_90", format="mlir"))
@@ -128,8 +143,10 @@ STEP = ["linear_attention_step_state", "linear_attention_step_outputs",
         "linear_attention_step_normalize"]
 
 
-def test_prefill_fills_an_h200(tmp_path):
-    gated = attention_launches("prefill-32k", PREFILL, tmp_path)
+@pytest.mark.parametrize("name,source", [("prefill-32k", PREFILL),
+                                         ("per-key-prefill-32k", PER_KEY_PREFILL)])
+def test_prefill_fills_an_h200(name, source, tmp_path):
+    gated = attention_launches(name, source, tmp_path)
     names = [n for n, _ in gated]
     # The sequence length is dynamic: the program holds both forms of
     # linear attention, and at 32K the step form launches no blocks.
@@ -143,8 +160,10 @@ def test_prefill_fills_an_h200(tmp_path):
             assert blocks >= 2 * SM_COUNT, (what, blocks)
 
 
-def test_decode_fills_an_h200(tmp_path):
-    gated = attention_launches("decode-32k", DECODE, tmp_path)
+@pytest.mark.parametrize("name,source", [("decode-32k", DECODE),
+                                         ("per-key-decode-32k", PER_KEY_DECODE)])
+def test_decode_fills_an_h200(name, source, tmp_path):
+    gated = attention_launches(name, source, tmp_path)
     names = [n for n, _ in gated]
     # One new token, statically: the step form alone.
     assert names == ["full_attention_mma", "full_attention_combine"] + STEP, names
@@ -189,7 +208,9 @@ def test_delta_decode_grids(tmp_path):
 
 @pytest.mark.parametrize("name,source", [("prefill", PREFILL), ("decode", DECODE),
                                          ("delta-prefill", DELTA_PREFILL),
-                                         ("delta-decode", DELTA_DECODE)])
+                                         ("delta-decode", DELTA_DECODE),
+                                         ("per-key-prefill", PER_KEY_PREFILL),
+                                         ("per-key-decode", PER_KEY_DECODE)])
 def test_layer_kernels_fit_an_sm(name, source, tmp_path):
     info = inspect_at(source, tmp_path, f"s0={SEQUENCE}")
     threads = {k["name"]: k["block_size"] for k in info["kernels"]}

@@ -37,7 +37,8 @@ def test_kit_holds_what_a_gpu_machine_needs(kit):
     assert names == set(CASES) | set(LONG) | set(MMA_CASES) | set(SPLIT_CASES)
     assert {c["dtype"] for c in meta["cases"]} == {"float32", "float16", "bfloat16"}
     assert {c["rule"] for c in meta["cases"]} >= {"linear", "gated", "delta", "gated_delta"}
-    assert meta["bench"] == ["fa_decode", "fa_prefill", "hybrid_prefill", "la_prefill"]
+    assert meta["bench"] == ["fa_decode", "fa_prefill", "hybrid_prefill",
+                             "la_gated_delta_prefill", "la_prefill"]
     assert sorted(w.split("-")[0] for w in meta["wheels"]) == ["einops", "fla_core", "ml_dtypes"]
     assert os.access(kit / "run.sh", os.X_OK)
     for tool in ("hydra-run", "hydra-inspect"):

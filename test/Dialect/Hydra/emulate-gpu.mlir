@@ -4,7 +4,8 @@
 // trailing arguments (the block's shared memory, the thread's context),
 // thread and block ids loaded from the context, barrier, shuffle and
 // mma.sync called through it, workgroup buffers as views of the shared
-// memory at their offsets.
+// memory at their offsets (each from a 16-byte boundary, as ptxas lays
+// out `.shared .align 16`: the 10-byte buffer's successor starts at 144).
 
 // CHECK-LABEL: func.func @kernel
 // CHECK-SAME:    (%[[A:.*]]: memref<64xf32>, %[[B:.*]]: index, %[[E:.*]]: index, %[[SHARED:.*]]: memref<?xi8>, %[[CTX:.*]]: !llvm.ptr)
@@ -14,7 +15,8 @@
 // CHECK:         %[[TID:.*]] = arith.index_cast %[[TID64]] : i64 to index
 // CHECK:         llvm.getelementptr %[[CTX]][1]
 // CHECK:         %[[W0:.*]] = memref.view %[[SHARED]][%c0{{.*}}][] : memref<?xi8> to memref<32xf32>
-// CHECK:         %[[W1:.*]] = memref.view %[[SHARED]][%c128{{.*}}][] : memref<?xi8> to memref<8xf16>
+// CHECK:         %[[W1:.*]] = memref.view %[[SHARED]][%c128{{.*}}][] : memref<?xi8> to memref<5xf16>
+// CHECK:         memref.view %[[SHARED]][%c144{{.*}}][] : memref<?xi8> to memref<4xf32>
 // CHECK:         memref.store %{{.*}}, %[[W0]][%[[TID]]]
 // CHECK:         %[[BSLOT:.*]] = llvm.getelementptr %[[CTX]][3]
 // CHECK:         %[[BFN:.*]] = llvm.load %[[BSLOT]] : !llvm.ptr -> !llvm.ptr
@@ -32,7 +34,8 @@ func.func @kernel(%a: memref<64xf32>, %begin: index, %end: index) attributes {hy
   %t = gpu.thread_id x
   %blk = gpu.block_id x
   %w = memref.alloc() : memref<32xf32, #gpu.address_space<workgroup>>
-  %h = memref.alloc() : memref<8xf16, #gpu.address_space<workgroup>>
+  %h = memref.alloc() : memref<5xf16, #gpu.address_space<workgroup>>
+  %z = memref.alloc() : memref<4xf32, #gpu.address_space<workgroup>>
   %x = memref.load %a[%t] : memref<64xf32>
   memref.store %x, %w[%t] : memref<32xf32, #gpu.address_space<workgroup>>
   gpu.barrier

@@ -138,7 +138,7 @@ func.func @linear_gated_delta(%q: memref<1x2x20x16xf32>, %k: memref<1x2x20x16xf3
 
 // f16 linear attention, gated with a decay per head: parallel over chunks
 // of 64 on tensor cores, in three grids over an f32 scratch of chunk
-// states [B, states, chunks, Dk, Dv] and chunk decays [B, states, chunks]:
+// states [B, states, chunks, Dk, Dv] and chunk decays [B, states, chunks, 1]:
 // each chunk's ΔS (a warp per 16 rows of Dk), the scan over chunks (a
 // thread per state element, S_c written where ΔS_c was), then each chunk's
 // outputs (a warp per 16 rows, Q's fragments from memory, S_c's from the
@@ -147,21 +147,21 @@ func.func @linear_gated_delta(%q: memref<1x2x20x16xf32>, %k: memref<1x2x20x16xf3
 // CHECK-LABEL: func @linear_gated_f16
 // CHECK:       %[[CHUNKS:.*]] = arith.ceildivui %c40, %c64 : index
 // CHECK:       %[[STATES:.*]] = memref.alloc(%c1, %[[CHUNKS]]) : memref<?x2x?x32x32xf32>
-// CHECK:       %[[DECAYS:.*]] = memref.alloc(%c1, %[[CHUNKS]]) : memref<?x2x?xf32>
+// CHECK:       %[[DECAYS:.*]] = memref.alloc(%c1, %[[CHUNKS]]) : memref<?x2x?x1xf32>
 // CHECK:       scf.forall (%[[B:.*]], %[[G:.*]], %[[C:.*]]) in (%c1, %c2, %[[CHUNKS]]) {
 // CHECK:         memref.alloc() : memref<64x40xf16, #gpu.address_space<workgroup>>
 // CHECK:         memref.alloc() : memref<64x40xf16, #gpu.address_space<workgroup>>
-// CHECK:         memref.alloc() : memref<65xf32, #gpu.address_space<workgroup>>
+// CHECK:         memref.alloc() : memref<65x1xf32, #gpu.address_space<workgroup>>
 // CHECK:         gpu.barrier
 // CHECK:         nvgpu.mma.sync
 // CHECK:         memref.store %{{.*}}, %[[STATES]][%[[B]], %[[G]], %[[C]], %{{.*}}, %{{.*}}]
-// CHECK:         memref.store %{{.*}}, %[[DECAYS]][%[[B]], %[[G]], %[[C]]]
+// CHECK:         memref.store %{{.*}}, %[[DECAYS]][%[[B]], %[[G]], %[[C]], %{{.*}}]
 // CHECK:       } {hydra.block_size = 64 : i64, hydra.computes = "linear_attention_chunk_states_mma"}
 // CHECK:       scf.forall (%[[SB:.*]], %[[SG:.*]], %{{.*}}) in (%c1, %c2, %c4) {
 // CHECK:         scf.for %[[SC:.*]] = %c0 to %[[CHUNKS]] step %c1 iter_args(%[[S:.*]] = %{{.*}}) -> (f32) {
 // CHECK:           %[[DELTA:.*]] = memref.load %[[STATES]][%[[SB]], %[[SG]], %[[SC]], %{{.*}}, %{{.*}}]
 // CHECK:           memref.store %[[S]], %[[STATES]][%[[SB]], %[[SG]], %[[SC]], %{{.*}}, %{{.*}}]
-// CHECK:           memref.load %[[DECAYS]][%[[SB]], %[[SG]], %[[SC]]]
+// CHECK:           memref.load %[[DECAYS]][%[[SB]], %[[SG]], %[[SC]], %c0]
 // CHECK:           math.exp
 // CHECK:       } {hydra.block_size = 256 : i64, hydra.computes = "linear_attention_chunk_scan"}
 // CHECK:       scf.forall ({{.*}}) in (%c1, %c2, %[[CHUNKS]]) {
@@ -174,6 +174,47 @@ func.func @linear_gated_delta(%q: memref<1x2x20x16xf32>, %k: memref<1x2x20x16xf3
 func.func @linear_gated_f16(%q: memref<1x2x40x32xf16>, %k: memref<1x2x40x32xf16>, %v: memref<1x2x40x32xf16>,
                             %decay: memref<1x2x40xf32>, %out: memref<1x2x40x32xf16>) {
   hydra.linear_attention %q, %k, %v decay(%decay : memref<1x2x40xf32>) into %out
+      {heads = array<i64: 0, 1>, scale = 1.0 : f32, update_rule = #hydra.update_rule<gated>}
+      : memref<1x2x40x32xf16>, memref<1x2x40x32xf16>, memref<1x2x40x32xf16>, memref<1x2x40x32xf16>
+  return
+}
+
+// -----
+
+// f16 gated linear attention with a decay per key dimension on tensor
+// cores: cumulative decays [65, Dk] per chunk (a thread per key dimension),
+// chunk decays [B, states, chunks, Dk] for the scan; each key block's
+// scores of the outputs kernel by warp: one mma product of Q ⊙ e^{G_t −
+// G_r0} and K ⊙ e^{G_r0 − G_s} before the warp's rows, an f32 sum over Dk
+// on its diagonal (eight scores a lane), zeros after.
+
+// CHECK-LABEL: func @linear_gated_per_key_f16
+// CHECK-SAME:  %[[DECAY:[^:]*]]: memref<1x2x40x32xf32>
+// CHECK:       %[[STATES:.*]] = memref.alloc(%c1, %[[CHUNKS:.*]]) : memref<?x2x?x32x32xf32>
+// CHECK:       %[[DECAYS:.*]] = memref.alloc(%c1, %[[CHUNKS]]) : memref<?x2x?x32xf32>
+// CHECK:       scf.forall (%[[B:.*]], %[[G:.*]], %[[C:.*]]) in (%c1, %c2, %[[CHUNKS]]) {
+// CHECK:         %[[GT:.*]] = memref.alloc() : memref<65x32xf32, #gpu.address_space<workgroup>>
+// CHECK:         scf.for %[[D:.*]] = %{{.*}} to %c32 step %c64 {
+// CHECK:           scf.for
+// CHECK:             memref.load %[[DECAY]][%[[B]], %{{.*}}, %{{.*}}, %[[D]]]
+// CHECK:             memref.store %{{.*}}, %[[GT]][%{{.*}}, %[[D]]]
+// CHECK:         nvgpu.mma.sync
+// CHECK:         memref.store %{{.*}}, %[[DECAYS]][%[[B]], %[[G]], %[[C]], %{{.*}}]
+// CHECK:       } {hydra.block_size = 64 : i64, hydra.computes = "linear_attention_chunk_states_mma"}
+// CHECK:       scf.forall
+// CHECK:         memref.load %[[DECAYS]]
+// CHECK:       } {hydra.block_size = 256 : i64, hydra.computes = "linear_attention_chunk_scan"}
+// CHECK:       scf.forall
+// CHECK:         %{{.*}}:2 = scf.if %{{.*}} -> (vector<2x2xf32>, vector<2x2xf32>) {
+// CHECK:           nvgpu.mma.sync
+// CHECK:         } else {
+// CHECK:           scf.if %{{.*}} -> (vector<2x2xf32>, vector<2x2xf32>) {
+// CHECK:             scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK:               math.exp
+// CHECK:       } {hydra.block_size = 128 : i64, hydra.computes = "linear_attention_chunk_outputs_mma"}
+func.func @linear_gated_per_key_f16(%q: memref<1x2x40x32xf16>, %k: memref<1x2x40x32xf16>, %v: memref<1x2x40x32xf16>,
+                                    %decay: memref<1x2x40x32xf32>, %out: memref<1x2x40x32xf16>) {
+  hydra.linear_attention %q, %k, %v decay(%decay : memref<1x2x40x32xf32>) into %out
       {heads = array<i64: 0, 1>, scale = 1.0 : f32, update_rule = #hydra.update_rule<gated>}
       : memref<1x2x40x32xf16>, memref<1x2x40x32xf16>, memref<1x2x40x32xf16>, memref<1x2x40x32xf16>
   return

@@ -33,6 +33,15 @@ inline constexpr llvm::StringLiteral kKernelAttrName = "hydra.kernel";
 /// of one GPU block of this many threads (hydra-tile-attention-gpu).
 inline constexpr llvm::StringLiteral kBlockSizeAttrName = "hydra.block_size";
 
+/// A block kernel's shared (workgroup) buffers lie in the order they are
+/// allocated, each from a 16-byte boundary (cp.async and ldmatrix address
+/// 16-byte rows; ptxas lays out `.shared .align 16` the same way): the
+/// start of a buffer allocated after `end` bytes of them.
+inline constexpr int64_t kSharedAlignment = 16;
+inline int64_t sharedBufferStart(int64_t end) {
+  return (end + kSharedAlignment - 1) / kSharedAlignment * kSharedAlignment;
+}
+
 /// The operand value and dim whose size dim `axis` of a hydra op's result
 /// has (hybrid_attention: [B, H, S] of the query, Dv of the value;
 /// rms_norm: its input's), for SizeTracer; nothing for other ops.

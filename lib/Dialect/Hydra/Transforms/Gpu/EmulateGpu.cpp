@@ -325,6 +325,7 @@ LogicalResult emulate(func::FuncOp kernel) {
         return op->emitOpError() << "not supported by the GPU emulator: a "
                                     "dynamic shared buffer";
       auto viewType = MemRefType::get(type.getShape(), type.getElementType());
+      offset = sharedBufferStart(offset); // as on the GPU
       Value at = arith::ConstantIndexOp::create(b, opLoc, offset);
       Value view =
           memref::ViewOp::create(b, opLoc, viewType, shared, at, ValueRange{});

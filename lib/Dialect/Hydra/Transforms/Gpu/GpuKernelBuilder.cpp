@@ -68,7 +68,8 @@ Value GpuKernelBuilder::shared(ArrayRef<int64_t> shape, Type elementType) {
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   auto type = MemRefType::get(shape, elementType ? elementType : b.getF32Type(),
                               MemRefLayoutAttrInterface{}, space);
-  sharedBytes_ += type.getNumElements() * type.getElementTypeBitWidth() / 8;
+  sharedBytes_ = sharedBufferStart(sharedBytes_) +
+                 type.getNumElements() * type.getElementTypeBitWidth() / 8;
   return memref::AllocOp::create(b, kb.getLoc(), type);
 }
 

@@ -37,6 +37,10 @@ struct ChunkForm {
   Type e;
   /// The delta rules; β per kv head (else one β shared by all).
   bool delta, betaPerHead;
+  /// A decay per key dimension ([B, Hkv, T, Dk]) rather than per head.
+  bool perKeyDecay;
+  /// Columns of the cumulative decays: Dk per key, else 1.
+  int64_t decayCols() const { return perKeyDecay ? dk : 1; }
   int64_t dk, dv, chunk;
   KvHeadGroups groups;
   /// Per group: its kv head and state; per listed head: its group.
@@ -47,7 +51,8 @@ struct ChunkForm {
   Value step, chunkGrid;
   std::optional<bool> staticStep;
   /// The scratch: a state per (batch, group, chunk), f32 (the step form's
-  /// new state at chunk 0), and the chunks' decays.
+  /// new state at chunk 0), and the chunks' decays [B, groups, chunks,
+  /// decayCols].
   Value states, decays;
   /// The delta rules' scratch, per (batch, group, chunk): U = A diag(β) V
   /// (C × Dv, f32), which the recurrence overwrites with the chunk's new
@@ -55,13 +60,23 @@ struct ChunkForm {
   /// type: it is only ever an mma operand).
   Value values, keyWeights;
 
+  /// G_s (key dimension `d`, ignored for a decay per head) of a chunk's
+  /// cumulative decays `gT`: s = chunk is the chunk's total G_L.
+  Value cumulative(KernelBuilder &kb, Value gT, Value s,
+                   Value d = Value()) const;
+
+  /// hydra.work of a one-step call's new state: `flopsPerElement` a state
+  /// element.
+  void emitStepStateWork(KernelBuilder &kb, double flopsPerElement) const;
+
   /// β_t of the kv head `kvh` at step `step` (in bounds), as f32.
   Value betaAt(KernelBuilder &kb, Value bi, Value kvh, Value step) const;
 
   /// Chunk `c`'s first step, its length, and its tiles in shared memory:
   /// K and, with `withValues`, the values (zeros past the length: V, or
-  /// for the delta rules group `g`'s new values W) and, by thread 0, the
-  /// cumulative decays G_t (G_L at [chunk]). Staged, then a barrier.
+  /// for the delta rules group `g`'s new values W) and the cumulative
+  /// decays G_t ([chunk + 1, decayCols], G_L at row `chunk`; a thread a
+  /// column walks the steps). Staged, then a barrier.
   struct Tiles {
     Value start, len, kT, vT, gT;
   };

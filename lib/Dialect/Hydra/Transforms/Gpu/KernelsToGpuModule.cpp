@@ -33,7 +33,6 @@ bool hydra::isCudaArch(StringRef target) {
 namespace {
 
 constexpr StringLiteral kGpuModuleName = "hydra_kernels";
-constexpr int64_t kSharedAlignment = 16;
 
 /// `kernel` as a gpu.func at the end of `gpuModule`: the same body,
 /// workgroup allocations as workgroup attributions, the block size as

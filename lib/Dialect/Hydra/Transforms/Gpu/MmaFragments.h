@@ -82,6 +82,20 @@ struct MmaFragments {
     return frags;
   }
 
+  /// acc[n] += a · B for every n8 tile n of `acc`, B[k][m] = tile[k0 + k][8n
+  /// + m] (row-major, rows 16-byte aligned): B's fragments by
+  /// ldmatrix.trans, two n8 tiles an instruction.
+  void accumulateTiles(Value a, Value tile, Value k0,
+                       MutableArrayRef<Value> acc) {
+    int64_t n = acc.size();
+    for (int64_t nt = 0; nt < n; nt += 2) {
+      int64_t tiles = std::min<int64_t>(2, n - nt);
+      SmallVector<Value> frags = loadBTiles(tile, k0, kb.index(nt * 8), tiles);
+      for (int64_t i = 0; i < tiles; ++i)
+        acc[nt + i] = mma(a, frags[i], acc[nt + i]);
+    }
+  }
+
   VectorType pair() { return VectorType::get({2}, e); }
   /// Two consecutive elements of a shared tile: tile[row, col .. col + 1].
   Value loadPair(Value tile, Value row, Value col) {
@@ -153,6 +167,15 @@ struct MmaFragments {
     return loadBWith(k0, n0, [&](Value k, Value n) {
       return memref::LoadOp::create(b, loc, tile, ValueRange{k, n}).getResult();
     });
+  }
+  /// acc + Σ_s A_s · B_s, B_s rows [16s, 16s + 16) and columns [n0, n0 +
+  /// 8) of a row-major tile of any float type (rounded to the operand
+  /// type).
+  Value accumulateRows(Value acc, ArrayRef<Value> aFrags, Value tile,
+                       Value n0) {
+    for (auto [s, a] : llvm::enumerate(aFrags))
+      acc = mma(a, loadB(tile, kb.index(16 * s), n0), acc);
+    return acc;
   }
   /// Σ_s A_s · Bᵀ: rows of the tile [n0, n0 + 8) as the 8 columns of B,
   /// the k-steps s of `aFrags` over the tile's columns 16s .. 16s + 15.

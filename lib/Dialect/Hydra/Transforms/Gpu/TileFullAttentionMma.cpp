@@ -225,14 +225,10 @@ LogicalResult hydra::tileFullAttentionMma(RewriterBase &rewriter,
                     {m.accumulatorPair(lo, 0), m.accumulatorPair(lo, 1),
                      m.accumulatorPair(hi, 0), m.accumulatorPair(hi, 1)});
                 // V's fragments by ldmatrix.trans, two n8 tiles at a time.
-                for (int64_t nv = 0; nv < vTiles; nv += 2) {
-                  int64_t tiles = std::min<int64_t>(2, vTiles - nv);
-                  SmallVector<Value> vFrags =
-                      m.loadBTiles(vTile, kb.add(row0, kb.index(kc * 16)),
-                                   kb.index(nv * 8), tiles);
-                  for (int64_t i = 0; i < tiles; ++i)
-                    next[nv + i] = m.mma(a, vFrags[i], next[nv + i]);
-                }
+                // (next holds the row maxima and sums after the tiles.)
+                m.accumulateTiles(
+                    a, vTile, kb.add(row0, kb.index(kc * 16)),
+                    MutableArrayRef<Value>(next).take_front(vTiles));
               }
               return next;
             });

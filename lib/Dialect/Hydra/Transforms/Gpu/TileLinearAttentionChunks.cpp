@@ -49,21 +49,24 @@ static constexpr int64_t kScanThreads = 256;
 static constexpr int64_t kMaxHeadDim = 128;
 
 /// Shared bytes of the state and output kernels: the chunk's K and V
-/// (operand type, rows padded by 8 against bank conflicts) and its
-/// cumulative decays; with the delta rules, the most of those and of the
-/// delta kernels' tiles.
+/// (operand type, rows padded by 8 against bank conflicts), its
+/// cumulative decays and 16 rows of S_c; with the delta rules, the most of
+/// those and of the delta kernels' tiles.
 static int64_t chunkSharedBytes(int64_t chunk, int64_t dk, int64_t dv,
-                                bool delta) {
-  int64_t bytes = 2 * chunk * ((dk + kPad) + (dv + kPad)) + 4 * (chunk + 1);
+                                bool delta, int64_t decayCols) {
+  // (and 16 rows of S_c in the outputs kernel)
+  int64_t bytes = 2 * chunk * ((dk + kPad) + (dv + kPad)) +
+                  sharedBufferStart(4 * (chunk + 1) * decayCols) +
+                  2 * 16 * (dv + kPad);
   if (delta)
     bytes = std::max(bytes, deltaSharedBytes(chunk, dk));
   return bytes;
 }
 
 /// The longest chunk (64, 32 or 16 steps) whose tiles fit, or 0.
-static int64_t chunkFor(int64_t dk, int64_t dv, bool delta) {
+static int64_t chunkFor(int64_t dk, int64_t dv, bool delta, int64_t decayCols) {
   for (int64_t c : {64, 32, 16})
-    if (chunkSharedBytes(c, dk, dv, delta) <= kMaxStaticSharedBytes)
+    if (chunkSharedBytes(c, dk, dv, delta, decayCols) <= kMaxStaticSharedBytes)
       return c;
   return 0;
 }
@@ -78,25 +81,28 @@ bool hydra::canUseMma(LinearAttentionOp op) {
   auto v = cast<MemRefType>(op.getValue().getType());
   Type e = q.getElementType();
   int64_t dk = q.getDimSize(3), dv = v.getDimSize(3);
-  bool perHeadDecay = !op.getDecay() ||
-                      cast<MemRefType>(op.getDecay().getType()).getRank() == 3;
+  // A decay per key dimension only for the linear and gated rules.
+  bool perKeyDecay =
+      op.getDecay() && cast<MemRefType>(op.getDecay().getType()).getRank() == 4;
   return (e.isF16() || e.isBF16()) &&
          cast<MemRefType>(op.getKey().getType()).getElementType() == e &&
-         v.getElementType() == e && perHeadDecay && dk % 16 == 0 &&
-         dk <= kMaxHeadDim && dv % (isDelta(op) ? kDeltaColumns : 8) == 0 &&
-         dv <= kMaxHeadDim && chunkFor(dk, dv, isDelta(op)) != 0;
+         v.getElementType() == e && !(perKeyDecay && isDelta(op)) &&
+         dk % 16 == 0 && dk <= kMaxHeadDim &&
+         dv % (isDelta(op) ? kDeltaColumns : 8) == 0 && dv <= kMaxHeadDim &&
+         chunkFor(dk, dv, isDelta(op), perKeyDecay ? dk : 1) != 0;
 }
 
 ChunkForm::ChunkForm(KernelBuilder &kb, LinearAttentionOp op)
     : op(op), q(op.getQuery()), k(op.getKey()), v(op.getValue()),
       decay(op.getDecay()), beta(op.getBeta()), delta(isDelta(op)),
       betaPerHead(beta && cast<MemRefType>(beta.getType()).getDimSize(1) != 1),
+      perKeyDecay(decay && cast<MemRefType>(decay.getType()).getRank() == 4),
       groups(KvHeadGroups::of(op)) {
   auto qType = cast<MemRefType>(q.getType());
   e = qType.getElementType();
   dk = qType.getDimSize(3);
   dv = cast<MemRefType>(v.getType()).getDimSize(3);
-  chunk = chunkFor(dk, dv, delta);
+  chunk = chunkFor(dk, dv, delta, decayCols());
   std::optional<ArrayRef<int64_t>> stateHeads = op.getStateHeads();
   groupOfListed.assign(op.getHeads().size(), 0);
   for (int64_t g = 0, e = groups.kvHeads.size(); g < e; ++g) {
@@ -133,7 +139,8 @@ ChunkForm::ChunkForm(KernelBuilder &kb, LinearAttentionOp op)
       MemRefType::get({dyn, numGroups, dyn, dk, dv}, b.getF32Type()),
       ValueRange{batch, numChunks});
   decays = memref::AllocOp::create(
-      b, kb.getLoc(), MemRefType::get({dyn, numGroups, dyn}, b.getF32Type()),
+      b, kb.getLoc(),
+      MemRefType::get({dyn, numGroups, dyn, decayCols()}, b.getF32Type()),
       ValueRange{batch, numChunks});
   if (delta && staticStep != true) {
     auto perChunk = [&](int64_t cols, Type type) {
@@ -147,6 +154,11 @@ ChunkForm::ChunkForm(KernelBuilder &kb, LinearAttentionOp op)
   }
 }
 
+Value ChunkForm::cumulative(KernelBuilder &kb, Value gT, Value s,
+                            Value d) const {
+  return kb.load(gT, {s, perKeyDecay ? d : kb.index(0)});
+}
+
 Value ChunkForm::betaAt(KernelBuilder &kb, Value bi, Value kvh,
                         Value step) const {
   return kb.load(beta, {bi, betaPerHead ? kvh : kb.index(0), step});
@@ -157,7 +169,7 @@ ChunkForm::Tiles ChunkForm::tiles(GpuKernelBuilder &gb, bool withValues) const {
   t.kT = gb.shared({chunk, dk + kPad}, e);
   if (withValues)
     t.vT = gb.shared({chunk, dv + kPad}, e);
-  t.gT = gb.shared({chunk + 1});
+  t.gT = gb.shared({chunk + 1, decayCols()});
   return t;
 }
 
@@ -204,25 +216,27 @@ void ChunkForm::stageInto(GpuKernelBuilder &gb, Tiles &tiles, Value bi,
   else if (withValues)
     gb.fill(vT, chunk, dv, rowOf(v));
   Value c0 = kb.index(0), c1 = kb.index(1);
-  kb.ifThen(
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, gb.thread, c0),
-      [&] {
-        Value total = kb.loop(
-            c0, kb.index(chunk), c1, kb.f32(0.0f),
-            [&](Value t, ValueRange acc) {
-              Value g = kb.f32(0.0f);
-              if (decay)
-                g = kb.select(
-                    ult(t, len),
-                    kb.finiteLogDecay(kb.load(
-                        decay, {bi, kvh, kb.min(kb.add(start, t), lastStep)})),
-                    kb.f32(0.0f));
-              Value sum = kb.addf(acc[0], g);
-              kb.store(sum, gT, t);
-              return SmallVector<Value>{sum};
-            })[0];
-        kb.store(total, gT, kb.index(chunk));
-      });
+  kb.loop(gb.thread, kb.index(decayCols()), kb.index(gb.blockSize),
+          [&](Value d) {
+            Value total =
+                kb.loop(c0, kb.index(chunk), c1, kb.f32(0.0f),
+                        [&](Value t, ValueRange acc) {
+                          Value g = kb.f32(0.0f);
+                          if (decay) {
+                            SmallVector<Value> at = {
+                                bi, kvh, kb.min(kb.add(start, t), lastStep)};
+                            if (perKeyDecay)
+                              at.push_back(d);
+                            g = kb.select(ult(t, len),
+                                          kb.finiteLogDecay(kb.load(decay, at)),
+                                          kb.f32(0.0f));
+                          }
+                          Value sum = kb.addf(acc[0], g);
+                          kb.store(sum, gT, {t, d});
+                          return SmallVector<Value>{sum};
+                        })[0];
+            kb.store(total, gT, {kb.index(chunk), d});
+          });
   gb.barrier();
 }
 
@@ -269,12 +283,14 @@ void hydra::emitChunkStates(KernelBuilder &kb, const ChunkForm &f) {
         ChunkForm::Tiles tiles = f.stage(gb, bi, kvh, g, c);
         Value kT = tiles.kT, vT = tiles.vT, gT = tiles.gT;
 
-        // This warp's 16 rows of Dk: A[d][s] = K[s][d] e^{G_L − G_s}.
+        // This warp's 16 rows of Dk: A[d][s] = K[s][d] e^{G_L − G_s} (G
+        // of key dimension d with a decay per key).
         Value r0 = kb.mul(gb.warp, 16);
-        Value gLast = kb.load(gT, kb.index(f.chunk));
+        Value last = kb.index(f.chunk);
         auto decayed = [&](Value d, Value s) {
           Value x = kb.load(kT, {s, d});
-          return kb.mulf(x, kb.exp(kb.subf(gLast, kb.load(gT, s))));
+          return kb.mulf(x, kb.exp(kb.subf(f.cumulative(kb, gT, last, d),
+                                           f.cumulative(kb, gT, s, d))));
         };
         SmallVector<Value> acc(f.dv / 8, m.zerosC());
         for (int64_t ks = 0; ks < f.chunk / 16; ++ks) {
@@ -291,11 +307,11 @@ void hydra::emitChunkStates(KernelBuilder &kb, const ChunkForm &f) {
               kb.store(m.at(acc[nt], i, j), f.states,
                        {bi, g, c, kb.add(kb.add(r0, m.g), kb.index(8 * i)),
                         kb.add(kb.index(nt * 8 + j), kb.mul(m.t, 2))});
-        OpBuilder &b = kb.builder();
-        kb.ifThen(arith::CmpIOp::create(b, kb.getLoc(),
-                                        arith::CmpIPredicate::eq, gb.thread,
-                                        kb.index(0)),
-                  [&] { kb.store(gLast, f.decays, {bi, g, c}); });
+        kb.loop(gb.thread, kb.index(f.decayCols()), kb.index(threads),
+                [&](Value d) {
+                  kb.store(f.cumulative(kb, gT, last, d), f.decays,
+                           {bi, g, c, d});
+                });
       });
   forall->setAttr(kBlockSizeAttrName, kb.builder().getI64IntegerAttr(threads));
 }
@@ -330,17 +346,17 @@ void hydra::emitChunkScan(KernelBuilder &kb, const ChunkForm &f) {
         Value stateh = kb.selectFrom(f.stateOfGroup, g);
         Value s0 =
             initial ? kb.load(initial, {bi, stateh, d, col}) : kb.f32(0.0f);
-        Value last =
-            kb.loop(kb.index(0), f.numChunks, kb.index(1), {s0},
-                    [&](Value c, ValueRange it) {
-                      Value delta = kb.load(f.states, {bi, g, c, d, col});
-                      kb.ifThen(inRange, [&] {
-                        kb.store(it[0], f.states, {bi, g, c, d, col});
-                      });
-                      Value decayAll = kb.exp(kb.load(f.decays, {bi, g, c}));
-                      return SmallVector<Value>{
-                          kb.addf(kb.mulf(it[0], decayAll), delta)};
-                    })[0];
+        Value last = kb.loop(
+            kb.index(0), f.numChunks, kb.index(1), {s0},
+            [&](Value c, ValueRange it) {
+              Value delta = kb.load(f.states, {bi, g, c, d, col});
+              kb.ifThen(inRange,
+                        [&] { kb.store(it[0], f.states, {bi, g, c, d, col}); });
+              Value decayAll = kb.exp(kb.load(
+                  f.decays, {bi, g, c, f.perKeyDecay ? d : kb.index(0)}));
+              return SmallVector<Value>{
+                  kb.addf(kb.mulf(it[0], decayAll), delta)};
+            })[0];
         if (final)
           kb.ifThen(inRange, [&] {
             kb.storeConverted(last, final, {bi, stateh, d, col});
@@ -348,6 +364,127 @@ void hydra::emitChunkScan(KernelBuilder &kb, const ChunkForm &f) {
       });
   forall->setAttr(kBlockSizeAttrName,
                   kb.builder().getI64IntegerAttr(kScanThreads));
+}
+
+/// With a decay per key: the A fragments of Q ⊙ e^{G_t − G_ref} for this
+/// warp's 16 rows from r0, G_ref the cumulative decay at row `ref` (null:
+/// the chunk's start, G = 0). Every exponent is ≤ 0 for rows t ≥ ref.
+static SmallVector<Value> perKeyQueries(KernelBuilder &kb, const ChunkForm &f,
+                                        MmaFragments &m,
+                                        const ChunkForm::Tiles &tiles, Value bi,
+                                        Value h, Value r0, Value ref) {
+  SmallVector<Value> frags;
+  for (int64_t ks = 0; ks < f.dk / 16; ++ks)
+    frags.push_back(m.loadAWith(r0, kb.index(ks * 16), [&](Value r, Value col) {
+      auto one = [&](Value d) {
+        Value step = kb.min(kb.add(tiles.start, r), f.lastStep);
+        Value g = f.cumulative(kb, tiles.gT, r, d);
+        if (ref)
+          g = kb.subf(g, f.cumulative(kb, tiles.gT, ref, d));
+        return kb.mulf(kb.load(f.q, {bi, h, step, d}), kb.exp(g));
+      };
+      return m.pairOf(one(col), one(kb.add(col, kb.index(1))));
+    }));
+  return frags;
+}
+
+/// With a decay per key: this warp's scores A_ts = Σ_d q_td k_sd
+/// e^{G_td − G_sd} (s ≤ t) as n8 accumulators over the chunk's keys. A key
+/// block before the warp's rows is one product of Q ⊙ e^{G_t − G_r0} and
+/// K ⊙ e^{G_r0 − G_s} (both exponents ≤ 0, r0 the warp's first row); the
+/// diagonal block is summed in f32 on CUDA cores (there s > r0, and one
+/// reference point could overflow); blocks after it are zeros.
+static SmallVector<Value> perKeyScores(KernelBuilder &kb, const ChunkForm &f,
+                                       MmaFragments &m, Value warp,
+                                       const ChunkForm::Tiles &tiles, Value bi,
+                                       Value h, Value r0, Value rows[2]) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.getLoc();
+  Value kT = tiles.kT, gT = tiles.gT;
+  Type acc = m.zerosC().getType();
+  SmallVector<Type> two = {acc, acc};
+  auto colOf = [&](int64_t nt, int64_t j) {
+    return kb.add(kb.index(nt * 8 + j), kb.mul(m.t, 2));
+  };
+  SmallVector<Value> scores;
+  for (int64_t kc = 0; kc < f.chunk / 16; ++kc) {
+    Value before = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
+                                         warp, kb.index(kc));
+    Value diagonal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                           warp, kb.index(kc));
+    auto offDiagonal = [&]() -> SmallVector<Value> {
+      SmallVector<Value> q = perKeyQueries(kb, f, m, tiles, bi, h, r0, r0);
+      SmallVector<Value> out;
+      for (int64_t nt = 2 * kc; nt < 2 * kc + 2; ++nt) {
+        Value sum = m.zerosC();
+        for (int64_t ks = 0; ks < f.dk / 16; ++ks)
+          sum = m.mma(
+              q[ks],
+              m.loadBWith(kb.index(ks * 16), kb.index(nt * 8),
+                          [&](Value d, Value s) {
+                            return kb.mulf(
+                                kb.load(kT, {s, d}),
+                                kb.exp(kb.subf(f.cumulative(kb, gT, r0, d),
+                                               f.cumulative(kb, gT, s, d))));
+                          }),
+              sum);
+        out.push_back(sum);
+      }
+      return out;
+    };
+    auto onDiagonal = [&]() -> SmallVector<Value> {
+      // The lane's 8 scores of the block: rows[i], columns colOf(nt, j).
+      SmallVector<Value> keep, init(8, kb.f32(0.0f));
+      for (int64_t n = 0; n < 2; ++n)
+        for (int64_t i = 0; i < 2; ++i)
+          for (int64_t j = 0; j < 2; ++j)
+            keep.push_back(
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                      colOf(2 * kc + n, j), rows[i]));
+      SmallVector<Value> sums = kb.loop(
+          kb.index(0), kb.index(f.dk), kb.index(1), init,
+          [&](Value d, ValueRange partial) {
+            SmallVector<Value> next;
+            Value q[2], gq[2];
+            for (int64_t i = 0; i < 2; ++i) {
+              Value step = kb.min(kb.add(tiles.start, rows[i]), f.lastStep);
+              q[i] = kb.load(f.q, {bi, h, step, d});
+              gq[i] = f.cumulative(kb, gT, rows[i], d);
+            }
+            int64_t x = 0;
+            for (int64_t n = 0; n < 2; ++n)
+              for (int64_t i = 0; i < 2; ++i)
+                for (int64_t j = 0; j < 2; ++j, ++x) {
+                  Value s = colOf(2 * kc + n, j);
+                  // Masked pairs (s > t) would raise e to a positive power.
+                  Value g = kb.select(
+                      keep[x], kb.subf(gq[i], f.cumulative(kb, gT, s, d)),
+                      kb.negInf());
+                  next.push_back(kb.addf(
+                      partial[x],
+                      kb.mulf(kb.mulf(q[i], kb.load(kT, {s, d})), kb.exp(g))));
+                }
+            return next;
+          });
+      SmallVector<Value> out;
+      int64_t x = 0;
+      for (int64_t n = 0; n < 2; ++n) {
+        Value tile = m.zerosC();
+        for (int64_t i = 0; i < 2; ++i)
+          for (int64_t j = 0; j < 2; ++j, ++x)
+            tile = m.set(tile, sums[x], i, j);
+        out.push_back(tile);
+      }
+      return out;
+    };
+    SmallVector<Value> pair = kb.ifElse(before, two, offDiagonal, [&] {
+      return kb.ifElse(diagonal, two, onDiagonal, [&] {
+        return SmallVector<Value>{m.zerosC(), m.zerosC()};
+      });
+    });
+    scores.append(pair.begin(), pair.end());
+  }
+  return scores;
 }
 
 /// Grid 3: each (batch, listed head, chunk)'s outputs.
@@ -377,41 +514,52 @@ void hydra::emitChunkOutputs(KernelBuilder &kb, const ChunkForm &f) {
         Value g = kb.selectFrom(f.groupOfListed, ivs[1]);
         Value slot = writesAll ? h : ivs[1];
         ChunkForm::Tiles tiles = f.stage(gb, bi, kvh, g, c);
+        Value sT = gb.shared({16, f.dv + kPad}, f.e); // 16 rows of S_c
         Value start = tiles.start, len = tiles.len;
         Value kT = tiles.kT, vT = tiles.vT, gT = tiles.gT;
 
         // This warp's 16 rows; Q's fragments straight from memory (rows
-        // past the end read the last row and are not stored).
+        // past the end read the last row and are not stored). With a decay
+        // per key, Q ⊙ e^{G_t} instead (below): Q S_c needs no row decay.
         Value r0 = kb.mul(gb.warp, 16);
-        SmallVector<Value> qFrags;
-        for (int64_t ks = 0; ks < f.dk / 16; ++ks)
-          qFrags.push_back(
-              m.loadAWith(r0, kb.index(ks * 16), [&](Value r, Value col) {
-                Value step = kb.min(kb.add(start, r), f.lastStep);
-                return vector::LoadOp::create(b, loc, m.pair(), f.q,
-                                              ValueRange{bi, h, step, col})
-                    .getResult();
-              }));
         Value rows[2] = {kb.add(r0, m.g), kb.add(kb.add(r0, m.g), kb.index(8))};
-        Value gRow[2] = {kb.load(gT, rows[0]), kb.load(gT, rows[1])};
+        SmallVector<Value> qFrags;
+        if (!f.perKeyDecay)
+          for (int64_t ks = 0; ks < f.dk / 16; ++ks)
+            qFrags.push_back(
+                m.loadAWith(r0, kb.index(ks * 16), [&](Value r, Value col) {
+                  Value step = kb.min(kb.add(start, r), f.lastStep);
+                  return vector::LoadOp::create(b, loc, m.pair(), f.q,
+                                                ValueRange{bi, h, step, col})
+                      .getResult();
+                }));
+        // A decay per head: G_t of the lane's two rows.
+        Value gRow[2];
+        if (!f.perKeyDecay)
+          for (int64_t i = 0; i < 2; ++i)
+            gRow[i] = f.cumulative(kb, gT, rows[i]);
 
         // A = (Q Kᵀ) ⊙ [e^{G_t − G_s}]_{s ≤ t}, as A fragments of k16 steps.
         SmallVector<Value> scores;
-        for (int64_t nt = 0; nt < f.chunk / 8; ++nt) {
-          Value acc = m.productWithRows(qFrags, kT, kb.index(nt * 8));
-          for (int64_t i = 0; i < 2; ++i)
-            for (int64_t j = 0; j < 2; ++j) {
-              Value col = kb.add(kb.index(nt * 8 + j), kb.mul(m.t, 2));
-              Value keep = arith::CmpIOp::create(
-                  b, loc, arith::CmpIPredicate::ule, col, rows[i]);
-              Value weight = kb.exp(kb.subf(gRow[i], kb.load(gT, col)));
-              acc = m.set(acc,
-                          kb.select(keep, kb.mulf(m.at(acc, i, j), weight),
-                                    kb.f32(0.0f)),
-                          i, j);
-            }
-          scores.push_back(acc);
-        }
+        if (f.perKeyDecay)
+          scores = perKeyScores(kb, f, m, gb.warp, tiles, bi, h, r0, rows);
+        else
+          for (int64_t nt = 0; nt < f.chunk / 8; ++nt) {
+            Value acc = m.productWithRows(qFrags, kT, kb.index(nt * 8));
+            for (int64_t i = 0; i < 2; ++i)
+              for (int64_t j = 0; j < 2; ++j) {
+                Value col = kb.add(kb.index(nt * 8 + j), kb.mul(m.t, 2));
+                Value keep = arith::CmpIOp::create(
+                    b, loc, arith::CmpIPredicate::ule, col, rows[i]);
+                Value weight =
+                    kb.exp(kb.subf(gRow[i], f.cumulative(kb, gT, col)));
+                acc = m.set(acc,
+                            kb.select(keep, kb.mulf(m.at(acc, i, j), weight),
+                                      kb.f32(0.0f)),
+                            i, j);
+              }
+            scores.push_back(acc);
+          }
         SmallVector<Value> aFrags;
         for (int64_t kc = 0; kc < f.chunk / 16; ++kc)
           aFrags.push_back(m.stack({m.accumulatorPair(scores[2 * kc], 0),
@@ -419,33 +567,45 @@ void hydra::emitChunkOutputs(KernelBuilder &kb, const ChunkForm &f) {
                                     m.accumulatorPair(scores[2 * kc + 1], 0),
                                     m.accumulatorPair(scores[2 * kc + 1], 1)}));
 
-        // O = e^{G_t} ⊙ (Q S_c) + A V, n8 tile by n8 tile.
-        Value decayRow[2] = {kb.exp(gRow[0]), kb.exp(gRow[1])};
+        // With a decay per key, Q ⊙ e^{G_t} only now: its registers are not
+        // live while the scores are made.
+        if (f.perKeyDecay)
+          qFrags = perKeyQueries(kb, f, m, tiles, bi, h, r0, Value());
+
+        // O = e^{G_t} ⊙ (Q S_c) + A V, every n8 tile at once: S_c's rows
+        // pass through shared memory 16 at a time (coalesced, rounded to
+        // the input type), the B fragments of S_c and V leave it by
+        // ldmatrix.trans.
+        SmallVector<Value> acc(f.dv / 8, m.zerosC());
+        for (int64_t ks = 0; ks < f.dk / 16; ++ks) {
+          gb.barrier(); // the last step's fragments are read
+          gb.fill(sT, 16, f.dv, [&](Value r, Value n) {
+            Value x = memref::LoadOp::create(
+                b, loc, f.states,
+                ValueRange{bi, g, c, kb.add(r, kb.index(ks * 16)), n});
+            return arith::TruncFOp::create(b, loc, f.e, x).getResult();
+          });
+          gb.barrier();
+          m.accumulateTiles(qFrags[ks], sT, kb.index(0), acc);
+        }
+        if (!f.perKeyDecay)
+          for (Value &tile : acc)
+            for (int64_t i = 0; i < 2; ++i) {
+              Value decayRow = kb.exp(gRow[i]);
+              for (int64_t j = 0; j < 2; ++j)
+                tile = m.set(tile, kb.mulf(m.at(tile, i, j), decayRow), i, j);
+            }
+        for (int64_t kc = 0; kc < f.chunk / 16; ++kc)
+          m.accumulateTiles(aFrags[kc], vT, kb.index(kc * 16), acc);
         LaneRow out[2];
-        for (int64_t nt = 0; nt < f.dv / 8; ++nt) {
-          Value acc = m.zerosC();
-          for (int64_t ks = 0; ks < f.dk / 16; ++ks)
-            acc = m.mma(qFrags[ks],
-                        m.loadBWith(kb.index(ks * 16), kb.index(nt * 8),
-                                    [&](Value kk, Value nn) {
-                                      return kb.load(f.states,
-                                                     {bi, g, c, kk, nn});
-                                    }),
-                        acc);
-          for (int64_t i = 0; i < 2; ++i)
-            for (int64_t j = 0; j < 2; ++j)
-              acc = m.set(acc, kb.mulf(m.at(acc, i, j), decayRow[i]), i, j);
-          for (int64_t kc = 0; kc < f.chunk / 16; ++kc)
-            acc = m.mma(aFrags[kc],
-                        m.loadB(vT, kb.index(kc * 16), kb.index(nt * 8)), acc);
+        for (int64_t nt = 0; nt < f.dv / 8; ++nt)
           for (int64_t i = 0; i < 2; ++i)
             for (int64_t j = 0; j < 2; ++j) {
-              out[i].o.push_back(kb.mulf(m.at(acc, i, j), kb.f32(scale)));
+              out[i].o.push_back(kb.mulf(m.at(acc[nt], i, j), kb.f32(scale)));
               out[i].cols.push_back(
                   kb.add(kb.index(nt * 8 + j), kb.mul(m.t, 2)));
               out[i].inRow.push_back(Value());
             }
-        }
         for (int64_t i = 0; i < 2; ++i)
           emitLaneRowEpilogue(
               kb, out[i], Value(), [&](Value x) { return gb.quadSum(x); },

@@ -52,12 +52,12 @@ static constexpr int64_t kStepColumns = 8;
 static int64_t weightsSharedBytes(int64_t chunk, int64_t dk) {
   // K (operand type, rows padded by 8), T then A, G, β and β e^G.
   return 2 * chunk * (dk + 8) + 4 * chunk * (chunk + kPadF32) +
-         4 * (chunk + 1) + 8 * chunk;
+         sharedBufferStart(4 * (chunk + 1)) + 8 * chunk;
 }
 
 static int64_t recurrenceSharedBytes(int64_t chunk, int64_t dk) {
   // K and G, the state's columns and the chunk's W of them (f32).
-  return 2 * chunk * (dk + 8) + 4 * (chunk + 1) +
+  return 2 * chunk * (dk + 8) + sharedBufferStart(4 * (chunk + 1)) +
          4 * (dk + chunk) * (kDeltaColumns + kPadF32);
 }
 
@@ -124,11 +124,12 @@ void hydra::emitDeltaChunkWeights(KernelBuilder &kb, const ChunkForm &f) {
           Value acc = m.productWithRowsLd(kFrags, kT, kb.index(nt * 8));
           for (int64_t i = 0; i < 2; ++i) {
             Value rowScale = kb.load(betaT, rows[i]);
-            Value gRow = kb.load(gT, rows[i]);
+            Value gRow = f.cumulative(kb, gT, rows[i]);
             for (int64_t jj = 0; jj < 2; ++jj) {
               Value col = kb.add(kb.index(nt * 8 + jj), kb.mul(m.t, 2));
-              Value x = kb.mulf(kb.mulf(m.at(acc, i, jj), rowScale),
-                                kb.exp(kb.subf(gRow, kb.load(gT, col))));
+              Value x =
+                  kb.mulf(kb.mulf(m.at(acc, i, jj), rowScale),
+                          kb.exp(kb.subf(gRow, f.cumulative(kb, gT, col))));
               kb.store(
                   kb.select(cmp(kb, arith::CmpIPredicate::ult, col, rows[i]), x,
                             kb.f32(0.0f)),
@@ -137,8 +138,9 @@ void hydra::emitDeltaChunkWeights(KernelBuilder &kb, const ChunkForm &f) {
           }
         }
         kb.ifThen(isColumn, [&] {
-          kb.store(kb.mulf(kb.load(betaT, jc), kb.exp(kb.load(gT, jc))),
-                   weightT, jc);
+          kb.store(
+              kb.mulf(kb.load(betaT, jc), kb.exp(f.cumulative(kb, gT, jc))),
+              weightT, jc);
         });
         gb.barrier();
 
@@ -266,14 +268,8 @@ void hydra::emitDeltaRecurrence(KernelBuilder &kb, const ChunkForm &f) {
                             ValueRange{bi, g, c, r, col});
                       }));
                 for (int64_t nt = 0; nt < cols / 8; ++nt) {
-                  Value acc = m.zerosC();
-                  for (int64_t ks = 0; ks < f.dk / 16; ++ks)
-                    acc = m.mma(aFrags[ks],
-                                m.loadBWith(kb.index(ks * 16), kb.index(nt * 8),
-                                            [&](Value d, Value n) {
-                                              return kb.load(sT, {d, n});
-                                            }),
-                                acc);
+                  Value acc = m.accumulateRows(m.zerosC(), aFrags, sT,
+                                               kb.index(nt * 8));
                   for (int64_t i = 0; i < 2; ++i)
                     for (int64_t j = 0; j < 2; ++j) {
                       Value n = colOf(nt, j);
@@ -290,11 +286,12 @@ void hydra::emitDeltaRecurrence(KernelBuilder &kb, const ChunkForm &f) {
           kb.ifThen(
               cmp(kb, arith::CmpIPredicate::ult, gb.warp, kb.index(f.dk / 16)),
               [&] {
-                Value gLast = kb.load(gT, kb.index(chunk));
+                Value gLast = f.cumulative(kb, gT, kb.index(chunk));
                 Value decayAll = kb.exp(gLast);
                 auto decayed = [&](Value d, Value s) {
-                  return kb.mulf(kb.load(kT, {s, d}),
-                                 kb.exp(kb.subf(gLast, kb.load(gT, s))));
+                  return kb.mulf(
+                      kb.load(kT, {s, d}),
+                      kb.exp(kb.subf(gLast, f.cumulative(kb, gT, s))));
                 };
                 SmallVector<Value> aFrags;
                 for (int64_t kc = 0; kc < chunk / 16; ++kc)
@@ -311,13 +308,7 @@ void hydra::emitDeltaRecurrence(KernelBuilder &kb, const ChunkForm &f) {
                                   kb.mulf(kb.load(sT, {rows[i], colOf(nt, j)}),
                                           decayAll),
                                   i, j);
-                  for (int64_t kc = 0; kc < chunk / 16; ++kc)
-                    acc = m.mma(aFrags[kc],
-                                m.loadBWith(kb.index(kc * 16), kb.index(nt * 8),
-                                            [&](Value s, Value n) {
-                                              return kb.load(wT, {s, n});
-                                            }),
-                                acc);
+                  acc = m.accumulateRows(acc, aFrags, wT, kb.index(nt * 8));
                   for (int64_t i = 0; i < 2; ++i)
                     for (int64_t j = 0; j < 2; ++j)
                       kb.store(m.at(acc, i, j), sT, {rows[i], colOf(nt, j)});
@@ -347,11 +338,7 @@ void hydra::emitDeltaStepState(KernelBuilder &kb, const ChunkForm &f) {
       "linear_attention_delta_step_state",
       {f.batch, kb.index(numGroups), kb.mul(f.step, f.dv / kStepColumns)},
       [&](ValueRange ivs) {
-        WorkEstimate work;
-        double state = double(numGroups * f.dk * f.dv);
-        work.flops(6.0 * state, {f.batch});
-        work.bytes(12.0 * state, {f.batch});
-        work.emit(kb.builder(), kb.getLoc());
+        f.emitStepStateWork(kb, 6.0);
         GpuKernelBuilder gb(kb, threads);
         gb.begin();
         Value bi = ivs[0], g = ivs[1], c0 = kb.index(0);

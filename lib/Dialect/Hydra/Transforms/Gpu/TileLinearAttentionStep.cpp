@@ -38,11 +38,7 @@ static void emitStepState(KernelBuilder &kb, const ChunkForm &f) {
       {f.batch, kb.index(numGroups),
        kb.mul(f.step, (elements + kStateThreads - 1) / kStateThreads)},
       [&](ValueRange ivs) {
-        WorkEstimate work;
-        double state = double(numGroups * elements);
-        work.flops(3.0 * state, {f.batch});
-        work.bytes(12.0 * state, {f.batch});
-        work.emit(kb.builder(), kb.getLoc());
+        f.emitStepStateWork(kb, 3.0);
         GpuKernelBuilder gb(kb, kStateThreads);
         gb.begin();
         Value bi = ivs[0], g = ivs[1], c0 = kb.index(0);
@@ -54,9 +50,13 @@ static void emitStepState(KernelBuilder &kb, const ChunkForm &f) {
                           kb.load(f.v, {bi, kvh, c0, col}));
         if (initial) {
           Value s0 = kb.load(initial, {bi, stateh, d, col});
-          if (f.decay)
-            s0 = kb.mulf(
-                s0, kb.exp(kb.finiteLogDecay(kb.load(f.decay, {bi, kvh, c0}))));
+          if (f.decay) {
+            // Row d of the state decays by the key dimension's g.
+            SmallVector<Value> at = {bi, kvh, c0};
+            if (f.perKeyDecay)
+              at.push_back(d);
+            s0 = kb.mulf(s0, kb.exp(kb.finiteLogDecay(kb.load(f.decay, at))));
+          }
           s = kb.addf(s0, s);
         }
         kb.ifThen(inRange, [&] {
@@ -160,6 +160,16 @@ static void emitStepNormalize(KernelBuilder &kb, const ChunkForm &f,
       });
   forall->setAttr(kBlockSizeAttrName,
                   kb.builder().getI64IntegerAttr(kWarpSize));
+}
+
+void ChunkForm::emitStepStateWork(KernelBuilder &kb,
+                                  double flopsPerElement) const {
+  // The states read and written (f32, the final state too).
+  WorkEstimate work;
+  double state = double(groups.kvHeads.size() * dk * dv);
+  work.flops(flopsPerElement * state, {batch});
+  work.bytes(12.0 * state, {batch});
+  work.emit(kb.builder(), kb.getLoc());
 }
 
 void hydra::emitStepForm(KernelBuilder &kb, const ChunkForm &f) {

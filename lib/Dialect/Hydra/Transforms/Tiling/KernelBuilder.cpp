@@ -315,6 +315,18 @@ void KernelBuilder::ifThen(Value cond, function_ref<void()> thenBody,
   }
 }
 
+SmallVector<Value> KernelBuilder::ifElse(Value cond, TypeRange types,
+                                         ValuesBody thenBody,
+                                         ValuesBody elseBody) {
+  auto ifOp = scf::IfOp::create(b, loc, types, cond, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  scf::YieldOp::create(b, loc, thenBody());
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  scf::YieldOp::create(b, loc, elseBody());
+  return SmallVector<Value>(ifOp.getResults());
+}
+
 Operation *KernelBuilder::forall(StringRef computes, ArrayRef<Value> ubs,
                                  function_ref<void(ValueRange ivs)> body) {
   SmallVector<OpFoldResult> lbs(ubs.size(), b.getIndexAttr(0));

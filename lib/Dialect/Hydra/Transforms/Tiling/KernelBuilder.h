@@ -126,6 +126,11 @@ public:
   /// scf.if: `thenBody` where `cond` holds, else `elseBody` (if any).
   void ifThen(Value cond, function_ref<void()> thenBody,
               function_ref<void()> elseBody = nullptr);
+  /// scf.if with results: those `thenBody` yields where `cond` holds, else
+  /// those of `elseBody` (both of `types`).
+  using ValuesBody = function_ref<SmallVector<Value>()>;
+  SmallVector<Value> ifElse(Value cond, TypeRange types, ValuesBody thenBody,
+                            ValuesBody elseBody);
   /// scf.forall from 0 to each upper bound, step 1. The forall is an
   /// automatic allocation scope: `buffer`s made in its body live for one
   /// iteration, so iterations never share scratch memory. `computes`
