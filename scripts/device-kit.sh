@@ -7,7 +7,7 @@
 #                          [--out results.json] [--no-bench]
 #   DIR/bin, DIR/lib       hydra-run, hydra-inspect and libhydra_runtime
 #   DIR/python/hydrahead   the Python package (runtime only)
-#   DIR/cases/NAME/        an artifact (sm_80, sm_90 and emulator code),
+#   DIR/cases/NAME/        an artifact (sm_90 and emulator code),
 #                          its inputs and its float64 reference
 #   DIR/bench/             the bench's artifacts (shapes of a 7:1 layer)
 #   DIR/wheels/            fla-core (fla's chunk kernels), einops, ml_dtypes

@@ -54,8 +54,8 @@ if LoadScopeScheduling is not None:
 @pytest.fixture(scope="session")
 def device_kit(tmp_path_factory):
     """The device kit (scripts/device-kit.sh), built once a session: every
-    GPU case compiled for sm_80, sm_90 and the emulator. test_device_kit.py
-    runs it on the emulator; test_gpu_resources.py reads ptxas's figures
+    GPU case compiled for sm_90 and the emulator. test_device_kit.py runs
+    it on the emulator; test_gpu_resources.py reads ptxas's sm_90 figures
     from its artifacts."""
     out = tmp_path_factory.mktemp("kit") / "hydra-kit"
     proc = subprocess.run(["bash", os.path.join(ROOT, "scripts", "device-kit.sh"), str(out)],

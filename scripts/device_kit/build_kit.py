@@ -25,9 +25,10 @@ import numpy as np  # noqa: E402
 import hydrahead  # noqa: E402
 
 LIMIT = 64 * 1024 * 1024
-# The kit's artifacts carry the GPU code for sm_80 (A100, and the sm_8x
-# family) and sm_90 (H100, H200), and the emulator's for a run here.
-TARGETS = "sm_80,sm_90,gpu-emulator"
+# The kit's artifacts carry the GPU code for sm_90 (H100, H200: the
+# machines it is lent with) and the emulator's for a run here; sm_80's
+# code would add a third of the bytes (ptxas checks it without the kit).
+TARGETS = "sm_90,gpu-emulator"
 SEQUENCE_HEADS = "FLLLLLLL" * 4  # the 7:1 layer of issue 14: 32 q heads
 
 

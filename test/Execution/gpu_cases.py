@@ -25,8 +25,8 @@ TOLERANCES = {**CPU_TOLERANCES, np.dtype(ml_dtypes.bfloat16): 8e-3}
 # softcap, fused merge, Dv a multiple of 8 but not 16. So does linear
 # attention (chunkwise) with every rule and one decay per head: the delta
 # rules by the UT transform and a recurrence over chunks (hybrid-7to1 and
-# the la-*delta* cases); and the linear and gated rules with a decay per
-# key dimension (the la-*dim* cases: strong decays too, up to e^-12 a step).
+# the la-*delta* cases), with a decay per head or per key dimension (the
+# la-*dim* cases: strong decays too, log decays down to -12 a step).
 MMA_CASES = {
     f"mma-{dtype.__name__}-{name}": HybridCase(**dict(kw, dtype=dtype))
     for dtype in (np.float16, ml_dtypes.bfloat16)
@@ -62,6 +62,12 @@ MMA_CASES = {
                                     initial_state=True),
         "la-gated-dim-d128": dict(heads="LL", S=150, Dk=128, Dv=128, B=2, rule="gated",
                                   decay="dim"),
+        "la-gated-delta-dim-strong": dict(heads="LLLL", Hkv=2, S=300, Dk=64, Dv=32,
+                                          rule="gated_delta", decay="dim", beta_heads=1,
+                                          decay_strength=12.0, fusion=True,
+                                          initial_state=True),
+        "la-gated-delta-dim-d128": dict(heads="LL", S=150, Dk=128, Dv=128, B=2,
+                                        rule="gated_delta", decay="dim", beta_heads=2),
         # One-step calls (a decode step of the linear heads): the step form.
         "la-step-gated-state": dict(heads="LLLL", Hkv=2, S=1, Dk=32, Dv=24, rule="gated",
                                     decay="head", fusion=True, initial_state=True),
@@ -70,6 +76,10 @@ MMA_CASES = {
         "la-step-gated-dim-state": dict(heads="LLLL", Hkv=2, S=1, Dk=32, Dv=24,
                                         rule="gated", decay="dim", fusion=True,
                                         initial_state=True),
+        "la-step-gated-delta-dim-state": dict(heads="LLLL", Hkv=2, S=1, Dk=32, Dv=32,
+                                              rule="gated_delta", decay="dim",
+                                              beta_heads=2, fusion=True,
+                                              initial_state=True),
         "la-step-gated-delta-state": dict(heads="LLLL", Hkv=2, S=1, Dk=32, Dv=32,
                                           rule="gated_delta", decay="head", beta_heads=2,
                                           fusion=True, initial_state=True),

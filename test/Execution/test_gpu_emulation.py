@@ -17,7 +17,7 @@ from gpu_cases import TOLERANCES, compile_case, hydrahead
 
 @pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16])
 @pytest.mark.parametrize("rule,decay", [("gated", "head"), ("gated_delta", "head"),
-                                        ("gated", "dim")])
+                                        ("gated", "dim"), ("gated_delta", "dim")])
 def test_linear_attention_picks_its_form_per_call(dtype, rule, decay):
     """One artifact, sequence length dynamic: a one-step call (decode) takes
     the step form, a longer one the chunk form, each against the float64

@@ -286,6 +286,33 @@ func.func @linear_gated_delta_f16(%q: memref<1x2x40x32xf16>, %k: memref<1x2x40x3
 
 // -----
 
+// The gated delta rule with a decay per key dimension: the chunk weights
+// kernel's T by the per-key scores of keys against keys, strictly below
+// the diagonal (s < t: `ult` masks in the diagonal block's f32 sums).
+
+// CHECK-LABEL: func @linear_gated_delta_per_key_f16
+// CHECK:       scf.forall
+// CHECK:         memref.alloc() : memref<65x32xf32, #gpu.address_space<workgroup>>
+// CHECK:         scf.if %{{.*}} -> (vector<2x2xf32>, vector<2x2xf32>) {
+// CHECK:           nvgpu.mma.sync
+// CHECK:         } else {
+// CHECK:           scf.if %{{.*}} -> (vector<2x2xf32>, vector<2x2xf32>) {
+// CHECK:             arith.cmpi ult
+// CHECK:             scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK:       } {hydra.block_size = 128 : i64, hydra.computes = "linear_attention_delta_weights_mma"}
+// CHECK:       hydra.computes = "linear_attention_delta_recurrence_mma"
+// CHECK:       hydra.computes = "linear_attention_chunk_outputs_mma"
+func.func @linear_gated_delta_per_key_f16(%q: memref<1x2x40x32xf16>, %k: memref<1x2x40x32xf16>, %v: memref<1x2x40x32xf16>,
+                                          %decay: memref<1x2x40x32xf32>, %beta: memref<1x2x40xf16>,
+                                          %out: memref<1x2x40x32xf16>) {
+  hydra.linear_attention %q, %k, %v decay(%decay : memref<1x2x40x32xf32>) beta(%beta : memref<1x2x40xf16>) into %out
+      {heads = array<i64: 0, 1>, scale = 1.0 : f32, update_rule = #hydra.update_rule<gated_delta>}
+      : memref<1x2x40x32xf16>, memref<1x2x40x32xf16>, memref<1x2x40x32xf16>, memref<1x2x40x32xf16>
+  return
+}
+
+// -----
+
 // A one-step call of the delta rule on tensor-core targets: S_0ᵀk a block
 // reduction (32 slices of Dk by 8 columns, summed through shared memory),
 // then S = a S_0 + k (β (v − a S_0ᵀk))ᵀ a thread per (row, column).

@@ -20,12 +20,14 @@
 
 namespace mlir::hydra {
 
+struct MmaFragments;
+
 /// Value columns a block of the delta rules' recurrence carries (the
 /// state's columns are split among blocks; Dv is a multiple of it).
 inline constexpr int64_t kDeltaColumns = 16;
 
 /// Shared bytes of the delta rules' chunk kernels at chunk length `chunk`.
-int64_t deltaSharedBytes(int64_t chunk, int64_t dk);
+int64_t deltaSharedBytes(int64_t chunk, int64_t dk, int64_t decayCols);
 
 /// What the grids of both forms share: shapes, the GQA groups, the sizes
 /// that pick the form and the scratch.
@@ -103,6 +105,26 @@ struct ChunkForm {
 /// and `bytesPerStep` each, and one f32 state per chunk.
 void emitChunkWork(KernelBuilder &kb, const ChunkForm &f, double copies,
                    double flopsPerStep, double bytesPerStep);
+
+/// Element (t, d) of a chunk's rows of queries or keys, as f32.
+using RowElement = function_ref<Value(Value t, Value d)>;
+
+/// With a decay per key (PerKeyDecayScores.cpp): the A fragments of
+/// X ⊙ e^{G_t − G_ref} for the 16 rows from r0, G_ref the cumulative decay
+/// at row `ref` (null: the chunk's start, G = 0); every exponent is ≤ 0
+/// for rows t ≥ ref.
+SmallVector<Value> perKeyDecayedRows(KernelBuilder &kb, const ChunkForm &f,
+                                     MmaFragments &m,
+                                     const ChunkForm::Tiles &tiles, Value r0,
+                                     Value ref, RowElement rowAt);
+/// With a decay per key: this warp's scores Σ_d x_td k_sd e^{G_td − G_sd}
+/// for s ≤ t (s < t where `strict`), as n8 accumulators over the chunk's
+/// keys (kT); `rows` are the lane's two rows, r0 the warp's first.
+SmallVector<Value> perKeyScores(KernelBuilder &kb, const ChunkForm &f,
+                                MmaFragments &m, Value warp,
+                                const ChunkForm::Tiles &tiles, Value r0,
+                                ArrayRef<Value> rows, RowElement rowAt,
+                                bool strict);
 
 /// The chunk form: chunk states, their scan, outputs.
 void emitChunkStates(KernelBuilder &kb, const ChunkForm &f);

@@ -25,8 +25,8 @@
 // kv head (GQA): the query heads of a kv head read the same S_c. The
 // scratch holds [B, states, chunks, Dk, Dv] f32 and [B, states, chunks].
 //
-// Per-dimension decay keeps the step recurrence of
-// TileLinearAttentionGpu.cpp.
+// A decay per key dimension takes G per key (chunks of 32 at D = 128) and
+// the outputs' scores of PerKeyDecayScores.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -59,7 +59,7 @@ static int64_t chunkSharedBytes(int64_t chunk, int64_t dk, int64_t dv,
                   sharedBufferStart(4 * (chunk + 1) * decayCols) +
                   2 * 16 * (dv + kPad);
   if (delta)
-    bytes = std::max(bytes, deltaSharedBytes(chunk, dk));
+    bytes = std::max(bytes, deltaSharedBytes(chunk, dk, decayCols));
   return bytes;
 }
 
@@ -81,13 +81,12 @@ bool hydra::canUseMma(LinearAttentionOp op) {
   auto v = cast<MemRefType>(op.getValue().getType());
   Type e = q.getElementType();
   int64_t dk = q.getDimSize(3), dv = v.getDimSize(3);
-  // A decay per key dimension only for the linear and gated rules.
+  // A decay per key dimension keeps G per key in shared memory.
   bool perKeyDecay =
       op.getDecay() && cast<MemRefType>(op.getDecay().getType()).getRank() == 4;
   return (e.isF16() || e.isBF16()) &&
          cast<MemRefType>(op.getKey().getType()).getElementType() == e &&
-         v.getElementType() == e && !(perKeyDecay && isDelta(op)) &&
-         dk % 16 == 0 && dk <= kMaxHeadDim &&
+         v.getElementType() == e && dk % 16 == 0 && dk <= kMaxHeadDim &&
          dv % (isDelta(op) ? kDeltaColumns : 8) == 0 && dv <= kMaxHeadDim &&
          chunkFor(dk, dv, isDelta(op), perKeyDecay ? dk : 1) != 0;
 }
@@ -366,127 +365,6 @@ void hydra::emitChunkScan(KernelBuilder &kb, const ChunkForm &f) {
                   kb.builder().getI64IntegerAttr(kScanThreads));
 }
 
-/// With a decay per key: the A fragments of Q ⊙ e^{G_t − G_ref} for this
-/// warp's 16 rows from r0, G_ref the cumulative decay at row `ref` (null:
-/// the chunk's start, G = 0). Every exponent is ≤ 0 for rows t ≥ ref.
-static SmallVector<Value> perKeyQueries(KernelBuilder &kb, const ChunkForm &f,
-                                        MmaFragments &m,
-                                        const ChunkForm::Tiles &tiles, Value bi,
-                                        Value h, Value r0, Value ref) {
-  SmallVector<Value> frags;
-  for (int64_t ks = 0; ks < f.dk / 16; ++ks)
-    frags.push_back(m.loadAWith(r0, kb.index(ks * 16), [&](Value r, Value col) {
-      auto one = [&](Value d) {
-        Value step = kb.min(kb.add(tiles.start, r), f.lastStep);
-        Value g = f.cumulative(kb, tiles.gT, r, d);
-        if (ref)
-          g = kb.subf(g, f.cumulative(kb, tiles.gT, ref, d));
-        return kb.mulf(kb.load(f.q, {bi, h, step, d}), kb.exp(g));
-      };
-      return m.pairOf(one(col), one(kb.add(col, kb.index(1))));
-    }));
-  return frags;
-}
-
-/// With a decay per key: this warp's scores A_ts = Σ_d q_td k_sd
-/// e^{G_td − G_sd} (s ≤ t) as n8 accumulators over the chunk's keys. A key
-/// block before the warp's rows is one product of Q ⊙ e^{G_t − G_r0} and
-/// K ⊙ e^{G_r0 − G_s} (both exponents ≤ 0, r0 the warp's first row); the
-/// diagonal block is summed in f32 on CUDA cores (there s > r0, and one
-/// reference point could overflow); blocks after it are zeros.
-static SmallVector<Value> perKeyScores(KernelBuilder &kb, const ChunkForm &f,
-                                       MmaFragments &m, Value warp,
-                                       const ChunkForm::Tiles &tiles, Value bi,
-                                       Value h, Value r0, Value rows[2]) {
-  OpBuilder &b = kb.builder();
-  Location loc = kb.getLoc();
-  Value kT = tiles.kT, gT = tiles.gT;
-  Type acc = m.zerosC().getType();
-  SmallVector<Type> two = {acc, acc};
-  auto colOf = [&](int64_t nt, int64_t j) {
-    return kb.add(kb.index(nt * 8 + j), kb.mul(m.t, 2));
-  };
-  SmallVector<Value> scores;
-  for (int64_t kc = 0; kc < f.chunk / 16; ++kc) {
-    Value before = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
-                                         warp, kb.index(kc));
-    Value diagonal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                           warp, kb.index(kc));
-    auto offDiagonal = [&]() -> SmallVector<Value> {
-      SmallVector<Value> q = perKeyQueries(kb, f, m, tiles, bi, h, r0, r0);
-      SmallVector<Value> out;
-      for (int64_t nt = 2 * kc; nt < 2 * kc + 2; ++nt) {
-        Value sum = m.zerosC();
-        for (int64_t ks = 0; ks < f.dk / 16; ++ks)
-          sum = m.mma(
-              q[ks],
-              m.loadBWith(kb.index(ks * 16), kb.index(nt * 8),
-                          [&](Value d, Value s) {
-                            return kb.mulf(
-                                kb.load(kT, {s, d}),
-                                kb.exp(kb.subf(f.cumulative(kb, gT, r0, d),
-                                               f.cumulative(kb, gT, s, d))));
-                          }),
-              sum);
-        out.push_back(sum);
-      }
-      return out;
-    };
-    auto onDiagonal = [&]() -> SmallVector<Value> {
-      // The lane's 8 scores of the block: rows[i], columns colOf(nt, j).
-      SmallVector<Value> keep, init(8, kb.f32(0.0f));
-      for (int64_t n = 0; n < 2; ++n)
-        for (int64_t i = 0; i < 2; ++i)
-          for (int64_t j = 0; j < 2; ++j)
-            keep.push_back(
-                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
-                                      colOf(2 * kc + n, j), rows[i]));
-      SmallVector<Value> sums = kb.loop(
-          kb.index(0), kb.index(f.dk), kb.index(1), init,
-          [&](Value d, ValueRange partial) {
-            SmallVector<Value> next;
-            Value q[2], gq[2];
-            for (int64_t i = 0; i < 2; ++i) {
-              Value step = kb.min(kb.add(tiles.start, rows[i]), f.lastStep);
-              q[i] = kb.load(f.q, {bi, h, step, d});
-              gq[i] = f.cumulative(kb, gT, rows[i], d);
-            }
-            int64_t x = 0;
-            for (int64_t n = 0; n < 2; ++n)
-              for (int64_t i = 0; i < 2; ++i)
-                for (int64_t j = 0; j < 2; ++j, ++x) {
-                  Value s = colOf(2 * kc + n, j);
-                  // Masked pairs (s > t) would raise e to a positive power.
-                  Value g = kb.select(
-                      keep[x], kb.subf(gq[i], f.cumulative(kb, gT, s, d)),
-                      kb.negInf());
-                  next.push_back(kb.addf(
-                      partial[x],
-                      kb.mulf(kb.mulf(q[i], kb.load(kT, {s, d})), kb.exp(g))));
-                }
-            return next;
-          });
-      SmallVector<Value> out;
-      int64_t x = 0;
-      for (int64_t n = 0; n < 2; ++n) {
-        Value tile = m.zerosC();
-        for (int64_t i = 0; i < 2; ++i)
-          for (int64_t j = 0; j < 2; ++j, ++x)
-            tile = m.set(tile, sums[x], i, j);
-        out.push_back(tile);
-      }
-      return out;
-    };
-    SmallVector<Value> pair = kb.ifElse(before, two, offDiagonal, [&] {
-      return kb.ifElse(diagonal, two, onDiagonal, [&] {
-        return SmallVector<Value>{m.zerosC(), m.zerosC()};
-      });
-    });
-    scores.append(pair.begin(), pair.end());
-  }
-  return scores;
-}
-
 /// Grid 3: each (batch, listed head, chunk)'s outputs.
 void hydra::emitChunkOutputs(KernelBuilder &kb, const ChunkForm &f) {
   LinearAttentionOp op = f.op;
@@ -523,6 +401,9 @@ void hydra::emitChunkOutputs(KernelBuilder &kb, const ChunkForm &f) {
         // per key, Q ⊙ e^{G_t} instead (below): Q S_c needs no row decay.
         Value r0 = kb.mul(gb.warp, 16);
         Value rows[2] = {kb.add(r0, m.g), kb.add(kb.add(r0, m.g), kb.index(8))};
+        auto queryAt = [&](Value r, Value d) {
+          return kb.load(f.q, {bi, h, kb.min(kb.add(start, r), f.lastStep), d});
+        };
         SmallVector<Value> qFrags;
         if (!f.perKeyDecay)
           for (int64_t ks = 0; ks < f.dk / 16; ++ks)
@@ -542,7 +423,8 @@ void hydra::emitChunkOutputs(KernelBuilder &kb, const ChunkForm &f) {
         // A = (Q Kᵀ) ⊙ [e^{G_t − G_s}]_{s ≤ t}, as A fragments of k16 steps.
         SmallVector<Value> scores;
         if (f.perKeyDecay)
-          scores = perKeyScores(kb, f, m, gb.warp, tiles, bi, h, r0, rows);
+          scores = perKeyScores(kb, f, m, gb.warp, tiles, r0, rows, queryAt,
+                                /*strict=*/false);
         else
           for (int64_t nt = 0; nt < f.chunk / 8; ++nt) {
             Value acc = m.productWithRows(qFrags, kT, kb.index(nt * 8));
@@ -570,7 +452,7 @@ void hydra::emitChunkOutputs(KernelBuilder &kb, const ChunkForm &f) {
         // With a decay per key, Q ⊙ e^{G_t} only now: its registers are not
         // live while the scores are made.
         if (f.perKeyDecay)
-          qFrags = perKeyQueries(kb, f, m, tiles, bi, h, r0, Value());
+          qFrags = perKeyDecayedRows(kb, f, m, tiles, r0, Value(), queryAt);
 
         // O = e^{G_t} ⊙ (Q S_c) + A V, every n8 tile at once: S_c's rows
         // pass through shared memory 16 at a time (coalesced, rounded to

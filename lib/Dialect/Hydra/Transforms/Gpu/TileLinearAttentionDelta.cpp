@@ -1,8 +1,10 @@
 //===- TileLinearAttentionDelta.cpp - the delta rules on tensor cores -----===//
 //
-// The delta rules' chunk form (f16/bf16, one decay per head). With the
-// state's update S_t = a_t S_{t−1} + k_t w_tᵀ, w_t = β_t (v_t − a_t
-// S_{t−1}ᵀ k_t) (a_t = e^{g_t}; 1 for `delta`), G_t the cumulative log
+// The delta rules' chunk form (f16/bf16). With the state's update S_t =
+// a_t S_{t−1} + k_t w_tᵀ, w_t = β_t (v_t − (a_t S_{t−1})ᵀ k_t) (a_t = e^{g_t}
+// of the head, 1 for `delta`; shown so here — with a decay per key
+// dimension a_t is diag(e^{g_t}) and every product below takes the decay
+// of its key dimension d, T's by PerKeyDecayScores.cpp), G_t the cumulative log
 // decay from the chunk's start, Γ = e^G and S the state before the chunk,
 // the chunk's new values W (rows w_t) solve
 //
@@ -10,7 +12,7 @@
 //   T_ts = β_t (k_t · k_s) e^{G_t − G_s} for s < t, 0 elsewhere,
 //
 // so with A = (I + T)⁻¹ (unit lower triangular: the UT transform),
-// W = U − Wk S for U = A diag(β) V and Wk = A diag(β Γ) K, which do not
+// W = U − Wk S for U = A diag(β) V and Wk = A diag(β) (Γ ⊙ K), which do not
 // depend on S. Then the state after the chunk is
 // e^{G_L} S + (K ⊙ e^{G_L − G_s})ᵀ W, and the outputs are those of the
 // linear rule with W in place of V (grid 3 of TileLinearAttentionChunks).
@@ -49,21 +51,23 @@ static constexpr int64_t kPadF32 = 4;
 static constexpr int64_t kStepSlices = 32;
 static constexpr int64_t kStepColumns = 8;
 
-static int64_t weightsSharedBytes(int64_t chunk, int64_t dk) {
+static int64_t weightsSharedBytes(int64_t chunk, int64_t dk,
+                                  int64_t decayCols) {
   // K (operand type, rows padded by 8), T then A, G, β and β e^G.
   return 2 * chunk * (dk + 8) + 4 * chunk * (chunk + kPadF32) +
-         sharedBufferStart(4 * (chunk + 1)) + 8 * chunk;
+         sharedBufferStart(4 * (chunk + 1) * decayCols) + 8 * chunk;
 }
 
-static int64_t recurrenceSharedBytes(int64_t chunk, int64_t dk) {
+static int64_t recurrenceSharedBytes(int64_t chunk, int64_t dk,
+                                     int64_t decayCols) {
   // K and G, the state's columns and the chunk's W of them (f32).
-  return 2 * chunk * (dk + 8) + sharedBufferStart(4 * (chunk + 1)) +
+  return 2 * chunk * (dk + 8) + sharedBufferStart(4 * (chunk + 1) * decayCols) +
          4 * (dk + chunk) * (kDeltaColumns + kPadF32);
 }
 
-int64_t hydra::deltaSharedBytes(int64_t chunk, int64_t dk) {
-  return std::max(weightsSharedBytes(chunk, dk),
-                  recurrenceSharedBytes(chunk, dk));
+int64_t hydra::deltaSharedBytes(int64_t chunk, int64_t dk, int64_t decayCols) {
+  return std::max(weightsSharedBytes(chunk, dk, decayCols),
+                  recurrenceSharedBytes(chunk, dk, decayCols));
 }
 
 static Value cmp(KernelBuilder &kb, arith::CmpIPredicate p, Value x, Value y) {
@@ -95,7 +99,7 @@ void hydra::emitDeltaChunkWeights(KernelBuilder &kb, const ChunkForm &f) {
         Value kvh = kb.selectFrom(f.groups.kvHeads, g);
         Value c1 = kb.index(1);
         Value aT = gb.shared({chunk, chunk + kPadF32});
-        Value betaT = gb.shared({chunk}), weightT = gb.shared({chunk});
+        Value betaT = gb.shared({chunk});
         ChunkForm::Tiles tiles = f.tiles(gb, /*withValues=*/false);
         // β (zero past the chunk's length), staged with K and G.
         Value j = gb.thread, jc = kb.min(j, chunk - 1);
@@ -114,34 +118,47 @@ void hydra::emitDeltaChunkWeights(KernelBuilder &kb, const ChunkForm &f) {
         f.stageInto(gb, tiles, bi, kvh, g, c);
         Value kT = tiles.kT, gT = tiles.gT;
 
-        // T, this warp's 16 rows: β_t (K Kᵀ)_ts e^{G_t − G_s}, s < t.
+        // T, this warp's 16 rows: β_t Σ_d k_td k_sd e^{G_td − G_sd}, s < t
+        // (with one decay per head, β_t (K Kᵀ)_ts e^{G_t − G_s}).
         Value r0 = kb.mul(gb.warp, 16);
-        SmallVector<Value> kFrags;
-        for (int64_t ks = 0; ks < f.dk / 16; ++ks)
-          kFrags.push_back(m.loadA(kT, r0, kb.index(ks * 16)));
         Value rows[2] = {kb.add(r0, m.g), kb.add(kb.add(r0, m.g), kb.index(8))};
-        for (int64_t nt = 0; nt < chunk / 8; ++nt) {
-          Value acc = m.productWithRowsLd(kFrags, kT, kb.index(nt * 8));
-          for (int64_t i = 0; i < 2; ++i) {
-            Value rowScale = kb.load(betaT, rows[i]);
-            Value gRow = f.cumulative(kb, gT, rows[i]);
-            for (int64_t jj = 0; jj < 2; ++jj) {
-              Value col = kb.add(kb.index(nt * 8 + jj), kb.mul(m.t, 2));
-              Value x =
-                  kb.mulf(kb.mulf(m.at(acc, i, jj), rowScale),
-                          kb.exp(kb.subf(gRow, f.cumulative(kb, gT, col))));
-              kb.store(
-                  kb.select(cmp(kb, arith::CmpIPredicate::ult, col, rows[i]), x,
-                            kb.f32(0.0f)),
-                  aT, {rows[i], col});
+        SmallVector<Value> scores;
+        if (f.perKeyDecay) {
+          scores = perKeyScores(
+              kb, f, m, gb.warp, tiles, r0, rows,
+              [&](Value t, Value d) { return kb.load(kT, {t, d}); },
+              /*strict=*/true);
+        } else {
+          SmallVector<Value> kFrags;
+          for (int64_t ks = 0; ks < f.dk / 16; ++ks)
+            kFrags.push_back(m.loadA(kT, r0, kb.index(ks * 16)));
+          for (int64_t nt = 0; nt < chunk / 8; ++nt) {
+            Value acc = m.productWithRowsLd(kFrags, kT, kb.index(nt * 8));
+            for (int64_t i = 0; i < 2; ++i) {
+              Value gRow = f.cumulative(kb, gT, rows[i]);
+              for (int64_t jj = 0; jj < 2; ++jj) {
+                Value col = kb.add(kb.index(nt * 8 + jj), kb.mul(m.t, 2));
+                Value x =
+                    kb.mulf(m.at(acc, i, jj),
+                            kb.exp(kb.subf(gRow, f.cumulative(kb, gT, col))));
+                acc = m.set(
+                    acc,
+                    kb.select(cmp(kb, arith::CmpIPredicate::ult, col, rows[i]),
+                              x, kb.f32(0.0f)),
+                    i, jj);
+              }
             }
+            scores.push_back(acc);
           }
         }
-        kb.ifThen(isColumn, [&] {
-          kb.store(
-              kb.mulf(kb.load(betaT, jc), kb.exp(f.cumulative(kb, gT, jc))),
-              weightT, jc);
-        });
+        for (int64_t nt = 0; nt < chunk / 8; ++nt)
+          for (int64_t i = 0; i < 2; ++i) {
+            Value rowScale = kb.load(betaT, rows[i]);
+            for (int64_t jj = 0; jj < 2; ++jj)
+              kb.store(
+                  kb.mulf(m.at(scores[nt], i, jj), rowScale), aT,
+                  {rows[i], kb.add(kb.index(nt * 8 + jj), kb.mul(m.t, 2))});
+          }
         gb.barrier();
 
         // A = (I + T)⁻¹ in place, row by row: thread j's column of row t
@@ -162,7 +179,8 @@ void hydra::emitDeltaChunkWeights(KernelBuilder &kb, const ChunkForm &f) {
         kb.ifThen(isColumn, [&] { kb.store(kb.f32(1.0f), aT, {jc, jc}); });
         gb.barrier();
 
-        // U = A diag(β) V and Wk = A diag(β e^G) K, this warp's 16 rows.
+        // U = A diag(β) V and Wk = A diag(β) (K ⊙ e^G), this warp's 16
+        // rows.
         SmallVector<Value> aFrags;
         for (int64_t kc = 0; kc < chunk / 16; ++kc)
           aFrags.push_back(
@@ -193,7 +211,8 @@ void hydra::emitDeltaChunkWeights(KernelBuilder &kb, const ChunkForm &f) {
           return kb.mulf(kb.load(betaT, s), kb.load(f.v, {bi, kvh, step, n}));
         });
         product(f.dk, f.keyWeights, [&](Value s, Value n) {
-          return kb.mulf(kb.load(weightT, s), kb.load(kT, {s, n}));
+          return kb.mulf(kb.mulf(kb.load(betaT, s), kb.load(kT, {s, n})),
+                         kb.exp(f.cumulative(kb, gT, s, n)));
         });
       });
   forall->setAttr(kBlockSizeAttrName, kb.builder().getI64IntegerAttr(threads));
@@ -286,13 +305,16 @@ void hydra::emitDeltaRecurrence(KernelBuilder &kb, const ChunkForm &f) {
           kb.ifThen(
               cmp(kb, arith::CmpIPredicate::ult, gb.warp, kb.index(f.dk / 16)),
               [&] {
-                Value gLast = f.cumulative(kb, gT, kb.index(chunk));
-                Value decayAll = kb.exp(gLast);
+                Value last = kb.index(chunk);
                 auto decayed = [&](Value d, Value s) {
-                  return kb.mulf(
-                      kb.load(kT, {s, d}),
-                      kb.exp(kb.subf(gLast, f.cumulative(kb, gT, s))));
+                  return kb.mulf(kb.load(kT, {s, d}),
+                                 kb.exp(kb.subf(f.cumulative(kb, gT, last, d),
+                                                f.cumulative(kb, gT, s, d))));
                 };
+                // e^{G_L} of the lane's two rows of Dk.
+                Value decayAll[2] = {
+                    kb.exp(f.cumulative(kb, gT, last, rows[0])),
+                    kb.exp(f.cumulative(kb, gT, last, rows[1]))};
                 SmallVector<Value> aFrags;
                 for (int64_t kc = 0; kc < chunk / 16; ++kc)
                   aFrags.push_back(
@@ -306,7 +328,7 @@ void hydra::emitDeltaRecurrence(KernelBuilder &kb, const ChunkForm &f) {
                     for (int64_t j = 0; j < 2; ++j)
                       acc = m.set(acc,
                                   kb.mulf(kb.load(sT, {rows[i], colOf(nt, j)}),
-                                          decayAll),
+                                          decayAll[i]),
                                   i, j);
                   acc = m.accumulateRows(acc, aFrags, wT, kb.index(nt * 8));
                   for (int64_t i = 0; i < 2; ++i)
@@ -326,8 +348,9 @@ void hydra::emitDeltaRecurrence(KernelBuilder &kb, const ChunkForm &f) {
 }
 
 /// A one-step call's new state, a block per (batch, group, 8 value
-/// columns): thread (slice, column) sums its rows of S_0ᵀk, the block adds
-/// the slices, then each thread updates its rows.
+/// columns): thread (slice, column) sums its rows of (a S_0)ᵀk (a = e^g of
+/// the head or of each row's key dimension), the block adds the slices,
+/// then each thread updates its rows: S = a S_0 + k (β (v − (a S_0)ᵀk))ᵀ.
 void hydra::emitDeltaStepState(KernelBuilder &kb, const ChunkForm &f) {
   LinearAttentionOp op = f.op;
   int64_t threads = kStepSlices * kStepColumns;
@@ -347,9 +370,15 @@ void hydra::emitDeltaStepState(KernelBuilder &kb, const ChunkForm &f) {
         Value slice = kb.divConst(gb.thread, kStepColumns);
         Value n = kb.remConst(gb.thread, kStepColumns);
         Value col = kb.add(kb.mul(ivs[2], kStepColumns), n);
-        Value a =
-            f.decay ? kb.exp(kb.finiteLogDecay(kb.load(f.decay, {bi, kvh, c0})))
-                    : kb.f32(1.0f);
+        // a S_0, row d decayed by its key dimension's (or the head's) g.
+        auto decayedRow = [&](Value s0, Value d) {
+          if (!f.decay)
+            return s0;
+          SmallVector<Value> at = {bi, kvh, c0};
+          if (f.perKeyDecay)
+            at.push_back(d);
+          return kb.mulf(s0, kb.exp(kb.finiteLogDecay(kb.load(f.decay, at))));
+        };
         Value beta = f.betaAt(kb, bi, kvh, c0);
         Value v = kb.load(f.v, {bi, kvh, c0, col});
         SmallVector<Value> d, inDk, key, s0;
@@ -359,7 +388,9 @@ void hydra::emitDeltaStepState(KernelBuilder &kb, const ChunkForm &f) {
               cmp(kb, arith::CmpIPredicate::ult, row, kb.index(f.dk)));
           d.push_back(kb.min(row, f.dk - 1));
           key.push_back(kb.load(f.k, {bi, kvh, c0, d.back()}));
-          s0.push_back(initial ? kb.load(initial, {bi, stateh, d.back(), col})
+          s0.push_back(initial ? decayedRow(kb.load(initial, {bi, stateh,
+                                                              d.back(), col}),
+                                            d.back())
                                : kb.f32(0.0f));
         }
         Value w = kb.mulf(beta, v);
@@ -377,10 +408,10 @@ void hydra::emitDeltaStepState(KernelBuilder &kb, const ChunkForm &f) {
                                   return SmallVector<Value>{
                                       kb.addf(acc[0], kb.load(sums, {i, n}))};
                                 })[0];
-          w = kb.mulf(beta, kb.subf(v, kb.mulf(a, total)));
+          w = kb.mulf(beta, kb.subf(v, total));
         }
         for (int64_t r = 0; r < rowsPerSlice; ++r) {
-          Value s = kb.addf(kb.mulf(a, s0[r]), kb.mulf(key[r], w));
+          Value s = kb.addf(s0[r], kb.mulf(key[r], w));
           kb.ifThen(inDk[r], [&] {
             kb.store(s, f.states, {bi, g, c0, d[r], col});
             if (final)
