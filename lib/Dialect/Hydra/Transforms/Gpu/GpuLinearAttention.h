@@ -1,10 +1,10 @@
 //===- GpuLinearAttention.h - tensor-core linear attention's grids -*- C++
 //-*-===//
 //
-// The f16/bf16 GPU form of linear attention (all four rules, with one
-// decay per head) has two shapes, which the sizes pick per call: the chunk
-// form (TileLinearAttentionChunks.cpp; the delta rules' UT transform and
-// recurrence over chunks in TileLinearAttentionDelta.cpp), parallel over
+// The f16/bf16 GPU form of linear attention (all four rules, with a decay
+// per head or per key dimension) has two shapes, which the sizes pick per call:
+// the chunk form (TileLinearAttentionChunks.cpp; the delta rules' UT transform
+// and recurrence over chunks in TileLinearAttentionDelta.cpp), parallel over
 // the sequence, and the step form (TileLinearAttentionStep.cpp) of a
 // one-step call, a decode step, parallel over the state's elements and the
 // outputs' columns. Both compute one state per kv head for its query heads
@@ -58,8 +58,8 @@ struct ChunkForm {
   Value states, decays;
   /// The delta rules' scratch, per (batch, group, chunk): U = A diag(β) V
   /// (C × Dv, f32), which the recurrence overwrites with the chunk's new
-  /// values W = U − Wk S_c, and Wk = A diag(β e^G) K (C × Dk, the operand
-  /// type: it is only ever an mma operand).
+  /// values W = U − Wk S_c, and Wk = A diag(β) (K ⊙ e^G) (C × Dk, the
+  /// operand type: it is only ever an mma operand).
   Value values, keyWeights;
 
   /// G_s (key dimension `d`, ignored for a decay per head) of a chunk's
@@ -102,7 +102,8 @@ struct ChunkForm {
 };
 
 /// hydra.work of a chunk grid over `copies` states or heads: `flopsPerStep`
-/// and `bytesPerStep` each, and one f32 state per chunk.
+/// and `bytesPerStep` each (and the step's decays), and one f32 state per
+/// chunk.
 void emitChunkWork(KernelBuilder &kb, const ChunkForm &f, double copies,
                    double flopsPerStep, double bytesPerStep);
 

@@ -256,7 +256,9 @@ void hydra::emitChunkWork(KernelBuilder &kb, const ChunkForm &f, double copies,
                           double flopsPerStep, double bytesPerStep) {
   WorkEstimate work;
   work.flops(copies * flopsPerStep, {f.batch, f.keyLen});
-  work.bytes(copies * bytesPerStep, {f.batch, f.keyLen});
+  // The decays (as f32: a bound for f16 ones), Dk a step with one per key.
+  double decayBytes = f.decay ? 4.0 * double(f.decayCols()) : 0.0;
+  work.bytes(copies * (bytesPerStep + decayBytes), {f.batch, f.keyLen});
   double state = copies * 4.0 * double(f.dk * f.dv);
   work.bytes(state / double(f.chunk), {f.batch, f.keyLen});
   work.bytes(state, {f.batch});

@@ -89,7 +89,9 @@ void hydra::emitDeltaChunkWeights(KernelBuilder &kb, const ChunkForm &f) {
         double n = double(numGroups);
         work.flops(n * double(2 * chunk * (2 * f.dk + f.dv) + chunk),
                    {f.batch, f.keyLen});
-        work.bytes(n * double(4 * f.dk + 6 * f.dv + 4), {f.batch, f.keyLen});
+        double decayBytes = f.decay ? 4.0 * double(f.decayCols()) : 0.0;
+        work.bytes(n * (double(4 * f.dk + 6 * f.dv + 4) + decayBytes),
+                   {f.batch, f.keyLen});
         work.emit(kb.builder(), kb.getLoc());
 
         GpuKernelBuilder gb(kb, threads);
