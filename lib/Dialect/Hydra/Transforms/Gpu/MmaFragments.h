@@ -110,6 +110,11 @@ struct MmaFragments {
       acc = vector::InsertOp::create(b, loc, p, acc, int64_t(i));
     return acc;
   }
+  /// Column j (0 or 1) of this lane's pairs in n8 accumulator tile `nt`:
+  /// 8 nt + 2t + j (the C layout above).
+  Value accumulatorCol(int64_t nt, int64_t j) {
+    return kb.add(kb.index(nt * 8 + j), kb.mul(t, 2));
+  }
   Value zerosC() {
     auto type = VectorType::get({2, 2}, b.getF32Type());
     return arith::ConstantOp::create(

@@ -50,9 +50,6 @@ SmallVector<Value> hydra::perKeyScores(KernelBuilder &kb, const ChunkForm &f,
   Value kT = tiles.kT, gT = tiles.gT;
   Type acc = m.zerosC().getType();
   SmallVector<Type> two = {acc, acc};
-  auto colOf = [&](int64_t nt, int64_t j) {
-    return kb.add(kb.index(nt * 8 + j), kb.mul(m.t, 2));
-  };
   SmallVector<Value> scores;
   for (int64_t kc = 0; kc < f.chunk / 16; ++kc) {
     Value before = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
@@ -80,7 +77,8 @@ SmallVector<Value> hydra::perKeyScores(KernelBuilder &kb, const ChunkForm &f,
       return out;
     };
     auto onDiagonal = [&]() -> SmallVector<Value> {
-      // The lane's 8 scores of the block: rows[i], columns colOf(nt, j).
+      // The lane's 8 scores of the block: rows[i], columns m.accumulatorCol(nt,
+      // j).
       SmallVector<Value> keep, init(8, kb.f32(0.0f));
       for (int64_t n = 0; n < 2; ++n)
         for (int64_t i = 0; i < 2; ++i)
@@ -88,7 +86,7 @@ SmallVector<Value> hydra::perKeyScores(KernelBuilder &kb, const ChunkForm &f,
             keep.push_back(arith::CmpIOp::create(
                 b, loc,
                 strict ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule,
-                colOf(2 * kc + n, j), rows[i]));
+                m.accumulatorCol(2 * kc + n, j), rows[i]));
       SmallVector<Value> sums = kb.loop(
           kb.index(0), kb.index(f.dk), kb.index(1), init,
           [&](Value d, ValueRange partial) {
@@ -102,7 +100,7 @@ SmallVector<Value> hydra::perKeyScores(KernelBuilder &kb, const ChunkForm &f,
             for (int64_t n = 0; n < 2; ++n)
               for (int64_t i = 0; i < 2; ++i)
                 for (int64_t j = 0; j < 2; ++j, ++x) {
-                  Value s = colOf(2 * kc + n, j);
+                  Value s = m.accumulatorCol(2 * kc + n, j);
                   // Masked pairs (s > t) would raise e to a positive power.
                   Value g = kb.select(
                       keep[x], kb.subf(gq[i], f.cumulative(kb, gT, s, d)),

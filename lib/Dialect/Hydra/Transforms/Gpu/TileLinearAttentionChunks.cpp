@@ -307,7 +307,7 @@ void hydra::emitChunkStates(KernelBuilder &kb, const ChunkForm &f) {
             for (int64_t j = 0; j < 2; ++j)
               kb.store(m.at(acc[nt], i, j), f.states,
                        {bi, g, c, kb.add(kb.add(r0, m.g), kb.index(8 * i)),
-                        kb.add(kb.index(nt * 8 + j), kb.mul(m.t, 2))});
+                        m.accumulatorCol(nt, j)});
         kb.loop(gb.thread, kb.index(f.decayCols()), kb.index(threads),
                 [&](Value d) {
                   kb.store(f.cumulative(kb, gT, last, d), f.decays,
@@ -432,7 +432,7 @@ void hydra::emitChunkOutputs(KernelBuilder &kb, const ChunkForm &f) {
             Value acc = m.productWithRows(qFrags, kT, kb.index(nt * 8));
             for (int64_t i = 0; i < 2; ++i)
               for (int64_t j = 0; j < 2; ++j) {
-                Value col = kb.add(kb.index(nt * 8 + j), kb.mul(m.t, 2));
+                Value col = m.accumulatorCol(nt, j);
                 Value keep = arith::CmpIOp::create(
                     b, loc, arith::CmpIPredicate::ule, col, rows[i]);
                 Value weight =
@@ -486,8 +486,7 @@ void hydra::emitChunkOutputs(KernelBuilder &kb, const ChunkForm &f) {
           for (int64_t i = 0; i < 2; ++i)
             for (int64_t j = 0; j < 2; ++j) {
               out[i].o.push_back(kb.mulf(m.at(acc[nt], i, j), kb.f32(scale)));
-              out[i].cols.push_back(
-                  kb.add(kb.index(nt * 8 + j), kb.mul(m.t, 2)));
+              out[i].cols.push_back(m.accumulatorCol(nt, j));
               out[i].inRow.push_back(Value());
             }
         for (int64_t i = 0; i < 2; ++i)

@@ -139,7 +139,7 @@ void hydra::emitDeltaChunkWeights(KernelBuilder &kb, const ChunkForm &f) {
             for (int64_t i = 0; i < 2; ++i) {
               Value gRow = f.cumulative(kb, gT, rows[i]);
               for (int64_t jj = 0; jj < 2; ++jj) {
-                Value col = kb.add(kb.index(nt * 8 + jj), kb.mul(m.t, 2));
+                Value col = m.accumulatorCol(nt, jj);
                 Value x =
                     kb.mulf(m.at(acc, i, jj),
                             kb.exp(kb.subf(gRow, f.cumulative(kb, gT, col))));
@@ -157,9 +157,8 @@ void hydra::emitDeltaChunkWeights(KernelBuilder &kb, const ChunkForm &f) {
           for (int64_t i = 0; i < 2; ++i) {
             Value rowScale = kb.load(betaT, rows[i]);
             for (int64_t jj = 0; jj < 2; ++jj)
-              kb.store(
-                  kb.mulf(m.at(scores[nt], i, jj), rowScale), aT,
-                  {rows[i], kb.add(kb.index(nt * 8 + jj), kb.mul(m.t, 2))});
+              kb.store(kb.mulf(m.at(scores[nt], i, jj), rowScale), aT,
+                       {rows[i], m.accumulatorCol(nt, jj)});
           }
         gb.barrier();
 
@@ -203,8 +202,7 @@ void hydra::emitDeltaChunkWeights(KernelBuilder &kb, const ChunkForm &f) {
               for (int64_t jj = 0; jj < 2; ++jj)
                 kb.storeConverted(
                     m.at(acc, i, jj), out,
-                    {bi, g, c, rows[i],
-                     kb.add(kb.index(nt * 8 + jj), kb.mul(m.t, 2))});
+                    {bi, g, c, rows[i], m.accumulatorCol(nt, jj)});
           }
         };
         // V's rows past the length read the last step; β is 0 there.
@@ -265,9 +263,6 @@ void hydra::emitDeltaRecurrence(KernelBuilder &kb, const ChunkForm &f) {
         };
         Value r0 = kb.mul(gb.warp, 16);
         Value rows[2] = {kb.add(r0, m.g), kb.add(kb.add(r0, m.g), kb.index(8))};
-        auto colOf = [&](int64_t nt, int64_t j) {
-          return kb.add(kb.index(nt * 8 + j), kb.mul(m.t, 2));
-        };
 
         kb.loop(kb.index(0), f.numChunks, [&](Value c) {
           f.stageInto(gb, tiles, bi, kvh, g, c); // ends with a barrier
@@ -293,7 +288,7 @@ void hydra::emitDeltaRecurrence(KernelBuilder &kb, const ChunkForm &f) {
                                                kb.index(nt * 8));
                   for (int64_t i = 0; i < 2; ++i)
                     for (int64_t j = 0; j < 2; ++j) {
-                      Value n = colOf(nt, j);
+                      Value n = m.accumulatorCol(nt, j);
                       SmallVector<Value> at = {bi, g, c, rows[i],
                                                kb.add(col0, n)};
                       Value w = kb.subf(kb.load(f.values, at), m.at(acc, i, j));
@@ -328,14 +323,17 @@ void hydra::emitDeltaRecurrence(KernelBuilder &kb, const ChunkForm &f) {
                   Value acc = m.zerosC();
                   for (int64_t i = 0; i < 2; ++i)
                     for (int64_t j = 0; j < 2; ++j)
-                      acc = m.set(acc,
-                                  kb.mulf(kb.load(sT, {rows[i], colOf(nt, j)}),
-                                          decayAll[i]),
-                                  i, j);
+                      acc =
+                          m.set(acc,
+                                kb.mulf(kb.load(sT, {rows[i],
+                                                     m.accumulatorCol(nt, j)}),
+                                        decayAll[i]),
+                                i, j);
                   acc = m.accumulateRows(acc, aFrags, wT, kb.index(nt * 8));
                   for (int64_t i = 0; i < 2; ++i)
                     for (int64_t j = 0; j < 2; ++j)
-                      kb.store(m.at(acc, i, j), sT, {rows[i], colOf(nt, j)});
+                      kb.store(m.at(acc, i, j), sT,
+                               {rows[i], m.accumulatorCol(nt, j)});
                 }
               });
           gb.barrier();
